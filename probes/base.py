@@ -1,0 +1,230 @@
+"""The probe contract: a stable id, a layer, what it needs, and ``run(vantage)``.
+
+A probe never raises and never prints. Whatever happens, the caller gets an
+:class:`Observation`: ``ok`` with rows (frozen dataclasses) and raw evidence,
+``skipped`` with the capability it lacks (``needs CAP_NET_RAW``), or ``error``
+with what went wrong. That is what lets the engine degrade step by step instead
+of failing, and lets the session store replay a run without the system.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .caps import NEED_SETNS, missing_need
+from .vantage import Vantage
+
+LAYERS = ("physical", "datalink", "network", "transport", "application", "platform")
+
+OK = "ok"
+SKIPPED = "skipped"
+ERROR = "error"
+
+_ROW_TYPES: dict[str, type] = {}
+
+
+def row(cls: type) -> type:
+    """Class decorator: a frozen row type that observations can carry and restore."""
+    cls = dataclass(frozen=True)(cls) if not dataclasses.is_dataclass(cls) else cls
+    _ROW_TYPES[cls.__name__] = cls
+    return cls
+
+
+def row_to_dict(item: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(item)
+    data["_type"] = type(item).__name__
+    return data
+
+
+def row_from_dict(data: Mapping[str, Any]) -> Any:
+    """Rebuild a row recorded with :func:`row_to_dict` (unknown types stay dicts)."""
+    data = dict(data)
+    cls = _ROW_TYPES.get(str(data.pop("_type", "")))
+    if cls is None:
+        return data
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key in names:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one probe saw from one vantage."""
+
+    probe: str
+    vantage: str
+    status: str = OK
+    rows: tuple[Any, ...] = ()
+    raw: str = ""
+    reason: str = ""
+    duration_ms: float = 0.0
+    params: tuple[tuple[str, str], ...] = ()
+    layer: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def param(self, name: str, default: str = "") -> str:
+        return dict(self.params).get(name, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probe": self.probe,
+            "vantage": self.vantage,
+            "status": self.status,
+            "rows": [row_to_dict(r) for r in self.rows],
+            "raw": self.raw,
+            "reason": self.reason,
+            "duration_ms": round(self.duration_ms, 3),
+            "params": dict(self.params),
+            "layer": self.layer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Observation:
+        return cls(
+            probe=data["probe"],
+            vantage=data["vantage"],
+            status=data.get("status", OK),
+            rows=tuple(row_from_dict(r) for r in data.get("rows", ())),
+            raw=data.get("raw", ""),
+            reason=data.get("reason", ""),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            params=tuple(sorted((str(k), str(v)) for k, v in dict(data.get("params", {})).items())),
+            layer=data.get("layer", ""),
+        )
+
+
+class Skip(Exception):
+    """Raised inside a probe when it cannot run here; becomes a ``skipped`` observation."""
+
+
+@dataclass(frozen=True)
+class ProbeOutput:
+    rows: tuple[Any, ...] = ()
+    raw: str = ""
+
+
+ProbeFn = Callable[..., "ProbeOutput | Iterable[Any]"]
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    id: str
+    layer: str
+    title: str
+    fn: ProbeFn = field(repr=False)
+    needs: frozenset[str] = frozenset()
+    vantages: frozenset[str] = frozenset({"local", "netns"})
+
+    def run(self, vantage: Vantage, **params: Any) -> Observation:
+        return run_spec(self, vantage, **params)
+
+
+REGISTRY: dict[str, ProbeSpec] = {}
+
+
+def probe(
+    id: str,
+    *,
+    layer: str,
+    title: str,
+    needs: Iterable[str] = (),
+    vantages: Iterable[str] = ("local", "netns"),
+) -> Callable[[ProbeFn], ProbeFn]:
+    """Register ``fn(vantage, **params)`` as a probe; it returns rows or a ProbeOutput."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}")
+
+    def deco(fn: ProbeFn) -> ProbeFn:
+        if id in REGISTRY:
+            raise ValueError(f"probe id {id!r} registered twice")
+        REGISTRY[id] = ProbeSpec(id, layer, title, fn, frozenset(needs), frozenset(vantages))
+        return fn
+
+    return deco
+
+
+def _params_tuple(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, str(v)) for k, v in params.items() if v is not None))
+
+
+def run_spec(spec: ProbeSpec, vantage: Vantage, **params: Any) -> Observation:
+    """Run a probe and turn every outcome into an Observation."""
+    base = {
+        "probe": spec.id,
+        "vantage": str(vantage),
+        "params": _params_tuple(params),
+        "layer": spec.layer,
+    }
+    if vantage.kind not in spec.vantages:
+        return Observation(status=SKIPPED, reason=f"not available on a {vantage.kind} vantage", **base)
+    needs = set(spec.needs)
+    if vantage.kind == "netns":
+        needs.add(NEED_SETNS)
+    for need in sorted(needs):
+        why = missing_need(need)
+        if why:
+            return Observation(status=SKIPPED, reason=why, **base)
+    start = time.perf_counter()
+    try:
+        out = spec.fn(vantage, **params)
+    except Skip as exc:
+        return Observation(
+            status=SKIPPED, reason=str(exc), duration_ms=_ms(start), **base
+        )
+    except Exception as exc:  # a probe never raises to its caller
+        return Observation(
+            status=ERROR,
+            reason=f"{type(exc).__name__}: {exc}".strip().splitlines()[0],
+            duration_ms=_ms(start),
+            **base,
+        )
+    if not isinstance(out, ProbeOutput):
+        out = ProbeOutput(rows=tuple(out))
+    return Observation(rows=tuple(out.rows), raw=out.raw, duration_ms=_ms(start), **base)
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def get(probe_id: str) -> ProbeSpec:
+    load_all()
+    return REGISTRY[probe_id]
+
+
+def run_probe(probe_id: str, vantage: Vantage, **params: Any) -> Observation:
+    return get(probe_id).run(vantage, **params)
+
+
+_PROBE_MODULES = (
+    "links",
+    "addresses",
+    "routes",
+    "neighbours",
+    "bridges",
+    "sysctls",
+    "firewall",
+)
+
+
+def load_all() -> dict[str, ProbeSpec]:
+    """Import every probe module once (cheap ones only: scapy/libvirt load lazily)."""
+    import importlib
+
+    for name in _PROBE_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+    return REGISTRY

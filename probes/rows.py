@@ -1,0 +1,147 @@
+"""Row types the read-only probes produce: the contract between probes, rules and views.
+
+Every row is a frozen dataclass registered with :func:`~.base.row`, so it can be
+recorded as a dict and rebuilt on replay. Field names are part of the contract:
+rules key on them and table views show them as columns, in this order.
+"""
+
+from __future__ import annotations
+
+from .base import row
+
+
+@row
+class LinkRow:
+    ifindex: int
+    name: str
+    kind: str  # "veth", "bridge", "tun", "dummy", "" for a physical NIC, "loopback"
+    operstate: str  # "UP", "DOWN", "LOWERLAYERDOWN", "UNKNOWN", ...
+    admin_up: bool  # IFF_UP
+    carrier: bool  # IFF_LOWER_UP
+    mtu: int
+    mac: str  # "aa:bb:cc:dd:ee:ff" ("" when the link has none)
+    master: str = ""  # the bridge (or bond) this link is a port of
+    driver: str = ""  # ethtool driver name, or the link kind when ethtool has none
+    noarp: bool = False  # IFF_NOARP
+    peer_ifindex: int = 0  # veth: IFLA_LINK, the peer's ifindex (in peer_netnsid's namespace)
+    peer_netnsid: int = -1  # veth: IFLA_LINK_NETNSID, -1 when the peer is in this namespace
+    rx_packets: int = 0
+    tx_packets: int = 0
+    rx_errors: int = 0
+    tx_errors: int = 0
+    rx_dropped: int = 0
+    tx_dropped: int = 0
+
+
+@row
+class AddrRow:
+    ifname: str
+    family: str  # "inet" | "inet6"
+    address: str
+    prefixlen: int
+    scope: str  # "global", "link", "host"
+    flags: tuple[str, ...] = ()  # e.g. ("dynamic",), ("tentative",)
+
+
+@row
+class RouteRow:
+    dst: str  # "default" or "198.18.0.0/24" or a host address for a lookup
+    table: str = "main"
+    type: str = "unicast"  # unicast, local, broadcast, unreachable, blackhole, prohibit
+    gateway: str = ""
+    dev: str = ""  # output interface name
+    prefsrc: str = ""
+    protocol: str = ""  # kernel, boot, static, dhcp, ...
+    scope: str = ""  # universe, link, host
+    metric: int = 0
+    family: str = "inet"
+
+
+@row
+class RouteLookupRow:
+    """The kernel's answer to RTM_GETROUTE for one destination (``ip route get``)."""
+
+    dst: str
+    type: str  # unicast, local, unreachable, blackhole, prohibit, ... ; "error" with reason
+    dev: str = ""
+    gateway: str = ""
+    prefsrc: str = ""
+    table: str = ""
+    error: str = ""  # e.g. "Network is unreachable" when the kernel refused
+
+
+@row
+class NeighRow:
+    ifname: str
+    address: str
+    lladdr: str  # "" while INCOMPLETE/FAILED
+    state: str  # REACHABLE, STALE, DELAY, PROBE, INCOMPLETE, FAILED, PERMANENT, NOARP
+    family: str = "inet"
+
+
+@row
+class BridgeRow:
+    name: str
+    stp_enabled: bool
+    forward_delay_s: float
+    vlan_filtering: bool
+    ageing_time_s: float = 0.0
+    nf_call_iptables: bool = False  # per-bridge IFLA_BR_NF_CALL_IPTABLES
+
+
+@row
+class BridgePortRow:
+    bridge: str
+    port: str
+    state: str  # disabled, listening, learning, forwarding, blocking
+    flood: bool = True  # IFLA_BRPORT_UNICAST_FLOOD
+    bcast_flood: bool = True  # IFLA_BRPORT_BCAST_FLOOD
+    mcast_flood: bool = True
+    bpdu_guard: bool = False  # IFLA_BRPORT_GUARD
+    learning: bool = True
+    cost: int = 0
+    priority: int = 0
+    oper_up: bool = True  # the port's own operstate
+
+
+@row
+class FdbRow:
+    bridge: str
+    port: str
+    mac: str
+    vlan: int = 0
+    is_local: bool = False  # permanent entry for the bridge's/port's own address
+    state: str = ""  # reachable, permanent, static, stale
+
+
+@row
+class BridgeVlanRow:
+    bridge: str
+    port: str
+    vid: int
+    pvid: bool = False
+    untagged: bool = False
+
+
+@row
+class SysctlRow:
+    key: str  # dotted, e.g. "net.ipv4.conf.eth0.rp_filter"
+    value: str
+
+
+@row
+class FirewallRow:
+    backend: str  # "nftables", "iptables-nft", "iptables-legacy", "ebtables"
+    family: str  # ip, ip6, inet, bridge, arp, netdev
+    table: str
+    chain: str
+    hook: str = ""  # input, forward, output, prerouting, postrouting ("" for a regular chain)
+    policy: str = ""  # accept/drop for base chains
+    priority: int | None = None
+    rule: str = ""  # readable rule text ("" for a chain's policy row)
+    verdict: str = ""  # accept, drop, reject, jump X, goto X, masquerade, snat, dnat, return, ""
+    handle: int | None = None
+    packets: int | None = None  # counters, None where the rule has none
+    bytes: int | None = None
+    manager: str = ""  # libvirt, docker, firewalld, ufw, "" when unknown
+    position: int = 0  # order of the rule within its chain (0-based)

@@ -1,0 +1,3 @@
+from vnetdoctor.cli import main
+
+raise SystemExit(main())

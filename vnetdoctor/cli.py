@@ -1,0 +1,174 @@
+"""The ``vnetdoctor`` console script: argument parsing and dispatch only.
+
+Each command lives in its own module under ``vnetdoctor.commands`` and is imported
+only when chosen, so ``vnetdoctor --help`` and start-up stay fast (scapy, libvirt
+and Textual are never imported here). Every failure the operator can cause ends
+as one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming what was wrong."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="session database (default: $XDG_DATA_HOME/vnetdoctor/sessions.db)")
+
+
+def _add_lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), help="language of the text (default from LANG)")
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", metavar="IP", help="the address that does not answer")
+    p.add_argument(
+        "--from", dest="from_side", choices=("host", "guest"), default="host",
+        help="which side sends the probes to the target (default: host)",
+    )
+    p.add_argument("--host", metavar="VANTAGE", default="local", help="where the host side runs: local, netns:NAME (default: local)")
+    p.add_argument("--guest", metavar="VANTAGE", help="the guest side: netns:NAME or libvirt:DOMAIN[@URI]")
+    p.add_argument("--port", metavar="N", type=_port, help="also check this TCP port on the target")
+    p.add_argument("--no-record", action="store_true", help="keep nothing of this run")
+    _add_db(p)
+    _add_lang(p)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is outside 1-65535")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vnetdoctor", description="Why can't the VM and its host ping each other?")
+    parser.add_argument("--version", action="version", version=f"vnetdoctor {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("tui", help="the full-screen assistant (the default)")
+    _add_target(p)
+    p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
+
+    p = sub.add_parser("diagnose", help="walk the flowchart without the TUI")
+    _add_target(p)
+    p.add_argument("--json", action="store_true", help="print one JSON document (schema vnetdoctor.diagnosis/1)")
+    p.add_argument("--interactive", action="store_true", help="ask the operator the questions no probe can answer")
+
+    p = sub.add_parser("lab", help="the fault lab in network namespaces (root)")
+    lab = p.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=_Parser, required=True)
+    lp = lab.add_parser("list", help="scenarios and the cause each injects")
+    lp.add_argument("--json", action="store_true")
+    lp = lab.add_parser("up", help="build a scenario and inject its fault")
+    lp.add_argument("scenario")
+    lp.add_argument("--prefix", default="vnd-", help="name prefix of everything created (default vnd-)")
+    lp = lab.add_parser("down", help="remove everything with the prefix")
+    lp.add_argument("--prefix", default="vnd-")
+
+    p = sub.add_parser("demo", help="bring up a lab scenario and open the assistant on it")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario name (default: a guest firewall dropping ping)")
+    p.add_argument("--prefix", default="vnd-")
+    p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
+    _add_db(p)
+    _add_lang(p)
+
+    p = sub.add_parser("sessions", help="list recorded sessions")
+    p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+
+    p = sub.add_parser("replay", help="open a recorded session in the TUI, read-only")
+    p.add_argument("session", nargs="?")
+    _add_db(p)
+    _add_lang(p)
+
+    p = sub.add_parser("export", help="a report, the raw record, or the captured packets")
+    p.add_argument("session")
+    p.add_argument("--format", choices=("md", "json", "pcap"), default="md")
+    p.add_argument("--redact", action="store_true", help="rename IP and MAC addresses consistently")
+    p.add_argument("-o", "--output", metavar="FILE")
+    _add_db(p)
+    _add_lang(p)
+
+    p = sub.add_parser("diff", help="what changed between two sessions")
+    p.add_argument("session_a")
+    p.add_argument("session_b")
+    _add_db(p)
+    _add_lang(p)
+
+    p = sub.add_parser("causes", help="the cause catalogue")
+    p.add_argument("--json", action="store_true")
+    _add_lang(p)
+
+    p = sub.add_parser("bench", help="measure probe speed against iproute2 (root)")
+    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "all"), default="netlink")
+    p.add_argument("--quick", action="store_true", help="smaller tables, for a smoke run")
+    return parser
+
+
+def _version() -> str:
+    from vnetdoctor import __version__
+
+    return __version__
+
+
+# command name -> module under vnetdoctor.commands exposing run(args) -> int
+_COMMANDS = {
+    "tui": "tui",
+    "diagnose": "diagnose",
+    "lab": "lab",
+    "demo": "demo",
+    "sessions": "sessions",
+    "replay": "replay",
+    "export": "export",
+    "diff": "diff",
+    "causes": "causes",
+    "bench": "bench",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["tui", *(argv or [])])
+    module = importlib.import_module(f"vnetdoctor.commands.{_COMMANDS[args.command]}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("vnetdoctor: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        from vnetdoctor.errors import UsageError
+        from vnetdoctor.probes.vantage import VantageError
+
+        if os.environ.get("VNETDOCTOR_DEBUG"):
+            raise
+        if isinstance(exc, (UsageError, VantageError)):
+            print(f"vnetdoctor {args.command}: {exc}", file=sys.stderr)
+        else:
+            print(
+                f"vnetdoctor {args.command}: {type(exc).__name__}: {exc} "
+                "(set VNETDOCTOR_DEBUG=1 for the traceback)",
+                file=sys.stderr,
+            )
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per console command, each exposing ``run(args) -> exit status``."""
