@@ -214,6 +214,13 @@ _PROBE_MODULES = (
     "bridges",
     "sysctls",
     "firewall",
+    "icmp",
+    "arp",
+    "tcp",
+    "dns",
+    "sockets",
+    "libvirt",
+    "platforms",
 )
 
 

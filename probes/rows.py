@@ -145,3 +145,17 @@ class FirewallRow:
     bytes: int | None = None
     manager: str = ""  # libvirt, docker, firewalld, ufw, "" when unknown
     position: int = 0  # order of the rule within its chain (0-based)
+
+
+@row
+class PacketRow:
+    """One captured frame: what packet views list, decode and export to pcap."""
+
+    time: float  # epoch seconds
+    vantage: str  # where it was captured ("netns:vnd-host")
+    iface: str
+    length: int
+    summary: str  # one line, e.g. "ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq=1"
+    data_hex: str  # the whole frame as captured, hex
+    linktype: int = 1  # pcap LINKTYPE_ETHERNET
+    tag: str = ""  # which probe packet this is, e.g. "icmp:6699:1"; "" for background traffic

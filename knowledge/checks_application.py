@@ -1,0 +1,75 @@
+"""Application layer: can the guest resolve names? And the guest console question.
+
+A guest that pings fine but "has no network" usually cannot resolve names. The
+check asks each resolver the guest is configured with, from inside the guest.
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .context import StepContext
+
+
+@check("application.dns")
+def dns(ctx: StepContext) -> None:
+    guest = ctx.guest
+    if guest is None:
+        ctx.skip("no guest vantage: cannot ask the guest's resolvers")
+        return
+    obs = ctx.observe("dns.resolve", guest)
+    if not obs.ok:
+        ctx.skip(f"DNS probe: {obs.reason}")
+        return
+    good = [r for r in obs.rows if r.state == "answered"]
+    trace = ctx.facts.get("trace")
+    if not good and trace is not None and trace.reachable is False:
+        # The guest cannot even ping across the path: its resolver (often the host) is out of
+        # reach for the same reason, so naming DNS would point away from the real fault.
+        ctx.skip("resolvers do not answer, but the path itself is broken: fix that first")
+        return
+    if good:
+        ctx.passed(", ".join(f"{r.resolver} answers ({r.rcode}, {r.rtt_ms} ms)" for r in good))
+        return
+    ev = [ctx.evidence(
+        f"resolver {r.resolver or '(none)'} from {r.source}: {r.state}" + (f" ({r.error})" if r.error else ""), obs)
+        for r in obs.rows]
+    # Suggest the host's address on the guest's segment (where libvirt's dnsmasq answers),
+    # never the resolver that just failed.
+    from .checks_symptom import get_path
+
+    path = get_path(ctx)
+    systemd = any("127.0.0.53" == r.resolver for r in obs.rows)
+    below = [cause for _layer, cause, severity in ctx.facts.get("named", []) if severity == "fail"]
+    if below:
+        ev.append(f"may follow from {', '.join(below)}, named at a lower layer")
+    ctx.found("dns.unresolvable", evidence=ev, where=guest, resolver=path.host_ip or "",
+              severity="warn" if below else "fail",
+              dev=path.guest_dev or "", when_resolver="systemd-resolved" if systemd else "resolv.conf")
+
+
+@check("application.guest_console")
+def guest_console(ctx: StepContext) -> None:
+    """What no probe can see: the inside of a guest we have no way into."""
+    guest = ctx.guest
+    if guest is not None:
+        obs = ctx.observe("link.list", guest)
+        if obs.ok:
+            ctx.skip("the guest is visible to the probes")
+            return
+    trace = ctx.facts.get("trace")
+    if trace is not None and trace.reachable:
+        ctx.skip("the guest answers: nothing to check at its console")
+        return
+    from .flowchart import step as flow_step
+
+    node = flow_step("application.guest_console")
+    answer = ctx.ask(node.question(ctx.lang), tuple(node.choices))
+    mapped = node.on_answer.get(answer) if hasattr(node, "on_answer") else None
+    if answer == "unknown" or not answer:
+        ctx.skip("not answered: check the guest's console (ip addr, ip route, firewall)")
+        return
+    if isinstance(mapped, str) and mapped and "." in mapped and " " not in mapped:
+        ctx.found(mapped, evidence=[f"the operator answered {answer!r} at the guest console"],
+                  where=guest, dev="eth0", ip=ctx.target or "")
+        return
+    ctx.passed(f"operator: {answer}")

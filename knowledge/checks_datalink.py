@@ -1,0 +1,287 @@
+"""Data-link layer: the bridge port, bridge-family filtering, MTU, and ARP.
+
+ARP failing is usually a symptom: of a down link, a detached or blocking port,
+suppressed ARP, a missing address. So ``arp.unresolved`` is only a candidate here;
+the engine names it at the end of the walk when nothing more specific did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnetdoctor.probes.vantage import Vantage
+
+from .checks import check
+from .checks_symptom import get_path, get_trace
+from .context import StepContext
+from .facts import conf_max, links, rows, snapshots, sysctl_int, sysctls
+from .firewall_match import Traffic, rule_vars, suspects
+
+
+@check("datalink.bridge_port")
+def bridge_port(ctx: StepContext) -> None:
+    path = get_path(ctx)
+    if not path.host_port:
+        ctx.skip("the host end of the guest's link is not known")
+        return
+    host_links = links(ctx, ctx.host)
+    port = host_links.get(path.host_port)
+    expected = path.host_bridge if path.host_dev == path.host_bridge else None
+    if port is None:
+        ctx.skip(f"{path.host_port} not found on {ctx.host}")
+        return
+    if expected and port.master != expected:
+        now = f"a port of {port.master}" if port.master else "not a port of any bridge"
+        ctx.found(
+            "bridge.port_detached",
+            evidence=[
+                f"the host routes {path.guest_ip or path.target} via bridge {expected}",
+                f"the guest's link ends on the host at {port.name}, which is {now}",
+            ],
+            where=ctx.host,
+            port=port.name,
+            bridge=expected,
+            other=port.master or "none",
+        )
+        return
+    bridge = port.master if port.master and host_links.get(port.master) and host_links[port.master].kind == "bridge" else None
+    if bridge is None:
+        ctx.passed(f"{port.name} is routed, not bridged")
+        return
+    ports = {p.port: p for p in rows(ctx, "bridge.ports", ctx.host) if p.bridge == bridge}
+    bridges = {b.name: b for b in rows(ctx, "bridge.list", ctx.host)}
+    fdb = [f for f in rows(ctx, "bridge.fdb", ctx.host) if f.bridge == bridge]
+    trace = get_trace(ctx)
+    unreachable = trace is not None and trace.reachable is False
+    checked = [path.host_port]
+    if path.bridged_through:
+        checked += [p for p in ports if p != path.host_port]
+    for name in checked:
+        p = ports.get(name)
+        if p is None:
+            continue
+        link = host_links.get(name)
+        link_up = link is not None and link.admin_up and link.carrier
+        if p.state != "forwarding" and link_up:
+            br = bridges.get(bridge)
+            why = f"{name} on bridge {bridge} is in STP state {p.state}"
+            ev = [why]
+            if p.bpdu_guard and p.state in ("disabled", "blocking"):
+                ev.append(f"BPDU guard is on for {name}: a BPDU received on it disabled the port")
+            if br is not None and br.stp_enabled:
+                ev.append(f"STP is on for {bridge}, forward delay {br.forward_delay_s:g} s")
+            state = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
+            ctx.found("bridge.port_blocking", evidence=ev, where=ctx.host, port=name, bridge=bridge, state=state)
+            continue
+        if name == path.host_port and (not p.bcast_flood or not p.flood):
+            learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
+            off = [label for label, on in (("flood", p.flood), ("bcast_flood", p.bcast_flood)) if not on]
+            if not p.bcast_flood or not learned:
+                ev = [f"{name} on bridge {bridge} has {' and '.join(off)} off"]
+                if not p.bcast_flood:
+                    ev.append("broadcast ARP requests are not flooded to the guest")
+                if not learned:
+                    ev.append(f"the bridge has not learned the guest's MAC {path.guest_mac or '?'} on {name}")
+                ctx.found("bridge.flood_disabled", evidence=ev, where=ctx.host, port=name, bridge=bridge,
+                          state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
+                          severity="fail" if unreachable else "warn")
+    if not ctx.findings:
+        ctx.passed(f"{path.host_port} is a forwarding port of {bridge}")
+
+
+@check("datalink.bridge_filter")
+def bridge_filter(ctx: StepContext) -> None:
+    path = get_path(ctx)
+    if not path.host_bridge:
+        ctx.skip("the path crosses no bridge on the host")
+        return
+    before, after = snapshots(ctx, "host")
+    ifaces = tuple(i for i in (path.host_port, path.host_bridge) if i)
+    found = []
+    for proto in ("icmp", "arp"):
+        t = Traffic(proto, path.host_ip or "", path.guest_ip or "", ("input", "output", "forward", "prerouting",
+                    "postrouting"), ifaces, families=("bridge",))
+        found += [s for s in suspects(before, after, t) if s not in found]
+    trace = get_trace(ctx)
+    if found and (trace is None or trace.reachable is not True):
+        ctx.found(
+            "firewall.bridge_filter",
+            evidence=[s.describe() for s in found[:4]],
+            where=ctx.host,
+            **rule_vars(found[0].rule),
+        )
+        return
+    n = sum(1 for r in after if r.family == "bridge" and r.rule)
+    ctx.passed(f"{n} bridge-family rule(s); none drops the probe traffic")
+
+
+@check("datalink.mtu")
+def mtu(ctx: StepContext) -> None:
+    path = get_path(ctx)
+    trace = get_trace(ctx)
+    if trace is None or trace.forward is None or not trace.forward.ok:
+        ctx.skip("small pings do not pass yet: the MTU test needs a working path")
+        return
+    host_links, guest_links = links(ctx, ctx.host), links(ctx, ctx.guest)
+    mtus = []
+    for hop in path.hops:
+        row = (host_links if hop.side == "host" else guest_links).get(hop.iface)
+        if row is not None:
+            mtus.append((hop.label(), hop.iface, hop.side, row.mtu))
+    if not mtus:
+        ctx.skip("no interface MTUs known on the path")
+        return
+    sender = trace.forward.sender
+    sender_mtu = next((m for label, i, side, m in mtus if (side == "guest") == (sender == ctx.guest)), 1500)
+    largest = max(28 + 28, sender_mtu - 28)
+    sizes = sorted({56, min(1000, largest), largest - 100 if largest > 156 else 56, largest})
+    obs = ctx.observe("icmp.pmtu", sender, dst=trace.forward.dst, sizes=",".join(str(s) for s in sizes))
+    if not obs.ok:
+        ctx.skip(f"path MTU test: {obs.reason}")
+        return
+    answered = {r.size for r in obs.rows if r.rtt_ms is not None}
+    told = {r.size: r.error for r in obs.rows if r.error}
+    lost = [s for s in sizes if s not in answered and s not in told]
+    distinct = {m for *_, m in mtus}
+    if lost and answered and len(distinct) > 1:
+        smallest = min(mtus, key=lambda x: x[3])
+        biggest = max(m for *_, m in mtus)
+        ev = [
+            f"DF pings of {', '.join(map(str, sorted(answered)))} bytes answered; "
+            f"{', '.join(map(str, lost))} bytes vanished without an ICMP error",
+            "MTU along the path: " + ", ".join(f"{label} {m}" for label, _, _, m in mtus),
+        ]
+        vantage = ctx.host if smallest[2] == "host" else ctx.guest
+        ctx.found("mtu.mismatch", evidence=ev, where=vantage, dev=smallest[1], mtu=biggest, value=smallest[3],
+                  size=max(lost) + 28)
+        return
+    if told:
+        ctx.passed("path MTU discovery works: " + "; ".join(f"{s}: {e}" for s, e in sorted(told.items())))
+        return
+    ctx.passed(f"DF pings up to {max(answered) if answered else '?'} bytes pass; MTUs {sorted(distinct)}")
+
+
+@check("datalink.arp")
+def arp(ctx: StepContext) -> None:
+    path = get_path(ctx)
+    trace = get_trace(ctx)
+    host_links, guest_links = links(ctx, ctx.host), links(ctx, ctx.guest)
+
+    # A MAC learned on a port that is not the guest's: another station uses the guest's MAC.
+    if path.guest_mac and path.host_bridge and path.host_port:
+        for f in rows(ctx, "bridge.fdb", ctx.host):
+            if f.bridge == path.host_bridge and f.mac == path.guest_mac.lower() and not f.is_local \
+                    and f.port != path.host_port:
+                ctx.found(
+                    "mac.duplicate",
+                    evidence=[
+                        f"the guest's NIC {path.guest_dev} has MAC {path.guest_mac} (its host end is {path.host_port})",
+                        f"bridge {path.host_bridge} learned {f.mac} on {f.port}: another interface sends with it",
+                    ],
+                    where=ctx.guest, mac=path.guest_mac, other=f"the station behind {f.port}",
+                    bridge=path.host_bridge, dev=path.guest_dev or "", value=_fresh_mac(path.guest_mac),
+                )
+                break
+        own = {r.mac for r in host_links.values() if r.mac}
+        if path.guest_mac.lower() in own and not ctx.findings:
+            ctx.found("mac.duplicate", evidence=[f"the guest's MAC {path.guest_mac} is also a host interface's MAC"],
+                      where=ctx.guest, mac=path.guest_mac, dev=path.guest_dev or "", bridge=path.host_bridge or "",
+                      other="a host interface", value=_fresh_mac(path.guest_mac))
+
+    # Who answers ARP for the address the sender needs? (the target itself, or its gateway)
+    sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    sender_dev = path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev)
+    next_hop = None
+    lookup = rows(ctx, "route.lookup", sender, dst=ctx.target) if ctx.target and sender is not None else []
+    if lookup and lookup[0].type == "unicast":
+        next_hop = lookup[0].gateway or ctx.target
+        sender_dev = lookup[0].dev or sender_dev
+    if sender is None or not sender_dev or not next_hop:
+        if not ctx.findings:
+            ctx.skip("no next hop to resolve")
+        return
+    probe = ctx.observe("arp.probe", sender, dev=sender_dev, target=next_hop)
+    answers = list(probe.rows) if probe.ok else []
+    macs = sorted({a.mac for a in answers})
+    if len(macs) > 1:
+        ctx.found(
+            "ip.duplicate",
+            evidence=[ctx.evidence(f"{len(macs)} stations answered ARP who-has {next_hop}: {', '.join(macs)}", probe)],
+            where=sender, ip=next_hop, mac=macs[0], other=macs[1], dev="<its interface>",
+            prefixlen=_prefixlen(ctx, sender, sender_dev), fix_where=f"the station with MAC {_intruder(macs, path)}",
+        )
+    neigh = [n for n in rows(ctx, "neigh.list", sender) if n.address == next_hop]
+    stuck = [n for n in neigh if n.state in ("INCOMPLETE", "FAILED")]
+    if probe.ok and not answers:
+        # Why does nobody answer? Look at the receiving side's ARP settings.
+        receiver = ctx.host if sender == ctx.guest else ctx.guest
+        recv_dev = path.host_bridge or path.host_dev if receiver == ctx.host else path.guest_dev
+        recv_links = host_links if receiver == ctx.host else guest_links
+        reason = _arp_suppressed(ctx, receiver, recv_dev, recv_links, next_hop)
+        send_row = (guest_links if sender == ctx.guest else host_links).get(sender_dev)
+        if send_row is not None and send_row.noarp:
+            ctx.found("arp.suppressed", evidence=[f"{sender_dev} on {sender} has the NOARP flag: it sends no ARP requests"],
+                      where=sender, dev=sender_dev, sysctl="", value="", state="NOARP", flag="noarp")
+        elif reason is not None:
+            ev, vars_ = reason
+            ctx.found("arp.suppressed", evidence=[ctx.evidence(f"nobody answered ARP who-has {next_hop} on {sender_dev}", probe), *ev],
+                      where=receiver, **vars_)
+        else:
+            ctx.facts["arp_unresolved"] = {
+                "sender": sender, "dev": sender_dev, "ip": next_hop,
+                "state": stuck[0].state if stuck else "INCOMPLETE",
+                "mac": path.guest_mac if next_hop == path.guest_ip else "",
+                "evidence": [f"nobody answered ARP who-has {next_hop} on {sender_dev} ({sender})"]
+                + [f"neighbour {n.address} on {n.ifname}: {n.state}" for n in stuck],
+            }
+            ctx.note(f"nobody answers ARP for {next_hop}")
+    if not ctx.findings and not ctx.notes:
+        ctx.passed(f"{next_hop} is at {', '.join(macs) or '?'}")
+
+
+def _arp_suppressed(
+    ctx: StepContext, receiver: Vantage | None, dev: str | None, recv_links: dict[str, Any], ip: str
+) -> tuple[list[str], dict[str, str]] | None:
+    """(evidence, template vars) when the receiver's settings keep it from answering ARP for ip."""
+    if receiver is None or not dev:
+        return None
+    row = recv_links.get(dev)
+    if row is not None and row.noarp:
+        return [f"{dev} on {receiver} has the NOARP flag"], {"dev": dev, "sysctl": "", "value": "", "state": "NOARP",
+                                                             "flag": "noarp"}
+    values = sysctls(ctx, receiver)
+    ignore = conf_max(values, dev, "arp_ignore")
+    owners = [a for a in rows(ctx, "addr.list", receiver) if a.address == ip]
+    on_dev = any(a.ifname == dev for a in owners)
+    scope = "all" if sysctl_int(values, "net.ipv4.conf.all.arp_ignore") == ignore else dev
+    key = f"net.ipv4.conf.{scope}.arp_ignore"
+    if ignore >= 8:
+        return ([f"{key} = {ignore}: the kernel answers no ARP request at all"],
+                {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
+    if ignore in (1, 2) and owners and not on_dev:
+        return ([f"{key} = {ignore} and {ip} is not configured on {dev} (it is on {owners[0].ifname})"],
+                {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
+    if conf_max(values, dev, "arp_filter") and owners and not on_dev:
+        k = f"net.ipv4.conf.{dev}.arp_filter"
+        return ([f"{k} = 1 and {ip} is routed via another interface"],
+                {"dev": dev, "sysctl": k, "value": "1", "state": "arp_filter=1", "flag": "sysctl"})
+    return None
+
+
+def _prefixlen(ctx: StepContext, vantage: Vantage | None, dev: str) -> int | str:
+    for a in rows(ctx, "addr.list", vantage):
+        if a.ifname == dev and a.family == "inet":
+            return a.prefixlen
+    return ""
+
+
+def _fresh_mac(mac: str | None) -> str:
+    """A locally administered MAC derived from the old one (02:… keeps it unique on the segment)."""
+    tail = (mac or "00:00:00:00:00:00").split(":")[1:]
+    return ":".join(["02", *tail]) if mac and not mac.lower().startswith("02:") else ":".join(["06", *tail])
+
+
+def _intruder(macs: list[str], path: Any) -> str:
+    """Of the stations answering for one address, the one that is not the guest we know."""
+    others = [m for m in macs if m != (path.guest_mac or "").lower()]
+    return others[0] if others else macs[-1]

@@ -1,0 +1,126 @@
+"""Physical layer: does the guest have a NIC, and is every link on the path up?
+
+Only interfaces on the path count: a down interface elsewhere on the host is not
+this ticket's problem. When a veth end has no carrier because its peer is down,
+the peer is named, not the end that merely reflects it.
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .checks_symptom import get_path
+from .context import StepContext
+from .facts import links, where_text
+
+
+@check("physical.guest_nic")
+def guest_nic(ctx: StepContext) -> None:
+    guest = ctx.guest
+    if guest is None:
+        ctx.skip("no guest vantage: the guest's own interfaces cannot be seen")
+        return
+    obs = ctx.observe("link.list", guest)
+    if not obs.ok:
+        ctx.skip(f"guest interfaces unavailable: {obs.reason}")
+        return
+    nics = [r for r in obs.rows if r.kind != "loopback" and r.name != "lo"]
+    if not nics:
+        ctx.found(
+            "guest.no_nic",
+            evidence=[ctx.evidence(f"{guest} has no network interface but lo", obs)],
+            where=guest,
+            domain=guest.name,
+            mac="",
+            network="",
+            nic="none",
+        )
+        return
+    ctx.passed(f"guest NICs: {', '.join(r.name for r in nics)}")
+
+
+@check("physical.links")
+def path_links(ctx: StepContext) -> None:
+    path = get_path(ctx)
+    host_links = links(ctx, ctx.host)
+    guest_links = links(ctx, ctx.guest)
+    checked: list[str] = []
+
+    guest_row = guest_links.get(path.guest_dev or "")
+    if guest_row is not None:
+        checked.append(f"guest {guest_row.name}")
+        if not guest_row.admin_up:
+            ctx.found(
+                "link.guest_if_down",
+                evidence=[f"{guest_row.name} in {ctx.guest} is administratively down (state {guest_row.operstate})"],
+                where=ctx.guest,
+                dev=guest_row.name,
+                state=guest_row.operstate,
+            )
+    guest_down = guest_row is not None and not guest_row.admin_up
+
+    host_names = [n for n in (path.host_port, path.host_bridge or path.host_dev, path.uplink) if n]
+    for name in dict.fromkeys(host_names):
+        row = host_links.get(name)
+        if row is None:
+            continue
+        checked.append(f"host {name}")
+        if not row.admin_up:
+            ctx.found(
+                "link.host_if_down",
+                evidence=[f"{name} on {ctx.host} is administratively down (state {row.operstate})"],
+                where=ctx.host,
+                dev=name,
+                state=row.operstate,
+            )
+        elif not row.carrier and not guest_down:
+            if row.kind == "bridge":
+                continue  # a bridge has no carrier when no port forwards: a consequence, not a cause
+            if name == path.host_port and guest_row is not None:
+                continue  # guest end up, host end without carrier: reported by the guest side
+            ctx.found(
+                "link.host_if_down",
+                evidence=[f"{name} on {ctx.host} is up but has no carrier (state {row.operstate})"],
+                where=ctx.host,
+                dev=name,
+                state=row.operstate,
+            )
+    if not ctx.findings:
+        ctx.passed("up with carrier: " + (", ".join(checked) if checked else "no path interfaces known"))
+
+
+@check("physical.cable")
+def cable(ctx: StepContext) -> None:
+    """Only a human can see a switch port LED: ask when a physical NIC on the path has no carrier."""
+    path = get_path(ctx)
+    host_links = links(ctx, ctx.host)
+    suspects = []
+    for name, row in host_links.items():
+        on_path = name in (path.uplink, path.host_port) or (path.host_bridge and row.master == path.host_bridge)
+        physical = row.kind in ("", "ether") and row.name != "lo" and row.driver not in ("", "veth", "tun", "bridge")
+        if on_path and physical and row.admin_up and not row.carrier:
+            suspects.append(name)
+    if not suspects:
+        ctx.skip("no physical NIC without carrier on the path")
+        return
+    from .flowchart import step as flow_step
+
+    question = flow_step("physical.cable").question(ctx.lang) if hasattr(flow_step("physical.cable"), "question") else ""
+    answer = ctx.ask(question or f"Are the link LEDs of {', '.join(suspects)} and its switch port lit?")
+    if answer == "no":
+        ctx.found(
+            "link.host_if_down",
+            evidence=[f"{', '.join(suspects)} has no carrier; the operator reports the link LEDs are off"],
+            where=ctx.host,
+            dev=suspects[0],
+            state="NO-CARRIER",
+        )
+    elif answer == "yes":
+        ctx.warn(
+            "link.host_if_down",
+            evidence=[f"{', '.join(suspects)} has no carrier although the LEDs are lit: check the switch port config"],
+            where=ctx.host,
+            dev=suspects[0],
+            state="NO-CARRIER",
+        )
+    else:
+        ctx.skip(f"not answered: {', '.join(suspects)} has no carrier")

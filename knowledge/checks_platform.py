@@ -1,0 +1,259 @@
+"""Platform layer: is the hypervisor itself letting the guest onto the network?
+
+Before any cable or bridge is examined, the seeds have the operator check the
+virtualisation platform: is the VM running, is its virtual network started, is
+its virtual NIC "connected"? For libvirt those facts live in the domain and
+network XML; ``<link state='down'/>`` in particular shows nowhere else (the host
+tap still looks UP). VMware Workstation and VirtualBox have their own module
+(:mod:`.checks_platform_hosted`), imported here so all three steps register together.
+
+The checks key on what the platform reports (domain state, XML, leases), never
+on how a test or the lab builds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnetdoctor.probes.libvirt_conn import uri_for
+from vnetdoctor.probes.libvirt_xml import network_has_dhcp
+from vnetdoctor.probes.vantage import Vantage
+
+from . import checks_platform_hosted  # noqa: F401 - registers platform.vmware / platform.virtualbox
+from .checks import check
+from .context import StepContext
+from .model import Evidence
+from .platform_fixes import contains, found, subnet_of
+
+# --- libvirt -------------------------------------------------------------------------------
+
+# States in which the guest answers nothing, and the catalogue fix (`when = "state=…"`) for each.
+# "blocked" (waiting on a resource) is running as far as the network is concerned.
+NOT_RUNNING = {
+    "shutoff": "shutoff",
+    "shutdown": "shutoff",  # on its way to shut off: start it once it is
+    "crashed": "shutoff",
+    "paused": "paused",
+    "pmsuspended": "pmsuspended",
+}
+
+
+def _libvirt_guest(ctx: StepContext) -> Vantage | None:
+    for vantage in (ctx.guest, ctx.host):
+        if vantage is not None and vantage.kind == "libvirt":
+            return vantage
+    return None
+
+
+@check("platform.libvirt")
+def libvirt_platform(ctx: StepContext) -> None:
+    guest = _libvirt_guest(ctx)
+    if guest is None:
+        ctx.skip("no libvirt guest in this request (use --guest libvirt:DOMAIN[@URI])")
+        return
+    uri = uri_for(guest)
+    dom_obs = ctx.observe("libvirt.domains", guest, domain=guest.name)
+    if not dom_obs.ok or not dom_obs.rows:
+        ctx.skip(dom_obs.reason or f"no libvirt domain {guest.name!r}")
+        return
+    dom = dom_obs.rows[0]
+    name = dom.name
+    notes: list[str] = []
+
+    if dom.state in NOT_RUNNING:
+        why = f" ({dom.reason})" if dom.reason and dom.reason != "unknown" else ""
+        found(
+            ctx,
+            "libvirt.domain_not_running",
+            [ctx.evidence(f"domain {name} is {dom.state}{why} on {uri}", dom_obs)],
+            facts={"state": NOT_RUNNING[dom.state]},
+            uri=uri,
+            guest=guest,
+            domain=name,
+            state=dom.state + why,
+        )
+    else:
+        notes.append(f"domain {name} {dom.state}")
+
+    if_obs = ctx.observe("libvirt.interfaces", guest, domain=name)
+    ifaces = list(if_obs.rows) if if_obs.ok else []
+    if not if_obs.ok:
+        notes.append(f"interfaces: {if_obs.reason}")
+    elif not ifaces:
+        notes.append(f"domain {name} has no <interface> in its XML")
+
+    for iface in ifaces:
+        if iface.type == "direct":
+            # macvtap by design: the host cannot talk to the guest through the same NIC.
+            notes.append(f"{iface.mac} is macvtap on {iface.source}: this host cannot reach the guest "
+                         f"through {iface.source} (use a bridge or a second network for host↔guest)")
+    _check_networks(ctx, guest, uri, name, ifaces, notes)
+    _check_link_state(ctx, guest, uri, name, ifaces, notes)
+    if dom.state not in NOT_RUNNING:
+        _check_leases(ctx, guest, uri, name, ifaces, notes)
+
+    if not ctx.findings:
+        ctx.passed("; ".join(notes) or f"domain {name}: nothing wrong on the libvirt side")
+    else:
+        for note in notes:
+            ctx.note(note)
+
+
+def _check_networks(
+    ctx: StepContext, guest: Vantage, uri: str, domain: str, ifaces: list[Any], notes: list[str]
+) -> None:
+    wanted = list(dict.fromkeys(i.network for i in ifaces if i.type == "network" and i.network))
+    if not wanted:
+        return
+    net_obs = ctx.observe("libvirt.networks", guest)
+    if not net_obs.ok:
+        notes.append(f"networks: {net_obs.reason}")
+        return
+    nets = {n.name: n for n in net_obs.rows}
+    for net_name in wanted:
+        net = nets.get(net_name)
+        iface = next(i for i in ifaces if i.network == net_name)
+        if net is None:
+            # Nothing to start: say so rather than offer a net-start that cannot work.
+            found(
+                ctx,
+                "libvirt.network_inactive",
+                [ctx.evidence(f"{domain}'s interface {iface.mac} uses network {net_name}, "
+                              f"which is not defined on {uri} (virsh net-define it first)", net_obs)],
+                keep=lambda fix: False,
+                uri=uri,
+                network=net_name,
+                domain=domain,
+                state="undefined",
+            )
+        elif not net.active:
+            evidence = [
+                ctx.evidence(
+                    f"network {net_name} is inactive: no {net.bridge or 'bridge'}"
+                    + (", no dnsmasq" if network_has_dhcp(net) else "")
+                    + f" ({domain} uses it through {iface.mac})",
+                    net_obs,
+                )
+            ]
+            if not net.autostart:
+                evidence.append(ctx.evidence(f"network {net_name} is not autostarted either", net_obs))
+            found(
+                ctx,
+                "libvirt.network_inactive",
+                evidence,
+                # Already autostarted: only the start is missing.
+                keep=lambda fix, started=net.autostart: not (started and "autostart" in fix.command),
+                uri=uri,
+                network=net_name,
+                domain=domain,
+                bridge=net.bridge,
+                state="yes" if net.autostart else "no",
+            )
+        elif not net.autostart and net.persistent:
+            # Up now, gone after the next host reboot. The catalogue's summary speaks of an
+            # inactive network, so this stays a note rather than a mis-worded finding.
+            notes.append(f"network {net_name} is active but not autostarted "
+                         f"(virsh net-autostart {net_name}): it will be down after a host restart")
+        else:
+            notes.append(f"network {net_name} active ({net.forward}, {net.bridge})")
+
+
+def _check_link_state(
+    ctx: StepContext, guest: Vantage, uri: str, domain: str, ifaces: list[Any], notes: list[str]
+) -> None:
+    down = [i for i in ifaces if i.link_state == "down"]
+    if not down:
+        if ifaces:
+            notes.append("every interface link up in the XML")
+        return
+    path_obs = ctx.observe("libvirt.path", guest, domain=domain, host=str(ctx.host))
+    taps = {p.mac: p for p in path_obs.rows} if path_obs.ok else {}
+    for iface in down:
+        dev = iface.target or iface.mac
+        evidence = [
+            Evidence(
+                f"domain XML of {domain}: <link state='down'/> on {dev} ({iface.mac})",
+                "libvirt.interfaces",
+                str(guest),
+            )
+        ]
+        hop = taps.get(iface.mac)
+        if hop is not None and hop.tap_present:
+            evidence.append(
+                ctx.evidence(
+                    f"the host tap {hop.tap} still shows {hop.tap_operstate or 'no state'}"
+                    + (f" on {hop.tap_master}" if hop.tap_master else "")
+                    + ": only the XML tells the guest's link is cut",
+                    path_obs,
+                )
+            )
+        elif hop is not None and hop.note:
+            evidence.append(ctx.evidence(f"host tap {hop.tap or '-'}: {hop.note}", path_obs))
+        found(
+            ctx, "libvirt.interface_link_down", evidence, uri=uri, guest=guest,
+            domain=domain, iface=dev, dev=dev, mac=iface.mac, network=iface.network,
+            bridge=iface.bridge,
+        )
+
+
+def _check_leases(
+    ctx: StepContext, guest: Vantage, uri: str, domain: str, ifaces: list[Any], notes: list[str]
+) -> None:
+    on_nets = [i for i in ifaces if i.type == "network" and i.network and i.link_state != "down"]
+    if not on_nets:
+        return
+    net_obs = ctx.observe("libvirt.networks", guest)
+    nets = {n.name: n for n in net_obs.rows} if net_obs.ok else {}
+    dhcp_ifaces = [
+        i for i in on_nets
+        if (net := nets.get(i.network)) is not None and net.active and network_has_dhcp(net)
+    ]
+    if not dhcp_ifaces:
+        return
+    lease_obs = ctx.observe("libvirt.leases", guest, domain=domain)
+    if not lease_obs.ok:
+        notes.append(f"leases: {lease_obs.reason}")
+        return
+    leased = {lease.mac: lease for lease in lease_obs.rows}
+    agent_ifaces = _agent_interfaces(ctx, guest)
+    for iface in dhcp_ifaces:
+        lease = leased.get(iface.mac)
+        if lease is not None:
+            notes.append(f"lease {lease.ip} for {iface.mac}")
+            continue
+        net = nets[iface.network]
+        subnet = subnet_of(net.address, net.prefixlen)
+        guest_nic, guest_addrs = agent_ifaces.get(iface.mac, ("", ()))
+        mine = [a for a in guest_addrs if subnet is not None and contains(a, subnet)]
+        if mine:
+            notes.append(f"no lease for {iface.mac}, but the guest has {mine[0]} on {guest_nic} (static)")
+            continue
+        evidence = [
+            ctx.evidence(
+                f"network {net.name} hands out {net.dhcp_start}-{net.dhcp_end}"
+                if net.dhcp_start else f"network {net.name} has {net.static_hosts} static DHCP hosts",
+                net_obs,
+            ),
+            ctx.evidence(f"no DHCP lease for {domain}'s {iface.mac} on {net.name}", lease_obs),
+        ]
+        if guest_nic:
+            evidence.append(Evidence(f"the guest's {guest_nic} has no IPv4 address in {subnet}",
+                                     "guest.interfaces", str(guest)))
+        found(
+            ctx, "libvirt.dhcp_no_lease", evidence, uri=uri, guest=guest,
+            domain=domain, network=net.name, mac=iface.mac, iface=iface.target or iface.mac,
+            dev=guest_nic or None, bridge=net.bridge, ip=None,
+        )
+
+
+def _agent_interfaces(ctx: StepContext, guest: Vantage) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Guest NIC name and IPv4 addresses by MAC, from the agent ({} without one)."""
+    obs = ctx.observe("guest.interfaces", guest)
+    if not obs.ok:
+        return {}
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for r in obs.rows:
+        if hasattr(r, "addresses"):
+            v4 = tuple(a.split("/")[0] for a in r.addresses if ":" not in a)
+            out[r.mac] = (r.name, v4)
+    return out

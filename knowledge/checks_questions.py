@@ -1,0 +1,41 @@
+"""Question nodes of the platform layer: what only the operator can see.
+
+Hypervisor GUIs (VMware, VirtualBox, Hyper-V on Windows) keep the "adapter
+connected / attached to which virtual switch" settings where no probe on a Linux
+host can read them. The question is asked only when the guest is out of the
+probes' sight and the target does not answer.
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .context import StepContext
+
+
+@check("platform.hypervisor_settings")
+def hypervisor_settings(ctx: StepContext) -> None:
+    trace = ctx.facts.get("trace")
+    if trace is not None and trace.reachable:
+        ctx.skip("the guest answers: its adapter is connected")
+        return
+    if ctx.guest is not None and ctx.guest.kind != "libvirt":
+        ctx.skip("the guest is visible to the probes")
+        return
+    if ctx.guest is not None:
+        obs = ctx.observe("libvirt.interfaces", ctx.guest, domain=ctx.guest.name)
+        if obs.ok:
+            ctx.skip("libvirt describes the guest's adapters (see the libvirt step)")
+            return
+    from .flowchart import step as flow_step
+
+    node = flow_step("platform.hypervisor_settings")
+    answer = ctx.ask(node.question(ctx.lang), tuple(node.choices))
+    if answer in ("", "unknown"):
+        ctx.skip("not answered: check the VM's network adapter settings in the hypervisor")
+        return
+    guidance = node.on_answer.get(answer) if isinstance(getattr(node, "on_answer", None), dict) else None
+    if isinstance(guidance, str) and guidance and " " not in guidance and "." in guidance:
+        ctx.found(guidance, evidence=[f"the operator answered {answer!r} about the adapter settings"],
+                  where=ctx.guest, domain=ctx.guest.name if ctx.guest else "", iface="", dev="")
+        return
+    ctx.passed(f"operator: {answer}")

@@ -1,0 +1,94 @@
+"""The first step: confirm the symptom, both ways, and see where the packets go.
+
+Before any ping, the firewall counters and interface statistics of both ends are
+read; right after, they are read again. Those two snapshots let later steps say
+"this DROP rule counted our three echo requests" instead of guessing.
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .context import StepContext
+from .path import Path, compute_path
+from .trace import Trace, run_trace
+
+
+def sides(ctx: StepContext) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = [("host", ctx.host)]
+    if ctx.guest is not None:
+        out.append(("guest", ctx.guest))
+    return out
+
+
+def get_path(ctx: StepContext) -> Path:
+    return ctx.shared.memo("path", lambda: compute_path(ctx))
+
+
+def get_trace(ctx: StepContext) -> Trace | None:
+    return ctx.facts.get("trace")
+
+
+@check("symptom.ping")
+def symptom_ping(ctx: StepContext) -> None:
+    req = ctx.request
+    if not ctx.target and ctx.guest is not None and ctx.guest.kind == "libvirt":
+        from .discovery import discover_into
+
+        discover_into(ctx)  # agent, then DHCP lease, then the host's neighbour table
+    path = get_path(ctx)
+    target = ctx.target
+    if not target:
+        target = path.guest_ip if req.from_side == "host" else path.host_ip
+        if target:
+            ctx.facts["target"] = target
+            # The path was worked out without a target; now that we know it, redo it.
+            ctx.shared.facts.pop("path", None)
+            path = get_path(ctx)
+    if not target:
+        ctx.skip("no target address: give --target, or a guest the tool can look into")
+        return
+    if req.from_side == "host":
+        sender, dst = ctx.host, target
+        reverse_sender, reverse_dst = ctx.guest, path.host_ip
+    else:
+        if ctx.guest is None:
+            ctx.skip("--from guest needs --guest VANTAGE")
+            return
+        sender, dst = ctx.guest, target
+        reverse_sender = ctx.host if not path.outside else None
+        reverse_dst = path.guest_ip if not path.outside else None
+
+    # Counters before: the firewall rules and link statistics of both ends.
+    before: dict[str, object] = {}
+    for side, vantage in sides(ctx):
+        before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
+    ctx.facts["before"] = before
+    hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
+    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side)
+    ctx.facts["trace"] = trace
+    after: dict[str, object] = {}
+    for side, vantage in sides(ctx):
+        fw = ctx.shared.observer.observe("firewall.rules", vantage, refresh=True)
+        links = ctx.shared.observer.observe("link.list", vantage, refresh=True)
+        after[side] = (fw, links)
+    ctx.facts["after"] = after
+
+    for leg in (trace.forward, trace.reverse):
+        if leg is not None:
+            ctx.record(leg.echo)
+    ctx.record(trace.capture)
+
+    fwd = trace.forward
+    assert fwd is not None
+    if not fwd.echo.ok:
+        ctx.skip(f"cannot ping from {sender}: {fwd.echo.reason}")
+        return
+    parts = [f"{sender} → {dst}: {fwd.where()}"]
+    if trace.reverse is not None:
+        rev = trace.reverse
+        parts.append(f"{rev.sender} → {rev.dst}: {rev.where() if rev.echo.ok else 'skipped: ' + rev.echo.reason}")
+    note = "; ".join(parts)
+    if trace.reachable:
+        ctx.passed(note)
+    else:
+        ctx.fail(note)

@@ -1,0 +1,65 @@
+"""Transport layer: does the TCP port answer, and if not, is it closed or filtered?
+
+An RST means the target's kernel answered: nothing listens — unless a listener is
+there, in which case a firewall is forging the RST (``reject with tcp reset``).
+Silence means something dropped the SYN: we say which rule, when one counted it.
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .checks_symptom import get_path
+from .context import StepContext
+from .facts import rows
+from .firewall_match import Traffic, rule_vars, suspects
+
+
+@check("transport.tcp")
+def tcp(ctx: StepContext) -> None:
+    port = ctx.request.port
+    if not port:
+        ctx.skip("no --port given")
+        return
+    target = ctx.target
+    if not target:
+        ctx.skip("no target address")
+        return
+    path = get_path(ctx)
+    sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    receiver = None if path.outside else (ctx.host if sender == ctx.guest else ctx.guest)
+    before = rows(ctx, "firewall.rules", receiver) if receiver is not None else []
+    obs = ctx.observe("tcp.connect", sender, dst=target, port=port)
+    if not obs.ok:
+        ctx.skip(f"TCP probe: {obs.reason}")
+        return
+    result = obs.rows[0]
+    listening = None
+    if receiver is not None:
+        lst = ctx.observe("tcp.listen", receiver)
+        if lst.ok:
+            listening = any(r.port == port for r in lst.rows)
+    evidence = [ctx.evidence(f"TCP {target}:{port} from {sender}: {result.state}"
+                             + (f" ({result.error})" if result.error else ""), obs)]
+    if result.state == "open":
+        ctx.passed(f"{target}:{port} is open")
+        return
+    after: list = []
+    if receiver is not None:
+        fresh = ctx.shared.observer.observe("firewall.rules", receiver, refresh=True)
+        ctx.record(fresh)
+        after = list(fresh.rows) if fresh.ok else []
+    src = path.host_ip if sender == ctx.host else path.guest_ip
+    t = Traffic("tcp", src or "", target, ("input", "prerouting"), tuple(i for i in (path.guest_dev,) if i), port=port)
+    rules = suspects(before, after, t) if receiver is not None else []
+    if result.state == "closed" and not (listening and rules):
+        if listening is False:
+            evidence.append(f"nothing listens on port {port} in {receiver}")
+        ctx.found("tcp.port_closed", evidence=evidence, where=receiver or sender, tcp_port=port, target=target,
+                  value="<service>")
+        return
+    evidence += [s.describe() for s in rules[:3]]
+    if listening:
+        evidence.append(f"a process listens on port {port} in {receiver}: the answer is not the application's")
+    fw = rule_vars(rules[0].rule) if rules else {"family": "inet", "table": "filter", "chain": "input",
+                                                   "handle": "", "rule": "", "backend": "", "manager": "none"}
+    ctx.found("tcp.port_filtered", evidence=evidence, where=receiver or sender, tcp_port=port, target=target, **fw)

@@ -1,0 +1,166 @@
+"""What a check sees while its step runs: the request, the probes, the shared facts.
+
+The context records every observation a check asks for and every finding it
+reports, so the step's result carries its own evidence, and renders causes
+through the catalogue so the summary, the fixes and their undo come from
+``data/causes.toml`` in the operator's language.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.vantage import Vantage
+
+from .model import FAIL, PASS, SKIP, WARN, Evidence, Finding, Fix, Question, Request
+from .observer import Observer
+
+
+@dataclass
+class Shared:
+    """Facts established once per diagnosis and read by later steps (path, trace)."""
+
+    request: Request
+    observer: Observer
+    lang: str
+    ask: Callable[[Question], str] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Compute a shared fact once (e.g. the path) even when two steps race for it."""
+        with self.lock:
+            if name not in self.facts:
+                self.facts[name] = compute()
+            return self.facts[name]
+
+
+class StepContext:
+    def __init__(self, shared: Shared, step_id: str, layer: str) -> None:
+        self.shared = shared
+        self.step_id = step_id
+        self.layer = layer
+        self.observations: list[Observation] = []
+        self.findings: list[Finding] = []
+        self.notes: list[str] = []
+        self.skipped: str | None = None
+        self.failed: str | None = None
+        self.answer = ""
+
+    # --- the request --------------------------------------------------------------
+    @property
+    def request(self) -> Request:
+        return self.shared.request
+
+    @property
+    def lang(self) -> str:
+        return self.shared.lang
+
+    @property
+    def host(self) -> Vantage:
+        return self.shared.request.host
+
+    @property
+    def guest(self) -> Vantage | None:
+        return self.shared.request.guest
+
+    @property
+    def target(self) -> str | None:
+        return self.shared.facts.get("target") or self.shared.request.target
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.shared.facts
+
+    # --- observing ----------------------------------------------------------------
+    def observe(self, probe_id: str, vantage: Vantage, **params: Any) -> Observation:
+        obs = self.shared.observer.observe(probe_id, vantage, **params)
+        self.record(obs)
+        return obs
+
+    def record(self, obs: Observation) -> None:
+        if all(o is not obs for o in self.observations):
+            self.observations.append(obs)
+
+    def prefetch(self, wanted: Iterable[tuple[str, Vantage, dict[str, Any]]]) -> None:
+        self.shared.observer.prefetch(wanted)
+
+    # --- reporting ----------------------------------------------------------------
+    def found(
+        self,
+        cause: str,
+        *,
+        evidence: Sequence[str | Evidence] = (),
+        where: Vantage | None = None,
+        severity: str = FAIL,
+        fixes: Sequence[Fix] | None = None,
+        fix_where: str | None = None,
+        **template_vars: Any,
+    ) -> Finding:
+        """Name a cause: summary and fixes rendered from the catalogue with these vars."""
+        from .render import render_finding
+
+        finding = render_finding(
+            cause,
+            lang=self.lang,
+            evidence=[e if isinstance(e, Evidence) else Evidence(str(e)) for e in evidence],
+            where=where,
+            severity=severity,
+            fixes=fixes,
+            template_vars=template_vars,
+            fix_where=fix_where,
+        )
+        if all(f.cause != cause or f.summary != finding.summary for f in self.findings):
+            self.findings.append(finding)
+        return finding
+
+    def warn(self, cause: str, **kwargs: Any) -> Finding:
+        return self.found(cause, severity=WARN, **kwargs)
+
+    def passed(self, note: str) -> None:
+        self.notes.append(note)
+
+    def note(self, note: str) -> None:
+        self.notes.append(note)
+
+    def skip(self, reason: str) -> None:
+        self.skipped = reason
+
+    def fail(self, note: str) -> None:
+        """The step failed without naming a cause (the symptom step: 'no reply')."""
+        self.failed = note
+
+    def ask(self, text: str, choices: Sequence[str] = ("yes", "no", "unknown")) -> str:
+        """Ask the operator (a question node); 'unknown' when nobody can answer."""
+        if self.shared.ask is None:
+            self.answer = "unknown"
+            return self.answer
+        answer = self.shared.ask(Question(self.step_id, text, tuple(choices)))
+        self.answer = answer if answer in choices else "unknown"
+        return self.answer
+
+    def evidence(self, text: str, obs: Observation | None = None) -> Evidence:
+        return Evidence(text, obs.probe if obs else "", obs.vantage if obs else "")
+
+    # --- the verdict of the step ------------------------------------------------------
+    def status(self) -> str:
+        if any(f.severity == FAIL for f in self.findings) or self.failed is not None:
+            return FAIL
+        if self.findings:
+            return WARN
+        if self.skipped is not None:
+            return SKIP
+        return PASS
+
+    def summary_note(self) -> str:
+        if self.findings:
+            return "; ".join(f.summary for f in self.findings)
+        if self.failed is not None:
+            return self.failed
+        if self.skipped is not None:
+            return self.skipped
+        return "; ".join(self.notes)

@@ -1,0 +1,176 @@
+"""The end-to-end check: ping both ways while listening on every hop of the path.
+
+This is what turns "no reply" into "the echo request was seen on vnet0 (host) and
+never on eth0 (guest)": each probe packet carries our ICMP identifier and
+sequence number, and the capture says which hops saw the request and the reply.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from vnetdoctor.probes.base import Observation, run_probe
+from vnetdoctor.probes.capture import Capture
+from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.vantage import Vantage
+
+from .path import Hop, Path
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One direction: who pinged whom, how it went, and where its packets were seen."""
+
+    name: str  # "forward" | "reverse"
+    sender: Vantage
+    dst: str
+    ident: int
+    echo: Observation
+    hops: tuple[Hop, ...]  # in the order the request crosses them
+    request_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # seq -> hop labels
+    reply_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def replies(self) -> int:
+        return sum(1 for r in self.echo.rows if getattr(r, "rtt_ms", None) is not None)
+
+    @property
+    def sent(self) -> int:
+        return len(self.echo.rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.echo.ok and self.replies > 0
+
+    @property
+    def send_errors(self) -> list[str]:
+        return sorted({r.error for r in self.echo.rows if getattr(r, "error", "")})
+
+    def last_request_hop(self) -> Hop | None:
+        """The furthest hop along the path that saw any of our requests."""
+        seen = {label for labels in self.request_seen.values() for label in labels}
+        last = None
+        for hop in self.hops:
+            if hop.label() in seen:
+                last = hop
+        return last
+
+    def first_missing_request_hop(self) -> Hop | None:
+        seen = {label for labels in self.request_seen.values() for label in labels}
+        last = self.last_request_hop()
+        after = False if last is not None else True
+        for hop in self.hops:
+            if after and hop.label() not in seen:
+                return hop
+            if last is not None and hop == last:
+                after = True
+        return None
+
+    def request_reached_end(self) -> bool:
+        return bool(self.hops) and self.last_request_hop() == self.hops[-1]
+
+    def reply_seen_anywhere(self) -> bool:
+        return any(self.reply_seen.values())
+
+    def where(self) -> str:
+        """One line: where the requests were last seen, and where they never arrived."""
+        if self.ok:
+            return f"{self.replies}/{self.sent} replies"
+        if self.send_errors:
+            return f"send failed: {', '.join(self.send_errors)}"
+        last, missing = self.last_request_hop(), self.first_missing_request_hop()
+        if not self.hops:
+            return "no capture points on the path"
+        if last is None:
+            return f"echo request never seen on {self.hops[0].label()}"
+        if missing is not None:
+            return f"echo request seen on {last.label()}, never on {missing.label()}"
+        if self.reply_seen_anywhere():
+            hops = sorted({h for labels in self.reply_seen.values() for h in labels})
+            return f"echo request reached {last.label()}; a reply was seen on {', '.join(hops)} but never came back"
+        return f"echo request reached {last.label()}; no reply was sent back"
+
+
+@dataclass(frozen=True)
+class Trace:
+    forward: Leg | None
+    reverse: Leg | None
+    capture: Observation
+    packets: tuple[PacketRow, ...] = ()
+
+    @property
+    def reachable(self) -> bool | None:
+        if self.forward is None or not self.forward.echo.ok:
+            return None
+        both = self.forward.ok and (self.reverse is None or not self.reverse.echo.ok or self.reverse.ok)
+        return both
+
+
+def run_trace(
+    path: Path,
+    sender: Vantage,
+    dst: str,
+    reverse_sender: Vantage | None,
+    reverse_dst: str | None,
+    hop_side: dict[tuple[str, str], str],
+    count: int = 3,
+    timeout: float = 1.0,
+) -> Trace:
+    """Ping forward (and back, when the other end is a vantage) while capturing on the path."""
+    points = path.capture_points()
+    cap = Capture(points, bpf="icmp or arp")
+    failed: dict[str, str] = {}
+    started = time.perf_counter()
+    try:
+        failed = cap.start()
+    except Exception as exc:  # noqa: BLE001 - a capture that cannot run is reported, not raised
+        failed = {"capture": str(exc)}
+    fwd_ident = random.randint(1, 0x7FFF)
+    rev_ident = fwd_ident + 0x8000
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fwd = pool.submit(run_probe, "icmp.echo", sender, dst=dst, count=count, timeout=timeout, ident=fwd_ident)
+        rev = (
+            pool.submit(
+                run_probe, "icmp.echo", reverse_sender, dst=reverse_dst, count=count, timeout=timeout, ident=rev_ident
+            )
+            if reverse_sender is not None and reverse_dst
+            else None
+        )
+        fwd_obs = fwd.result()
+        rev_obs = rev.result() if rev is not None else None
+    packets = cap.stop(linger=0.05)
+    capture_obs = Observation(
+        probe="capture.path",
+        vantage=str(path.hops[0].vantage) if path.hops else str(sender),
+        status="ok" if points and len(failed) < len(points) else "skipped",
+        rows=tuple(packets),
+        raw="; ".join(f"{k}: {v}" for k, v in failed.items()) or f"listened on {', '.join(f'{i}@{v}' for v, i in points)}",
+        reason="" if points and len(failed) < len(points) else ("no interface on the path to listen on" if not points else "; ".join(f"{k}: {v}" for k, v in failed.items())),
+        duration_ms=(time.perf_counter() - started) * 1000,
+        params=(("filter", "icmp or arp"),),
+        layer="datalink",
+    )
+
+    def label_seen(ident: int, kind: str) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for p in packets:
+            if not p.tag.startswith(f"icmp:{ident}:") or kind not in p.summary:
+                continue
+            seq = p.tag.rsplit(":", 1)[1]
+            side = hop_side.get((p.vantage, p.iface), "host" if p.vantage == str(sender) else "?")
+            label = f"{side} {p.iface}"
+            if label not in out.setdefault(seq, []):
+                out[seq].append(label)
+        return {k: tuple(v) for k, v in out.items()}
+
+    fwd_hops = path.hops
+    forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
+                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"))
+    reverse = None
+    if rev_obs is not None and reverse_sender is not None and reverse_dst:
+        reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
+                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"))
+    return Trace(forward, reverse, capture_obs, tuple(packets))

@@ -1,0 +1,40 @@
+"""``addr.list``: the IPv4/IPv6 addresses of every interface.
+
+The network layer's first question: does the guest (or the host bridge) have an
+address at all, is it 169.254.x.x, do the prefixes put both ends in one subnet.
+"""
+
+from __future__ import annotations
+
+from .base import ProbeOutput, probe
+from .iproute_json import IP_ADDR, addrs_from_ip, clip, run_json
+from .netlink_decode import decode_addrs
+from .netlink_query import dump_decoded, interface_names
+from .netlink_socket import AF_UNSPEC, RTGENMSG, RTM_GETADDR
+from .nsexec import call_in
+from .rows import AddrRow
+from .vantage import Vantage
+
+_REQUEST = RTGENMSG.pack(AF_UNSPEC) + bytes(4)  # an ifaddrmsg asking for every family
+
+
+def _addrs_here() -> list[AddrRow]:
+    return dump_decoded(RTM_GETADDR, _REQUEST, decode_addrs, interface_names())
+
+
+@probe(
+    "addr.list",
+    layer="network",
+    title="IP addresses of every interface",
+    vantages=("local", "netns", "libvirt"),
+)
+def addr_list(vantage: Vantage) -> ProbeOutput:
+    if vantage.kind == "libvirt":
+        items, text = run_json(vantage, IP_ADDR)
+        return ProbeOutput(rows=tuple(addrs_from_ip(items)), raw=clip(text))
+    rows = call_in(vantage, _addrs_here)
+    raw = "\n".join(
+        f"{r.ifname} {r.family} {r.address}/{r.prefixlen} scope {r.scope} {' '.join(r.flags)}".rstrip()
+        for r in rows
+    )
+    return ProbeOutput(rows=tuple(rows), raw=clip(raw))

@@ -1,0 +1,115 @@
+"""The Linux bridge between host and guest: ``bridge.list``, ``bridge.ports``, ``bridge.fdb``, ``bridge.vlans``.
+
+The data-link layer's usual culprits live here: a tap that is not a port of
+the bridge (``bridge.port_detached``), a port STP keeps in listening/blocking
+(``bridge.port_blocking``), flooding switched off so ARP requests never reach the
+guest (``bridge.flood_disabled``), ``nf_call_iptables`` sending bridged frames
+through a FORWARD DROP policy, and VLAN filtering that drops the guest's tag.
+
+All of it comes from netlink, decoded by :mod:`.netlink_decode`: bridge options
+from the link dump's IFLA_INFO_DATA, per-port STP state and flags from an
+AF_BRIDGE link dump's IFLA_PROTINFO (what ``bridge link`` reads), the forwarding
+database from an AF_BRIDGE neighbour dump, VLANs from IFLA_AF_SPEC.
+"""
+
+from __future__ import annotations
+
+from .base import ProbeOutput, Skip, probe
+from .iproute_json import clip
+from .netlink_decode import (
+    bridge_rows,
+    bridge_supports_vlans,
+    decode_bridge_ports,
+    decode_bridge_vlans,
+    decode_fdb,
+)
+from .netlink_query import bridge_link_request, dump_decoded, interface_names, link_dump
+from .netlink_socket import AF_BRIDGE, RTM_GETLINK, RTM_GETNEIGH
+from .nsexec import call_in
+from .rows import BridgePortRow, BridgeRow, BridgeVlanRow, FdbRow
+from .vantage import Vantage
+
+_FDB_REQUEST = bytes([AF_BRIDGE]) + bytes(11)  # an ndmsg for the bridge family
+NO_VLAN_SUPPORT = (
+    "this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING is off): "
+    "bridges report no VLAN data"
+)
+
+
+def _bridges_here() -> list[BridgeRow]:
+    return bridge_rows(link_dump())
+
+
+def _ports_here() -> list[BridgePortRow]:
+    return dump_decoded(RTM_GETLINK, bridge_link_request(), decode_bridge_ports, interface_names())
+
+
+def _fdb_here() -> list[FdbRow]:
+    return dump_decoded(RTM_GETNEIGH, _FDB_REQUEST, decode_fdb, interface_names())
+
+
+def _vlans_here() -> list[BridgeVlanRow] | None:
+    """The VLAN rows, or None when the kernel cannot answer (no VLAN filtering built in)."""
+    bridges = [link for link in link_dump() if link.kind == "bridge"]
+    if not bridges:
+        return []
+    if not any(bridge_supports_vlans(link) for link in bridges):
+        return None
+    return dump_decoded(
+        RTM_GETLINK, bridge_link_request(with_vlans=True), decode_bridge_vlans, interface_names()
+    )
+
+
+@probe(
+    "bridge.list",
+    layer="datalink",
+    title="Bridges: STP, forward delay, VLAN filtering, br_netfilter",
+)
+def bridge_list(vantage: Vantage) -> ProbeOutput:
+    rows = call_in(vantage, _bridges_here)
+    raw = "\n".join(
+        f"{r.name}: stp {'on' if r.stp_enabled else 'off'} forward_delay {r.forward_delay_s:g}s "
+        f"ageing {r.ageing_time_s:g}s vlan_filtering {int(r.vlan_filtering)} "
+        f"nf_call_iptables {int(r.nf_call_iptables)}"
+        for r in rows
+    )
+    return ProbeOutput(rows=tuple(rows), raw=raw)
+
+
+@probe(
+    "bridge.ports",
+    layer="datalink",
+    title="Bridge ports: STP state, flooding, learning, BPDU guard",
+)
+def bridge_ports(vantage: Vantage) -> ProbeOutput:
+    rows = call_in(vantage, _ports_here)
+    raw = "\n".join(
+        f"{r.port} master {r.bridge} state {r.state} flood {int(r.flood)} bcast_flood {int(r.bcast_flood)} "
+        f"mcast_flood {int(r.mcast_flood)} learning {int(r.learning)} guard {int(r.bpdu_guard)} "
+        f"cost {r.cost} priority {r.priority} {'up' if r.oper_up else 'down'}"
+        for r in rows
+    )
+    return ProbeOutput(rows=tuple(rows), raw=raw)
+
+
+@probe("bridge.fdb", layer="datalink", title="Bridge forwarding database (learned and local MACs)")
+def bridge_fdb(vantage: Vantage) -> ProbeOutput:
+    rows = call_in(vantage, _fdb_here)
+    raw = "\n".join(
+        f"{r.mac} dev {r.port} master {r.bridge}{f' vlan {r.vlan}' if r.vlan else ''} {r.state}"
+        for r in rows
+    )
+    return ProbeOutput(rows=tuple(rows), raw=clip(raw))
+
+
+@probe("bridge.vlans", layer="datalink", title="Bridge VLANs per port (PVID, untagged)")
+def bridge_vlans(vantage: Vantage) -> ProbeOutput:
+    rows = call_in(vantage, _vlans_here)
+    if rows is None:
+        raise Skip(NO_VLAN_SUPPORT)
+    raw = "\n".join(
+        f"{r.port} master {r.bridge} vid {r.vid}{' PVID' if r.pvid else ''}"
+        f"{' untagged' if r.untagged else ''}"
+        for r in rows
+    )
+    return ProbeOutput(rows=tuple(rows), raw=raw)

@@ -1,0 +1,193 @@
+"""ICMP echo from a vantage: the ping every flowchart starts with, and the path-MTU test.
+
+A raw ICMP socket opened inside the vantage sends echo requests built with
+scapy, so the kernel routes them, resolves ARP and applies the sender's own
+firewall exactly as for ``ping``. Replies and ICMP errors are matched on our
+identifier, so several probes can run at once in one namespace. A local send
+error (no route, message too long for the interface) is evidence too, and is
+kept in the row instead of being raised.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import select
+import socket
+import struct
+import time
+
+from .base import ProbeOutput, Skip, probe
+from .caps import NEED_NET_RAW
+from .nsexec import call_in
+from .rows_active import EchoRow
+from .safety import guard
+from .vantage import Vantage
+
+IP_MTU_DISCOVER = 10
+IP_PMTUDISC_DONT = 0
+IP_PMTUDISC_PROBE = 3  # set DF, ignore the cached path MTU: we are the ones measuring it
+
+_UNREACH = {
+    0: "network unreachable",
+    1: "host unreachable",
+    3: "port unreachable",
+    4: "fragmentation needed",
+    9: "network administratively prohibited",
+    10: "host administratively prohibited",
+    13: "communication administratively prohibited",
+}
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(ident: int, seq: int, size: int) -> bytes:
+    """An ICMP echo request with a recognisable payload (scapy builds it)."""
+    from scapy.layers.inet import ICMP  # lazy
+
+    payload = (b"vnetdoctor" * (size // 10 + 1))[:size]
+    return bytes(ICMP(type=8, id=ident, seq=seq) / payload)
+
+
+def _open(df: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE if df else IP_PMTUDISC_DONT)
+    sock.setblocking(False)
+    return sock
+
+
+def ping(
+    vantage: Vantage,
+    dst: str,
+    *,
+    count: int = 3,
+    size: int = 56,
+    df: bool = False,
+    timeout: float = 1.0,
+    interval: float = 0.05,
+    ident: int | None = None,
+) -> list[EchoRow]:
+    """Send ``count`` echo requests and wait up to ``timeout`` after the last for answers."""
+    ident = ident if ident is not None else random.randint(1, 0xFFFF)
+    sock = call_in(vantage, _open, df)
+    rows: dict[int, EchoRow] = {}
+    sent_at: dict[int, float] = {}
+    try:
+        for seq in range(1, count + 1):
+            packet = echo_request(ident, seq, size)
+            try:
+                sock.sendto(packet, (dst, 0))
+                sent_at[seq] = time.perf_counter()
+            except OSError as exc:
+                rows[seq] = EchoRow(dst, seq, ident, size, df, None, error=os.strerror(exc.errno or errno.EIO))
+            _collect(sock, ident, dst, size, df, rows, sent_at, time.perf_counter() + (interval if seq < count else 0))
+        deadline = time.perf_counter() + timeout
+        while len(rows) < count and time.perf_counter() < deadline:
+            _collect(sock, ident, dst, size, df, rows, sent_at, min(deadline, time.perf_counter() + 0.05))
+    finally:
+        sock.close()
+    return [rows.get(seq) or EchoRow(dst, seq, ident, size, df, None) for seq in range(1, count + 1)]
+
+
+def _collect(
+    sock: socket.socket,
+    ident: int,
+    dst: str,
+    size: int,
+    df: bool,
+    rows: dict[int, EchoRow],
+    sent_at: dict[int, float],
+    until: float,
+) -> None:
+    while True:
+        wait = until - time.perf_counter()
+        if wait <= 0:
+            return
+        ready, _, _ = select.select([sock], [], [], wait)
+        if not ready:
+            return
+        try:
+            data, addr = sock.recvfrom(65535)
+        except BlockingIOError:
+            continue
+        _match(data, addr[0], ident, dst, size, df, rows, sent_at)
+
+
+def _match(
+    data: bytes, src: str, ident: int, dst: str, size: int, df: bool, rows: dict[int, EchoRow], sent_at: dict[int, float]
+) -> None:
+    ihl = (data[0] & 0x0F) * 4
+    icmp = data[ihl:]
+    if len(icmp) < 8:
+        return
+    itype, code = icmp[0], icmp[1]
+    if itype == 0:
+        rid, seq = struct.unpack("!HH", icmp[4:8])
+        if rid == ident and seq in sent_at and seq not in rows:
+            rtt = (time.perf_counter() - sent_at[seq]) * 1000.0
+            rows[seq] = EchoRow(dst, seq, ident, size, df, round(rtt, 3), reply_from=src)
+    elif itype in (3, 11, 12) and len(icmp) >= 8 + 20 + 8:
+        inner = icmp[8:]
+        inner_ihl = (inner[0] & 0x0F) * 4
+        orig = inner[inner_ihl : inner_ihl + 8]
+        if len(orig) < 8 or orig[0] != 8:
+            return
+        rid, seq = struct.unpack("!HH", orig[4:8])
+        if rid == ident and seq in sent_at and seq not in rows:
+            if itype == 3:
+                what = _UNREACH.get(code, f"destination unreachable code {code}")
+                if code == 4:
+                    mtu = struct.unpack("!H", icmp[6:8])[0]
+                    what += f" (next-hop MTU {mtu})"
+            elif itype == 11:
+                what = "time exceeded"
+            else:
+                what = "parameter problem"
+            rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}")
+
+
+def _valid_ipv4(text: str) -> str:
+    try:
+        socket.inet_aton(text)
+    except OSError:
+        raise Skip(f"{text!r} is not an IPv4 address") from None
+    guard(text)
+    return text
+
+
+@probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,))
+def icmp_echo(
+    vantage: Vantage,
+    dst: str,
+    count: int = 3,
+    size: int = 56,
+    df: bool = False,
+    timeout: float = 1.0,
+    ident: int | None = None,
+) -> ProbeOutput:
+    _valid_ipv4(dst)
+    rows = ping(vantage, dst, count=int(count), size=int(size), df=bool(df), timeout=float(timeout), ident=ident)
+    answered = sum(1 for r in rows if r.rtt_ms is not None)
+    return ProbeOutput(rows=tuple(rows), raw=f"{answered}/{len(rows)} echo replies from {dst} (size {size}, df={df})")
+
+
+@probe("icmp.pmtu", layer="datalink", title="path MTU (DF pings of several sizes)", needs=(NEED_NET_RAW,))
+def icmp_pmtu(vantage: Vantage, dst: str, sizes: str = "56,1000,1272,1372,1472", timeout: float = 0.8) -> ProbeOutput:
+    """DF echo requests of growing sizes, sent together: which sizes make it there and back."""
+    import concurrent.futures
+
+    _valid_ipv4(dst)
+    wanted = [int(s) for s in str(sizes).split(",") if s.strip()]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        futs = [pool.submit(ping, vantage, dst, count=2, size=s, df=True, timeout=float(timeout)) for s in wanted]
+        rows = [r for f in futs for r in f.result()]
+    passed = sorted({r.size for r in rows if r.rtt_ms is not None})
+    return ProbeOutput(rows=tuple(rows), raw=f"sizes answered: {passed or 'none'} of {wanted}")

@@ -1,0 +1,157 @@
+"""Record what the kernel and iproute2 say about the probe lab, for the unit tests.
+
+Run as root from the repository: ``.venv/bin/python tests/lab/record_probe_data.py``.
+It builds the namespaces of :mod:`probe_topology` (prefix ``vnd-rec<pid>-``),
+records the raw netlink dumps the probes decode, the ``ip -j``/``bridge -j``
+output the guest path parses, the firewall tools' output and ``sysctl -a``,
+writes them to ``tests/unit/data/probes/`` and removes the namespaces.
+
+Unit tests then check, without root, that the lean decoder, pyroute2's decoder
+and the iproute2 JSON parsers all agree on the same recorded state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from probe_topology import probe_lab, sh
+from vnetdoctor.probes import iproute_json, netlink_query
+from vnetdoctor.probes.netlink_socket import (
+    AF_BRIDGE,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETNEIGH,
+    RTM_GETROUTE,
+    NetlinkError,
+    RtnlSocket,
+    ifinfomsg,
+)
+from vnetdoctor.probes.nsexec import call_in, run_command
+from vnetdoctor.probes.vantage import Vantage
+
+OUT = HERE.parent / "unit" / "data" / "probes"
+LOOKUPS = [
+    "198.18.0.11",
+    "198.51.100.7",
+    "192.0.2.130",
+    "192.0.2.70",
+    "192.0.2.40",
+    "198.18.0.1",
+    "198.19.1.1",
+]
+FIREWALL_COMMANDS = [
+    ("nft", "-j", "list", "ruleset"),
+    ("nft", "-a", "list", "ruleset"),
+    ("iptables-nft-save", "-c"),
+    ("ip6tables-nft-save", "-c"),
+    ("ebtables-nft-save", "-c"),
+    ("iptables-legacy-save", "-c"),
+    ("ip6tables-legacy-save", "-c"),
+]
+
+
+def _dumps() -> dict[str, list[str]]:
+    requests = {
+        "link": (RTM_GETLINK, ifinfomsg()),
+        "addr": (RTM_GETADDR, bytes(8)),
+        "route": (RTM_GETROUTE, bytes(12)),
+        "neigh": (RTM_GETNEIGH, bytes(12)),
+        "bridge_link": (RTM_GETLINK, netlink_query.bridge_link_request()),
+        "bridge_vlan": (RTM_GETLINK, netlink_query.bridge_link_request(with_vlans=True)),
+        "fdb": (RTM_GETNEIGH, bytes([AF_BRIDGE]) + bytes(11)),
+    }
+    return {
+        name: [chunk.hex() for chunk in netlink_query.dump_raw(msg_type, body)]
+        for name, (msg_type, body) in requests.items()
+    }
+
+
+def _lookups() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for dst in LOOKUPS:
+        _target, body = netlink_query.route_get_request(dst)
+        with RtnlSocket() as sock:
+            try:
+                out[dst] = {"chunk": sock.request(RTM_GETROUTE, body).hex()}
+            except NetlinkError as exc:
+                out[dst] = {"errno": exc.errno, "strerror": exc.strerror}
+    return out
+
+
+def _state_here() -> dict[str, object]:
+    names = netlink_query.interface_names()
+    links = netlink_query.link_dump()
+    return {
+        "names": {str(k): v for k, v in names.items()},
+        "drivers": netlink_query.ethtool_drivers(link.name for link in links),
+        "dumps": _dumps(),
+        "lookups": _lookups(),
+    }
+
+
+def _command(vantage: Vantage, argv: tuple[str, ...]) -> dict[str, object]:
+    result = run_command(vantage, argv, timeout=20.0)
+    return {
+        "argv": list(argv),
+        "rc": result.returncode,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+    }
+
+
+def record(vantage: Vantage) -> dict[str, object]:
+    state = call_in(vantage, _state_here)
+    ip_commands = {
+        "link": iproute_json.IP_LINK,
+        "addr": iproute_json.IP_ADDR,
+        "route4": iproute_json.IP4_ROUTE,
+        "route6": iproute_json.IP6_ROUTE,
+        "neigh": iproute_json.IP_NEIGH,
+        "bridge_vlan": iproute_json.BRIDGE_VLAN,
+    }
+    state["ip"] = {name: _command(vantage, argv) for name, argv in ip_commands.items()}
+    state["ip_route_get"] = {
+        dst: _command(vantage, ("ip", "-j", "-d", "route", "get", dst)) for dst in LOOKUPS
+    }
+    return state
+
+
+def main() -> int:
+    if os.geteuid() != 0:
+        print("record_probe_data: needs root", file=sys.stderr)
+        return 2
+    OUT.mkdir(parents=True, exist_ok=True)
+    with probe_lab(f"vnd-rec{os.getpid()}-") as lab:
+        host = Vantage("netns", lab.host)
+        guest = Vantage("netns", lab.guest)
+        recorded = {"host": record(host), "guest": record(guest)}
+        recorded["guest"]["firewall"] = {
+            " ".join(argv): _command(guest, argv) for argv in FIREWALL_COMMANDS
+        }
+        sysctl_a = _command(guest, ("sysctl", "-a"))
+        sysctl_a["stdout"] = "\n".join(
+            line
+            for line in str(sysctl_a["stdout"]).splitlines()
+            if line.startswith(("net.ipv4.", "net.bridge."))
+        )
+        recorded["guest"]["sysctl_a"] = sysctl_a
+        recorded["lab"] = {"host": lab.host, "guest": lab.guest, "has_legacy": lab.has_legacy}
+        recorded["versions"] = {
+            "kernel": os.uname().release,
+            "iproute2": sh("ip", "-V").stdout.strip(),
+            "nft": sh("nft", "--version").stdout.strip(),
+        }
+    path = OUT / "lab_state.json"
+    path.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""``lab up``/``lab down`` as the operator and the other tests rely on them: down removes
+everything of its prefix and nothing else, a build that fails half-way leaves
+nothing, a lab brought up by one process is taken down by another, and the command
+line answers in one line with exit 2 where it cannot run."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+import pytest
+from lab_footprint import Footprint, explain
+
+from vnetdoctor.lab import (
+    SCENARIOS,
+    TOPOLOGIES,
+    LabError,
+    LabInstance,
+    Scenario,
+    down,
+    lab_exists,
+    run_checks,
+    up,
+)
+from vnetdoctor.lab import state as lab_state
+from vnetdoctor.lab.lifecycle import SERVER_SCRIPT
+from vnetdoctor.lab.topology import BRIDGED, HOST
+
+pytestmark = pytest.mark.lab
+
+VNETDOCTOR = [sys.executable, "-m", "vnetdoctor"]
+
+
+def _cli(*args: str, prefix_argv: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*(prefix_argv or []), *VNETDOCTOR, *args], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "VNETDOCTOR_DEBUG": ""},
+    )
+
+
+def test_down_removes_its_prefix_and_nothing_else(lab_prefix: str) -> None:
+    # B's names all start with A's prefix: "vnd-t1x0-" vs "vnd-t1x0-x" -> "vnd-t1x0-xhost"
+    other = lab_prefix + "x"
+    a = up("ip.duplicate", lab_prefix)  # the richest footprint: rogue namespace + announcer
+    a_print = Footprint.of(a)
+    try:
+        b = up("healthy", other)
+        b_print = Footprint.of(b)
+        assert {"tcp", "dns"} <= set(b.state.processes)
+        removed = down(lab_prefix)
+        assert removed, "down reported nothing"
+        assert a_print.leftovers() == []
+        assert b_print.leftovers() != []  # untouched: names, state file and processes are all there
+        assert all(lab_state.is_running(p) for p in b_print.processes)
+        assert sorted(lab_exists(other)) == sorted(
+            [f"netns {n}" for n, _ in b_print.namespaces]
+            + [f"{lab_state.ETC_NETNS}/{other}guest", lab_state.state_path(other)]
+        )
+        results = run_checks(b.checks())
+        assert all(r.as_expected for r in results), explain(results)
+    finally:
+        down(other)
+    assert b_print.leftovers() == []
+
+
+def _broken_topology(inst: LabInstance) -> None:
+    BRIDGED.build(inst)  # namespaces, links and both servers exist now ...
+    inst.ip(HOST, "link set no-such-device up")  # ... and this fails
+
+
+@pytest.mark.parametrize("where", ["topology", "fault"])
+def test_a_failed_build_leaves_nothing(where: str, lab_prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if where == "topology":
+        monkeypatch.setitem(TOPOLOGIES, "t-broken", dataclasses.replace(BRIDGED, name="t-broken", build=_broken_topology))
+        scenario = Scenario("t-broken", None, "t-broken", {"en": "x", "zh": "x"}, ())
+    else:
+        scenario = Scenario(
+            "t-broken", "firewall.guest_blocks", "bridged", {"en": "x", "zh": "x"}, (),
+            inject=lambda inst: inst.nft("guest", "this is not nftables\n"),
+        )
+    monkeypatch.setitem(SCENARIOS, "t-broken", scenario)
+    with pytest.raises(LabError):
+        up("t-broken", lab_prefix)
+    assert lab_exists(lab_prefix) == []
+    assert lab_state.find_marked_processes(lab_prefix, SERVER_SCRIPT) == []
+
+
+def test_up_refuses_a_prefix_in_use(bring_up, lab_prefix: str) -> None:
+    inst = bring_up("healthy")
+    with pytest.raises(LabError, match="already up"):
+        up("healthy", lab_prefix)
+    assert inst.injected and lab_exists(lab_prefix)
+
+
+def test_down_without_state_file_still_finds_everything(bring_up, lab_prefix: str) -> None:
+    inst = bring_up("healthy-nat")
+    footprint = Footprint.of(inst)
+    os.unlink(lab_state.state_path(lab_prefix))
+    marked = {p.pid for p in lab_state.find_marked_processes(lab_prefix, SERVER_SCRIPT)}
+    assert marked == {p.pid for p in footprint.processes}
+    down(lab_prefix)
+    assert footprint.leftovers() == []
+
+
+def test_cli_up_prints_the_diagnose_command_and_down_removes_all(lab_prefix: str) -> None:
+    name = "firewall.guest_blocks"
+    proc = _cli("lab", "up", name, "--prefix", lab_prefix)
+    assert proc.returncode == 0, proc.stderr
+    expected = "vnetdoctor diagnose " + shlex.join(SCENARIOS[name].diagnose_args(lab_prefix))
+    assert expected in proc.stdout.splitlines()[-3].strip() or expected in proc.stdout
+    inst = LabInstance.attach(lab_prefix)  # brought up by another process
+    footprint = Footprint.of(inst)
+    results = run_checks(inst.checks())
+    assert all(r.as_expected for r in results), explain(results)
+    proc = _cli("lab", "down", "--prefix", lab_prefix)
+    assert proc.returncode == 0, proc.stderr
+    assert f"deleted netns {lab_prefix}guest" in proc.stdout
+    assert footprint.leftovers() == []  # the servers were not our children: they are gone anyway
+    proc = _cli("lab", "down", "--prefix", lab_prefix)
+    assert proc.returncode == 0 and "nothing" in proc.stdout
+
+
+def test_cli_refuses_scenarios_this_kernel_cannot_run(lab_prefix: str) -> None:
+    blocked = {n: s.available() for n, s in SCENARIOS.items() if s.available()}
+    if not blocked:
+        pytest.skip("this kernel runs every scenario")
+    name, reason = next(iter(blocked.items()))
+    proc = _cli("lab", "up", name, "--prefix", lab_prefix)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and reason in proc.stderr
+    assert lab_exists(lab_prefix) == []
+
+
+@pytest.mark.parametrize("action", [["up", "healthy"], ["down"]])
+def test_cli_without_privileges_is_one_line_exit_2(action: list[str], lab_prefix: str) -> None:
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("needs setpriv (util-linux) to drop privileges")
+    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+    proc = _cli("lab", *action, "--prefix", lab_prefix, prefix_argv=drop)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert len(proc.stderr.strip().splitlines()) == 1 and "needs root" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert lab_exists(lab_prefix) == []

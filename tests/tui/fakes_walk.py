@@ -1,0 +1,366 @@
+"""Fixtures for the Start/Walk/Help/dialog tests: a fake engine and a factory for the App.
+
+The fake engine implements ``EngineLike`` from hand-built ``StepResult``s made of
+real row types (``probes.rows``) and findings with real fixes: the guest
+firewall drops ping in a lab-like topology. It is deterministic (fixed
+durations, no clock), emits events from the worker thread exactly as the real
+engine does, asks its question through the real ``ask`` callback, and can be
+held at any step by a ``threading.Event`` gate (tests release it; nothing
+sleeps). ``busy_ms`` makes every step burn real CPU in its thread, for the
+key-latency benchmark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from vnetdoctor.knowledge.events import (
+    AskFn,
+    DiagnosisReady,
+    EventSink,
+    PlannedStep,
+    StepFinished,
+    StepStarted,
+)
+from vnetdoctor.knowledge.model import (
+    ASK,
+    FAIL,
+    PASS,
+    SKIP,
+    WARN,
+    Diagnosis,
+    Evidence,
+    Finding,
+    Fix,
+    Question,
+    Request,
+    StepResult,
+)
+from vnetdoctor.probes.base import OK, SKIPPED, Observation
+from vnetdoctor.probes.rows import (
+    AddrRow,
+    BridgePortRow,
+    FirewallRow,
+    LinkRow,
+    NeighRow,
+    RouteRow,
+    SysctlRow,
+)
+from vnetdoctor.probes.rows_active import EchoRow
+from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.tui.kb import StepInfo
+from vnetdoctor.tui.state import SessionState
+
+HOST = Vantage("netns", "vnd-host")
+GUEST = Vantage("netns", "vnd-guest")
+TARGET = "198.18.0.11"
+REQUEST = Request(target=TARGET, host=HOST, guest=GUEST, from_side="host", port=None, lang="en")
+PATH = [(HOST, "br0"), (HOST, "vnet0"), (GUEST, "eth0")]
+
+FIREWALL_FIX = Fix(
+    command="ip netns exec vnd-guest nft delete rule inet filter input handle 7",
+    undo="ip netns exec vnd-guest nft add rule inet filter input icmp type echo-request drop",
+    risk="low",
+    where="netns:vnd-guest",
+)
+FIREWALL_FIX_2 = Fix(
+    command="ip netns exec vnd-guest nft flush chain inet filter input",
+    undo="ip netns exec vnd-guest nft -f /root/ruleset-before.nft",
+    risk="high",
+    where="netns:vnd-guest",
+    note="removes every rule of the chain",
+)
+FIREWALL_FINDING = Finding(
+    cause="firewall.guest_blocks",
+    layer="network",
+    summary="nftables in netns:vnd-guest drops ICMP echo requests (inet filter input, handle 7)",
+    evidence=(
+        Evidence("rule 'icmp type echo-request drop' counted 3 packets during the walk",
+                 "firewall.rules", "netns:vnd-guest"),
+        Evidence("echo request seen on vnet0 and on the guest's eth0, never answered", "capture", "netns:vnd-host"),
+    ),
+    fixes=(FIREWALL_FIX, FIREWALL_FIX_2),
+)
+
+
+def _obs(probe: str, vantage: Vantage, rows: Sequence[Any] = (), *, status: str = OK, reason: str = "",
+         ms: float = 2.0, layer: str = "") -> Observation:
+    return Observation(probe=probe, vantage=str(vantage), status=status, rows=tuple(rows), reason=reason,
+                       duration_ms=ms, layer=layer)
+
+
+def _links(vantage: Vantage) -> Observation:
+    if vantage == HOST:
+        rows = [
+            LinkRow(1, "lo", "loopback", "UNKNOWN", True, True, 65536, ""),
+            LinkRow(2, "br0", "bridge", "UP", True, True, 1500, "02:00:00:00:00:01"),
+            LinkRow(3, "vnet0", "veth", "UP", True, True, 1500, "02:00:00:00:01:00", master="br0"),
+        ]
+    else:
+        rows = [
+            LinkRow(1, "lo", "loopback", "UNKNOWN", True, True, 65536, ""),
+            LinkRow(2, "eth0", "veth", "UP", True, True, 1500, "02:00:00:00:00:02"),
+        ]
+    return _obs("link.list", vantage, rows, ms=1.4, layer="physical")
+
+
+def scenario_results() -> list[StepResult]:
+    """The guest-firewall walk, step by step, in walk order."""
+    echo = [EchoRow(TARGET, seq, 0x1A2B, 56, False, None) for seq in (1, 2, 3)]
+    firewall_rows = [
+        FirewallRow("nftables", "inet", "filter", "input", hook="input", policy="accept", priority=0, handle=1),
+        FirewallRow("nftables", "inet", "filter", "input", rule="ct state established,related accept",
+                    verdict="accept", handle=5, packets=12, bytes=1008, position=0),
+        FirewallRow("nftables", "inet", "filter", "input", rule="icmp type echo-request drop",
+                    verdict="drop", handle=7, packets=3, bytes=252, position=1),
+    ]
+    return [
+        StepResult("symptom.ping", "symptom", "Ping both ways", FAIL,
+                   note="host → 198.18.0.11: 0 of 3 replies; guest → host: 3 of 3", duration_ms=1210,
+                   observations=(_obs("icmp.echo", HOST, echo, ms=1003, layer="network"),)),
+        StepResult("platform.libvirt", "platform", "libvirt: domain, network, interface, lease", SKIP,
+                   note="not a libvirt guest"),
+        StepResult("physical.guest_nic", "physical", "The guest's network interface", PASS,
+                   note="eth0 is up with carrier", duration_ms=3,
+                   observations=(_links(GUEST),)),
+        StepResult("physical.links", "physical", "Host interfaces on the path", PASS,
+                   note="br0 and vnet0 are up with carrier", duration_ms=3,
+                   observations=(_links(HOST),)),
+        StepResult("physical.cable", "physical", "Cable and link LEDs", SKIP,
+                   note="not asked: every link on the path has carrier"),
+        StepResult("datalink.bridge_port", "datalink", "Bridge membership and port state", PASS,
+                   note="vnet0 is a forwarding port of br0", duration_ms=2,
+                   observations=(_obs("bridge.ports", HOST, [BridgePortRow("br0", "vnet0", "forwarding")]),)),
+        StepResult("datalink.arp", "datalink", "ARP and the neighbour table", PASS,
+                   note="198.18.0.11 resolves to 02:00:00:00:00:02", duration_ms=2,
+                   observations=(_obs("neigh.list", HOST, [NeighRow("br0", TARGET, "02:00:00:00:00:02",
+                                                                     "REACHABLE")]),)),
+        StepResult("network.address", "network", "IP addresses and subnets", PASS,
+                   note="198.18.0.1/24 and 198.18.0.11/24 share a subnet", duration_ms=2,
+                   observations=(
+                       _obs("addr.list", HOST, [AddrRow("br0", "inet", "198.18.0.1", 24, "global")]),
+                       _obs("addr.list", GUEST, [AddrRow("eth0", "inet", TARGET, 24, "global")]),
+                   )),
+        StepResult("network.route", "network", "Routing table", PASS, note="both ends route to each other",
+                   duration_ms=2,
+                   observations=(_obs("route.list", GUEST, [
+                       RouteRow("198.18.0.0/24", dev="eth0", prefsrc=TARGET, protocol="kernel", scope="link"),
+                       RouteRow("default", gateway="198.18.0.1", dev="eth0", protocol="static"),
+                   ]),)),
+        StepResult("network.sysctl", "network", "Kernel switches (sysctl)", PASS,
+                   note="icmp_echo_ignore_all=0, rp_filter=0", duration_ms=1,
+                   observations=(_obs("sysctl.net", GUEST, [
+                       SysctlRow("net.ipv4.icmp_echo_ignore_all", "0"),
+                       SysctlRow("net.ipv4.conf.all.rp_filter", "0"),
+                   ]),)),
+        StepResult("network.firewall", "network", "Firewall rules", FAIL,
+                   note="a DROP rule in the guest matched our echo requests", duration_ms=41,
+                   observations=(
+                       _obs("firewall.rules", GUEST, firewall_rows, ms=38),
+                       _obs("firewall.rules", HOST, [], status=SKIPPED, reason="needs the nft command"),
+                   ),
+                   findings=(FIREWALL_FINDING,)),
+        StepResult("transport.tcp", "transport", "TCP port", SKIP, note="no --port given"),
+        StepResult("application.dns", "application", "Name resolution", SKIP,
+                   note="not needed: firewall.guest_blocks already explains the failure"),
+    ]
+
+
+QUESTION_STEP = "physical.cable"
+QUESTION = Question(QUESTION_STEP, "Is the link LED of the host's uplink port lit?", ("yes", "no", "unknown"))
+
+
+def plan_of(results: Sequence[StepResult], question_step: str | None = None) -> list[PlannedStep]:
+    return [
+        PlannedStep(r.step, r.layer, r.title, "question" if r.step == question_step else "probe") for r in results
+    ]
+
+
+@dataclass
+class FakeEngine:
+    """``EngineLike`` over fixed results; gates and questions make it behave like a live walk."""
+
+    request: Request
+    scripted: list[StepResult]
+    ask: AskFn | None = None
+    on_event: EventSink | None = None
+    question: Question | None = None  # asked when its step runs
+    gates: Mapping[str, threading.Event] = field(default_factory=dict)
+    busy_ms: float = 0.0  # real CPU work per step, in the worker thread
+    fixed_results: dict[str, StepResult] = field(default_factory=dict)  # replaces a step's result once fixed
+    _results: dict[str, StepResult] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+    def _emit(self, event: object) -> None:
+        if self.on_event is not None:
+            self.on_event(event)  # type: ignore[arg-type]
+
+    def plan(self) -> list[PlannedStep]:
+        return plan_of(self.scripted, self.question.step if self.question else None)
+
+    def _scripted(self, step_id: str) -> StepResult:
+        if step_id in self.fixed_results and step_id in self._results:  # a re-run after the fix
+            return self.fixed_results[step_id]
+        for r in self.scripted:
+            if r.step == step_id:
+                return r
+        raise KeyError(step_id)
+
+    def run_step(self, step_id: str) -> StepResult:
+        self.calls.append(step_id)
+        self._emit(StepStarted(step_id))
+        gate = self.gates.get(step_id)
+        if gate is not None:
+            gate.wait(timeout=30)
+        if self.busy_ms:
+            burn(self.busy_ms)
+        result = self._scripted(step_id)
+        if self.question is not None and step_id == self.question.step:
+            answer = self.ask(self.question) if self.ask else "unknown"
+            self.answers.append(answer)
+            status = {"yes": PASS, "no": FAIL}.get(answer, WARN)
+            result = replace(result, status=status, answer=answer, note="asked the operator")
+        self._results[step_id] = result
+        self._emit(StepFinished(result))
+        return result
+
+    def run(self) -> Diagnosis:
+        for r in self.scripted:
+            self.run_step(r.step)
+        d = self.diagnosis()
+        self._emit(DiagnosisReady(d))
+        return d
+
+    def results(self) -> dict[str, StepResult]:
+        return dict(self._results)
+
+    def diagnosis(self) -> Diagnosis:
+        done = [self._results[r.step] for r in self.scripted if r.step in self._results]
+        causes = tuple(f for r in done for f in r.findings)
+        symptom = self._results.get("symptom.ping")
+        reachable = None if symptom is None else symptom.status == PASS
+        return Diagnosis(self.request, reachable, causes, tuple(done), duration_ms=1312.0, target=TARGET)
+
+    def path_points(self) -> list[tuple[Vantage, str]]:
+        return list(PATH)
+
+
+def burn(ms: float) -> None:
+    """Real CPU work for ``ms`` milliseconds in the calling thread (holds the GIL in bursts)."""
+    end = time.perf_counter() + ms / 1000.0
+    data = b"x" * 4096
+    while time.perf_counter() < end:
+        data = hashlib.sha256(data).digest() * 128
+
+
+def fake_knowledge() -> Any:
+    """Fixed step texts and cause titles: snapshots do not change when the real wording does."""
+
+    class FixtureKnowledge:
+        steps = {
+            "symptom.ping": {
+                "en": StepInfo("Ping both ways",
+                               "First pin the symptom down: ping from the host to the guest and back, "
+                               "and note which direction fails and how.",
+                               ("ping -c 3 -W 1 198.18.0.11", "ip neigh show 198.18.0.11")),
+                "zh": StepInfo("双向 ping 测试", "先把现象确认清楚：从宿主机 ping 虚拟机，再反过来，记下哪个方向不通。",
+                               ("ping -c 3 -W 1 198.18.0.11", "ip neigh show 198.18.0.11")),
+            },
+            "network.firewall": {
+                "en": StepInfo("Firewall rules",
+                               "A DROP or REJECT rule on either end, or on the way, stops the ping even "
+                               "when everything below is fine. Counters that move while we ping name the rule.",
+                               ("nft list ruleset", "iptables-save -c")),
+                "zh": StepInfo("防火墙规则", "任意一端或途中的 DROP/REJECT 规则都会让 ping 不通；ping 时计数增加的规则就是元凶。",
+                               ("nft list ruleset", "iptables-save -c")),
+            },
+        }
+        causes = {
+            "firewall.guest_blocks": {"en": "The guest's firewall drops the traffic", "zh": "虚拟机防火墙丢弃了流量"},
+        }
+
+        def step_info(self, step_id: str, lang: str, values: Any = None) -> StepInfo | None:
+            entry = self.steps.get(step_id)
+            return entry.get(lang) or entry["en"] if entry else None
+
+        def cause_title(self, cause: str, lang: str) -> str:
+            entry = self.causes.get(cause)
+            return (entry.get(lang) or entry["en"]) if entry else ""
+
+    return FixtureKnowledge()
+
+
+@dataclass
+class FakeDeps:
+    """What a test wants to look at after the App ran: the engines it built, the store's record."""
+
+    engines: list[FakeEngine] = field(default_factory=list)
+
+
+class MemoryStore:
+    """The session store's recording interface, in memory (the real one is tested in unit tests)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def start_session(self, request: Request, *, source: str, scenario: str | None = None) -> str:
+        with self.lock:
+            sid = f"s{len(self.sessions) + 1}"
+            self.sessions[sid] = {"request": request, "source": source, "scenario": scenario,
+                                  "steps": [], "events": [], "diagnosis": None}
+            return sid
+
+    def record_step(self, session_id: str, step: StepResult) -> None:
+        with self.lock:
+            self.sessions[session_id]["steps"].append(step)
+
+    def record_event(self, session_id: str, kind: str, detail: Mapping[str, Any]) -> None:
+        with self.lock:
+            self.sessions[session_id]["events"].append((kind, dict(detail)))
+
+    def finish_session(self, session_id: str, diagnosis: Diagnosis) -> None:
+        with self.lock:
+            self.sessions[session_id]["diagnosis"] = diagnosis
+
+
+def make_app(
+    *,
+    lang: str = "en",
+    request: Request | None = REQUEST,
+    allow_changes: bool = False,
+    replay: bool = False,
+    autorun: bool = True,
+    question: Question | None = None,
+    gates: Mapping[str, threading.Event] | None = None,
+    busy_ms: float = 0.0,
+    recorder: Any = None,
+    discover_fn: Callable[[], tuple[list[Any], list[str]]] | None = None,
+    engine_factory: Any = None,
+    keymap: dict[str, str] | None = None,
+    fixed_results: dict[str, StepResult] | None = None,
+    results: Callable[[], list[StepResult]] = scenario_results,
+    store: Any = None,
+) -> tuple[Any, FakeDeps]:
+    """The App as the commands build it, with the fake engine behind it."""
+    from vnetdoctor.tui.app import VnetDoctorApp
+
+    deps = FakeDeps()
+
+    def factory(req: Request, ask: AskFn, on_event: EventSink) -> FakeEngine:
+        engine = FakeEngine(req, results(), ask=ask, on_event=on_event, question=question,
+                            gates=gates or {}, busy_ms=busy_ms, fixed_results=dict(fixed_results or {}))
+        deps.engines.append(engine)
+        return engine
+
+    state = SessionState(request=request, lang=lang, allow_changes=allow_changes, replay=replay, store=store,
+                         scenario="firewall.guest_blocks" if request is not None else None)
+    app = VnetDoctorApp(state, engine_factory or factory, knowledge=fake_knowledge(), recorder=recorder,
+                        autorun=autorun, keymap=keymap, discover_fn=discover_fn or (lambda: ([], [])))
+    return app, deps

@@ -1,0 +1,117 @@
+"""The Packets screen's headless parts: summary parsing, probe grouping, the path verdicts."""
+
+from __future__ import annotations
+
+import struct
+
+from fakes_views import (
+    GUEST,
+    GUEST_IP,
+    HOST,
+    HOST_IP,
+    PATH,
+    T0,
+    arp_frame,
+    capture_step,
+    icmp_frame,
+    lost_at_guest,
+    packet,
+    round_trip,
+)
+
+from vnetdoctor.probes.capture import pcap_bytes
+from vnetdoctor.tui.screens.packets import point_from_text, recorded_capture
+from vnetdoctor.tui.widgets.packet_list import packet_cells, parse_summary
+from vnetdoctor.tui.widgets.path_view import build_trace, group_packets, verdicts
+
+POINTS = [(str(v), i) for v, i in PATH]
+
+
+def test_parse_summary_splits_icmp_arp_tcp_and_keeps_unknown_whole() -> None:
+    f = parse_summary("out ICMP 198.18.0.1 > 198.18.0.11 echo-request id=7 seq=1 len=84 DF")
+    assert (f.direction, f.proto, f.src, f.dst) == ("out", "ICMP", "198.18.0.1", "198.18.0.11")
+    assert f.info == "echo-request id=7 seq=1 len=84 DF"
+    f = parse_summary("in  ARP who-has 198.18.0.11 tell 198.18.0.1 (02:00:00:00:00:01)")
+    assert (f.direction, f.proto, f.src, f.dst) == ("in", "ARP", "198.18.0.1", "198.18.0.11")
+    f = parse_summary("in  ARP 198.18.0.11 is-at 02:00:00:00:00:02")
+    assert (f.proto, f.src, f.info) == ("ARP", "198.18.0.11", "is-at 02:00:00:00:00:02")
+    f = parse_summary("in  TCP 198.18.0.1:40000 > 198.18.0.11:22 [S]")
+    assert (f.proto, f.src, f.dst, f.info) == ("TCP", "198.18.0.1:40000", "198.18.0.11:22", "[S]")
+    f = parse_summary("ethertype 0x86dd 90 bytes")
+    assert (f.proto, f.src, f.info) == ("", "", "ethertype 0x86dd 90 bytes")
+
+
+def test_packet_cells_narrow_uses_side_names_and_drops_the_length() -> None:
+    row = packet(icmp_frame(HOST_IP, GUEST_IP, 7, 1), 1.5, HOST, "vnet0", out=True)
+    narrow = packet_cells(row, 3, T0, wide=False, side_of={str(HOST): "host"})
+    assert narrow == ["1.500", "vnet0", "host", f"{HOST_IP} → {GUEST_IP}", "ICMP", "echo-request id=7 seq=1"]
+    wide = packet_cells(row, 3, T0, wide=True)
+    assert wide[0] == "3" and str(HOST) in wide and "out" in wide and wide[-1].endswith("len=84 DF")
+
+
+def test_lost_request_names_the_last_hop_that_saw_it_and_the_first_that_did_not() -> None:
+    trace = build_trace(lost_at_guest(), POINTS)
+    by_flow = {v.flow: v for v in verdicts(trace)}
+    echo = by_flow["icmp:4242"]
+    assert echo.kind == "lost_request"
+    assert echo.seen_at == (str(HOST), "vnet0") and echo.missing_at == (str(GUEST), "eth0")
+    assert (echo.sent, echo.answered) == (3, 0)
+    arp = by_flow[f"arp:{GUEST_IP}"]
+    assert arp.kind == "ok"
+
+
+def test_a_whole_round_trip_is_ok_and_a_missing_reply_is_said_so() -> None:
+    ok = verdicts(build_trace(round_trip(9, 1, 0.0), POINTS))
+    assert [v.kind for v in ok] == ["ok"]
+    no_reply = [r for r in round_trip(9, 1, 0.0) if "echo-reply" not in r.summary]
+    v = verdicts(build_trace(no_reply, POINTS))[0]
+    assert v.kind == "no_reply" and v.seen_at == (str(GUEST), "eth0")
+
+
+def test_reply_lost_on_the_way_back() -> None:
+    rows = [r for r in round_trip(9, 1, 0.0) if not ("echo-reply" in r.summary and r.iface == "br0")]
+    v = verdicts(build_trace(rows, POINTS))[0]
+    assert v.kind == "lost_reply"
+    assert v.seen_at == (str(HOST), "vnet0") and v.missing_at == (str(HOST), "br0")
+
+
+def test_guest_to_host_direction_is_read_from_the_times() -> None:
+    req = icmp_frame(GUEST_IP, HOST_IP, 0x8001, 1)
+    rows = [packet(req, 0.0, GUEST, "eth0", out=True), packet(req, 0.001, HOST, "vnet0")]
+    trace = build_trace(rows, POINTS)
+    assert trace.directions["icmp:32769"] == -1
+    v = verdicts(trace)[0]
+    assert v.kind == "lost_request"
+    assert v.seen_at == (str(HOST), "vnet0") and v.missing_at == (str(HOST), "br0")
+
+
+def test_a_point_that_could_not_listen_is_not_blamed() -> None:
+    rows = [r for r in lost_at_guest() if r.iface != "eth0"]
+    trace = build_trace(rows, POINTS, unavailable=[(str(GUEST), "eth0")])
+    echo = [v for v in verdicts(trace) if v.flow == "icmp:4242"][0]
+    assert echo.kind == "no_reply"  # as far as anyone listened, the request got through
+
+
+def test_groups_keep_request_and_reply_apart_per_tag() -> None:
+    groups = group_packets(round_trip(5, 2, 0.0) + lost_at_guest(ident=6, seqs=(1,)))
+    labels = [g.label for g in groups]
+    assert labels == ["icmp 5:2", f"arp {GUEST_IP}", "icmp 6:1"]
+    first = groups[0]
+    assert len(first.request) == 3 and len(first.reply) == 3
+
+
+def test_recorded_capture_collects_packets_and_unopened_points() -> None:
+    rows = lost_at_guest()
+    step = capture_step(rows + rows[:2], failed={"eth1@netns:vnd-guest": "No such device"})
+    rec = recorded_capture(step.observations)
+    assert len(rec.rows) == len(rows)  # duplicates (same time, point and bytes) once
+    assert rec.failed == {"eth1@netns:vnd-guest": "No such device"}
+    assert rec.bpf == "icmp or arp"
+    assert point_from_text("eth1@netns:vnd-guest") == ("netns:vnd-guest", "eth1")
+
+
+def test_frames_built_for_the_tests_are_what_capture_summarize_reads() -> None:
+    row = packet(arp_frame(HOST_IP, GUEST_IP), 0.0, HOST, "br0")
+    assert row.tag == f"arp:{GUEST_IP}"
+    data = pcap_bytes([row])
+    assert struct.unpack("<I", data[:4])[0] == 0xA1B2C3D4

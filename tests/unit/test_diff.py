@@ -1,0 +1,184 @@
+"""``vnetdoctor diff``: before/after a fix, compactly."""
+
+from __future__ import annotations
+
+import pytest
+import store_fixtures as F
+from vnetdoctor.probes.rows import FirewallRow, LinkRow, SysctlRow
+
+from vnetdoctor import cli
+from vnetdoctor.sessiondiff import diff_rows, diff_sessions
+from vnetdoctor.store import SessionStore
+
+
+@pytest.fixture
+def pair(tmp_path, monkeypatch):
+    """A session with a guest firewall drop and vnet0 down, then one after both were fixed."""
+    clock = [1_790_000_000.0]
+
+    def fake_time():
+        clock[0] += 30.0
+        return clock[0]
+
+    monkeypatch.setattr("vnetdoctor.store.time.time", fake_time)
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        before = F.record(st, fixed=False, link_down=True)
+        after = F.record(st, fixed=True)
+        loaded = st.load(before), st.load(after)
+    monkeypatch.undo()
+    return path, before, after, loaded
+
+
+def test_before_and_after_a_fix(pair):
+    _, before, after, (a, b) = pair
+    d = diff_sessions(a, b)
+    assert (d.a, d.b) == (before, after)
+    assert d.reachable == (False, True) and d.finished == (True, True)
+    assert (
+        d.causes_gone == ("firewall.guest_blocks",) and d.causes_new == () and d.causes_kept == ()
+    )
+    assert {(s.step, s.before, s.after) for s in d.steps} == {
+        ("link.host", "fail", "pass"),
+        ("ping.capture", "warn", "pass"),
+        ("firewall.guest", "fail", "pass"),
+    }
+    by_probe = {o.probe: o for o in d.observations}
+    assert set(by_probe) == {"links", "firewall.rules", "neighbours", "capture"}
+    fw = by_probe["firewall.rules"]
+    assert fw.removed == (
+        f"nftables inet filter input: ip saddr {F.HOST_IP} icmp type echo-request drop",
+    )
+    assert fw.added == () and fw.changed == ()  # counters of the surviving rule are ignored
+    (link,) = by_probe["links"].changed
+    assert link.label == "link vnet0"
+    assert {f[0]: f[1:] for f in link.fields} == {
+        "operstate": ("DOWN", "UP"),
+        "admin_up": (False, True),
+        "carrier": (False, True),
+    }  # rx_packets 3 → 7 is not a change worth reading
+    (neigh,) = by_probe["neighbours"].changed
+    assert {f[0]: f[1:] for f in neigh.fields} == {
+        "lladdr": ("", F.GUEST_MAC),
+        "state": ("FAILED", "REACHABLE"),
+    }
+    assert by_probe["capture"].packets == (5, 3)
+    assert not d.empty and d.notes == ()
+
+
+def test_diff_command_output(pair, capsys):
+    path, before, after, _ = pair
+    code = cli.main(["diff", before, after, "--db", str(path), "--lang", "en"])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith(f"A  {before}") and lines[0].endswith("firewall.guest_blocks")
+    assert lines[1].startswith(f"B  {after}") and lines[1].endswith("reachable")
+    assert "Reachable:   no → yes" in lines
+    assert "Causes gone: firewall.guest_blocks" in lines
+    assert "Still there: none" in lines
+    assert any(l.startswith("  ✗ → ✓  physical  link.host") for l in lines)
+    assert any(
+        l.startswith("  ✗ → ✓  network   firewall.guest") and l.endswith("nothing drops ICMP echo")
+        for l in lines
+    )
+    assert "  links @ netns:vndt-host" in lines
+    assert "    ~ link vnet0: operstate DOWN → UP, admin_up no → yes, carrier no → yes" in lines
+    assert (
+        f"    - nftables inet filter input: ip saddr {F.HOST_IP} icmp type echo-request drop"
+        in lines
+    )
+    assert "    captured frames: 5 → 3" in lines
+    assert max(len(l) for l in lines) <= 100
+    # By reference, in Chinese.
+    code = cli.main(["diff", "last~1", "last", "--db", str(path), "--lang", "zh"])
+    out, _ = capsys.readouterr()
+    assert (
+        code == 0
+        and "已消除的原因: firewall.guest_blocks" in out
+        and "是否可达:     否 → 是" in out
+    )
+
+
+def test_same_session_twice_and_identical_sessions(pair, tmp_path, capsys):
+    path, before, _, (a, _) = pair
+    code = cli.main(["diff", before, "last~1", "--db", str(path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "are the same session" in err and len(err.strip().splitlines()) == 1
+    with SessionStore(path) as st:
+        again = st.load(F.record(st, fixed=False, link_down=True))
+    d = diff_sessions(a, again)
+    assert d.empty
+    from vnetdoctor.sessiondiff import render_diff
+
+    assert render_diff(d, a, again).rstrip().endswith("No differences.")
+
+
+def test_interrupted_and_different_paths_are_noted(tmp_path):
+    with SessionStore(tmp_path / "s.db") as st:
+        a = st.load(F.record(st, fixed=False))
+        sid = st.start_session(
+            F.Request(
+                target="198.18.0.12", host=F.parse_vantage(F.HOST), guest=F.parse_vantage(F.GUEST)
+            ),
+            source="tui",
+        )
+        st.record_step(sid, F.steps(False)[3])
+        st._conn.execute("UPDATE sessions SET proc_start='1' WHERE id=?", (sid,))
+        st._conn.commit()
+        b = st.load(sid)
+    d = diff_sessions(a, b)
+    assert d.causes_kept == ("firewall.guest_blocks",)  # what B's steps found so far
+    assert d.finished == (True, False)
+    assert any("different paths" in n for n in d.notes)
+    assert any("session B never finished (interrupted)" in n for n in d.notes)
+    assert {(s.step, s.after) for s in d.steps if s.after is None} >= {("link.host", None)}
+
+
+def test_row_matching_by_identity():
+    a = [
+        LinkRow(5, "eth0", "", "UP", True, True, 1500, "52:54:00:00:00:01", rx_packets=1),
+        SysctlRow("net.ipv4.ip_forward", "0"),
+        FirewallRow("iptables-nft", "ip", "filter", "FORWARD", hook="forward", policy="drop"),
+        FirewallRow(
+            "iptables-nft",
+            "ip",
+            "filter",
+            "FORWARD",
+            rule="-j DOCKER-USER",
+            verdict="jump DOCKER-USER",
+            position=0,
+        ),
+        FirewallRow(
+            "iptables-nft",
+            "ip",
+            "filter",
+            "FORWARD",
+            rule="-j DOCKER-USER",
+            verdict="jump DOCKER-USER",
+            position=1,
+        ),
+    ]
+    b = [
+        LinkRow(
+            9, "eth0", "", "UP", True, True, 9000, "52:54:00:00:00:01", rx_packets=99
+        ),  # re-created: new ifindex
+        SysctlRow("net.ipv4.ip_forward", "1"),
+        FirewallRow("iptables-nft", "ip", "filter", "FORWARD", hook="forward", policy="accept"),
+        FirewallRow(
+            "iptables-nft",
+            "ip",
+            "filter",
+            "FORWARD",
+            rule="-j DOCKER-USER",
+            verdict="jump DOCKER-USER",
+            position=3,
+        ),
+    ]
+    removed, added, changed, packets = diff_rows(a, b)
+    assert removed == ("iptables-nft ip filter FORWARD: -j DOCKER-USER",)  # the duplicate went away
+    assert added == () and packets is None
+    text = {c.label: c.fields for c in changed}
+    assert text["link eth0"] == (("mtu", 1500, 9000),)
+    assert text["net.ipv4.ip_forward"] == (("value", "0", "1"),)
+    assert text["iptables-nft ip filter FORWARD: policy accept"] == (("policy", "drop", "accept"),)

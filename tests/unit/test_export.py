@@ -1,0 +1,255 @@
+"""``vnetdoctor export``: the Markdown report, the raw JSON record, the pcap of captured frames."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+
+import pytest
+import store_fixtures as F
+from vnetdoctor.probes.rows import PacketRow
+
+from vnetdoctor import cli
+from vnetdoctor.pcap import PcapError, linktype_of, read_pcap, write_pcap
+from vnetdoctor.store import SessionStore
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        before = F.record(st, fixed=False)
+        interrupted = F.record(st, fixed=False, finish=False)
+        # Mark the unfinished one as written by a process that is gone.
+        st._conn.execute(
+            "UPDATE sessions SET proc_start='1', started=started+1 WHERE id=?", (interrupted,)
+        )
+        st._conn.commit()
+    return path, before, interrupted
+
+
+def export(capsys, *argv):
+    code = cli.main(["export", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def test_markdown_report_has_everything_a_ticket_needs(db, capsys):
+    path, sid, _ = db
+    code, md, err = export(capsys, sid, "--format", "md", "--db", str(path), "--lang", "en")
+    assert code == 0 and err == ""
+    assert md.startswith(f"# vnetdoctor report — session {sid}\n")
+    # The request.
+    for text in (
+        "| Target | `198.18.0.11` |",
+        "| Host side | `netns:vndt-host` |",
+        "| Guest side | `netns:vndt-guest` |",
+        "| TCP port | 22 |",
+        "| Lab scenario | `guest-firewall` |",
+        "| Duration | 1.8 s |",
+    ):
+        assert text in md
+    # The verdict and the cause with evidence, fix, undo and risk.
+    assert "## Verdict\n\n**Not working**: 1 cause(s) found" in md
+    assert "### 1. `firewall.guest_blocks` — Network layer" in md
+    assert (
+        "- inet filter input: ip saddr 198.18.0.1 icmp type echo-request drop (4 packets) (`firewall.rules` · `netns:vndt-guest`)"
+        in md
+    )
+    assert "Fix 1 — risk: low, run in `netns:vndt-guest`" in md
+    assert "```sh\nip netns exec vndt-guest nft delete rule inet filter input handle 7\n```" in md
+    assert (
+        "Undo:\n\n```sh\nip netns exec vndt-guest nft add rule inet filter input ip saddr 198.18.0.1"
+        in md
+    )
+    # Steps by layer, in layer order, with marks and durations; pipes escaped in cells.
+    assert (
+        md.index("### Physical layer")
+        < md.index("### Data link layer")
+        < md.index("### Network layer")
+    )
+    assert "| ✓ | Host interfaces up (`link.host`) | vnet0 and br0 are up | 12 ms |" in md
+    assert (
+        "| ✗ | Guest firewall (`firewall.guest`) | a rule drops ICMP echo — `firewall.guest_blocks` | 9 ms |"
+        in md
+    )
+    assert (
+        "| ! | Where do the echo requests go (`ping.capture`) | requests reach vnet0, no reply | 1.5 s |"
+        in md
+    )
+    assert (
+        "| ? | Is the switch port LED on? (`switch.led`) | asked the operator — answer: yes | 0 ms |"
+        in md
+    )
+    assert "✓ pass · ✗ fail · ! warning · - skipped · ? question for the operator" in md
+    # Operator events and packets.
+    assert "**answer** — step: switch.led; question: Is the LED on?; answer: yes" in md
+    assert "ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq=1  [icmp:6699:1]" in md
+    assert "5 frame(s)" in md
+    # A table row never breaks: every table line has the same number of unescaped pipes.
+    for line in md.splitlines():
+        if line.startswith(("| ✓", "| ✗")):
+            assert line.replace("\\|", "").count("|") == 5
+
+
+def test_markdown_skipped_step_and_fix_note_with_pipe(tmp_path, capsys):
+    from vnetdoctor.knowledge.model import StepResult
+
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        sid = st.start_session(F.request(), source="diagnose")
+        st.record_step(
+            sid,
+            StepResult(
+                "libvirt.net", "platform", "libvirt network", "skip", "needs libvirt | not here"
+            ),
+        )
+        st.finish_session(sid, F.diagnosis(False))
+    code, md, _ = export(capsys, sid, "--db", str(path))
+    assert code == 0
+    assert "| - | libvirt network (`libvirt.net`) | needs libvirt \\| not here | 0 ms |" in md
+    assert md.index("Virtualisation platform") < md.index("Physical layer")
+    assert "Removes only the rule that drops ping | nothing else." in md  # prose, not a table cell
+
+
+def test_markdown_in_chinese_and_interrupted(db, capsys):
+    path, sid, interrupted = db
+    code, md, _ = export(capsys, sid, "--db", str(path), "--lang", "zh")
+    assert code == 0
+    assert "## 诊断结论" in md and "### 网络层" in md and "风险：低" in md and "撤销：" in md
+    code, md, _ = export(capsys, "last", "--db", str(path))
+    assert code == 0 and interrupted in md
+    assert "**Interrupted**: the session ended before a verdict; 7 step(s) were recorded." in md
+    assert "Found so far: `firewall.guest_blocks`." in md
+    assert "never finished (interrupted)" in md
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+
+def test_json_is_the_diagnose_document_plus_observations_and_events(db, capsys, tmp_path):
+    path, sid, _ = db
+    out_file = tmp_path / "out.json"
+    code, out, err = export(capsys, sid, "--format", "json", "--db", str(path), "-o", str(out_file))
+    assert code == 0 and out == "" and err == ""
+    doc = json.loads(out_file.read_text())
+    assert doc["schema"] == "vnetdoctor.diagnosis/1" and doc["session_id"] == sid
+    assert doc["target"] == "198.18.0.11" and doc["reachable"] is False
+    assert doc["host"] == F.HOST and doc["guest"] == F.GUEST
+    assert [c["id"] for c in doc["causes"]] == ["firewall.guest_blocks"]
+    assert doc["causes"][0]["fixes"][0]["undo"].startswith("ip netns exec vndt-guest nft add rule")
+    assert [s["id"] for s in doc["steps"]] == [s.step for s in F.steps(False)]
+    capture = doc["steps"][2]["observations"][0]
+    assert [r["_type"] for r in capture["rows"]] == ["PacketRow"] * 5
+    assert capture["rows"][0]["data_hex"] == F.frames()[0].data_hex
+    fw = doc["steps"][3]["observations"][0]["rows"]
+    assert fw[2]["rule"].endswith("icmp type echo-request drop") and fw[2]["_type"] == "FirewallRow"
+    assert doc["steps"][0]["duration_ms"] == 12.5
+    assert [e["kind"] for e in doc["events"]] == ["answer", "note"]
+    assert doc["record"]["state"] == "finished" and doc["record"]["scenario"] == "guest-firewall"
+    assert doc["record"]["request"]["port"] == 22
+    # The steps of the raw record are a superset of what diagnose --json prints.
+    expected = json.loads(json.dumps(F.diagnosis(False).to_json(sid)))
+    assert {k for k in expected if k != "steps"} <= set(doc)
+    for mine, theirs in zip(doc["steps"], expected["steps"]):
+        assert {k: v for k, v in mine.items() if k != "duration_ms"} == {
+            k: v for k, v in theirs.items() if k != "duration_ms"
+        }
+
+
+# -- pcap ---------------------------------------------------------------------------------------
+
+
+def test_pcap_to_file_reads_back(db, capsys, tmp_path):
+    path, sid, _ = db
+    out_file = tmp_path / "frames.pcap"
+    code, out, err = export(capsys, sid, "--format", "pcap", "--db", str(path), "-o", str(out_file))
+    assert code == 0 and out == "" and err == ""
+    data = out_file.read_bytes()
+    magic, major, minor, zone, sigfigs, snaplen, linktype = struct.unpack("<IHHiIII", data[:24])
+    assert (magic, major, minor, zone, sigfigs, linktype) == (0xA1B2C3D4, 2, 4, 0, 0, 1)
+    assert snaplen >= 65535
+    lt, frames = read_pcap(data)
+    expected = F.frames()
+    assert lt == 1 and len(frames) == len(expected)
+    for got, row in zip(frames, expected):
+        assert got.data.hex() == row.data_hex
+        assert got.orig_len == row.length
+        assert abs(got.time - row.time) < 1e-6
+
+
+def test_pcap_readable_by_scapy(db, capsys, tmp_path):
+    scapy_all = pytest.importorskip("scapy.all")
+    path, sid, _ = db
+    out_file = tmp_path / "frames.pcap"
+    assert export(capsys, sid, "--format", "pcap", "--db", str(path), "-o", str(out_file))[0] == 0
+    packets = scapy_all.rdpcap(str(out_file))
+    assert len(packets) == 5
+    assert packets[0].haslayer(scapy_all.ARP) and packets[0][scapy_all.ARP].pdst == F.GUEST_IP
+    assert packets[2][scapy_all.IP].dst == F.GUEST_IP and packets[2][scapy_all.ICMP].type == 8
+    assert packets[4].haslayer(scapy_all.IPv6)
+    assert abs(float(packets[2].time) - F.frames()[2].time) < 1e-6
+
+
+def test_pcap_to_a_pipe_but_never_to_a_terminal(db, capsys, monkeypatch):
+    path, sid, _ = db
+    res = subprocess.run(
+        [sys.executable, "-m", "vnetdoctor", "export", sid, "--format", "pcap", "--db", str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert read_pcap(res.stdout)[1][0].data.hex() == F.frames()[0].data_hex
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = export(capsys, sid, "--format", "pcap", "--db", str(path))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "use -o FILE or a pipe" in err
+
+
+def test_pcap_without_frames_is_an_error(tmp_path, capsys):
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        sid = st.start_session(F.request(), source="diagnose")
+        st.record_step(sid, F.steps(False)[0])
+    code, _, err = export(
+        capsys, sid, "--format", "pcap", "--db", str(path), "-o", str(tmp_path / "x.pcap")
+    )
+    assert code == 2 and "no captured packets" in err
+    assert not (tmp_path / "x.pcap").exists()
+
+
+def test_unknown_session_and_missing_database(db, capsys, tmp_path):
+    path, _, _ = db
+    code, _, err = export(capsys, "nope", "--db", str(path))
+    assert code == 2 and "no session 'nope'" in err
+    code, _, err = export(capsys, "last", "--db", str(tmp_path / "none.db"))
+    assert code == 2 and "no session database" in err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_write_pcap_round_trip_and_linktypes():
+    rows = [
+        PacketRow(1.5, "local", "eth0", 60, "x", "00" * 42, 1),
+        PacketRow(2.000001, "local", "eth0", 42, "y", "11" * 42, 1),
+    ]
+    assert linktype_of(rows) == 1
+    buf = io.BytesIO()
+    assert write_pcap(buf, [(r.time, bytes.fromhex(r.data_hex), r.length) for r in rows], 1) == 2
+    lt, frames = read_pcap(buf.getvalue())
+    assert (
+        lt == 1
+        and [f.orig_len for f in frames] == [60, 42]
+        and frames[1].time == pytest.approx(2.000001)
+    )
+    mixed = rows + [PacketRow(3.0, "local", "any", 40, "z", "22" * 40, 113)]
+    with pytest.raises(PcapError, match="several link types"):
+        linktype_of(mixed)
+    with pytest.raises(PcapError):
+        read_pcap(b"\x00" * 30)

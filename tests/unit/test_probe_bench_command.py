@@ -1,0 +1,96 @@
+"""``vnetdoctor bench``: dispatch, the one-line errors, and the result table (no root needed)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+import pytest
+from vnetdoctor.probes import caps
+
+from vnetdoctor import bench_netlink
+from vnetdoctor.cli import main
+from vnetdoctor.commands import bench
+from vnetdoctor.errors import UsageError
+
+
+def test_without_root_one_line_and_exit_2(monkeypatch, capsys):
+    monkeypatch.setattr(caps, "effective_caps", lambda: 0)
+    assert main(["bench", "netlink", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs root" in err and "CAP_NET_ADMIN" in err
+
+
+def test_a_missing_benchmark_is_a_one_line_error(monkeypatch):
+    real = importlib.import_module
+
+    def fake_import(name, *args, **kwargs):
+        if name == "vnetdoctor.bench_diagnose":
+            raise ModuleNotFoundError("No module named 'vnetdoctor.bench_diagnose'", name=name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(bench.importlib, "import_module", fake_import)
+    ran = []
+    monkeypatch.setattr(bench_netlink, "run", lambda args: ran.append(args) or 0)
+    with pytest.raises(UsageError, match="diagnose benchmark is not available"):
+        bench.run(argparse.Namespace(what="diagnose", quick=True))
+    # "all" fails before running anything rather than half-way
+    with pytest.raises(UsageError):
+        bench.run(argparse.Namespace(what="all", quick=True))
+    assert ran == []
+
+
+def test_dispatch_runs_each_benchmark_and_keeps_the_worst_status(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench_netlink, "run", lambda args: calls.append("netlink") or 0)
+
+    class FakeDiagnose:
+        @staticmethod
+        def run(args):
+            calls.append("diagnose")
+            return 1
+
+    real = importlib.import_module
+    monkeypatch.setattr(
+        bench.importlib,
+        "import_module",
+        lambda name, *a, **k: (
+            FakeDiagnose if name == "vnetdoctor.bench_diagnose" else real(name, *a, **k)
+        ),
+    )
+    assert bench.run(argparse.Namespace(what="all", quick=True)) == 1
+    assert calls == ["netlink", "diagnose"]
+
+
+def test_render_table():
+    figures = [
+        bench_netlink.Figure("route lookup", 0.25, 1.8, "ms", "<= 5 ms", "PASS", "100,000 routes"),
+        bench_netlink.Figure("route dump", 300.0, 150.0, "ms", "<= 3x ip", "PASS"),
+        bench_netlink.Figure("peak RSS, route dump", 45.0, 2.5, "MiB"),
+    ]
+    text = bench_netlink.render(figures, bench_netlink.FULL, "vnd-bench-1", 2.5)
+    lines = text.splitlines()
+    assert "100,000 routes, 2,000 interfaces, 10,000 neighbours" in lines[0]
+    assert lines[2].split() == ["measure", "vnetdoctor", "iproute2", "ratio", "target", "result"]
+    assert any("route dump" in line and "2.00x" in line and "PASS" in line for line in lines)
+    assert any("route lookup" in line and "0.25 ms" in line and "0.14x" in line for line in lines)
+    assert any("peak RSS" in line and "45.0 MiB" in line for line in lines)
+    assert "  route lookup: 100,000 routes" in text
+
+
+def test_addresses_stay_in_the_benchmarking_range():
+    from ipaddress import IPv4Address, ip_network
+
+    allowed = ip_network("198.18.0.0/15")
+    sizes = bench_netlink.FULL
+    last_route = IPv4Address(int(bench_netlink._FIRST_ROUTE) + sizes.routes - 1)
+    last_neigh = IPv4Address(int(bench_netlink._FIRST_NEIGH) + sizes.neighbours - 1)
+    for address in (
+        bench_netlink._FIRST_ROUTE,
+        last_route,
+        bench_netlink._FIRST_NEIGH,
+        last_neigh,
+        IPv4Address(bench_netlink._GATEWAY),
+    ):
+        assert address in allowed
+    assert last_route < bench_netlink._FIRST_NEIGH  # routes and neighbours do not overlap

@@ -1,0 +1,107 @@
+"""The App: wiring only. Screens own their UI; the commands build the state and the engine factory.
+
+Start with a request (``tui --target``, ``demo``, ``replay``) and the walk opens
+directly; without one the Start screen picks it. ``q`` quits from any screen
+unless something that changes the system is still running; ``?`` explains the
+current screen; ctrl+p or ``:`` opens a palette with that screen's commands only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from vnetdoctor.knowledge.model import Request
+
+from .bridge import EngineFactory
+from .i18n import Translator, translate_bindings
+from .kb import FlowchartKnowledge, Knowledge
+from .recorder import SessionRecorder
+from .state import SessionState
+from .targets import Target, discover
+
+
+class VnetDoctorApp(App[None]):
+    CSS_PATH = "styles.tcss"
+    TITLE = "vnetdoctor"
+    COMMANDS: ClassVar[set] = set()  # each screen brings its own provider (commands that fit it)
+    BINDINGS = [
+        Binding("q", "quit", "app.quit", id="app.quit"),
+        Binding("question_mark", "help", "app.help", id="app.help", key_display="?"),
+        Binding("colon", "command_palette", "app.palette", id="app.palette", show=False),
+        Binding("ctrl+p", "command_palette", "app.palette", id="app.palette_ctrl", show=False),
+    ]
+
+    def __init__(
+        self,
+        state: SessionState,
+        engine_factory: EngineFactory,
+        *,
+        knowledge: Knowledge | None = None,
+        recorder: SessionRecorder | None = None,
+        autorun: bool = False,
+        keymap: dict[str, str] | None = None,
+        discover_fn: Callable[[], tuple[list[Target], list[str]]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self.engine_factory = engine_factory
+        self.knowledge = knowledge or FlowchartKnowledge()
+        self.recorder = recorder
+        self.autorun = autorun
+        self.discover_fn = discover_fn or discover  # where Start finds guests (tests pass fixed ones)
+        self.tr = Translator(state.lang)
+        translate_bindings(self, state.lang)
+        if keymap:
+            self.set_keymap(keymap)
+
+    def on_mount(self) -> None:
+        if self.state.request is not None:
+            self.open_walk(self.state.request)
+        else:
+            from .screens.start import StartScreen
+
+            self.push_screen(StartScreen(self.state, discover_fn=self.discover_fn))
+
+    def open_walk(self, request: Request) -> None:
+        """Push the walk for ``request`` (from the Start screen, or at start-up)."""
+        from .screens.walk import WalkScreen
+
+        self.state.request = request
+        self.push_screen(
+            WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
+                       autorun=self.autorun)
+        )
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = self.tr(f"screen.{type(self.screen).__name__}")
+        self.push_screen(HelpScreen(self.screen, self.state.lang, title))
+
+    def _print_error_renderables(self) -> None:
+        """A crash ends as one line naming the error (the CLI's contract), not a traceback.
+
+        ``VNETDOCTOR_DEBUG=1`` shows Textual's full report, as it does for the CLI.
+        """
+        if os.environ.get("VNETDOCTOR_DEBUG") or self._exception is None:
+            super()._print_error_renderables()
+            return
+        error = self._exception
+        line = f"{type(error).__name__}: {error}".splitlines()[0]
+        self.error_console.print(f"vnetdoctor: {line} (set VNETDOCTOR_DEBUG=1 for the traceback)", markup=False)
+        self._exit_renderables.clear()
+
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            reason = getattr(screen, "blocks_quit", lambda: None)()
+            if reason:
+                self.notify(reason, severity="warning")
+                return
+        self.exit()

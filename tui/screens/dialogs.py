@@ -1,0 +1,113 @@
+"""Modal dialogs: a question no probe can answer, and the confirmation before a fix runs.
+
+Both are deliberately hard to get wrong with one key press: the fix dialog
+opens with *Cancel* focused, so Enter or Esc on it changes nothing, and applying
+needs the operator to move to *Apply* first. A question dismissed with Esc counts
+as "don't know", which the engine treats as no information.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from vnetdoctor.knowledge.model import Fix, Question
+from vnetdoctor.knowledge.text import CHOICE_LABELS, risk_name, t
+
+from ..i18n import Translator, translate_bindings
+
+
+class QuestionDialog(ModalScreen[str | None]):
+    """Ask the operator; dismisses with the chosen answer, or None (Esc: don't know)."""
+
+    AUTO_FOCUS = "#choice-1"
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "dialog.dont_know", id="dialog.cancel"),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
+
+    def __init__(self, question: Question, lang: str, step_title: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.tr = Translator(lang)
+        self.step_title = step_title
+        translate_bindings(self, lang)
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(Text(tr("dialog.question_title"), style="bold"), classes="dialog-title")
+            if self.step_title:
+                yield Static(Text(self.step_title, style="dim"))
+            yield Static(self.question.text, id="question-text")
+            with Horizontal(classes="dialog-buttons"):
+                for i, choice in enumerate(self.question.choices, 1):
+                    label = t(CHOICE_LABELS.get(choice), tr.lang) or choice
+                    yield Button(f"{i} {label}", id=f"choice-{i}", classes="choice", compact=True)
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # Digits pick a choice directly: 1 = first, as the buttons are numbered.
+        if event.character and event.character.isdigit():
+            index = int(event.character) - 1
+            if 0 <= index < len(self.question.choices):
+                event.stop()
+                self.dismiss(self.question.choices[index])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        index = int((event.button.id or "choice-0").split("-")[1]) - 1
+        if 0 <= index < len(self.question.choices):
+            self.dismiss(self.question.choices[index])
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class FixConfirmDialog(ModalScreen[bool]):
+    """Show exactly what will run, how to undo it and the risk; Cancel is the default."""
+
+    AUTO_FOCUS = "#cancel"
+
+    BINDINGS = [
+        Binding("escape", "cancel", "dialog.cancel", id="dialog.cancel"),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
+
+    def __init__(self, fix: Fix, lang: str) -> None:
+        super().__init__()
+        self.fix = fix
+        self.tr = Translator(lang)
+        translate_bindings(self, lang)
+
+    def compose(self) -> ComposeResult:
+        tr, fix = self.tr, self.fix
+        with Vertical(id="dialog", classes="dialog dialog-danger"):
+            yield Static(Text(tr("fix.confirm_title"), style="bold"), classes="dialog-title")
+            yield Static(Text(tr("fix.confirm_warning"), style="italic"))
+            yield Static(self._field(tr("fix.command"), fix.command, "bold"))
+            yield Static(self._field(tr("fix.undo"), fix.undo or tr("fix.no_undo"), ""))
+            yield Static(self._field(tr("fix.risk"), risk_name(fix.risk, tr.lang) or "—", "bold"))
+            yield Static(self._field(tr("fix.where"), fix.where or "local", ""))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(tr("dialog.cancel"), id="cancel", variant="primary", compact=True)
+                yield Button(tr("fix.apply"), id="apply", variant="error", compact=True)
+
+    @staticmethod
+    def _field(label: str, value: str, style: str) -> Text:
+        text = Text(f"{label}: ", style="dim")
+        text.append(value, style=style)
+        return text
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "apply")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,851 @@
+"""The Packets screen: live capture on the path's interfaces, or the session's recorded packets.
+
+What the operator would otherwise do with one ``tcpdump -i IFACE 'icmp or arp'``
+per interface and per namespace, side by side: a packet list, the selected
+packet's layers and bytes, and the *path view* that lines the probe packets up
+against the interfaces of the path — the place where "the echo request reached
+vnet0 but never the guest's eth0" becomes visible.
+
+Threads and the UI: the capture's reader thread belongs to ``probes.capture``; a
+thread worker of this screen drains it every ~200 ms into a :class:`Feed` and
+posts a :class:`PacketsPending` notice. Notices for one feed merge
+(``can_replace``), so a flood costs the UI thread one batch per frame, never one
+message per packet. Decoding (scapy) and writing a pcap also run in workers. No
+widget is touched from a thread.
+
+Changing the BPF filter opens a *new* capture first; only when it opens is the
+old one stopped, so a filter libpcap rejects leaves the running capture as it
+was, with the one-line error shown under the filter.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import get_current_worker
+
+from vnetdoctor.probes.capture import DEFAULT_FILTER, Capture, FilterError, decode_layers, write_pcap
+from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.vantage import Vantage
+
+from ..state import SessionState
+from ..table_sources import engine_observations
+from ..view_text import ViewText, localize_bindings, request_line
+from ..widgets.packet_detail import HexView, PacketLayers
+from ..widgets.packet_list import WIDE, PacketList
+from ..widgets.path_view import PathView, build_trace
+from ..widgets.title_bar import TitleBar
+
+DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
+WIDE_DETAIL = 150  # from this width layers, hex and path are shown side by side
+MAX_PACKETS = 20000  # the view keeps at most this many (the capture's own limit too)
+PANES = ("layers", "hex", "path")
+PANE_KEYS = Binding.Group("packets.key.panes", compact=True)  # "lxp" in the footer
+
+
+class CaptureLike(Protocol):
+    """What the screen needs of :class:`~vnetdoctor.probes.capture.Capture` (tests fake it)."""
+
+    def start(self) -> dict[str, str]: ...
+    def drain(self) -> list[PacketRow]: ...
+    def stop(self, linger: float = 0.0) -> list[PacketRow]: ...
+
+
+CaptureFactory = Callable[[Sequence[tuple[Vantage, str]], str], CaptureLike]
+Decoder = Callable[[PacketRow], list[tuple[str, list[tuple[str, str]]]]]
+
+
+def _default_capture(points: Sequence[tuple[Vantage, str]], bpf: str) -> CaptureLike:
+    return Capture(points, bpf=bpf)
+
+
+def capture_blocker() -> str | None:
+    """Why this process cannot capture at all ("needs CAP_NET_RAW"), or None."""
+    from vnetdoctor.probes.caps import NEED_NET_RAW, missing_need
+
+    return missing_need(NEED_NET_RAW)
+
+
+# --- the recorded packets of a session --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Packets the engine's observations carry, and the capture's own account of itself."""
+
+    rows: tuple[PacketRow, ...]
+    failed: dict[str, str]  # "iface@vantage" -> why it could not be opened
+    bpf: str
+
+
+def recorded_capture(observations: Iterable[Any]) -> Recorded:
+    """Collect the PacketRows of every observation (the symptom step's trace carries them).
+
+    A capture observation lists the points it could not open in ``raw`` as
+    ``"point: reason; point: reason"`` (or ``"listened on …"`` when all opened).
+    """
+    rows: list[PacketRow] = []
+    failed: dict[str, str] = {}
+    bpf = ""
+    seen: set[tuple[float, str, str, str]] = set()
+    for obs in observations:
+        packets = [r for r in obs.rows if isinstance(r, PacketRow)]
+        if not packets and not obs.probe.startswith("capture"):
+            continue
+        bpf = obs.param("filter", bpf) if hasattr(obs, "param") else bpf
+        raw = getattr(obs, "raw", "") or ""
+        if obs.probe.startswith("capture") and raw and not raw.startswith("listened on"):
+            for part in raw.split("; "):
+                point, sep, reason = part.partition(": ")
+                if sep:
+                    failed[point] = reason
+        for r in packets:
+            ident = (r.time, r.vantage, r.iface, r.data_hex)
+            if ident not in seen:
+                seen.add(ident)
+                rows.append(r)
+    rows.sort(key=lambda r: r.time)
+    return Recorded(tuple(rows), failed, bpf)
+
+
+def point_from_text(text: str) -> tuple[str, str] | None:
+    """``"vnet0@netns:lab"`` (CapturePoint's text) → ``("netns:lab", "vnet0")``."""
+    iface, sep, vantage = text.partition("@")
+    return (vantage, iface) if sep else None
+
+
+# --- messages (posted from workers; small and immutable) ---------------------------------
+
+
+class Feed:
+    """The buffer between one capture's drain thread and the UI thread."""
+
+    def __init__(self, generation: int, bpf: str) -> None:
+        self.generation = generation
+        self.bpf = bpf
+        self.closed = threading.Event()  # set by the UI thread: stop draining, stop the capture
+        self._lock = threading.Lock()
+        self._rows: list[PacketRow] = []
+
+    def put(self, rows: Sequence[PacketRow]) -> None:
+        with self._lock:
+            self._rows.extend(rows)
+
+    def take(self) -> list[PacketRow]:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return rows
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+
+@dataclass
+class PacketsPending(Message):
+    """New packets wait in ``feed``; notices for one feed merge (the buffer holds them all)."""
+
+    feed: Feed
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PacketsPending) and message.feed is self.feed
+
+
+@dataclass
+class CaptureOpened(Message):
+    feed: Feed
+    points: list[tuple[Vantage, str]]
+    failed: dict[str, str]
+    started: float
+
+
+@dataclass
+class CaptureRefused(Message):
+    """The capture did not start: a bad filter (``bad_filter``) or another reason."""
+
+    bpf: str
+    reason: str
+    bad_filter: bool
+    generation: int
+
+
+@dataclass
+class RecordedLoaded(Message):
+    recorded: Recorded
+    points: list[tuple[Vantage, str]]
+
+
+@dataclass
+class LiveChosen(Message):
+    """Nothing was recorded: start the live capture (points resolved off the UI thread)."""
+
+    points: list[tuple[Vantage, str]]
+    note: str = ""
+
+
+@dataclass
+class LayersDecoded(Message):
+    key: str
+    layers: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class PcapSaved(Message):
+    path: str
+    count: int = 0
+    error: str = ""
+
+
+# --- the save dialog ----------------------------------------------------------------------
+
+
+class SaveDialog(ModalScreen[str | None]):
+    """Asks for the pcap file name; Enter saves, esc cancels."""
+
+    DEFAULT_CSS = """
+    SaveDialog {
+        align: center middle;
+    }
+    SaveDialog > Vertical {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        padding: 0 1;
+        background: $surface;
+    }
+    SaveDialog Input {
+        width: 100%;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "packets.save.cancel", id="packets.save.cancel")]
+
+    def __init__(self, text: ViewText, default: str) -> None:
+        super().__init__()
+        self.text = text
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.text("packets.save.prompt"))
+            yield Input(self.default, id="save-name", compact=True)
+            yield Label(self.text("packets.save.hint"), classes="hint")
+
+    def on_mount(self) -> None:
+        localize_bindings(self, self.text)
+        self.query_one("#save-name", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# --- the screen -------------------------------------------------------------------------------
+
+
+class PacketsScreen(Screen[None]):
+    """Packets on the path: list, layers, hex, the path view; live or recorded."""
+
+    AUTO_FOCUS = "#pk-list"
+
+    DEFAULT_CSS = """
+    PacketsScreen {
+        layout: vertical;
+    }
+    #pk-filter-row {
+        height: 1;
+    }
+    #pk-filter-label {
+        width: auto;
+        padding: 0 1;
+    }
+    #pk-filter {
+        width: 1fr;
+    }
+    #pk-filter-error, #pk-notes {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+        display: none;
+    }
+    #pk-filter-error {
+        text-style: bold;
+        color: $error;
+    }
+    #pk-filter-error.-shown, #pk-notes.-shown {
+        display: block;
+    }
+    #pk-list {
+        height: 1fr;
+    }
+    #pk-detail {
+        height: 11;
+    }
+    #pk-detail > * {
+        border-top: solid $primary;
+        border-title-align: left;
+        height: 1fr;
+    }
+    PacketsScreen.-wide #pk-detail {
+        height: 45%;
+    }
+    #pk-title > #title-right {
+        max-width: 40%;
+    }
+    PacketsScreen.-wide #pk-layers {
+        width: 36;
+    }
+    PacketsScreen.-wide #pk-hex {
+        width: 74;
+        border-left: vkey $primary;
+    }
+    PacketsScreen.-wide #pk-path {
+        width: 1fr;
+        border-left: vkey $primary;
+    }
+    PacketsScreen.-narrow #pk-detail > * {
+        display: none;
+        width: 1fr;
+    }
+    PacketsScreen.-narrow.-pane-layers #pk-layers,
+    PacketsScreen.-narrow.-pane-hex #pk-hex,
+    PacketsScreen.-narrow.-pane-path #pk-path {
+        display: block;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "packets.key.back", id="packets.back"),
+        Binding("slash", "edit_filter", "packets.key.filter", id="packets.filter", key_display="/"),
+        Binding("space", "pause", "packets.key.pause", id="packets.pause"),
+        Binding("s", "save", "packets.key.save", id="packets.save"),
+        Binding("l", "pane('layers')", "packets.key.layers", id="packets.layers", group=PANE_KEYS),
+        Binding("x", "pane('hex')", "packets.key.hex", id="packets.hex", group=PANE_KEYS),
+        Binding("p", "pane('path')", "packets.key.path", id="packets.path", group=PANE_KEYS),
+        Binding("ctrl+l", "clear", "packets.key.clear", id="packets.clear", show=False),
+        Binding("c", "live", "packets.key.live", id="packets.live"),
+        Binding("end", "follow", "packets.key.follow", id="packets.follow", show=False),
+    ]
+
+    def __init__(
+        self,
+        state: SessionState,
+        *,
+        capture_factory: CaptureFactory | None = None,
+        capture_blocked: Callable[[], str | None] | None = None,
+        decoder: Decoder | None = None,
+        clock: Callable[[], float] = time.time,
+        drain_interval: float = DRAIN_INTERVAL,
+        save_dir: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.state = state
+        self.text = ViewText(state.lang)
+        self._capture_factory = capture_factory or _default_capture
+        self._capture_blocked = capture_blocked or capture_blocker
+        self._decoder = decoder or decode_layers
+        self._clock = clock
+        self._drain_interval = drain_interval
+        self._save_dir = save_dir
+        self.mode = "starting"  # starting | live | recorded | blocked | nopath
+        self.paused = False
+        self.bpf = DEFAULT_FILTER
+        self.feed: Feed | None = None
+        self._generation = 0
+        self._accepted_generation = 0
+        self.points: list[tuple[Vantage, str]] = []
+        self.failed: dict[str, str] = {}
+        self.pane = "path"
+        self.block_reason = ""
+        self.last_message = ""
+        self.filter_error = ""
+        self._tagged: list[PacketRow] = []
+        self._can_go_live = not state.replay
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(Text(self.text("packets.status.starting"), style="bold"), "", id="pk-title")
+        with Horizontal(id="pk-filter-row"):
+            yield Label(self.text("packets.filter_label"), id="pk-filter-label")
+            yield Input(
+                self.bpf,
+                placeholder=self.text("packets.filter_placeholder"),
+                id="pk-filter",
+                compact=True,
+            )
+        yield Static("", id="pk-filter-error", markup=False)
+        yield Static("", id="pk-notes", markup=False)
+        yield PacketList(id="pk-list")
+        with Horizontal(id="pk-detail"):
+            yield PacketLayers(self.text, id="pk-layers")
+            yield HexView(self.text, id="pk-hex")
+            yield PathView(self.text, id="pk-path")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        localize_bindings(self, self.text)
+        self.query_one(TitleBar).set_right(request_line(self.state))
+        sides = self._side_names()
+        self.query_one(PathView).side_of = sides
+        self.query_one(PacketList).side_of = sides
+        self._apply_layout(self.size.width or self.app.size.width)
+        self._set_pane(self.pane)
+        self._refresh_status()
+        self._load()
+
+    def on_resize(self) -> None:
+        self._apply_layout(self.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        wide_detail = width >= WIDE_DETAIL
+        self.set_class(wide_detail, "-wide")
+        self.set_class(not wide_detail, "-narrow")
+        plist = self.query_one(PacketList)
+        wide_list = width >= WIDE
+        if not plist.columns or plist.wide != wide_list:
+            plist.fit_width = width
+            plist.setup(self._headers(), wide_list)
+        else:
+            plist.refit(width)
+        self._title_panes()
+
+    def _headers(self) -> dict[str, str]:
+        keys = ("no", "time", "iface", "vantage", "dir", "flow", "proto", "len", "info")
+        return {k: self.text(f"packets.col.{k}") for k in keys}
+
+    def _side_names(self) -> dict[str, str]:
+        req = self.state.request
+        out: dict[str, str] = {}
+        if req is not None:
+            if req.guest is not None:
+                out[str(req.guest)] = self.text("views.side.guest")
+            out[str(req.host)] = self.text("views.side.host")
+        return out
+
+    def _title_panes(self) -> None:
+        narrow = self.has_class("-narrow")
+        for pane in PANES:
+            widget = self.query_one(f"#pk-{pane}")
+            if narrow:
+                parts = []
+                for other in PANES:
+                    label = f"{self.text('packets.pane.' + other)} ({self._key_of(other)})"
+                    parts.append(f"[reverse] {label} [/]" if other == pane else f" {label} ")
+                widget.border_title = "".join(parts)
+            else:
+                widget.border_title = f"{self.text('packets.pane.' + pane)} ({self._key_of(pane)})"
+
+    @staticmethod
+    def _key_of(pane: str) -> str:
+        return {"layers": "l", "hex": "x", "path": "p"}[pane]
+
+    def _set_pane(self, pane: str) -> None:
+        self.pane = pane
+        for other in PANES:
+            self.set_class(other == pane, f"-pane-{other}")
+        self._title_panes()
+
+    # --- where the packets come from -------------------------------------------------------
+
+    def _load(self) -> None:
+        """Recorded packets (replay, or a walk that captured) or a live capture."""
+        self.run_worker(self._find_source, thread=True, group="source", exit_on_error=False)
+
+    def _find_source(self) -> None:
+        """Worker: ask the engine (which may be slow) what was recorded and where the path is."""
+        engine = self.state.engine
+        points = self._path_points()
+        recorded = recorded_capture(engine_observations(engine))
+        if self.state.replay or recorded.rows:
+            self.post_message(RecordedLoaded(recorded, points))
+        else:
+            self.post_message(LiveChosen(points))
+
+    def _path_points(self) -> list[tuple[Vantage, str]]:
+        engine = self.state.engine
+        points: list[tuple[Vantage, str]] = []
+        if engine is not None:
+            try:
+                points = list(engine.path_points())
+            except Exception:  # noqa: BLE001 - no path yet: fall back to the state's
+                points = []
+        return points or list(self.state.path_ifaces)
+
+    @on(RecordedLoaded)
+    def _on_recorded(self, message: RecordedLoaded) -> None:
+        self.mode = "recorded"
+        self.points = message.points
+        self.failed = dict(message.recorded.failed)
+        if message.recorded.bpf:
+            self.bpf = message.recorded.bpf
+        flt = self.query_one("#pk-filter", Input)
+        flt.value = message.recorded.bpf
+        flt.disabled = True
+        plist = self.query_one(PacketList)
+        plist.clear_packets()
+        self._tagged = []
+        self._add(list(message.recorded.rows))
+        if plist.row_count:
+            plist.move_cursor(row=0)  # a recording reads from its start
+        self._update_path()
+        self._refresh_notes()
+        self._refresh_status()
+        self.refresh_bindings()
+
+    @on(LiveChosen)
+    def _on_live_chosen(self, message: LiveChosen) -> None:
+        self.points = message.points
+        self._go_live()
+
+    def _go_live(self) -> None:
+        blocked = self._capture_blocked()
+        flt = self.query_one("#pk-filter", Input)
+        if blocked:
+            self.mode = "blocked"
+            self.block_reason = blocked
+        elif not self.points:
+            self.mode = "nopath"
+        else:
+            self.mode = "starting"
+            flt.disabled = False
+            self._open(self.bpf)
+        self._update_path()
+        self._refresh_notes()
+        self._refresh_status()
+        self.refresh_bindings()
+
+    def _open(self, bpf: str) -> None:
+        """Start a capture with ``bpf``; the running one stays until the new one opens."""
+        self._generation += 1
+        generation = self._generation
+        points = list(self.points)
+        self.run_worker(
+            lambda: self._capture_loop(points, bpf, generation),
+            thread=True,
+            group=f"capture-{generation}",
+            exit_on_error=False,
+        )
+
+    def _capture_loop(self, points: list[tuple[Vantage, str]], bpf: str, generation: int) -> None:
+        """Worker: open the capture, then drain it every ~200 ms until closed or cancelled."""
+        worker = get_current_worker()
+        try:
+            capture = self._capture_factory(points, bpf)
+            failed = capture.start()
+        except FilterError as exc:
+            self.post_message(CaptureRefused(bpf, str(exc), True, generation))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown as one line, never a traceback
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.post_message(CaptureRefused(bpf, reason, False, generation))
+            return
+        feed = Feed(generation, bpf)
+        self.post_message(CaptureOpened(feed, points, dict(failed), self._clock()))
+        try:
+            while not worker.is_cancelled and not feed.closed.is_set():
+                feed.closed.wait(self._drain_interval)
+                rows = capture.drain()
+                if rows and not feed.closed.is_set():
+                    feed.put(rows)
+                    self.post_message(PacketsPending(feed))
+        finally:
+            capture.stop()
+
+    @on(CaptureOpened)
+    def _on_opened(self, message: CaptureOpened) -> None:
+        feed = message.feed
+        if feed.generation <= self._accepted_generation or self.mode not in ("starting", "live"):
+            feed.closed.set()  # an older request that opened late, or the screen moved on
+            return
+        if self.feed is not None:
+            self.feed.closed.set()
+        self._accepted_generation = feed.generation
+        self.feed = feed
+        self.bpf = feed.bpf
+        self.failed = message.failed
+        self.mode = "live"
+        self._set_filter_error("")
+        plist = self.query_one(PacketList)
+        if plist.t0 is None:
+            plist.t0 = message.started
+        self._update_path()
+        self._refresh_notes()
+        self._refresh_status()
+        self.refresh_bindings()
+
+    @on(CaptureRefused)
+    def _on_refused(self, message: CaptureRefused) -> None:
+        if message.bad_filter:
+            self._set_filter_error(message.reason)
+            if self.feed is not None:  # keep capturing with the old filter
+                self.query_one("#pk-filter", Input).value = message.bpf
+            elif message.bpf != DEFAULT_FILTER and message.generation == self._generation:
+                pass  # nothing runs yet: the operator fixes the filter and presses Enter
+        else:
+            self.last_message = self.text("packets.capture_failed", reason=message.reason)
+            if self.feed is None:
+                self.mode = "nopath" if not self.points else "failed"
+        self._refresh_status()
+
+    @on(PacketsPending)
+    def _on_pending(self, message: PacketsPending) -> None:
+        if message.feed is not self.feed:
+            return
+        if not self.paused:
+            self._add(message.feed.take())
+        self._refresh_status()
+
+    def _add(self, rows: list[PacketRow]) -> None:
+        if not rows:
+            return
+        plist = self.query_one(PacketList)
+        room = MAX_PACKETS - len(plist.packets)
+        if room <= 0:
+            return
+        rows = rows[:room]
+        plist.add_packets(rows)
+        tagged = [r for r in rows if r.tag]
+        if tagged:
+            self._tagged.extend(tagged)
+            self._update_path()
+
+    def _update_path(self) -> None:
+        unavailable = [p for p in (point_from_text(t) for t in self.failed) if p is not None]
+        path = [(str(v), iface) for v, iface in self.points]
+        default = -1 if self.state.request is not None and self.state.request.from_side == "guest" else 1
+        trace = build_trace(self._tagged, path, unavailable, default_direction=default)
+        self.query_one(PathView).show(trace)
+
+    # --- status lines ------------------------------------------------------------------------
+
+    def _refresh_status(self) -> None:
+        plist = self.query_one(PacketList)
+        n = len(plist.packets)
+        t = self.text
+        if self.mode == "recorded":
+            line = t("packets.status.recorded", count=n)
+        elif self.mode == "live":
+            waiting = self.feed.waiting() if self.feed is not None else 0
+            if self.paused:
+                line = t("packets.status.paused", count=n, waiting=waiting)
+            else:
+                line = t("packets.status.live", count=n, points=len(self.points) - len(self.failed), bpf=self.bpf)
+        elif self.mode == "blocked":
+            line = t("packets.status.blocked", reason=self.block_reason)
+        elif self.mode == "nopath":
+            line = t("packets.status.nopath")
+        elif self.mode == "failed":
+            line = t("packets.status.failed")
+        else:
+            line = t("packets.status.starting")
+        if self.last_message:
+            line = f"{line} · {self.last_message}"
+        self.query_one(TitleBar).set_left(Text(line, style="bold"))
+
+    def _refresh_notes(self) -> None:
+        notes = self.query_one("#pk-notes", Static)
+        lines = []
+        if self.mode == "blocked":
+            lines.append(self.text("packets.note.blocked", reason=self.block_reason))
+        if self.failed:
+            items = "; ".join(f"{p}: {why}" for p, why in self.failed.items())
+            lines.append(self.text("packets.note.skipped", items=items))
+        notes.update("\n".join(lines))
+        notes.set_class(bool(lines), "-shown")
+
+    def _set_filter_error(self, error: str) -> None:
+        self.filter_error = error
+        box = self.query_one("#pk-filter-error", Static)
+        box.update(error)
+        box.set_class(bool(error), "-shown")
+
+    # --- the selected packet -------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#pk-list")
+    def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
+        self._show_selected()
+
+    @on(DataTable.RowSelected, "#pk-list")
+    def _on_select(self, event: DataTable.RowSelected) -> None:
+        self._show_selected()
+        if self.has_class("-narrow"):
+            self._set_pane("layers")
+
+    def _show_selected(self) -> None:
+        plist = self.query_one(PacketList)
+        row = plist.selected()
+        self.query_one(HexView).show_packet(row)
+        if row is None:
+            return
+        key = str(plist.cursor_row)
+        layers = self.query_one(PacketLayers)
+        if layers.shown_key == key:
+            return
+        self.run_worker(
+            lambda: self._decode(key, row), thread=True, group="decode", exclusive=True, exit_on_error=False
+        )
+
+    def _decode(self, key: str, row: PacketRow) -> None:
+        """Worker: scapy decoding (its import alone takes half a second)."""
+        try:
+            layers = self._decoder(row)
+        except Exception as exc:  # noqa: BLE001 - an undecodable frame still has its hex dump
+            self.post_message(LayersDecoded(key, error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(LayersDecoded(key, [(n, list(f)) for n, f in layers]))
+
+    @on(LayersDecoded)
+    def _on_decoded(self, message: LayersDecoded) -> None:
+        plist = self.query_one(PacketList)
+        if str(plist.cursor_row) != message.key:
+            return  # the cursor moved on meanwhile
+        layers = self.query_one(PacketLayers)
+        if message.error:
+            layers.show_message(self.text("packets.detail.undecodable", error=message.error))
+        else:
+            layers.show_layers(message.key, message.layers)
+
+    # --- the filter ------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#pk-filter")
+    def _on_filter(self, event: Input.Submitted) -> None:
+        expr = event.value.strip()
+        self.query_one(PacketList).focus()
+        if self.mode not in ("live", "starting", "failed"):
+            return
+        if expr == self.bpf and self.feed is not None:
+            self._set_filter_error("")
+            return
+        self._open(expr)
+
+    def action_edit_filter(self) -> None:
+        flt = self.query_one("#pk-filter", Input)
+        if not flt.disabled:
+            flt.focus()
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return self.mode == "live"
+        if action == "live":
+            return self.mode == "recorded" and self._can_go_live
+        if action == "edit_filter":
+            return self.mode in ("live", "starting", "failed")
+        if action == "pane" and self.has_class("-wide"):
+            return False  # all panes are visible
+        return True
+
+    def action_back(self) -> None:
+        flt = self.query_one("#pk-filter", Input)
+        if flt.has_focus:
+            flt.value = self.bpf
+            self.query_one(PacketList).focus()
+            return
+        self.app.pop_screen()
+
+    def help_intro(self) -> str:
+        """What the App's help screen says about this screen above its keys."""
+        return self.text("packets.help_intro")
+
+    def action_pause(self) -> None:
+        if self.mode != "live":
+            return
+        self.paused = not self.paused
+        if not self.paused and self.feed is not None:
+            self._add(self.feed.take())
+        self._refresh_status()
+
+    def action_clear(self) -> None:
+        plist = self.query_one(PacketList)
+        plist.clear_packets()
+        if self.mode == "live":
+            plist.t0 = self._clock()
+        self._tagged = []
+        self._update_path()
+        self.query_one(HexView).show_packet(None)
+        self.query_one(PacketLayers).show_message(self.text("packets.detail.none"))
+        self._refresh_status()
+
+    def action_follow(self) -> None:
+        plist = self.query_one(PacketList)
+        if plist.row_count:
+            plist.move_cursor(row=plist.row_count - 1)
+
+    def action_pane(self, pane: str) -> None:
+        if pane in PANES:
+            self._set_pane(pane)
+
+    def action_live(self) -> None:
+        if self.mode != "recorded" or not self._can_go_live:
+            return
+        self.query_one(PacketList).clear_packets()
+        self._tagged = []
+        self.failed = {}
+        self.bpf = self.bpf or DEFAULT_FILTER
+        self.query_one("#pk-filter", Input).value = self.bpf
+        self._go_live()
+
+    def default_pcap_name(self) -> str:
+        stamp = self.state.session_id or time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
+        name = f"vnetdoctor-{stamp}.pcap"
+        return os.path.join(self._save_dir, name) if self._save_dir else name
+
+    def action_save(self) -> None:
+        self.app.push_screen(SaveDialog(self.text, self.default_pcap_name()), self._save_to)
+
+    def _save_to(self, path: str | None) -> None:
+        if not path:
+            return
+        rows = list(self.query_one(PacketList).packets)
+        self.run_worker(lambda: self._write(path, rows), thread=True, group="save", exit_on_error=False)
+
+    def _write(self, path: str, rows: list[PacketRow]) -> None:
+        """Worker: write the pcap (file I/O stays off the UI thread)."""
+        full = os.path.abspath(os.path.expanduser(path))
+        try:
+            if os.path.isdir(full):
+                raise IsADirectoryError(21, "is a directory")
+            count = write_pcap(rows, full)
+        except OSError as exc:
+            self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
+            return
+        self.post_message(PcapSaved(full, count))
+
+    @on(PcapSaved)
+    def _on_saved(self, message: PcapSaved) -> None:
+        if message.error:
+            self.last_message = self.text("packets.save.failed", path=message.path, error=message.error)
+        else:
+            self.last_message = self.text("packets.save.done", path=message.path, count=message.count)
+        self._refresh_status()
+
+    # --- leaving -------------------------------------------------------------------------------------
+
+    def on_unmount(self) -> None:
+        """Stop the capture now; Textual cancels the workers, whose loops then end."""
+        if self.feed is not None:
+            self.feed.closed.set()
+        self.workers.cancel_node(self)

@@ -1,0 +1,236 @@
+"""Start: pick what cannot be reached, from where, and which port; Enter opens the walk.
+
+The candidates (libvirt domains, VMware/VirtualBox interfaces, lab instances,
+namespaces) are discovered in a worker; until they arrive the form already
+works, and a source that could not be read says why under the table. Picking a
+row fills the form and starts the walk; typing an address is checked as you
+type, with the reason next to the form rather than a refusal after the fact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
+from ..i18n import Translator, translate_bindings
+from ..messages import TargetsFound
+from ..state import SessionState
+from ..targets import Target, discover
+from ..widgets.title_bar import TitleBar
+from .commands import PaletteCommand, ScreenCommands, binding_commands
+
+COLUMNS = ("kind", "name", "state", "address", "mac", "note")
+
+
+class StartCommands(ScreenCommands):
+    """The Start screen's palette: its keys, plus "walk <target>" for each discovered target."""
+
+
+class StartScreen(Screen[None]):
+    COMMANDS = {StartCommands}
+    BINDINGS = [
+        Binding("ctrl+s", "start", "start.start", id="start.start"),
+        Binding("ctrl+r", "refresh", "start.refresh", id="start.refresh"),
+        Binding("ctrl+t", "focus_targets", "start.focus_targets", id="start.focus_targets"),
+        Binding("ctrl+a", "focus_address", "start.focus_address", id="start.focus_address", show=False),
+    ]
+
+    def __init__(self, state: SessionState, *, discover_fn: Any = discover) -> None:
+        super().__init__()
+        self.state = state
+        self.tr = Translator(state.lang)
+        self.targets: dict[str, Target] = {}
+        self._discover_fn = discover_fn
+        translate_bindings(self, state.lang)
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        yield TitleBar(Text("vnetdoctor", style="bold"), Text(tr("start.subtitle"), style="italic"))
+        with Vertical(id="start-body"):
+            yield Static(tr("start.pick_heading"), classes="section")
+            table: DataTable[str] = DataTable(id="targets", cursor_type="row", zebra_stripes=False)
+            yield table
+            yield Static(Text(tr("start.discovering"), style="dim italic"), id="discovery-notes")
+            yield Static(tr("start.form_heading"), classes="section")
+            with Vertical(id="form"):
+                with Horizontal(classes="form-row"):
+                    yield Label(tr("start.address"), classes="form-label")
+                    yield Input(placeholder="198.18.0.11", id="address", compact=True)
+                    yield Label(tr("start.port"), classes="form-label form-label-short")
+                    yield Input(placeholder=tr("start.port_placeholder"), id="port", compact=True,
+                                max_length=5, classes="port")
+                with Horizontal(classes="form-row"):
+                    yield Label(tr("start.direction"), classes="form-label")
+                    with RadioSet(id="direction", compact=True):
+                        for i, name in enumerate(DIRECTIONS):
+                            yield RadioButton(tr(f"start.dir_{name}"), value=(i == 0), id=f"dir-{name}",
+                                              compact=True)
+                with Horizontal(classes="form-row"):
+                    yield Label(tr("start.host_side"), classes="form-label")
+                    yield Input(value="local", id="host-side", compact=True)
+                    yield Label(tr("start.guest_side"), classes="form-label form-label-short")
+                    yield Input(placeholder="netns:NAME | libvirt:DOMAIN", id="guest-side", compact=True)
+                with Horizontal(classes="form-row"):
+                    yield Static("", id="form-error")
+                    yield Button(tr("start.start"), id="start-button", variant="primary", compact=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#targets", DataTable)
+        for col in COLUMNS:
+            table.add_column(self.tr(f"start.col_{col}"), key=col)
+        self._discover()
+        table.focus()
+
+    def help_intro(self) -> str:
+        return self.tr("start.help_intro")
+
+    # -- discovery ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="discover")
+    def _discover(self) -> None:
+        targets, notes = self._discover_fn()
+        self.post_message(TargetsFound(targets, notes))
+
+    def on_targets_found(self, message: TargetsFound) -> None:
+        table = self.query_one("#targets", DataTable)
+        wanted: dict[str, Target] = {t.key: t for t in message.targets}
+        with self.app.batch_update():
+            for key in list(self.targets):
+                if key not in wanted:
+                    table.remove_row(key)
+                    del self.targets[key]
+            for key, target in wanted.items():
+                cells = self._cells(target)
+                if key in self.targets:
+                    if self.targets[key] != target:
+                        for col, value in zip(COLUMNS, cells):
+                            table.update_cell(key, col, value)
+                else:
+                    table.add_row(*cells, key=key)
+                self.targets[key] = target
+        notes = self.query_one("#discovery-notes", Static)
+        lines = [self.tr("start.found", n=len(wanted))] + [f"- {n}" for n in message.notes]
+        notes.update(Text("\n".join(lines), style="dim"))
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group == "discover" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#discovery-notes", Static).update(
+                Text(self.tr("start.discovery_failed", error=f"{type(error).__name__}: {error}"), style="bold")
+            )
+
+    def _cells(self, t: Target) -> tuple[str, ...]:
+        note = self.tr(t.note) if t.note.startswith("start.") else t.note
+        return (
+            self.tr(f"start.kind_{t.kind}"),
+            t.name,
+            t.state or "—",
+            ", ".join(t.addresses) or "—",
+            ", ".join(t.macs) or "—",
+            note,
+        )
+
+    # -- picking and validating -------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#targets")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        target = self.targets.get(str(event.row_key.value))
+        if target is not None:
+            self.use_target(target, start=True)
+
+    def use_target(self, target: Target, *, start: bool) -> None:
+        """Fill the form from a discovered target; start the walk when it is complete."""
+        self.query_one("#address", Input).value = target.target or ""
+        self.query_one("#host-side", Input).value = target.host or "local"
+        self.query_one("#guest-side", Input).value = target.guest or ""
+        if target.port:
+            self.query_one("#port", Input).value = str(target.port)
+        direction = "host_to_guest" if target.from_side == "host" else "guest_to_host"
+        self.query_one(f"#dir-{direction}", RadioButton).value = True
+        if start:
+            self.action_start()
+
+    @on(Input.Changed, "#address")
+    def _address_changed(self, event: Input.Changed) -> None:
+        self._check_field(lambda: parse_address(event.value))
+
+    @on(Input.Changed, "#port")
+    def _port_changed(self, event: Input.Changed) -> None:
+        self._check_field(lambda: parse_port(event.value))
+
+    def _check_field(self, check: Any) -> None:
+        try:
+            check()
+        except FormError as err:
+            self._show_error(err)
+        else:
+            self._show_error(None)
+
+    def _show_error(self, err: FormError | None) -> None:
+        box = self.query_one("#form-error", Static)
+        if err is None:
+            box.update("")
+            return
+        label = self.tr(f"start.field_{err.field}")
+        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style="bold red"))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#start-button")
+    def _start_pressed(self, event: Button.Pressed) -> None:
+        self.action_start()
+
+    def _direction(self) -> str:
+        pressed = self.query_one("#direction", RadioSet).pressed_button
+        return (pressed.id or "dir-host_to_guest").removeprefix("dir-") if pressed else "host_to_guest"
+
+    def action_start(self) -> None:
+        try:
+            request = build_request(
+                address=self.query_one("#address", Input).value,
+                port=self.query_one("#port", Input).value,
+                direction=self._direction(),
+                host=self.query_one("#host-side", Input).value,
+                guest=self.query_one("#guest-side", Input).value,
+                lang=self.state.lang,
+            )
+        except FormError as err:
+            self._show_error(err)
+            field_id = {"address": "#address", "port": "#port", "host": "#host-side", "guest": "#guest-side"}
+            self.query_one(field_id.get(err.field, "#address")).focus()
+            return
+        self._show_error(None)
+        self.app.open_walk(request)  # type: ignore[attr-defined]
+
+    def action_refresh(self) -> None:
+        self.query_one("#discovery-notes", Static).update(Text(self.tr("start.discovering"), style="dim italic"))
+        self._discover()
+
+    def action_focus_targets(self) -> None:
+        self.query_one("#targets", DataTable).focus()
+
+    def action_focus_address(self) -> None:
+        self.query_one("#address", Input).focus()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = binding_commands(self)
+        for target in self.targets.values():
+            commands.append(
+                PaletteCommand(
+                    self.tr("start.walk_target", name=f"{self.tr(f'start.kind_{target.kind}')} {target.name}"),
+                    target.guest or target.target or "",
+                    lambda t=target: self.use_target(t, start=True),
+                )
+            )
+        return commands

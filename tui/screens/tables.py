@@ -1,0 +1,461 @@
+"""The Tables screen: links, addresses, routes, neighbours, bridge ports, fdb, firewall,
+sysctls and libvirt domains / networks / leases, from the host and the guest side.
+
+These are the tables the seed articles have the operator read by hand, one
+command at a time, on each side. Here each is one key away (``1``–``9``, ``0``,
+``[``/``]``), filtered with ``/`` (k9s style), sorted with ``s`` or a header click.
+
+Refreshing never clears a table: each table is a
+:class:`~vnetdoctor.tui.widgets.keyed_table.KeyedTable` that diffs rows by their
+identity, so the cursor and the scroll position stay where the operator left
+them and only changed cells repaint. Auto-refresh is dolphie's loop: one
+one-shot worker per poll, re-armed with ``set_timer`` when its result has been
+shown, so two polls can never overlap however slow a probe is.
+
+In replay, the recorded observations fill the same tables and no probe runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
+from textual.worker import get_current_worker
+
+from vnetdoctor.probes.base import Observation, run_probe
+
+from ..state import SessionState
+from ..table_sources import (
+    SIDE_COLUMN,
+    SOURCES,
+    ProbeRunner,
+    TableSource,
+    columns_for,
+    engine_observations,
+    field_names,
+    keyed_rows,
+    recorded_for,
+    run_source,
+    status_of,
+    table_rows,
+    vantages_for,
+)
+from ..view_text import ViewText, localize_bindings, request_line
+from ..widgets.keyed_table import KeyedTable
+from ..widgets.title_bar import TitleBar
+
+AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
+NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+SIDE_FILTERS = ("all", "host", "guest")
+TABLE_KEYS = Binding.Group("tables.key.tables", compact=True)  # "[]" in the footer
+
+
+@dataclass
+class TableLoaded(Message):
+    """A worker ran (or looked up) one table's observations."""
+
+    table: str
+    observations: list[tuple[str, Observation]]
+    recorded: bool = False
+
+
+class TableView(Vertical):
+    """One table and the line that says why it is empty (skipped, error, not recorded)."""
+
+    DEFAULT_CSS = """
+    TableView {
+        height: 1fr;
+    }
+    TableView > .reason {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        display: none;
+    }
+    TableView > .reason.-shown {
+        display: block;
+    }
+    TableView.-empty > KeyedTable {
+        display: none;
+    }
+    TableView.-empty > .reason {
+        max-height: 100%;
+    }
+    """
+
+    def __init__(self, source: TableSource) -> None:
+        super().__init__(id=f"tv-{source.id}")
+        self.source = source
+        self.observations: list[tuple[str, Observation]] = []
+        self.loaded = False
+        self.recorded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="reason", markup=False)
+        yield KeyedTable(id=f"tb-{self.source.id}")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    def show_reason(self, text: str, empty: bool) -> None:
+        reason = self.query_one(".reason", Static)
+        reason.update(text)
+        reason.set_class(bool(text), "-shown")
+        self.set_class(empty, "-empty")
+
+
+class TablesScreen(Screen[None]):
+    """Every configuration table on both sides of the path, one key each."""
+
+    DEFAULT_CSS = """
+    TablesScreen {
+        layout: vertical;
+    }
+    #tb-title > #title-right {
+        max-width: 40%;
+    }
+    #tb-tabs {
+        height: 2;
+    }
+    #tb-tabs Tab.-active {
+        text-style: bold reverse;
+    }
+    #tb-switcher {
+        height: 1fr;
+    }
+    #tb-filter {
+        dock: bottom;
+        display: none;
+        margin-bottom: 1;
+    }
+    #tb-filter.-shown {
+        display: block;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "tables.key.back", id="tables.back"),
+        Binding("slash", "filter", "tables.key.filter", id="tables.filter", key_display="/"),
+        Binding("s", "sort", "tables.key.sort", id="tables.sort"),
+        Binding("S", "reverse", "tables.key.reverse", id="tables.reverse", show=False),
+        Binding("r", "refresh", "tables.key.refresh", id="tables.refresh"),
+        Binding("a", "auto", "tables.key.auto", id="tables.auto"),
+        Binding("v", "side", "tables.key.side", id="tables.side", show=False),
+        Binding("c", "columns", "tables.key.columns", id="tables.columns", show=False),
+        Binding("left_square_bracket", "step(-1)", "tables.key.prev", id="tables.prev", key_display="[",
+                group=TABLE_KEYS),
+        Binding("right_square_bracket", "step(1)", "tables.key.next", id="tables.next", key_display="]",
+                group=TABLE_KEYS),
+        *(
+            Binding(key, f"show_index({i})", "tables.key.table", id=f"tables.table{key}", show=False)
+            for i, key in enumerate(NUMBER_KEYS)
+        ),
+    ]
+
+    def __init__(
+        self,
+        state: SessionState,
+        *,
+        runner: ProbeRunner | None = None,
+        sources: Sequence[TableSource] = SOURCES,
+        auto_interval: float = AUTO_INTERVAL,
+        initial: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.state = state
+        self.text = ViewText(state.lang)
+        self.runner: ProbeRunner = runner or run_probe
+        self.sources = list(sources)
+        self.by_id = {s.id: s for s in self.sources}
+        self.current = initial if initial in self.by_id else self.sources[0].id
+        self.auto_interval = auto_interval
+        self.auto = False
+        self.all_fields = False
+        self.side_filter = "all"
+        self._loading_tables: set[str] = set()
+        self.polls = 0  # probe runs started (tests count them)
+        self._timer: Timer | None = None
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        tabs = Tabs(
+            *(Tab(self._tab_label(i, s), id=f"tab-{s.id}") for i, s in enumerate(self.sources)),
+            active=f"tab-{self.current}",
+            id="tb-tabs",
+        )
+        tabs.can_focus = False  # left/right belong to the table; tables switch with 1-0 and [ ]
+        yield tabs
+        yield TitleBar(Text(self.text(f"tables.name.{self.current}"), style="bold"), "", id="tb-title")
+        with ContentSwitcher(initial=f"tv-{self.current}", id="tb-switcher"):
+            for source in self.sources:
+                yield TableView(source)
+        yield Input(placeholder=self.text("tables.filter_placeholder"), id="tb-filter", compact=True)
+        yield Footer()
+
+    def _tab_label(self, index: int, source: TableSource) -> str:
+        key = NUMBER_KEYS[index] if index < len(NUMBER_KEYS) else ""
+        title = self.text(f"tables.name.{source.id}")
+        return f"{key} {title}" if key else title
+
+    def on_mount(self) -> None:
+        localize_bindings(self, self.text)
+        self.query_one(TitleBar).set_right(request_line(self.state))
+        self._show(self.current)
+
+    def on_resize(self) -> None:
+        """Columns follow the width (compact below 160) and uncapped ones fill the line."""
+        for view in self.query(TableView):
+            if view.loaded:
+                self._render_view(view)
+
+    @property
+    def view(self) -> TableView:
+        return self.query_one(f"#tv-{self.current}", TableView)
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.view.table
+
+    # --- switching tables ---------------------------------------------------------------------
+
+    def _show(self, table_id: str) -> None:
+        self.current = table_id
+        self.query_one(ContentSwitcher).current = f"tv-{table_id}"
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"tab-{table_id}":
+            tabs.active = f"tab-{table_id}"
+        view = self.view
+        if not view.loaded and table_id not in self._loading_tables:
+            self._refresh(table_id)
+        flt = self.query_one("#tb-filter", Input)
+        flt.value = view.table.filter_text
+        flt.set_class(bool(view.table.filter_text), "-shown")
+        view.table.focus()
+        self._status()
+
+    @on(Tabs.TabActivated, "#tb-tabs")
+    def _on_tab(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            table_id = event.tab.id.removeprefix("tab-")
+            if table_id != self.current and table_id in self.by_id:
+                self._show(table_id)
+
+    def action_show_index(self, index: int) -> None:
+        if 0 <= index < len(self.sources):
+            self._show(self.sources[index].id)
+
+    def action_step(self, delta: int) -> None:
+        ids = [s.id for s in self.sources]
+        self._show(ids[(ids.index(self.current) + delta) % len(ids)])
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def _refresh(self, table_id: str) -> bool:
+        """Start one load of ``table_id`` unless one is running (polls never overlap)."""
+        if table_id in self._loading_tables:
+            return False
+        self._loading_tables.add(table_id)
+        self.polls += 1
+        source = self.by_id[table_id]
+        self.run_worker(
+            lambda: self._load(source),
+            thread=True,
+            group=f"table-{table_id}",
+            exit_on_error=False,
+        )
+        self._status()
+        return True
+
+    def _load(self, source: TableSource) -> None:
+        """Worker: run the source's probe on each side, or look it up in the recording."""
+        worker = get_current_worker()
+        request = self.state.request
+        if self.state.replay:
+            observations = recorded_for(source, engine_observations(self.state.engine), request)
+            self.post_message(TableLoaded(source.id, observations, recorded=True))
+            return
+        observations = run_source(
+            source, vantages_for(source, request), self.runner, cancelled=lambda: worker.is_cancelled
+        )
+        if not worker.is_cancelled:
+            self.post_message(TableLoaded(source.id, observations))
+
+    @on(TableLoaded)
+    def _on_loaded(self, message: TableLoaded) -> None:
+        self._loading_tables.discard(message.table)
+        view = self.query_one(f"#tv-{message.table}", TableView)
+        view.observations = message.observations
+        view.recorded = message.recorded
+        view.loaded = True
+        self._render_view(view)
+        if message.table == self.current:
+            self._status()
+            self._arm()
+
+    def _render_view(self, view: TableView) -> None:
+        source = view.source
+        rows = table_rows(source, view.observations)
+        shown = [r for r in rows if self.side_filter == "all" or r.get(SIDE_COLUMN) == self.side_filter]
+        sides = {side for side, _ in view.observations}
+        specs = columns_for(
+            source,
+            field_names(source, rows),
+            self.size.width or self.app.size.width,
+            multi_side=len(sides) > 1 and self.side_filter == "all",
+            all_fields=self.all_fields,
+        )
+        table = view.table
+        table.fit_width = self.size.width or self.app.size.width
+        table.set_columns(specs)
+        table.update_rows(keyed_rows(source, shown))
+        problems = status_of(view.observations)
+        lines = [
+            self.text("tables.problem", side=self.text(f"views.side.{side}"), vantage=vantage, reason=reason)
+            for side, vantage, reason in problems
+        ]
+        if view.recorded and not view.observations:
+            lines.append(self.text("tables.not_recorded", probe=source.probe))
+        if not rows and not lines:
+            lines.append(self.text("tables.no_rows", probe=source.probe))
+        view.show_reason("\n".join(lines), empty=not rows)
+
+    # --- auto-refresh: one-shot polls re-armed when done --------------------------------------
+
+    def _arm(self) -> None:
+        if self.auto and self._timer is None:
+            self._timer = self.set_timer(self.auto_interval, self._poll)
+
+    def _poll(self) -> None:
+        self._timer = None
+        if self.auto:
+            self._refresh(self.current)
+
+    def action_auto(self) -> None:
+        if self.state.replay:
+            self.notify(self.text("tables.replay_no_refresh"), timeout=3)
+            return
+        self.auto = not self.auto
+        if self.auto:
+            if not self._refresh(self.current):
+                self._arm()
+        elif self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._status()
+
+    def action_refresh(self) -> None:
+        if self.state.replay:
+            self.notify(self.text("tables.replay_no_refresh"), timeout=3)
+            return
+        self._refresh(self.current)
+
+    # --- filter, sort, side, columns ------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        flt = self.query_one("#tb-filter", Input)
+        flt.add_class("-shown")
+        flt.focus()
+
+    @on(Input.Changed, "#tb-filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        if event.value != self.table.filter_text:
+            self.table.set_filter(event.value)
+            self._status()
+
+    @on(Input.Submitted, "#tb-filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        event.input.set_class(bool(event.value.strip()), "-shown")
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self._status()
+
+    def action_reverse(self) -> None:
+        self.table.toggle_sort_direction()
+        self._status()
+
+    @on(DataTable.HeaderSelected)
+    def _on_header(self, event: DataTable.HeaderSelected) -> None:
+        table = self.table
+        key = str(event.column_key.value)
+        if table.sort_column == key:
+            table.toggle_sort_direction()
+        else:
+            table.set_sort(key)
+        self._status()
+
+    def action_side(self) -> None:
+        i = SIDE_FILTERS.index(self.side_filter)
+        self.side_filter = SIDE_FILTERS[(i + 1) % len(SIDE_FILTERS)]
+        for view in self.query(TableView):
+            if view.loaded:
+                self._render_view(view)
+        self._status()
+
+    def action_columns(self) -> None:
+        self.all_fields = not self.all_fields
+        for view in self.query(TableView):
+            if view.loaded:
+                self._render_view(view)
+        self._status()
+
+    def action_back(self) -> None:
+        flt = self.query_one("#tb-filter", Input)
+        if flt.has_focus:
+            flt.value = ""
+            flt.remove_class("-shown")
+            self.table.focus()
+            return
+        self.app.pop_screen()
+
+    def help_intro(self) -> str:
+        """What the App's help screen says about this screen above its keys."""
+        return self.text("tables.help_intro")
+
+    # --- the status line --------------------------------------------------------------------------
+
+    def _status(self) -> None:
+        t = self.text
+        view = self.view
+        table = view.table
+        parts = [t(f"tables.name.{self.current}")]
+        if self.current in self._loading_tables:
+            parts.append(t("tables.loading"))
+        elif view.loaded:
+            counts = [
+                f"{t('views.side.' + side)} " + (str(sum(1 for r in obs.rows)) if obs.ok else t("tables.side_failed"))
+                for side, obs in view.observations
+            ]
+            if view.recorded:
+                counts.insert(0, t("tables.recorded"))
+            parts.extend(counts)
+        if table.filter_text:
+            parts.append(t("tables.filtered", text=table.filter_text, shown=table.row_count, total=table.total_rows))
+        if table.sort_column:
+            parts.append(t("tables.sorted", column=table.sort_column, arrow="↓" if table.sort_reverse else "↑"))
+        if self.side_filter != "all":
+            parts.append(t("tables.only_side", side=t("views.side." + self.side_filter)))
+        if self.auto:
+            parts.append(t("tables.auto_on", seconds=f"{self.auto_interval:g}"))
+        self.query_one(TitleBar).set_left(Text(" · ".join(parts), style="bold"))
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.workers.cancel_node(self)
+

@@ -1,0 +1,581 @@
+"""The walk: the layered flowchart on the left, the selected step (or the verdict) on the right.
+
+This screen owns the engine for its request. Every engine call runs in one
+thread worker at a time (the group ``engine``): the worker only posts messages,
+and the engine's own events arrive through :class:`~..bridge.EngineBridge` as
+messages too, so no widget is ever touched from a thread. Keys that would start
+a second engine call while one runs say so instead of queueing it.
+
+Navigation (n/b, the arrows in the sidebar, the palette) never waits for a
+probe: panes are built on first view and then updated in place as results come.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, OptionList
+from textual.worker import Worker, WorkerState
+
+from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
+from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
+from vnetdoctor.probes.nsexec import run_command
+from vnetdoctor.probes.vantage import LOCAL, VantageError, parse_vantage
+
+from ..bridge import EngineBridge, EngineFactory, fallback_answer
+from ..i18n import Translator, translate_bindings
+from ..kb import Knowledge
+from ..messages import (
+    AnswerBox,
+    EngineEventPosted,
+    FixApplied,
+    PlanReady,
+    QuestionAsked,
+    RunDone,
+    SessionStarted,
+)
+from ..state import SessionState
+from ..widgets.findings import FixList
+from ..widgets.flowchart import PENDING, RUNNING, VERDICT, FlowchartSidebar
+from ..widgets.ids import css_id
+from ..widgets.step_detail import StepDetail
+from ..widgets.title_bar import TitleBar, describe_request
+from ..widgets.verdict import VerdictView, verdict_status
+from .commands import PaletteCommand, ScreenCommands, binding_commands
+from .dialogs import FixConfirmDialog, QuestionDialog
+
+if TYPE_CHECKING:
+    from ..recorder import SessionRecorder
+
+FIX_TIMEOUT_S = 30.0
+VERDICT_PANE = "pane-verdict"
+
+
+def pane_id(step_id: str) -> str:
+    return css_id(step_id, "pane")
+
+
+class WalkCommands(ScreenCommands):
+    """The walk's palette: its keys, plus "go to <step>" for every step of the flowchart."""
+
+
+class WalkScreen(Screen[None]):
+    """The guided walk for one request."""
+
+    COMMANDS = {WalkCommands}
+    HELP_MARKS = True
+    BINDINGS = [
+        Binding("n", "next", "walk.next", id="walk.next"),
+        Binding("b", "back", "walk.back", id="walk.back", show=False),
+        Binding("enter", "run_this", "walk.run_this", id="walk.run_this", show=False),
+        Binding("r", "rerun", "walk.rerun", id="walk.rerun"),
+        Binding("a", "run_all", "walk.run_all", id="walk.run_all"),
+        Binding("v", "verdict", "walk.goto_verdict", id="walk.verdict", show=False),
+        Binding("c", "copy_fix", "walk.copy", id="walk.copy"),
+        Binding("f", "apply_fix", "walk.apply", id="walk.apply"),
+        Binding("p", "packets", "walk.packets", id="walk.packets"),
+        Binding("t", "tables", "walk.tables", id="walk.tables"),
+        Binding("escape", "leave", "walk.leave", id="walk.leave", show=False),
+    ]
+
+    def __init__(
+        self,
+        state: SessionState,
+        engine_factory: EngineFactory,
+        knowledge: Knowledge,
+        *,
+        recorder: SessionRecorder | None = None,
+        autorun: bool = False,
+    ) -> None:
+        super().__init__()
+        assert state.request is not None, "the walk needs a request"
+        self.state = state
+        self.tr = Translator(state.lang)
+        self.kb = knowledge
+        self.recorder = recorder if not state.replay else None
+        self.autorun = autorun
+        self.bridge = EngineBridge(self)
+        self.engine = engine_factory(state.request, self.bridge.ask, self.bridge.on_event)
+        state.engine = self.engine
+        self.results: dict[str, StepResult] = {}
+        self.diagnosis: Diagnosis | None = None
+        self.complete = False
+        self.busy: str | None = None  # "plan" | "all" | "step" | "fix" while the engine works
+        self._planned: dict[str, PlannedStep] = {}
+        self._running_steps: set[str] = set()
+        self._finished_ids: set[int] = set()
+        self._jump_to_verdict_from: str | None = None
+        self._worker: Worker[None] | None = None  # the engine worker running now, if any
+        self._panes: dict[str, StepDetail] = {}
+        translate_bindings(self, state.lang)
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self._title_left(), Text(self.tr("walk.planning"), style="italic"))
+        with Horizontal(id="walk-body"):
+            yield FlowchartSidebar(self.tr, id="sidebar")
+            with ContentSwitcher(id="detail", initial=VERDICT_PANE):
+                yield VerdictView(self.tr, self.kb, id=VERDICT_PANE)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _title_left(self) -> Text:
+        text = Text(describe_request(self.state.request, self.tr), style="bold")
+        if self.state.replay:
+            text.append("  [" + self.tr("walk.replay_tag") + "]", style="reverse")
+        elif self.state.allow_changes:
+            text.append("  [" + self.tr("walk.changes_tag") + "]", style="bold red")
+        if self.state.scenario:
+            text.append(f"  lab:{self.state.scenario}", style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        if self.recorder is not None and self.state.request is not None:
+            self.recorder.start(self.state.request, lambda sid: self.post_message(SessionStarted(sid)))
+        self.busy = "plan"
+        self._worker = self._plan()
+
+    def on_unmount(self) -> None:
+        # Release an engine thread waiting on a question; the App may be exiting.
+        self.bridge.close()
+
+    def help_intro(self) -> str:
+        return self.tr("walk.help_intro")
+
+    # -- workers: every engine call, one at a time ---------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _plan(self) -> None:
+        self.post_message(PlanReady(self.engine.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _run_all(self) -> None:
+        diagnosis = self.engine.run()
+        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=True))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _run_step(self, step_id: str) -> None:
+        self.engine.run_step(step_id)
+        diagnosis = self.engine.diagnosis()
+        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=False, step=step_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _apply_fix(self, fix: Fix, step_id: str | None) -> None:
+        where = fix.where or "local"
+        try:
+            vantage = parse_vantage(where)
+        except VantageError:
+            vantage = LOCAL
+        # Local and namespace fixes already carry `ip netns exec NAME`: run them here.
+        # A libvirt guest's fix runs inside the guest, through its agent.
+        target = vantage if vantage.kind == "libvirt" else LOCAL
+        res = run_command(target, ["sh", "-c", fix.command], timeout=FIX_TIMEOUT_S)
+        output = (res.stdout + res.stderr).strip()
+        self.post_message(FixApplied(fix, step_id, res.returncode, output))
+        if step_id:
+            self.engine.run_step(step_id)
+        diagnosis = self.engine.diagnosis()
+        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=False, step=step_id))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place engine workers end: free the engine, say what failed, start what follows."""
+        if event.worker is not self._worker:
+            return  # a worker this screen no longer waits for
+        state = event.state
+        if state not in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
+            return
+        kind, self.busy, self._worker = self.busy, None, None
+        for step_id in list(self._running_steps):
+            self._set_running(step_id, False)
+        self.refresh_bindings()
+        self._update_status()
+        if state == WorkerState.ERROR:
+            error = event.worker.error
+            line = f"{type(error).__name__}: {error}".splitlines()[0] if error else "?"
+            self.notify(self.tr("walk.worker_failed", error=line), severity="error", timeout=8)
+            if self.recorder is not None:
+                self.recorder.event("error", {"error": line})
+        elif state == WorkerState.SUCCESS and kind == "plan":
+            self._start_initial_run()
+
+    # -- engine messages ----------------------------------------------------------------------
+    def on_plan_ready(self, message: PlanReady) -> None:
+        self._planned = {s.id: s for s in message.steps}
+        sidebar = self.query_one(FlowchartSidebar)
+        sidebar.set_plan(message.steps)
+        self._update_status()
+        if not message.steps:
+            sidebar.select(VERDICT)
+            return
+        sidebar.select(message.steps[0].id)
+        sidebar.focus()
+
+    def _start_initial_run(self) -> None:
+        """After planning: the whole walk (demo, replay) or the first step (a guided walk)."""
+        steps = self.query_one(FlowchartSidebar).steps
+        if self.busy is not None or not steps:
+            return
+        if self.autorun:
+            self._start_all()
+        else:
+            self._start_step(steps[0].id)
+
+    def on_engine_event_posted(self, message: EngineEventPosted) -> None:
+        event = message.event
+        if isinstance(event, StepStarted):
+            self._set_running(event.step, True)
+            self._update_status(running=event.step)
+        elif isinstance(event, StepFinished):
+            self._apply_result(event.result)
+        elif isinstance(event, DiagnosisReady):
+            self._show_diagnosis(event.diagnosis, complete=True)
+
+    def on_run_done(self, message: RunDone) -> None:
+        self.state.path_ifaces = list(message.path)
+        # Results may not all have come through events (an engine that only returns them).
+        for result in message.diagnosis.steps:
+            if self.results.get(result.step) is not result:
+                self._apply_result(result)
+        complete = message.whole_walk or (bool(self._planned) and set(self._planned) <= set(self.results))
+        self._show_diagnosis(message.diagnosis, complete=complete)
+        if message.whole_walk and self._jump_to_verdict_from is not None:
+            sidebar = self.query_one(FlowchartSidebar)
+            if sidebar.current() == self._jump_to_verdict_from:
+                sidebar.select(VERDICT)
+            self._jump_to_verdict_from = None
+
+    def on_question_asked(self, message: QuestionAsked) -> None:
+        box = message.box
+        step = self._planned.get(box.question.step)
+        self.app.push_screen(
+            QuestionDialog(box.question, self.state.lang, step.title if step else ""),
+            lambda answer: self._answered(box, answer),
+        )
+
+    def _answered(self, box: AnswerBox, answer: str | None) -> None:
+        value = answer if answer is not None else fallback_answer(box.question)
+        box.answer(value)
+        if self.recorder is not None:
+            self.recorder.event(
+                "answer", {"step": box.question.step, "question": box.question.text, "answer": value}
+            )
+
+    def on_fix_applied(self, message: FixApplied) -> None:
+        ok = message.returncode == 0
+        last = message.output.splitlines()[-1] if message.output else ""
+        if ok:
+            self.notify(self.tr("fix.applied", command=message.fix.command), timeout=6)
+        else:
+            self.notify(
+                self.tr("fix.failed", code=message.returncode, output=last), severity="error", timeout=10
+            )
+        if self.recorder is not None:
+            self.recorder.event(
+                "fix_applied",
+                {**message.fix.to_dict(), "step": message.step, "returncode": message.returncode,
+                 "output": message.output[-2000:]},
+            )
+
+    def on_session_started(self, message: SessionStarted) -> None:
+        self.state.session_id = message.session_id
+
+    # -- applying results to the widgets --------------------------------------------------------
+    def _apply_result(self, result: StepResult) -> None:
+        self.results[result.step] = result
+        self._running_steps.discard(result.step)
+        self.query_one(FlowchartSidebar).set_status(result.step, result.status, result.title or None)
+        pane = self._pane(result.step, create=False)
+        if pane is not None:
+            pane.update_result(result)
+        if self.recorder is not None:
+            self.recorder.step(result)
+        self._update_status()
+
+    def _set_running(self, step_id: str, running: bool) -> None:
+        if running:
+            self._running_steps.add(step_id)
+        else:
+            self._running_steps.discard(step_id)
+        previous = self.results[step_id].status if step_id in self.results else PENDING
+        self.query_one(FlowchartSidebar).set_status(step_id, RUNNING if running else previous)
+        pane = self._pane(step_id, create=False)
+        if pane is not None:
+            pane.set_running(running)
+
+    def _show_diagnosis(self, diagnosis: Diagnosis, *, complete: bool) -> None:
+        self.diagnosis = diagnosis
+        self.complete = self.complete or complete
+        self.query_one(VerdictView).show(diagnosis, total_steps=len(self._planned), complete=complete)
+        self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis))
+        if complete and self.recorder is not None and id(diagnosis) not in self._finished_ids:
+            self._finished_ids.add(id(diagnosis))
+            self.recorder.finish(diagnosis)
+        self._update_status()
+
+    def _update_status(self, running: str | None = None) -> None:
+        bar = self.query_one(TitleBar)
+        if running is None and self._running_steps:
+            running = next(iter(self._running_steps))
+        if running is not None:
+            step = self._planned.get(running)
+            bar.set_right(Text("… " + self.tr("walk.running", step=step.title if step else running), style="italic"))
+            return
+        if self.busy == "plan":
+            bar.set_right(Text(self.tr("walk.planning"), style="italic"))
+            return
+        d = self.diagnosis
+        if d is None:
+            done = len(self.results)
+            bar.set_right(Text(self.tr("walk.progress", done=done, total=len(self._planned)), style="dim"))
+            return
+        status = verdict_status(d)
+        if d.causes:
+            text = Text("✗ " if status == "fail" else "! ", style="bold red" if status == "fail" else "bold yellow")
+            text.append(d.causes[0].cause, style="bold")
+            if len(d.causes) > 1:
+                text.append(f" +{len(d.causes) - 1}")
+        elif status == "pass":
+            text = Text("✓ " + self.tr("walk.status_healthy"), style="bold green")
+        else:
+            text = Text("? " + self.tr("walk.status_inconclusive"), style="bold yellow")
+        bar.set_right(text)
+
+    def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:
+        """The detail pane of a step, built on first use (so opening the walk stays cheap).
+
+        Mounted directly (not with ``add_content``, which mounts later): the pane is
+        in the DOM at once, so the switcher can show it in the same handler.
+        """
+        pane = self._panes.get(item)
+        if pane is not None or not create or item not in self._planned:
+            return pane
+        status = RUNNING if item in self._running_steps else PENDING
+        pane = StepDetail(
+            self._planned[item], self.tr, self.kb, self.results.get(item), status, self._template_values(),
+            id=pane_id(item),
+        )
+        pane.display = False
+        self._panes[item] = pane
+        self.query_one("#detail", ContentSwitcher).mount(pane)
+        return pane
+
+    def _template_values(self) -> dict[str, object]:
+        """What the by-hand commands can be filled with from the request (the rest stay <name>)."""
+        request = self.state.request
+        values: dict[str, object] = {}
+        if request is None:
+            return values
+        target = self.diagnosis.target if self.diagnosis and self.diagnosis.target else request.target
+        values["target"] = target
+        values["tcp_port"] = request.port
+        if request.guest is not None and request.guest.kind == "libvirt":
+            values["domain"] = request.guest.name
+        return values
+
+    def _show(self, item: str | None) -> None:
+        if item is None:
+            return
+        switcher = self.query_one("#detail", ContentSwitcher)
+        if item == VERDICT:
+            switcher.current = VERDICT_PANE
+            return
+        pane = self._pane(item)
+        if pane is not None:
+            switcher.current = pane.id
+
+    # -- navigation ---------------------------------------------------------------------------------
+    @on(OptionList.OptionHighlighted, "#sidebar")
+    def _sidebar_moved(self, event: OptionList.OptionHighlighted) -> None:
+        self._show(self.query_one(FlowchartSidebar).current())
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _sidebar_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_run_this()
+
+    @on(OptionList.OptionSelected, "FixList")
+    def _fix_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_copy_fix()
+
+    def _current(self) -> str | None:
+        return self.query_one(FlowchartSidebar).current()
+
+    def action_next(self) -> None:
+        sidebar = self.query_one(FlowchartSidebar)
+        target = sidebar.neighbour(sidebar.current(), +1)
+        if target is None:
+            return
+        sidebar.select(target)
+        if target != VERDICT and target not in self.results and self.busy is None:
+            self._start_step(target)
+
+    def action_back(self) -> None:
+        sidebar = self.query_one(FlowchartSidebar)
+        target = sidebar.neighbour(sidebar.current(), -1)
+        if target is not None:
+            sidebar.select(target)
+
+    def action_verdict(self) -> None:
+        self.query_one(FlowchartSidebar).select(VERDICT)
+
+    def goto(self, item: str) -> None:
+        self.query_one(FlowchartSidebar).select(item)
+
+    # -- running ------------------------------------------------------------------------------------
+    def _refuse_busy(self) -> bool:
+        if self.busy is None:
+            return False
+        self.notify(self.tr("walk.busy"), severity="warning", timeout=3)
+        return True
+
+    def _start_step(self, step_id: str) -> None:
+        self.busy = "step"
+        self.refresh_bindings()
+        self._worker = self._run_step(step_id)
+
+    def _start_all(self) -> None:
+        self.busy = "all"
+        self._jump_to_verdict_from = self._current()
+        self.refresh_bindings()
+        self._worker = self._run_all()
+
+    def action_run_this(self) -> None:
+        """Enter: run the highlighted step if it has not run, or answer its question."""
+        current = self._current()
+        if current is None or current == VERDICT or self.state.replay:
+            return
+        result = self.results.get(current)
+        if result is not None and result.status != ASK:
+            return
+        if not self._refuse_busy():
+            self._start_step(current)
+
+    def action_rerun(self) -> None:
+        current = self._current()
+        if current is None or self._refuse_busy():
+            return
+        if current == VERDICT:
+            self._start_all()
+        else:
+            self._start_step(current)
+
+    def action_run_all(self) -> None:
+        if not self._refuse_busy():
+            self._start_all()
+
+    # -- fixes -----------------------------------------------------------------------------------------
+    def _selected_fix(self) -> tuple[Fix | None, str | None]:
+        """The highlighted fix in the visible pane (the focused list first) and its step."""
+        focused = self.focused
+        lists: list[FixList] = []
+        if isinstance(focused, FixList):
+            lists.append(focused)
+        switcher = self.query_one("#detail", ContentSwitcher)
+        visible = switcher.visible_content
+        if visible is not None:
+            lists.extend(fl for fl in visible.query(FixList) if fl.fixes)
+        for fix_list in lists:
+            fix = fix_list.selected_fix()
+            if fix is not None:
+                return fix, self._step_of(fix)
+        return None, None
+
+    def _step_of(self, fix: Fix) -> str | None:
+        for step_id, result in self.results.items():
+            for finding in result.findings:
+                if fix in finding.fixes:
+                    return step_id
+        return None
+
+    def action_copy_fix(self) -> None:
+        fix, step = self._selected_fix()
+        if fix is None:
+            self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
+            return
+        self.app.copy_to_clipboard(fix.command)
+        self.notify(self.tr("walk.copied", command=fix.command), timeout=4)
+        if self.recorder is not None:
+            self.recorder.event("fix_copied", {**fix.to_dict(), "step": step})
+
+    def action_apply_fix(self) -> None:
+        if not self.state.allow_changes or self.state.replay:
+            self.notify(self.tr("walk.changes_off"), severity="warning", timeout=4)
+            return
+        fix, step = self._selected_fix()
+        if fix is None:
+            self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
+            return
+        if self._refuse_busy():
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                if self.recorder is not None:
+                    self.recorder.event("fix_cancelled", {**fix.to_dict(), "step": step})
+                return
+            if self._refuse_busy():
+                return
+            self.busy = "fix"
+            self.refresh_bindings()
+            self._worker = self._apply_fix(fix, step)
+
+        self.app.push_screen(FixConfirmDialog(fix, self.state.lang), confirmed)
+
+    # -- other screens ------------------------------------------------------------------------------------
+    def action_packets(self) -> None:
+        try:
+            from .packets import PacketsScreen
+        except ImportError as exc:
+            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
+            return
+        self.app.push_screen(PacketsScreen(self.state))
+
+    def action_tables(self) -> None:
+        try:
+            from .tables import TablesScreen
+        except ImportError as exc:
+            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
+            return
+        self.app.push_screen(TablesScreen(self.state))
+
+    def action_leave(self) -> None:
+        """Esc: back to the Start screen when the walk was opened from it."""
+        if self.can_leave():
+            self.app.pop_screen()
+
+    def can_leave(self) -> bool:
+        from .start import StartScreen
+
+        stack = self.app.screen_stack
+        return len(stack) >= 2 and isinstance(stack[-2], StartScreen) and self.busy != "fix"
+
+    def blocks_quit(self) -> str | None:
+        """A reason not to quit now: a fix is being applied (its outcome must be recorded)."""
+        return self.tr("walk.fix_running") if self.busy == "fix" else None
+
+    # -- what keys are offered ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rerun", "run_all", "run_this") and self.state.replay:
+            return False  # a replay runs nothing
+        if action == "apply_fix":
+            return bool(self.state.allow_changes and not self.state.replay)
+        if action == "leave":
+            return self.can_leave()
+        if action in ("rerun", "run_all") and self.busy is not None:
+            return None  # shown dimmed while the engine works
+        return True
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = binding_commands(self)
+        for step in self.query_one(FlowchartSidebar).steps:
+            commands.append(
+                PaletteCommand(
+                    self.tr("walk.goto", step=step.title), step.id, lambda s=step.id: self.goto(s)
+                )
+            )
+        return commands

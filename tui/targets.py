@@ -1,0 +1,196 @@
+"""What the Start screen offers: guests this host knows about, found without touching them.
+
+Read-only discovery in four places: libvirt domains (state, MACs, addresses from
+DHCP leases), VMware/VirtualBox host interfaces (``vmnet*``, ``vboxnet*``), the
+fault lab's running instances, and other network namespaces. A source that
+cannot be read says why (``skipped: needs libvirt-python``) instead of hiding.
+No Textual here: the Start screen runs :func:`discover` in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vnetdoctor.probes.base import Observation, run_probe
+from vnetdoctor.probes.vantage import LOCAL, NETNS_DIR
+
+
+@dataclass(frozen=True)
+class Target:
+    """One candidate: enough to show a table row and to fill in the request."""
+
+    kind: str  # libvirt | vmware | virtualbox | lab | netns
+    name: str
+    state: str = ""
+    addresses: tuple[str, ...] = ()
+    macs: tuple[str, ...] = ()
+    host: str = "local"  # vantage of the host side
+    guest: str | None = None  # vantage of the guest side, when reachable without the network
+    target: str | None = None  # the address to probe (None: the engine discovers it)
+    from_side: str = "host"
+    port: int | None = None
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def _probe(probe_id: str, **params: object) -> Observation:
+    return run_probe(probe_id, LOCAL, **params)
+
+
+def _why(obs: Observation) -> str:
+    return obs.reason or obs.status
+
+
+def libvirt_targets() -> tuple[list[Target], list[str]]:
+    """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases)."""
+    try:
+        import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
+    except ImportError as exc:
+        return [], [f"libvirt: skipped: {exc}"]
+    doms = _probe("libvirt.domains")
+    if not doms.ok:
+        return [], [f"libvirt: {doms.status}: {_why(doms)}"]
+    notes: list[str] = []
+    ifaces = _probe("libvirt.interfaces")
+    macs: dict[str, list[str]] = {}
+    if ifaces.ok:
+        for row in ifaces.rows:
+            macs.setdefault(row.domain, []).append(row.mac)
+    else:
+        notes.append(f"libvirt interfaces: {ifaces.status}: {_why(ifaces)}")
+    ips: dict[str, list[str]] = {}
+    leases = _probe("libvirt.leases")
+    if leases.ok:
+        for row in leases.rows:
+            ips.setdefault(row.mac.lower(), []).append(row.ip)
+    else:
+        notes.append(f"libvirt leases: {leases.status}: {_why(leases)}")
+    out: list[Target] = []
+    for dom in doms.rows:
+        dom_macs = tuple(macs.get(dom.name, ()))
+        addrs = tuple(ip for m in dom_macs for ip in ips.get(m.lower(), ()))
+        out.append(
+            Target(
+                kind="libvirt",
+                name=dom.name,
+                state=dom.state,
+                addresses=addrs,
+                macs=dom_macs,
+                guest=f"libvirt:{dom.name}",
+                target=addrs[0] if addrs else None,
+                note="" if dom.agent_channel else "start.note_no_agent",
+            )
+        )
+    return out, notes
+
+
+def platform_targets() -> tuple[list[Target], list[str]]:
+    """VMware ``vmnetN`` and VirtualBox ``vboxnetN`` host interfaces, with their addresses."""
+    links = _probe("link.list")
+    if not links.ok:
+        return [], [f"vmware/virtualbox: {links.status}: {_why(links)}"]
+    addrs: dict[str, list[str]] = {}
+    addr_obs = _probe("addr.list")
+    if addr_obs.ok:
+        for row in addr_obs.rows:
+            if row.family == "inet":
+                addrs.setdefault(row.ifname, []).append(f"{row.address}/{row.prefixlen}")
+    out: list[Target] = []
+    for link in links.rows:
+        kind = "vmware" if link.name.startswith("vmnet") else "virtualbox" if link.name.startswith("vboxnet") else ""
+        if not kind:
+            continue
+        out.append(
+            Target(
+                kind=kind,
+                name=link.name,
+                state=link.operstate,
+                addresses=tuple(addrs.get(link.name, ())),
+                macs=(link.mac,) if link.mac else (),
+                note="start.note_type_guest_ip",
+            )
+        )
+    return out, []
+
+
+def _parse_diagnose_args(args: Sequence[str]) -> dict[str, str]:
+    """``["--host", "netns:a", "--target", "198.18.0.11"]`` → ``{"host": …, "target": …}``."""
+    out: dict[str, str] = {}
+    items = list(args)
+    for i, item in enumerate(items):
+        if item.startswith("--") and i + 1 < len(items) and not items[i + 1].startswith("--"):
+            out[item[2:].replace("-", "_")] = items[i + 1]
+    return out
+
+
+def lab_targets() -> tuple[list[Target], set[str], list[str]]:
+    """Running lab instances (from the lab's state files) and the namespaces they own."""
+    try:
+        from vnetdoctor.lab.scenarios import SCENARIOS
+        from vnetdoctor.lab.state import STATE_DIR, load
+    except ImportError as exc:
+        return [], set(), [f"lab: skipped: {exc}"]
+    try:
+        names = sorted(n[:-5] for n in os.listdir(STATE_DIR) if n.endswith(".json"))
+    except FileNotFoundError:
+        return [], set(), []
+    except OSError as exc:
+        return [], set(), [f"lab: cannot read {STATE_DIR}: {exc.strerror}"]
+    out: list[Target] = []
+    owned: set[str] = set()
+    for prefix in names:
+        try:
+            state = load(prefix)
+        except Exception:  # noqa: BLE001 - a bad prefix in a stray file is not ours to judge
+            state = None
+        if state is None:
+            continue
+        owned.update(state.namespaces)
+        scenario = SCENARIOS.get(state.scenario)
+        if scenario is None:
+            continue
+        args = _parse_diagnose_args(scenario.diagnose_args(prefix))
+        port = args.get("port")
+        out.append(
+            Target(
+                kind="lab",
+                name=f"{prefix} {state.scenario}",
+                state="up",
+                addresses=(args["target"],) if args.get("target") else (),
+                host=args.get("host", "local"),
+                guest=args.get("guest"),
+                target=args.get("target"),
+                from_side=args.get("from", "host"),
+                port=int(port) if port and port.isdigit() else None,
+                note=getattr(scenario, "cause", ""),
+            )
+        )
+    return out, owned, []
+
+
+def netns_targets(exclude: set[str]) -> list[Target]:
+    """Other named network namespaces: each can be the guest side of a walk."""
+    try:
+        names = sorted(os.listdir(NETNS_DIR))
+    except OSError:
+        return []
+    return [Target(kind="netns", name=n, guest=f"netns:{n}") for n in names if n not in exclude]
+
+
+def discover() -> tuple[list[Target], list[str]]:
+    """Everything the Start screen lists, and one line per source that could not be read."""
+    targets: list[Target] = []
+    notes: list[str] = []
+    lab, owned, lab_notes = lab_targets()
+    targets += lab
+    notes += lab_notes
+    for found, more in (libvirt_targets(), platform_targets()):
+        targets += found
+        notes += more
+    targets += netns_targets(owned)
+    return targets, notes

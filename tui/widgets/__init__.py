@@ -1,0 +1,1 @@
+"""Widgets the screens are built from: flowchart sidebar, step detail, verdict, fixes, tables."""

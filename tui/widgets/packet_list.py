@@ -1,0 +1,222 @@
+"""The packet list: one line per captured frame, appended as batches arrive.
+
+Columns follow termshark / tcpdump habits: time since the capture started,
+interface, vantage, source → destination, protocol, and the rest of the summary.
+The fields come from ``PacketRow.summary`` (written by ``probes.capture.summarize``
+for every frame, so no decoding is needed to list thousands of packets); a
+summary of an unknown shape is shown whole.
+
+At 80 columns the direction and length columns are left out and the vantage is
+shortened; at 160 every column is there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widgets import DataTable
+
+from vnetdoctor.probes.rows import PacketRow
+
+from .path_view import short_vantage
+
+WIDE = 120  # from this width on the list shows every column
+
+_IP_FLOW = re.compile(r"^(?P<proto>[A-Z][A-Za-z0-9]*) (?P<src>\S+) > (?P<dst>\S+)\s*(?P<info>.*)$")
+_ARP_ASK = re.compile(r"^ARP who-has (?P<dst>\S+) tell (?P<src>\S+)\s*(?P<info>.*)$")
+_ARP_TELL = re.compile(r"^ARP (?P<src>\S+) is-at (?P<mac>\S+)\s*(?P<info>.*)$")
+
+
+@dataclass(frozen=True)
+class PacketFields:
+    """What one list line shows, parsed from the summary."""
+
+    direction: str  # "in" | "out" | ""
+    proto: str
+    src: str
+    dst: str
+    info: str
+
+
+def parse_summary(summary: str) -> PacketFields:
+    """Split ``"out ICMP a > b echo-request id=1 seq=1"`` into its columns."""
+    direction = ""
+    text = summary
+    for prefix in ("in ", "out "):
+        if text.startswith(prefix):
+            direction, text = prefix.strip(), text[len(prefix) :].lstrip()
+            break
+    m = _ARP_ASK.match(text)
+    if m:
+        return PacketFields(direction, "ARP", m["src"], m["dst"], f"who-has {m['dst']} {m['info']}".strip())
+    m = _ARP_TELL.match(text)
+    if m:
+        return PacketFields(direction, "ARP", m["src"], "", f"is-at {m['mac']} {m['info']}".strip())
+    m = _IP_FLOW.match(text)
+    if m:
+        return PacketFields(direction, m["proto"], m["src"], m["dst"], m["info"])
+    return PacketFields(direction, "", "", "", text)
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    key: str
+    label_key: str  # UI text key of the header
+    wide_only: bool = False
+
+
+COLUMNS: tuple[ListColumn, ...] = (
+    ListColumn("no", "packets.col.no", wide_only=True),
+    ListColumn("time", "packets.col.time"),
+    ListColumn("iface", "packets.col.iface"),
+    ListColumn("vantage", "packets.col.vantage"),
+    ListColumn("dir", "packets.col.dir", wide_only=True),
+    ListColumn("flow", "packets.col.flow"),
+    ListColumn("proto", "packets.col.proto"),
+    ListColumn("len", "packets.col.len", wide_only=True),
+    ListColumn("info", "packets.col.info"),
+)
+
+
+_LEN_DF = re.compile(r" len=\d+( DF)?$")
+_MAC_NOTE = re.compile(r" \([0-9a-f:]{17}\)$")
+
+
+def packet_cells(
+    row: PacketRow, number: int, t0: float, wide: bool, side_of: Mapping[str, str] | None = None
+) -> list[str]:
+    """The cell texts of one packet line for the chosen layout.
+
+    Narrow: the vantage is the side's name ("host", "guest") when known, and the
+    IP length (its own column when wide) leaves the info.
+    """
+    f = parse_summary(row.summary)
+    flow = f"{f.src} → {f.dst}" if f.dst else f.src
+    if wide:
+        vantage, info = row.vantage, f.info
+    else:
+        vantage = _cut((side_of or {}).get(row.vantage) or short_vantage(row.vantage), 9)
+        info = _MAC_NOTE.sub("", _LEN_DF.sub("", f.info))
+    values = {
+        "no": str(number),
+        "time": f"{row.time - t0:.3f}",
+        "iface": row.iface if wide else _cut(row.iface, 8),
+        "vantage": vantage,
+        "dir": f.direction,
+        "flow": flow,
+        "proto": f.proto,
+        "len": str(row.length),
+        "info": info,
+    }
+    return [values[c.key] for c in COLUMNS if wide or not c.wide_only]
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class PacketList(DataTable[Text]):
+    """Append-only list of packets; row key = the packet's number in this view.
+
+    ``follow`` keeps the cursor on the newest packet while it is on the last line
+    (as ``tail -f`` does); moving the cursor up stops following, ``end`` resumes.
+    """
+
+    DEFAULT_CSS = """
+    PacketList {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.packets: list[PacketRow] = []
+        self.t0: float | None = None
+        self.wide = False
+        self.side_of: Mapping[str, str] = {}
+        # The width to fill: when narrow, the info column gets what the others leave.
+        self.fit_width: int | None = None
+        self._natural: dict[str, int] = {}  # column key -> widest text so far
+
+    def setup(self, headers: dict[str, str], wide: bool) -> None:
+        """(Re)build the columns for a layout; existing packets are re-listed."""
+        self.wide = wide
+        keep = self.cursor_row
+        self._natural = {}
+        self.clear(columns=True)
+        for col in COLUMNS:
+            if wide or not col.wide_only:
+                label = headers.get(col.key, col.key)
+                self.add_column(label, key=col.key, width=cell_len(label))
+        self._append(self.packets, 0)
+        if self.row_count:
+            self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def add_packets(self, rows: Sequence[PacketRow]) -> int:
+        """Append packets; returns how many were added."""
+        if not rows:
+            return 0
+        follow = not self.row_count or self.cursor_row >= self.row_count - 1
+        start = len(self.packets)
+        if self.t0 is None:
+            self.t0 = min(r.time for r in rows)
+        self.packets.extend(rows)
+        self._append(rows, start)
+        if follow:
+            self.move_cursor(row=self.row_count - 1)
+        return len(rows)
+
+    def _append(self, rows: Sequence[PacketRow], start: int) -> None:
+        if not self.columns:
+            return
+        t0 = self.t0 if self.t0 is not None else 0.0
+        lines = [
+            packet_cells(row, i + 1, t0, self.wide, self.side_of) for i, row in enumerate(rows, start=start)
+        ]
+        # Widths before rows: see keyed_table's module docstring for why not auto-width.
+        for column, texts in zip(self.ordered_columns, zip(*lines)):
+            self._natural[column.key.value] = max(
+                self._natural.get(column.key.value, cell_len(column.label.plain)), *(cell_len(t) for t in texts)
+            )
+        self._apply_widths()
+        with self.app.batch_update():
+            for i, cells in enumerate(lines, start=start):
+                self.add_row(*(Text(c, no_wrap=True, overflow="ellipsis") for c in cells), key=str(i))
+
+    def _apply_widths(self) -> bool:
+        """Set every column to its widest text; narrow, the info column to what is left."""
+        changed = False
+        columns = self.ordered_columns
+        widths = {c.key.value: self._natural.get(c.key.value, cell_len(c.label.plain)) for c in columns}
+        if self.fit_width and not self.wide and "info" in widths:
+            gutter = 2 * self.cell_padding * len(columns) + 2
+            used = sum(w for k, w in widths.items() if k != "info")
+            widths["info"] = max(4, min(widths["info"], self.fit_width - gutter - used))
+        for column in columns:
+            if column.width != widths[column.key.value]:
+                column.width = widths[column.key.value]
+                changed = True
+        return changed
+
+    def refit(self, width: int) -> None:
+        """The terminal was resized: fit the info column again."""
+        self.fit_width = width
+        if self._apply_widths() and self.row_count:
+            # A same-value cell update makes DataTable recompute its size and re-render.
+            row_key, col_key = self.ordered_rows[-1].key, self.ordered_columns[0].key
+            self.update_cell(row_key, col_key, self.get_cell(row_key, col_key), update_width=True)
+
+    def clear_packets(self) -> None:
+        self.packets = []
+        self.t0 = None
+        self.clear()
+
+    def selected(self) -> PacketRow | None:
+        if not self.row_count or not 0 <= self.cursor_row < len(self.packets):
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.packets[int(key)] if key is not None else None

@@ -1,0 +1,291 @@
+"""The path view: which interfaces along the path saw each probe packet, and where it vanished.
+
+This is the view the seed articles build by hand with one ``tcpdump`` per
+interface: "the echo request shows up on vnet0 but never on the guest's eth0"
+names the hop that drops it. Every probe packet vnetdoctor sends carries a tag
+(``icmp:ID:SEQ``, ``arp:IP``, ``tcp:SPORT:DPORT``); packets with the same tag
+captured on different interfaces are the same packet seen at different hops.
+
+The grouping and the verdict are plain functions (tested without Textual); the
+widget only draws them: one row per probe packet and direction, one column per
+capture point in path order (host side first), ``✓`` seen, ``·`` not seen, ``?``
+not listened on (the point could not be opened).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from vnetdoctor.probes.rows import PacketRow
+
+SEEN, NOT_SEEN, NOT_LISTENING = "✓", "·", "?"
+
+Point = tuple[str, str]  # (vantage as text, interface)
+
+
+@dataclass
+class ProbeGroup:
+    """One probe packet (one tag) and the points that saw its request and its reply."""
+
+    key: str
+    flow: str  # packets of one probe run (an ICMP identifier, one ARP target)
+    label: str  # "icmp 4242:1"
+    first_time: float
+    request: dict[Point, float] = field(default_factory=dict)  # point -> first time seen
+    reply: dict[Point, float] = field(default_factory=dict)
+    request_tag: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where a probe flow got to, for one line of text."""
+
+    kind: str  # "ok" | "lost_request" | "no_reply" | "lost_reply" | "unknown"
+    flow: str
+    label: str
+    seen_at: Point | None = None  # the last point that saw it
+    missing_at: Point | None = None  # the next point on its way, which did not
+    sent: int = 0  # probe packets (requests) in the flow
+    answered: int = 0  # of which a reply was seen anywhere
+
+
+@dataclass
+class PathTrace:
+    points: list[Point]
+    unavailable: set[Point]
+    groups: list[ProbeGroup]
+    directions: dict[str, int]  # flow -> +1 (host side first) or -1
+
+    def listening(self) -> list[Point]:
+        return [p for p in self.points if p not in self.unavailable]
+
+
+def _classify(row: PacketRow) -> tuple[str, str, str, bool] | None:
+    """``(group key, flow, label, is_reply)`` for a tagged probe packet, None for others."""
+    tag = row.tag
+    if not tag:
+        return None
+    kind, _, rest = tag.partition(":")
+    body = row.summary
+    if kind == "icmp":
+        ident, _, seq = rest.partition(":")
+        return tag, f"icmp:{ident}", f"icmp {ident}:{seq}", "echo-reply" in body
+    if kind == "arp":
+        return tag, tag, f"arp {rest}", " is-at " in body
+    if kind == "tcp":
+        a, _, b = rest.partition(":")
+        ends = sorted((a, b), key=lambda s: int(s) if s.isdigit() else 0)
+        key = f"tcp:{ends[0]}-{ends[1]}"
+        return key, key, f"tcp {a}→{b}", False  # the direction is settled by the first seen
+    return tag, tag, tag.replace(":", " ", 1), False
+
+
+def group_packets(rows: Iterable[PacketRow]) -> list[ProbeGroup]:
+    """Tagged packets grouped by probe packet, in the order they were first seen."""
+    groups: dict[str, ProbeGroup] = {}
+    for row in sorted(rows, key=lambda r: r.time):
+        found = _classify(row)
+        if found is None:
+            continue
+        key, flow, label, is_reply = found
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ProbeGroup(key, flow, label, row.time, request_tag=row.tag)
+        if key.startswith("tcp:"):
+            is_reply = row.tag != group.request_tag
+        side = group.reply if is_reply else group.request
+        side.setdefault((row.vantage, row.iface), row.time)
+    return list(groups.values())
+
+
+def ordered_points(
+    path: Sequence[Point], rows: Iterable[PacketRow], unavailable: Iterable[Point] = ()
+) -> list[Point]:
+    """The path's points in order, then any point that saw packets but is not on the path."""
+    out = list(dict.fromkeys(path))
+    for p in list(unavailable) + [(r.vantage, r.iface) for r in rows]:
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def _direction(groups: Sequence[ProbeGroup], index: Mapping[Point, int], default: int) -> int:
+    """+1 when a flow's requests travel host side → guest side along the path, else -1.
+
+    Decided by time: where a request was seen first and last. A request seen at one
+    point only is taken to start at the end of the path it is nearer to.
+    """
+    votes = 0
+    n = len(index)
+    for g in groups:
+        seen = sorted(g.request.items(), key=lambda kv: kv[1])
+        if not seen:
+            continue
+        first, last = index[seen[0][0]], index[seen[-1][0]]
+        if first != last:
+            votes += 1 if last > first else -1
+        elif n > 1 and first != (n - 1) / 2:
+            votes += 1 if first < (n - 1) / 2 else -1
+    if votes == 0:
+        return default
+    return 1 if votes > 0 else -1
+
+
+def build_trace(
+    rows: Sequence[PacketRow],
+    path: Sequence[Point],
+    unavailable: Iterable[Point] = (),
+    default_direction: int = 1,
+) -> PathTrace:
+    """Group the probe packets and work out each flow's direction along the path."""
+    unavailable = set(unavailable)
+    points = ordered_points(path, rows, unavailable)
+    index = {p: i for i, p in enumerate(points)}
+    groups = group_packets(rows)
+    flows: dict[str, list[ProbeGroup]] = {}
+    for g in groups:
+        flows.setdefault(g.flow, []).append(g)
+    directions = {flow: _direction(gs, index, default_direction) for flow, gs in flows.items()}
+    return PathTrace(points, unavailable, groups, directions)
+
+
+def _walk(order: Sequence[Point], seen: Mapping[Point, float]) -> tuple[Point | None, Point | None]:
+    """From the first point that saw the packet, along ``order``: the last point that saw
+    it before the first one that did not (None when it went all the way)."""
+    last: Point | None = None
+    for p in order:
+        if p in seen:
+            last = p
+        elif last is not None:
+            return last, p
+    return last, None
+
+
+def verdicts(trace: PathTrace, limit: int = 3) -> list[Verdict]:
+    """One verdict per probe flow (the most recent ``limit`` flows), requests of a flow pooled."""
+    flows: dict[str, list[ProbeGroup]] = {}
+    for g in trace.groups:
+        flows.setdefault(g.flow, []).append(g)
+    out: list[Verdict] = []
+    for flow, groups in list(flows.items())[-limit:]:
+        direction = trace.directions.get(flow, 1)
+        order = trace.listening()
+        if direction < 0:
+            order = list(reversed(order))
+        request: dict[Point, float] = {}
+        reply: dict[Point, float] = {}
+        for g in groups:
+            request.update(g.request)
+            reply.update(g.reply)
+        label = groups[0].label.rsplit(":", 1)[0] if flow.startswith("icmp:") else groups[0].label
+        sent = sum(1 for g in groups if g.request)
+        answered = sum(1 for g in groups if g.reply)
+        if not request:
+            out.append(Verdict("unknown", flow, label, sent=sent, answered=answered))
+            continue
+        seen_at, missing = _walk(order, request)
+        if missing is not None:
+            out.append(Verdict("lost_request", flow, label, seen_at, missing, sent, answered))
+            continue
+        if not reply:
+            out.append(Verdict("no_reply", flow, label, seen_at, None, sent, answered))
+            continue
+        back = list(reversed(order))
+        reply_at, reply_missing = _walk(back, reply)
+        if reply_missing is not None:
+            out.append(Verdict("lost_reply", flow, label, reply_at, reply_missing, sent, answered))
+        else:
+            out.append(Verdict("ok", flow, label, reply_at, None, sent, answered))
+    return out
+
+
+# --- the widget ------------------------------------------------------------------------
+
+TextFn = Callable[..., str]  # text(key, **values) in the operator's language
+
+
+def short_vantage(vantage: str) -> str:
+    """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns."""
+    return vantage.split(":", 1)[1] if ":" in vantage else vantage
+
+
+class PathView(VerticalScroll):
+    """Draws a :class:`PathTrace`: the seen/not-seen grid and one verdict line per flow."""
+
+    DEFAULT_CSS = """
+    PathView {
+        height: 1fr;
+    }
+    PathView > Static {
+        width: auto;
+    }
+    """
+
+    def __init__(self, text: TextFn, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._text = text
+        self._static = Static(self._text("pathview.none"), markup=False)
+        self.side_of: Mapping[str, str] = {}  # vantage text -> "host" / "guest"
+        self.max_groups = 40
+        self.last_verdicts: list[Verdict] = []
+
+    def compose(self):  # type: ignore[override]
+        yield self._static
+
+    def point_label(self, point: Point) -> str:
+        vantage, iface = point
+        return f"{iface}\n{self.side_of.get(vantage) or short_vantage(vantage)}"
+
+    def verdict_line(self, v: Verdict) -> str:
+        def name(p: Point | None) -> str:
+            if p is None:
+                return ""
+            side = self.side_of.get(p[0]) or short_vantage(p[0])
+            return f"{p[1]} ({side})"
+
+        return self._text(
+            f"pathview.verdict.{v.kind}",
+            label=v.label,
+            seen=name(v.seen_at),
+            missing=name(v.missing_at),
+            sent=v.sent,
+            answered=v.answered,
+        )
+
+    def show(self, trace: PathTrace) -> None:
+        """Redraw from a trace (cheap: a few dozen rows of text)."""
+        groups = trace.groups[-self.max_groups :]
+        if not groups:
+            self.last_verdicts = []
+            self._static.update(Text(self._text("pathview.none")))
+            return
+        table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column(self._text("pathview.probe"), no_wrap=True)
+        table.add_column("", no_wrap=True)
+        for p in trace.points:
+            table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
+        for g in groups:
+            direction = trace.directions.get(g.flow, 1)
+            arrow_req, arrow_rep = ("→", "←") if direction > 0 else ("←", "→")
+            for kind, seen, arrow in (("req", g.request, arrow_req), ("rep", g.reply, arrow_rep)):
+                marks = [
+                    NOT_LISTENING if p in trace.unavailable else (SEEN if p in seen else NOT_SEEN)
+                    for p in trace.points
+                ]
+                label = g.label if kind == "req" else ""
+                table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks)
+        self.last_verdicts = verdicts(trace)
+        body = Text()
+        for i, v in enumerate(self.last_verdicts):
+            if i:
+                body.append("\n")
+            body.append(self.verdict_line(v), style="bold" if v.kind != "ok" else "")
+        from rich.console import Group
+
+        self._static.update(Group(body, table))

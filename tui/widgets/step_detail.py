@@ -1,0 +1,175 @@
+"""One step of the walk in full: what it checks, how to check it by hand, what it saw.
+
+Built once per step the first time the operator looks at it, then kept: a
+re-run updates it in place (an observation or finding whose content did not
+change is left alone; new ones are mounted, vanished ones removed), so the
+scroll position and the highlighted fix survive a refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from vnetdoctor.knowledge.events import PlannedStep
+from vnetdoctor.knowledge.model import ASK, STATUS_MARK, StepResult
+from vnetdoctor.knowledge.text import CHOICE_LABELS, layer_name, t
+
+from ..i18n import Translator
+from ..kb import Knowledge, StepInfo
+from .findings import FindingView
+from .flowchart import MARK_STYLES, MARKS, PENDING, RUNNING
+from .ids import css_id
+from .observations import ObservationView, observation_key
+
+
+class StepDetail(VerticalScroll):
+    """The detail pane for one step; ``update_result`` applies a (re-)run's result."""
+
+    DEFAULT_CSS = """
+    StepDetail { height: 1fr; padding: 0 1; }
+    StepDetail > Static { height: auto; }
+    StepDetail > .section { margin-top: 1; text-style: bold underline; }
+    StepDetail > Vertical { height: auto; }
+    """
+
+    def __init__(
+        self,
+        planned: PlannedStep,
+        tr: Translator,
+        kb: Knowledge,
+        result: StepResult | None = None,
+        status: str = PENDING,
+        values: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.planned = planned
+        self._tr = tr
+        self._kb = kb
+        self.result: StepResult | None = None
+        self._initial = result
+        self._status = status
+        self._ready = False  # composed and mounted: results can be applied to the children
+        self._obs_ids: dict[str, str] = {}
+        self._finding_ids: dict[str, str] = {}
+        self._info: StepInfo | None = kb.step_info(planned.id, tr.lang, values)
+
+    def compose(self) -> ComposeResult:
+        tr = self._tr
+        yield Static(self._header(), id="step-header")
+        yield Static("", id="step-note")
+        if self._info and self._info.explain:
+            yield Static(tr("walk.what_it_checks"), classes="section")
+            yield Static(self._info.explain, id="step-explain")
+        if self._info and self._info.by_hand:
+            yield Static(tr("walk.by_hand"), classes="section")
+            yield Static(self._by_hand(self._info.by_hand), id="step-by-hand")
+        yield Static(tr("walk.findings"), classes="section", id="findings-heading")
+        yield Vertical(id="findings")
+        yield Static(tr("walk.observations"), classes="section", id="obs-heading")
+        yield Vertical(id="observations")
+
+    def on_mount(self) -> None:
+        self.query_one("#findings-heading").display = False
+        self.query_one("#obs-heading").display = False
+        self._ready = True
+        if self._initial is not None:
+            self.update_result(self._initial)
+        else:
+            self._set_note()
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _header(self) -> Text:
+        status = self.result.status if self.result else self._status
+        text = Text()
+        text.append(MARKS.get(status, "?") + " ", style=MARK_STYLES.get(status, ""))
+        text.append(self.result.title if self.result and self.result.title else self.planned.title, style="bold")
+        text.append(f"  [{layer_name(self.planned.layer, self._tr.lang)}]", style="dim")
+        text.append("  " + self._tr(f"status.{status}"), style=MARK_STYLES.get(status, ""))
+        if self.result is not None and self.result.duration_ms:
+            text.append(f"  {self.result.duration_ms:.0f} ms", style="dim")
+        return text
+
+    @staticmethod
+    def _by_hand(lines: tuple[str, ...]) -> Text:
+        text = Text()
+        for i, line in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append("$ ", style="dim")
+            text.append(line)
+        return text
+
+    def _set_note(self) -> None:
+        tr = self._tr
+        note = self.query_one("#step-note", Static)
+        if self._status == RUNNING:
+            note.update(Text(tr("walk.running_step"), style="italic"))
+        elif self.result is None:
+            key = "walk.question_hint" if self.planned.kind == "question" else "walk.not_run"
+            note.update(Text(tr(key), style="dim"))
+        else:
+            text = Text(self.result.note or "")
+            if self.result.status == ASK and not self.result.answer:
+                text.append(("\n" if self.result.note else "") + tr("walk.question_hint"), style="dim")
+            if self.result.answer:
+                label = t(CHOICE_LABELS.get(self.result.answer), tr.lang) or self.result.answer
+                text.append(("\n" if self.result.note else "") + tr("walk.answered", answer=label), style="bold")
+            note.update(text)
+
+    # -- updating --------------------------------------------------------------------------
+    def set_running(self, running: bool) -> None:
+        self._status = RUNNING if running else (self.result.status if self.result else PENDING)
+        if self._ready:
+            self.query_one("#step-header", Static).update(self._header())
+            self._set_note()
+
+    def update_result(self, result: StepResult) -> None:
+        """Apply a (re-)run's result, touching only what changed."""
+        if not self._ready:
+            self._initial = result  # applied by on_mount
+            return
+        self.result = result
+        self._status = result.status
+        self.query_one("#step-header", Static).update(self._header())
+        self._set_note()
+        self._sync_findings(result)
+        self._sync_observations(result)
+
+    def _sync_observations(self, result: StepResult) -> None:
+        box = self.query_one("#observations", Vertical)
+        wanted: dict[str, Any] = {}
+        for obs in result.observations:
+            wanted.setdefault(observation_key(obs), obs)
+        for key in list(self._obs_ids):
+            if key not in wanted:
+                box.query_one(f"#{self._obs_ids.pop(key)}").remove()
+        for key, obs in wanted.items():
+            if key in self._obs_ids:
+                box.query_one(f"#{self._obs_ids[key]}", ObservationView).update_observation(obs)
+            else:
+                wid = css_id(key)
+                self._obs_ids[key] = wid
+                box.mount(ObservationView(obs, self._tr, id=wid))
+        self.query_one("#obs-heading").display = bool(wanted)
+
+    def _sync_findings(self, result: StepResult) -> None:
+        box = self.query_one("#findings", Vertical)
+        wanted = {f.cause: f for f in result.findings}
+        for key in list(self._finding_ids):
+            if key not in wanted:
+                box.query_one(f"#{self._finding_ids.pop(key)}").remove()
+        for key, finding in wanted.items():
+            if key in self._finding_ids:
+                box.query_one(f"#{self._finding_ids[key]}", FindingView).update_finding(finding)
+            else:
+                wid = css_id("finding:" + key)
+                self._finding_ids[key] = wid
+                box.mount(FindingView(finding, self._tr, self._kb, id=wid))
+        self.query_one("#findings-heading").display = bool(wanted)

@@ -1,0 +1,101 @@
+"""The verdict: reachable or not, the causes most fundamental first, their proof and fixes.
+
+What the operator came for. It is a pane of the walk (the last entry of the
+sidebar) and fills in as steps finish: a partial verdict says how many steps
+have run, so nobody mistakes "nothing found yet" for "healthy".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
+
+from ..i18n import Translator
+from ..kb import Knowledge
+from .findings import FindingView
+from .flowchart import PENDING
+from .ids import css_id
+
+
+def verdict_status(diagnosis: Diagnosis | None) -> str:
+    """The verdict's own mark: ✗ a cause named, ✓ reachable and clean, ! inconclusive."""
+    if diagnosis is None:
+        return PENDING
+    if any(f.severity == FAIL for f in diagnosis.causes):
+        return FAIL
+    if diagnosis.reachable and not diagnosis.causes:
+        return PASS
+    return WARN
+
+
+class VerdictView(VerticalScroll):
+    """The verdict pane; ``show`` applies a new diagnosis, keeping unchanged findings."""
+
+    DEFAULT_CSS = """
+    VerdictView { height: 1fr; padding: 0 1; }
+    VerdictView > Static { height: auto; }
+    VerdictView > Vertical { height: auto; }
+    """
+
+    def __init__(self, tr: Translator, kb: Knowledge, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._tr = tr
+        self._kb = kb
+        self.diagnosis: Diagnosis | None = None
+        self._ids: dict[str, str] = {}
+        self._total_steps = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._tr("verdict.none_yet"), style="dim"), id="verdict-headline")
+        yield Vertical(id="verdict-causes")
+
+    def show(self, diagnosis: Diagnosis, *, total_steps: int, complete: bool) -> None:
+        self.diagnosis = diagnosis
+        self._total_steps = total_steps
+        self.query_one("#verdict-headline", Static).update(self._headline(diagnosis, complete))
+        box = self.query_one("#verdict-causes", Vertical)
+        wanted = {f.cause: (i, f) for i, f in enumerate(diagnosis.causes, 1)}
+        for cause in list(self._ids):
+            if cause not in wanted:
+                box.query_one(f"#{self._ids.pop(cause)}").remove()
+        for cause, (index, finding) in wanted.items():
+            if cause in self._ids:
+                box.query_one(f"#{self._ids[cause]}", FindingView).update_finding(finding, index)
+            else:
+                wid = css_id(cause, "cause")
+                self._ids[cause] = wid
+                box.mount(FindingView(finding, self._tr, self._kb, index, id=wid))
+
+    def _headline(self, d: Diagnosis, complete: bool) -> Text:
+        tr = self._tr
+        status = verdict_status(d)
+        text = Text()
+        target = d.target or d.request.target or "?"
+        if d.reachable is True:
+            text.append("✓ " + tr("verdict.reachable", target=target), style="bold green")
+        elif d.reachable is False:
+            text.append("✗ " + tr("verdict.unreachable", target=target), style="bold red")
+        else:
+            text.append("? " + tr("verdict.unknown_reach", target=target), style="bold")
+        fails = [f for f in d.causes if f.severity == FAIL]
+        text.append("\n")
+        if fails:
+            text.append(tr("verdict.causes", n=len(fails)), style="bold")
+        elif status == PASS:
+            text.append(tr("verdict.healthy"), style="green")
+        elif d.causes:
+            text.append(tr("verdict.only_warnings", n=len(d.causes)), style="yellow")
+        else:
+            text.append(tr("verdict.inconclusive"), style="yellow")
+        if not complete:
+            done = len(d.steps)
+            text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")
+        if d.duration_ms:
+            text.append(f"\n{tr('verdict.took')} {d.duration_ms / 1000:.1f} s", style="dim")
+        return text

@@ -1,0 +1,103 @@
+"""``vnetdoctor bench diagnose``: how long a diagnosis takes on every lab scenario.
+
+Brings each scenario up (in namespaces with a ``vnd-bd`` prefix), runs the whole
+walk several times in-process, and prints one table: median and worst time per
+scenario, the first cause named and whether it is the scenario's. Then it measures
+the command line's start-up: from spawning ``vnetdoctor diagnose`` to its first
+probe (the engine prints that moment when VNETDOCTOR_TIMING=1), against
+``python -c pass`` in the same run as the floor. Targets (issue 3): median over the
+scenarios ≤ 3 s, healthy ≤ 2 s, start to first probe ≤ 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+PREFIX = "vnd-bd-"
+
+
+def _request(args: list[str]):  # type: ignore[no-untyped-def]
+    from vnetdoctor.cli import build_parser
+    from vnetdoctor.commands.diagnose import build_request
+
+    ns = build_parser().parse_args(["diagnose", *args, "--no-record", "--lang", "en"])
+    return build_request(ns)
+
+
+def time_scenarios(runs: int, only: list[str] | None = None) -> list[dict]:
+    from vnetdoctor import lab
+    from vnetdoctor.knowledge.engine import Engine
+
+    out = []
+    for name, scenario in lab.SCENARIOS.items():
+        if only and name not in only:
+            continue
+        if scenario.available() is not None:
+            continue
+        lab.down(PREFIX)
+        try:
+            inst = lab.up(name, PREFIX)
+            request = _request(inst.diagnose_args())
+            times, first = [], None
+            for _ in range(runs):
+                start = time.perf_counter()
+                d = Engine(request).run()
+                times.append(time.perf_counter() - start)
+                first = d.causes[0].cause if d.causes else None
+            out.append({"scenario": name, "cause": scenario.cause, "first": first,
+                        "median_s": statistics.median(times), "max_s": max(times), "reachable": d.reachable})
+        finally:
+            lab.down(PREFIX)
+    return out
+
+
+def startup_to_first_probe(runs: int = 5) -> tuple[float, float]:
+    """(median seconds from spawn to first probe, median seconds of `python -c pass`)."""
+    from vnetdoctor import lab
+
+    lab.down(PREFIX)
+    inst = lab.up("healthy", PREFIX)
+    try:
+        args = inst.diagnose_args()
+        env = {**os.environ, "VNETDOCTOR_TIMING": "1"}
+        cli, floor = [], []
+        for _ in range(runs):
+            t0 = time.time()
+            proc = subprocess.run([sys.executable, "-m", "vnetdoctor", "diagnose", *args, "--no-record", "--json"],
+                                  capture_output=True, text=True, env=env, timeout=60)
+            for line in proc.stderr.splitlines():
+                if line.startswith("vnetdoctor-timing first-probe"):
+                    cli.append(float(line.split()[-1]) - t0)
+            t1 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            floor.append(time.perf_counter() - t1)
+        return (statistics.median(cli) if cli else float("nan"), statistics.median(floor))
+    finally:
+        lab.down(PREFIX)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vnetdoctor.errors import UsageError
+    from vnetdoctor.probes.caps import CAP_NET_ADMIN, has_cap
+
+    if not has_cap(CAP_NET_ADMIN):
+        raise UsageError("bench diagnose needs root (it builds the lab in network namespaces)")
+    quick = getattr(args, "quick", False)
+    rows = time_scenarios(runs=1 if quick else 3, only=["healthy", "firewall.guest_blocks"] if quick else None)
+    print(f"{'scenario':<30} {'expected cause':<28} {'first cause':<28} {'median':>7} {'max':>7}  ok")
+    for r in rows:
+        ok = (r["first"] == r["cause"]) if r["cause"] else (r["first"] is None and r["reachable"])
+        print(f"{r['scenario']:<30} {str(r['cause'] or '-'):<28} {str(r['first'] or '-'):<28} "
+              f"{r['median_s']:>6.2f}s {r['max_s']:>6.2f}s  {'yes' if ok else 'NO'}")
+    meds = [r["median_s"] for r in rows]
+    healthy = next((r["median_s"] for r in rows if r["scenario"] == "healthy"), float("nan"))
+    overall = statistics.median(meds) if meds else float("nan")
+    print(f"\nmedian over {len(rows)} scenarios: {overall:.2f} s (target ≤ 3 s)   healthy: {healthy:.2f} s (target ≤ 2 s)")
+    first, floor = startup_to_first_probe(runs=2 if quick else 5)
+    print(f"CLI start to first probe: {first:.3f} s (target ≤ 0.5 s); python -c pass: {floor:.3f} s")
+    return 0

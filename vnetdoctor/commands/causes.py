@@ -1,0 +1,88 @@
+"""``vnetdoctor causes [--json] [--lang en|zh]``: the cause catalogue.
+
+The table is what an operator scans to learn what vnetdoctor can name: grouped by
+layer, one line per cause (id, whether the fault lab reproduces it, title), and
+it fits an 80-column console in both languages (a CJK character counts two
+columns). ``--json`` is for scripts and docs: every field, fixes included, in the
+chosen language, with the fix commands left as templates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+
+from vnetdoctor.commands._stdout import emit
+from vnetdoctor.knowledge import catalog
+from vnetdoctor.knowledge.text import (
+    LAB_NAMES,
+    choose_lang,
+    display_width,
+    layer_name,
+    pad,
+    t,
+    wrap,
+)
+
+WIDTH = 80
+INDENT = "  "
+GAP = "  "
+
+_HEAD = {
+    "en": ("ID", "LAB", "TITLE"),
+    "zh": ("编号", "复现", "名称"),
+}
+_INTRO = {
+    "en": "vnetdoctor can name {n} causes, grouped by layer as the walk meets them.",
+    "zh": "vnetdoctor 能识别 {n} 种故障原因，按排查时经过的层次分组。",
+}
+_LEGEND = {
+    "en": (
+        "LAB: yes = the fault lab reproduces it (vnetdoctor lab list); libvirt = "
+        "libvirt test driver or a real libvirtd guest; sim = simulated interfaces; "
+        "no = not on this kernel. Details: vnetdoctor causes --json."
+    ),
+    "zh": (
+        "复现：是 = 故障实验环境可以复现（vnetdoctor lab list）；libvirt = 用 libvirt "
+        "test 驱动或真实的 libvirtd 虚拟机复现；模拟 = 用模拟接口复现；否 = 本机内核无法复现。"
+        "详细内容：vnetdoctor causes --json。"
+    ),
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    lang = choose_lang(getattr(args, "lang", None))
+    if getattr(args, "json", False):
+        document = json.dumps([c.to_dict(lang) for c in catalog.all_causes()], ensure_ascii=False, indent=2)
+        emit(document + "\n")
+    else:
+        emit("".join(line.rstrip() + "\n" for line in table_lines(lang)))
+    return 0
+
+
+def table_lines(lang: str, width: int = WIDTH) -> Iterator[str]:
+    """The catalogue as lines of at most ``width`` terminal columns."""
+    causes = catalog.all_causes()
+    head_id, head_lab, head_title = _HEAD.get(lang, _HEAD["en"])
+    id_width = max(display_width(head_id), *(display_width(c.id) for c in causes))
+    lab_width = max(display_width(head_lab), *(display_width(t(name, lang)) for name in LAB_NAMES.values()))
+    title_col = len(INDENT) + id_width + len(GAP) + lab_width + len(GAP)
+    title_width = width - title_col
+    if title_width < 16:
+        raise ValueError(f"{width} columns are too narrow for the catalogue table")
+
+    yield from wrap(t(_INTRO, lang).format(n=len(causes)), width)
+    yield ""
+    yield INDENT + pad(head_id, id_width) + GAP + pad(head_lab, lab_width) + GAP + head_title
+    for layer, group in catalog.causes_by_layer().items():
+        yield ""
+        yield layer_name(layer, lang)
+        for cause in group:
+            title_lines = wrap(cause.title(lang), title_width)
+            lab = t(LAB_NAMES[cause.lab], lang)
+            yield INDENT + pad(cause.id, id_width) + GAP + pad(lab, lab_width) + GAP + title_lines[0]
+            for more in title_lines[1:]:
+                yield " " * title_col + more
+    yield ""
+    yield from wrap(t(_LEGEND, lang), width)

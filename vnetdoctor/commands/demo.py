@@ -1,0 +1,86 @@
+"""``vnetdoctor demo [SCENARIO]``: a fault in the lab, and the assistant opened on it.
+
+What a new user runs first: it needs nothing but root. The scenario (default:
+the guest's firewall dropping ping) is built in network namespaces, the walk
+runs on it by itself, the session is recorded, and the lab is taken down again
+when the operator quits, also when anything fails on the way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vnetdoctor.errors import UsageError
+
+DEFAULT_SCENARIO = "firewall.guest_blocks"
+
+
+def _scenario(name: str | None):  # type: ignore[no-untyped-def]
+    from vnetdoctor.lab.scenarios import SCENARIOS
+
+    name = name or DEFAULT_SCENARIO
+    scenario = SCENARIOS.get(name)
+    if scenario is None:
+        close = [n for n in SCENARIOS if name.lower() in n.lower()][:5]
+        hint = f" (did you mean: {', '.join(close)}?)" if close else " (see: vnetdoctor lab list)"
+        raise UsageError(f"unknown scenario {name!r}{hint}")
+    return scenario
+
+
+def run(args: argparse.Namespace) -> int:
+    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.lab.kernel import ROOT_REASON, is_privileged
+
+    if not is_privileged():
+        raise UsageError(f"demo: {ROOT_REASON}")
+    scenario = _scenario(args.scenario)
+    lang = choose_lang(args.lang)
+    if not args.no_tui:
+        from vnetdoctor.tui.launch import require_terminal
+
+        require_terminal()  # before building anything: a script gets its one line at once
+    from vnetdoctor.lab.lifecycle import down, up
+    from vnetdoctor.lab.ops import LabError
+
+    try:
+        instance = up(scenario.name, args.prefix)
+    except LabError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}", file=sys.stderr)
+    try:
+        if args.no_tui:
+            return _diagnose(instance.diagnose_args(), args, lang)
+        return _tui(instance.diagnose_args(), args, lang, scenario.name)
+    finally:
+        try:
+            down(args.prefix)
+            print(f"vnetdoctor demo: lab {args.prefix!r} taken down", file=sys.stderr)
+        except LabError as exc:
+            print(f"vnetdoctor demo: {exc}", file=sys.stderr)
+
+
+def _extra(args: argparse.Namespace, lang: str) -> list[str]:
+    return (["--db", args.db] if args.db else []) + ["--lang", lang]
+
+
+def _diagnose(diag_args: list[str], args: argparse.Namespace, lang: str) -> int:
+    """``--no-tui``: exactly what ``vnetdoctor diagnose`` prints for this lab."""
+    from vnetdoctor.cli import build_parser
+    from vnetdoctor.commands import diagnose
+
+    ns = build_parser().parse_args(["diagnose", *diag_args, *_extra(args, lang)])
+    return diagnose.run(ns)
+
+
+def _tui(diag_args: list[str], args: argparse.Namespace, lang: str, scenario: str) -> int:
+    from vnetdoctor.cli import build_parser
+    from vnetdoctor.commands.tui import open_recorder, request_from_args
+    from vnetdoctor.tui.launch import live_engine_factory, run_app
+    from vnetdoctor.tui.state import SessionState
+
+    ns = build_parser().parse_args(["tui", *diag_args, *_extra(args, lang)])
+    request = request_from_args(ns, lang)
+    store, recorder = open_recorder(ns, source="demo", scenario=scenario)
+    state = SessionState(request=request, lang=lang, store=store, scenario=scenario)
+    return run_app(state, live_engine_factory, recorder=recorder, autorun=True)

@@ -1,0 +1,112 @@
+"""``vnetdoctor lab list|up|down``: the fault lab from the command line.
+
+``list`` works for anyone; ``up`` and ``down`` need root and say so in one line
+(exit 2) otherwise, as does a scenario this kernel cannot run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from argparse import Namespace
+
+from vnetdoctor.errors import UsageError
+
+
+def run(args: Namespace) -> int:
+    action = args.lab_command
+    if action == "list":
+        return _list(args)
+    from vnetdoctor.lab import kernel
+
+    if not kernel.is_privileged():
+        raise UsageError(kernel.ROOT_REASON)
+    if action == "up":
+        return _up(args)
+    if action == "down":
+        return _down(args)
+    raise UsageError(f"unknown lab action {action!r}")
+
+
+def _lang() -> str:
+    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+def _list(args: Namespace) -> int:
+    from vnetdoctor.lab import SCENARIOS
+
+    if args.json:
+        doc = {"schema": "vnetdoctor.lab-scenarios/1", "scenarios": [s.to_dict() for s in SCENARIOS.values()]}
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0
+    lang = _lang()
+    width = shutil.get_terminal_size((100, 24)).columns
+    rows = []
+    for s in SCENARIOS.values():
+        reason = s.available()
+        rows.append((s.name, s.cause or "-", s.topology, "yes" if reason is None else "no", s.describe(lang), reason))
+    w_name = max(len(r[0]) for r in rows)
+    w_cause = max(len(r[1]) for r in rows)
+    w_topo = max(len(r[2]) for r in rows)
+    head = f"{'SCENARIO':<{w_name}}  {'CAUSE':<{w_cause}}  {'TOPOLOGY':<{w_topo}}  RUNS  DESCRIPTION"
+    print(head)
+    lead = w_name + w_cause + w_topo + 12
+    for name, cause, topo, ok, text, reason in rows:
+        room = max(20, width - lead)
+        line = text if len(text) <= room else text[: room - 1] + "…"
+        print(f"{name:<{w_name}}  {cause:<{w_cause}}  {topo:<{w_topo}}  {ok:<4}  {line}")
+    reasons = sorted({r[5] for r in rows if r[5]})
+    for reason in reasons:
+        names = ", ".join(r[0] for r in rows if r[5] == reason)
+        print(f"\nnot runnable here ({names}): {reason}")
+    return 0
+
+
+def _up(args: Namespace) -> int:
+    from vnetdoctor.lab import SCENARIOS, LabError, up
+
+    scenario = SCENARIOS.get(args.scenario)
+    if scenario is None:
+        raise UsageError(f"unknown scenario {args.scenario!r} (see: vnetdoctor lab list)")
+    start = time.perf_counter()
+    try:
+        inst = up(args.scenario, args.prefix)
+    except LabError as exc:
+        raise UsageError(str(exc)) from None
+    elapsed = time.perf_counter() - start
+    lang = _lang()
+    cause = f"cause {scenario.cause}" if scenario.cause else "no fault"
+    print(f"lab {inst.prefix!r} is up: {scenario.name} ({cause}, topology {scenario.topology}) in {elapsed:.2f} s")
+    print(f"  {scenario.describe(lang)}")
+    print(f"  namespaces: {' '.join(inst.namespaces)}")
+    if scenario.notes:
+        print(f"  note: {scenario.notes}")
+    print("  expected:")
+    for check in inst.checks():
+        print(f"    {check.describe()}")
+    command = ["vnetdoctor", "diagnose", *inst.diagnose_args()]
+    print("diagnose it with:")
+    print("  " + " ".join(shlex.quote(a) for a in command))
+    print("take it down with:")
+    print("  " + " ".join(shlex.quote(a) for a in ["vnetdoctor", "lab", "down", "--prefix", inst.prefix]))
+    sys.stdout.flush()
+    return 0
+
+
+def _down(args: Namespace) -> int:
+    from vnetdoctor.lab import LabError, down
+
+    try:
+        removed = down(args.prefix)
+    except LabError as exc:
+        raise UsageError(str(exc)) from None
+    if not removed:
+        print(f"nothing of a lab with prefix {args.prefix!r} was found")
+    for line in removed:
+        print(line)
+    return 0

@@ -1,0 +1,38 @@
+"""``vnetdoctor replay [SESSION]``: a recorded session in the walk, read-only.
+
+The recorded step results go through the same screens as a live walk (a
+ReplayEngine emits them as the engine did), so a replay looks exactly like the
+session did. No probe runs and no fix can be applied; SESSION is an id, a
+unique prefix, ``last`` (the default) or ``last~N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run(args: argparse.Namespace) -> int:
+    from vnetdoctor.knowledge.replay import ReplayEngine
+    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.store import SessionStore
+    from vnetdoctor.tui.launch import require_terminal, run_app
+    from vnetdoctor.tui.state import SessionState
+
+    store = SessionStore(args.db, create=False)
+    session_id = store.resolve(args.session)
+    recorded = store.load(session_id)
+    require_terminal()
+    lang = choose_lang(args.lang or None)
+
+    def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
+        return ReplayEngine.from_recorded(recorded, ask=ask, on_event=on_event)
+
+    state = SessionState(
+        request=recorded.request,
+        lang=lang,
+        replay=True,
+        session_id=session_id,
+        store=store,
+        scenario=recorded.scenario,
+    )
+    return run_app(state, factory, autorun=True)

@@ -1,0 +1,107 @@
+"""The compact human report of ``vnetdoctor diagnose``: steps by layer, then the verdict.
+
+Marks carry the meaning (✓ ✗ ! - ?) so the report reads without colour; colour is
+added only on a terminal and never when NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import TextIO
+
+from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
+
+_COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
+_TEXT = {
+    "en": {
+        "title": "vnetdoctor: {sender} → {target}",
+        "cause": "Root cause",
+        "also": "Also",
+        "evidence": "evidence",
+        "fix": "fix",
+        "undo": "undo",
+        "risk": "risk",
+        "reachable": "reachable both ways, no cause found",
+        "unreachable_none": "unreachable, and no cause identified (inconclusive)",
+        "unknown": "the end-to-end check could not run",
+        "causes": "{n} cause(s) named",
+        "session": "session",
+        "in": "in",
+    },
+    "zh": {
+        "title": "vnetdoctor：{sender} → {target}",
+        "cause": "根本原因",
+        "also": "另外",
+        "evidence": "证据",
+        "fix": "修复",
+        "undo": "撤销",
+        "risk": "风险",
+        "reachable": "双向可达，未发现问题",
+        "unreachable_none": "不可达，但未能确定原因（无结论）",
+        "unknown": "端到端检查无法运行",
+        "causes": "找到 {n} 个原因",
+        "session": "会话",
+        "in": "于",
+    },
+}
+
+
+def use_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colour: bool = False,
+           width: int | None = None) -> str:
+    t = _TEXT.get(lang, _TEXT["en"])
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 160)
+    req = diagnosis.request
+    sender = req.guest if req.from_side == "guest" and req.guest else req.host
+    lines = [t["title"].format(sender=sender, target=diagnosis.target or "?")
+             + (f"  ({'guest' if req.from_side == 'host' else 'host'}: "
+                f"{req.guest if req.from_side == 'host' else req.host})" if req.guest else "")]
+
+    def paint(text: str, status: str) -> str:
+        return f"\033[{_COLOURS[status]}m{text}\033[0m" if colour and status in _COLOURS else text
+
+    layer = None
+    for step in diagnosis.steps:
+        head = step.layer if step.layer != layer else ""
+        layer = step.layer
+        mark = paint(STATUS_MARK.get(step.status, "?"), step.status)
+        text = f"{head:<12}{mark} {step.title}: {step.note}" if step.note else f"{head:<12}{mark} {step.title}"
+        lines.append(_clip(text, width + (len(mark) - 1)))
+    lines.append("")
+    for i, cause in enumerate(diagnosis.causes):
+        label = t["cause"] if i == 0 else t["also"]
+        lines.append(paint(f"{label}: {cause.cause}", "fail" if cause.severity == "fail" else "warn")
+                     + f" — {cause.summary}")
+        for ev in cause.evidence:
+            lines.append(_clip(f"  {t['evidence']}: {ev.text}", width))
+        for fix in cause.fixes:
+            lines.append(f"  {t['fix']}:  {fix.command}   [{t['risk']}: {fix.risk}]")
+            if fix.undo:
+                lines.append(f"  {t['undo']}: {fix.undo}")
+        lines.append("")
+    if diagnosis.causes:
+        verdict = t["causes"].format(n=len(diagnosis.causes))
+    elif diagnosis.reachable:
+        verdict = t["reachable"]
+    elif diagnosis.reachable is None:
+        verdict = t["unknown"]
+    else:
+        verdict = t["unreachable_none"]
+    tail = f"{verdict} ({diagnosis.duration_ms / 1000:.1f} s)"
+    if session_id:
+        tail += f"  {t['session']} {session_id}"
+    lines.append(tail)
+    return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(10, width - 1)] + "…"
+
+
+def print_report(diagnosis: Diagnosis, session_id: str | None, lang: str) -> None:
+    print(render(diagnosis, session_id, lang, colour=use_colour(sys.stdout)))

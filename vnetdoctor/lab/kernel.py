@@ -1,0 +1,144 @@
+"""What this kernel and this machine's tools let the lab do, measured rather than assumed.
+
+A scenario names the features it needs; :func:`missing` turns the first one that
+is absent into the one-line reason ``lab up`` prints. Kernel features are tried
+for real, once per process, in a throw-away network namespace that only the
+probing thread enters (``unshare(CLONE_NEWNET)`` changes that thread alone, and
+the namespace vanishes with it): no name is created anywhere, nothing in the
+caller's namespace is touched, and a kernel that lacks 802.1Q or bridge VLAN
+filtering says so by refusing the netlink request, which is the only proof that
+holds across distributions and container runtimes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import shutil
+import subprocess
+import threading
+
+from vnetdoctor.probes.caps import CAP_NET_ADMIN, CAP_SYS_ADMIN, has_cap
+
+CLONE_NEWNET = 0x40000000
+
+# Feature names a scenario may list in ``needs``.
+ROOT = "root"
+NFT = "nft"
+IPTABLES_NFT = "iptables-nft"
+IPTABLES_LEGACY = "iptables-legacy"
+TC_BPF = "tc-bpf"  # clsact qdisc + cls_bpf in direct-action mode (a classic-BPF drop)
+VLAN = "vlan"  # 802.1Q devices and bridge VLAN filtering
+BR_NETFILTER_NETNS = "br-netfilter-netns"  # bridge-nf-call-* sysctls that are per namespace
+PYTHON_SERVERS = "servers"  # nothing to check: the servers need only this interpreter
+
+_TOOLS = {NFT: "nft", IPTABLES_NFT: "iptables-nft", IPTABLES_LEGACY: "iptables-legacy"}
+
+
+def is_privileged() -> bool:
+    """Creating namespaces and links needs CAP_SYS_ADMIN and CAP_NET_ADMIN."""
+    return has_cap(CAP_NET_ADMIN) and has_cap(CAP_SYS_ADMIN)
+
+
+ROOT_REASON = "the lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it with sudo"
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except FileNotFoundError:
+        return 127, f"{argv[0]}: command not found"
+    except subprocess.TimeoutExpired:
+        return 124, f"{argv[0]}: timed out"
+    return proc.returncode, (proc.stderr or proc.stdout).strip()
+
+
+def _in_scratch_netns(fn):  # type: ignore[no-untyped-def]
+    """Run ``fn()`` in a thread that sits in a fresh, anonymous network namespace."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        if libc.unshare(CLONE_NEWNET) != 0:
+            box["error"] = OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
+            return
+        try:
+            box["value"] = fn()
+        except Exception as exc:  # handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="lab-feature-probe", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]
+
+
+@functools.lru_cache(maxsize=1)
+def _kernel_probe() -> dict[str, str | None]:
+    """Try each kernel feature once; feature -> None (works) or the reason it does not."""
+
+    def probe() -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        rc, err = _run(["ip", "link", "add", "vlp0", "type", "veth", "peer", "name", "vlp1"])
+        if rc != 0:
+            return {VLAN: f"cannot create a veth pair to test with: {err}", TC_BPF: err}
+        rc, err = _run(["ip", "link", "add", "link", "vlp0", "name", "vlp0.10", "type", "vlan", "id", "10"])
+        vlan_dev = None if rc == 0 else "no 802.1Q VLAN devices (8021q)"
+        rc, err = _run(["ip", "link", "add", "vlbr", "type", "bridge", "vlan_filtering", "1"])
+        br_vlan = None if rc == 0 else "no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)"
+        reasons = [r for r in (vlan_dev, br_vlan) if r]
+        found[VLAN] = ("this kernel has " + " and ".join(reasons)) if reasons else None
+        rc, err = _run(["tc", "qdisc", "add", "dev", "vlp0", "clsact"])
+        if rc == 0:
+            rc, err = _run([
+                "tc", "filter", "add", "dev", "vlp0", "ingress", "protocol", "arp", "prio", "1",
+                "bpf", "bytecode", "1,6 0 0 2,", "da",
+            ])
+        found[TC_BPF] = None if rc == 0 else f"this kernel cannot drop ARP in tc (clsact + cls_bpf): {err}"
+        if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
+            found[BR_NETFILTER_NETNS] = None if _kernel_at_least(5, 3) else (
+                "bridge-nf-call-iptables is global before Linux 5.3: setting it in the lab "
+                "would change the host"
+            )
+        else:
+            found[BR_NETFILTER_NETNS] = "no br_netfilter in this kernel (no /proc/sys/net/bridge)"
+        if shutil.which("iptables-legacy"):
+            rc, err = _run(["iptables-legacy", "-w", "-S"])
+            found[IPTABLES_LEGACY] = None if rc == 0 else f"iptables-legacy does not work here: {err}"
+        return found
+
+    return _in_scratch_netns(probe)
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    release = os.uname().release
+    try:
+        parts = [int(p) for p in release.split("-")[0].split(".")[:2]]
+    except ValueError:
+        return False
+    return tuple(parts) >= (major, minor)
+
+
+def missing(needs: tuple[str, ...]) -> str | None:
+    """The reason the first unmet need cannot be met here, or None when all are met."""
+    if not is_privileged():
+        return ROOT_REASON
+    if not shutil.which("ip"):
+        return "needs the ip command (iproute2)"
+    for need in needs:
+        tool = _TOOLS.get(need)
+        if tool and not shutil.which(tool):
+            return f"needs the {tool} command"
+        if need in (VLAN, TC_BPF, BR_NETFILTER_NETNS, IPTABLES_LEGACY):
+            if need == TC_BPF and not shutil.which("tc"):
+                return "needs the tc command (iproute2)"
+            reason = _kernel_probe().get(need)
+            if reason:
+                return reason
+    return None

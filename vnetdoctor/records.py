@@ -1,0 +1,272 @@
+"""What a recorded session is once read back: summaries, events, whole sessions.
+
+Kept apart from the SQLite code so that the report, the diff and the TUI's
+replay can work on a :class:`RecordedSession` (from the store, or rebuilt from
+an exported JSON record by :func:`record_from_json`) without caring where it
+came from.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
+
+# Session states as listed by ``sessions`` and carried by summaries.
+FINISHED, INTERRUPTED, RUNNING = "finished", "interrupted", "running"
+
+
+def load_row_types() -> None:
+    """Register every row type so recorded rows rebuild as dataclasses, not dicts.
+
+    Row classes register themselves when their module is imported; a process that
+    only reads the store (export, diff) never imported the probes, so import the
+    ``rows*`` modules here. They are plain dataclasses: cheap, no side effects.
+    """
+    import vnetdoctor.probes as probes_pkg
+
+    for info in pkgutil.iter_modules(probes_pkg.__path__):
+        if info.name.startswith("rows"):
+            try:
+                importlib.import_module(f"{probes_pkg.__name__}.{info.name}")
+            except Exception:  # noqa: BLE001, S112 - a broken row module must not break loading
+                continue
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of ``vnetdoctor sessions``: enough to pick a session, no steps."""
+
+    id: str
+    started: float
+    finished: float | None
+    source: str
+    scenario: str | None
+    target: str | None
+    host: str
+    guest: str | None
+    from_side: str
+    reachable: bool | None
+    causes: tuple[str, ...]
+    state: str  # finished | interrupted | running
+    steps: int
+    duration_ms: float | None
+
+    @property
+    def result(self) -> str:
+        """What the session concluded, in a few words."""
+        if self.state == RUNNING:
+            return "running"
+        if self.state == INTERRUPTED:
+            return "interrupted" + (f": {', '.join(self.causes)}" if self.causes else "")
+        if self.causes:
+            return ", ".join(self.causes)
+        if self.reachable:
+            return "reachable"
+        if self.reachable is False:
+            return "unreachable, no cause found"
+        return "inconclusive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": iso(self.started),
+            "finished": iso(self.finished) if self.finished else None,
+            "state": self.state,
+            "source": self.source,
+            "scenario": self.scenario,
+            "target": self.target,
+            "host": self.host,
+            "guest": self.guest,
+            "from": self.from_side,
+            "reachable": self.reachable,
+            "causes": list(self.causes),
+            "steps": self.steps,
+            "duration_ms": None if self.duration_ms is None else round(self.duration_ms),
+            "result": self.result,
+        }
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """Something that happened besides a step: an operator answer, a fix applied, a note."""
+
+    seq: int
+    time: float
+    kind: str
+    detail: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": iso(self.time),
+            "kind": self.kind,
+            "detail": dict(self.detail),
+        }
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    """Everything recorded about one session, rebuilt into the engine's own types."""
+
+    id: str
+    source: str
+    scenario: str | None
+    started: float
+    finished: float | None
+    state: str
+    request: Request
+    steps: tuple[StepResult, ...]
+    events: tuple[RecordedEvent, ...] = ()
+    diagnosis: dict[str, Any] | None = None  # the diagnose --json document; None if unfinished
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str | None:
+        if self.diagnosis and self.diagnosis.get("target"):
+            return self.diagnosis["target"]
+        return self.request.target
+
+    @property
+    def reachable(self) -> bool | None:
+        return self.diagnosis.get("reachable") if self.diagnosis else None
+
+    def causes(self) -> tuple[Finding, ...]:
+        """The verdict's causes; for an unfinished session, what its steps found so far."""
+        if self.diagnosis is not None:
+            return tuple(Finding.from_dict(c) for c in self.diagnosis.get("causes", ()))
+        seen: dict[str, Finding] = {}
+        for step in self.steps:
+            for finding in step.findings:
+                seen.setdefault(finding.cause, finding)
+        return tuple(seen.values())
+
+    def latest_steps(self) -> tuple[StepResult, ...]:
+        """One result per step id, the last one recorded (a step may be re-run), in first-run order."""
+        latest: dict[str, StepResult] = {}
+        for step in self.steps:
+            latest[step.step] = step
+        order = list(dict.fromkeys(s.step for s in self.steps))
+        return tuple(latest[s] for s in order)
+
+    def packets(self) -> list[Any]:
+        """Every captured frame (PacketRow) of the session, in capture-time order."""
+        frames = [
+            r
+            for step in self.steps
+            for obs in step.observations
+            for r in obs.rows
+            if type(r).__name__ == "PacketRow"
+        ]
+        return sorted(frames, key=lambda r: r.time)
+
+    def as_diagnosis(self) -> Diagnosis | None:
+        """The :class:`Diagnosis` the engine produced, rebuilt (None if the session never finished)."""
+        if self.diagnosis is None:
+            return None
+        d = self.diagnosis
+        return Diagnosis(
+            request=self.request,
+            reachable=d.get("reachable"),
+            causes=tuple(Finding.from_dict(c) for c in d.get("causes", ())),
+            steps=self.steps,
+            duration_ms=float(d.get("duration_ms") or 0.0),
+            target=d.get("target"),
+            extra=dict(self.extra),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The raw record: the ``diagnose --json`` document plus observations, events and session facts."""
+        if self.diagnosis is not None:
+            doc = dict(self.diagnosis)
+        else:
+            req = self.request.to_dict()
+            doc = {
+                "schema": "vnetdoctor.diagnosis/1",
+                "session_id": self.id,
+                "target": self.target,
+                "host": req["host"],
+                "guest": req["guest"],
+                "from": req["from"],
+                "port": req["port"],
+                "reachable": None,
+                "causes": [f.to_dict() for f in self.causes()],
+                "duration_ms": None,
+            }
+        doc["session_id"] = self.id
+        doc["steps"] = [step_json(s) for s in self.steps]
+        doc["record"] = {
+            "schema": "vnetdoctor.session/1",
+            "state": self.state,
+            "source": self.source,
+            "scenario": self.scenario,
+            "started": iso(self.started),
+            "finished": iso(self.finished) if self.finished else None,
+            "request": self.request.to_dict(),
+            "extra": dict(self.extra),
+        }
+        doc["events"] = [e.to_dict() for e in self.events]
+        return doc
+
+
+def record_from_json(doc: Mapping[str, Any]) -> RecordedSession:
+    """Rebuild a session from its raw record (``export --format json``).
+
+    The redacted Markdown report is rendered from the redacted record through
+    this, so that report and record can never disagree on a pseudonym.
+    """
+    load_row_types()
+    rec = doc.get("record") or {}
+    steps = tuple(StepResult.from_dict(s) for s in doc.get("steps", ()))
+    state = rec.get("state", FINISHED)
+    diagnosis = None
+    if state == FINISHED:
+        diagnosis = {k: v for k, v in doc.items() if k not in ("record", "events")}
+    events = tuple(
+        RecordedEvent(
+            e.get("seq", i), _fromiso(e.get("time")) or 0.0, e.get("kind", ""), e.get("detail", {})
+        )
+        for i, e in enumerate(doc.get("events", ()))
+    )
+    return RecordedSession(
+        id=str(doc.get("session_id") or ""),
+        source=rec.get("source", ""),
+        scenario=rec.get("scenario"),
+        started=_fromiso(rec.get("started")) or 0.0,
+        finished=_fromiso(rec.get("finished")),
+        state=state,
+        request=Request.from_dict(
+            rec.get("request") or {"target": doc.get("target"), "host": doc.get("host")}
+        ),
+        steps=steps,
+        events=events,
+        diagnosis=diagnosis,
+        extra=rec.get("extra") or {},
+    )
+
+
+def _fromiso(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return _dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def step_json(step: StepResult) -> dict[str, Any]:
+    """``StepResult.to_dict`` keeps milliseconds as an int; the record keeps them exact."""
+    data = step.to_dict()
+    data["duration_ms"] = step.duration_ms
+    return data
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return _dt.datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")

@@ -1,0 +1,521 @@
+"""What changed between two recorded sessions: usually before and after a fix.
+
+The question an operator asks after applying a fix is "did it work, and what else
+did it change?". So the diff answers, in this order: reachability before/after;
+causes gone, new and still there; steps whose status changed; and, for every
+probe that ran from the same vantage in both sessions, the rows that differ.
+
+Rows are matched by identity (a link by name, an address by interface and
+address, a firewall rule by its table, chain and text...) so a change reads as
+"link vnet0: operstate DOWN → UP" rather than a removed and an added line.
+Counters, handles and ifindexes change on every run and say nothing about the
+fix, so they are ignored; a ping's round-trip time only counts as a change when
+a reply appeared or disappeared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vnetdoctor.knowledge.model import STATUS_MARK
+from vnetdoctor.knowledge.text import display_width, pad
+
+# Fields that differ between any two runs: never reported.
+VOLATILE = frozenset(
+    {
+        "rx_packets",
+        "tx_packets",
+        "rx_errors",
+        "tx_errors",
+        "rx_dropped",
+        "tx_dropped",
+        "packets",
+        "bytes",
+        "handle",
+        "position",
+        "ifindex",
+        "peer_ifindex",
+        "peer_netnsid",
+        "count",
+        "ident",
+        "time",
+    }
+)
+# Compared only as present/absent (a reply appeared), not by value.
+PRESENCE_ONLY = frozenset({"rtt_ms"})
+
+ROW_KEYS: Mapping[str, tuple[str, ...]] = {
+    "LinkRow": ("name",),
+    "AddrRow": ("ifname", "family", "address"),
+    "RouteRow": ("table", "family", "dst", "metric"),
+    "RouteLookupRow": ("dst",),
+    "NeighRow": ("ifname", "family", "address"),
+    "BridgeRow": ("name",),
+    "BridgePortRow": ("port",),
+    "FdbRow": ("bridge", "port", "mac", "vlan"),
+    "BridgeVlanRow": ("bridge", "port", "vid"),
+    "SysctlRow": ("key",),
+    "FirewallRow": ("backend", "family", "table", "chain", "rule"),
+    "EchoRow": ("dst", "size", "df", "seq"),
+    "ArpReplyRow": ("ip", "mac", "iface"),
+    "TcpRow": ("dst", "port"),
+    "DnsRow": ("resolver",),
+}
+
+MAX_ROW_LINES = 12
+
+
+@dataclass(frozen=True)
+class RowChange:
+    label: str
+    fields: tuple[tuple[str, Any, Any], ...]
+
+
+@dataclass(frozen=True)
+class ObservationDiff:
+    probe: str
+    vantage: str
+    params: tuple[tuple[str, str], ...]
+    status: tuple[str, str] | None = None  # (before, after) when the probe's own status changed
+    reason: str = ""
+    removed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    changed: tuple[RowChange, ...] = ()
+    packets: tuple[int, int] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.status or self.removed or self.added or self.changed or self.packets)
+
+
+@dataclass(frozen=True)
+class StepChange:
+    step: str
+    layer: str
+    title: str
+    before: str | None  # None: the step did not run in A
+    after: str | None
+    note: str = ""  # B's note (A's when the step is gone)
+
+
+@dataclass(frozen=True)
+class SessionDiff:
+    a: str
+    b: str
+    reachable: tuple[bool | None, bool | None]
+    finished: tuple[bool, bool]
+    causes_gone: tuple[str, ...]
+    causes_new: tuple[str, ...]
+    causes_kept: tuple[str, ...]
+    steps: tuple[StepChange, ...]
+    observations: tuple[ObservationDiff, ...]
+    only_a: tuple[str, ...] = ()  # "probe @ vantage" that ran only in A
+    only_b: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.reachable[0] == self.reachable[1]
+            and not self.causes_gone
+            and not self.causes_new
+            and not self.steps
+            and not self.observations
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _fields(row: Any) -> tuple[str, dict[str, Any]]:
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return type(row).__name__, {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+    if isinstance(row, Mapping):
+        data = dict(row)
+        return str(data.pop("_type", "row")), data
+    return type(row).__name__, {"value": row}
+
+
+def _key(kind: str, data: Mapping[str, Any]) -> tuple[Any, ...]:
+    names = ROW_KEYS.get(kind) or tuple(k for k in data if k not in VOLATILE)
+    return (kind, *(_hashable(data.get(n)) for n in names))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def _yn(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def describe(row: Any) -> str:
+    """A row in one line, as an operator would say it."""
+    kind, d = _fields(row)
+    g = d.get
+    if kind == "LinkRow":
+        extra = f" master {g('master')}" if g("master") else ""
+        state = g("operstate") + ("" if g("admin_up") else " (admin down)")
+        return f"link {g('name')} {state} mtu {g('mtu')}{extra}"
+    if kind == "AddrRow":
+        return f"address {g('address')}/{g('prefixlen')} on {g('ifname')}"
+    if kind == "RouteRow":
+        via = f" via {g('gateway')}" if g("gateway") else ""
+        dev = f" dev {g('dev')}" if g("dev") else ""
+        table = f" table {g('table')}" if g("table") not in ("main", "", None) else ""
+        kind_ = f"{g('type')} " if g("type") not in ("unicast", "", None) else ""
+        return f"route {kind_}{g('dst')}{via}{dev}{table}"
+    if kind == "RouteLookupRow":
+        if g("error"):
+            return f"route get {g('dst')}: {g('error')}"
+        via = f" via {g('gateway')}" if g("gateway") else ""
+        return f"route get {g('dst')}: {g('type')}{via} dev {g('dev')}"
+    if kind == "NeighRow":
+        return f"neighbour {g('address')} on {g('ifname')}: {g('lladdr') or '—'} {g('state')}"
+    if kind == "BridgeRow":
+        return f"bridge {g('name')} stp {_yn(g('stp_enabled'))} vlan_filtering {_yn(g('vlan_filtering'))}"
+    if kind == "BridgePortRow":
+        return f"port {g('port')} of {g('bridge')}: {g('state')}"
+    if kind == "FdbRow":
+        return f"fdb {g('mac')} on {g('bridge')}/{g('port')}"
+    if kind == "BridgeVlanRow":
+        return f"vlan {g('vid')} on {g('bridge')}/{g('port')}"
+    if kind == "SysctlRow":
+        return f"{g('key')} = {g('value')}"
+    if kind == "FirewallRow":
+        where = f"{g('backend')} {g('family')} {g('table')} {g('chain')}"
+        if g("rule"):
+            return f"{where}: {g('rule')}"
+        return f"{where}: policy {g('policy') or '—'}"
+    if kind == "EchoRow":
+        got = (
+            f"reply {g('rtt_ms'):.1f} ms" if g("rtt_ms") is not None else (g("error") or "no reply")
+        )
+        return f"ping {g('dst')} size {g('size')}{' DF' if g('df') else ''} seq {g('seq')}: {got}"
+    if kind == "TcpRow":
+        return f"tcp {g('dst')}:{g('port')} {g('state')}"
+    if kind == "ArpReplyRow":
+        return f"arp {g('ip')} is-at {g('mac')} on {g('iface')}"
+    if kind == "DnsRow":
+        return f"dns {g('resolver')}: {g('state')}"
+    shown = " ".join(f"{k}={_yn(v)}" for k, v in d.items() if k not in VOLATILE)
+    return f"{kind} {shown}"
+
+
+def _ident(kind: str, data: Mapping[str, Any]) -> str:
+    """The short name of a row for a "changed" line (its identity only)."""
+    g = data.get
+    names = {
+        "LinkRow": lambda: f"link {g('name')}",
+        "AddrRow": lambda: f"address {g('address')} on {g('ifname')}",
+        "RouteRow": lambda: (
+            f"route {g('dst')}"
+            + (f" table {g('table')}" if g("table") not in ("main", "", None) else "")
+        ),
+        "RouteLookupRow": lambda: f"route get {g('dst')}",
+        "NeighRow": lambda: f"neighbour {g('address')} on {g('ifname')}",
+        "BridgeRow": lambda: f"bridge {g('name')}",
+        "BridgePortRow": lambda: f"port {g('port')}",
+        "FdbRow": lambda: f"fdb {g('mac')} on {g('bridge')}/{g('port')}",
+        "BridgeVlanRow": lambda: f"vlan {g('vid')} on {g('bridge')}/{g('port')}",
+        "SysctlRow": lambda: str(g("key")),
+        "FirewallRow": lambda: describe({"_type": kind, **data}),
+        "EchoRow": lambda: (
+            f"ping {g('dst')} size {g('size')}{' DF' if g('df') else ''} seq {g('seq')}"
+        ),
+        "ArpReplyRow": lambda: f"arp {g('ip')} is-at {g('mac')}",
+        "TcpRow": lambda: f"tcp {g('dst')}:{g('port')}",
+        "DnsRow": lambda: f"dns {g('resolver')}",
+    }
+    if kind in names:
+        return names[kind]()
+    return kind
+
+
+def _compare(a: Any, b: Any) -> tuple[tuple[str, Any, Any], ...]:
+    _, da = _fields(a)
+    _, db = _fields(b)
+    changes = []
+    for name in dict.fromkeys([*da, *db]):
+        if name in VOLATILE:
+            continue
+        va, vb = da.get(name), db.get(name)
+        if name in PRESENCE_ONLY:
+            if (va is None) != (vb is None):
+                changes.append((name, _ms(va), _ms(vb)))
+            continue
+        if _hashable(va) != _hashable(vb):
+            changes.append((name, va, vb))
+    return tuple(changes)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g} ms"
+
+
+def _indexed(rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
+    """Rows by identity; a second row with the same identity gets an occurrence number."""
+    out: dict[tuple[Any, ...], Any] = {}
+    for r in rows:
+        kind, data = _fields(r)
+        base = _key(kind, data)
+        key, n = base, 1
+        while key in out:
+            n += 1
+            key = (*base, n)
+        out[key] = r
+    return out
+
+
+def diff_rows(
+    rows_a: Iterable[Any], rows_b: Iterable[Any]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RowChange, ...], tuple[int, int] | None]:
+    """(removed, added, changed, packet counts) between two row lists."""
+    pa = [r for r in rows_a if _fields(r)[0] == "PacketRow"]
+    pb = [r for r in rows_b if _fields(r)[0] == "PacketRow"]
+    ia = _indexed(r for r in rows_a if _fields(r)[0] != "PacketRow")
+    ib = _indexed(r for r in rows_b if _fields(r)[0] != "PacketRow")
+    removed = tuple(describe(ia[k]) for k in ia if k not in ib)
+    added = tuple(describe(ib[k]) for k in ib if k not in ia)
+    changed = []
+    for k in ia:
+        if k in ib:
+            fields = _compare(ia[k], ib[k])
+            if fields:
+                kind, data = _fields(ib[k])
+                changed.append(RowChange(_ident(kind, data), fields))
+    packets = (len(pa), len(pb)) if (pa or pb) and len(pa) != len(pb) else None
+    return removed, added, tuple(changed), packets
+
+
+def _observations(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Any]:
+    """The latest observation of each (probe, vantage, params): a re-run replaces the first."""
+    out: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
+    for step in session.steps:
+        for obs in step.observations:
+            # A random ICMP identifier must not make two runs of one probe look unrelated.
+            params = tuple((k, v) for k, v in obs.params if k not in VOLATILE)
+            out[(obs.probe, obs.vantage, params)] = obs
+    return out
+
+
+def _path(s: Any) -> str:
+    return f"{s.target} from {s.request.host}" + (
+        f" / {s.request.guest}" if s.request.guest else ""
+    )
+
+
+def _notes(a: Any, b: Any, lang: str) -> list[str]:
+    """What makes the comparison less direct than it looks: other paths, unfinished sessions."""
+    notes = []
+    if _path(a) != _path(b):
+        notes.append(_t("other_path", lang, a=_path(a), b=_path(b)))
+    for tag, s in (("A", a), ("B", b)):
+        if s.diagnosis is None:
+            notes.append(
+                _t(
+                    "unfinished",
+                    lang,
+                    tag=tag,
+                    state=_t(s.state, lang) if s.state in _T else s.state,
+                )
+            )
+    return notes
+
+
+def _cause_ids(session: Any) -> list[str]:
+    return list(dict.fromkeys(f.cause for f in session.causes()))
+
+
+def diff_sessions(a: Any, b: Any) -> SessionDiff:
+    """Compare two :class:`~vnetdoctor.store.RecordedSession` objects (A before, B after)."""
+    ca, cb = _cause_ids(a), _cause_ids(b)
+    notes = _notes(a, b, "en")
+
+    sa = {s.step: s for s in a.latest_steps()}
+    sb = {s.step: s for s in b.latest_steps()}
+    steps = []
+    for name in dict.fromkeys([*sa, *sb]):
+        x, y = sa.get(name), sb.get(name)
+        if x is not None and y is not None and x.status == y.status:
+            continue
+        ref = y or x
+        assert ref is not None
+        steps.append(
+            StepChange(
+                step=name,
+                layer=ref.layer,
+                title=ref.title,
+                before=x.status if x else None,
+                after=y.status if y else None,
+                note=ref.note,
+            )
+        )
+
+    oa, ob = _observations(a), _observations(b)
+    obs_diffs = []
+    for key in oa:
+        if key not in ob:
+            continue
+        x, y = oa[key], ob[key]
+        if x.status != y.status:
+            obs_diffs.append(
+                ObservationDiff(
+                    key[0], key[1], key[2], status=(x.status, y.status), reason=y.reason or x.reason
+                )
+            )
+            continue
+        removed, added, changed, packets = diff_rows(x.rows, y.rows)
+        d = ObservationDiff(
+            key[0], key[1], key[2], removed=removed, added=added, changed=changed, packets=packets
+        )
+        if not d.empty:
+            obs_diffs.append(d)
+    label = lambda k: f"{k[0]} @ {k[1]}"
+    return SessionDiff(
+        a=a.id,
+        b=b.id,
+        reachable=(a.reachable, b.reachable),
+        finished=(a.diagnosis is not None, b.diagnosis is not None),
+        causes_gone=tuple(c for c in ca if c not in cb),
+        causes_new=tuple(c for c in cb if c not in ca),
+        causes_kept=tuple(c for c in ca if c in cb),
+        steps=tuple(steps),
+        observations=tuple(obs_diffs),
+        only_a=tuple(dict.fromkeys(label(k) for k in oa if k not in ob)),
+        only_b=tuple(dict.fromkeys(label(k) for k in ob if k not in oa)),
+        notes=tuple(notes),
+    )
+
+
+_T: dict[str, dict[str, str]] = {
+    "reachable": {"en": "Reachable", "zh": "是否可达"},
+    "gone": {"en": "Causes gone", "zh": "已消除的原因"},
+    "new": {"en": "Causes new", "zh": "新出现的原因"},
+    "kept": {"en": "Still there", "zh": "仍然存在"},
+    "steps": {"en": "Steps whose status changed", "zh": "状态变化的步骤"},
+    "obs": {"en": "What the probes saw differently", "zh": "探测结果的差异"},
+    "only_a": {"en": "Probes only in A", "zh": "仅 A 中运行的探测"},
+    "only_b": {"en": "Probes only in B", "zh": "仅 B 中运行的探测"},
+    "same": {"en": "No differences.", "zh": "没有差异。"},
+    "none": {"en": "none", "zh": "无"},
+    "yes": {"en": "yes", "zh": "是"},
+    "no": {"en": "no", "zh": "否"},
+    "unknown": {"en": "unknown", "zh": "未知"},
+    "interrupted": {"en": "interrupted", "zh": "已中断"},
+    "not_run": {"en": "not run", "zh": "未运行"},
+    "more": {"en": "… and {n} more", "zh": "… 另有 {n} 项"},
+    "packets": {"en": "captured frames: {a} → {b}", "zh": "抓到的帧：{a} → {b}"},
+    "note": {"en": "Note", "zh": "注意"},
+    "running": {"en": "still running", "zh": "仍在运行"},
+    "other_path": {
+        "en": "the sessions examine different paths: A {a}; B {b}",
+        "zh": "两个会话检查的路径不同：A {a}；B {b}",
+    },
+    "unfinished": {
+        "en": "session {tag} never finished ({state}): its causes are what its steps found so far",
+        "zh": "会话 {tag} 没有完成（{state}）：其原因仅为已完成步骤的发现",
+    },
+    "reachable_word": {"en": "reachable", "zh": "可达"},
+    "no_cause": {"en": "unreachable, no cause found", "zh": "不可达，未找到原因"},
+}
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    text = _T[key].get(lang) or _T[key]["en"]
+    return text.format(**kw) if kw else text
+
+
+def _reach(value: bool | None, finished: bool, lang: str) -> str:
+    if not finished:
+        return _t("interrupted", lang)
+    return _t("yes" if value else "no", lang) if value is not None else _t("unknown", lang)
+
+
+def _value(value: Any) -> str:
+    return _yn(value)
+
+
+def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
+    """The diff as compact text for a terminal (or a ticket)."""
+    from vnetdoctor.report import when
+
+    out = []
+    for tag, s in (("A", a), ("B", b)):
+        summary = ", ".join(_cause_ids(s)) or (
+            _t("interrupted", lang)
+            if s.diagnosis is None
+            else _t("reachable_word" if s.reachable else "no_cause", lang)
+        )
+        out.append(f"{tag}  {s.id}  {when(s.started, seconds=False)}  {s.source:<8}  {summary}")
+    out.append("")
+    notes = _notes(a, b, lang)
+    for note in notes:
+        out.append(f"{_t('note', lang)}: {note}")
+    if notes:
+        out.append("")
+    ra = _reach(d.reachable[0], d.finished[0], lang)
+    rb = _reach(d.reachable[1], d.finished[1], lang)
+    width = max(display_width(_t(k, lang)) for k in ("reachable", "gone", "new", "kept")) + 2
+    none = _t("none", lang)
+    out.append(pad(_t("reachable", lang) + ":", width) + f"{ra} → {rb}")
+    out.append(pad(_t("gone", lang) + ":", width) + (", ".join(d.causes_gone) or none))
+    out.append(pad(_t("new", lang) + ":", width) + (", ".join(d.causes_new) or none))
+    out.append(pad(_t("kept", lang) + ":", width) + (", ".join(d.causes_kept) or none))
+    if d.steps:
+        out += ["", f"{_t('steps', lang)} ({len(d.steps)}):"]
+        name_w = min(28, max(len(s.step) for s in d.steps))
+        layer_w = max(len(s.layer) for s in d.steps)
+        for s in d.steps:
+            before = STATUS_MARK.get(s.before, s.before) if s.before else "·"
+            after = STATUS_MARK.get(s.after, s.after) if s.after else "·"
+            gone = f" ({_t('not_run', lang)})" if s.after is None else ""
+            new = f" ({_t('not_run', lang)} → {s.after})" if s.before is None else ""
+            text = s.note or s.title
+            out.append(
+                f"  {before} → {after}  {s.layer:<{layer_w}}  {s.step:<{name_w}}  {text}{gone}{new}".rstrip()
+            )
+    if d.observations:
+        out += ["", f"{_t('obs', lang)}:"]
+        for o in d.observations:
+            params = " ".join(f"{k}={v}" for k, v in o.params)
+            out.append(f"  {o.probe} @ {o.vantage}" + (f" ({params})" if params else ""))
+            if o.status:
+                out.append(
+                    f"    {o.status[0]} → {o.status[1]}" + (f": {o.reason}" if o.reason else "")
+                )
+                continue
+            lines = [f"    - {r}" for r in o.removed] + [f"    + {r}" for r in o.added]
+            for c in o.changed:
+                fields = ", ".join(f"{n} {_value(x)} → {_value(y)}" for n, x, y in c.fields)
+                lines.append(f"    ~ {c.label}: {fields}")
+            if o.packets:
+                lines.append("    " + _t("packets", lang, a=o.packets[0], b=o.packets[1]))
+            if len(lines) > MAX_ROW_LINES:
+                rest = len(lines) - (MAX_ROW_LINES - 1)
+                lines = lines[: MAX_ROW_LINES - 1] + ["    " + _t("more", lang, n=rest)]
+            out += lines
+    if d.only_a or d.only_b:
+        out.append("")
+        if d.only_a:
+            out.append(f"{_t('only_a', lang)}: {', '.join(d.only_a)}")
+        if d.only_b:
+            out.append(f"{_t('only_b', lang)}: {', '.join(d.only_b)}")
+    if d.empty:
+        out += ["", _t("same", lang)]
+    return "\n".join(out) + "\n"
