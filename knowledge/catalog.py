@@ -11,8 +11,8 @@ Fix commands are ``str.format`` templates over a fixed vocabulary
 strict in tests and forgiving in production: a diagnosis must never crash because a
 rule forgot a variable, but a test must say which one (see :func:`strict_default`).
 
-The data is validated once when first loaded; a broken catalogue fails loudly at
-import-time of the first user rather than mid-diagnosis.
+The data is validated once, when first used; a broken catalogue fails loudly on
+that first use (and in the tests) rather than halfway through a diagnosis.
 """
 
 from __future__ import annotations

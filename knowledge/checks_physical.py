@@ -25,15 +25,16 @@ def guest_nic(ctx: StepContext) -> None:
         return
     nics = [r for r in obs.rows if r.kind != "loopback" and r.name != "lo"]
     if not nics:
-        ctx.found(
-            "guest.no_nic",
-            evidence=[ctx.evidence(f"{guest} has no network interface but lo", obs)],
-            where=guest,
-            domain=guest.name,
-            mac="",
-            network="",
-            nic="none",
-        )
+        evidence = [ctx.evidence(f"{guest} has no network interface but lo", obs)]
+        if guest.kind == "libvirt":
+            # The domain has no <interface> at all: attach one, from the host.
+            net = _libvirt_network(ctx)
+            ctx.found("guest.no_nic", evidence=evidence, where=ctx.host, domain=guest.name, network=net,
+                      mac=_new_mac(guest.name), nic="none")
+        else:
+            # A NIC the guest does not see is most often a missing driver (virtio_net).
+            ctx.found("guest.no_nic", evidence=evidence, where=guest, domain=guest.name, network="",
+                      mac="", nic="no-driver")
         return
     ctx.passed(f"guest NICs: {', '.join(r.name for r in nics)}")
 
@@ -124,3 +125,20 @@ def cable(ctx: StepContext) -> None:
         )
     else:
         ctx.skip(f"not answered: {', '.join(suspects)} has no carrier")
+
+
+def _libvirt_network(ctx: StepContext) -> str:
+    obs = ctx.observe("libvirt.networks", ctx.guest) if ctx.guest is not None else None
+    if obs is not None and obs.ok:
+        active = [r for r in obs.rows if getattr(r, "active", False)]
+        if active:
+            return str(active[0].name)
+    return "default"
+
+
+def _new_mac(seed: str) -> str:
+    """A stable QEMU-range MAC for a new NIC of this domain."""
+    import hashlib
+
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "52:54:00:" + ":".join(f"{b:02x}" for b in digest[:3])

@@ -225,6 +225,7 @@ def virtualbox(ctx: StepContext) -> None:
             dev = relevant[0] if relevant else "vboxnet0"
             state = "unusable: " + modules[0][0].split(" (")[0]
         addr = next(iter(_v4(addrs, dev)), None)
+        ip, prefixlen = (addr.address, addr.prefixlen) if addr is not None else _hostonly_address(ctx.target)
         found(
             ctx,
             "virtualbox.hostonly_down",
@@ -233,9 +234,9 @@ def virtualbox(ctx: StepContext) -> None:
             where=ctx.host,
             dev=dev,
             iface=dev,
-            # Without an address there is nothing to copy: the fix shows <ip>/<prefixlen>.
-            ip=addr.address if addr is not None else None,
-            prefixlen=addr.prefixlen if addr is not None else None,
+            # Without an address: VirtualBox's convention, .1 of the guest's /24.
+            ip=ip,
+            prefixlen=prefixlen,
             state=state,
         )
         return
@@ -251,3 +252,17 @@ def _nm_running(ctx: StepContext) -> bool:
         return False
     obs = ctx.observe("platform.detect", ctx.host)
     return obs.ok and any(r.platform == "host" and r.name == "NetworkManager" and r.present for r in obs.rows)
+
+
+def _hostonly_address(target: str | None) -> tuple[str | None, int | None]:
+    """The address a host-only interface usually holds: .1 of the guest's /24 (VirtualBox's
+    default layout, 192.168.56.1 for guests in 192.168.56.0/24). None when no guest address."""
+    import ipaddress
+
+    if not target:
+        return None, None
+    try:
+        net = ipaddress.ip_network(f"{target}/24", strict=False)
+    except ValueError:
+        return None, None
+    return str(net.network_address + 1), 24

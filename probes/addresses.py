@@ -34,7 +34,8 @@ def addr_list(vantage: Vantage) -> ProbeOutput:
         return ProbeOutput(rows=tuple(addrs_from_ip(items)), raw=clip(text))
     rows = call_in(vantage, _addrs_here)
     raw = "\n".join(
-        f"{r.ifname} {r.family} {r.address}/{r.prefixlen} scope {r.scope} {' '.join(r.flags)}".rstrip()
+        f"{r.ifname} {r.family} {r.address}/{r.prefixlen} scope {r.scope} "
+        f"{' '.join(r.flags)}".rstrip()
         for r in rows
     )
     return ProbeOutput(rows=tuple(rows), raw=clip(raw))

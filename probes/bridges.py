@@ -1,4 +1,4 @@
-"""The Linux bridge between host and guest: ``bridge.list``, ``bridge.ports``, ``bridge.fdb``, ``bridge.vlans``.
+"""The Linux bridge between host and guest: ``bridge.list|ports|fdb|vlans``.
 
 The data-link layer's usual culprits live here: a tap that is not a port of
 the bridge (``bridge.port_detached``), a port STP keeps in listening/blocking
@@ -84,7 +84,8 @@ def bridge_list(vantage: Vantage) -> ProbeOutput:
 def bridge_ports(vantage: Vantage) -> ProbeOutput:
     rows = call_in(vantage, _ports_here)
     raw = "\n".join(
-        f"{r.port} master {r.bridge} state {r.state} flood {int(r.flood)} bcast_flood {int(r.bcast_flood)} "
+        f"{r.port} master {r.bridge} state {r.state} flood {int(r.flood)} "
+        f"bcast_flood {int(r.bcast_flood)} "
         f"mcast_flood {int(r.mcast_flood)} learning {int(r.learning)} guard {int(r.bpdu_guard)} "
         f"cost {r.cost} priority {r.priority} {'up' if r.oper_up else 'down'}"
         for r in rows

@@ -476,7 +476,7 @@ def _legacy_priority(table: str, chain: str) -> int | None:
 def compat_tables(
     ruleset: NftRuleset, saved: Mapping[str, Mapping[str, SaveTable]]
 ) -> dict[tuple[str, str], SaveTable]:
-    """Which nft tables iptables-nft/ebtables-nft own: those their save tool lists with the same chains.
+    """Which nft tables iptables-nft/ebtables-nft own: those their save tool lists, same chains.
 
     ``saved`` maps an nft family to the parsed output of its save tool.
     """

@@ -71,7 +71,8 @@ def load(text: str) -> list[dict[str, Any]]:
         return []
     data = json.loads(text)
     if not isinstance(data, list):
-        raise ValueError("iproute2 JSON output is not a list")  # noqa: TRY004 - bad input, not a bad call
+        # a ValueError like json's own: the output is bad, not the call
+        raise ValueError("iproute2 JSON output is not a list")  # noqa: TRY004
     return [item for item in data if isinstance(item, dict)]
 
 

@@ -53,7 +53,10 @@ def _routes_raw(rows: list[RouteRow]) -> str:
     shown = main[:_SHOWN_IN_RAW]
     text = "\n".join(_route_line(r) for r in shown)
     if len(rows) > len(shown):
-        text += f"\n... {len(rows)} routes in all ({len(main)} in table main), first {len(shown)} of main shown"
+        text += (
+            f"\n... {len(rows)} routes in all ({len(main)} in table main), "
+            f"first {len(shown)} of main shown"
+        )
     return clip(text)
 
 

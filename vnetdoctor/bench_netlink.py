@@ -81,7 +81,8 @@ def require_root() -> None:
     for cap in (CAP_NET_ADMIN, CAP_SYS_ADMIN):
         if not has_cap(cap):
             raise UsageError(
-                f"bench netlink builds a network namespace and needs root ({cap_name(cap)} is missing)"
+                "bench netlink builds a network namespace and needs root "
+                f"({cap_name(cap)} is missing)"
             )
 
 
@@ -94,9 +95,9 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         check=False,
     )
     if check and proc.returncode != 0:
-        raise RuntimeError(
-            f"ip {' '.join(args[:6])}...: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}"
-        )
+        lines = proc.stderr.strip().splitlines()
+        why = lines[-1] if lines else f"exit {proc.returncode}"
+        raise RuntimeError(f"ip {' '.join(args[:6])}: {why}")
     return proc
 
 
@@ -135,11 +136,15 @@ def build(ns: str, sizes: Sizes) -> None:
     _batch(
         ns,
         [
-            f"neigh add {IPv4Address(first + i)} lladdr 02:00:{(i >> 24) & 0xFF:02x}:{(i >> 16) & 0xFF:02x}:"
-            f"{(i >> 8) & 0xFF:02x}:{i & 0xFF:02x} dev vb0a nud permanent"
+            f"neigh add {IPv4Address(first + i)} lladdr {_mac(i)} dev vb0a nud permanent"
             for i in range(sizes.neighbours)
         ],
     )
+
+
+def _mac(i: int) -> str:
+    """A locally administered MAC (02:...) per neighbour."""
+    return "02:00:" + ":".join(f"{(i >> shift) & 0xFF:02x}" for shift in (24, 16, 8, 0))
 
 
 @contextmanager
@@ -314,7 +319,8 @@ def measure(ns: str, sizes: Sizes) -> list[Figure]:
             "ms",
             f"<= {LINK_TARGET_RATIO:g}x ip",
             _verdict(ours <= LINK_TARGET_RATIO * theirs),
-            f"{len(links.rows):,} rows, ip lists {ip_links:,}; ours adds the ethtool driver of each",
+            f"{len(links.rows):,} rows, ip lists {ip_links:,}; "
+            "ours adds the ethtool driver of each",
         )
     )
 
@@ -338,7 +344,8 @@ def measure(ns: str, sizes: Sizes) -> list[Figure]:
             "ms",
             f"<= {ROUTE_TARGET_RATIO:g}x ip",
             _verdict(ours <= ROUTE_TARGET_RATIO * theirs),
-            f"{len(routes.rows):,} rows (all tables, v4+v6), ip -j route lists {ip_routes:,} (main, v4)",
+            f"{len(routes.rows):,} rows (all tables, v4+v6), "
+            f"ip -j route lists {ip_routes:,} (main, v4)",
         )
     )
 
@@ -372,7 +379,8 @@ def measure(ns: str, sizes: Sizes) -> list[Figure]:
             "",
             "",
             f"ours: VmHWM of a fresh process, {info['before'] / 1024.0:.1f} MiB before the dump "
-            f"(Python + probes), +{max(0, info['after'] - info['before']) / 1024.0:.1f} MiB for it; "
+            f"(Python + probes), "
+            f"+{max(0, info['after'] - info['before']) / 1024.0:.1f} MiB for it; "
             f"ip: {how}",
         )
     )

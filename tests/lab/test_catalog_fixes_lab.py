@@ -79,7 +79,7 @@ class Namespace:
             if not line.startswith("#") and not line.startswith(":")
         )
         values = self.run(["sysctl", "-n", *SYSCTLS], check=False).stdout.split()
-        snap["sysctl"] = [f"{k}={v}" for k, v in zip(SYSCTLS, values)]
+        snap["sysctl"] = [f"{k}={v}" for k, v in zip(SYSCTLS, values, strict=True)]
         return snap
 
 
@@ -261,7 +261,7 @@ def test_every_fix_is_either_run_or_excused() -> None:
     assert stale == []
 
 
-@pytest.mark.parametrize(("cause_id", "index"), sorted(CASES), ids=lambda v: str(v))
+@pytest.mark.parametrize(("cause_id", "index"), sorted(CASES), ids=str)
 def test_fix_applies_and_its_undo_restores(ns: Namespace, cause_id: str, index: int) -> None:
     template = catalog.get_cause(cause_id).fixes[index]
     values = CASES[(cause_id, index)](ns)

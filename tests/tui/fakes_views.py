@@ -345,6 +345,7 @@ def shown_text(static: Any, width: int = 160) -> str:
 class ViewsApp(App[None]):
     """A minimal App that pushes one screen, with the real App's ``?`` (the shared help screen)."""
 
+    TITLE = "vnetdoctor"
     BINDINGS = [Binding("question_mark", "help", "help", id="app.help", key_display="?")]
 
     def __init__(self, make_screen: Callable[[], Screen[Any]], lang: str = "en") -> None:

@@ -106,7 +106,7 @@ def test_catalogue_is_in_walk_order_of_layers() -> None:
 
 def test_get_cause_and_unknown_ids() -> None:
     assert catalog.get_cause("mtu.mismatch").layer == "datalink"
-    with pytest.raises(KeyError, match="no.such"):
+    with pytest.raises(KeyError, match=r"no\.such"):
         catalog.get_cause("no.such")
 
 
@@ -182,7 +182,7 @@ def test_risks_are_graded_honestly() -> None:
             assert fix.risk == "high", fix.command
         if re.fullmatch(r"ip link set \{\w+\} up", fix.command):
             assert fix.risk == "low", fix.command
-        if fix.command.startswith("nft delete rule") or " -D " in fix.command and "iptables" in fix.command:
+        if fix.command.startswith("nft delete rule") or (" -D " in fix.command and "iptables" in fix.command):
             assert fix.risk != "low", f"removing a firewall rule is not low risk: {fix.command}"
 
 

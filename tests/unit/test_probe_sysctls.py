@@ -24,17 +24,15 @@ def test_recorded_guest_sysctls():
 
 
 def test_only_wanted_keys():
-    text = "\n".join(
-        [  # noqa: FLY002 - one sysctl -a line per element
-            "net.ipv4.ip_forward = 1",
-            "net.ipv4.tcp_syncookies = 1",
-            "net.ipv4.conf.eth0/100.rp_filter = 1",  # sysctl(8) spelling of eth0.100
-            "net.ipv4.conf.eth0.accept_redirects = 1",
-            "net.ipv4.conf.eth0.neigh.rp_filter = 1",
-            "sysctl: permission denied on key 'net.ipv4.route.flush'",
-            "net.ipv6.conf.all.forwarding = 1",
-        ]
-    )
+    text = """\
+net.ipv4.ip_forward = 1
+net.ipv4.tcp_syncookies = 1
+net.ipv4.conf.eth0/100.rp_filter = 1
+net.ipv4.conf.eth0.accept_redirects = 1
+net.ipv4.conf.eth0.neigh.rp_filter = 1
+sysctl: permission denied on key 'net.ipv4.route.flush'
+net.ipv6.conf.all.forwarding = 1
+"""  # eth0/100 is sysctl(8)'s spelling of eth0.100
     assert sysctls.rows_from_sysctl_a(text) == [
         SysctlRow("net.ipv4.ip_forward", "1"),
         SysctlRow("net.ipv4.conf.eth0/100.rp_filter", "1"),

@@ -33,8 +33,8 @@ def binding_commands(screen: Screen) -> list[PaletteCommand]:
         binding = active.binding
         if active.node is not screen and active.node is not app:
             continue  # a focused widget's own keys (cursor movement) are not commands
-        if not active.enabled or not binding.description or binding.action in seen:
-            continue
+        if binding.id is None or not active.enabled or not binding.description or binding.action in seen:
+            continue  # only our own bindings (they carry ids and translated text)
         if binding.action in ("command_palette", "app.command_palette"):
             continue
         seen.add(binding.action)

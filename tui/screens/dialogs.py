@@ -45,7 +45,7 @@ class QuestionDialog(ModalScreen[str | None]):
             yield Static(Text(tr("dialog.question_title"), style="bold"), classes="dialog-title")
             if self.step_title:
                 yield Static(Text(self.step_title, style="dim"))
-            yield Static(self.question.text, id="question-text")
+            yield Static(Text(self.question.text), id="question-text")
             with Horizontal(classes="dialog-buttons"):
                 for i, choice in enumerate(self.question.choices, 1):
                     label = t(CHOICE_LABELS.get(choice), tr.lang) or choice

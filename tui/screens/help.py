@@ -23,26 +23,38 @@ MARK_KEYS = ("pass", "fail", "warn", "ask", "skip", "running", "pending")
 
 
 def collect_keys(screen: Screen) -> list[tuple[str, str]]:
-    """(key as displayed, description) for the screen's and the App's enabled bindings."""
+    """(keys as displayed, description) for the screen's and the App's own bindings.
+
+    Read from the bindings themselves rather than ``active_bindings``: a focused
+    widget may shadow a screen key (the sidebar's Enter selects, which runs the
+    step), and the key still does what the screen says. The keymap is applied,
+    and bindings the screen disables right now (``check_action`` False) are left out.
+    """
     app = screen.app
+    keymap = app._keymap  # Textual keeps the keymap private; it is what remaps by id
     by_action: dict[tuple[int, str], tuple[list[str], str]] = {}
-    for _key, active in screen.active_bindings.items():
-        binding = active.binding
-        if active.node is not screen and active.node is not app:
-            continue
-        if not binding.description or not active.enabled:
-            continue
-        slot = (id(active.node), binding.action)
-        keys, _ = by_action.setdefault(slot, ([], binding.description))
-        shown = app.get_key_display(binding)
-        if shown not in keys:
-            keys.append(shown)
+    for node in (screen, app):
+        bindings = node._bindings.copy()
+        if keymap:
+            bindings.apply_keymap(keymap)
+        for _key, binding in bindings:
+            if binding.id is None or not binding.description:
+                continue  # Textual's own keys (tab, ctrl+c) have no id and English text: not listed
+            action = binding.action.removeprefix("app.").removeprefix("screen.")
+            if node.check_action(action, ()) is False:
+                continue
+            slot = (id(node), action)
+            keys, _ = by_action.setdefault(slot, ([], binding.description))
+            shown = app.get_key_display(binding)
+            if shown not in keys:
+                keys.append(shown)
     return [(" ".join(keys), desc) for keys, desc in by_action.values()]
 
 
 class HelpScreen(ModalScreen[None]):
     """A modal over the screen it explains; Esc or ? closes it."""
 
+    AUTO_FOCUS = "#help-body"
     BINDINGS = [
         Binding("escape,question_mark", "close", "help.close", id="help.close"),
     ]
@@ -53,6 +65,7 @@ class HelpScreen(ModalScreen[None]):
         self.keys = collect_keys(for_screen)
         self.screen_title = title
         self.intro = getattr(for_screen, "help_intro", lambda: "")()
+        self.show_marks = bool(getattr(for_screen, "HELP_MARKS", False))
         translate_bindings(self, lang)
 
     def compose(self) -> ComposeResult:
@@ -60,10 +73,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help", classes="dialog"):
             yield Static(Text(tr("help.title", screen=self.screen_title), style="bold"), classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                if self.intro:
-                    yield Static(self.intro, classes="help-intro")
                 yield Static(self._keys_table())
-                yield Static(self._marks_table())
+                if self.show_marks:
+                    yield Static(self._marks_table())
+                if self.intro:
+                    yield Static(Text(self.intro), classes="help-intro")
                 yield Static(Text(tr("help.palette"), style="dim"))
         yield Footer(compact=True, show_command_palette=False)
 
@@ -72,7 +86,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(self.tr("help.key"), style="bold", no_wrap=True)
         table.add_column(self.tr("help.action"))
         for keys, desc in self.keys:
-            table.add_row(keys, desc)
+            table.add_row(Text(keys), Text(desc))
         return table
 
     def _marks_table(self) -> Table:
@@ -80,7 +94,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(self.tr("help.mark"), no_wrap=True)
         table.add_column(self.tr("help.meaning"))
         for key in MARK_KEYS:
-            table.add_row(MARKS[key], self.tr(f"status.{key}"))
+            table.add_row(Text(MARKS[key]), Text(self.tr(f"status.{key}")))
         return table
 
     def action_close(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -28,6 +29,19 @@ from ..widgets.title_bar import TitleBar
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 
 COLUMNS = ("kind", "name", "state", "address", "mac", "note")
+
+
+class MarkedRadioButton(RadioButton):
+    """A radio button whose state shows as ``(●)`` / ``( )``: readable without colour.
+
+    Textual's compact radio button draws the same glyph either way and lets the
+    colour tell which one is on; with NO_COLOR or on a 16-colour console that
+    would hide the chosen direction.
+    """
+
+    @property
+    def _button(self) -> Content:
+        return Content("(●)" if self.value else "( )")
 
 
 class StartCommands(ScreenCommands):
@@ -71,8 +85,8 @@ class StartScreen(Screen[None]):
                     yield Label(tr("start.direction"), classes="form-label")
                     with RadioSet(id="direction", compact=True):
                         for i, name in enumerate(DIRECTIONS):
-                            yield RadioButton(tr(f"start.dir_{name}"), value=(i == 0), id=f"dir-{name}",
-                                              compact=True)
+                            yield MarkedRadioButton(tr(f"start.dir_{name}"), value=(i == 0), id=f"dir-{name}",
+                                                    compact=True)
                 with Horizontal(classes="form-row"):
                     yield Label(tr("start.host_side"), classes="form-label")
                     yield Input(value="local", id="host-side", compact=True)
@@ -129,16 +143,17 @@ class StartScreen(Screen[None]):
                 Text(self.tr("start.discovery_failed", error=f"{type(error).__name__}: {error}"), style="bold")
             )
 
-    def _cells(self, t: Target) -> tuple[str, ...]:
+    def _cells(self, t: Target) -> tuple[Text, ...]:
+        """A row of the table; Text, so that a name like ``:ab:`` is never read as markup."""
         note = self.tr(t.note) if t.note.startswith("start.") else t.note
-        return (
+        return tuple(Text(c) for c in (
             self.tr(f"start.kind_{t.kind}"),
             t.name,
             t.state or "—",
             ", ".join(t.addresses) or "—",
             ", ".join(t.macs) or "—",
             note,
-        )
+        ))
 
     # -- picking and validating -------------------------------------------------------------------
     @on(DataTable.RowSelected, "#targets")

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,7 +30,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
+from textual import events
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from vnetdoctor.probes.base import Observation, run_probe
@@ -55,7 +57,8 @@ from ..widgets.keyed_table import KeyedTable
 from ..widgets.title_bar import TitleBar
 
 AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
-NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-")
+KEY_NAMES = {"-": "minus"}
 SIDE_FILTERS = ("all", "host", "guest")
 TABLE_KEYS = Binding.Group("tables.key.tables", compact=True)  # "[]" in the footer
 
@@ -115,6 +118,66 @@ class TableView(Vertical):
         self.set_class(empty, "-empty")
 
 
+class TableTabs(Static):
+    """One line naming every table, the current one in reverse video (readable without colour).
+
+    Not Textual's ``Tabs``: that takes two lines and animates its underline for
+    0.3 s on every switch; at 80x24 the line is worth a table row, and a switch
+    should be drawn at once. When the names do not fit, the line starts with "…"
+    so that the current table is always visible. A click picks a table.
+    """
+
+    DEFAULT_CSS = """
+    TableTabs {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+    }
+    """
+
+    @dataclass
+    class Picked(Message):
+        index: int
+
+    def __init__(self, labels: list[str], *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.labels = labels
+        self._active = 0
+        self._spans: list[tuple[int, int, int]] = []  # (start x, end x, index) as drawn
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    @active.setter
+    def active(self, index: int) -> None:
+        self._active = index
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        width = self.size.width or 80
+        cells = [f" {label} " for label in self.labels]
+        first = 0
+        while first < self._active and sum(map(cell_len, cells[first : self._active + 1])) + 1 > width:
+            first += 1
+        text = Text("…" if first else "", no_wrap=True, overflow="crop", end="")
+        self._spans = []
+        for i in range(first, len(cells)):
+            start = text.cell_len
+            text.append(cells[i], style="bold reverse" if i == self._active else "")
+            self._spans.append((start, text.cell_len, i))
+        self.update(text)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, index in self._spans:
+            if start <= event.x < end:
+                self.post_message(self.Picked(index))
+                return
+
+
 class TablesScreen(Screen[None]):
     """Every configuration table on both sides of the path, one key each."""
 
@@ -124,12 +187,6 @@ class TablesScreen(Screen[None]):
     }
     #tb-title > #title-right {
         max-width: 40%;
-    }
-    #tb-tabs {
-        height: 2;
-    }
-    #tb-tabs Tab.-active {
-        text-style: bold reverse;
     }
     #tb-switcher {
         height: 1fr;
@@ -158,7 +215,8 @@ class TablesScreen(Screen[None]):
         Binding("right_square_bracket", "step(1)", "tables.key.next", id="tables.next", key_display="]",
                 group=TABLE_KEYS),
         *(
-            Binding(key, f"show_index({i})", "tables.key.table", id=f"tables.table{key}", show=False)
+            Binding(KEY_NAMES.get(key, key), f"show_index({i})", "tables.key.table", id=f"tables.table{i + 1}",
+                    show=False, key_display=key)
             for i, key in enumerate(NUMBER_KEYS)
         ),
     ]
@@ -192,13 +250,7 @@ class TablesScreen(Screen[None]):
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        tabs = Tabs(
-            *(Tab(self._tab_label(i, s), id=f"tab-{s.id}") for i, s in enumerate(self.sources)),
-            active=f"tab-{self.current}",
-            id="tb-tabs",
-        )
-        tabs.can_focus = False  # left/right belong to the table; tables switch with 1-0 and [ ]
-        yield tabs
+        yield TableTabs([self._tab_label(i, s) for i, s in enumerate(self.sources)], id="tb-tabs")
         yield TitleBar(Text(self.text(f"tables.name.{self.current}"), style="bold"), "", id="tb-title")
         with ContentSwitcher(initial=f"tv-{self.current}", id="tb-switcher"):
             for source in self.sources:
@@ -235,9 +287,7 @@ class TablesScreen(Screen[None]):
     def _show(self, table_id: str) -> None:
         self.current = table_id
         self.query_one(ContentSwitcher).current = f"tv-{table_id}"
-        tabs = self.query_one(Tabs)
-        if tabs.active != f"tab-{table_id}":
-            tabs.active = f"tab-{table_id}"
+        self.query_one(TableTabs).active = [s.id for s in self.sources].index(table_id)
         view = self.view
         if not view.loaded and table_id not in self._loading_tables:
             self._refresh(table_id)
@@ -247,12 +297,9 @@ class TablesScreen(Screen[None]):
         view.table.focus()
         self._status()
 
-    @on(Tabs.TabActivated, "#tb-tabs")
-    def _on_tab(self, event: Tabs.TabActivated) -> None:
-        if event.tab is not None and event.tab.id:
-            table_id = event.tab.id.removeprefix("tab-")
-            if table_id != self.current and table_id in self.by_id:
-                self._show(table_id)
+    @on(TableTabs.Picked)
+    def _on_tab(self, event: TableTabs.Picked) -> None:
+        self.action_show_index(event.index)
 
     def action_show_index(self, index: int) -> None:
         if 0 <= index < len(self.sources):

@@ -73,7 +73,7 @@ class WalkScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "next", "walk.next", id="walk.next"),
         Binding("b", "back", "walk.back", id="walk.back", show=False),
-        Binding("enter", "run_this", "walk.run_this", id="walk.run_this", show=False),
+        Binding("enter", "run_this", "walk.run_this", id="walk.run_this", show=False, key_display="enter"),
         Binding("r", "rerun", "walk.rerun", id="walk.rerun"),
         Binding("a", "run_all", "walk.run_all", id="walk.run_all"),
         Binding("v", "verdict", "walk.goto_verdict", id="walk.verdict", show=False),

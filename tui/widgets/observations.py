@@ -123,7 +123,7 @@ def render_observation(obs: Observation, tr: Translator, max_rows: int = MAX_ROW
     for name in cols:
         table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=40)
     for item in obs.rows[:max_rows]:
-        table.add_row(*(cell(_get(item, c), tr) for c in cols))
+        table.add_row(*(Text(cell(_get(item, c), tr)) for c in cols))  # Text: data is never markup
     parts: list[RenderableType] = [head, table]
     if len(obs.rows) > max_rows:
         parts.append(Text(tr("obs.more", n=len(obs.rows) - max_rows), style="dim"))

@@ -66,7 +66,7 @@ class StepDetail(VerticalScroll):
         yield Static("", id="step-note")
         if self._info and self._info.explain:
             yield Static(tr("walk.what_it_checks"), classes="section")
-            yield Static(self._info.explain, id="step-explain")
+            yield Static(Text(self._info.explain), id="step-explain")
         if self._info and self._info.by_hand:
             yield Static(tr("walk.by_hand"), classes="section")
             yield Static(self._by_hand(self._info.by_hand), id="step-by-hand")

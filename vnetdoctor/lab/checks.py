@@ -149,7 +149,7 @@ def run_check(check: Check, timeout: float | None = None) -> CheckResult:
     start = time.perf_counter()
     try:
         proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout + 10,
+            argv, check=False, capture_output=True, text=True, timeout=timeout + 10,
             stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"},
         )
         out, rc = (proc.stdout + proc.stderr).strip(), proc.returncode

@@ -2,7 +2,8 @@
 
 A scenario names the features it needs; :func:`missing` turns the first one that
 is absent into the one-line reason ``lab up`` prints. Kernel features are tried
-for real, once per process, in a throw-away network namespace that only the
+for real, once per process and only when a scenario needs them, in a throw-away
+network namespace that only the
 probing thread enters (``unshare(CLONE_NEWNET)`` changes that thread alone, and
 the namespace vanishes with it): no name is created anywhere, nothing in the
 caller's namespace is touched, and a kernel that lacks 802.1Q or bridge VLAN
@@ -47,7 +48,7 @@ ROOT_REASON = "the lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it with
 def _run(argv: list[str]) -> tuple[int, str]:
     try:
         proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL,
+            argv, check=False, capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL,
             env={**os.environ, "LC_ALL": "C"},
         )
     except FileNotFoundError:
@@ -68,7 +69,7 @@ def _in_scratch_netns(fn):  # type: ignore[no-untyped-def]
             return
         try:
             box["value"] = fn()
-        except Exception as exc:  # handed back to the caller
+        except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = exc
 
     thread = threading.Thread(target=work, name="lab-feature-probe", daemon=True)
@@ -79,41 +80,70 @@ def _in_scratch_netns(fn):  # type: ignore[no-untyped-def]
     return box["value"]
 
 
-@functools.lru_cache(maxsize=1)
-def _kernel_probe() -> dict[str, str | None]:
-    """Try each kernel feature once; feature -> None (works) or the reason it does not."""
+def _veth_pair() -> str | None:
+    rc, err = _run(["ip", "link", "add", "vlp0", "type", "veth", "peer", "name", "vlp1"])
+    return None if rc == 0 else f"cannot create a veth pair to test with: {err}"
 
-    def probe() -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
-        rc, err = _run(["ip", "link", "add", "vlp0", "type", "veth", "peer", "name", "vlp1"])
+
+@functools.cache
+def _vlan() -> str | None:
+    def probe() -> str | None:
+        broken = _veth_pair()
+        if broken:
+            return broken
+        rc, _ = _run(["ip", "link", "add", "link", "vlp0", "name", "vlp0.10", "type", "vlan", "id", "10"])
+        reasons = [] if rc == 0 else ["no 802.1Q VLAN devices (8021q)"]
+        rc, _ = _run(["ip", "link", "add", "vlbr", "type", "bridge", "vlan_filtering", "1"])
         if rc != 0:
-            return {VLAN: f"cannot create a veth pair to test with: {err}", TC_BPF: err}
-        rc, err = _run(["ip", "link", "add", "link", "vlp0", "name", "vlp0.10", "type", "vlan", "id", "10"])
-        vlan_dev = None if rc == 0 else "no 802.1Q VLAN devices (8021q)"
-        rc, err = _run(["ip", "link", "add", "vlbr", "type", "bridge", "vlan_filtering", "1"])
-        br_vlan = None if rc == 0 else "no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)"
-        reasons = [r for r in (vlan_dev, br_vlan) if r]
-        found[VLAN] = ("this kernel has " + " and ".join(reasons)) if reasons else None
+            reasons.append("no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)")
+        return ("this kernel has " + " and ".join(reasons)) if reasons else None
+
+    return _in_scratch_netns(probe)
+
+
+@functools.cache
+def _tc_bpf() -> str | None:
+    def probe() -> str | None:
+        broken = _veth_pair()
+        if broken:
+            return broken
         rc, err = _run(["tc", "qdisc", "add", "dev", "vlp0", "clsact"])
         if rc == 0:
             rc, err = _run([
                 "tc", "filter", "add", "dev", "vlp0", "ingress", "protocol", "arp", "prio", "1",
                 "bpf", "bytecode", "1,6 0 0 2,", "da",
             ])
-        found[TC_BPF] = None if rc == 0 else f"this kernel cannot drop ARP in tc (clsact + cls_bpf): {err}"
-        if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
-            found[BR_NETFILTER_NETNS] = None if _kernel_at_least(5, 3) else (
-                "bridge-nf-call-iptables is global before Linux 5.3: setting it in the lab "
-                "would change the host"
-            )
-        else:
-            found[BR_NETFILTER_NETNS] = "no br_netfilter in this kernel (no /proc/sys/net/bridge)"
-        if shutil.which("iptables-legacy"):
-            rc, err = _run(["iptables-legacy", "-w", "-S"])
-            found[IPTABLES_LEGACY] = None if rc == 0 else f"iptables-legacy does not work here: {err}"
-        return found
+        return None if rc == 0 else f"this kernel cannot drop ARP in tc (clsact + cls_bpf): {err}"
 
     return _in_scratch_netns(probe)
+
+
+@functools.cache
+def _iptables_legacy() -> str | None:
+    def probe() -> str | None:
+        rc, err = _run(["iptables-legacy", "-w", "-S"])
+        return None if rc == 0 else f"iptables-legacy does not work here: {err}"
+
+    return _in_scratch_netns(probe)
+
+
+def _br_netfilter_netns() -> str | None:
+    if not os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
+        return "no br_netfilter in this kernel (no /proc/sys/net/bridge)"
+    if not _kernel_at_least(5, 3):
+        return (
+            "bridge-nf-call-iptables is global before Linux 5.3: setting it in the lab "
+            "would change the host"
+        )
+    return None
+
+
+_KERNEL_CHECKS = {
+    VLAN: _vlan,
+    TC_BPF: _tc_bpf,
+    IPTABLES_LEGACY: _iptables_legacy,
+    BR_NETFILTER_NETNS: _br_netfilter_netns,
+}
 
 
 def _kernel_at_least(major: int, minor: int) -> bool:
@@ -135,10 +165,10 @@ def missing(needs: tuple[str, ...]) -> str | None:
         tool = _TOOLS.get(need)
         if tool and not shutil.which(tool):
             return f"needs the {tool} command"
-        if need in (VLAN, TC_BPF, BR_NETFILTER_NETNS, IPTABLES_LEGACY):
-            if need == TC_BPF and not shutil.which("tc"):
-                return "needs the tc command (iproute2)"
-            reason = _kernel_probe().get(need)
-            if reason:
-                return reason
+        if need == TC_BPF and not shutil.which("tc"):
+            return "needs the tc command (iproute2)"
+        check = _KERNEL_CHECKS.get(need)
+        reason = check() if check else None
+        if reason:
+            return reason
     return None

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
@@ -99,7 +99,7 @@ class LabInstance:
     def down(self) -> list[str]:
         return down(self.prefix)
 
-    def __enter__(self) -> LabInstance:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,13 +232,15 @@ class LabInstance:
         if name in self.state.processes and state.is_running(self.state.processes[name]):
             raise LabError(f"the lab's {name} server is already running")
         ns = self.ns(role)
+        inode = ops.netns_inode(ns)
+        watch = [f"--watch={os.path.join('/run/netns', ns)}:{inode}"] if inode else []
 
         def spawn() -> subprocess.Popen[bytes]:
             sock = make_socket()
             try:
                 fd = sock.fileno()
                 argv = [sys.executable, "-I", "-S", SERVER_SCRIPT, name, "--lab", self.prefix,
-                        "--fd", str(fd), *extra]
+                        "--fd", str(fd), *watch, *extra]
                 return subprocess.Popen(
                     argv, pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True,

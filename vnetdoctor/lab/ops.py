@@ -42,7 +42,7 @@ def _first_line(text: str) -> str:
 def _spawn(argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            list(argv), input=stdin, capture_output=True, text=True, timeout=20,
+            list(argv), input=stdin, check=False, capture_output=True, text=True, timeout=20,
             env={**os.environ, "LC_ALL": "C"},
         )
     except FileNotFoundError:

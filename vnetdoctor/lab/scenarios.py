@@ -352,8 +352,10 @@ def _rogue_up(inst: LabInstance) -> None:
     """Another machine on the bridge configured with the guest's address, which wins ARP."""
     topo = _t(inst)
     inst.create((ROGUE,), [
-        f"link add vnet9 netns {inst.ns(HOST)} address {tap_mac('198.18.0.99')} type veth "
-        f"peer name eth0 netns {inst.ns(ROGUE)} address {ROGUE_IP_MAC}",
+        (
+            f"link add vnet9 netns {inst.ns(HOST)} address {tap_mac('198.18.0.99')} type veth "
+            f"peer name eth0 netns {inst.ns(ROGUE)} address {ROGUE_IP_MAC}"
+        ),
     ])
     inst.sysctl(ROGUE, {
         "net.ipv6.conf.all.disable_ipv6": 1,
@@ -401,14 +403,14 @@ table inet filter {
 }
 """
 
-GUEST_TCP_DROP = """
-table inet filter {
-  chain input {
+GUEST_TCP_DROP = f"""
+table inet filter {{
+  chain input {{
     type filter hook input priority filter; policy accept;
-    tcp dport %d counter drop
-  }
-}
-""" % LAB_PORT
+    tcp dport {LAB_PORT} counter drop
+  }}
+}}
+"""
 
 FORWARD_DROP = """
 table inet filter {

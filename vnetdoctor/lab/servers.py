@@ -9,14 +9,21 @@ passes it as an inherited descriptor: the port is listening the moment ``lab up`
 returns (connections queue in the backlog until the process accepts them), so
 nobody has to poll for readiness. ``--lab PREFIX`` is only a marker: it lets
 ``lab down`` recognise its own processes when the state file is gone.
+
+``--watch PATH:INODE`` makes a server leave by itself once its namespace's name
+is gone (``ip netns del`` by hand, a crashed test run cleaned up by name only):
+a process inside a namespace keeps it, and its links, alive after the name is
+deleted, so a server must not outlive its lab.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import struct
 import sys
+import threading
 import time
 
 BANNER = b"vnetdoctor-lab\r\n"
@@ -118,6 +125,22 @@ def announce(fd: int, mac: str, ip: str, gateway: str, interval: float) -> None:
         time.sleep(interval)
 
 
+def watch(path: str, inode: int, interval: float = 1.0) -> None:
+    """Exit the whole process once ``path`` no longer names the namespace we were started in."""
+
+    def loop() -> None:
+        while True:
+            try:
+                alive = os.stat(path).st_ino == inode
+            except OSError:
+                alive = False
+            if not alive:
+                os._exit(0)
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="netns-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vnetdoctor-lab-server")
     parser.add_argument("kind", choices=("tcp", "dns", "announce"))
@@ -129,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ip", default="")
     parser.add_argument("--gateway", default="")
     parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--watch", default="", help="PATH:INODE of the namespace to outlive not")
     args = parser.parse_args(argv)
+    if args.watch:
+        path, _, inode = args.watch.rpartition(":")
+        watch(path, int(inode))
     try:
         if args.kind == "tcp":
             serve_tcp(args.fd)

@@ -42,7 +42,7 @@ DNS_ZONE = "lab.test"
 def guest_mac(ip: str) -> str:
     """QEMU's OUI plus the low three bytes of the guest address."""
     b = ipaddress.IPv4Address(ip).packed
-    return "52:54:00:%02x:%02x:%02x" % (b[1], b[2], b[3])
+    return f"52:54:00:{b[1]:02x}:{b[2]:02x}:{b[3]:02x}"
 
 
 def tap_mac(ip: str) -> str:
@@ -52,7 +52,7 @@ def tap_mac(ip: str) -> str:
 
 def host_mac(ip: str) -> str:
     b = ipaddress.IPv4Address(ip).packed
-    return "02:00:%02x:%02x:%02x:%02x" % tuple(b)
+    return "02:00:" + ":".join(f"{x:02x}" for x in b)
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,10 @@ def _bridge_guest(
         (HOST, GUEST, WAN),
         [
             f"link add {topo.bridge} netns {h} address {topo.bridge_mac} type bridge stp_state 0",
-            f"link add {topo.port} netns {h} address {topo.port_mac} type veth "
-            f"peer name eth0 netns {g} address {topo.guest_mac}",
+            (
+                f"link add {topo.port} netns {h} address {topo.port_mac} type veth "
+                f"peer name eth0 netns {g} address {topo.guest_mac}"
+            ),
             f"link add eth0 netns {h} type veth peer name eth0 netns {w}",
             *extra_links,
         ],
@@ -283,8 +285,10 @@ def _build_vmware(inst: LabInstance) -> None:
         [
             f"link add vmnet8 netns {h} address {topo.bridge_mac} type bridge stp_state 0",
             f"link add vmnet1 netns {h} address 00:50:56:c0:00:01 type bridge stp_state 0",
-            f"link add {topo.port} netns {h} address {topo.port_mac} type veth "
-            f"peer name eth0 netns {g} address {topo.guest_mac}",
+            (
+                f"link add {topo.port} netns {h} address {topo.port_mac} type veth "
+                f"peer name eth0 netns {g} address {topo.guest_mac}"
+            ),
             # vmnet1 (host-only) has no guest here; a hub port keeps its carrier up as on a real host
             f"link add vmnet1-hub netns {h} type veth peer name vmnet1-vm0 netns {h}",
         ],
@@ -312,8 +316,10 @@ def _build_virtualbox(inst: LabInstance) -> None:
     inst.create(
         (HOST, GUEST),
         [
-            f"link add vboxnet0 netns {h} address {topo.bridge_mac} type veth "
-            f"peer name eth0 netns {g} address {topo.guest_mac}",
+            (
+                f"link add vboxnet0 netns {h} address {topo.bridge_mac} type veth "
+                f"peer name eth0 netns {g} address {topo.guest_mac}"
+            ),
         ],
     )
     _baseline(inst, HOST)

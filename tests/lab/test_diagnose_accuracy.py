@@ -1,0 +1,73 @@
+"""Accuracy: every lab scenario is diagnosed first-cause-correct; healthy ones name nothing.
+
+The walk runs in-process (the same Engine the CLI and the TUI use) against the
+real lab. The variants in ``test_diagnose_variants.py`` build faults differently
+from the lab, so that rules keyed on how the lab builds a fault fail there.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vnetdoctor import lab
+from vnetdoctor.cli import build_parser
+from vnetdoctor.commands.diagnose import build_request
+from vnetdoctor.knowledge.engine import Engine
+from vnetdoctor.knowledge.model import Diagnosis
+
+pytestmark = pytest.mark.lab
+
+RUNNABLE = [name for name, s in lab.SCENARIOS.items() if s.available() is None]
+SKIPPED = [name for name, s in lab.SCENARIOS.items() if s.available() is not None]
+
+
+def diagnose(args: list[str]) -> Diagnosis:
+    request = build_request(build_parser().parse_args(["diagnose", *args, "--no-record", "--lang", "en"]))
+    return Engine(request).run()
+
+
+def describe(d: Diagnosis) -> str:
+    lines = [f"reachable={d.reachable} causes={[c.cause for c in d.causes]}"]
+    lines += [f"  {s.status:4} {s.step}: {s.note}" for s in d.steps if s.status != "skip"]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_scenario_first_cause(name: str, lab_prefix: str) -> None:
+    scenario = lab.SCENARIOS[name]
+    with lab.up(name, lab_prefix) as inst:
+        d = diagnose(inst.diagnose_args())
+    if scenario.cause is None:
+        assert d.reachable is True, describe(d)
+        assert d.causes == (), describe(d)
+    else:
+        assert d.causes, describe(d)
+        assert d.causes[0].cause == scenario.cause, describe(d)
+        first = d.causes[0]
+        assert first.evidence, "a cause is named with its evidence"
+        assert first.fixes and all(f.command and f.undo and f.risk for f in first.fixes)
+        assert all("<" not in f.command for f in first.fixes[:1]) or scenario.cause in {
+            "tcp.port_closed", "ip.duplicate",
+        }, f"unfilled placeholder in {first.fixes[0].command}"
+
+
+@pytest.mark.parametrize("name", SKIPPED)
+def test_unavailable_scenarios_say_why(name: str) -> None:
+    reason = lab.SCENARIOS[name].available()
+    assert reason and "\n" not in reason
+
+
+def test_fix_then_rerun_heals(lab_prefix: str) -> None:
+    """The fix the tool prints, applied as printed, makes the next diagnosis healthy."""
+    import subprocess
+
+    with lab.up("firewall.guest_blocks", lab_prefix) as inst:
+        d = diagnose(inst.diagnose_args())
+        assert d.causes[0].cause == "firewall.guest_blocks"
+        fix = d.causes[0].fixes[0]
+        subprocess.run(["sh", "-c", fix.command], check=True, capture_output=True)
+        after = diagnose(inst.diagnose_args())
+        assert after.reachable is True and after.causes == (), describe(after)
+        subprocess.run(["sh", "-c", fix.undo], check=True, capture_output=True)
+        again = diagnose(inst.diagnose_args())
+        assert again.causes and again.causes[0].cause == "firewall.guest_blocks"

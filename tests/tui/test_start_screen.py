@@ -1,0 +1,133 @@
+"""Pilot tests of the Start screen: pick a discovered guest, or type one, with inline checks."""
+
+from __future__ import annotations
+
+from fakes_walk import make_app
+from walk_helpers import screen_text, settle
+
+from vnetdoctor.tui.screens.start import StartScreen
+from vnetdoctor.tui.screens.walk import WalkScreen
+from vnetdoctor.tui.targets import Target
+
+SIZE = (80, 24)
+
+TARGETS = [
+    Target("libvirt", "web01", "running", ("192.0.2.10",), ("52:54:00:12:34:56",), guest="libvirt:web01",
+           target="192.0.2.10"),
+    Target("libvirt", "db02", "shutoff", (), ("52:54:00:ab:cd:ef",), guest="libvirt:db02",
+           note="start.note_no_agent"),
+    Target("vmware", "vmnet8", "UP", ("198.51.100.1/24",), ("00:50:56:c0:00:08",), note="start.note_type_guest_ip"),
+]
+NOTES = ["libvirt leases: skipped: needs libvirt-python"]
+
+
+def discover() -> tuple[list[Target], list[str]]:
+    return list(TARGETS), list(NOTES)
+
+
+def start_app(**kw):  # type: ignore[no-untyped-def]
+    return make_app(request=None, discover_fn=discover, **kw)
+
+
+async def test_start_lists_what_it_found_and_why_something_is_missing() -> None:
+    app, _ = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StartScreen)
+        text = screen_text(app)
+        assert "web01" in text and "running" in text and "192.0.2.10" in text
+        assert "52:54:00:ab:cd" in text  # a MAC is data, never markup or emoji
+        assert "vmnet8" in text and "VMware" in text
+        assert "needs libvirt-python" in text
+
+
+async def test_enter_on_a_guest_starts_the_walk_on_it() -> None:
+    app, deps = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the table has focus; its first row is web01
+        await settle(pilot)
+        assert isinstance(app.screen, WalkScreen)
+        request = deps.engines[0].request
+        assert request.target == "192.0.2.10" and str(request.guest) == "libvirt:web01"
+        assert request.from_side == "host" and str(request.host) == "local"
+        await pilot.press("escape")  # back to Start, to pick another
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_a_guest_without_address_is_walked_with_the_address_to_be_found() -> None:
+    app, deps = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")  # db02: shut off, no address known
+        await settle(pilot)
+        assert isinstance(app.screen, WalkScreen)
+        assert deps.engines[0].request.target is None
+        assert "(address to be found)" in screen_text(app)
+
+
+async def test_a_typed_address_is_checked_as_you_type() -> None:
+    app, deps = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+a")
+        await pilot.press(*"198.18.0.300")
+        await pilot.pause()
+        assert "'198.18.0.300' is not an IP address" in screen_text(app)
+        await pilot.press("enter")  # refused: still on Start
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        await pilot.press("backspace", "backspace", "backspace", *"11")
+        await pilot.pause()
+        assert "not an IP address" not in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WalkScreen)
+        assert deps.engines[0].request.target == "198.18.0.11"
+
+
+async def test_port_and_direction_are_validated() -> None:
+    app, deps = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#address").value = "203.0.113.5"
+        screen.query_one("#port").value = "70000"
+        await pilot.pause()
+        assert "port 70000 is outside 1-65535" in screen_text(app)
+        screen.query_one("#port").value = "22"
+        screen.query_one("#dir-guest_to_outside").value = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        assert "sending from the guest needs the guest side" in screen_text(app)
+        assert screen.focused is screen.query_one("#guest-side")  # the field to fix has the cursor
+        await pilot.press(*"libvirt:web01", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WalkScreen)
+        request = deps.engines[0].request
+        assert (request.target, request.port, request.from_side, str(request.guest)) == (
+            "203.0.113.5", 22, "guest", "libvirt:web01")
+
+
+async def test_start_in_chinese() -> None:
+    app, _ = start_app(lang="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "谁访问不到谁" in text and "(●) 宿主机 → 虚拟机" in text and "找到 3 个" in text
+
+
+async def test_the_palette_offers_the_found_guests() -> None:
+    app, deps = start_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = [c.name for c in app.screen.palette_commands()]
+        assert "walk libvirt web01" in names and "refresh list" in names
+        assert not any("copy fix" in n for n in names)  # the walk's commands are not offered here
+        await pilot.press("colon", *"vmnet8", "enter")
+        await settle(pilot)
+        # vmnet8 is a host interface: no address to walk to yet, so the form asks for it.
+        assert isinstance(app.screen, StartScreen)
+        assert "type the guest's address" in screen_text(app)

@@ -1,0 +1,141 @@
+"""Snapshots of the Start, Walk, Help and dialog screens at 80x24 and 160x48.
+
+Deterministic: the fake engine has fixed data and durations, nothing shows a
+clock, the focused widgets have no blinking cursor, and every shot waits for the
+workers to finish. Each shot is also written to ``screenshots/`` (README shows
+them); ``--snapshot-update`` refreshes the stored snapshots after a deliberate
+change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes_walk import QUESTION, make_app
+from test_start_screen import discover
+from walk_helpers import settle, showing, wait_until
+
+from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
+from vnetdoctor.tui.screens.help import HelpScreen
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SIZES = [(80, 24), (160, 48)]
+
+
+def _shot(name: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]
+    """A run_before step that saves the screen as screenshots/NAME-WxH.svg."""
+
+    def save(app) -> None:  # type: ignore[no-untyped-def]
+        SCREENSHOTS.mkdir(exist_ok=True)
+        app.save_screenshot(f"{name}-{size[0]}x{size[1]}.svg", path=str(SCREENSHOTS))
+
+    return save
+
+
+def _size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_start(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(request=None, discover_fn=discover)
+    save = _shot("start", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_walk_verdict(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app()
+    save = _shot("walk", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_walk_step(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app()
+    save = _shot("walk-step", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("b", "b", "b")  # verdict → name resolution → TCP → firewall rules
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_walk_chinese(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(lang="zh")
+    save = _shot("walk-zh", (80, 24))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("b", "b", "b")
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_walk_replay(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(replay=True)
+    save = _shot("replay", (80, 24))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_help(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app()
+    save = _shot("help", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: showing(pilot.app, HelpScreen), what="help")
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_question_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(question=QUESTION)
+    save = _shot("question", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_until(pilot, lambda: showing(pilot.app, QuestionDialog), what="the question")
+        await pilot.pause()
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_fix_confirm_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app, _ = make_app(allow_changes=True)
+    save = _shot("fix-confirm", size)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: showing(pilot.app, FixConfirmDialog), what="the fix dialog")
+        await pilot.pause()
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
