@@ -60,16 +60,4 @@ def guest_console(ctx: StepContext) -> None:
     if trace is not None and trace.reachable:
         ctx.skip("the guest answers: nothing to check at its console")
         return
-    from .flowchart import step as flow_step
-
-    node = flow_step("application.guest_console")
-    answer = ctx.ask(node.question(ctx.lang), tuple(node.choices))
-    mapped = node.on_answer.get(answer) if hasattr(node, "on_answer") else None
-    if answer == "unknown" or not answer:
-        ctx.skip("not answered: check the guest's console (ip addr, ip route, firewall)")
-        return
-    if isinstance(mapped, str) and mapped and "." in mapped and " " not in mapped:
-        ctx.found(mapped, evidence=[f"the operator answered {answer!r} at the guest console"],
-                  where=guest, dev="eth0", ip=ctx.target or "")
-        return
-    ctx.passed(f"operator: {answer}")
+    ctx.ask_node(where=guest, dev="eth0", ip=ctx.target or "")

@@ -122,20 +122,13 @@ def mtu(ctx: StepContext) -> None:
     if trace is None or trace.forward is None or not trace.forward.ok:
         ctx.skip("small pings do not pass yet: the MTU test needs a working path")
         return
-    host_links, guest_links = links(ctx, ctx.host), links(ctx, ctx.guest)
-    mtus = []
-    for hop in path.hops:
-        row = (host_links if hop.side == "host" else guest_links).get(hop.iface)
-        if row is not None:
-            mtus.append((hop.label(), hop.iface, hop.side, row.mtu))
+    mtus = path_mtus(ctx)
     if not mtus:
         ctx.skip("no interface MTUs known on the path")
         return
-    sender = trace.forward.sender
-    sender_mtu = next((m for label, i, side, m in mtus if (side == "guest") == (sender == ctx.guest)), 1500)
-    largest = max(28 + 28, sender_mtu - 28)
-    sizes = sorted({56, min(1000, largest), largest - 100 if largest > 156 else 56, largest})
-    obs = ctx.observe("icmp.pmtu", sender, dst=trace.forward.dst, sizes=",".join(str(s) for s in sizes))
+    sender, params = pmtu_request(ctx, mtus)
+    sizes = [int(s) for s in params["sizes"].split(",")]
+    obs = ctx.observe("icmp.pmtu", sender, **params)
     if not obs.ok:
         ctx.skip(f"path MTU test: {obs.reason}")
         return
@@ -189,17 +182,12 @@ def arp(ctx: StepContext) -> None:
                       other="a host interface", value=_fresh_mac(path.guest_mac))
 
     # Who answers ARP for the address the sender needs? (the target itself, or its gateway)
-    sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
-    sender_dev = path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev)
-    next_hop = None
-    lookup = rows(ctx, "route.lookup", sender, dst=ctx.target) if ctx.target and sender is not None else []
-    if lookup and lookup[0].type == "unicast":
-        next_hop = lookup[0].gateway or ctx.target
-        sender_dev = lookup[0].dev or sender_dev
-    if sender is None or not sender_dev or not next_hop:
+    wanted = arp_request(ctx)
+    if wanted is None:
         if not ctx.findings:
             ctx.skip("no next hop to resolve")
         return
+    sender, sender_dev, next_hop = wanted
     probe = ctx.observe("arp.probe", sender, dev=sender_dev, target=next_hop)
     answers = list(probe.rows) if probe.ok else []
     macs = sorted({a.mac for a in answers})
@@ -285,3 +273,57 @@ def _intruder(macs: list[str], path: Any) -> str:
     """Of the stations answering for one address, the one that is not the guest we know."""
     others = [m for m in macs if m != (path.guest_mac or "").lower()]
     return others[0] if others else macs[-1]
+
+
+def path_mtus(ctx: StepContext) -> list[tuple[str, str, str, int]]:
+    """(label, interface, side, MTU) of every hop on the path."""
+    path = get_path(ctx)
+    host_links, guest_links = links(ctx, ctx.host), links(ctx, ctx.guest)
+    out = []
+    for hop in path.hops:
+        row = (host_links if hop.side == "host" else guest_links).get(hop.iface)
+        if row is not None:
+            out.append((hop.label(), hop.iface, hop.side, row.mtu))
+    return out
+
+
+def pmtu_request(ctx: StepContext, mtus: list[tuple[str, str, str, int]]) -> tuple[Vantage, dict[str, str]]:
+    """Who sends the DF pings, and which sizes: up to what the sender's own NIC carries."""
+    trace = get_trace(ctx)
+    assert trace is not None and trace.forward is not None
+    sender = trace.forward.sender
+    sender_mtu = next((m for _, _, side, m in mtus if (side == "guest") == (sender == ctx.guest)), 1500)
+    largest = max(28 + 28, sender_mtu - 28)
+    sizes = sorted({56, min(1000, largest), largest - 100 if largest > 156 else 56, largest})
+    return sender, {"dst": trace.forward.dst, "sizes": ",".join(str(s) for s in sizes)}
+
+
+def arp_request(ctx: StepContext) -> tuple[Vantage, str, str] | None:
+    """(sender, its interface, the next hop it must resolve) for the ARP probe."""
+    path = get_path(ctx)
+    sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    sender_dev = path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev)
+    next_hop = None
+    lookup = rows(ctx, "route.lookup", sender, dst=ctx.target) if ctx.target and sender is not None else []
+    if lookup and lookup[0].type == "unicast":
+        next_hop = lookup[0].gateway or ctx.target
+        sender_dev = lookup[0].dev or sender_dev
+    if sender is None or not sender_dev or not next_hop:
+        return None
+    return sender, sender_dev, next_hop
+
+
+def start_active_probes(ctx: StepContext) -> None:
+    """Right after the symptom's pings: start the ARP and path-MTU probes in the background,
+    so that the data-link steps find them done instead of waiting their timeouts in turn."""
+    wanted = []
+    arp = arp_request(ctx)
+    if arp is not None:
+        wanted.append(("arp.probe", arp[0], {"dev": arp[1], "target": arp[2]}))
+    trace = get_trace(ctx)
+    if trace is not None and trace.forward is not None and trace.forward.ok:
+        mtus = path_mtus(ctx)
+        if mtus:
+            sender, params = pmtu_request(ctx, mtus)
+            wanted.append(("icmp.pmtu", sender, params))
+    ctx.prefetch(wanted)

@@ -103,28 +103,7 @@ def cable(ctx: StepContext) -> None:
     if not suspects:
         ctx.skip("no physical NIC without carrier on the path")
         return
-    from .flowchart import step as flow_step
-
-    question = flow_step("physical.cable").question(ctx.lang) if hasattr(flow_step("physical.cable"), "question") else ""
-    answer = ctx.ask(question or f"Are the link LEDs of {', '.join(suspects)} and its switch port lit?")
-    if answer == "no":
-        ctx.found(
-            "link.host_if_down",
-            evidence=[f"{', '.join(suspects)} has no carrier; the operator reports the link LEDs are off"],
-            where=ctx.host,
-            dev=suspects[0],
-            state="NO-CARRIER",
-        )
-    elif answer == "yes":
-        ctx.warn(
-            "link.host_if_down",
-            evidence=[f"{', '.join(suspects)} has no carrier although the LEDs are lit: check the switch port config"],
-            where=ctx.host,
-            dev=suspects[0],
-            state="NO-CARRIER",
-        )
-    else:
-        ctx.skip(f"not answered: {', '.join(suspects)} has no carrier")
+    ctx.ask_node(where=ctx.host, uplink=suspects[0], dev=suspects[0], state="NO-CARRIER")
 
 
 def _libvirt_network(ctx: StepContext) -> str:

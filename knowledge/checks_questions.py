@@ -26,16 +26,4 @@ def hypervisor_settings(ctx: StepContext) -> None:
         if obs.ok:
             ctx.skip("libvirt describes the guest's adapters (see the libvirt step)")
             return
-    from .flowchart import step as flow_step
-
-    node = flow_step("platform.hypervisor_settings")
-    answer = ctx.ask(node.question(ctx.lang), tuple(node.choices))
-    if answer in ("", "unknown"):
-        ctx.skip("not answered: check the VM's network adapter settings in the hypervisor")
-        return
-    guidance = node.on_answer.get(answer) if isinstance(getattr(node, "on_answer", None), dict) else None
-    if isinstance(guidance, str) and guidance and " " not in guidance and "." in guidance:
-        ctx.found(guidance, evidence=[f"the operator answered {answer!r} about the adapter settings"],
-                  where=ctx.guest, domain=ctx.guest.name if ctx.guest else "", iface="", dev="")
-        return
-    ctx.passed(f"operator: {answer}")
+    ctx.ask_node(where=ctx.host, domain=ctx.guest.name if ctx.guest else "", iface="", dev="")

@@ -72,6 +72,9 @@ def symptom_ping(ctx: StepContext) -> None:
         links = ctx.shared.observer.observe("link.list", vantage, refresh=True)
         after[side] = (fw, links)
     ctx.facts["after"] = after
+    from .checks_datalink import start_active_probes
+
+    start_active_probes(ctx)
 
     for leg in (trace.forward, trace.reverse):
         if leg is not None:

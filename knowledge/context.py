@@ -49,6 +49,7 @@ class StepContext:
         self.notes: list[str] = []
         self.skipped: str | None = None
         self.failed: str | None = None
+        self.warned: str | None = None
         self.answer = ""
 
     # --- the request --------------------------------------------------------------
@@ -99,6 +100,7 @@ class StepContext:
         severity: str = FAIL,
         fixes: Sequence[Fix] | None = None,
         fix_where: str | None = None,
+        strict: bool | None = None,
         **template_vars: Any,
     ) -> Finding:
         """Name a cause: summary and fixes rendered from the catalogue with these vars."""
@@ -113,6 +115,7 @@ class StepContext:
             fixes=fixes,
             template_vars=template_vars,
             fix_where=fix_where,
+            strict=strict,
         )
         if all(f.cause != cause or f.summary != finding.summary for f in self.findings):
             self.findings.append(finding)
@@ -143,6 +146,36 @@ class StepContext:
         self.answer = answer if answer in choices else "unknown"
         return self.answer
 
+    def ask_node(self, where: Vantage | None = None, **values: Any) -> None:
+        """Ask this step's flowchart question and report what the answer means.
+
+        The flowchart data says, per answer, the step's status, the guidance to show
+        and the cause it confirms; a confirmed cause is rendered leniently (the
+        operator's word carries no interface names or rule handles).
+        """
+        from .flowchart import step as flow_step
+
+        node = flow_step(self.step_id)
+        question = node.as_question(self.lang, **values)
+        choice = self.ask(question.text, question.choices)
+        if choice == "unknown" and "unknown" not in node.choices:
+            self.skip("not answered")
+            return
+        answer = node.answer(choice)
+        guidance = answer.guidance(self.lang, **values)
+        note = f"{node.choice_label(choice, self.lang)}" + (f": {guidance}" if guidance else "")
+        if answer.cause:
+            self.found(answer.cause, evidence=[f"operator: {note}"], where=where,
+                       severity=WARN if answer.status == WARN else FAIL, strict=False, **values)
+        elif answer.status == FAIL:
+            self.fail(note)
+        elif answer.status == WARN:
+            self.warned = note
+        elif answer.status == SKIP:
+            self.skip(note)
+        else:
+            self.passed(note)
+
     def evidence(self, text: str, obs: Observation | None = None) -> Evidence:
         return Evidence(text, obs.probe if obs else "", obs.vantage if obs else "")
 
@@ -150,7 +183,7 @@ class StepContext:
     def status(self) -> str:
         if any(f.severity == FAIL for f in self.findings) or self.failed is not None:
             return FAIL
-        if self.findings:
+        if self.findings or self.warned is not None:
             return WARN
         if self.skipped is not None:
             return SKIP
@@ -161,6 +194,8 @@ class StepContext:
             return "; ".join(f.summary for f in self.findings)
         if self.failed is not None:
             return self.failed
+        if self.warned is not None:
+            return self.warned
         if self.skipped is not None:
             return self.skipped
         return "; ".join(self.notes)

@@ -71,6 +71,7 @@ def render_finding(
     fixes: Sequence[Fix] | None,
     template_vars: Mapping[str, Any],
     fix_where: str | None = None,
+    strict: bool | None = None,
 ) -> Finding:
     """``fix_where`` names a machine the tool cannot enter (the station that stole an
     address): its fixes are shown as they are to be run there, without a prefix."""
@@ -79,11 +80,11 @@ def render_finding(
     info = catalog.get_cause(cause)
     tvars = {k: ("" if v is None else v) for k, v in template_vars.items()}
     tvars.setdefault("where", where_label(where))
-    summary = catalog.render_summary(cause, lang, **tvars)
+    summary = catalog.render_summary(cause, lang, strict=strict, **tvars)
     if fixes is None:
         rendered = []
         for template in applicable(info.fixes, tvars):
-            fix = catalog.render_fix(template, lang, **tvars)
+            fix = catalog.render_fix(template, lang, strict=strict, **tvars)
             run_in = None if fix_where else where
             rendered.append(
                 Fix(

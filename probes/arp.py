@@ -94,7 +94,7 @@ def _read(sock: socket.socket, target: str, seen: dict[str, int], until: float) 
 
 
 @probe("arp.probe", layer="datalink", title="ARP who-has", needs=(NEED_NET_RAW,))
-def arp_probe(vantage: Vantage, dev: str, target: str, count: int = 2, timeout: float = 0.8) -> ProbeOutput:
+def arp_probe(vantage: Vantage, dev: str, target: str, count: int = 2, timeout: float = 0.5) -> ProbeOutput:
     try:
         socket.inet_aton(target)
     except OSError:

@@ -161,10 +161,26 @@ def route_get(dst: str, src: str | None = None, iif: str | None = None) -> Route
         try:
             chunk = sock.request(RTM_GETROUTE, body)
         except NetlinkError as exc:
-            return lookup_refusal(target, exc.errno or 0, exc.strerror or str(exc))
+            message = exc.strerror or str(exc)
+            if iif and exc.errno == errno.EHOSTUNREACH and _forwarding_off(iif, target):
+                # An input lookup for a destination this host would have to forward
+                # fails the same way as an "unreachable" route: say which it is.
+                message += f" (net.ipv4.conf.{iif}.forwarding=0: this host does not forward)"
+            return lookup_refusal(target, exc.errno or 0, message)
     return decode_route_reply(
         chunk, target, _NameLookup(), str(ipaddress.ip_address(src)) if src else None
     )
+
+
+def _forwarding_off(iif: str, target: str) -> bool:
+    """Whether IPv4 forwarding is off on ``iif`` (read in the calling thread's namespace)."""
+    if ":" in target:
+        return False
+    try:
+        with open(f"/proc/sys/net/ipv4/conf/{iif}/forwarding", encoding="ascii") as fh:
+            return fh.read().strip() == "0"
+    except OSError:
+        return False
 
 
 class _NameLookup(Mapping[int, str]):

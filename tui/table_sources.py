@@ -64,7 +64,7 @@ SOURCES: tuple[TableSource, ...] = (
     ),
     TableSource(
         "routes", "route.list", ("family", "table", "dst", "metric"),
-        (("dst", 18), ("gateway", 15), ("dev", 10), ("type", 7), ("metric", 6), ("prefsrc", None)),
+        (("dst", 18), ("gateway", 15), ("dev", 8), ("type", 7), ("metric", 6)),
         first=("dst", "gateway", "dev", "type", "prefsrc", "metric", "table"),
         row_class="RouteRow",
     ),
@@ -82,7 +82,7 @@ SOURCES: tuple[TableSource, ...] = (
     ),
     TableSource(
         "fdb", "bridge.fdb", ("bridge", "port", "mac", "vlan"),
-        (("bridge", 8), ("port", 10), ("mac", 17), ("vlan", 4), ("is_local", 8), ("state", 10)),
+        (("bridge", 8), ("port", 10), ("mac", 17), ("vlan", 4), ("is_local", 8), ("state", 9)),
         row_class="FdbRow",
     ),
     TableSource(
@@ -316,7 +316,7 @@ def columns_for(
     """
     specs: list[ColumnSpec] = []
     if multi_side:
-        specs.append(ColumnSpec(SIDE_COLUMN, SIDE_COLUMN, 5))
+        specs.append(ColumnSpec(SIDE_COLUMN, SIDE_COLUMN, 8))
     known = list(fields)
     if all_fields or width >= WIDE_COLUMNS:
         ordered = [f for f in source.first if f in known] + [f for f in known if f not in source.first]

@@ -271,6 +271,20 @@ def test_route_lookup_with_source(host: Vantage) -> None:
 
 
 @pytest.mark.lab
+def test_route_lookup_as_received_on_an_interface(host: Vantage) -> None:
+    """``iif``: how the host would treat a packet arriving from the gateway."""
+    (row,) = rows("route.lookup", host, dst=HOST_BR_ADDR, src=GATEWAY, iif=UPLINK)
+    assert (row.type, row.dev, row.prefsrc, row.error) == ("local", "lo", GATEWAY, "")
+    # forwarding is off in the lab host: the kernel refuses, and the row says why
+    (row,) = rows("route.lookup", host, dst="198.51.100.7", src=GATEWAY, iif=UPLINK)
+    assert row.type == "unreachable"
+    assert (
+        row.error
+        == f"No route to host (net.ipv4.conf.{UPLINK}.forwarding=0: this host does not forward)"
+    )
+
+
+@pytest.mark.lab
 def test_sysctls_are_read_per_namespace(host: Vantage, guest: Vantage) -> None:
     g = {r.key: r.value for r in rows("sysctl.net", guest)}
     assert g["net.ipv4.icmp_echo_ignore_all"] == "1"

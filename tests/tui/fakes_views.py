@@ -18,7 +18,6 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-
 from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
 from vnetdoctor.probes.capture import FilterError, summarize

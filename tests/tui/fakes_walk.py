@@ -171,6 +171,30 @@ def scenario_results() -> list[StepResult]:
     ]
 
 
+# What the real engine would title the steps in Chinese (the plan comes in the request's language).
+ZH_TITLES = {
+    "symptom.ping": "双向 ping 测试",
+    "platform.libvirt": "libvirt：虚拟机、网络、网卡与租约",
+    "physical.guest_nic": "虚拟机网卡",
+    "physical.links": "宿主机路径上的接口",
+    "physical.cable": "网线与网口指示灯",
+    "datalink.bridge_port": "网桥成员与端口状态",
+    "datalink.arp": "ARP 解析与邻居表",
+    "network.address": "IP 地址与子网",
+    "network.route": "路由表",
+    "network.sysctl": "内核参数（sysctl）",
+    "network.firewall": "防火墙规则",
+    "transport.tcp": "TCP 端口",
+    "application.dns": "域名解析",
+}
+
+
+def in_language(results: list[StepResult], lang: str) -> list[StepResult]:
+    if lang != "zh":
+        return results
+    return [replace(r, title=ZH_TITLES.get(r.step, r.title)) for r in results]
+
+
 QUESTION_STEP = "physical.cable"
 QUESTION = Question(QUESTION_STEP, "Is the link LED of the host's uplink port lit?", ("yes", "no", "unknown"))
 
@@ -352,9 +376,11 @@ def make_app(
     from vnetdoctor.tui.app import VnetDoctorApp
 
     deps = FakeDeps()
+    if request is not None and request.lang != lang:
+        request = replace(request, lang=lang)
 
     def factory(req: Request, ask: AskFn, on_event: EventSink) -> FakeEngine:
-        engine = FakeEngine(req, results(), ask=ask, on_event=on_event, question=question,
+        engine = FakeEngine(req, in_language(results(), req.lang), ask=ask, on_event=on_event, question=question,
                             gates=gates or {}, busy_ms=busy_ms, fixed_results=dict(fixed_results or {}))
         deps.engines.append(engine)
         return engine

@@ -18,7 +18,6 @@ from fakes_views import (
     packet,
     round_trip,
 )
-
 from vnetdoctor.probes.capture import pcap_bytes
 from vnetdoctor.tui.screens.packets import point_from_text, recorded_capture
 from vnetdoctor.tui.widgets.packet_list import packet_cells, parse_summary

@@ -23,7 +23,6 @@ from fakes_views import (
     wait_for,
 )
 from textual.widgets import Input, Static, Tree
-
 from vnetdoctor.tui.screens.packets import PacketsScreen, SaveDialog
 from vnetdoctor.tui.state import SessionState
 from vnetdoctor.tui.widgets.packet_detail import HexView
@@ -320,3 +319,17 @@ async def test_bindings_have_ids_and_chinese_descriptions() -> None:
         verdicts = screen.query_one(PathView)
         line = verdicts.verdict_line([v for v in verdicts.last_verdicts if v.flow == "icmp:4242"][0])
         assert line == "icmp 4242:请求在 vnet0 (宿主机) 上看到,在 eth0 (虚拟机) 上从未出现"
+
+
+async def test_plain_terminals_still_show_the_verdict_and_the_marks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TERM", "linux")
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(lost_at_guest())))
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = _screen(app).query_one(PathView)
+        await wait_for(pilot, lambda: bool(view.last_verdicts))
+        await pilot.pause()
+        svg = app.export_screenshot()
+    assert "never&#160;on&#160;eth0" in svg or "never on eth0" in svg
+    assert "✓" in svg and "·" in svg

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from fakes_views import ViewsApp, lost_at_guest, recorded_state, round_trip, wait_for
-
 from vnetdoctor.tui.screens.packets import PacketsScreen
 from vnetdoctor.tui.widgets.packet_detail import PacketLayers
 from vnetdoctor.tui.widgets.packet_list import PacketList

@@ -17,7 +17,6 @@ from fakes_views import (
     wait_for,
 )
 from textual.widgets import Input, Static
-
 from vnetdoctor.knowledge.model import StepResult
 from vnetdoctor.probes.base import ERROR, OK, Observation
 from vnetdoctor.probes.rows import LinkRow
@@ -295,3 +294,17 @@ async def test_help_lists_the_table_bindings() -> None:
         keys = {desc: key for key, desc in app.screen.keys}
         assert keys["filter"] == "/" and keys["sort"] == "s" and keys["refresh"] == "r"
         assert keys["auto"] == "a" and keys["side"] == "v" and keys["back"] == "esc"
+
+
+async def test_minus_reaches_the_eleventh_table_and_plain_terminals_render(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TERM", "linux")
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(FakeRunner(standard_answers()))
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("minus")
+        assert _screen(app).current == "leases"
+        await _loaded(pilot, "leases")
+        svg = app.export_screenshot()
+    assert "leases" in svg and "needs&#160;the&#160;libvirt&#160;daemon" in svg

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fakes_views import FakeRunner, ViewsApp, live_state, standard_answers, wait_for
-
 from vnetdoctor.tui.screens.tables import TablesScreen, TableView
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

@@ -24,6 +24,7 @@ from vnetdoctor.probes.netlink_socket import (
     ifinfomsg,
     raise_for_control,
 )
+from vnetdoctor.probes.rows import RouteRow
 
 
 def msg(msg_type: int, body: bytes, flags: int = NLM_F_MULTI) -> bytes:
@@ -71,9 +72,7 @@ def test_ack_and_done_end_the_reply():
     assert nd.decode_routes(
         [route("198.18.0.0", 24, [(4, u32(2))]) + done(), route("198.18.9.0", 24, [])], NAMES
     ) == [
-        nd.RouteRow(
-            "198.18.0.0/24", "main", "unicast", "", "eth0", "", "boot", "universe", 0, "inet"
-        )
+        RouteRow("198.18.0.0/24", "main", "unicast", "", "eth0", "", "boot", "universe", 0, "inet")
     ]
 
 
@@ -148,7 +147,7 @@ def test_shape_cache_on_a_run_of_identical_layouts():
     )
     rows = nd.decode_routes([datagram, done()], NAMES)
     assert len(rows) == 200
-    assert rows[7] == nd.RouteRow(
+    assert rows[7] == RouteRow(
         "198.18.7.0/24", "main", "unicast", "198.19.0.7", "eth1", "", "boot", "universe", 0, "inet"
     )
 

@@ -46,6 +46,7 @@ class QuestionDialog(ModalScreen[str | None]):
             if self.step_title:
                 yield Static(Text(self.step_title, style="dim"))
             yield Static(Text(self.question.text), id="question-text")
+            yield Static(Text(tr("dialog.question_hint", n=len(self.question.choices)), style="dim"))
             with Horizontal(classes="dialog-buttons"):
                 for i, choice in enumerate(self.question.choices, 1):
                     label = t(CHOICE_LABELS.get(choice), tr.lang) or choice
@@ -95,6 +96,7 @@ class FixConfirmDialog(ModalScreen[bool]):
             yield Static(self._field(tr("fix.undo"), fix.undo or tr("fix.no_undo"), ""))
             yield Static(self._field(tr("fix.risk"), risk_name(fix.risk, tr.lang) or "—", "bold"))
             yield Static(self._field(tr("fix.where"), fix.where or "local", ""))
+            yield Static(Text(tr("dialog.fix_hint"), style="dim"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(tr("dialog.cancel"), id="cancel", variant="primary", compact=True)
                 yield Button(tr("fix.apply"), id="apply", variant="error", compact=True)

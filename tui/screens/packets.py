@@ -36,8 +36,13 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import get_current_worker
-
-from vnetdoctor.probes.capture import DEFAULT_FILTER, Capture, FilterError, decode_layers, write_pcap
+from vnetdoctor.probes.capture import (
+    DEFAULT_FILTER,
+    Capture,
+    FilterError,
+    decode_layers,
+    write_pcap,
+)
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
@@ -46,12 +51,15 @@ from ..table_sources import engine_observations
 from ..view_text import ViewText, localize_bindings, request_line
 from ..widgets.packet_detail import HexView, PacketLayers
 from ..widgets.packet_list import WIDE, PacketList
-from ..widgets.path_view import PathView, build_trace
+from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
 
 DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
 WIDE_DETAIL = 150  # from this width layers, hex and path are shown side by side
 MAX_PACKETS = 20000  # the view keeps at most this many (the capture's own limit too)
+# Rows listed per notice. DataTable measures every new cell when it next idles, so a
+# flood is listed in slices, one per drain tick (~2500 rows/s), and keys get in between.
+BATCH_ROWS = 500
 PANES = ("layers", "hex", "path")
 PANE_KEYS = Binding.Group("packets.key.panes", compact=True)  # "lxp" in the footer
 
@@ -144,9 +152,13 @@ class Feed:
         with self._lock:
             self._rows.extend(rows)
 
-    def take(self) -> list[PacketRow]:
+    def take(self, limit: int | None = None) -> list[PacketRow]:
+        """Up to ``limit`` of the oldest waiting rows (all of them without a limit)."""
         with self._lock:
-            rows, self._rows = self._rows, []
+            if limit is None or len(self._rows) <= limit:
+                rows, self._rows = self._rows, []
+            else:
+                rows, self._rows = self._rows[:limit], self._rows[limit:]
         return rows
 
     def waiting(self) -> int:
@@ -379,7 +391,7 @@ class PacketsScreen(Screen[None]):
         self.block_reason = ""
         self.last_message = ""
         self.filter_error = ""
-        self._tagged: list[PacketRow] = []
+        self._tracker = PathTracker()
         self._can_go_live = not state.replay
 
     # --- layout -------------------------------------------------------------------------
@@ -504,7 +516,7 @@ class PacketsScreen(Screen[None]):
         flt.disabled = True
         plist = self.query_one(PacketList)
         plist.clear_packets()
-        self._tagged = []
+        self._tracker = PathTracker()
         self._add(list(message.recorded.rows))
         if plist.row_count:
             plist.move_cursor(row=0)  # a recording reads from its start
@@ -566,8 +578,9 @@ class PacketsScreen(Screen[None]):
             while not worker.is_cancelled and not feed.closed.is_set():
                 feed.closed.wait(self._drain_interval)
                 rows = capture.drain()
-                if rows and not feed.closed.is_set():
+                if rows:
                     feed.put(rows)
+                if feed.waiting() and not feed.closed.is_set():
                     self.post_message(PacketsPending(feed))
         finally:
             capture.stop()
@@ -613,7 +626,7 @@ class PacketsScreen(Screen[None]):
         if message.feed is not self.feed:
             return
         if not self.paused:
-            self._add(message.feed.take())
+            self._add(message.feed.take(BATCH_ROWS))  # the rest with the next tick
         self._refresh_status()
 
     def _add(self, rows: list[PacketRow]) -> None:
@@ -627,15 +640,14 @@ class PacketsScreen(Screen[None]):
         plist.add_packets(rows)
         tagged = [r for r in rows if r.tag]
         if tagged:
-            self._tagged.extend(tagged)
+            self._tracker.add(tagged)
             self._update_path()
 
     def _update_path(self) -> None:
         unavailable = [p for p in (point_from_text(t) for t in self.failed) if p is not None]
         path = [(str(v), iface) for v, iface in self.points]
         default = -1 if self.state.request is not None and self.state.request.from_side == "guest" else 1
-        trace = build_trace(self._tagged, path, unavailable, default_direction=default)
-        self.query_one(PathView).show(trace)
+        self.query_one(PathView).show(self._tracker.trace(path, unavailable, default_direction=default))
 
     # --- status lines ------------------------------------------------------------------------
 
@@ -775,7 +787,7 @@ class PacketsScreen(Screen[None]):
             return
         self.paused = not self.paused
         if not self.paused and self.feed is not None:
-            self._add(self.feed.take())
+            self._add(self.feed.take(BATCH_ROWS))  # the rest with the next ticks
         self._refresh_status()
 
     def action_clear(self) -> None:
@@ -783,7 +795,7 @@ class PacketsScreen(Screen[None]):
         plist.clear_packets()
         if self.mode == "live":
             plist.t0 = self._clock()
-        self._tagged = []
+        self._tracker = PathTracker()
         self._update_path()
         self.query_one(HexView).show_packet(None)
         self.query_one(PacketLayers).show_message(self.text("packets.detail.none"))
@@ -802,7 +814,7 @@ class PacketsScreen(Screen[None]):
         if self.mode != "recorded" or not self._can_go_live:
             return
         self.query_one(PacketList).clear_packets()
-        self._tagged = []
+        self._tracker = PathTracker()
         self.failed = {}
         self.bpf = self.bpf or DEFAULT_FILTER
         self.query_one("#pk-filter", Input).value = self.bpf

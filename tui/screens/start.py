@@ -130,9 +130,20 @@ class StartScreen(Screen[None]):
                 else:
                     table.add_row(*cells, key=key)
                 self.targets[key] = target
+        if table.row_count:
+            # Textual's DataTable caches rendered cells without their width: a row drawn
+            # before the columns were re-measured stays cut. Touching a cell once the new
+            # widths are in place invalidates that cache (a public, cheap way to do it).
+            self.call_after_refresh(self._redraw_table)
         notes = self.query_one("#discovery-notes", Static)
         lines = [self.tr("start.found", n=len(wanted))] + [f"- {n}" for n in message.notes]
         notes.update(Text("\n".join(lines), style="dim"))
+
+    def _redraw_table(self) -> None:
+        table = self.query_one("#targets", DataTable)
+        if table.row_count:
+            first = table.coordinate_to_cell_key((0, 0))
+            table.update_cell(first.row_key, first.column_key, table.get_cell(first.row_key, first.column_key))
 
     def on_worker_state_changed(self, event: Any) -> None:
         from textual.worker import WorkerState

@@ -19,21 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual import events
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
-
 from vnetdoctor.probes.base import Observation, run_probe
 
 from ..state import SessionState
@@ -368,7 +365,10 @@ class TablesScreen(Screen[None]):
         table = view.table
         table.fit_width = self.size.width or self.app.size.width
         table.set_columns(specs)
-        table.update_rows(keyed_rows(source, shown))
+        keyed = keyed_rows(source, shown)
+        for values in keyed.values():  # the side reads in the operator's language; keys stay stable
+            values[SIDE_COLUMN] = self.text(f"views.side.{values[SIDE_COLUMN]}")
+        table.update_rows(keyed)
         problems = status_of(view.observations)
         lines = [
             self.text("tables.problem", side=self.text(f"views.side.{side}"), vantage=vantage, reason=reason)

@@ -12,6 +12,7 @@ probe: panes are built on first view and then updated in place as results come.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -125,11 +126,15 @@ class WalkScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def _title_left(self) -> Text:
-        text = Text(describe_request(self.state.request, self.tr), style="bold")
+        """Mode first (it must survive truncation at 80 columns), then who cannot reach whom."""
+        text = Text()
         if self.state.replay:
-            text.append("  [" + self.tr("walk.replay_tag") + "]", style="reverse")
+            text.append("[" + self.tr("walk.replay_tag") + "]", style="reverse")
+            text.append(" ")
         elif self.state.allow_changes:
-            text.append("  [" + self.tr("walk.changes_tag") + "]", style="bold red")
+            text.append("[" + self.tr("walk.changes_tag") + "]", style="bold red")
+            text.append(" ")
+        text.append(describe_request(self.state.request, self.tr), style="bold")
         if self.state.scenario:
             text.append(f"  lab:{self.state.scenario}", style="dim")
         return text
@@ -203,15 +208,21 @@ class WalkScreen(Screen[None]):
             self._start_initial_run()
 
     # -- engine messages ----------------------------------------------------------------------
+    def _title(self, step_id: str, fallback: str) -> str:
+        """The step's title in the operator's language (a replay may have been recorded in another)."""
+        info = self.kb.step_info(step_id, self.state.lang)
+        return info.title if info is not None and info.title else fallback
+
     def on_plan_ready(self, message: PlanReady) -> None:
-        self._planned = {s.id: s for s in message.steps}
+        steps = [replace(s, title=self._title(s.id, s.title)) for s in message.steps]
+        self._planned = {s.id: s for s in steps}
         sidebar = self.query_one(FlowchartSidebar)
-        sidebar.set_plan(message.steps)
+        sidebar.set_plan(steps)
         self._update_status()
         if not message.steps:
             sidebar.select(VERDICT)
             return
-        sidebar.select(message.steps[0].id)
+        sidebar.select(steps[0].id)
         sidebar.focus()
 
     def _start_initial_run(self) -> None:
@@ -287,7 +298,7 @@ class WalkScreen(Screen[None]):
     def _apply_result(self, result: StepResult) -> None:
         self.results[result.step] = result
         self._running_steps.discard(result.step)
-        self.query_one(FlowchartSidebar).set_status(result.step, result.status, result.title or None)
+        self.query_one(FlowchartSidebar).set_status(result.step, result.status)
         pane = self._pane(result.step, create=False)
         if pane is not None:
             pane.update_result(result)

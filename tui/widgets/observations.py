@@ -118,12 +118,15 @@ def render_observation(obs: Observation, tr: Translator, max_rows: int = MAX_ROW
     head = caption(obs, tr)
     if obs.status != OK or not obs.rows:
         return head
-    cols = columns_for(obs.rows[0])
+    shown = obs.rows[:max_rows]
+    cells = {c: [cell(_get(item, c), tr) for item in shown] for c in columns_for(obs.rows[0])}
+    # A column that says "—" on every row tells nothing and costs width in a 48-column pane.
+    cols = [c for i, (c, values) in enumerate(cells.items()) if i == 0 or any(v != "—" for v in values)]
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, expand=False, show_edge=False)
     for name in cols:
         table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=40)
-    for item in obs.rows[:max_rows]:
-        table.add_row(*(Text(cell(_get(item, c), tr)) for c in cols))  # Text: data is never markup
+    for i in range(len(shown)):
+        table.add_row(*(Text(cells[c][i]) for c in cols))  # Text: data is never markup  # Text: data is never markup
     parts: list[RenderableType] = [head, table]
     if len(obs.rows) > max_rows:
         parts.append(Text(tr("obs.more", n=len(obs.rows) - max_rows), style="dim"))

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
-
 from vnetdoctor.probes.capture import hexdump
 from vnetdoctor.probes.rows import PacketRow
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
-
 from vnetdoctor.probes.rows import PacketRow
 
 from .path_view import short_vantage

@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-
 from vnetdoctor.probes.rows import PacketRow
 
 SEEN, NOT_SEEN, NOT_LISTENING = "✓", "·", "?"
@@ -86,30 +85,64 @@ def _classify(row: PacketRow) -> tuple[str, str, str, bool] | None:
     return tag, tag, tag.replace(":", " ", 1), False
 
 
+class PathTracker:
+    """Groups tagged packets into probe packets as batches arrive.
+
+    Incremental, so that a live capture pays for each batch, not for everything
+    captured so far; the oldest groups are dropped past ``max_groups``.
+    """
+
+    def __init__(self, max_groups: int = 2000) -> None:
+        self.max_groups = max_groups
+        self.groups: dict[str, ProbeGroup] = {}
+        self.points_seen: dict[Point, None] = {}  # in the order they first saw a probe packet
+
+    def add(self, rows: Iterable[PacketRow]) -> None:
+        for row in sorted(rows, key=lambda r: r.time):
+            found = _classify(row)
+            if found is None:
+                continue
+            key, flow, label, is_reply = found
+            point = (row.vantage, row.iface)
+            self.points_seen.setdefault(point, None)
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = ProbeGroup(key, flow, label, row.time, request_tag=row.tag)
+            if key.startswith("tcp:"):
+                is_reply = row.tag != group.request_tag
+            side = group.reply if is_reply else group.request
+            side.setdefault(point, row.time)
+        while len(self.groups) > self.max_groups:
+            del self.groups[next(iter(self.groups))]
+
+    def trace(
+        self, path: Sequence[Point], unavailable: Iterable[Point] = (), default_direction: int = 1
+    ) -> PathTrace:
+        """The groups against the path, with each flow's direction worked out."""
+        unavailable = set(unavailable)
+        points = ordered_points(path, self.points_seen, unavailable)
+        index = {p: i for i, p in enumerate(points)}
+        groups = list(self.groups.values())
+        flows: dict[str, list[ProbeGroup]] = {}
+        for g in groups:
+            flows.setdefault(g.flow, []).append(g)
+        directions = {flow: _direction(gs, index, default_direction) for flow, gs in flows.items()}
+        return PathTrace(points, unavailable, groups, directions)
+
+
 def group_packets(rows: Iterable[PacketRow]) -> list[ProbeGroup]:
     """Tagged packets grouped by probe packet, in the order they were first seen."""
-    groups: dict[str, ProbeGroup] = {}
-    for row in sorted(rows, key=lambda r: r.time):
-        found = _classify(row)
-        if found is None:
-            continue
-        key, flow, label, is_reply = found
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = ProbeGroup(key, flow, label, row.time, request_tag=row.tag)
-        if key.startswith("tcp:"):
-            is_reply = row.tag != group.request_tag
-        side = group.reply if is_reply else group.request
-        side.setdefault((row.vantage, row.iface), row.time)
-    return list(groups.values())
+    tracker = PathTracker(max_groups=10**9)
+    tracker.add(rows)
+    return list(tracker.groups.values())
 
 
 def ordered_points(
-    path: Sequence[Point], rows: Iterable[PacketRow], unavailable: Iterable[Point] = ()
+    path: Sequence[Point], seen: Iterable[Point], unavailable: Iterable[Point] = ()
 ) -> list[Point]:
     """The path's points in order, then any point that saw packets but is not on the path."""
     out = list(dict.fromkeys(path))
-    for p in list(unavailable) + [(r.vantage, r.iface) for r in rows]:
+    for p in [*unavailable, *seen]:
         if p not in out:
             out.append(p)
     return out
@@ -144,15 +177,9 @@ def build_trace(
     default_direction: int = 1,
 ) -> PathTrace:
     """Group the probe packets and work out each flow's direction along the path."""
-    unavailable = set(unavailable)
-    points = ordered_points(path, rows, unavailable)
-    index = {p: i for i, p in enumerate(points)}
-    groups = group_packets(rows)
-    flows: dict[str, list[ProbeGroup]] = {}
-    for g in groups:
-        flows.setdefault(g.flow, []).append(g)
-    directions = {flow: _direction(gs, index, default_direction) for flow, gs in flows.items()}
-    return PathTrace(points, unavailable, groups, directions)
+    tracker = PathTracker(max_groups=10**9)
+    tracker.add(rows)
+    return tracker.trace(path, unavailable, default_direction)
 
 
 def _walk(order: Sequence[Point], seen: Mapping[Point, float]) -> tuple[Point | None, Point | None]:

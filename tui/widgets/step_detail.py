@@ -89,7 +89,7 @@ class StepDetail(VerticalScroll):
         status = self.result.status if self.result else self._status
         text = Text()
         text.append(MARKS.get(status, "?") + " ", style=MARK_STYLES.get(status, ""))
-        text.append(self.result.title if self.result and self.result.title else self.planned.title, style="bold")
+        text.append(self.planned.title, style="bold")  # the plan's title is in the operator's language
         text.append(f"  [{layer_name(self.planned.layer, self._tr.lang)}]", style="dim")
         text.append("  " + self._tr(f"status.{status}"), style=MARK_STYLES.get(status, ""))
         if self.result is not None and self.result.duration_ms:

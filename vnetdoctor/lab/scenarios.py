@@ -68,7 +68,6 @@ class Scenario:
     revert: Action | None = None
     needs: tuple[str, ...] = ()
     notes: str = ""  # what cannot be simulated, timing caveats
-    unavailable: str = ""  # a reason that holds on every kernel we know of (none yet)
 
     @property
     def topo(self) -> Topology:
@@ -79,8 +78,6 @@ class Scenario:
 
     def available(self) -> str | None:
         """None when the scenario can run here, else the one-line reason it cannot."""
-        if self.unavailable:
-            return self.unavailable
         return kernel.missing(self.needs)
 
     def _resolve(self, spec: CheckSpec, prefix: str, expect_ok: bool | None = None) -> Check:
@@ -375,8 +372,11 @@ def _rogue_up(inst: LabInstance) -> None:
 
 def _rogue_gone(inst: LabInstance) -> None:
     inst.stop_server("announce")
+    # Unplug it first: a deleted namespace is torn down asynchronously (under load, long
+    # after `ip netns del` returned) and would go on answering ARP from the bridge meanwhile.
+    inst.ip(HOST, "link del vnet9")
     inst.destroy(ROGUE)
-    _flush_neighbours(inst, HOST, WAN)
+    _flush_neighbours(inst, HOST, GUEST, WAN)
 
 
 def _route_action(*lines: str) -> Action:

@@ -1,0 +1,107 @@
+"""The Tables screen's headless parts: sources, row keys, columns, recorded look-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fakes_views import FIREWALL, GUEST, HOST, links, make_request
+from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
+from vnetdoctor.probes.rows import LinkRow, SysctlRow
+from vnetdoctor.probes.vantage import LOCAL, Vantage
+from vnetdoctor.tui.table_sources import (
+    SOURCE_BY_ID,
+    SOURCES,
+    columns_for,
+    field_names,
+    keyed_rows,
+    recorded_for,
+    run_source,
+    table_rows,
+    vantages_for,
+)
+from vnetdoctor.tui.widgets.keyed_table import format_value, matches, sort_key, truncate
+
+
+def test_every_probe_of_the_brief_has_a_table_and_every_compact_set_fits_80_columns() -> None:
+    assert [s.probe for s in SOURCES] == [
+        "link.list", "addr.list", "route.list", "neigh.list", "bridge.ports", "bridge.fdb",
+        "firewall.rules", "sysctl.net", "libvirt.domains", "libvirt.networks", "libvirt.leases",
+    ]
+    for source in SOURCES:
+        # Widths are caps, so this is the worst case; an uncapped column needs its header.
+        widths = [w if w is not None else len(name) for name, w in source.compact]
+        side = 8 + 2 if source.sides != ("platform",) else 0
+        used = sum(widths) + 2 * len(widths) + side + 2  # cell padding, the side column, scrollbar
+        assert used <= 80, (source.id, used)
+
+
+def test_rows_are_keyed_by_side_and_identity_and_repeats_get_a_suffix() -> None:
+    source = SOURCE_BY_ID["links"]
+    obs = [("host", Observation("link.list", str(HOST), OK, rows=links()[:2])),
+           ("guest", Observation("link.list", str(GUEST), OK, rows=links()[:1] * 2))]
+    rows = table_rows(source, obs)
+    assert list(keyed_rows(source, rows)) == ["host|lo", "host|br0", "guest|lo", "guest|lo#2"]
+
+
+def test_firewall_rows_keyed_by_family_table_chain_handle_and_policy_shown_as_rule() -> None:
+    source = SOURCE_BY_ID["firewall"]
+    rows = table_rows(source, [("host", Observation("firewall.rules", str(HOST), OK, rows=FIREWALL))])
+    keyed = keyed_rows(source, rows)
+    assert list(keyed) == ["host|nftables|inet|filter|input|None|0", "host|nftables|inet|filter|input|4|0"]
+    assert keyed["host|nftables|inet|filter|input|None|0"]["rule"] == "(policy accept)"
+
+
+def test_columns_compact_below_160_all_fields_at_160() -> None:
+    source = SOURCE_BY_ID["links"]
+    fields = [f.name for f in dataclasses.fields(LinkRow)]
+    compact = [c.key for c in columns_for(source, fields, 80, multi_side=True)]
+    assert compact == ["at", "name", "operstate", "carrier", "mtu", "mac", "master"]
+    wide = [c.key for c in columns_for(source, fields, 160, multi_side=False)]
+    assert wide[:4] == ["name", "kind", "operstate", "admin_up"] and sorted(wide) == sorted(fields)
+
+
+def test_fields_known_without_rows_and_unknown_row_shapes_still_get_columns() -> None:
+    assert field_names(SOURCE_BY_ID["sysctls"], []) == ["key", "value"]
+    assert field_names(SOURCE_BY_ID["leases"], [])[:3] == ["network", "mac", "ip"]
+    odd = columns_for(SOURCE_BY_ID["domains"], ["a", "b", "c"], 80, multi_side=False)
+    assert [c.key for c in odd] == ["a", "b", "c"]
+
+
+def test_libvirt_tables_run_on_the_host_or_on_the_libvirt_guest_uri() -> None:
+    request = make_request()
+    assert vantages_for(SOURCE_BY_ID["links"], request) == [("host", HOST), ("guest", GUEST)]
+    assert vantages_for(SOURCE_BY_ID["domains"], request) == [("host", HOST)]
+    virt = dataclasses.replace(request, host=LOCAL, guest=Vantage("libvirt", "vm1", "qemu:///system"))
+    assert vantages_for(SOURCE_BY_ID["leases"], virt) == [("host", virt.guest)]
+    assert vantages_for(SOURCE_BY_ID["routes"], None) == [("host", LOCAL)]
+
+
+def test_run_source_turns_a_missing_probe_and_a_crash_into_reasons() -> None:
+    def runner(probe: str, vantage: Vantage, **params: object) -> Observation:
+        if vantage == HOST:
+            raise KeyError(probe)
+        raise OSError("boom\nsecond line")
+
+    out = run_source(SOURCE_BY_ID["fdb"], [("host", HOST), ("guest", GUEST)], runner)
+    assert [(side, o.status, o.reason) for side, o in out] == [
+        ("host", SKIPPED, "probe bridge.fdb is not available"),
+        ("guest", ERROR, "OSError: boom"),
+    ]
+
+
+def test_recorded_prefers_the_full_run_and_the_latest_per_vantage() -> None:
+    full = Observation("sysctl.net", str(HOST), OK, rows=(SysctlRow("net.ipv4.ip_forward", "0"),))
+    newer = Observation("sysctl.net", str(HOST), OK, rows=(SysctlRow("net.ipv4.ip_forward", "1"),))
+    subset = Observation("sysctl.net", str(HOST), OK, rows=(), params=(("keys", "x"),))
+    other = Observation("link.list", str(HOST), OK)
+    out = recorded_for(SOURCE_BY_ID["sysctls"], [full, subset, other, newer, subset], make_request())
+    assert out == [("host", newer)]
+
+
+def test_cell_formatting_sorting_and_filter_rules() -> None:
+    assert [format_value(v) for v in (True, None, 1.0, 0.25, ("dynamic", "permanent"))] == [
+        "yes", "", "1", "0.25", "dynamic,permanent"]
+    assert sorted(["10", "9", "", "b", "A"], key=sort_key) == ["9", "10", "A", "b", ""]
+    assert truncate("net.ipv4.conf.all.rp_filter", 10) == "net.ipv4.…"
+    assert truncate("宿主机宿主机", 7) == "宿主机…"
+    assert matches(["vnet0", "UP"], "VNET") and not matches(["br0"], "vnet")

@@ -1,0 +1,249 @@
+"""The TUI's headless parts: form rules, the engine bridge, the recorder, discovery, replay."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+from fakes_walk import QUESTION, REQUEST, FakeEngine, MemoryStore, scenario_results
+
+from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
+from vnetdoctor.knowledge.replay import ReplayEngine
+from vnetdoctor.probes.base import OK, SKIPPED, Observation
+from vnetdoctor.probes.rows import AddrRow, LinkRow
+from vnetdoctor.probes.rows_libvirt import DomainIfaceRow, DomainRow, LeaseRow
+from vnetdoctor.tui.bridge import EngineBridge, fallback_answer
+from vnetdoctor.tui.form import FormError, build_request
+from vnetdoctor.tui.messages import EngineEventPosted, QuestionAsked
+from vnetdoctor.tui.recorder import SessionRecorder
+
+# --- the form ---------------------------------------------------------------------------
+
+
+def test_form_builds_the_request() -> None:
+    r = build_request(address=" 198.18.0.11 ", port="22", host="local", guest="libvirt:web01", lang="zh")
+    assert (r.target, r.port, r.from_side, str(r.host), str(r.guest), r.lang) == (
+        "198.18.0.11", 22, "host", "local", "libvirt:web01", "zh")
+    r = build_request(address="", guest="libvirt:web01")  # the engine finds the address
+    assert r.target is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "key"),
+    [
+        ({"address": "198.18.0.300"}, "address", "form.bad_address"),
+        ({"address": "2001:db8::1"}, "address", "form.ipv6"),
+        ({"address": "198.18.0.11", "port": "ssh"}, "port", "form.bad_port"),
+        ({"address": "198.18.0.11", "port": "0"}, "port", "form.port_range"),
+        ({"address": "198.18.0.11", "host": "netns:no-such-ns-d1"}, "host", "form.bad_vantage"),
+        ({"address": "198.18.0.11", "host": "libvirt:web01"}, "host", "form.host_libvirt"),
+        ({"address": "198.18.0.11", "guest": "bogus"}, "guest", "form.bad_vantage"),
+        ({"address": "198.18.0.11", "direction": "guest_to_host"}, "guest", "form.need_guest"),
+        ({"address": "", "direction": "guest_to_outside", "guest": "libvirt:x"}, "address",
+         "form.need_address_from_guest"),
+        ({"address": ""}, "address", "form.need_address"),
+    ],
+)
+def test_form_names_the_field_and_the_problem(fields: dict[str, str], field: str, key: str) -> None:
+    with pytest.raises(FormError) as err:
+        build_request(**{"address": "", **fields})
+    assert (err.value.field, err.value.key) == (field, key)
+
+
+# --- the bridge ----------------------------------------------------------------------------
+
+
+class Sink:
+    """Stands in for the screen: collects posted messages, from any thread."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+        self.posted = threading.Event()
+
+    def post_message(self, message: object) -> bool:
+        self.messages.append(message)
+        self.posted.set()
+        return True
+
+
+def test_bridge_turns_events_into_messages() -> None:
+    sink = Sink()
+    bridge = EngineBridge(sink)  # type: ignore[arg-type]
+    bridge.on_event(StepStarted("symptom.ping"))
+    assert isinstance(sink.messages[0], EngineEventPosted)
+    bridge.close()
+    bridge.on_event(StepStarted("symptom.ping"))
+    assert len(sink.messages) == 1  # nothing after the screen went away
+
+
+def test_bridge_ask_blocks_until_answered() -> None:
+    sink = Sink()
+    bridge = EngineBridge(sink)  # type: ignore[arg-type]
+    answers: list[str] = []
+    thread = threading.Thread(target=lambda: answers.append(bridge.ask(QUESTION)))
+    thread.start()
+    assert sink.posted.wait(5)
+    message = sink.messages[0]
+    assert isinstance(message, QuestionAsked) and message.box.question == QUESTION
+    assert thread.is_alive()  # still waiting for the operator
+    message.box.answer("no")
+    thread.join(5)
+    assert answers == ["no"]
+
+
+def test_closing_the_bridge_releases_a_waiting_engine() -> None:
+    sink = Sink()
+    bridge = EngineBridge(sink)  # type: ignore[arg-type]
+    answers: list[str] = []
+    thread = threading.Thread(target=lambda: answers.append(bridge.ask(QUESTION)))
+    thread.start()
+    assert sink.posted.wait(5)
+    bridge.close()
+    thread.join(5)
+    assert answers == ["unknown"]
+    assert bridge.ask(QUESTION) == "unknown"  # and later questions are not asked at all
+
+
+def test_fallback_answer() -> None:
+    assert fallback_answer(QUESTION) == "unknown"
+    assert fallback_answer(replace(QUESTION, choices=("bridged", "nat"))) == "nat"
+
+
+# --- the recorder -------------------------------------------------------------------------------
+
+
+def test_recorder_writes_in_order_from_its_own_thread() -> None:
+    store = MemoryStore()
+    seen_threads: set[str] = set()
+    original = store.record_step
+
+    def record_step(sid, step):  # type: ignore[no-untyped-def]
+        seen_threads.add(threading.current_thread().name)
+        original(sid, step)
+
+    store.record_step = record_step  # type: ignore[method-assign]
+    recorder = SessionRecorder(store, source="tui")
+    started: list[str] = []
+    results = scenario_results()
+    recorder.step(results[0])  # before start: not this session's
+    recorder.start(REQUEST, started.append)
+    for r in results:
+        recorder.step(r)
+    recorder.event("fix_copied", {"command": "true"})
+    engine = FakeEngine(REQUEST, results)
+    engine.run()
+    recorder.finish(engine.diagnosis())
+    recorder.close()
+    session = store.sessions["s1"]
+    assert started == ["s1"] and recorder.session_id == "s1"
+    assert [s.step for s in session["steps"]] == [r.step for r in results]
+    assert session["events"] == [("fix_copied", {"command": "true"})]
+    assert session["diagnosis"].causes[0].cause == "firewall.guest_blocks"
+    assert seen_threads == {"vnetdoctor-recorder"}
+
+
+def test_recorder_keeps_going_after_a_failed_write() -> None:
+    store = MemoryStore()
+    recorder = SessionRecorder(store, source="tui")
+    recorder.start(REQUEST)
+    recorder.event("x", {"a": 1})
+    assert recorder.flush()
+    store.sessions.clear()  # the next write fails (KeyError)
+    recorder.step(scenario_results()[0])
+    assert recorder.flush()  # answered after the failed write: the thread is still there
+    recorder.close()
+    assert recorder.errors and recorder.errors[0].startswith("step: KeyError")
+
+
+# --- replay over a real store --------------------------------------------------------------------
+
+
+def test_replay_engine_plays_back_a_recorded_session(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.store import SessionStore
+
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(store, source="tui", scenario="firewall.guest_blocks")
+    live = FakeEngine(REQUEST, scenario_results(), question=QUESTION, ask=lambda q: "yes",
+                      on_event=lambda e: recorder.step(e.result) if isinstance(e, StepFinished) else None)
+    recorder.start(REQUEST)
+    diagnosis = live.run()
+    recorder.finish(diagnosis)
+    recorder.close()
+
+    recorded = store.load(store.resolve("last"))
+    events: list[object] = []
+    replay = ReplayEngine.from_recorded(recorded, on_event=events.append)
+    plan = replay.plan()
+    assert [p.id for p in plan] == [r.step for r in scenario_results()]
+    assert {p.id for p in plan if p.kind == "question"} == {QUESTION.step}  # the answered question
+    assert replay.results() == {}
+    replayed = replay.run()
+    assert [type(e) for e in events[:2]] == [StepStarted, StepFinished]
+    assert isinstance(events[-1], DiagnosisReady)
+    assert [f.cause for f in replayed.causes] == ["firewall.guest_blocks"]
+    assert replayed.reachable is False
+    firewall = replay.results()["network.firewall"]
+    assert firewall.findings[0].fixes[0].command == scenario_results()[10].findings[0].fixes[0].command
+    assert firewall.observations[0].rows == scenario_results()[10].observations[0].rows  # rows come back typed
+    assert replay.results()[QUESTION.step].answer == "yes"
+    # run_step hands back what was recorded; it never probes.
+    assert replay.run_step("datalink.arp") == replay.results()["datalink.arp"]
+    with pytest.raises(KeyError):
+        replay.run_step("no.such.step")
+
+
+def test_replay_engine_path_points_come_from_the_verdict() -> None:
+    from vnetdoctor.knowledge.model import Diagnosis
+
+    d = Diagnosis(REQUEST, False, extra={"path": ["host:br0", "host:vnet0", "guest:eth0"]})
+    engine = ReplayEngine(REQUEST, scenario_results(), d)
+    assert [(str(v), i) for v, i in engine.path_points()] == [
+        ("netns:vnd-host", "br0"), ("netns:vnd-host", "vnet0"), ("netns:vnd-guest", "eth0")]
+
+
+# --- discovery -------------------------------------------------------------------------------------
+
+
+def test_discovery_lists_libvirt_and_vmware_and_says_what_it_could_not_read(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.tui import targets
+
+    answers = {
+        "libvirt.domains": Observation("libvirt.domains", "local", OK, (
+            DomainRow("web01", "running", agent_channel=True), DomainRow("db02", "shutoff"))),
+        "libvirt.interfaces": Observation("libvirt.interfaces", "local", OK, (
+            DomainIfaceRow("web01", "52:54:00:12:34:56", "network", "default"),
+            DomainIfaceRow("db02", "52:54:00:ab:cd:ef", "network", "default"))),
+        "libvirt.leases": Observation("libvirt.leases", "local", SKIPPED, reason="needs a real libvirtd"),
+        "link.list": Observation("link.list", "local", OK, (
+            LinkRow(1, "lo", "loopback", "UNKNOWN", True, True, 65536, ""),
+            LinkRow(5, "vmnet8", "", "UP", True, True, 1500, "00:50:56:c0:00:08"),
+            LinkRow(6, "vboxnet0", "", "DOWN", False, False, 1500, "0a:00:27:00:00:00"))),
+        "addr.list": Observation("addr.list", "local", OK, (AddrRow("vmnet8", "inet", "198.51.100.1", 24, "global"),)),
+    }
+    monkeypatch.setattr(targets, "_probe", lambda probe_id, **kw: answers[probe_id])
+    monkeypatch.setattr(targets, "NETNS_DIR", str(tmp_path))
+    (tmp_path / "blue").write_text("")
+    found, notes = targets.discover()
+    by_name = {t.name: t for t in found}
+    assert by_name["web01"].guest == "libvirt:web01" and by_name["web01"].macs == ("52:54:00:12:34:56",)
+    assert by_name["db02"].note == "start.note_no_agent"
+    assert by_name["vmnet8"].kind == "vmware" and by_name["vmnet8"].addresses == ("198.51.100.1/24",)
+    assert by_name["vboxnet0"].kind == "virtualbox" and by_name["vboxnet0"].state == "DOWN"
+    assert by_name["blue"].guest == "netns:blue"
+    assert "lo" not in by_name
+    assert any("needs a real libvirtd" in n for n in notes)
+
+
+def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.lab import state as lab_state
+    from vnetdoctor.tui import targets
+
+    monkeypatch.setattr(lab_state, "STATE_DIR", str(tmp_path))
+    lab_state.save(lab_state.LabState(prefix="vndtest-", scenario="firewall.guest_blocks",
+                                      namespaces=["vndtest-host", "vndtest-guest"]))
+    found, owned, notes = targets.lab_targets()
+    assert not notes and owned == {"vndtest-host", "vndtest-guest"}
+    (lab,) = found
+    assert (lab.host, lab.guest, lab.from_side) == ("netns:vndtest-host", "netns:vndtest-guest", "host")
+    assert lab.target and lab.note == "firewall.guest_blocks"
