@@ -43,12 +43,7 @@ _CHECK_MODULES = (
 
 
 def load_checks() -> dict[str, CheckFn]:
-    import importlib
+    from vnetdoctor.probes.base import import_plugins
 
-    for name in _CHECK_MODULES:
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
+    import_plugins(__package__ or "vnetdoctor.knowledge", _CHECK_MODULES)
     return CHECKS

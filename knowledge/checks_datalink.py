@@ -117,7 +117,6 @@ def bridge_filter(ctx: StepContext) -> None:
 
 @check("datalink.mtu")
 def mtu(ctx: StepContext) -> None:
-    path = get_path(ctx)
     trace = get_trace(ctx)
     if trace is None or trace.forward is None or not trace.forward.ok:
         ctx.skip("small pings do not pass yet: the MTU test needs a working path")
@@ -157,7 +156,6 @@ def mtu(ctx: StepContext) -> None:
 @check("datalink.arp")
 def arp(ctx: StepContext) -> None:
     path = get_path(ctx)
-    trace = get_trace(ctx)
     host_links, guest_links = links(ctx, ctx.host), links(ctx, ctx.guest)
 
     # A MAC learned on a port that is not the guest's: another station uses the guest's MAC.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
-from .facts import links, where_text
+from .facts import links
 
 
 @check("physical.guest_nic")

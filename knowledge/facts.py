@@ -39,18 +39,6 @@ def conf_max(values: dict[str, str], dev: str, name: str) -> int:
     )
 
 
-def role_of(ctx: StepContext, vantage: Vantage | None) -> str:
-    if vantage is None:
-        return ""
-    if vantage == ctx.host:
-        return "host"
-    return "guest"
-
-
-def where_text(ctx: StepContext, vantage: Vantage | None) -> str:
-    return f"{role_of(ctx, vantage)} ({vantage})" if vantage is not None else "?"
-
-
 def snapshots(ctx: StepContext, side: str, index: int = 0) -> tuple[list[Any], list[Any]]:
     """(before, after) rows of what the symptom step read around its pings.
 

@@ -19,7 +19,7 @@ from .capture import ETH_P_ALL, _attach, compile_bpf
 from .caps import NEED_NET_RAW
 from .nsexec import call_in
 from .rows_active import ArpReplyRow
-from .safety import guard
+from .safety import checked_ipv4
 from .vantage import Vantage
 
 SIOCGIFADDR = 0x8915
@@ -95,11 +95,7 @@ def _read(sock: socket.socket, target: str, seen: dict[str, int], until: float) 
 
 @probe("arp.probe", layer="datalink", title="ARP who-has", needs=(NEED_NET_RAW,))
 def arp_probe(vantage: Vantage, dev: str, target: str, count: int = 2, timeout: float = 0.5) -> ProbeOutput:
-    try:
-        socket.inet_aton(target)
-    except OSError:
-        raise Skip(f"{target!r} is not an IPv4 address") from None
-    guard(target)
+    checked_ipv4(target)
     rows = arp_who_has(vantage, dev, target, int(count), float(timeout))
     macs = ", ".join(r.mac for r in rows) or "nobody"
     return ProbeOutput(rows=tuple(rows), raw=f"who-has {target} on {dev}: answered by {macs}")

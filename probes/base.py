@@ -224,14 +224,20 @@ _PROBE_MODULES = (
 )
 
 
-def load_all() -> dict[str, ProbeSpec]:
-    """Import every probe module once (cheap ones only: scapy/libvirt load lazily)."""
+def import_plugins(package: str, names: Iterable[str]) -> None:
+    """Import ``package.NAME`` for each name; a module that does not exist is passed over,
+    an import error inside one that does is not."""
     import importlib
 
-    for name in _PROBE_MODULES:
+    for name in names:
         try:
-            importlib.import_module(f"{__package__}.{name}")
+            importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
+            if exc.name != f"{package}.{name}":
                 raise
+
+
+def load_all() -> dict[str, ProbeSpec]:
+    """Import every probe module once (cheap ones only: scapy/libvirt load lazily)."""
+    import_plugins(__package__ or "vnetdoctor.probes", _PROBE_MODULES)
     return REGISTRY

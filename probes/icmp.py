@@ -18,11 +18,11 @@ import socket
 import struct
 import time
 
-from .base import ProbeOutput, Skip, probe
+from .base import ProbeOutput, probe
 from .caps import NEED_NET_RAW
 from .nsexec import call_in
 from .rows_active import EchoRow
-from .safety import guard
+from .safety import checked_ipv4
 from .vantage import Vantage
 
 IP_MTU_DISCOVER = 10
@@ -38,15 +38,6 @@ _UNREACH = {
     10: "host administratively prohibited",
     13: "communication administratively prohibited",
 }
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
 
 
 def echo_request(ident: int, seq: int, size: int) -> bytes:
@@ -154,15 +145,6 @@ def _match(
             rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}")
 
 
-def _valid_ipv4(text: str) -> str:
-    try:
-        socket.inet_aton(text)
-    except OSError:
-        raise Skip(f"{text!r} is not an IPv4 address") from None
-    guard(text)
-    return text
-
-
 @probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,))
 def icmp_echo(
     vantage: Vantage,
@@ -173,7 +155,7 @@ def icmp_echo(
     timeout: float = 1.0,
     ident: int | None = None,
 ) -> ProbeOutput:
-    _valid_ipv4(dst)
+    checked_ipv4(dst)
     rows = ping(vantage, dst, count=int(count), size=int(size), df=bool(df), timeout=float(timeout), ident=ident)
     answered = sum(1 for r in rows if r.rtt_ms is not None)
     return ProbeOutput(rows=tuple(rows), raw=f"{answered}/{len(rows)} echo replies from {dst} (size {size}, df={df})")
@@ -184,7 +166,7 @@ def icmp_pmtu(vantage: Vantage, dst: str, sizes: str = "56,1000,1272,1372,1472",
     """DF echo requests of growing sizes, sent together: which sizes make it there and back."""
     import concurrent.futures
 
-    _valid_ipv4(dst)
+    checked_ipv4(dst)
     wanted = [int(s) for s in str(sizes).split(",") if s.strip()]
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
         futs = [pool.submit(ping, vantage, dst, count=2, size=s, df=True, timeout=float(timeout)) for s in wanted]

@@ -31,3 +31,15 @@ def guard(dst: str) -> None:
         return
     if not any(addr in net for net in ALLOWED):
         raise Skip(f"{dst} is outside the test ranges ({ENV}=1)")
+
+
+def checked_ipv4(text: str) -> str:
+    """The destination of an active probe: an IPv4 address, allowed by :func:`guard`."""
+    import socket
+
+    try:
+        socket.inet_aton(text)
+    except OSError:
+        raise Skip(f"{text!r} is not an IPv4 address") from None
+    guard(text)
+    return text

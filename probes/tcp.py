@@ -12,10 +12,10 @@ import os
 import socket
 import time
 
-from .base import ProbeOutput, Skip, probe
+from .base import ProbeOutput, probe
 from .nsexec import call_in
 from .rows_active import TcpRow
-from .safety import guard
+from .safety import checked_ipv4
 from .vantage import Vantage
 
 
@@ -42,10 +42,6 @@ def _connect(dst: str, port: int, timeout: float) -> TcpRow:
 
 @probe("tcp.connect", layer="transport", title="TCP connect")
 def tcp_connect(vantage: Vantage, dst: str, port: int, timeout: float = 1.0) -> ProbeOutput:
-    try:
-        socket.inet_aton(dst)
-    except OSError:
-        raise Skip(f"{dst!r} is not an IPv4 address") from None
-    guard(dst)
+    checked_ipv4(dst)
     result = call_in(vantage, _connect, dst, int(port), float(timeout))
     return ProbeOutput(rows=(result,), raw=f"tcp {dst}:{port} {result.state}")

@@ -13,10 +13,10 @@ import struct
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
@@ -345,7 +345,9 @@ class ViewsApp(App[None]):
     """A minimal App that pushes one screen, with the real App's ``?`` (the shared help screen)."""
 
     TITLE = "vnetdoctor"
-    BINDINGS = [Binding("question_mark", "help", "help", id="app.help", key_display="?")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "help", id="app.help", key_display="?")
+    ]
 
     def __init__(self, make_screen: Callable[[], Screen[Any]], lang: str = "en") -> None:
         super().__init__()

@@ -220,6 +220,7 @@ class FakeEngine:
     _results: dict[str, StepResult] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    answered: threading.Event = field(default_factory=threading.Event)  # set once ask() returned
 
     def _emit(self, event: object) -> None:
         if self.on_event is not None:
@@ -248,6 +249,7 @@ class FakeEngine:
         if self.question is not None and step_id == self.question.step:
             answer = self.ask(self.question) if self.ask else "unknown"
             self.answers.append(answer)
+            self.answered.set()
             status = {"yes": PASS, "no": FAIL}.get(answer, WARN)
             result = replace(result, status=status, answer=answer, note="asked the operator")
         self._results[step_id] = result

@@ -87,7 +87,7 @@ def test_guest_to_host_direction_is_read_from_the_times() -> None:
 def test_a_point_that_could_not_listen_is_not_blamed() -> None:
     rows = [r for r in lost_at_guest() if r.iface != "eth0"]
     trace = build_trace(rows, POINTS, unavailable=[(str(GUEST), "eth0")])
-    echo = [v for v in verdicts(trace) if v.flow == "icmp:4242"][0]
+    echo = next(v for v in verdicts(trace) if v.flow == "icmp:4242")
     assert echo.kind == "no_reply"  # as far as anyone listened, the request got through
 
 
@@ -114,3 +114,16 @@ def test_frames_built_for_the_tests_are_what_capture_summarize_reads() -> None:
     assert row.tag == f"arp:{GUEST_IP}"
     data = pcap_bytes([row])
     assert struct.unpack("<I", data[:4])[0] == 0xA1B2C3D4
+
+
+def test_direction_follows_sent_and_received_even_when_capture_times_lie() -> None:
+    # The reader thread stamped br0's packets first although the request came from the guest.
+    req = icmp_frame(GUEST_IP, HOST_IP, 0x8002, 1)
+    rows = [
+        packet(req, 0.000, HOST, "br0"),
+        packet(req, 0.001, HOST, "vnet0"),
+        packet(req, 0.002, GUEST, "eth0", out=True),
+    ]
+    trace = build_trace(rows, POINTS)
+    assert trace.directions["icmp:32770"] == -1
+    assert verdicts(trace)[0].kind == "no_reply" and verdicts(trace)[0].seen_at == (str(HOST), "br0")

@@ -143,7 +143,7 @@ async def test_the_path_view_marks_where_the_request_vanished() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         view = _screen(app).query_one(PathView)
         await wait_for(pilot, lambda: bool(view.last_verdicts), what="the path verdicts")
-        echo = [v for v in view.last_verdicts if v.flow == "icmp:4242"][0]
+        echo = next(v for v in view.last_verdicts if v.flow == "icmp:4242")
         assert echo.kind == "lost_request"
         line = view.verdict_line(echo)
         assert line == "icmp 4242: request seen on vnet0 (host), never on eth0 (guest)"
@@ -166,11 +166,11 @@ async def test_save_writes_a_valid_pcap(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: "saved" in screen.last_message, what="the save")
         assert f"saved {len(rows)} packets to {target}" in _title(app)
     data = target.read_bytes()
-    magic, major, minor, _, _, snaplen, linktype = struct.unpack("<IHHiIII", data[:24])
+    magic, major, minor, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
     assert (magic, major, minor, linktype) == (0xA1B2C3D4, 2, 4, 1)
     off, frames = 24, []
     while off < len(data):
-        _, _, incl, orig = struct.unpack("<IIII", data[off : off + 16])
+        _, _, incl, _ = struct.unpack("<IIII", data[off : off + 16])
         frames.append(data[off + 16 : off + 16 + incl])
         off += 16 + incl
     assert off == len(data)
@@ -302,7 +302,7 @@ async def test_help_lists_the_screen_bindings() -> None:
         await wait_for(pilot, lambda: _screen(app).mode == "recorded")
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        keys = dict((desc, key) for key, desc in app.screen.keys)
+        keys = {desc: key for key, desc in app.screen.keys}
         assert keys["save pcap"] == "s" and keys["back"] == "esc" and keys["live capture"] == "c"
         assert keys["layers"] == "l" and keys["hex"] == "x" and keys["path"] == "p"
 
@@ -317,7 +317,7 @@ async def test_bindings_have_ids_and_chinese_descriptions() -> None:
         assert {b.description for b in bindings} >= {"返回", "存为 pcap", "分层"}
         assert "数据包" in _title(app)
         verdicts = screen.query_one(PathView)
-        line = verdicts.verdict_line([v for v in verdicts.last_verdicts if v.flow == "icmp:4242"][0])
+        line = verdicts.verdict_line(next(v for v in verdicts.last_verdicts if v.flow == "icmp:4242"))
         assert line == "icmp 4242:请求在 vnet0 (宿主机) 上看到,在 eth0 (虚拟机) 上从未出现"
 
 
@@ -333,3 +333,24 @@ async def test_plain_terminals_still_show_the_verdict_and_the_marks(monkeypatch)
         svg = app.export_screenshot()
     assert "never&#160;on&#160;eth0" in svg or "never on eth0" in svg
     assert "✓" in svg and "·" in svg
+
+
+async def test_a_crashing_worker_is_reported_in_one_line() -> None:
+    class BrokenObservation:
+        probe = "capture.path"
+
+        @property
+        def rows(self) -> tuple[()]:
+            raise RuntimeError("broken record\nmore")
+
+    class BrokenResult:
+        observations = (BrokenObservation(),)
+
+    request = make_request()
+    engine = FakeEngine(request)
+    engine._results = {"symptom.ping": BrokenResult()}  # type: ignore[dict-item]
+    app = ViewsApp(lambda: PacketsScreen(SessionState(request=request, engine=engine)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        await wait_for(pilot, lambda: screen.mode == "failed", what="the failure")
+        assert "internal error: RuntimeError: broken record" in _title(app)

@@ -56,3 +56,31 @@ def _settle(name: str, presses: tuple[str, ...] = ()) -> Any:
 def test_packets_snapshot(snap_compare: Any, size: tuple[int, int], lang: str, name: str,
                           presses: tuple[str, ...]) -> None:
     assert snap_compare(_app(lang), terminal_size=size, run_before=_settle(name, presses))
+
+
+def test_packets_live_snapshot(snap_compare: Any) -> None:
+    """A live capture (fake, fed fixed packets; the clock is fixed) with one point that did not open."""
+    from fakes_views import PATH, T0, CaptureFactory, FakeEngine, make_request
+
+    from vnetdoctor.tui.state import SessionState
+
+    factory = CaptureFactory()
+    request = make_request()
+    points = [*PATH, (PATH[-1][0], "missing1")]
+    state = SessionState(request=request, engine=FakeEngine(request, points=points))
+    app = ViewsApp(lambda: PacketsScreen(state, capture_factory=factory, capture_blocked=lambda: None,
+                                         clock=lambda: T0, drain_interval=0.02))
+
+    async def run_before(pilot: Any) -> None:
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.mode == "live", what="the capture")
+        factory.running().push(ROWS)
+        plist = screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(ROWS), what="the packets")
+        layers = screen.query_one(PacketLayers)
+        await wait_for(pilot, lambda: layers.shown_key == str(plist.cursor_row), timeout=15)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        pilot.app.save_screenshot("packets-live-80x24.svg", path=str(SCREENSHOTS))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -308,3 +308,33 @@ async def test_minus_reaches_the_eleventh_table_and_plain_terminals_render(monke
         await _loaded(pilot, "leases")
         svg = app.export_screenshot()
     assert "leases" in svg and "needs&#160;the&#160;libvirt&#160;daemon" in svg
+
+
+async def test_a_crashing_load_ends_with_its_reason_and_does_not_block_refresh() -> None:
+    from vnetdoctor.tui.table_sources import SOURCE_BY_ID
+
+    class Exploding(tuple):  # a source definition bug: the worker raises, not a probe
+        def __contains__(self, item: object) -> bool:
+            raise RuntimeError("bad source\nsecond line")
+
+    broken = dataclasses.replace(SOURCE_BY_ID["links"], sides=Exploding(("host",)))
+    runner = FakeRunner(standard_answers())
+    app = ViewsApp(lambda: TablesScreen(live_state(), runner=runner, sources=[broken]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        view = _screen(app).query_one("#tv-links", TableView)
+        reason = str(view.query_one(".reason", Static).render())
+        assert reason == "host: error: RuntimeError: bad source" and view.has_class("-empty")
+        assert _screen(app)._refresh("links")  # not stuck "loading"
+
+
+async def test_clicking_a_table_name_switches_to_it() -> None:
+    from vnetdoctor.tui.screens.tables import TableTabs
+
+    app = _app(FakeRunner(standard_answers()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        tabs = _screen(app).query_one(TableTabs)
+        start = next(x for x, _, i in tabs._spans if i == 2)
+        await pilot.click(tabs, offset=(start + 2, 0))
+        assert _screen(app).current == "routes" and tabs.active == 2

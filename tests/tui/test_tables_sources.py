@@ -105,3 +105,29 @@ def test_cell_formatting_sorting_and_filter_rules() -> None:
     assert truncate("net.ipv4.conf.all.rp_filter", 10) == "net.ipv4.…"
     assert truncate("宿主机宿主机", 7) == "宿主机…"
     assert matches(["vnet0", "UP"], "VNET") and not matches(["br0"], "vnet")
+
+
+def test_every_view_string_exists_in_english_and_chinese() -> None:
+    import re
+    from pathlib import Path
+
+    from vnetdoctor.tui.screens.packets import PANE_KEYS, PANES, PacketsScreen
+    from vnetdoctor.tui.screens.tables import TABLE_KEYS, TablesScreen
+    from vnetdoctor.tui.view_text import load_view_strings
+    from vnetdoctor.tui.widgets.packet_list import COLUMNS
+
+    strings = load_view_strings()
+    for key, entry in strings.items():
+        assert entry.get("en") and entry.get("zh"), key
+        assert set(re.findall(r"{\w+}", entry["en"])) == set(re.findall(r"{\w+}", entry["zh"])), key
+    root = Path(__file__).resolve().parents[2] / "tui"
+    files = ["screens/packets.py", "screens/tables.py", "widgets/path_view.py", "widgets/packet_detail.py"]
+    literal = re.compile(r"""\b(?:text|_text|t)\(\s*["']((?:packets|tables|pathview|views)\.[\w.]*\w)["']""")
+    used = {m for f in files for m in literal.findall((root / f).read_text())}
+    used |= {f"tables.name.{s.id}" for s in SOURCES} | {c.label_key for c in COLUMNS}
+    used |= {f"packets.pane.{p}" for p in PANES} | {PANE_KEYS.description, TABLE_KEYS.description}
+    used |= {f"pathview.verdict.{k}" for k in ("ok", "lost_request", "no_reply", "lost_reply", "unknown")}
+    used |= {f"pathview.{k}" for k in ("req", "rep")} | {f"views.side.{s}" for s in ("host", "guest")}
+    used |= {b.description for b in [*PacketsScreen.BINDINGS, *TablesScreen.BINDINGS]}  # type: ignore[union-attr]
+    assert len(used) > 60
+    assert sorted(k for k in used if k not in strings) == []

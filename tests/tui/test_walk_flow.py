@@ -145,7 +145,8 @@ async def test_quitting_while_the_engine_waits_on_a_question_releases_it() -> No
         await wait_until(pilot, lambda: showing(app, QuestionDialog), what="the question")
         await pilot.press("q")
         await pilot.pause()
-    # The engine thread was released (else run_test would not have returned).
+    # The engine thread waiting in ask() was released when the walk went away.
+    assert deps.engines[0].answered.wait(10)
     assert deps.engines[0].answers == ["unknown"]
 
 

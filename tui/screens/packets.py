@@ -25,17 +25,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.probes.capture import (
     DEFAULT_FILTER,
     Capture,
@@ -245,7 +245,7 @@ class SaveDialog(ModalScreen[str | None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "packets.save.cancel", id="packets.save.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "packets.save.cancel", id="packets.save.cancel")]
 
     def __init__(self, text: ViewText, default: str) -> None:
         super().__init__()
@@ -344,7 +344,7 @@ class PacketsScreen(Screen[None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "packets.key.back", id="packets.back"),
         Binding("slash", "edit_filter", "packets.key.filter", id="packets.filter", key_display="/"),
         Binding("space", "pause", "packets.key.pause", id="packets.pause"),
@@ -649,6 +649,17 @@ class PacketsScreen(Screen[None]):
         default = -1 if self.state.request is not None and self.state.request.from_side == "guest" else 1
         self.query_one(PathView).show(self._tracker.trace(path, unavailable, default_direction=default))
 
+    @on(Worker.StateChanged)
+    def _on_worker(self, event: Worker.StateChanged) -> None:
+        """A worker that crashed (a bug, not a capture problem: those are messages) says so once."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = f"{type(event.worker.error).__name__}: {event.worker.error}".splitlines()[0]
+        self.last_message = self.text("packets.worker_failed", error=error)
+        if event.worker.group == "source" and self.mode == "starting":
+            self.mode = "failed"
+        self._refresh_status()
+
     # --- status lines ------------------------------------------------------------------------
 
     def _refresh_status(self) -> None:
@@ -766,9 +777,8 @@ class PacketsScreen(Screen[None]):
             return self.mode == "recorded" and self._can_go_live
         if action == "edit_filter":
             return self.mode in ("live", "starting", "failed")
-        if action == "pane" and self.has_class("-wide"):
-            return False  # all panes are visible
-        return True
+        # All panes are visible on a wide terminal: no pane keys there.
+        return not (action == "pane" and self.has_class("-wide"))
 
     def action_back(self) -> None:
         flt = self.query_one("#pk-filter", Input)

@@ -18,20 +18,22 @@ In replay, the recorded observations fill the same tables and no probe runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
-from textual.worker import get_current_worker
-from vnetdoctor.probes.base import Observation, run_probe
+from textual.worker import Worker, WorkerState, get_current_worker
+from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
 from ..state import SessionState
 from ..table_sources import (
@@ -198,7 +200,7 @@ class TablesScreen(Screen[None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "tables.key.back", id="tables.back"),
         Binding("slash", "filter", "tables.key.filter", id="tables.filter", key_display="/"),
         Binding("s", "sort", "tables.key.sort", id="tables.sort"),
@@ -207,10 +209,11 @@ class TablesScreen(Screen[None]):
         Binding("a", "auto", "tables.key.auto", id="tables.auto"),
         Binding("v", "side", "tables.key.side", id="tables.side", show=False),
         Binding("c", "columns", "tables.key.columns", id="tables.columns", show=False),
+        # The table bar names the number keys; [ ] are in the help (the footer is full at 80 columns).
         Binding("left_square_bracket", "step(-1)", "tables.key.prev", id="tables.prev", key_display="[",
-                group=TABLE_KEYS),
+                group=TABLE_KEYS, show=False),
         Binding("right_square_bracket", "step(1)", "tables.key.next", id="tables.next", key_display="]",
-                group=TABLE_KEYS),
+                group=TABLE_KEYS, show=False),
         *(
             Binding(KEY_NAMES.get(key, key), f"show_index({i})", "tables.key.table", id=f"tables.table{i + 1}",
                     show=False, key_display=key)
@@ -371,7 +374,7 @@ class TablesScreen(Screen[None]):
         table.update_rows(keyed)
         problems = status_of(view.observations)
         lines = [
-            self.text("tables.problem", side=self.text(f"views.side.{side}"), vantage=vantage, reason=reason)
+            self.text("tables.problem", where=f"{self.text(f'views.side.{side}')} {vantage}".strip(), reason=reason)
             for side, vantage, reason in problems
         ]
         if view.recorded and not view.observations:
@@ -379,6 +382,17 @@ class TablesScreen(Screen[None]):
         if not rows and not lines:
             lines.append(self.text("tables.no_rows", probe=source.probe))
         view.show_reason("\n".join(lines), empty=not rows)
+
+    @on(Worker.StateChanged)
+    def _on_worker(self, event: Worker.StateChanged) -> None:
+        """A load that crashed (a bug, not a probe failure: those are observations) still ends."""
+        if event.state != WorkerState.ERROR or not event.worker.group.startswith("table-"):
+            return
+        table_id = event.worker.group.removeprefix("table-")
+        if table_id in self.by_id:
+            error = f"{type(event.worker.error).__name__}: {event.worker.error}".splitlines()[0]
+            failed = Observation(self.by_id[table_id].probe, "", ERROR, reason=error)
+            self.post_message(TableLoaded(table_id, [("host", failed)]))
 
     # --- auto-refresh: one-shot polls re-armed when done --------------------------------------
 
@@ -484,8 +498,9 @@ class TablesScreen(Screen[None]):
         if self.current in self._loading_tables:
             parts.append(t("tables.loading"))
         elif view.loaded:
+            per_side = Counter(r.get(SIDE_COLUMN) for r in table_rows(view.source, view.observations))
             counts = [
-                f"{t('views.side.' + side)} " + (str(sum(1 for r in obs.rows)) if obs.ok else t("tables.side_failed"))
+                f"{t('views.side.' + side)} " + (str(per_side[side]) if obs.ok else t("tables.side_failed"))
                 for side, obs in view.observations
             ]
             if view.recorded:

@@ -60,10 +60,13 @@ class FlowchartSidebar(OptionList):
         self._status = {s.id: self._status.get(s.id, PENDING) for s in steps}
         options: list[Option] = []
         layer = None
+        headings = 0
         for step in steps:
             if step.layer != layer:
+                # A plan that comes back to a layer gets a second heading (ids stay unique).
                 layer = step.layer
-                options.append(Option(self._heading(layer), id=f"layer:{layer}", disabled=True))
+                headings += 1
+                options.append(Option(self._heading(layer), id=f"layer{headings}:{layer}", disabled=True))
             options.append(Option(self._line(step), id=step_option_id(step.id)))
         options.append(Option(self._verdict_line(), id=VERDICT))
         self.set_options(options)

@@ -39,6 +39,7 @@ class ProbeGroup:
     request: dict[Point, float] = field(default_factory=dict)  # point -> first time seen
     reply: dict[Point, float] = field(default_factory=dict)
     request_tag: str = ""
+    request_way: dict[Point, str] = field(default_factory=dict)  # point -> "out" (sent) | "in" (received)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,10 @@ class PathTracker:
                 is_reply = row.tag != group.request_tag
             side = group.reply if is_reply else group.request
             side.setdefault(point, row.time)
+            if not is_reply:
+                way = "out" if row.summary.startswith("out ") else "in" if row.summary.startswith("in ") else ""
+                if way:
+                    group.request_way.setdefault(point, way)
         while len(self.groups) > self.max_groups:
             del self.groups[next(iter(self.groups))]
 
@@ -151,12 +156,22 @@ def ordered_points(
 def _direction(groups: Sequence[ProbeGroup], index: Mapping[Point, int], default: int) -> int:
     """+1 when a flow's requests travel host side → guest side along the path, else -1.
 
-    Decided by time: where a request was seen first and last. A request seen at one
-    point only is taken to start at the end of the path it is nearer to.
+    The surest sign is the packet's way at each point: an interface sends it
+    ("out") before the next one receives it ("in"), so sendings sit upstream of
+    receivings. Capture times come next (they are when the reader got to a
+    socket, which can lag between interfaces); a request seen at one point only
+    is taken to start at the end of the path it is nearer to.
     """
     votes = 0
     n = len(index)
     for g in groups:
+        outs = [index[p] for p, way in g.request_way.items() if way == "out"]
+        ins = [index[p] for p, way in g.request_way.items() if way == "in"]
+        if outs and ins:
+            delta = sum(ins) / len(ins) - sum(outs) / len(outs)
+            if delta:
+                votes += 1 if delta > 0 else -1
+                continue
         seen = sorted(g.request.items(), key=lambda kv: kv[1])
         if not seen:
             continue

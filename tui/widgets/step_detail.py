@@ -56,8 +56,9 @@ class StepDetail(VerticalScroll):
         self._initial = result
         self._status = status
         self._ready = False  # composed and mounted: results can be applied to the children
-        self._obs_ids: dict[str, str] = {}
-        self._finding_ids: dict[str, str] = {}
+        # Children by key, updated in place (kept as references: a pane is never re-queried).
+        self._obs_views: dict[str, ObservationView] = {}
+        self._finding_views: dict[str, FindingView] = {}
         self._info: StepInfo | None = kb.step_info(planned.id, tr.lang, values)
 
     def compose(self) -> ComposeResult:
@@ -147,29 +148,33 @@ class StepDetail(VerticalScroll):
         wanted: dict[str, Any] = {}
         for obs in result.observations:
             wanted.setdefault(observation_key(obs), obs)
-        for key in list(self._obs_ids):
+        for key in list(self._obs_views):
             if key not in wanted:
-                box.query_one(f"#{self._obs_ids.pop(key)}").remove()
+                self._obs_views.pop(key).remove()
         for key, obs in wanted.items():
-            if key in self._obs_ids:
-                box.query_one(f"#{self._obs_ids[key]}", ObservationView).update_observation(obs)
+            view = self._obs_views.get(key)
+            if view is not None:
+                view.update_observation(obs)
             else:
-                wid = css_id(key)
-                self._obs_ids[key] = wid
-                box.mount(ObservationView(obs, self._tr, id=wid))
+                view = ObservationView(obs, self._tr, id=css_id(key))
+                self._obs_views[key] = view
+                box.mount(view)
         self.query_one("#obs-heading").display = bool(wanted)
 
     def _sync_findings(self, result: StepResult) -> None:
         box = self.query_one("#findings", Vertical)
-        wanted = {f.cause: f for f in result.findings}
-        for key in list(self._finding_ids):
+        wanted: dict[str, Any] = {}
+        for f in result.findings:
+            wanted.setdefault(f.cause, f)
+        for key in list(self._finding_views):
             if key not in wanted:
-                box.query_one(f"#{self._finding_ids.pop(key)}").remove()
+                self._finding_views.pop(key).remove()
         for key, finding in wanted.items():
-            if key in self._finding_ids:
-                box.query_one(f"#{self._finding_ids[key]}", FindingView).update_finding(finding)
+            view = self._finding_views.get(key)
+            if view is not None:
+                view.update_finding(finding)
             else:
-                wid = css_id("finding:" + key)
-                self._finding_ids[key] = wid
-                box.mount(FindingView(finding, self._tr, self._kb, id=wid))
+                view = FindingView(finding, self._tr, self._kb, id=css_id("finding:" + key))
+                self._finding_views[key] = view
+                box.mount(view)
         self.query_one("#findings-heading").display = bool(wanted)

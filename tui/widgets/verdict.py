@@ -48,7 +48,7 @@ class VerdictView(VerticalScroll):
         self._tr = tr
         self._kb = kb
         self.diagnosis: Diagnosis | None = None
-        self._ids: dict[str, str] = {}
+        self._views: dict[str, FindingView] = {}  # by cause id: updated in place, never re-queried
         self._total_steps = 0
 
     def compose(self) -> ComposeResult:
@@ -60,17 +60,20 @@ class VerdictView(VerticalScroll):
         self._total_steps = total_steps
         self.query_one("#verdict-headline", Static).update(self._headline(diagnosis, complete))
         box = self.query_one("#verdict-causes", Vertical)
-        wanted = {f.cause: (i, f) for i, f in enumerate(diagnosis.causes, 1)}
-        for cause in list(self._ids):
+        wanted: dict[str, tuple[int, Any]] = {}
+        for i, f in enumerate(diagnosis.causes, 1):
+            wanted.setdefault(f.cause, (i, f))
+        for cause in list(self._views):
             if cause not in wanted:
-                box.query_one(f"#{self._ids.pop(cause)}").remove()
+                self._views.pop(cause).remove()
         for cause, (index, finding) in wanted.items():
-            if cause in self._ids:
-                box.query_one(f"#{self._ids[cause]}", FindingView).update_finding(finding, index)
+            view = self._views.get(cause)
+            if view is not None:
+                view.update_finding(finding, index)
             else:
-                wid = css_id(cause, "cause")
-                self._ids[cause] = wid
-                box.mount(FindingView(finding, self._tr, self._kb, index, id=wid))
+                view = FindingView(finding, self._tr, self._kb, index, id=css_id(cause, "cause"))
+                self._views[cause] = view
+                box.mount(view)
 
     def _headline(self, d: Diagnosis, complete: bool) -> Text:
         tr = self._tr

@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     names = {
         "netlink": ["bench_netlink"],
         "diagnose": ["bench_diagnose"],
-        "all": ["bench_netlink", "bench_diagnose"],
+        "tui": ["bench_tui"],
+        "all": ["bench_netlink", "bench_diagnose", "bench_tui"],
     }[what]
     modules = [_bench_module(name) for name in names]  # fail before any work when one is missing
     status = 0
