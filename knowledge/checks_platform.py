@@ -22,7 +22,7 @@ from vnetdoctor.probes.vantage import Vantage
 from . import checks_platform_hosted  # noqa: F401 - registers platform.vmware / platform.virtualbox
 from .checks import check
 from .context import StepContext
-from .model import Evidence
+from .model import FAIL, WARN, Evidence
 from .platform_fixes import contains, found, subnet_of
 
 # --- libvirt -------------------------------------------------------------------------------
@@ -82,11 +82,7 @@ def libvirt_platform(ctx: StepContext) -> None:
     elif not ifaces:
         notes.append(f"domain {name} has no <interface> in its XML")
 
-    for iface in ifaces:
-        if iface.type == "direct":
-            # macvtap by design: the host cannot talk to the guest through the same NIC.
-            notes.append(f"{iface.mac} is macvtap on {iface.source}: this host cannot reach the guest "
-                         f"through {iface.source} (use a bridge or a second network for host↔guest)")
+    _check_macvtap(ctx, guest, uri, name, ifaces)
     _check_networks(ctx, guest, uri, name, ifaces, notes)
     _check_link_state(ctx, guest, uri, name, ifaces, notes)
     if dom.state not in NOT_RUNNING:
@@ -97,6 +93,34 @@ def libvirt_platform(ctx: StepContext) -> None:
     else:
         for note in notes:
             ctx.note(note)
+
+
+def _check_macvtap(ctx: StepContext, guest: Vantage, uri: str, domain: str, ifaces: list[Any]) -> None:
+    """macvtap never loops host↔guest traffic back: a cause when it is the guest's only way."""
+    direct = [i for i in ifaces if i.type == "direct"]
+    if not direct or ctx.request.from_side == "guest" and ctx.facts.get("path") is not None \
+            and ctx.facts["path"].outside:
+        return
+    trace = ctx.facts.get("trace")
+    only_way = len(direct) == len(ifaces)
+    severity = FAIL if only_way and (trace is None or trace.reachable is not True) else WARN
+    iface = direct[0]
+    found(
+        ctx,
+        "libvirt.macvtap_isolation",
+        [f"{domain}'s interface {iface.mac} is type='direct' (macvtap) on {iface.source}",
+         "macvtap never passes traffic between the guest and its own host"
+         + ("" if only_way else "; the guest has other NICs the host may use")],
+        uri=uri,
+        where=ctx.host,
+        guest=guest,
+        severity=severity,
+        domain=domain,
+        mac=iface.mac,
+        uplink=iface.source,
+        network="default",
+        dev="macvlan-host",
+    )
 
 
 def _check_networks(

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding
-
+from textual.binding import Binding, BindingType
+from textual.command import Provider
 from vnetdoctor.knowledge.model import Request
 
 from .bridge import EngineFactory
@@ -28,8 +28,8 @@ from .targets import Target, discover
 class VnetDoctorApp(App[None]):
     CSS_PATH = "styles.tcss"
     TITLE = "vnetdoctor"
-    COMMANDS: ClassVar[set] = set()  # each screen brings its own provider (commands that fit it)
-    BINDINGS = [
+    COMMANDS: ClassVar[set[type[Provider]]] = set()  # each screen brings its own provider (commands that fit it)
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "app.quit", id="app.quit"),
         Binding("question_mark", "help", "app.help", id="app.help", key_display="?"),
         Binding("colon", "command_palette", "app.palette", id="app.palette", show=False),

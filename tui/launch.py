@@ -13,9 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from vnetdoctor.errors import UsageError
 from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink
 from vnetdoctor.knowledge.model import Request
+
+from vnetdoctor.errors import UsageError
 
 from .bridge import EngineFactory
 from .recorder import SessionRecorder

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
-
 from vnetdoctor.knowledge.events import EngineEvent, PlannedStep
 from vnetdoctor.knowledge.model import Diagnosis, Fix, Question
 from vnetdoctor.probes.vantage import Vantage

@@ -39,7 +39,16 @@ from vnetdoctor.knowledge.events import (
     StepFinished,
     StepStarted,
 )
-from vnetdoctor.knowledge.model import FAIL, PASS, Diagnosis, Evidence, Finding, Fix, Request, StepResult
+from vnetdoctor.knowledge.model import (
+    FAIL,
+    PASS,
+    Diagnosis,
+    Evidence,
+    Finding,
+    Fix,
+    Request,
+    StepResult,
+)
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.rows import LinkRow, PacketRow
 from vnetdoctor.probes.vantage import Vantage
@@ -74,13 +83,41 @@ def burn(ms: float, stop: threading.Event | None = None) -> int:
 
 @dataclass
 class Load:
-    """How busy the stand-in engine and capture are."""
+    """How busy the stand-in engine and capture are.
 
+    Each step runs ``probe_threads`` probes at once for ``step_ms``; a probe
+    alternates ``burst_ms`` of GIL-holding parsing with waiting (a socket, a
+    reply), spending ``duty`` of its time computing. The real engine was measured
+    here at 4-23% of one core during a walk (``vnetdoctor diagnose`` on the lab);
+    the default load is several times that.
+    """
+
+    name: str = "busy"
     steps: int = 18
-    step_ms: float = 120.0  # CPU per step in the worker thread
-    probe_threads: int = 3  # concurrent "probes" per step, each burning step_ms too
+    step_ms: float = 150.0
+    probe_threads: int = 3
+    duty: float = 0.25
+    burst_ms: float = 15.0
     packets_per_s: int = 2000
     batch_ms: float = 100.0
+    cpu_s: float = 0.0  # measured: CPU seconds the load threads used
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def account(self, seconds: float) -> None:
+        with self.lock:
+            self.cpu_s += seconds
+
+
+def probe_work(load: Load, stop: threading.Event) -> None:
+    """One probe: bursts of parsing between waits, for one step; its CPU time is accounted."""
+    c0 = time.thread_time()
+    end = time.perf_counter() + load.step_ms / 1000.0
+    idle = load.burst_ms * (1.0 - load.duty) / load.duty / 1000.0 if load.duty < 1.0 else 0.0
+    while time.perf_counter() < end and not stop.is_set():
+        burn(load.burst_ms, stop)
+        if idle:
+            stop.wait(idle)  # the probe waits for the kernel, as a real one does
+    load.account(time.thread_time() - c0)
 
 
 @dataclass
@@ -109,14 +146,16 @@ class BusyEngine:
     def run_step(self, step_id: str) -> StepResult:
         self._emit(StepStarted(step_id))
         workers = [
-            threading.Thread(target=burn, args=(self.load.step_ms, self.stop), daemon=True)
+            threading.Thread(target=probe_work, args=(self.load, self.stop), daemon=True)
             for _ in range(self.load.probe_threads)
         ]
         for w in workers:
             w.start()
-        burn(self.load.step_ms, self.stop)
         for w in workers:
             w.join()
+        c0 = time.thread_time()
+        burn(self.load.burst_ms, self.stop)  # the rules turning observations into findings
+        self.load.account(time.thread_time() - c0)
         layer = step_id.split(".", 1)[0]
         n = int(step_id.rsplit("bench", 1)[1])
         links = tuple(
@@ -195,6 +234,7 @@ class CaptureLoad(threading.Thread):
         seq = 0
         next_batch = time.perf_counter()
         while not self.stop_event.is_set():
+            c0 = time.thread_time()
             batch: list[PacketRow] = []
             for _ in range(per_batch):
                 seq += 1
@@ -202,6 +242,7 @@ class CaptureLoad(threading.Thread):
                 summary, tag = summarize(frame)
                 batch.append(PacketRow(time.time(), str(HOST), "vnet0", len(frame), summary, frame.hex(), tag=tag))
             self.packets += len(batch)
+            self.load.account(time.thread_time() - c0)
             self.deliver(batch)
             next_batch += self.load.batch_ms / 1000
             # Keep the rate: wait for the next batch time (or stop), never busy-spin.
@@ -214,6 +255,12 @@ class Result:
     walks: int
     packets: int
     seconds: float
+    load_cpu_s: float = 0.0
+
+    @property
+    def load_share(self) -> float:
+        """The load's CPU use as a share of one core over the run."""
+        return self.load_cpu_s / self.seconds if self.seconds else 0.0
 
     @property
     def median(self) -> float:
@@ -222,7 +269,7 @@ class Result:
     @property
     def p95(self) -> float:
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 async def measure(presses: int = 120, load: Load | None = None, size: tuple[int, int] = (80, 24)) -> Result:
@@ -281,6 +328,8 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
             t0 = time.perf_counter()
             app.post_message(events.Key(key, None))
             while sidebar.highlighted == before:
+                if time.perf_counter() - t0 > 5.0:
+                    raise RuntimeError(f"key {key!r} changed nothing in 5 s")
                 await asyncio.sleep(0.0005)
             # The key took effect; now wait for the screen to have been redrawn with it.
             app.call_after_refresh(lambda f=repainted: f.done() or f.set_result(time.perf_counter()))
@@ -292,21 +341,34 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
         stop.set()
         capture.join(5)
     return Result(latencies, engines[0].walks if engines else 0, capture.packets if capture else 0,
-                  time.perf_counter() - started)
+                  time.perf_counter() - started, load.cpu_s)
+
+
+LOADS = (
+    Load(),  # several times what the real engine uses: the target applies here
+    Load(name="saturated", duty=1.0),  # every probe computing all the time: for context
+)
 
 
 def run(args: argparse.Namespace) -> int:
     quick = bool(getattr(args, "quick", False))
     presses = 30 if quick else 150
-    load = Load()
-    result = asyncio.run(measure(presses, load))
+    loads = LOADS[:1] if quick else LOADS
     print("vnetdoctor bench tui: key-to-repaint latency of the walk at 80x24, under load")
-    print(f"  load: {load.steps}-step walk, {load.step_ms:.0f} ms CPU per step in the engine worker "
-          f"+ {load.probe_threads} probe threads; capture {load.packets_per_s} packets/s in batches of "
-          f"{load.batch_ms:.0f} ms")
-    print(f"  ran {result.seconds:.1f} s: {result.walks} full walks, {result.packets} packets captured")
-    print(f"  keys: {len(result.latencies_ms)}  median {result.median:.1f} ms  p95 {result.p95:.1f} ms  "
-          f"max {max(result.latencies_ms):.1f} ms  (target p95 <= {TARGET_MS:.0f} ms)")
-    ok = result.p95 <= TARGET_MS
-    print("  " + ("OK" if ok else "SLOWER THAN TARGET"))
-    return 0 if ok else 1
+    print("  (real engine measured at 4-23% of one core during a walk; keys: n, b, up, down)")
+    status = 0
+    for i, template in enumerate(loads):
+        load = Load(**{k: getattr(template, k) for k in ("name", "steps", "step_ms", "probe_threads", "duty",
+                                                           "burst_ms", "packets_per_s", "batch_ms")})
+        result = asyncio.run(measure(presses, load))
+        lat = result.latencies_ms
+        print(f"  load {load.name}: {load.steps}-step walk over and over, {load.probe_threads} probes per step "
+              f"at {load.duty:.0%} duty in {load.burst_ms:.0f} ms bursts, capture {load.packets_per_s} packets/s "
+              f"-> {result.load_share:.0%} of a core")
+        print(f"    ran {result.seconds:.1f} s: {result.walks} full walks, {result.packets} packets; "
+              f"{len(lat)} keys: median {result.median:.1f} ms  p95 {result.p95:.1f} ms  max {max(lat):.1f} ms")
+        if i == 0:
+            ok = result.p95 <= TARGET_MS
+            print(f"    target p95 <= {TARGET_MS:.0f} ms: " + ("OK" if ok else "NOT MET"))
+            status = 0 if ok else 1
+    return status

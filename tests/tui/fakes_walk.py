@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from vnetdoctor.knowledge.events import (
     AskFn,
@@ -28,7 +28,6 @@ from vnetdoctor.knowledge.events import (
     StepStarted,
 )
 from vnetdoctor.knowledge.model import (
-    ASK,
     FAIL,
     PASS,
     SKIP,
@@ -289,7 +288,7 @@ def fake_knowledge() -> Any:
     """Fixed step texts and cause titles: snapshots do not change when the real wording does."""
 
     class FixtureKnowledge:
-        steps = {
+        steps: ClassVar[dict[str, dict[str, StepInfo]]] = {
             "symptom.ping": {
                 "en": StepInfo("Ping both ways",
                                "First pin the symptom down: ping from the host to the guest and back, "
@@ -307,7 +306,7 @@ def fake_knowledge() -> Any:
                                ("nft list ruleset", "iptables-save -c")),
             },
         }
-        causes = {
+        causes: ClassVar[dict[str, dict[str, str]]] = {
             "firewall.guest_blocks": {"en": "The guest's firewall drops the traffic", "zh": "虚拟机防火墙丢弃了流量"},
         }
 

@@ -354,3 +354,16 @@ async def test_a_crashing_worker_is_reported_in_one_line() -> None:
         screen = _screen(app)
         await wait_for(pilot, lambda: screen.mode == "failed", what="the failure")
         assert "internal error: RuntimeError: broken record" in _title(app)
+
+
+async def test_the_list_stops_at_its_limit_and_says_how_many_were_left_out() -> None:
+    factory = CaptureFactory()
+    app = _app(live_state(), factory, max_packets=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _live(pilot, factory)
+        factory.running().push(round_trip(1, 1, 0.0) + round_trip(1, 2, 0.1))
+        await wait_for(pilot, lambda: screen.not_listed == 2, what="the overflow count")
+        assert screen.query_one(PacketList).row_count == 10
+        assert "2 more not listed (limit 10; ctrl+l clears)" in _title(app)
+        await pilot.press("ctrl+l")
+        assert screen.not_listed == 0

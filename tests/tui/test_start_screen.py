@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fakes_walk import make_app
-from walk_helpers import screen_text, settle
-
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.targets import Target
+from walk_helpers import screen_text, settle
 
 SIZE = (80, 24)
 
@@ -120,7 +119,7 @@ async def test_start_in_chinese() -> None:
 
 
 async def test_the_palette_offers_the_found_guests() -> None:
-    app, deps = start_app()
+    app, _ = start_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         names = [c.name for c in app.screen.palette_commands()]

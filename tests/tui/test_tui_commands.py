@@ -8,11 +8,10 @@ import sys
 
 import pytest
 from fakes_walk import QUESTION, REQUEST, FakeEngine, fake_knowledge, scenario_results
-from walk_helpers import screen_text, settle
-
 from vnetdoctor.knowledge.events import StepFinished
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.tui.recorder import SessionRecorder
+from walk_helpers import screen_text, settle
 
 
 def vnetdoctor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,6 +22,7 @@ def vnetdoctor(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=60,
+        check=False,
         env={**os.environ, **(env or {}), "VNETDOCTOR_DEBUG": ""},
     )
 
@@ -78,10 +78,11 @@ def test_demo_without_a_terminal_builds_nothing(tmp_path) -> None:  # type: igno
 
 
 async def test_replay_opens_read_only_with_the_recorded_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.app import VnetDoctorApp
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
+
+    from vnetdoctor.store import SessionStore
 
     store = SessionStore(tmp_path / "s.db")
     recorder = SessionRecorder(store, source="demo", scenario="firewall.guest_blocks")

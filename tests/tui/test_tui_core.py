@@ -7,12 +7,11 @@ from dataclasses import replace
 
 import pytest
 from fakes_walk import QUESTION, REQUEST, FakeEngine, MemoryStore, scenario_results
-
 from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import AddrRow, LinkRow
-from vnetdoctor.probes.rows_libvirt import DomainIfaceRow, DomainRow, LeaseRow
+from vnetdoctor.probes.rows_libvirt import DomainIfaceRow, DomainRow
 from vnetdoctor.tui.bridge import EngineBridge, fallback_answer
 from vnetdoctor.tui.form import FormError, build_request
 from vnetdoctor.tui.messages import EngineEventPosted, QuestionAsked
@@ -236,8 +235,9 @@ def test_discovery_lists_libvirt_and_vmware_and_says_what_it_could_not_read(monk
 
 
 def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.lab import state as lab_state
     from vnetdoctor.tui import targets
+
+    from vnetdoctor.lab import state as lab_state
 
     monkeypatch.setattr(lab_state, "STATE_DIR", str(tmp_path))
     lab_state.save(lab_state.LabState(prefix="vndtest-", scenario="firewall.guest_blocks",

@@ -7,7 +7,6 @@ import string
 from pathlib import Path
 
 import pytest
-
 from vnetdoctor.tui.i18n import LANGS, load_strings, tr
 
 TUI = Path(__file__).resolve().parents[2] / "tui"

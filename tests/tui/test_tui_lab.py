@@ -17,11 +17,7 @@ SCENARIO = "firewall.guest_blocks"
 
 
 async def test_demo_flow_reaches_the_verdict_on_the_real_lab(lab_prefix: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.cli import build_parser
-    from vnetdoctor.commands.tui import request_from_args
     from vnetdoctor.knowledge.replay import ReplayEngine
-    from vnetdoctor.lab.lifecycle import up
-    from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.app import VnetDoctorApp
     from vnetdoctor.tui.launch import live_engine_factory
     from vnetdoctor.tui.recorder import SessionRecorder
@@ -30,6 +26,11 @@ async def test_demo_flow_reaches_the_verdict_on_the_real_lab(lab_prefix: str, tm
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
     from vnetdoctor.tui.widgets.flowchart import VERDICT, FlowchartSidebar
+
+    from vnetdoctor.cli import build_parser
+    from vnetdoctor.commands.tui import request_from_args
+    from vnetdoctor.lab.lifecycle import up
+    from vnetdoctor.store import SessionStore
 
     instance = up(SCENARIO, lab_prefix)  # taken down by the lab_prefix fixture, also on failure
     ns = build_parser().parse_args(["tui", *instance.diagnose_args(), "--lang", "en"])

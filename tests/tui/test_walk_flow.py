@@ -18,8 +18,6 @@ from fakes_walk import (
     make_app,
     scenario_results,
 )
-from walk_helpers import screen_text, settle, showing, wait_until
-
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
 from vnetdoctor.tui.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
@@ -27,6 +25,7 @@ from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.widgets.findings import FixList
 from vnetdoctor.tui.widgets.flowchart import RUNNING, VERDICT, FlowchartSidebar
+from walk_helpers import screen_text, settle, showing, wait_until
 
 SIZE = (80, 24)
 
@@ -400,3 +399,33 @@ async def test_walk_at_80x24_shows_marks_that_read_without_colour(lang: str) -> 
             assert mark in text
         lines = text.splitlines()
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+
+
+async def test_a_guest_fix_runs_inside_the_guest_through_its_agent() -> None:
+    """A libvirt guest has no namespace here: its fix goes through the guest-agent runner."""
+    from vnetdoctor.probes import nsexec
+
+    fix = Fix(command="nft delete rule inet filter input handle 7", undo="", risk="low", where="libvirt:web01")
+    ran: list[tuple[str, tuple[str, ...]]] = []
+
+    def agent(vantage, argv, timeout):  # type: ignore[no-untyped-def]
+        ran.append((str(vantage), tuple(argv)))
+        return nsexec.CommandResult(tuple(argv), 0, "", "")
+
+    def results():  # type: ignore[no-untyped-def]
+        out = scenario_results()
+        out[10] = replace(out[10], findings=(replace(out[10].findings[0], fixes=(fix,)),))
+        return out
+
+    saved = dict(nsexec._guest_runners)
+    nsexec.register_guest_runner("libvirt", agent)
+    try:
+        app, _ = make_app(allow_changes=True, results=results)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("f", "right", "enter")
+            await settle(pilot)
+    finally:
+        nsexec._guest_runners.clear()
+        nsexec._guest_runners.update(saved)
+    assert ran == [("libvirt:web01", ("sh", "-c", fix.command))]

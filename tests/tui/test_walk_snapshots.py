@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from fakes_walk import QUESTION, make_app
 from test_start_screen import discover
-from walk_helpers import settle, showing, wait_until
-
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
+from walk_helpers import settle, showing, wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZES = [(80, 24), (160, 48)]

@@ -42,7 +42,7 @@ def test_json_lists_every_cause_with_its_fixes(capsys: pytest.CaptureFixture[str
     data = json.loads(run_causes(capsys, "--json", "--lang", lang))
     assert isinstance(data, list)
     assert [item["id"] for item in data] == [c.id for c in catalog.all_causes()]
-    assert len(data) == 34
+    assert len(data) == len(catalog.all_causes()) >= 34
     for item in data:
         assert {"id", "layer", "title", "explanation", "proof", "fixes", "lab"} <= set(item)
         assert item["layer"] == EMBEDDED[item["id"]]

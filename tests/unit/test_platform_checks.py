@@ -168,11 +168,14 @@ def test_static_address_seen_by_the_agent_is_not_a_missing_lease(leases):
     assert "no lease for 52:54:00:00:00:02, but the guest has 198.51.100.7 on eth0 (static)" in ctx.summary_note()
 
 
-def test_macvtap_guest_is_noted():
+def test_macvtap_only_guest_is_a_cause():
+    """No trace yet (the check alone): macvtap as the guest's only NIC explains host↔guest."""
     ctx = run("platform.libvirt", guest=lab("vtap"))
-    assert ctx.status() == PASS
-    assert ("52:54:00:00:00:0a is macvtap on eno1: this host cannot reach the guest through eno1"
-            in ctx.summary_note())
+    assert ctx.status() == FAIL
+    (finding,) = [f for f in ctx.findings if f.cause == "libvirt.macvtap_isolation"]
+    assert "52:54:00:00:00:0a" in finding.summary and "eno1" in finding.summary
+    assert any("type='direct' (macvtap) on eno1" in e.text for e in finding.evidence)
+    assert [f.command for f in finding.fixes][0].startswith("virsh")
 
 
 def test_libvirt_check_skips_without_a_libvirt_guest_or_domain():

@@ -29,7 +29,7 @@ def binding_commands(screen: Screen) -> list[PaletteCommand]:
     out: list[PaletteCommand] = []
     seen: set[str] = set()
     app = screen.app
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         if active.node is not screen and active.node is not app:
             continue  # a focused widget's own keys (cursor movement) are not commands

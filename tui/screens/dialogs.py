@@ -8,13 +8,14 @@ as "don't know", which the engine treats as no information.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
-
 from vnetdoctor.knowledge.model import Fix, Question
 from vnetdoctor.knowledge.text import CHOICE_LABELS, risk_name, t
 
@@ -26,7 +27,7 @@ class QuestionDialog(ModalScreen[str | None]):
 
     AUTO_FOCUS = "#choice-1"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "dialog.dont_know", id="dialog.cancel"),
         Binding("left", "app.focus_previous", show=False),
         Binding("right", "app.focus_next", show=False),
@@ -75,7 +76,7 @@ class FixConfirmDialog(ModalScreen[bool]):
 
     AUTO_FOCUS = "#cancel"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "dialog.cancel", id="dialog.cancel"),
         Binding("left", "app.focus_previous", show=False),
         Binding("right", "app.focus_next", show=False),

@@ -7,11 +7,13 @@ always shows a remapped key as the operator configured it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
@@ -55,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
     """A modal over the screen it explains; Esc or ? closes it."""
 
     AUTO_FOCUS = "#help-body"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark", "close", "help.close", id="help.close"),
     ]
 

@@ -367,6 +367,7 @@ class PacketsScreen(Screen[None]):
         clock: Callable[[], float] = time.time,
         drain_interval: float = DRAIN_INTERVAL,
         save_dir: str | None = None,
+        max_packets: int = MAX_PACKETS,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -379,6 +380,7 @@ class PacketsScreen(Screen[None]):
         self._clock = clock
         self._drain_interval = drain_interval
         self._save_dir = save_dir
+        self._max_packets = max_packets
         self.mode = "starting"  # starting | live | recorded | blocked | nopath
         self.paused = False
         self.bpf = DEFAULT_FILTER
@@ -391,6 +393,7 @@ class PacketsScreen(Screen[None]):
         self.block_reason = ""
         self.last_message = ""
         self.filter_error = ""
+        self.not_listed = 0  # packets beyond MAX_PACKETS (saved pcaps hold what is listed)
         self._tracker = PathTracker()
         self._can_go_live = not state.replay
 
@@ -609,17 +612,19 @@ class PacketsScreen(Screen[None]):
 
     @on(CaptureRefused)
     def _on_refused(self, message: CaptureRefused) -> None:
+        """A filter libpcap rejects, or a capture that could not start at all.
+
+        The filter text stays in the input for the operator to fix; whatever was
+        capturing before goes on (the status line still names its filter).
+        """
         if message.bad_filter:
             self._set_filter_error(message.reason)
-            if self.feed is not None:  # keep capturing with the old filter
-                self.query_one("#pk-filter", Input).value = message.bpf
-            elif message.bpf != DEFAULT_FILTER and message.generation == self._generation:
-                pass  # nothing runs yet: the operator fixes the filter and presses Enter
         else:
             self.last_message = self.text("packets.capture_failed", reason=message.reason)
-            if self.feed is None:
-                self.mode = "nopath" if not self.points else "failed"
+        if self.feed is None and message.generation == self._generation:
+            self.mode = "failed"
         self._refresh_status()
+        self.refresh_bindings()
 
     @on(PacketsPending)
     def _on_pending(self, message: PacketsPending) -> None:
@@ -633,10 +638,12 @@ class PacketsScreen(Screen[None]):
         if not rows:
             return
         plist = self.query_one(PacketList)
-        room = MAX_PACKETS - len(plist.packets)
-        if room <= 0:
+        room = self._max_packets - len(plist.packets)
+        if len(rows) > room:
+            self.not_listed += len(rows) - max(room, 0)
+            rows = rows[: max(room, 0)]
+        if not rows:
             return
-        rows = rows[:room]
         plist.add_packets(rows)
         tagged = [r for r in rows if r.tag]
         if tagged:
@@ -682,6 +689,8 @@ class PacketsScreen(Screen[None]):
             line = t("packets.status.failed")
         else:
             line = t("packets.status.starting")
+        if self.not_listed:
+            line = f"{line} · {t('packets.status.full', count=self.not_listed, limit=self._max_packets)}"
         if self.last_message:
             line = f"{line} · {self.last_message}"
         self.query_one(TitleBar).set_left(Text(line, style="bold"))
@@ -803,6 +812,7 @@ class PacketsScreen(Screen[None]):
     def action_clear(self) -> None:
         plist = self.query_one(PacketList)
         plist.clear_packets()
+        self.not_listed = 0
         if self.mode == "live":
             plist.t0 = self._clock()
         self._tracker = PathTracker()

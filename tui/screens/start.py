@@ -9,14 +9,15 @@ type, with the reason next to the form rather than a refusal after the fact.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.content import Content
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
 
@@ -49,8 +50,8 @@ class StartCommands(ScreenCommands):
 
 
 class StartScreen(Screen[None]):
-    COMMANDS = {StartCommands}
-    BINDINGS = [
+    COMMANDS: ClassVar[set[type[Provider]]] = {StartCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "start.start", id="start.start"),
         Binding("ctrl+r", "refresh", "start.refresh", id="start.refresh"),
         Binding("ctrl+t", "focus_targets", "start.focus_targets", id="start.focus_targets"),

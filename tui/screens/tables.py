@@ -17,8 +17,8 @@ In replay, the recorded observations fill the same tables and no probe runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 

@@ -13,17 +13,17 @@ probe: panes are built on first view and then updated in place as results come.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList
 from textual.worker import Worker, WorkerState
-
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
 from vnetdoctor.probes.nsexec import run_command
@@ -69,9 +69,9 @@ class WalkCommands(ScreenCommands):
 class WalkScreen(Screen[None]):
     """The guided walk for one request."""
 
-    COMMANDS = {WalkCommands}
+    COMMANDS: ClassVar[set[type[Provider]]] = {WalkCommands}
     HELP_MARKS = True
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next", "walk.next", id="walk.next"),
         Binding("b", "back", "walk.back", id="walk.back", show=False),
         Binding("enter", "run_this", "walk.run_this", id="walk.run_this", show=False, key_display="enter"),
@@ -392,10 +392,12 @@ class WalkScreen(Screen[None]):
             return
         switcher = self.query_one("#detail", ContentSwitcher)
         if item == VERDICT:
+            self.query_one(VerdictView).flush()
             switcher.current = VERDICT_PANE
             return
         pane = self._pane(item)
         if pane is not None:
+            pane.flush()
             switcher.current = pane.id
 
     # -- navigation ---------------------------------------------------------------------------------

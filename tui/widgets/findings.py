@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-
 from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
 from vnetdoctor.knowledge.text import layer_name, risk_name
 

@@ -13,7 +13,6 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
-
 from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, FAIL, PASS, SKIP, STATUS_MARK, WARN
 from vnetdoctor.knowledge.text import layer_name

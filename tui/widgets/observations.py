@@ -18,7 +18,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
-
 from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 
 from ..i18n import Translator

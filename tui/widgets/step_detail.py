@@ -15,9 +15,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
-
 from vnetdoctor.knowledge.events import PlannedStep
-from vnetdoctor.knowledge.model import ASK, STATUS_MARK, StepResult
+from vnetdoctor.knowledge.model import ASK, StepResult
 from vnetdoctor.knowledge.text import CHOICE_LABELS, layer_name, t
 
 from ..i18n import Translator
@@ -56,6 +55,7 @@ class StepDetail(VerticalScroll):
         self._initial = result
         self._status = status
         self._ready = False  # composed and mounted: results can be applied to the children
+        self._stale = False  # something arrived while hidden: flush() applies it
         # Children by key, updated in place (kept as references: a pane is never re-queried).
         self._obs_views: dict[str, ObservationView] = {}
         self._finding_views: dict[str, FindingView] = {}
@@ -81,7 +81,7 @@ class StepDetail(VerticalScroll):
         self.query_one("#obs-heading").display = False
         self._ready = True
         if self._initial is not None:
-            self.update_result(self._initial)
+            self._apply(self._initial)
         else:
             self._set_note()
 
@@ -127,15 +127,38 @@ class StepDetail(VerticalScroll):
     # -- updating --------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
         self._status = RUNNING if running else (self.result.status if self.result else PENDING)
-        if self._ready:
+        if self._ready and self.display:
+            self.query_one("#step-header", Static).update(self._header())
+            self._set_note()
+        else:
+            self._stale = True  # repainted by flush() when the pane is shown
+
+    def update_result(self, result: StepResult) -> None:
+        """Apply a (re-)run's result, touching only what changed.
+
+        A hidden pane only keeps the result: laying out widgets nobody sees would
+        cost the UI thread time while the engine floods it with steps;
+        :meth:`flush` applies it when the pane is shown.
+        """
+        if not self._ready or not self.display:
+            self._initial = result
+            self._stale = True
+            return
+        self._apply(result)
+
+    def flush(self) -> None:
+        """Bring a pane that was hidden up to date (the walk calls it before showing it)."""
+        if not self._ready or not self._stale:
+            return
+        self._stale = False
+        if self._initial is not None and self._initial is not self.result:
+            self._apply(self._initial)
+        else:
             self.query_one("#step-header", Static).update(self._header())
             self._set_note()
 
-    def update_result(self, result: StepResult) -> None:
-        """Apply a (re-)run's result, touching only what changed."""
-        if not self._ready:
-            self._initial = result  # applied by on_mount
-            return
+    def _apply(self, result: StepResult) -> None:
+        self._stale = False
         self.result = result
         self._status = result.status
         self.query_one("#step-header", Static).update(self._header())

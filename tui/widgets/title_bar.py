@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
-
 from vnetdoctor.knowledge.model import Request
 
 from ..i18n import Translator

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
-
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 
 from ..i18n import Translator
@@ -48,6 +47,7 @@ class VerdictView(VerticalScroll):
         self._tr = tr
         self._kb = kb
         self.diagnosis: Diagnosis | None = None
+        self._pending: tuple[Diagnosis, int, bool] | None = None
         self._views: dict[str, FindingView] = {}  # by cause id: updated in place, never re-queried
         self._total_steps = 0
 
@@ -56,7 +56,17 @@ class VerdictView(VerticalScroll):
         yield Vertical(id="verdict-causes")
 
     def show(self, diagnosis: Diagnosis, *, total_steps: int, complete: bool) -> None:
+        """Apply a verdict now if the pane is visible, else when :meth:`flush` shows it."""
         self.diagnosis = diagnosis
+        self._pending = (diagnosis, total_steps, complete)
+        if self.display and self.is_mounted:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending is None:
+            return
+        diagnosis, total_steps, complete = self._pending
+        self._pending = None
         self._total_steps = total_steps
         self.query_one("#verdict-headline", Static).update(self._headline(diagnosis, complete))
         box = self.query_one("#verdict-causes", Vertical)
