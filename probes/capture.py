@@ -23,6 +23,7 @@ from .vantage import Vantage
 
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
+SO_TIMESTAMPNS = 35  # also the cmsg type (SCM_TIMESTAMPNS): the kernel's arrival time
 PACKET_OUTGOING = 4
 LINKTYPE_ETHERNET = 1
 DEFAULT_FILTER = "icmp or arp"
@@ -118,6 +119,9 @@ class Capture:
         try:
             if program:
                 _attach(sock, program)
+            # Stamp frames when the kernel saw them, not when our reader got round to them:
+            # packets from several interfaces must sort in the order they crossed the path.
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             sock.bind((iface, ETH_P_ALL))
             sock.setblocking(False)
         except BaseException:
@@ -133,19 +137,19 @@ class Capture:
                 sock, point = self._socks[fd]
                 while True:
                     try:
-                        data, addr = sock.recvfrom(65535)
+                        data, ancdata, _flags, addr = sock.recvmsg(65535, 64)
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError:
                         fds.remove(fd)
                         break
-                    self._keep(point, data[: self.snaplen], addr)
+                    self._keep(point, data[: self.snaplen], addr, _stamp(ancdata))
 
-    def _keep(self, point: CapturePoint, data: bytes, addr: tuple) -> None:
+    def _keep(self, point: CapturePoint, data: bytes, addr: tuple, stamp: float | None = None) -> None:
         outgoing = len(addr) > 2 and addr[2] == PACKET_OUTGOING
         summary, tag = summarize(data)
         row = PacketRow(
-            time=time.time(),
+            time=stamp if stamp is not None else time.time(),
             vantage=str(point.vantage),
             iface=point.iface,
             length=len(data),
@@ -185,6 +189,14 @@ class Capture:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stamp(ancdata: list[tuple[int, int, bytes]]) -> float | None:
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return sec + nsec / 1e9
+    return None
 
 
 # --- decoding without scapy: fast enough for every packet, enough for a one-line summary

@@ -24,7 +24,7 @@ from typing import Any
 from vnetdoctor.probes.base import ERROR, SKIPPED, Observation
 from vnetdoctor.probes.vantage import LOCAL, Vantage
 
-from .widgets.keyed_table import ColumnSpec
+from .table_cells import ColumnSpec
 
 ProbeRunner = Callable[..., Observation]  # run_probe(probe_id, vantage, **params)
 

@@ -127,3 +127,17 @@ def test_direction_follows_sent_and_received_even_when_capture_times_lie() -> No
     trace = build_trace(rows, POINTS)
     assert trace.directions["icmp:32770"] == -1
     assert verdicts(trace)[0].kind == "no_reply" and verdicts(trace)[0].seen_at == (str(HOST), "br0")
+
+
+def test_an_answer_from_before_the_end_of_the_path_is_not_a_loss() -> None:
+    # The guest asks for the host's address; the host's vnet0 answers (port detached from br0).
+    ask, tell = arp_frame(GUEST_IP, HOST_IP), arp_frame(HOST_IP, GUEST_IP, reply=True)
+    rows = [
+        packet(ask, 0.0, GUEST, "eth0", out=True),
+        packet(ask, 0.001, HOST, "vnet0"),
+        packet(tell, 0.002, HOST, "vnet0", out=True),
+        packet(tell, 0.003, GUEST, "eth0"),
+    ]
+    v = verdicts(build_trace(rows, POINTS))[0]
+    assert v.kind == "answered_early"
+    assert v.seen_at == (str(HOST), "vnet0") and v.missing_at == (str(HOST), "br0")

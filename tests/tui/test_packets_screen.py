@@ -367,3 +367,15 @@ async def test_the_list_stops_at_its_limit_and_says_how_many_were_left_out() -> 
         assert "2 more not listed (limit 10; ctrl+l clears)" in _title(app)
         await pilot.press("ctrl+l")
         assert screen.not_listed == 0
+
+
+async def test_the_palette_offers_only_the_keys_that_work_here() -> None:
+    from vnetdoctor.tui.screens.commands import binding_commands
+
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(lost_at_guest())))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        await wait_for(pilot, lambda: screen.mode == "recorded")
+        names = {c.name for c in binding_commands(screen)}
+        assert {"save pcap", "back", "layers"} <= names
+        assert "pause" not in names and "live capture" not in names  # a replay: no capture

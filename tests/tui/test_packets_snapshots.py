@@ -61,7 +61,6 @@ def test_packets_snapshot(snap_compare: Any, size: tuple[int, int], lang: str, n
 def test_packets_live_snapshot(snap_compare: Any) -> None:
     """A live capture (fake, fed fixed packets; the clock is fixed) with one point that did not open."""
     from fakes_views import PATH, T0, CaptureFactory, FakeEngine, make_request
-
     from vnetdoctor.tui.state import SessionState
 
     factory = CaptureFactory()

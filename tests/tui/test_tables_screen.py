@@ -338,3 +338,15 @@ async def test_clicking_a_table_name_switches_to_it() -> None:
         start = next(x for x, _, i in tabs._spans if i == 2)
         await pilot.click(tabs, offset=(start + 2, 0))
         assert _screen(app).current == "routes" and tabs.active == 2
+
+
+async def test_the_palette_offers_this_screen_keys_and_each_table_by_name() -> None:
+    app = _app(FakeRunner(standard_answers()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        screen = _screen(app)
+        names = [c.name for c in screen.palette_commands()]
+        assert {"filter", "sort", "refresh", "auto", "back"} <= set(names)
+        assert "table" not in names and "show table: leases" in names
+        next(c for c in screen.palette_commands() if c.name == "show table: firewall").callback()
+        assert screen.current == "firewall"

@@ -8,6 +8,7 @@ from fakes_views import FIREWALL, GUEST, HOST, links, make_request
 from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import LinkRow, SysctlRow
 from vnetdoctor.probes.vantage import LOCAL, Vantage
+from vnetdoctor.tui.table_cells import format_value, matches, sort_key, truncate
 from vnetdoctor.tui.table_sources import (
     SOURCE_BY_ID,
     SOURCES,
@@ -19,7 +20,6 @@ from vnetdoctor.tui.table_sources import (
     table_rows,
     vantages_for,
 )
-from vnetdoctor.tui.widgets.keyed_table import format_value, matches, sort_key, truncate
 
 
 def test_every_probe_of_the_brief_has_a_table_and_every_compact_set_fits_80_columns() -> None:
@@ -126,8 +126,17 @@ def test_every_view_string_exists_in_english_and_chinese() -> None:
     used = {m for f in files for m in literal.findall((root / f).read_text())}
     used |= {f"tables.name.{s.id}" for s in SOURCES} | {c.label_key for c in COLUMNS}
     used |= {f"packets.pane.{p}" for p in PANES} | {PANE_KEYS.description, TABLE_KEYS.description}
-    used |= {f"pathview.verdict.{k}" for k in ("ok", "lost_request", "no_reply", "lost_reply", "unknown")}
+    used |= {f"pathview.verdict.{k}" for k in ("ok", "lost_request", "answered_early", "no_reply", "lost_reply", "unknown")}
     used |= {f"pathview.{k}" for k in ("req", "rep")} | {f"views.side.{s}" for s in ("host", "guest")}
     used |= {b.description for b in [*PacketsScreen.BINDINGS, *TablesScreen.BINDINGS]}  # type: ignore[union-attr]
     assert len(used) > 60
     assert sorted(k for k in used if k not in strings) == []
+
+
+def test_the_table_sources_import_without_textual() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, vnetdoctor.tui.table_sources; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"

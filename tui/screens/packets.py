@@ -31,6 +31,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -53,6 +54,7 @@ from ..widgets.packet_detail import HexView, PacketLayers
 from ..widgets.packet_list import WIDE, PacketList
 from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
+from .commands import ScreenCommands
 
 DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
 WIDE_DETAIL = 150  # from this width layers, hex and path are shown side by side
@@ -275,6 +277,8 @@ class SaveDialog(ModalScreen[str | None]):
 
 class PacketsScreen(Screen[None]):
     """Packets on the path: list, layers, hex, the path view; live or recorded."""
+
+    COMMANDS: ClassVar[set[type[Provider]]] = {ScreenCommands}  # its enabled keys, nothing else
 
     AUTO_FOCUS = "#pk-list"
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -27,6 +28,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -54,6 +56,7 @@ from ..table_sources import (
 from ..view_text import ViewText, localize_bindings, request_line
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.title_bar import TitleBar
+from .commands import PaletteCommand, ScreenCommands, binding_commands
 
 AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
 NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-")
@@ -179,6 +182,8 @@ class TableTabs(Static):
 
 class TablesScreen(Screen[None]):
     """Every configuration table on both sides of the path, one key each."""
+
+    COMMANDS: ClassVar[set[type[Provider]]] = {ScreenCommands}
 
     DEFAULT_CSS = """
     TablesScreen {
@@ -483,6 +488,16 @@ class TablesScreen(Screen[None]):
             self.table.focus()
             return
         self.app.pop_screen()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """The screen's keys, with one "show <table>" entry per table instead of eleven "table"s."""
+        keys = [c for c in binding_commands(self) if c.name != self.text("tables.key.table")]
+        tables = [
+            PaletteCommand(self.text("tables.show", table=self.text(f"tables.name.{s.id}")),
+                           NUMBER_KEYS[i] if i < len(NUMBER_KEYS) else "", partial(self.action_show_index, i))
+            for i, s in enumerate(self.sources)
+        ]
+        return keys + tables
 
     def help_intro(self) -> str:
         """What the App's help screen says about this screen above its keys."""

@@ -23,8 +23,7 @@ rule is never read as markup) that also remembers its row key, which lets
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +33,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from ..table_cells import ColumnSpec, format_value, matches, sort_key, truncate
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One shown column: its key (the row field), its header and an optional width cap."""
-
-    key: str
-    label: str
-    max_width: int | None = None  # longer cell texts are cut with "…" (the filter sees all)
+__all__ = ["ColumnSpec", "KeyedTable", "KeyedText", "SyncStats", "format_value", "matches", "sort_key", "truncate"]
 
 
 class KeyedText(Text):
@@ -50,53 +44,6 @@ class KeyedText(Text):
     def __init__(self, text: str, row_key: str, *, style: str = "") -> None:
         super().__init__(text, style=style, no_wrap=True, overflow="ellipsis", end="")
         self.row_key = row_key
-
-
-def format_value(value: Any) -> str:
-    """How a row field reads in a cell: short, and the same on every screen."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value):
-            return str(int(value))
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
-    if isinstance(value, (tuple, list, frozenset, set)):
-        return ",".join(format_value(v) for v in value)
-    return str(value)
-
-
-def truncate(text: str, width: int | None) -> str:
-    """``text`` cut to ``width`` terminal cells with a trailing ellipsis (CJK-aware)."""
-    if width is None or cell_len(text) <= width:
-        return text
-    cut = Text(text)
-    cut.truncate(width, overflow="ellipsis")
-    return cut.plain
-
-
-def sort_key(value: Any) -> tuple[int, Any]:
-    """Numbers sort numerically, text case-insensitively, empty cells last."""
-    if value is None or value == "":
-        return (2, "")
-    if isinstance(value, bool):
-        return (0, float(value))
-    if isinstance(value, (int, float)):
-        return (0, float(value))
-    text = format_value(value)
-    try:
-        return (0, float(text))
-    except ValueError:
-        return (1, text.lower())
-
-
-def matches(cells: Iterable[str], needle: str) -> bool:
-    """The filter rule: the text occurs (case-insensitively) in one of the shown cells."""
-    if not needle:
-        return True
-    needle = needle.casefold()
-    return any(needle in cell.casefold() for cell in cells)
 
 
 @dataclass(frozen=True)

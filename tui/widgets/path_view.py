@@ -46,7 +46,7 @@ class ProbeGroup:
 class Verdict:
     """Where a probe flow got to, for one line of text."""
 
-    kind: str  # "ok" | "lost_request" | "no_reply" | "lost_reply" | "unknown"
+    kind: str  # "ok" | "lost_request" | "answered_early" | "no_reply" | "lost_reply" | "unknown"
     flow: str
     label: str
     seen_at: Point | None = None  # the last point that saw it
@@ -232,6 +232,12 @@ def verdicts(trace: PathTrace, limit: int = 3) -> list[Verdict]:
             out.append(Verdict("unknown", flow, label, sent=sent, answered=answered))
             continue
         seen_at, missing = _walk(order, request)
+        start = next((p for p in order if p in request), None)
+        if missing is not None and start in reply:
+            # Something before the end answered (a host interface answering ARP for
+            # the host's address): the exchange completed, the path beyond was not used.
+            out.append(Verdict("answered_early", flow, label, seen_at, missing, sent, answered))
+            continue
         if missing is not None:
             out.append(Verdict("lost_request", flow, label, seen_at, missing, sent, answered))
             continue
