@@ -94,6 +94,11 @@ def translate_bindings(node: DOMNode, lang: str) -> None:
                 b,
                 description=tr(b.description, lang) if b.description else "",
                 tooltip=tr(b.tooltip, lang) if b.tooltip else "",
+                group=(
+                    dataclasses.replace(b.group, description=tr(b.group.description, lang))
+                    if b.group is not None and b.group.description
+                    else b.group
+                ),
             )
             for b in bindings
         ]

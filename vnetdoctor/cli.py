@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default=None, help="scenario name (default: a guest firewall dropping ping)")
     p.add_argument("--prefix", default="vnd-")
     p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
+    p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_db(p)
     _add_lang(p)
 
@@ -144,9 +145,13 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `vnetdoctor --target IP …` is `vnetdoctor tui --target IP …` (cli.md: the TUI is the default).
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["tui", *argv]
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["tui", *(argv or [])])
+        args = parser.parse_args(["tui"])
     module = importlib.import_module(f"vnetdoctor.commands.{_COMMANDS[args.command]}")
     try:
         return int(module.run(args) or 0)

@@ -247,3 +247,24 @@ def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  
     (lab,) = found
     assert (lab.host, lab.guest, lab.from_side) == ("netns:vndtest-host", "netns:vndtest-guest", "host")
     assert lab.target and lab.note == "firewall.guest_blocks"
+
+
+# --- the keymap file -------------------------------------------------------------------------
+
+
+def test_keymap_file_remaps_by_binding_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.errors import UsageError
+    from vnetdoctor.tui.launch import load_keymap
+
+    assert load_keymap(tmp_path / "missing.toml") == {}
+    good = tmp_path / "keymap.toml"
+    good.write_text('[keys]\n"walk.next" = "j"\n"walk.back" = "k,up"\n')
+    assert load_keymap(good) == {"walk.next": "j", "walk.back": "k,up"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('"walk.next" = 3\n')
+    with pytest.raises(UsageError, match="must be a string"):
+        load_keymap(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("walk.next = \n")
+    with pytest.raises(UsageError, match="cannot read keymap"):
+        load_keymap(broken)

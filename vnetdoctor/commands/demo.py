@@ -82,5 +82,6 @@ def _tui(diag_args: list[str], args: argparse.Namespace, lang: str, scenario: st
     ns = build_parser().parse_args(["tui", *diag_args, *_extra(args, lang)])
     request = request_from_args(ns, lang)
     store, recorder = open_recorder(ns, source="demo", scenario=scenario)
-    state = SessionState(request=request, lang=lang, store=store, scenario=scenario)
+    state = SessionState(request=request, lang=lang, store=store, scenario=scenario,
+                         allow_changes=args.allow_changes)
     return run_app(state, live_engine_factory, recorder=recorder, autorun=True)
