@@ -285,22 +285,20 @@ def hexdump(data: bytes, width: int = 16) -> list[str]:
 
 
 def pcap_bytes(rows: Sequence[PacketRow]) -> bytes:
-    """A classic pcap file (microsecond timestamps) of the rows, in time order."""
-    linktype = rows[0].linktype if rows else LINKTYPE_ETHERNET
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)]
-    for r in sorted(rows, key=lambda r: r.time):
-        data = bytes.fromhex(r.data_hex)
-        sec = int(r.time)
-        usec = int(round((r.time - sec) * 1_000_000))
-        if usec >= 1_000_000:
-            sec, usec = sec + 1, usec - 1_000_000
-        out.append(struct.pack("<IIII", sec, usec, len(data), max(len(data), r.length)))
-        out.append(data)
-    return b"".join(out)
+    """A classic pcap file of the rows, in time order (the writer export uses too)."""
+    import io
+
+    from vnetdoctor.pcap import frame_bytes, linktype_of, write_pcap as _write
+
+    out = io.BytesIO()
+    ordered = sorted(rows, key=lambda r: r.time)
+    _write(out, ((r.time, frame_bytes(r), r.length) for r in ordered), linktype_of(ordered))
+    return out.getvalue()
 
 
 def write_pcap(rows: Sequence[PacketRow], path: str) -> int:
     """Write rows to ``path`` as pcap; returns the number of packets written."""
+    data = pcap_bytes(rows)
     with open(path, "wb") as fh:
-        fh.write(pcap_bytes(rows))
+        fh.write(data)
     return len(rows)

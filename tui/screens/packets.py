@@ -868,6 +868,9 @@ class PacketsScreen(Screen[None]):
         except OSError as exc:
             self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
             return
+        except ValueError as exc:  # PcapError: frames of several link types, damaged hex
+            self.post_message(PcapSaved(full, error=str(exc)))
+            return
         self.post_message(PcapSaved(full, count))
 
     @on(PcapSaved)
