@@ -78,6 +78,10 @@ class Translator:
     def __call__(self, key: str, /, **fmt: Any) -> str:
         return tr(key, self.lang, **fmt)
 
+    def label(self, key: str, /, **fmt: Any) -> str:
+        """The text followed by the language's colon (full-width in Chinese)."""
+        return tr(key, self.lang, **fmt) + ("：" if self.lang == "zh" else ":")
+
 
 def translate_bindings(node: DOMNode, lang: str) -> None:
     """Replace the node's binding descriptions (i18n keys) with their text in ``lang``.

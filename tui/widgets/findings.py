@@ -97,14 +97,14 @@ def finding_text(finding: Finding, tr: Translator, kb: Knowledge, index: int | N
     if finding.summary:
         text.append("\n" + finding.summary)
     if finding.evidence:
-        text.append("\n" + tr("finding.evidence") + ":", style="underline")
+        text.append("\n" + tr.label("finding.evidence"), style="underline")
         for ev in finding.evidence:
             text.append("\n • " + ev.text)
             where = " @ ".join(p for p in (ev.probe, ev.vantage) if p)
             if where:
                 text.append(f"  ({where})", style="dim")
     if finding.fixes:
-        text.append("\n" + tr("finding.fixes") + ":", style="underline")
+        text.append("\n" + tr.label("finding.fixes"), style="underline")
     else:
         text.append("\n" + tr("finding.no_fix"), style="dim")
     return text
