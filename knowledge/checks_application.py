@@ -14,24 +14,27 @@ from .context import StepContext
 def dns(ctx: StepContext) -> None:
     guest = ctx.guest
     if guest is None:
-        ctx.skip("no guest vantage: cannot ask the guest's resolvers")
+        ctx.skip(ctx.t("application.no_guest_vantage"))
         return
     obs = ctx.observe("dns.resolve", guest)
     if not obs.ok:
-        ctx.skip(f"DNS probe: {obs.reason}")
+        ctx.skip(ctx.t("application.dns_probe_failed", reason=obs.reason))
         return
     good = [r for r in obs.rows if r.state == "answered"]
     trace = ctx.facts.get("trace")
     if not good and trace is not None and trace.reachable is False:
         # The guest cannot even ping across the path: its resolver (often the host) is out of
         # reach for the same reason, so naming DNS would point away from the real fault.
-        ctx.skip("resolvers do not answer, but the path itself is broken: fix that first")
+        ctx.skip(ctx.t("application.path_broken_first"))
         return
     if good:
-        ctx.passed(", ".join(f"{r.resolver} answers ({r.rcode}, {r.rtt_ms} ms)" for r in good))
+        ctx.passed(ctx.join(ctx.t("application.resolver_answers", resolver=r.resolver, rcode=r.rcode, rtt_ms=r.rtt_ms)
+                            for r in good))
         return
     ev = [ctx.evidence(
-        f"resolver {r.resolver or '(none)'} from {r.source}: {r.state}" + (f" ({r.error})" if r.error else ""), obs)
+        ctx.t("application.resolver_state", resolver=r.resolver or ctx.t("application.no_resolver"),
+              source=r.source, state=r.state)
+        + (ctx.t("common.paren_suffix", text=r.error) if r.error else ""), obs)
         for r in obs.rows]
     # Suggest the host's address on the guest's segment (where libvirt's dnsmasq answers),
     # never the resolver that just failed.
@@ -41,7 +44,7 @@ def dns(ctx: StepContext) -> None:
     systemd = any("127.0.0.53" == r.resolver for r in obs.rows)
     below = [cause for _layer, cause, severity in ctx.facts.get("named", []) if severity == "fail"]
     if below:
-        ev.append(f"may follow from {', '.join(below)}, named at a lower layer")
+        ev.append(ctx.t("application.may_follow_from", causes=ctx.join(below)))
     ctx.found("dns.unresolvable", evidence=ev, where=guest, resolver=path.host_ip or "",
               severity="warn" if below else "fail",
               dev=path.guest_dev or "", when_resolver="systemd-resolved" if systemd else "resolv.conf")
@@ -54,10 +57,10 @@ def guest_console(ctx: StepContext) -> None:
     if guest is not None:
         obs = ctx.observe("link.list", guest)
         if obs.ok:
-            ctx.skip("the guest is visible to the probes")
+            ctx.skip(ctx.t("common.guest_visible"))
             return
     trace = ctx.facts.get("trace")
     if trace is not None and trace.reachable:
-        ctx.skip("the guest answers: nothing to check at its console")
+        ctx.skip(ctx.t("application.guest_answers"))
         return
     ctx.ask_node(where=guest, dev="eth0", ip=ctx.target or "")

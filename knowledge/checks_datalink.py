@@ -15,28 +15,31 @@ from .checks import check
 from .checks_symptom import get_path, get_trace
 from .context import StepContext
 from .facts import conf_max, links, rows, snapshots, sysctl_int, sysctls
+from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_vars, suspects
+from .trace import hop_label
 
 
 @check("datalink.bridge_port")
 def bridge_port(ctx: StepContext) -> None:
     path = get_path(ctx)
     if not path.host_port:
-        ctx.skip("the host end of the guest's link is not known")
+        ctx.skip(ctx.t("datalink.host_end_unknown"))
         return
     host_links = links(ctx, ctx.host)
     port = host_links.get(path.host_port)
     expected = path.host_bridge if path.host_dev == path.host_bridge else None
     if port is None:
-        ctx.skip(f"{path.host_port} not found on {ctx.host}")
+        ctx.skip(ctx.t("datalink.port_not_found", port=path.host_port, host=ctx.host))
         return
     if expected and port.master != expected:
-        now = f"a port of {port.master}" if port.master else "not a port of any bridge"
+        ends = (ctx.t("datalink.link_ends_at_port_of", port=port.name, other=port.master) if port.master
+                else ctx.t("datalink.link_ends_at_detached", port=port.name))
         ctx.found(
             "bridge.port_detached",
             evidence=[
-                f"the host routes {path.guest_ip or path.target} via bridge {expected}",
-                f"the guest's link ends on the host at {port.name}, which is {now}",
+                ctx.t("datalink.host_routes_via_bridge", ip=path.guest_ip or path.target, bridge=expected),
+                ends,
             ],
             where=ctx.host,
             port=port.name,
@@ -46,7 +49,7 @@ def bridge_port(ctx: StepContext) -> None:
         return
     bridge = port.master if port.master and host_links.get(port.master) and host_links[port.master].kind == "bridge" else None
     if bridge is None:
-        ctx.passed(f"{port.name} is routed, not bridged")
+        ctx.passed(ctx.t("datalink.routed_not_bridged", port=port.name))
         return
     ports = {p.port: p for p in rows(ctx, "bridge.ports", ctx.host) if p.bridge == bridge}
     bridges = {b.name: b for b in rows(ctx, "bridge.list", ctx.host)}
@@ -64,12 +67,11 @@ def bridge_port(ctx: StepContext) -> None:
         link_up = link is not None and link.admin_up and link.carrier
         if p.state != "forwarding" and link_up:
             br = bridges.get(bridge)
-            why = f"{name} on bridge {bridge} is in STP state {p.state}"
-            ev = [why]
+            ev = [ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state)]
             if p.bpdu_guard and p.state in ("disabled", "blocking"):
-                ev.append(f"BPDU guard is on for {name}: a BPDU received on it disabled the port")
+                ev.append(ctx.t("datalink.bpdu_guard", port=name))
             if br is not None and br.stp_enabled:
-                ev.append(f"STP is on for {bridge}, forward delay {br.forward_delay_s:g} s")
+                ev.append(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"))
             state = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
             ctx.found("bridge.port_blocking", evidence=ev, where=ctx.host, port=name, bridge=bridge, state=state)
             continue
@@ -77,23 +79,23 @@ def bridge_port(ctx: StepContext) -> None:
             learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
             off = [label for label, on in (("flood", p.flood), ("bcast_flood", p.bcast_flood)) if not on]
             if not p.bcast_flood or not learned:
-                ev = [f"{name} on bridge {bridge} has {' and '.join(off)} off"]
+                ev = [ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=ctx.t("sep.and").join(off))]
                 if not p.bcast_flood:
-                    ev.append("broadcast ARP requests are not flooded to the guest")
+                    ev.append(ctx.t("datalink.bcast_not_flooded"))
                 if not learned:
-                    ev.append(f"the bridge has not learned the guest's MAC {path.guest_mac or '?'} on {name}")
+                    ev.append(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name))
                 ctx.found("bridge.flood_disabled", evidence=ev, where=ctx.host, port=name, bridge=bridge,
                           state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
                           severity="fail" if unreachable else "warn")
     if not ctx.findings:
-        ctx.passed(f"{path.host_port} is a forwarding port of {bridge}")
+        ctx.passed(ctx.t("datalink.forwarding_port", port=path.host_port, bridge=bridge))
 
 
 @check("datalink.bridge_filter")
 def bridge_filter(ctx: StepContext) -> None:
     path = get_path(ctx)
     if not path.host_bridge:
-        ctx.skip("the path crosses no bridge on the host")
+        ctx.skip(ctx.t("datalink.no_bridge"))
         return
     before, after = snapshots(ctx, "host")
     ifaces = tuple(i for i in (path.host_port, path.host_bridge) if i)
@@ -106,30 +108,30 @@ def bridge_filter(ctx: StepContext) -> None:
     if found and (trace is None or trace.reachable is not True):
         ctx.found(
             "firewall.bridge_filter",
-            evidence=[s.describe() for s in found[:4]],
+            evidence=[describe_suspect(s, ctx.lang) for s in found[:4]],
             where=ctx.host,
             **rule_vars(found[0].rule),
         )
         return
     n = sum(1 for r in after if r.family == "bridge" and r.rule)
-    ctx.passed(f"{n} bridge-family rule(s); none drops the probe traffic")
+    ctx.passed(ctx.t("datalink.bridge_rules_ok", count=n))
 
 
 @check("datalink.mtu")
 def mtu(ctx: StepContext) -> None:
     trace = get_trace(ctx)
     if trace is None or trace.forward is None or not trace.forward.ok:
-        ctx.skip("small pings do not pass yet: the MTU test needs a working path")
+        ctx.skip(ctx.t("datalink.mtu_needs_path"))
         return
     mtus = path_mtus(ctx)
     if not mtus:
-        ctx.skip("no interface MTUs known on the path")
+        ctx.skip(ctx.t("datalink.no_mtus"))
         return
     sender, params = pmtu_request(ctx, mtus)
     sizes = [int(s) for s in params["sizes"].split(",")]
     obs = ctx.observe("icmp.pmtu", sender, **params)
     if not obs.ok:
-        ctx.skip(f"path MTU test: {obs.reason}")
+        ctx.skip(ctx.t("datalink.pmtu_probe_failed", reason=obs.reason))
         return
     answered = {r.size for r in obs.rows if r.rtt_ms is not None}
     told = {r.size: r.error for r in obs.rows if r.error}
@@ -139,18 +141,19 @@ def mtu(ctx: StepContext) -> None:
         smallest = min(mtus, key=lambda x: x[3])
         biggest = max(m for *_, m in mtus)
         ev = [
-            f"DF pings of {', '.join(map(str, sorted(answered)))} bytes answered; "
-            f"{', '.join(map(str, lost))} bytes vanished without an ICMP error",
-            "MTU along the path: " + ", ".join(f"{label} {m}" for label, _, _, m in mtus),
+            ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)),
+            ctx.t("datalink.mtu_path", mtus=ctx.join(
+                ctx.t("datalink.mtu_of", hop=hop_label(side, iface, ctx.lang), mtu=m) for _, iface, side, m in mtus)),
         ]
         vantage = ctx.host if smallest[2] == "host" else ctx.guest
         ctx.found("mtu.mismatch", evidence=ev, where=vantage, dev=smallest[1], mtu=biggest, value=smallest[3],
                   size=max(lost) + 28)
         return
     if told:
-        ctx.passed("path MTU discovery works: " + "; ".join(f"{s}: {e}" for s, e in sorted(told.items())))
+        ctx.passed(ctx.t("datalink.pmtud_works", results=ctx.join_clauses(
+            ctx.t("datalink.pmtu_told", size=s, error=e) for s, e in sorted(told.items()))))
         return
-    ctx.passed(f"DF pings up to {max(answered) if answered else '?'} bytes pass; MTUs {sorted(distinct)}")
+    ctx.passed(ctx.t("datalink.df_pass", size=max(answered) if answered else "?", mtus=sorted(distinct)))
 
 
 @check("datalink.arp")
@@ -166,8 +169,8 @@ def arp(ctx: StepContext) -> None:
                 ctx.found(
                     "mac.duplicate",
                     evidence=[
-                        f"the guest's NIC {path.guest_dev} has MAC {path.guest_mac} (its host end is {path.host_port})",
-                        f"bridge {path.host_bridge} learned {f.mac} on {f.port}: another interface sends with it",
+                        ctx.t("datalink.guest_nic_mac", dev=path.guest_dev, mac=path.guest_mac, port=path.host_port),
+                        ctx.t("datalink.mac_learned_elsewhere", bridge=path.host_bridge, mac=f.mac, port=f.port),
                     ],
                     where=ctx.guest, mac=path.guest_mac, other=f"the station behind {f.port}",
                     bridge=path.host_bridge, dev=path.guest_dev or "", value=_fresh_mac(path.guest_mac),
@@ -175,7 +178,7 @@ def arp(ctx: StepContext) -> None:
                 break
         own = {r.mac for r in host_links.values() if r.mac}
         if path.guest_mac.lower() in own and not ctx.findings:
-            ctx.found("mac.duplicate", evidence=[f"the guest's MAC {path.guest_mac} is also a host interface's MAC"],
+            ctx.found("mac.duplicate", evidence=[ctx.t("datalink.mac_is_host_mac", mac=path.guest_mac)],
                       where=ctx.guest, mac=path.guest_mac, dev=path.guest_dev or "", bridge=path.host_bridge or "",
                       other="a host interface", value=_fresh_mac(path.guest_mac))
 
@@ -183,7 +186,7 @@ def arp(ctx: StepContext) -> None:
     wanted = arp_request(ctx)
     if wanted is None:
         if not ctx.findings:
-            ctx.skip("no next hop to resolve")
+            ctx.skip(ctx.t("datalink.no_next_hop"))
         return
     sender, sender_dev, next_hop = wanted
     probe = ctx.observe("arp.probe", sender, dev=sender_dev, target=next_hop)
@@ -192,7 +195,8 @@ def arp(ctx: StepContext) -> None:
     if len(macs) > 1:
         ctx.found(
             "ip.duplicate",
-            evidence=[ctx.evidence(f"{len(macs)} stations answered ARP who-has {next_hop}: {', '.join(macs)}", probe)],
+            evidence=[ctx.evidence(ctx.t("datalink.arp_many_answers", count=len(macs), ip=next_hop, macs=ctx.join(macs)),
+                                   probe)],
             where=sender, ip=next_hop, mac=macs[0], other=macs[1], dev="<its interface>",
             prefixlen=_prefixlen(ctx, sender, sender_dev), fix_where=f"the station with MAC {_intruder(macs, path)}",
         )
@@ -206,23 +210,24 @@ def arp(ctx: StepContext) -> None:
         reason = _arp_suppressed(ctx, receiver, recv_dev, recv_links, next_hop)
         send_row = (guest_links if sender == ctx.guest else host_links).get(sender_dev)
         if send_row is not None and send_row.noarp:
-            ctx.found("arp.suppressed", evidence=[f"{sender_dev} on {sender} has the NOARP flag: it sends no ARP requests"],
+            ctx.found("arp.suppressed", evidence=[ctx.t("datalink.noarp_sender", dev=sender_dev, sender=sender)],
                       where=sender, dev=sender_dev, sysctl="", value="", state="NOARP", flag="noarp")
         elif reason is not None:
             ev, vars_ = reason
-            ctx.found("arp.suppressed", evidence=[ctx.evidence(f"nobody answered ARP who-has {next_hop} on {sender_dev}", probe), *ev],
+            ctx.found("arp.suppressed", evidence=[ctx.evidence(ctx.t("datalink.arp_no_answer", ip=next_hop, dev=sender_dev),
+                                                               probe), *ev],
                       where=receiver, **vars_)
         else:
             ctx.facts["arp_unresolved"] = {
                 "sender": sender, "dev": sender_dev, "ip": next_hop,
                 "state": stuck[0].state if stuck else "INCOMPLETE",
                 "mac": path.guest_mac if next_hop == path.guest_ip else "",
-                "evidence": [f"nobody answered ARP who-has {next_hop} on {sender_dev} ({sender})"]
-                + [f"neighbour {n.address} on {n.ifname}: {n.state}" for n in stuck],
+                "evidence": [ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev, sender=sender)]
+                + [ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state) for n in stuck],
             }
-            ctx.note(f"nobody answers ARP for {next_hop}")
+            ctx.note(ctx.t("arp.nobody_answers", ip=next_hop))
     if not ctx.findings and not ctx.notes:
-        ctx.passed(f"{next_hop} is at {', '.join(macs) or '?'}")
+        ctx.passed(ctx.t("datalink.arp_resolved", ip=next_hop, macs=ctx.join(macs) or "?"))
 
 
 def _arp_suppressed(
@@ -233,8 +238,8 @@ def _arp_suppressed(
         return None
     row = recv_links.get(dev)
     if row is not None and row.noarp:
-        return [f"{dev} on {receiver} has the NOARP flag"], {"dev": dev, "sysctl": "", "value": "", "state": "NOARP",
-                                                             "flag": "noarp"}
+        return ([ctx.t("datalink.noarp_receiver", dev=dev, receiver=receiver)],
+                {"dev": dev, "sysctl": "", "value": "", "state": "NOARP", "flag": "noarp"})
     values = sysctls(ctx, receiver)
     ignore = conf_max(values, dev, "arp_ignore")
     owners = [a for a in rows(ctx, "addr.list", receiver) if a.address == ip]
@@ -242,14 +247,14 @@ def _arp_suppressed(
     scope = "all" if sysctl_int(values, "net.ipv4.conf.all.arp_ignore") == ignore else dev
     key = f"net.ipv4.conf.{scope}.arp_ignore"
     if ignore >= 8:
-        return ([f"{key} = {ignore}: the kernel answers no ARP request at all"],
+        return ([ctx.t("datalink.arp_ignore_all", sysctl=key, value=ignore)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if ignore in (1, 2) and owners and not on_dev:
-        return ([f"{key} = {ignore} and {ip} is not configured on {dev} (it is on {owners[0].ifname})"],
+        return ([ctx.t("datalink.arp_ignore_elsewhere", sysctl=key, value=ignore, ip=ip, dev=dev, other=owners[0].ifname)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if conf_max(values, dev, "arp_filter") and owners and not on_dev:
         k = f"net.ipv4.conf.{dev}.arp_filter"
-        return ([f"{k} = 1 and {ip} is routed via another interface"],
+        return ([ctx.t("datalink.arp_filter", sysctl=k, ip=ip)],
                 {"dev": dev, "sysctl": k, "value": "1", "state": "arp_filter=1", "flag": "sysctl"})
     return None
 

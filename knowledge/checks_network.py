@@ -19,6 +19,7 @@ from .checks import check
 from .checks_symptom import get_path, get_trace
 from .context import StepContext
 from .facts import rows, snapshots, sysctl_int, sysctls
+from .firewall_evidence import describe_suspect
 from .firewall_match import Suspect, Traffic, rule_vars, suspects
 from .path import global_v4
 
@@ -36,8 +37,9 @@ def address(ctx: StepContext) -> None:
             mine = global_v4(list(obs.rows), path.guest_dev)
             usable = [a for a in mine if not a.address.startswith("169.254.")]
             if not usable:
-                what = "only a link-local 169.254.x.x address (DHCP failed)" if mine else "no IPv4 address"
-                ctx.found("ip.no_address", evidence=[ctx.evidence(f"{path.guest_dev} in {ctx.guest} has {what}", obs)],
+                what = ctx.t("network.guest_link_local_only" if mine else "network.guest_no_ipv4",
+                             dev=path.guest_dev, guest=ctx.guest)
+                ctx.found("ip.no_address", evidence=[ctx.evidence(what, obs)],
                           where=ctx.guest, dev=path.guest_dev, ip=_wanted_ip(ctx, path), prefixlen=_host_prefix(ctx, path),
                           state="link-local" if mine else "no-address")
                 return
@@ -46,7 +48,7 @@ def address(ctx: StepContext) -> None:
     if host_dev and not path.outside:
         on_dev = global_v4(host_addrs, host_dev)
         if not on_dev and ctx.request.from_side == "host" and path.host_port:
-            ctx.found("ip.no_address", evidence=[f"{host_dev} on {ctx.host} has no IPv4 address"],
+            ctx.found("ip.no_address", evidence=[ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host)],
                       where=ctx.host, dev=host_dev, ip="", prefixlen="", state="no-address")
             return
     # Both ends in one subnet, seen from each end.
@@ -60,20 +62,22 @@ def address(ctx: StepContext) -> None:
         h_ip, g_ip = ipaddress.ip_address(h.address), ipaddress.ip_address(g.address)
         if h_ip not in g_net or g_ip not in h_net:
             ev = [
-                f"guest {g.address}/{g.prefixlen} on {g.ifname}: subnet {g_net}"
-                + ("" if h_ip in g_net else f" (does not contain the host's {h.address})"),
-                f"host {h.address}/{h.prefixlen} on {h.ifname}: subnet {h_net}"
-                + ("" if g_ip in h_net else f" (does not contain the guest's {g.address})"),
+                ctx.t("network.guest_subnet", ip=g.address, prefixlen=g.prefixlen, dev=g.ifname, subnet=g_net)
+                + ("" if h_ip in g_net else ctx.t("network.lacks_host_ip", ip=h.address)),
+                ctx.t("network.host_subnet", ip=h.address, prefixlen=h.prefixlen, dev=h.ifname, subnet=h_net)
+                + ("" if g_ip in h_net else ctx.t("network.lacks_guest_ip", ip=g.address)),
             ]
             ctx.found("ip.subnet_mismatch", evidence=ev, where=ctx.guest, dev=g.ifname, ip=g.address,
                       prefixlen=h.prefixlen, peer_ip=h.address, subnet=str(h_net))
             return
-        ctx.passed(f"guest {g.address}/{g.prefixlen} and host {h.address}/{h.prefixlen} share {h_net}")
+        ctx.passed(ctx.t("network.same_subnet", guest_ip=g.address, guest_prefixlen=g.prefixlen,
+                         host_ip=h.address, host_prefixlen=h.prefixlen, subnet=h_net))
         return
     if ctx.request.target and ctx.guest is None:
-        ctx.passed(f"host {', '.join(f'{a.address}/{a.prefixlen}' for a in h_addrs) or '?'} on {host_dev}")
+        ctx.passed(ctx.t("network.host_addresses", dev=host_dev,
+                         addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs) or "?"))
         return
-    ctx.passed("addresses present")
+    ctx.passed(ctx.t("network.addresses_present"))
 
 
 def _lookup(ctx: StepContext, vantage: Vantage | None, dst: str | None, **kw: Any) -> Any:
@@ -95,7 +99,8 @@ def route(ctx: StepContext) -> None:
 
     fwd = _lookup(ctx, sender, target)
     if fwd is not None and fwd.type != "unicast" and fwd.type != "local":
-        ctx.found("route.missing", evidence=[f"{sender}: no route to {target} ({fwd.error or fwd.type})"],
+        ctx.found("route.missing", evidence=[ctx.t("network.no_route", sender=sender, target=target,
+                                                   why=fwd.error or fwd.type)],
                   where=sender, target=target, gateway=path.host_ip if sender == ctx.guest else "",
                   dev=path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev or ""),
                   subnet=f"{target}/32", route="default" if sender == ctx.guest and path.host_ip else "subnet")
@@ -104,7 +109,8 @@ def route(ctx: StepContext) -> None:
     if receiver is not None and sender_ip and not path.outside:
         back = _lookup(ctx, receiver, sender_ip)
         if back is not None and back.type not in ("unicast", "local"):
-            ctx.found("route.missing", evidence=[f"{receiver}: no route back to {sender_ip} ({back.error or back.type})"],
+            ctx.found("route.missing", evidence=[ctx.t("network.no_route_back", receiver=receiver, ip=sender_ip,
+                                                       why=back.error or back.type)],
                       where=receiver, target=sender_ip, subnet=f"{sender_ip}/32",
                       gateway=path.host_ip if receiver == ctx.guest else "",
                       dev=path.guest_dev if receiver == ctx.guest else (path.host_bridge or path.host_dev or ""),
@@ -117,11 +123,11 @@ def route(ctx: StepContext) -> None:
         arp = ctx.observe("arp.probe", sender, dev=fwd.dev, target=fwd.gateway) if fwd.dev else None
         answered = bool(arp and arp.ok and arp.rows)
         if fwd.gateway not in host_addrs and not answered:
-            ev = [f"{sender} sends {target} via gateway {fwd.gateway} on {fwd.dev}",
-                  f"nobody answers ARP for {fwd.gateway}"]
-            ev += [f"neighbour {n.address}: {n.state}" for n in gw_neigh]
+            ev = [ctx.t("network.via_gateway", sender=sender, target=target, gateway=fwd.gateway, dev=fwd.dev),
+                  ctx.t("arp.nobody_answers", ip=fwd.gateway)]
+            ev += [ctx.t("network.neighbour", ip=n.address, state=n.state) for n in gw_neigh]
             if path.host_ip:
-                ev.append(f"the host's address on this segment is {path.host_ip}")
+                ev.append(ctx.t("network.host_segment_ip", ip=path.host_ip))
             ctx.found("route.wrong_gateway", evidence=ev, where=sender, gateway=path.host_ip or "",
                       value=fwd.gateway, dev=fwd.dev)
             return
@@ -160,15 +166,16 @@ def route(ctx: StepContext) -> None:
         # Strict mode drops what arrives on another interface than the route back; the
         # kernel's own answer for that arrival confirms it (EXDEV/EINVAL for a martian).
         res = _lookup(ctx, vantage, dst, src=src, iif=in_dev)
-        kernel = f" (ip route get {dst} from {src} iif {in_dev}: {res.error or res.type})" if res is not None else ""
+        kernel = (ctx.t("network.kernel_route_get", dst=dst, src=src, dev=in_dev, why=res.error or res.type)
+                  if res is not None else "")
         key = "all" if rp_all >= rp_dev else in_dev
-        ev = [f"{vantage}: packets from {src} arrive on {in_dev}, but the route back to {src} leaves by {back.dev}",
-              f"net.ipv4.conf.{key}.rp_filter = 1 (strict): the kernel drops them{kernel}"]
+        ev = [ctx.t("network.rp_arrival", where=vantage, src=src, dev=in_dev, other=back.dev),
+              ctx.t("network.rp_strict", sysctl=f"net.ipv4.conf.{key}.rp_filter") + kernel]
         ctx.found("route.rp_filter", evidence=ev, where=vantage, dev=in_dev, peer_ip=src, other=back.dev,
                   sysctl=f"net.ipv4.conf.{key}.rp_filter", value="1")
         return
-    ctx.passed(f"{sender} routes {target} via {fwd.dev if fwd is not None else '?'}"
-               + (f" gw {fwd.gateway}" if fwd is not None and fwd.gateway else ""))
+    ctx.passed(ctx.t("network.routes_via", sender=sender, target=target, dev=fwd.dev if fwd is not None else "?")
+               + (ctx.t("network.routes_gateway", gateway=fwd.gateway) if fwd is not None and fwd.gateway else ""))
 
 
 @check("network.sysctl")
@@ -185,8 +192,7 @@ def sysctl(ctx: StepContext) -> None:
         values = sysctls(ctx, receiver)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             ctx.found("sysctl.icmp_echo_ignored",
-                      evidence=[f"net.ipv4.icmp_echo_ignore_all = 1 on {receiver}: it never answers a ping",
-                                f"{leg.sender} → {leg.dst}: {leg.where()}"],
+                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.line(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
     if path.outside and not path.bridged_through:
         values = sysctls(ctx, ctx.host)
@@ -195,16 +201,17 @@ def sysctl(ctx: StepContext) -> None:
         dev_fwd = sysctl_int(values, f"net.ipv4.conf.{in_dev}.forwarding", fwd) if in_dev else fwd
         if fwd == 0 or dev_fwd == 0:
             key = "net.ipv4.ip_forward" if fwd == 0 else f"net.ipv4.conf.{in_dev}.forwarding"
-            ev = [f"{key} = 0 on {ctx.host}: the host does not route the guest's packets"]
+            ev = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
             if trace is not None and trace.forward is not None:
-                ev.append(f"{trace.forward.sender} → {trace.forward.dst}: {trace.forward.where()}")
+                ev.append(trace.forward.line(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
     if not ctx.findings:
-        ctx.passed("icmp_echo_ignore_all = 0" + ("; forwarding on" if path.outside else ""))
+        ctx.passed(ctx.t("network.echo_answered") + (ctx.t("network.forwarding_on") if path.outside else ""))
 
 
-def _manager_note(s: Suspect) -> str:
-    return f" (managed by {s.rule.manager})" if getattr(s.rule, "manager", "") else ""
+def _manager_note(ctx: StepContext, s: Suspect) -> str:
+    manager = getattr(s.rule, "manager", "")
+    return ctx.t("network.managed_by", manager=manager) if manager else ""
 
 
 @check("network.firewall")
@@ -212,10 +219,10 @@ def firewall(ctx: StepContext) -> None:
     path = get_path(ctx)
     trace = get_trace(ctx)
     if trace is None or trace.forward is None:
-        ctx.skip("no trace to explain")
+        ctx.skip(ctx.t("network.no_trace"))
         return
     if trace.reachable:
-        ctx.passed("the probes pass: no firewall rule drops them")
+        ctx.passed(ctx.t("network.probes_pass"))
         return
     guest_ip, host_ip, target = path.guest_ip or "", path.host_ip or "", ctx.target or ""
     host_ifaces = tuple(i for i in (path.host_bridge, path.host_dev, path.host_port, path.uplink) if i)
@@ -255,18 +262,18 @@ def firewall(ctx: StepContext) -> None:
                     if not any(s.rule == f[2].rule for f in found):
                         found.append((fwd_cause, vantage, s))
     if not found:
-        ctx.passed("no DROP/REJECT rule on the path matches the probe traffic")
+        ctx.passed(ctx.t("network.no_dropping_rule"))
         return
     # Keep the causes at the vantage where the packets stopped, strongest proof first.
     stop_side = _stop_side(ctx, trace)
     found.sort(key=lambda f: (f[2].delta is None, f[1] != stop_side, not f[2].rule.rule))
     cause, vantage, best = found[0]
-    evidence = [best.describe() + _manager_note(best)]
-    evidence += [s.describe() for c, v, s in found[1:4] if c == cause]
+    evidence = [describe_suspect(best, ctx.lang) + _manager_note(ctx, best)]
+    evidence += [describe_suspect(s, ctx.lang) for c, v, s in found[1:4] if c == cause]
     if trace.forward is not None:
-        evidence.append(f"{trace.forward.sender} → {trace.forward.dst}: {trace.forward.where()}")
+        evidence.append(trace.forward.line(ctx.lang))
     if cause == "firewall.br_netfilter_drop":
-        evidence.append("net.bridge.bridge-nf-call-iptables = 1: bridged frames go through iptables FORWARD")
+        evidence.append(ctx.t("network.br_netfilter_on"))
     extra = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
     subnet = _segment(ctx, path) or (f"{guest_ip}/32" if guest_ip else "")
     ctx.found(cause, evidence=evidence, where=vantage, subnet=subnet, bridge=path.host_bridge or "",
@@ -288,10 +295,10 @@ def nat(ctx: StepContext) -> None:
     path = get_path(ctx)
     trace = get_trace(ctx)
     if not path.outside or path.bridged_through:
-        ctx.skip("the target is not beyond a routing host")
+        ctx.skip(ctx.t("network.not_beyond_router"))
         return
     if trace is None or trace.forward is None or trace.reachable:
-        ctx.passed("the guest reaches the outside peer" if trace and trace.reachable else "nothing to explain")
+        ctx.passed(ctx.t("network.outside_reached") if trace and trace.reachable else ctx.t("network.nothing_to_explain"))
         return
     guest_ip = path.guest_ip or ""
     rules = rows(ctx, "firewall.rules", ctx.host)
@@ -303,8 +310,7 @@ def nat(ctx: StepContext) -> None:
                 and "echo-request" in p.summary]
     came_back = returned_on(trace, ctx.host, trace.forward.ident, ctx.target)
     if came_back:
-        ctx.passed(f"replies to the untranslated {guest_ip} come back (on {', '.join(came_back)}): "
-                   "the outside routes the guest's subnet, no NAT needed")
+        ctx.passed(ctx.t("network.untranslated_replies_return", ip=guest_ip, ifaces=ctx.join(came_back)))
         return
     if not covering and left_raw:
         subnet = ""
@@ -312,15 +318,16 @@ def nat(ctx: StepContext) -> None:
             subnet = str(_net(a))
         ctx.found(
             "nat.masquerade_missing",
-            evidence=[f"echo requests leave {path.uplink} with the guest's own source {guest_ip}: not translated",
-                      f"no masquerade/snat rule on {ctx.host} covers {subnet or guest_ip}"
-                      + (f" ({len(nat_rules)} NAT rule(s) for other sources)" if nat_rules else ""),
-                      f"{trace.forward.sender} → {trace.forward.dst}: {trace.forward.where()}"],
+            evidence=[ctx.t("network.not_translated", uplink=path.uplink, ip=guest_ip),
+                      ctx.t("network.no_masquerade", host=ctx.host, subnet=subnet or guest_ip)
+                      + (ctx.t("network.other_nat_rules", count=len(nat_rules)) if nat_rules else ""),
+                      trace.forward.line(ctx.lang)],
             where=ctx.host, subnet=subnet or f"{guest_ip}/32", uplink=path.uplink or "",
             backend="nft" if any(r.backend == "nftables" for r in rules) or not rules else "iptables",
         )
         return
-    ctx.passed(f"NAT: {len(covering)} rule(s) cover {guest_ip}" if covering else "packets are not leaving untranslated")
+    ctx.passed(ctx.t("network.nat_covers", count=len(covering), ip=guest_ip) if covering
+               else ctx.t("network.not_leaving_untranslated"))
 
 
 def _covers(rule: str, ip: str) -> bool:

@@ -11,21 +11,22 @@ from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
 from .facts import links
+from .trace import hop_label
 
 
 @check("physical.guest_nic")
 def guest_nic(ctx: StepContext) -> None:
     guest = ctx.guest
     if guest is None:
-        ctx.skip("no guest vantage: the guest's own interfaces cannot be seen")
+        ctx.skip(ctx.t("physical.no_guest_vantage"))
         return
     obs = ctx.observe("link.list", guest)
     if not obs.ok:
-        ctx.skip(f"guest interfaces unavailable: {obs.reason}")
+        ctx.skip(ctx.t("physical.guest_links_unavailable", reason=obs.reason))
         return
     nics = [r for r in obs.rows if r.kind != "loopback" and r.name != "lo"]
     if not nics:
-        evidence = [ctx.evidence(f"{guest} has no network interface but lo", obs)]
+        evidence = [ctx.evidence(ctx.t("physical.guest_only_lo", guest=guest), obs)]
         if guest.kind == "libvirt":
             # The domain has no <interface> at all: attach one, from the host.
             net = _libvirt_network(ctx)
@@ -36,7 +37,7 @@ def guest_nic(ctx: StepContext) -> None:
             ctx.found("guest.no_nic", evidence=evidence, where=guest, domain=guest.name, network="",
                       mac="", nic="no-driver")
         return
-    ctx.passed(f"guest NICs: {', '.join(r.name for r in nics)}")
+    ctx.passed(ctx.t("physical.guest_nics", nics=ctx.join(r.name for r in nics)))
 
 
 @check("physical.links")
@@ -48,11 +49,12 @@ def path_links(ctx: StepContext) -> None:
 
     guest_row = guest_links.get(path.guest_dev or "")
     if guest_row is not None:
-        checked.append(f"guest {guest_row.name}")
+        checked.append(hop_label("guest", guest_row.name, ctx.lang))
         if not guest_row.admin_up:
             ctx.found(
                 "link.guest_if_down",
-                evidence=[f"{guest_row.name} in {ctx.guest} is administratively down (state {guest_row.operstate})"],
+                evidence=[ctx.t("physical.guest_if_admin_down", dev=guest_row.name, guest=ctx.guest,
+                                state=guest_row.operstate)],
                 where=ctx.guest,
                 dev=guest_row.name,
                 state=guest_row.operstate,
@@ -64,11 +66,11 @@ def path_links(ctx: StepContext) -> None:
         row = host_links.get(name)
         if row is None:
             continue
-        checked.append(f"host {name}")
+        checked.append(hop_label("host", name, ctx.lang))
         if not row.admin_up:
             ctx.found(
                 "link.host_if_down",
-                evidence=[f"{name} on {ctx.host} is administratively down (state {row.operstate})"],
+                evidence=[ctx.t("physical.host_if_admin_down", dev=name, host=ctx.host, state=row.operstate)],
                 where=ctx.host,
                 dev=name,
                 state=row.operstate,
@@ -80,13 +82,13 @@ def path_links(ctx: StepContext) -> None:
                 continue  # guest end up, host end without carrier: reported by the guest side
             ctx.found(
                 "link.host_if_down",
-                evidence=[f"{name} on {ctx.host} is up but has no carrier (state {row.operstate})"],
+                evidence=[ctx.t("physical.host_if_no_carrier", dev=name, host=ctx.host, state=row.operstate)],
                 where=ctx.host,
                 dev=name,
                 state=row.operstate,
             )
     if not ctx.findings:
-        ctx.passed("up with carrier: " + (", ".join(checked) if checked else "no path interfaces known"))
+        ctx.passed(ctx.t("physical.links_up", links=ctx.join(checked) if checked else ctx.t("physical.no_path_links")))
 
 
 @check("physical.cable")
@@ -101,7 +103,7 @@ def cable(ctx: StepContext) -> None:
         if on_path and physical and row.admin_up and not row.carrier:
             suspects.append(name)
     if not suspects:
-        ctx.skip("no physical NIC without carrier on the path")
+        ctx.skip(ctx.t("physical.no_nic_without_carrier"))
         return
     ctx.ask_node(where=ctx.host, uplink=suspects[0], dev=suspects[0], state="NO-CARRIER")
 

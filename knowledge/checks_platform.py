@@ -49,23 +49,25 @@ def _libvirt_guest(ctx: StepContext) -> Vantage | None:
 def libvirt_platform(ctx: StepContext) -> None:
     guest = _libvirt_guest(ctx)
     if guest is None:
-        ctx.skip("no libvirt guest in this request (use --guest libvirt:DOMAIN[@URI])")
+        ctx.skip(ctx.t("platform.no_libvirt_guest"))
         return
     uri = uri_for(guest)
     dom_obs = ctx.observe("libvirt.domains", guest, domain=guest.name)
     if not dom_obs.ok or not dom_obs.rows:
-        ctx.skip(dom_obs.reason or f"no libvirt domain {guest.name!r}")
+        ctx.skip(dom_obs.reason or ctx.t("platform.no_domain", domain=repr(guest.name)))
         return
     dom = dom_obs.rows[0]
     name = dom.name
     notes: list[str] = []
 
     if dom.state in NOT_RUNNING:
-        why = f" ({dom.reason})" if dom.reason and dom.reason != "unknown" else ""
+        known = dom.reason and dom.reason != "unknown"
+        why = f" ({dom.reason})" if known else ""  # a template variable: stays as the catalogue expects
+        said = dom.state + (ctx.t("common.paren_suffix", text=dom.reason) if known else "")
         found(
             ctx,
             "libvirt.domain_not_running",
-            [ctx.evidence(f"domain {name} is {dom.state}{why} on {uri}", dom_obs)],
+            [ctx.evidence(ctx.t("platform.domain_state", domain=name, state=said, uri=uri), dom_obs)],
             facts={"state": NOT_RUNNING[dom.state]},
             uri=uri,
             guest=guest,
@@ -73,14 +75,14 @@ def libvirt_platform(ctx: StepContext) -> None:
             state=dom.state + why,
         )
     else:
-        notes.append(f"domain {name} {dom.state}")
+        notes.append(ctx.t("platform.domain_running", domain=name, state=dom.state))
 
     if_obs = ctx.observe("libvirt.interfaces", guest, domain=name)
     ifaces = list(if_obs.rows) if if_obs.ok else []
     if not if_obs.ok:
-        notes.append(f"interfaces: {if_obs.reason}")
+        notes.append(ctx.t("platform.interfaces_unavailable", reason=if_obs.reason))
     elif not ifaces:
-        notes.append(f"domain {name} has no <interface> in its XML")
+        notes.append(ctx.t("platform.no_interface_xml", domain=name))
 
     _check_macvtap(ctx, guest, uri, name, ifaces)
     _check_networks(ctx, guest, uri, name, ifaces, notes)
@@ -89,7 +91,7 @@ def libvirt_platform(ctx: StepContext) -> None:
         _check_leases(ctx, guest, uri, name, ifaces, notes)
 
     if not ctx.findings:
-        ctx.passed("; ".join(notes) or f"domain {name}: nothing wrong on the libvirt side")
+        ctx.passed(ctx.join_clauses(notes) or ctx.t("platform.libvirt_ok", domain=name))
     else:
         for note in notes:
             ctx.note(note)
@@ -108,9 +110,8 @@ def _check_macvtap(ctx: StepContext, guest: Vantage, uri: str, domain: str, ifac
     found(
         ctx,
         "libvirt.macvtap_isolation",
-        [f"{domain}'s interface {iface.mac} is type='direct' (macvtap) on {iface.source}",
-         "macvtap never passes traffic between the guest and its own host"
-         + ("" if only_way else "; the guest has other NICs the host may use")],
+        [ctx.t("platform.macvtap_iface", domain=domain, mac=iface.mac, source=iface.source),
+         ctx.t("platform.macvtap_no_hairpin") + ("" if only_way else ctx.t("platform.macvtap_other_nics"))],
         uri=uri,
         where=ctx.host,
         guest=guest,
@@ -131,7 +132,7 @@ def _check_networks(
         return
     net_obs = ctx.observe("libvirt.networks", guest)
     if not net_obs.ok:
-        notes.append(f"networks: {net_obs.reason}")
+        notes.append(ctx.t("platform.networks_unavailable", reason=net_obs.reason))
         return
     nets = {n.name: n for n in net_obs.rows}
     for net_name in wanted:
@@ -142,8 +143,8 @@ def _check_networks(
             found(
                 ctx,
                 "libvirt.network_inactive",
-                [ctx.evidence(f"{domain}'s interface {iface.mac} uses network {net_name}, "
-                              f"which is not defined on {uri} (virsh net-define it first)", net_obs)],
+                [ctx.evidence(ctx.t("platform.network_undefined", domain=domain, mac=iface.mac, network=net_name,
+                                    uri=uri), net_obs)],
                 keep=lambda fix: False,
                 uri=uri,
                 network=net_name,
@@ -153,14 +154,14 @@ def _check_networks(
         elif not net.active:
             evidence = [
                 ctx.evidence(
-                    f"network {net_name} is inactive: no {net.bridge or 'bridge'}"
-                    + (", no dnsmasq" if network_has_dhcp(net) else "")
-                    + f" ({domain} uses it through {iface.mac})",
+                    ctx.t("platform.network_inactive_dhcp" if network_has_dhcp(net) else "platform.network_inactive",
+                          network=net_name, bridge=net.bridge or ctx.t("platform.a_bridge"), domain=domain,
+                          mac=iface.mac),
                     net_obs,
                 )
             ]
             if not net.autostart:
-                evidence.append(ctx.evidence(f"network {net_name} is not autostarted either", net_obs))
+                evidence.append(ctx.evidence(ctx.t("platform.network_no_autostart_either", network=net_name), net_obs))
             found(
                 ctx,
                 "libvirt.network_inactive",
@@ -176,10 +177,9 @@ def _check_networks(
         elif not net.autostart and net.persistent:
             # Up now, gone after the next host reboot. The catalogue's summary speaks of an
             # inactive network, so this stays a note rather than a mis-worded finding.
-            notes.append(f"network {net_name} is active but not autostarted "
-                         f"(virsh net-autostart {net_name}): it will be down after a host restart")
+            notes.append(ctx.t("platform.network_not_autostarted", network=net_name))
         else:
-            notes.append(f"network {net_name} active ({net.forward}, {net.bridge})")
+            notes.append(ctx.t("platform.network_active", network=net_name, forward=net.forward, bridge=net.bridge))
 
 
 def _check_link_state(
@@ -188,7 +188,7 @@ def _check_link_state(
     down = [i for i in ifaces if i.link_state == "down"]
     if not down:
         if ifaces:
-            notes.append("every interface link up in the XML")
+            notes.append(ctx.t("platform.links_up_in_xml"))
         return
     path_obs = ctx.observe("libvirt.path", guest, domain=domain, host=str(ctx.host))
     taps = {p.mac: p for p in path_obs.rows} if path_obs.ok else {}
@@ -196,7 +196,7 @@ def _check_link_state(
         dev = iface.target or iface.mac
         evidence = [
             Evidence(
-                f"domain XML of {domain}: <link state='down'/> on {dev} ({iface.mac})",
+                ctx.t("platform.link_down_in_xml", domain=domain, dev=dev, mac=iface.mac),
                 "libvirt.interfaces",
                 str(guest),
             )
@@ -205,14 +205,13 @@ def _check_link_state(
         if hop is not None and hop.tap_present:
             evidence.append(
                 ctx.evidence(
-                    f"the host tap {hop.tap} still shows {hop.tap_operstate or 'no state'}"
-                    + (f" on {hop.tap_master}" if hop.tap_master else "")
-                    + ": only the XML tells the guest's link is cut",
+                    ctx.t("platform.tap_still_up_on" if hop.tap_master else "platform.tap_still_up",
+                          tap=hop.tap, state=hop.tap_operstate or ctx.t("platform.no_state"), bridge=hop.tap_master),
                     path_obs,
                 )
             )
         elif hop is not None and hop.note:
-            evidence.append(ctx.evidence(f"host tap {hop.tap or '-'}: {hop.note}", path_obs))
+            evidence.append(ctx.evidence(ctx.t("platform.tap_note", tap=hop.tap or "-", note=hop.note), path_obs))
         found(
             ctx, "libvirt.interface_link_down", evidence, uri=uri, guest=guest,
             domain=domain, iface=dev, dev=dev, mac=iface.mac, network=iface.network,
@@ -236,32 +235,32 @@ def _check_leases(
         return
     lease_obs = ctx.observe("libvirt.leases", guest, domain=domain)
     if not lease_obs.ok:
-        notes.append(f"leases: {lease_obs.reason}")
+        notes.append(ctx.t("platform.leases_unavailable", reason=lease_obs.reason))
         return
     leased = {lease.mac: lease for lease in lease_obs.rows}
     agent_ifaces = _agent_interfaces(ctx, guest)
     for iface in dhcp_ifaces:
         lease = leased.get(iface.mac)
         if lease is not None:
-            notes.append(f"lease {lease.ip} for {iface.mac}")
+            notes.append(ctx.t("platform.lease", ip=lease.ip, mac=iface.mac))
             continue
         net = nets[iface.network]
         subnet = subnet_of(net.address, net.prefixlen)
         guest_nic, guest_addrs = agent_ifaces.get(iface.mac, ("", ()))
         mine = [a for a in guest_addrs if subnet is not None and contains(a, subnet)]
         if mine:
-            notes.append(f"no lease for {iface.mac}, but the guest has {mine[0]} on {guest_nic} (static)")
+            notes.append(ctx.t("platform.static_address", mac=iface.mac, ip=mine[0], dev=guest_nic))
             continue
         evidence = [
             ctx.evidence(
-                f"network {net.name} hands out {net.dhcp_start}-{net.dhcp_end}"
-                if net.dhcp_start else f"network {net.name} has {net.static_hosts} static DHCP hosts",
+                ctx.t("platform.dhcp_range", network=net.name, start=net.dhcp_start, end=net.dhcp_end)
+                if net.dhcp_start else ctx.t("platform.dhcp_static_hosts", network=net.name, count=net.static_hosts),
                 net_obs,
             ),
-            ctx.evidence(f"no DHCP lease for {domain}'s {iface.mac} on {net.name}", lease_obs),
+            ctx.evidence(ctx.t("platform.no_lease", domain=domain, mac=iface.mac, network=net.name), lease_obs),
         ]
         if guest_nic:
-            evidence.append(Evidence(f"the guest's {guest_nic} has no IPv4 address in {subnet}",
+            evidence.append(Evidence(ctx.t("platform.guest_no_ipv4_in", dev=guest_nic, subnet=subnet),
                                      "guest.interfaces", str(guest)))
         found(
             ctx, "libvirt.dhcp_no_lease", evidence, uri=uri, guest=guest,

@@ -16,8 +16,18 @@ from typing import Any
 
 from .checks import check
 from .context import StepContext
+from .evidence_text import text
 from .model import Evidence
 from .platform_fixes import contains, found, subnet_of
+
+# One problem seen on the host: (evidence.toml key, its values, the probe that showed it).
+# Kept as data rather than text so the evidence is rendered in the operator's language
+# while the ``state`` template variable keeps being derived from the English wording.
+Problem = tuple[str, dict[str, Any], str]
+
+
+def _problem(key: str, probe: str, **values: Any) -> Problem:
+    return key, values, probe
 
 
 def _host_rows(ctx: StepContext, probe: str) -> tuple[list[Any], str]:
@@ -54,19 +64,25 @@ def _by_number(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=lambda n: int(re.sub(r"\D", "", n) or 0))
 
 
-def _module_problems(signs: list[Any] | None, modules: Sequence[str]) -> list[tuple[str, str]]:
+def _module_problems(signs: list[Any] | None, modules: Sequence[str]) -> list[Problem]:
     if signs is None:
         return []
     loaded = {r.name: r.present for r in signs if r.kind == "module"}
     return [
-        (f"kernel module {m} is not loaded (lsmod | grep {m})", "platform.detect")
+        _problem("platform.module_not_loaded", "platform.detect", module=m)
         for m in modules
         if m in loaded and not loaded[m]
     ]
 
 
-def _evidence(ctx: StepContext, problems: Sequence[tuple[str, str]]) -> list[Evidence]:
-    return [Evidence(text, probe, str(ctx.host)) for text, probe in problems]
+def _english(problem: Problem) -> str:
+    """The problem's English line: what the ``state`` template variable is cut from."""
+    key, values, _probe = problem
+    return text(key, "en", **values)
+
+
+def _evidence(ctx: StepContext, problems: Sequence[Problem]) -> list[Evidence]:
+    return [Evidence(ctx.t(key, **values), probe, str(ctx.host)) for key, values, probe in problems]
 
 
 @check("platform.vmware")
@@ -85,8 +101,8 @@ def vmware(ctx: StepContext) -> None:
         None,
     )
     if not vmnets and not installed and not config_hit:
-        ctx.skip("no VMware Workstation networking on this host"
-                 + (f" ({why_links})" if why_links else ""))
+        ctx.skip(ctx.t("platform.no_vmware")
+                 + (ctx.t("common.paren_suffix", text=why_links) if why_links else ""))
         return
 
     # Which vmnets matter: the one holding the target, else every host-adapter vmnet.
@@ -95,31 +111,36 @@ def vmware(ctx: StepContext) -> None:
     relevant = [hit] if hit else [config_hit] if config_hit else _by_number([*expected, *vmnets])
     subnets = {c.vmnet: c.subnet for c in config}
 
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     states: dict[str, str] = {}  # vmnet -> what is wrong with it, for the summary
     facts: dict[str, str] = {}
     for name in relevant:
         row = vmnets.get(name)
         if row is None:
-            where = f" (configured in /etc/vmware/networking for {subnets[name]})" if subnets.get(name) else ""
-            problems.append((f"{name} is missing on {ctx.host}{where}", "link.list"))
+            if subnets.get(name):
+                problems.append(_problem("platform.vmnet_missing_configured", "link.list",
+                                         dev=name, host=ctx.host, subnet=subnets[name]))
+            else:
+                problems.append(_problem("platform.vmnet_missing", "link.list", dev=name, host=ctx.host))
             states[name] = "missing"
             facts["services"] = "stopped"  # vmware-networks creates the vmnet interfaces
         elif not row.admin_up:
-            problems.append((f"{name} is down on {ctx.host} (state {row.operstate})", "link.list"))
+            problems.append(_problem("platform.if_down", "link.list", dev=name, host=ctx.host, state=row.operstate))
             states[name] = "down"
             facts["state"] = "down"
         elif not _v4(addrs, name):
-            expect = f" (expected one in {subnets[name]})" if subnets.get(name) else ""
-            problems.append((f"{name} has no IPv4 address{expect}: vmnet-netifup did not configure it",
-                             "addr.list"))
+            if subnets.get(name):
+                problems.append(_problem("platform.vmnet_no_ipv4_expected", "addr.list", dev=name,
+                                         subnet=subnets[name]))
+            else:
+                problems.append(_problem("platform.vmnet_no_ipv4", "addr.list", dev=name))
             states[name] = "without an IPv4 address"
             facts["services"] = "stopped"
     modules = _module_problems(signs, ("vmmon", "vmnet"))
     if modules:
         facts["modules"] = "missing"
         problems += modules
-    services: list[tuple[str, str]] = []
+    services: list[Problem] = []
     if signs is not None and any(r.kind in ("config", "binary") and r.present for r in signs):
         services = _vmware_services(signs, config, relevant)
     if services:
@@ -128,13 +149,13 @@ def vmware(ctx: StepContext) -> None:
 
     if problems:
         if signs is None:
-            ctx.note("modules and services are machine-wide: checked only when the host vantage is local")
+            ctx.note(ctx.t("platform.vmware_machine_wide"))
         if states:
             dev, state = next(iter(states.items()))
         else:
             dev = relevant[0] if relevant else "vmnet8"
             why = modules or services
-            state = "unusable: " + why[0][0].split(":")[0]
+            state = "unusable: " + _english(why[0]).split(":")[0]
         found(
             ctx,
             "vmware.vmnet_down",
@@ -147,8 +168,8 @@ def vmware(ctx: StepContext) -> None:
             state=state,
         )
         return
-    up = ", ".join(f"{n} {_v4(addrs, n)[0].address}/{_v4(addrs, n)[0].prefixlen}" for n in relevant)
-    ctx.passed(f"VMware networking up: {up}")
+    up = ctx.join(f"{n} {_v4(addrs, n)[0].address}/{_v4(addrs, n)[0].prefixlen}" for n in relevant)
+    ctx.passed(ctx.t("platform.vmware_up", vmnets=up))
 
 
 def _serving(procs: list[Any], comm: str, vmnet: str) -> bool:
@@ -160,23 +181,22 @@ def _serving(procs: list[Any], comm: str, vmnet: str) -> bool:
     return any(r.detail.endswith(f" {vmnet}") for r in tagged)
 
 
-def _vmware_services(signs: list[Any], config: list[Any], relevant: list[str]) -> list[tuple[str, str]]:
+def _vmware_services(signs: list[Any], config: list[Any], relevant: list[str]) -> list[Problem]:
     """Which vmware-networks daemons are missing for the vmnets that matter."""
     procs = [r for r in signs if r.kind == "process" and r.present]
     by_vmnet = {c.vmnet: c for c in config}
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for name in relevant:
         conf = by_vmnet.get(name)
         adapter = conf.virtual_adapter if conf is not None else True
         nat = conf.nat if conf is not None else name == "vmnet8"
         dhcp = conf.dhcp if conf is not None else name in ("vmnet1", "vmnet8")
         if adapter and not _serving(procs, "vmnet-netifup", name):
-            problems.append((f"vmnet-netifup is not running for {name}: vmware-networks is not started",
-                             "platform.detect"))
+            problems.append(_problem("platform.netifup_not_running", "platform.detect", dev=name))
         if nat and not _serving(procs, "vmnet-natd", name):
-            problems.append((f"vmnet-natd is not running: NAT on {name} is stopped", "platform.detect"))
+            problems.append(_problem("platform.natd_not_running", "platform.detect", dev=name))
         if dhcp and not _serving(procs, "vmnet-dhcpd", name):
-            problems.append((f"vmnet-dhcpd is not running: no DHCP on {name}", "platform.detect"))
+            problems.append(_problem("platform.dhcpd_not_running", "platform.detect", dev=name))
     return problems
 
 
@@ -188,29 +208,26 @@ def virtualbox(ctx: StepContext) -> None:
     signs = _signs(ctx, "virtualbox")
     installed = [r for r in signs or () if r.present and r.kind in ("config", "binary", "module")]
     if not vboxnets and not installed:
-        ctx.skip("no VirtualBox host-only networking on this host"
-                 + (f" ({why_links})" if why_links else ""))
+        ctx.skip(ctx.t("platform.no_virtualbox")
+                 + (ctx.t("common.paren_suffix", text=why_links) if why_links else ""))
         return
     hit = _subnet_holding(ctx.target, [a for a in addrs if a.ifname in vboxnets and a.family == "inet"])
     relevant = [hit] if hit else _by_number(vboxnets)
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     states: dict[str, str] = {}
     facts: dict[str, str] = {}
     for name in relevant:
         row = vboxnets[name]
         if not row.admin_up:
-            problems.append((f"{name} is down on {ctx.host} (state {row.operstate})", "link.list"))
+            problems.append(_problem("platform.if_down", "link.list", dev=name, host=ctx.host, state=row.operstate))
             states[name] = "down"
             facts.setdefault("state", "down")
         elif not _v4(addrs, name):
-            text = (f"{name} has no IPv4 address on {ctx.host} "
-                    "(VBoxManage list hostonlyifs shows the one it should have)")
-            problems.append((text, "addr.list"))
+            problems.append(_problem("platform.vboxnet_no_ipv4", "addr.list", dev=name, host=ctx.host))
             states[name] = "without its IPv4 address"
             facts.setdefault("state", "no-address")
     if facts.get("state") == "no-address" and _nm_running(ctx):
-        problems.append(("NetworkManager is running and may have flushed the host-only address",
-                         "platform.detect"))
+        problems.append(_problem("platform.nm_may_flush", "platform.detect"))
         facts["manager"] = "networkmanager"
     # VirtualBox's service loads all its modules together; vboxnetadp makes the vboxnetN.
     modules = _module_problems(signs, ("vboxdrv", "vboxnetadp"))
@@ -218,12 +235,12 @@ def virtualbox(ctx: StepContext) -> None:
 
     if problems:
         if signs is None:
-            ctx.note("modules are machine-wide: checked only when the host vantage is local")
+            ctx.note(ctx.t("platform.modules_machine_wide"))
         if states:
             dev, state = next(iter(states.items()))
         else:
             dev = relevant[0] if relevant else "vboxnet0"
-            state = "unusable: " + modules[0][0].split(" (")[0]
+            state = "unusable: " + _english(modules[0]).split(" (")[0]
         addr = next(iter(_v4(addrs, dev)), None)
         ip, prefixlen = (addr.address, addr.prefixlen) if addr is not None else _hostonly_address(ctx.target)
         found(
@@ -241,10 +258,10 @@ def virtualbox(ctx: StepContext) -> None:
         )
         return
     if not relevant:
-        ctx.passed("VirtualBox is installed but has no host-only interface: guests use NAT or bridged networking")
+        ctx.passed(ctx.t("platform.vbox_no_hostonly"))
         return
-    up = ", ".join(f"{n} {_v4(addrs, n)[0].address}/{_v4(addrs, n)[0].prefixlen}" for n in relevant)
-    ctx.passed(f"VirtualBox host-only networking up: {up}")
+    up = ctx.join(f"{n} {_v4(addrs, n)[0].address}/{_v4(addrs, n)[0].prefixlen}" for n in relevant)
+    ctx.passed(ctx.t("platform.vbox_up", vboxnets=up))
 
 
 def _nm_running(ctx: StepContext) -> bool:

@@ -16,14 +16,14 @@ from .context import StepContext
 def hypervisor_settings(ctx: StepContext) -> None:
     trace = ctx.facts.get("trace")
     if trace is not None and trace.reachable:
-        ctx.skip("the guest answers: its adapter is connected")
+        ctx.skip(ctx.t("platform.adapter_connected"))
         return
     if ctx.guest is not None and ctx.guest.kind != "libvirt":
-        ctx.skip("the guest is visible to the probes")
+        ctx.skip(ctx.t("common.guest_visible"))
         return
     if ctx.guest is not None:
         obs = ctx.observe("libvirt.interfaces", ctx.guest, domain=ctx.guest.name)
         if obs.ok:
-            ctx.skip("libvirt describes the guest's adapters (see the libvirt step)")
+            ctx.skip(ctx.t("platform.libvirt_describes_adapters"))
             return
     ctx.ask_node(where=ctx.host, domain=ctx.guest.name if ctx.guest else "", iface="", dev="")

@@ -45,14 +45,14 @@ def symptom_ping(ctx: StepContext) -> None:
             ctx.shared.facts.pop("path", None)
             path = get_path(ctx)
     if not target:
-        ctx.skip("no target address: give --target, or a guest the tool can look into")
+        ctx.skip(ctx.t("symptom.no_target"))
         return
     if req.from_side == "host":
         sender, dst = ctx.host, target
         reverse_sender, reverse_dst = ctx.guest, path.host_ip
     else:
         if ctx.guest is None:
-            ctx.skip("--from guest needs --guest VANTAGE")
+            ctx.skip(ctx.t("symptom.from_guest_needs_guest"))
             return
         sender, dst = ctx.guest, target
         reverse_sender = ctx.host if not path.outside else None
@@ -84,13 +84,17 @@ def symptom_ping(ctx: StepContext) -> None:
     fwd = trace.forward
     assert fwd is not None
     if not fwd.echo.ok:
-        ctx.skip(f"cannot ping from {sender}: {fwd.echo.reason}")
+        ctx.skip(ctx.t("symptom.cannot_ping", sender=sender, reason=fwd.echo.reason))
         return
-    parts = [f"{sender} → {dst}: {fwd.where()}"]
+    parts = [fwd.line(ctx.lang)]
     if trace.reverse is not None:
         rev = trace.reverse
-        parts.append(f"{rev.sender} → {rev.dst}: {rev.where() if rev.echo.ok else 'skipped: ' + rev.echo.reason}")
-    note = "; ".join(parts)
+        if rev.echo.ok:
+            parts.append(rev.line(ctx.lang))
+        else:
+            parts.append(ctx.t("trace.leg", sender=rev.sender, dst=rev.dst,
+                               where=ctx.t("trace.leg_skipped", reason=rev.echo.reason)))
+    note = ctx.join_clauses(parts)
     if trace.reachable:
         ctx.passed(note)
     else:

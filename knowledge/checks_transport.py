@@ -11,6 +11,7 @@ from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
 from .facts import rows
+from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_vars, suspects
 
 
@@ -18,11 +19,11 @@ from .firewall_match import Traffic, rule_vars, suspects
 def tcp(ctx: StepContext) -> None:
     port = ctx.request.port
     if not port:
-        ctx.skip("no --port given")
+        ctx.skip(ctx.t("transport.no_port"))
         return
     target = ctx.target
     if not target:
-        ctx.skip("no target address")
+        ctx.skip(ctx.t("transport.no_target"))
         return
     path = get_path(ctx)
     sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
@@ -30,7 +31,7 @@ def tcp(ctx: StepContext) -> None:
     before = rows(ctx, "firewall.rules", receiver) if receiver is not None else []
     obs = ctx.observe("tcp.connect", sender, dst=target, port=port)
     if not obs.ok:
-        ctx.skip(f"TCP probe: {obs.reason}")
+        ctx.skip(ctx.t("transport.tcp_probe_failed", reason=obs.reason))
         return
     result = obs.rows[0]
     listening = None
@@ -38,10 +39,11 @@ def tcp(ctx: StepContext) -> None:
         lst = ctx.observe("tcp.listen", receiver)
         if lst.ok:
             listening = any(r.port == port for r in lst.rows)
-    evidence = [ctx.evidence(f"TCP {target}:{port} from {sender}: {result.state}"
-                             + (f" ({result.error})" if result.error else ""), obs)]
+    evidence = [ctx.evidence(ctx.t("transport.tcp_result", target=target, port=port, sender=sender,
+                                   state=result.state)
+                             + (ctx.t("common.paren_suffix", text=result.error) if result.error else ""), obs)]
     if result.state == "open":
-        ctx.passed(f"{target}:{port} is open")
+        ctx.passed(ctx.t("transport.open", target=target, port=port))
         return
     after: list = []
     if receiver is not None:
@@ -53,13 +55,13 @@ def tcp(ctx: StepContext) -> None:
     rules = suspects(before, after, t) if receiver is not None else []
     if result.state == "closed" and not (listening and rules):
         if listening is False:
-            evidence.append(f"nothing listens on port {port} in {receiver}")
+            evidence.append(ctx.t("transport.nothing_listens", port=port, receiver=receiver))
         ctx.found("tcp.port_closed", evidence=evidence, where=receiver or sender, tcp_port=port, target=target,
                   value="<service>")
         return
-    evidence += [s.describe() for s in rules[:3]]
+    evidence += [describe_suspect(s, ctx.lang) for s in rules[:3]]
     if listening:
-        evidence.append(f"a process listens on port {port} in {receiver}: the answer is not the application's")
+        evidence.append(ctx.t("transport.listener_present", port=port, receiver=receiver))
     fw = rule_vars(rules[0].rule) if rules else {"family": "inet", "table": "filter", "chain": "input",
                                                    "handle": "", "rule": "", "backend": "", "manager": "none"}
     ctx.found("tcp.port_filtered", evidence=evidence, where=receiver or sender, tcp_port=port, target=target, **fw)

@@ -16,6 +16,7 @@ from typing import Any
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage
 
+from . import evidence_text
 from .model import FAIL, PASS, SKIP, WARN, Evidence, Finding, Fix, Question, Request
 from .observer import Observer
 
@@ -76,6 +77,19 @@ class StepContext:
     @property
     def facts(self) -> dict[str, Any]:
         return self.shared.facts
+
+    # --- words --------------------------------------------------------------------
+    def t(self, key: str, /, **values: Any) -> str:
+        """A note or evidence line from ``data/evidence.toml`` in the operator's language."""
+        return evidence_text.text(key, self.lang, **values)
+
+    def join(self, items: Iterable[Any]) -> str:
+        """A list in running text (``a, b`` / ``a、b``)."""
+        return evidence_text.join(items, self.lang)
+
+    def join_clauses(self, items: Iterable[Any]) -> str:
+        """Statements on one line (``a; b`` / ``a；b``)."""
+        return evidence_text.join_clauses(items, self.lang)
 
     # --- observing ----------------------------------------------------------------
     def observe(self, probe_id: str, vantage: Vantage, **params: Any) -> Observation:
@@ -159,13 +173,14 @@ class StepContext:
         question = node.as_question(self.lang, **values)
         choice = self.ask(question.text, question.choices)
         if choice == "unknown" and "unknown" not in node.choices:
-            self.skip("not answered")
+            self.skip(self.t("context.not_answered"))
             return
         answer = node.answer(choice)
         guidance = answer.guidance(self.lang, **values)
-        note = f"{node.choice_label(choice, self.lang)}" + (f": {guidance}" if guidance else "")
+        label = node.choice_label(choice, self.lang)
+        note = self.t("context.answer_guidance", choice=label, guidance=guidance) if guidance else label
         if answer.cause:
-            self.found(answer.cause, evidence=[f"operator: {note}"], where=where,
+            self.found(answer.cause, evidence=[self.t("context.operator_said", answer=note)], where=where,
                        severity=WARN if answer.status == WARN else FAIL, strict=False, **values)
         elif answer.status == FAIL:
             self.fail(note)
@@ -191,11 +206,11 @@ class StepContext:
 
     def summary_note(self) -> str:
         if self.findings:
-            return "; ".join(f.summary for f in self.findings)
+            return self.join_clauses(f.summary for f in self.findings)
         if self.failed is not None:
             return self.failed
         if self.warned is not None:
             return self.warned
         if self.skipped is not None:
             return self.skipped
-        return "; ".join(self.notes)
+        return self.join_clauses(self.notes)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.vantage import Vantage
 
+from .evidence_text import join, join_clauses, text
+
 if TYPE_CHECKING:
     from .context import StepContext
 
@@ -35,45 +37,52 @@ def _usable_v4(address: str) -> bool:
     return ip.version == 4 and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
-def _status_line(step: str, obs: Observation) -> str:
-    return f"{step}: {obs.status}: {obs.reason}" if obs.reason else f"{step}: {obs.status}"
+def _status_line(source: str, obs: Observation, lang: str) -> str:
+    """``agent: skipped: no guest agent …``: a source that could not be asked, and why."""
+    status = {
+        "skipped": text("discovery.status_skipped", lang),
+        "error": text("discovery.status_error", lang),
+    }.get(obs.status, obs.status)
+    if obs.reason:
+        return text("discovery.status_reason", lang, source=source, status=status, reason=obs.reason)
+    return text("discovery.status", lang, source=source, status=status)
 
 
-def _from_agent(observe: ObserveFn, guest: Vantage, macs: Sequence[str]) -> tuple[str | None, str]:
+def _from_agent(observe: ObserveFn, guest: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("guest.interfaces", guest)
     if not obs.ok:
-        return None, _status_line("agent", obs)
+        return None, _status_line(text("discovery.source_agent", lang), obs, lang)
     nic_mac = {r.name: r.mac for r in obs.rows if hasattr(r, "addresses")}
     candidates = [
         r for r in obs.rows
         if getattr(r, "family", "") == "inet" and _usable_v4(r.address)
     ]
     if not candidates:
-        return None, "agent: the guest has no usable IPv4 address"
+        return None, text("discovery.agent_no_ipv4", lang)
     # The address on the NIC that is the domain interface we follow, in XML order.
     for mac in macs:
         for addr in candidates:
             if nic_mac.get(addr.ifname, "").lower() == mac:
-                return addr.address, f"agent: {addr.address} on {addr.ifname} ({mac})"
+                return addr.address, text("discovery.agent_found_mac", lang, ip=addr.address, dev=addr.ifname, mac=mac)
     addr = candidates[0]
-    return addr.address, f"agent: {addr.address} on {addr.ifname}"
+    return addr.address, text("discovery.agent_found", lang, ip=addr.address, dev=addr.ifname)
 
 
-def _from_leases(observe: ObserveFn, guest: Vantage, macs: Sequence[str]) -> tuple[str | None, str]:
+def _from_leases(observe: ObserveFn, guest: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("libvirt.leases", guest, domain=guest.name)
     if not obs.ok:
-        return None, _status_line("lease", obs)
+        return None, _status_line(text("discovery.source_lease", lang), obs, lang)
     for mac in macs:
         for lease in obs.rows:
             if lease.mac == mac and _usable_v4(lease.ip):
-                return lease.ip, f"lease: {lease.ip} for {mac} on {lease.network}"
-    return None, f"lease: none for {', '.join(macs)}"
+                return lease.ip, text("discovery.lease_found", lang, ip=lease.ip, mac=mac, network=lease.network)
+    return None, text("discovery.lease_none", lang, macs=join(macs, lang))
 
 
-def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str]) -> tuple[str | None, str]:
+def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("neigh.list", host)
     if not obs.ok:
-        return None, _status_line("neighbour", obs)
+        return None, _status_line(text("discovery.source_neighbour", lang), obs, lang)
     for mac in macs:
         entries = [
             n for n in obs.rows
@@ -82,38 +91,42 @@ def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str]) -> 
         ]
         if entries:
             best = min(entries, key=lambda n: _NEIGH_RANK[n.state])
-            return best.address, f"neighbour: {best.address} on {best.ifname} ({best.state.lower()})"
-    return None, f"neighbour: none for {', '.join(macs)} on {host}"
+            return best.address, text("discovery.neighbour_found", lang, ip=best.address, dev=best.ifname,
+                                      state=best.state.lower())
+    return None, text("discovery.neighbour_none", lang, macs=join(macs, lang), host=host)
 
 
-def _from_namespace(observe: ObserveFn, guest: Vantage) -> tuple[str | None, list[str]]:
+def _from_namespace(observe: ObserveFn, guest: Vantage, lang: str) -> tuple[str | None, list[str]]:
     obs = observe("addr.list", guest)
     if not obs.ok:
-        return None, [_status_line("guest addresses", obs)]
+        return None, [_status_line(text("discovery.source_guest_addresses", lang), obs, lang)]
     found = [r for r in obs.rows if r.family == "inet" and _usable_v4(r.address)]
     if len(found) == 1:
-        return found[0].address, [f"guest: {found[0].address} on {found[0].ifname}"]
+        return found[0].address, [text("discovery.guest_found", lang, ip=found[0].address, dev=found[0].ifname)]
     if not found:
-        return None, ["guest: no usable IPv4 address"]
-    listed = ", ".join(f"{r.address} on {r.ifname}" for r in found)
-    return None, [f"guest: several addresses ({listed}): give --target"]
+        return None, [text("discovery.guest_no_ipv4", lang)]
+    listed = join((text("discovery.address_on", lang, ip=r.address, dev=r.ifname) for r in found), lang)
+    return None, [text("discovery.guest_several", lang, addresses=listed)]
 
 
 def discover_target(
     guest: Vantage | None,
     host: Vantage,
     observe: ObserveFn | None = None,
+    *,
+    lang: str = "en",
 ) -> tuple[str | None, list[str]]:
     """The guest's IPv4 address and how it was found (one evidence line per step tried).
 
     ``observe(probe_id, vantage, **params)`` defaults to running the probe; the
-    engine passes ``StepContext.observe`` so the observations are recorded.
+    engine passes ``StepContext.observe`` so the observations are recorded. The
+    lines are in ``lang`` (``data/evidence.toml``).
     """
     obs_fn: ObserveFn = observe or run_probe
     if guest is None:
-        return None, ["no guest vantage: give --target"]
+        return None, [text("discovery.no_guest", lang)]
     if guest.kind != "libvirt":
-        return _from_namespace(obs_fn, guest)
+        return _from_namespace(obs_fn, guest, lang)
 
     lines: list[str] = []
     ifaces = obs_fn("libvirt.interfaces", guest, domain=guest.name)
@@ -121,18 +134,18 @@ def discover_target(
     if ifaces.ok:
         macs = [r.mac for r in ifaces.rows if r.mac]
     else:
-        lines.append(_status_line("domain interfaces", ifaces))
+        lines.append(_status_line(text("discovery.source_domain_interfaces", lang), ifaces, lang))
 
-    ip, line = _from_agent(obs_fn, guest, macs)
+    ip, line = _from_agent(obs_fn, guest, macs, lang)
     lines.append(line)
     if ip:
         return ip, lines
     if not macs:
-        lines.append("lease: no interface MAC to look up" if not ifaces.ok else "lease: the domain has no interface")
+        lines.append(text("discovery.lease_no_mac", lang) if not ifaces.ok else text("discovery.lease_no_interface", lang))
         return None, lines
     for step in (
-        lambda: _from_leases(obs_fn, guest, macs),
-        lambda: _from_neighbours(obs_fn, host, macs),
+        lambda: _from_leases(obs_fn, guest, macs, lang),
+        lambda: _from_neighbours(obs_fn, host, macs, lang),
     ):
         ip, line = step()
         lines.append(line)
@@ -152,7 +165,7 @@ def discover_into(ctx: StepContext) -> str | None:
     guest = ctx.guest
     if guest is None or guest.kind != "libvirt":
         return None
-    ip, lines = discover_target(guest, ctx.host, observe=ctx.observe)
+    ip, lines = discover_target(guest, ctx.host, observe=ctx.observe, lang=ctx.lang)
     ctx.facts["discovery"] = tuple(lines)
     for line in lines:
         ctx.note(line)
@@ -161,9 +174,9 @@ def discover_into(ctx: StepContext) -> str | None:
     return ip
 
 
-def describe(lines: Sequence[str]) -> str:
+def describe(lines: Sequence[str], lang: str = "en") -> str:
     """The evidence lines as one note ("agent: …; lease: …; neighbour: …")."""
-    return "; ".join(lines)
+    return join_clauses(lines, lang)
 
 
 __all__ = ["describe", "discover_into", "discover_target"]

@@ -23,6 +23,7 @@ from . import flowchart
 from .checks import CHECKS, load_checks
 from .context import Shared, StepContext
 from .events import AskFn, DiagnosisReady, EngineEvent, EventSink, PlannedStep, StepFinished, StepStarted
+from .evidence_text import text
 from .model import FAIL, SKIP, Diagnosis, Request, StepResult
 from .observer import Observer
 
@@ -95,7 +96,7 @@ class Engine:
             explained = self._explained_below(step.layer)
             if explained is not None and not self.exhaustive:
                 self._finish(StepResult(step.id, step.layer, step.title(self.request.lang), SKIP,
-                                        note=f"not needed: {explained} already explains the failure"))
+                                        note=text("engine.not_needed", self.request.lang, cause=explained)))
                 continue
             self._run_one(step.id)
         self._name_arp_fallback()
@@ -144,13 +145,13 @@ class Engine:
         ctx = StepContext(self._shared, step_id, step.layer)
         fn = CHECKS.get(step_id)
         if fn is None:
-            ctx.skip("no check implemented for this step")
+            ctx.skip(ctx.t("engine.no_check"))
         else:
             try:
                 fn(ctx)
             except Exception as exc:  # noqa: BLE001 - one broken check must not end the walk
                 ctx.findings.clear()
-                ctx.skip(f"check failed: {type(exc).__name__}: {exc}".splitlines()[0])
+                ctx.skip(ctx.t("engine.check_failed", error=f"{type(exc).__name__}: {exc}").splitlines()[0])
         result = StepResult(
             step=step_id,
             layer=step.layer,

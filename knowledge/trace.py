@@ -17,7 +17,21 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
+from .evidence_text import join, text
 from .path import Hop, Path
+
+
+def hop_label(side: str, iface: str, lang: str = "en") -> str:
+    """A capture point as the operator reads it: ``host vnet0`` / ``宿主机 vnet0``.
+
+    Same text in English as :meth:`.path.Hop.label`; a side that is neither host nor
+    guest (a packet seen somewhere unexpected) is shown as it is.
+    """
+    if side == "host":
+        return text("hop.host", lang, iface=iface)
+    if side == "guest":
+        return text("hop.guest", lang, iface=iface)
+    return f"{side} {iface}" if side else iface
 
 
 @dataclass(frozen=True)
@@ -75,23 +89,31 @@ class Leg:
     def reply_seen_anywhere(self) -> bool:
         return any(self.reply_seen.values())
 
-    def where(self) -> str:
+    def where(self, lang: str = "en") -> str:
         """One line: where the requests were last seen, and where they never arrived."""
         if self.ok:
-            return f"{self.replies}/{self.sent} replies"
+            return text("trace.replies", lang, replies=self.replies, sent=self.sent)
         if self.send_errors:
-            return f"send failed: {', '.join(self.send_errors)}"
+            return text("trace.send_failed", lang, errors=join(self.send_errors, lang))
         last, missing = self.last_request_hop(), self.first_missing_request_hop()
         if not self.hops:
-            return "no capture points on the path"
+            return text("trace.no_capture_points", lang)
         if last is None:
-            return f"echo request never seen on {self.hops[0].label()}"
+            return text("trace.never_seen", lang, hop=hop_label(self.hops[0].side, self.hops[0].iface, lang))
         if missing is not None:
-            return f"echo request seen on {last.label()}, never on {missing.label()}"
+            return text("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
+                        missing=hop_label(missing.side, missing.iface, lang))
         if self.reply_seen_anywhere():
-            hops = sorted({h for labels in self.reply_seen.values() for h in labels})
-            return f"echo request reached {last.label()}; a reply was seen on {', '.join(hops)} but never came back"
-        return f"echo request reached {last.label()}; no reply was sent back"
+            # reply_seen holds labels ("host vnet0"), as run_trace made them: split back.
+            labels = sorted({h for labels in self.reply_seen.values() for h in labels})
+            sides_ifaces = (label.split(" ", 1) if " " in label else ("", label) for label in labels)
+            hops = join((hop_label(side, iface, lang) for side, iface in sides_ifaces), lang)
+            return text("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
+        return text("trace.no_reply", lang, last=hop_label(last.side, last.iface, lang))
+
+    def line(self, lang: str = "en") -> str:
+        """``sender → dst: where`` — the leg as one evidence line."""
+        return text("trace.leg", lang, sender=self.sender, dst=self.dst, where=self.where(lang))
 
 
 @dataclass(frozen=True)
