@@ -188,7 +188,22 @@ _BACKEND_WORD = {"nftables": "nft", "iptables-nft": "iptables", "iptables-legacy
 
 
 def rule_vars(r: Any) -> dict[str, Any]:
-    """Template variables (and ``when`` facts) describing one firewall row."""
+    """Template variables (and ``when`` facts) describing one firewall row.
+
+    A chain's policy is no rule: its fixes are the policy ones (``when = "policy=…"``),
+    never "delete rule … handle", so the backend fact is withheld for it.
+    """
+    if not r.rule:
+        return {
+            "family": r.family,
+            "table": r.table,
+            "chain": r.chain,
+            "handle": "",
+            "rule": f"policy {r.policy}",
+            "backend": "",
+            "manager": r.manager or "none",
+            "policy": "nft-drop" if r.backend == "nftables" and r.policy == "drop" else r.policy,
+        }
     return {
         "family": r.family,
         "table": r.table,
@@ -197,5 +212,5 @@ def rule_vars(r: Any) -> dict[str, Any]:
         "rule": r.rule,
         "backend": _BACKEND_WORD.get(r.backend, r.backend),
         "manager": r.manager or "none",
-        "policy": r.policy if not r.rule else "",
+        "policy": "",
     }

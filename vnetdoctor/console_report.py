@@ -46,6 +46,7 @@ _TEXT = {
         "in": "于",
     },
 }
+_COLON = {"en": ": ", "zh": "："}
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -54,7 +55,10 @@ def use_colour(stream: TextIO) -> bool:
 
 def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colour: bool = False,
            width: int | None = None) -> str:
+    from vnetdoctor.knowledge.text import risk_name
+
     t = _TEXT.get(lang, _TEXT["en"])
+    c = _COLON.get(lang, ": ")
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 160)
     req = diagnosis.request
     sender = req.guest if req.from_side == "guest" and req.guest else req.host
@@ -70,19 +74,19 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         head = step.layer if step.layer != layer else ""
         layer = step.layer
         mark = paint(STATUS_MARK.get(step.status, "?"), step.status)
-        text = f"{head:<12}{mark} {step.title}: {step.note}" if step.note else f"{head:<12}{mark} {step.title}"
+        text = f"{head:<12}{mark} {step.title}{c}{step.note}" if step.note else f"{head:<12}{mark} {step.title}"
         lines.append(_clip(text, width + (len(mark) - 1)))
     lines.append("")
     for i, cause in enumerate(diagnosis.causes):
         label = t["cause"] if i == 0 else t["also"]
-        lines.append(paint(f"{label}: {cause.cause}", "fail" if cause.severity == "fail" else "warn")
+        lines.append(paint(f"{label}{c}{cause.cause}", "fail" if cause.severity == "fail" else "warn")
                      + f" — {cause.summary}")
         for ev in cause.evidence:
-            lines.append(_clip(f"  {t['evidence']}: {ev.text}", width))
+            lines.append(_clip(f"  {t['evidence']}{c}{ev.text}", width))
         for fix in cause.fixes:
-            lines.append(f"  {t['fix']}:  {fix.command}   [{t['risk']}: {fix.risk}]")
+            lines.append(f"  {t['fix']}{c} {fix.command}   [{t['risk']}{c}{risk_name(fix.risk, lang)}]")
             if fix.undo:
-                lines.append(f"  {t['undo']}: {fix.undo}")
+                lines.append(f"  {t['undo']}{c}{fix.undo}")
         lines.append("")
     if diagnosis.causes:
         verdict = t["causes"].format(n=len(diagnosis.causes))

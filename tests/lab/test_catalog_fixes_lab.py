@@ -169,6 +169,7 @@ CASES: dict[tuple[str, int], Callable[[Namespace], dict[str, str]]] = {
     ("vmware.vmnet_down", 0): _steps("ip link set eth1 down", dev="eth1"),
     ("virtualbox.hostonly_down", 0): _steps("ip link set eth1 down", dev="eth1"),
     ("virtualbox.hostonly_down", 1): _steps(dev="eth1", ip="198.18.2.1", prefixlen="24"),
+    ("libvirt.macvtap_isolation", 1): _steps(dev="vkshim0", uplink="eth1"),
     ("link.host_if_down", 0): _steps("ip link set vnet0 down", dev="vnet0"),
     ("link.guest_if_down", 0): _steps("ip link set eth0 down", dev="eth0"),
     ("bridge.port_detached", 0): _steps("ip link set vnet0 nomaster", port="vnet0", bridge="br0"),
@@ -204,6 +205,9 @@ CASES: dict[tuple[str, int], Callable[[Namespace], dict[str, str]]] = {
     ("firewall.host_blocks", 2): _legacy(f"iptables-legacy -t filter -A INPUT {HOST_INPUT_RULE}",
                                          table="filter", chain="INPUT", rule=HOST_INPUT_RULE),
     ("firewall.host_blocks", 3): _steps("iptables -t filter -P INPUT DROP", chain="INPUT"),
+    ("firewall.host_blocks", 4): _steps(
+        "nft 'add table inet vkb; add chain inet vkb input { type filter hook input priority 0; policy drop; }'",
+        family="inet", table="vkb", chain="input"),
     ("firewall.guest_blocks", 0): _nft_drop("ip", "vkb", "input", "input", "icmp type echo-request reject"),
     ("firewall.guest_blocks", 1): _steps("iptables -t filter -A INPUT -p icmp -j REJECT",
                                          table="filter", chain="INPUT", rule="-p icmp -j REJECT"),
@@ -214,6 +218,9 @@ CASES: dict[tuple[str, int], Callable[[Namespace], dict[str, str]]] = {
                                            table="filter", chain="FORWARD", rule="-s 198.18.0.0/24 -j DROP"),
     ("firewall.forward_blocks", 2): _steps("iptables -t filter -P FORWARD DROP", subnet="198.18.0.0/24"),
     ("firewall.forward_blocks", 3): _steps("iptables -t filter -P FORWARD DROP"),
+    ("firewall.forward_blocks", 4): _steps(
+        "nft 'add table ip vkb; add chain ip vkb fw { type filter hook forward priority 0; policy drop; }'",
+        family="ip", table="vkb", chain="fw"),
     ("firewall.br_netfilter_drop", 0): _steps("iptables -N DOCKER-USER", bridge="br0"),
     ("firewall.br_netfilter_drop", 1): _steps("iptables -t filter -P FORWARD DROP", bridge="br0"),
     # iptables-nft creates the nat chain on first use; on a real host it exists already.
