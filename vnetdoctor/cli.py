@@ -158,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vnetdoctor: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `vnetdoctor … | head`: the reader left; end quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
         from vnetdoctor.errors import UsageError
         from vnetdoctor.probes.vantage import VantageError

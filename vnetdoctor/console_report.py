@@ -12,6 +12,7 @@ import sys
 from typing import TextIO
 
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
+from vnetdoctor.knowledge.text import layer_name, pad, risk_name, side_name
 
 _COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
 _TEXT = {
@@ -55,15 +56,13 @@ def use_colour(stream: TextIO) -> bool:
 
 def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colour: bool = False,
            width: int | None = None) -> str:
-    from vnetdoctor.knowledge.text import risk_name
-
     t = _TEXT.get(lang, _TEXT["en"])
     c = _COLON.get(lang, ": ")
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 160)
     req = diagnosis.request
     sender = req.guest if req.from_side == "guest" and req.guest else req.host
     lines = [t["title"].format(sender=sender, target=diagnosis.target or "?")
-             + (f"  ({'guest' if req.from_side == 'host' else 'host'}: "
+             + (f"  ({_side('guest' if req.from_side == 'host' else 'host', lang)}{c}"
                 f"{req.guest if req.from_side == 'host' else req.host})" if req.guest else "")]
 
     def paint(text: str, status: str) -> str:
@@ -71,10 +70,12 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
 
     layer = None
     for step in diagnosis.steps:
-        head = step.layer if step.layer != layer else ""
+        # English keeps the short layer ids; Chinese gets the layer's name.
+        head = (step.layer if lang == "en" else layer_name(step.layer, lang)) if step.layer != layer else ""
         layer = step.layer
         mark = paint(STATUS_MARK.get(step.status, "?"), step.status)
-        text = f"{head:<12}{mark} {step.title}{c}{step.note}" if step.note else f"{head:<12}{mark} {step.title}"
+        head = pad(head, 12)
+        text = f"{head}{mark} {step.title}{c}{step.note}" if step.note else f"{head}{mark} {step.title}"
         lines.append(_clip(text, width + (len(mark) - 1)))
     lines.append("")
     for i, cause in enumerate(diagnosis.causes):
@@ -101,6 +102,11 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         tail += f"  {t['session']} {session_id}"
     lines.append(tail)
     return "\n".join(lines)
+
+
+def _side(side: str, lang: str) -> str:
+    """``host``/``guest`` as the report's header says it (English keeps the bare word)."""
+    return side if lang == "en" else side_name(side, lang)
 
 
 def _clip(text: str, width: int) -> str:
