@@ -221,11 +221,4 @@ def _load_platform(name: str) -> None:
         pass
 
 
-def run_diagnosis(request: Request, *, on_event: EventSink | None = None, ask: AskFn | None = None,
-                  exhaustive: bool = False) -> Diagnosis:
-    """One whole walk, for the CLI, the benchmark and the tests."""
-    engine = Engine(request, ask=ask, on_event=on_event, exhaustive=exhaustive)
-    return engine.run()
-
-
-__all__ = ["Engine", "EngineEvent", "LAYER_ORDER", "run_diagnosis"]
+__all__ = ["Engine", "EngineEvent", "LAYER_ORDER"]

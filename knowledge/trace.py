@@ -83,9 +83,6 @@ class Leg:
                 after = True
         return None
 
-    def request_reached_end(self) -> bool:
-        return bool(self.hops) and self.last_request_hop() == self.hops[-1]
-
     def reply_seen_anywhere(self) -> bool:
         return any(self.reply_seen.values())
 
