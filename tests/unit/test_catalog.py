@@ -86,10 +86,24 @@ def parse_causes_md(text: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------- ids
 
 
+# Ids causes.md announces for open issues that the catalogue does not name yet. An id
+# leaves this list in the commit that adds it to the catalogue (then it is in ADDED).
+PLANNED: dict[str, str] = {
+    "libvirt.nwfilter_blocks": "platform",  # issue 11: real libvirtd
+    "libvirt.nat_inbound": "platform",  # issue 11: NAT networks are closed from outside
+    "kernel.drop_unexplained": "any",  # issue 12: the kernel's drop reasons
+}
+
+
 def test_embedded_list_agrees_with_causes_md() -> None:
+    """causes.md is the contract: every id it lists is in the catalogue or planned, with its layer."""
     if not CAUSES_MD.exists():
         pytest.skip(f"{CAUSES_MD} not present: the embedded list stands alone")
-    assert parse_causes_md(CAUSES_MD.read_text(encoding="utf-8")) == EMBEDDED
+    documented = parse_causes_md(CAUSES_MD.read_text(encoding="utf-8"))
+    assert documented == {**EMBEDDED, **{k: v for k, v in {**ADDED, **PLANNED}.items() if k in documented}}
+    assert set(EMBEDDED) <= set(documented)
+    assert set(PLANNED) <= set(documented), "a planned id is no longer in causes.md"
+    assert not set(PLANNED) & {c.id for c in catalog.all_causes()}, "implemented: move it from PLANNED to ADDED"
 
 
 # Ids added beyond causes.md ("add new ids freely; never rename or reuse one").
