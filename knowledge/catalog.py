@@ -6,10 +6,20 @@ reads about a cause lives in the data file, in English and Simplified Chinese: t
 title, what is wrong and why it breaks ping, what proves it, a one-line summary
 template, and the fixes: exact commands with their undo and an honest risk.
 
-Fix commands are ``str.format`` templates over a fixed vocabulary
-(:data:`PLACEHOLDERS`) that the engine fills from what the probes saw. Rendering is
-strict in tests and forgiving in production: a diagnosis must never crash because a
-rule forgot a variable, but a test must say which one (see :func:`strict_default`).
+Fix commands are written as one command line over a fixed vocabulary of
+placeholders (:data:`PLACEHOLDER_KINDS`). Values are data, never code: each template
+is split into argv tokens once, with ``shlex.split``, when the catalogue loads, and a
+value is then put into its token, never through a shell. A token that is exactly one
+placeholder becomes exactly one argv element whatever the value holds (a firewall
+rule's match, :class:`Words`, becomes several). A placeholder inside a larger token
+(``oifname "{uplink}"``, ``<host mac='{mac}'/>``) is a value inside another language:
+it is accepted only when it matches its kind's strict pattern. A value that is not
+known, or not safe where it would go, makes the fix guidance: a
+:class:`~.model.Fix` that names what is missing and that nothing runs or copies.
+
+Rendering is strict in tests and forgiving in production: a diagnosis must never
+crash because a rule forgot a variable, but a test must say which one (see
+:func:`strict_default`).
 
 The data is validated once, when first used; a broken catalogue fails loudly on
 that first use (and in the tests) rather than halfway through a diagnosis.
@@ -17,7 +27,10 @@ that first use (and in the tests) rather than halfway through a diagnosis.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import os
+import re
 import shlex
 import string
 import tomllib
@@ -31,14 +44,19 @@ from typing import Any
 from .model import Fix
 from .text import LAB_NAMES, Localized, char_width, t
 
-# The only names a fix template (command, undo, note) may use. The engine fills them.
-PLACEHOLDERS: frozenset[str] = frozenset(
-    (
-        "dev", "bridge", "port", "ip", "prefixlen", "peer_ip", "gateway", "target", "subnet",
-        "mac", "mtu", "size", "value", "sysctl", "family", "table", "chain", "handle", "rule",
-        "tcp_port", "network", "domain", "iface", "uplink", "resolver",
-    )
-)
+# The only names a fix template (command, undo, note) may use, and the kind of value each
+# holds: the kind decides how a value is checked before it goes into an argv. The engine
+# fills them; data/causes.toml names each for the operator ([placeholder]).
+PLACEHOLDER_KINDS: Mapping[str, str] = {
+    "dev": "ifname", "bridge": "ifname", "port": "ifname", "iface": "ifname", "uplink": "ifname",
+    "ip": "ip", "peer_ip": "ip", "gateway": "ip", "target": "ip", "resolver": "ip",
+    "prefixlen": "prefixlen", "subnet": "cidr", "mac": "mac",
+    "mtu": "int", "size": "int", "handle": "int", "tcp_port": "port",
+    "value": "word", "sysctl": "sysctl", "family": "family",
+    "table": "name", "chain": "name", "network": "name", "domain": "name", "service": "service",
+    "rule": "words",
+}
+PLACEHOLDERS: frozenset[str] = frozenset(PLACEHOLDER_KINDS)
 # Summaries may also say where (vantage or side), in which state, and the other party.
 SUMMARY_PLACEHOLDERS: frozenset[str] = PLACEHOLDERS | {"where", "state", "other"}
 
@@ -46,10 +64,15 @@ CAUSE_LAYERS: tuple[str, ...] = ("platform", "physical", "datalink", "network", 
 RISKS: tuple[str, ...] = ("low", "medium", "high")
 LAB_VALUES: tuple[str, ...] = tuple(LAB_NAMES)  # yes, libvirt, sim, no
 
-# Characters that, outside quotes, make a shell do more than run one command. The
-# engine prefixes a command with `ip netns exec NS` (or runs it in the guest), which
-# only works for one plain command.
+# Characters that, outside quotes, make a shell do more than run one command. A fix is
+# one argv, run without a shell: a template that reads like a pipeline or a chain is a
+# mistake in the data.
 _PUNCTUATION = "();<>|&"
+
+# Programs that join their arguments with spaces and parse the result as one command
+# line of their own language (nft does): every value in their argv is inside that
+# language, so it must match its kind's strict pattern even as a token of its own.
+JOINING_PROGRAMS: frozenset[str] = frozenset({"nft"})
 
 _STRICT_ENV = "VNETDOCTOR_STRICT_TEMPLATES"
 
@@ -75,7 +98,8 @@ class UnknownCause(KeyError):
 
 
 def strict_default() -> bool:
-    """Whether a missing placeholder raises (tests) or renders as ``<name>`` (production).
+    """Whether a missing placeholder raises (tests) or is let through (production: ``<name>``
+    in prose, guidance for a fix).
 
     ``VNETDOCTOR_STRICT_TEMPLATES=1``/``0`` decides when set; otherwise strict exactly
     when running under pytest, so every test that renders a finding proves the rule
@@ -124,6 +148,89 @@ def render_template(template: str, values: Mapping[str, Any], *, strict: bool | 
     return "".join(out)
 
 
+Token = tuple[tuple[str, str | None], ...]  # (literal, placeholder) pieces of one argv element
+
+
+@dataclass(frozen=True)
+class ArgvTemplate:
+    """A command template split into argv tokens once, at load (``shlex.split``).
+
+    Each token is a run of (literal, placeholder) pieces; a token that is exactly one
+    placeholder is filled with that value's whole argv element(s).
+    """
+
+    text: str
+    tokens: tuple[Token, ...]
+
+    @property
+    def program(self) -> str:
+        return self.tokens[0][0][0]
+
+    def fill(self, values: Mapping[str, Any], *, strict: bool, where: str) -> tuple[tuple[str, ...], list[str]]:
+        """(argv, names of the values that could not go in). Missing names raise in strict mode."""
+        joined = self.program in JOINING_PROGRAMS
+        argv: list[str] = []
+        missing: list[str] = []
+        for token in self.tokens:
+            if len(token) == 1 and token[0][0] == "" and token[0][1] is not None:
+                name = token[0][1]
+                words = value_words(name, _value(values, name, self.text, strict, where), embedded=joined)
+                if words is None:
+                    missing.append(name)
+                else:
+                    argv.extend(words)
+                continue
+            out: list[str] = []
+            for literal, name in token:
+                out.append(literal)
+                if name is None:
+                    continue
+                words = value_words(name, _value(values, name, self.text, strict, where), embedded=True)
+                if words is None:
+                    missing.append(name)
+                else:
+                    out.append(words[0])
+            argv.append("".join(out))
+        return tuple(argv), missing
+
+
+def _value(values: Mapping[str, Any], name: str, template: str, strict: bool, where: str) -> Any:
+    if name not in values:
+        if strict:
+            raise TemplateError(name, template, where)
+        return None
+    return values[name]
+
+
+def compile_argv(template: str, where: str) -> ArgvTemplate:
+    """Split a command template into argv tokens and check every placeholder in them."""
+    try:
+        words = shlex.split(template)
+    except ValueError as exc:
+        raise CatalogError(f"{where}: {template!r} does not split into words: {exc}") from exc
+    if not words:
+        raise CatalogError(f"{where}: empty command")
+    tokens: list[Token] = []
+    for word in words:
+        try:
+            pieces = [(literal, name) for literal, name, _spec, _conv in string.Formatter().parse(word)]
+            placeholders_of(word)  # only plain {name} fields
+        except ValueError as exc:
+            raise CatalogError(f"{where}: {exc}") from exc
+        names = [f for _, f in pieces if f is not None]
+        unknown = sorted(set(names) - PLACEHOLDERS)
+        if unknown:
+            raise CatalogError(f"{where}: unknown placeholder(s) {unknown}")
+        whole = len(pieces) == 1 and pieces[0][0] == "" and pieces[0][1] is not None
+        for name in names:
+            if PLACEHOLDER_KINDS[name] == "words" and not whole:
+                raise CatalogError(f"{where}: {{{name}}} is several words: it must be an argv token of its own")
+        tokens.append(tuple(pieces) if pieces else (("", None),))
+    if tokens[0][0][1] is not None or len(tokens[0]) != 1:
+        raise CatalogError(f"{where}: the program must be written out, not a placeholder: {template!r}")
+    return ArgvTemplate(template, tuple(tokens))
+
+
 @dataclass(frozen=True)
 class FixTemplate:
     """One fix of a cause, before the engine fills in the names and addresses."""
@@ -134,6 +241,14 @@ class FixTemplate:
     risk: str
     note_text: Localized
     when: str = ""  # "key=value": the evidence under which this fix is the right one
+    # command and undo split into argv tokens, once, when the template is made (at load)
+    argv: ArgvTemplate = dataclasses.field(init=False, repr=False, compare=False)
+    undo_argv: ArgvTemplate = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        where = f"cause {self.cause}: fix"
+        object.__setattr__(self, "argv", compile_argv(self.command, f"{where}: command"))
+        object.__setattr__(self, "undo_argv", compile_argv(self.undo, f"{where}: undo"))
 
     def note(self, lang: str = "en") -> str:
         return t(self.note_text, lang)
@@ -204,21 +319,184 @@ class Cause:
         }
 
 
+# ------------------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class Words:
+    """A value that is several argv elements (a firewall rule's match), and how it reads.
+
+    ``words`` come from the probe's structured row, split by the rules of the tool that
+    printed it (:func:`vnetdoctor.probes.firewall_parse.rule_words`), never by a shell;
+    ``None`` when the text could not be split safely, and a fix that needs it is then
+    guidance. Summaries and notes show ``text``.
+    """
+
+    text: str
+    words: tuple[str, ...] | None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
+_FAMILIES = frozenset({"ip", "ip6", "inet", "arp", "bridge", "netdev"})
+# What a value of each kind may look like inside another language's text (an nft
+# script, libvirt XML, a firewalld rich rule, a sysctl key=value). Interface names may
+# hold ; $ ( ) > < | & \ ` ' " * ? and more: only plain names go inside other text.
+_PLAIN: Mapping[str, re.Pattern[str]] = {
+    "ifname": re.compile(r"[A-Za-z0-9_.-]{1,64}"),
+    "name": re.compile(r"[A-Za-z_.][A-Za-z0-9_./-]{0,127}"),  # an nft identifier
+    "word": re.compile(r"[A-Za-z0-9_.:/+-]{1,128}"),
+    "service": re.compile(r"[A-Za-z0-9_.:@-]{1,256}"),
+}
+_SYSCTL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,255}")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return "/" in text
+
+
+def _number(low: int, high: int):  # type: ignore[no-untyped-def]
+    return lambda text: text.isascii() and text.isdigit() and low <= int(text) <= high
+
+
+# Kinds whose values have one exact form: checked wherever they go.
+_TYPED: Mapping[str, Any] = {
+    "ip": _is_ip,
+    "cidr": _is_cidr,
+    "mac": lambda text: _MAC.fullmatch(text) is not None,
+    "int": _number(0, 2**32 - 1),
+    "port": _number(1, 65535),
+    "prefixlen": _number(0, 128),
+    "family": lambda text: text in _FAMILIES,
+    "sysctl": lambda text: _SYSCTL.fullmatch(text) is not None,
+}
+
+
+def is_known(value: Any) -> bool:
+    """Whether a template value says something (``None`` and ``""`` mean: not known)."""
+    return value is not None and value != "" and not (isinstance(value, Words) and not value.text)
+
+
+def value_words(name: str, value: Any, *, embedded: bool) -> tuple[str, ...] | None:
+    """The argv element(s) ``value`` becomes as placeholder ``name``, or None when it
+    cannot go there: not known, not of its kind, or not safe in the text around it.
+
+    ``embedded``: the value is part of a larger token, or an argument of a program that
+    parses its arguments as one line (:data:`JOINING_PROGRAMS`).
+    """
+    kind = PLACEHOLDER_KINDS[name]
+    if not is_known(value):
+        return None
+    if kind == "words":
+        if not isinstance(value, Words) or not value.words:
+            return None  # a plain string would have to be split again: never
+        if any(_CONTROL.search(w) for w in value.words):
+            return None
+        return value.words
+    if isinstance(value, (Words, bool)) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    if _CONTROL.search(text):
+        return None
+    typed = _TYPED.get(kind)
+    if typed is not None:
+        return (text,) if typed(text) else None
+    if embedded:
+        return (text,) if _PLAIN[kind].fullmatch(text) else None
+    # One argv element of its own: anything but an option. A name starting with "-"
+    # would be read as one by the program it is given to.
+    return (text,) if not text.startswith("-") else None
+
+
 # ------------------------------------------------------------------------------ loading
 
 
 @cache
+def _data_text() -> str:
+    return resources.files(__package__).joinpath("data", "causes.toml").read_text(encoding="utf-8")
+
+
+@cache
 def _catalog() -> dict[str, Cause]:
-    text = resources.files(__package__).joinpath("data", "causes.toml").read_text(encoding="utf-8")
-    return parse_catalog(text)
+    return parse_catalog(_data_text())
+
+
+@dataclass(frozen=True)
+class FixWords:
+    """How the operator reads a fix that is guidance: the names of the values it lacks."""
+
+    labels: Mapping[str, Localized]  # placeholder name -> "interface name" / "网卡名"
+    guidance: Mapping[str, Localized]  # "needs", "recorded"
+
+
+GUIDANCE_KEYS: Mapping[str, frozenset[str]] = {"needs": frozenset({"names"}), "recorded": frozenset({"command"})}
+
+
+@cache
+def _fix_words() -> FixWords:
+    return parse_fix_words(_data_text(), complete=True)
+
+
+def _load_toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"causes.toml: {exc}") from exc
+
+
+def parse_fix_words(text: str, *, complete: bool = False) -> FixWords:
+    """The ``[placeholder]`` labels and ``[guidance]`` sentences (``complete``: all present)."""
+    return _fix_words_of(_load_toml(text), complete)
+
+
+def _fix_words_of(data: Mapping[str, Any], complete: bool) -> FixWords:
+    def table(name: str, known: frozenset[str] | Mapping[str, Any]) -> dict[str, Localized]:
+        out: dict[str, Localized] = {}
+        for key, raw in (data.get(name) or {}).items():
+            if key not in known:
+                raise CatalogError(f"[{name}] {key}: not a known name ({sorted(known)})")
+            try:
+                value = Localized.from_data(raw, f"[{name}] {key}")
+            except (TypeError, ValueError) as exc:
+                raise CatalogError(str(exc)) from exc
+            if not (value.en and value.zh):
+                raise CatalogError(f"[{name}] {key}: empty in one language")
+            out[key] = value
+        if complete and set(out) != set(known):
+            raise CatalogError(f"[{name}]: missing {sorted(set(known) - set(out))}")
+        return out
+
+    labels = table("placeholder", PLACEHOLDERS)
+    guidance = table("guidance", GUIDANCE_KEYS)
+    for key, value in guidance.items():
+        for lang in ("en", "zh"):
+            if placeholders_of(value[lang]) != GUIDANCE_KEYS[key]:
+                raise CatalogError(f"[guidance] {key} ({lang}): must use {sorted(GUIDANCE_KEYS[key])}")
+    return FixWords(labels, guidance)
 
 
 def parse_catalog(text: str) -> dict[str, Cause]:
     """Parse and validate the TOML text of a catalogue (public for tests of bad data)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"causes.toml: {exc}") from exc
+    data = _load_toml(text)
+    unknown = set(data) - {"cause", "placeholder", "guidance"}
+    if unknown:
+        raise CatalogError(f"causes.toml: unknown table(s) {sorted(unknown)}")
+    _fix_words_of(data, complete=False)
     causes: dict[str, Cause] = {}
     for index, entry in enumerate(data.get("cause", ())):
         cause = _parse_cause(entry, index)
@@ -411,24 +689,52 @@ def causes_by_layer() -> dict[str, tuple[Cause, ...]]:
 
 
 def render_fix(template: FixTemplate, lang: str = "en", *, where: str = "", strict: bool | None = None, **values: Any) -> Fix:
-    """The exact command, undo and note for one fix, as a :class:`~.model.Fix`.
+    """One fix as a :class:`~.model.Fix`: its argv as run on the machine concerned.
 
     ``where`` (the vantage the fix runs in) is copied into the Fix; the engine adds
-    the ``ip netns exec`` prefix itself. Missing placeholders: see :func:`render_template`.
+    the ``ip netns exec`` prefix itself (:func:`.render.in_vantage`). A value that is
+    not known or not safe where it goes makes the fix guidance, naming it in
+    ``missing``; a placeholder nobody supplied at all raises in strict mode (see
+    :func:`render_template`).
     """
+    strict = strict_default() if strict is None else strict
     label = f"cause {template.cause}: fix {template.command!r}"
-    return Fix(
-        command=render_template(template.command, values, strict=strict, where=label),
-        undo=render_template(template.undo, values, strict=strict, where=label),
-        risk=template.risk,
-        where=where,
-        note=render_template(template.note(lang), values, strict=strict, where=label),
-    )
+    argv, missing = template.argv.fill(values, strict=strict, where=label)
+    undo_argv, undo_missing = template.undo_argv.fill(values, strict=strict, where=label)
+    # The note is prose: a known value reads as it is; an unknown one by its name.
+    prose = {k: (v if is_known(v) or k not in PLACEHOLDERS else f"<{value_label(k, lang)}>") for k, v in values.items()}
+    note = render_template(template.note(lang), prose, strict=strict, where=label)
+    lacking = tuple(dict.fromkeys(missing + undo_missing))
+    if lacking:
+        return Fix.guidance(lacking, risk=template.risk, where=where, note=note)
+    return Fix.of(argv, undo_argv, risk=template.risk, where=where, note=note)
 
 
 def render_fixes(cause_id: str, lang: str = "en", *, where: str = "", strict: bool | None = None, **values: Any) -> tuple[Fix, ...]:
     """Every fix of a cause, rendered (``when`` filtering is the caller's business)."""
     return tuple(render_fix(f, lang, where=where, strict=strict, **values) for f in get_cause(cause_id).fixes)
+
+
+def value_label(name: str, lang: str = "en") -> str:
+    """What a placeholder holds, for the operator (``interface name``); the name itself if unlabelled."""
+    label = _fix_words().labels.get(name)
+    return t(label, lang) if label is not None else name
+
+
+def guidance_text(fix: Fix, lang: str = "en") -> str:
+    """The line that stands where a guidance fix's command would: what it needs.
+
+    Empty for a runnable fix. A fix recorded before fixes were argv is shown as it was
+    recorded, and said to be unchecked.
+    """
+    if fix.runnable:
+        return ""
+    words = _fix_words()
+    if fix.missing or not fix.command:
+        sep = "、" if lang == "zh" else ", "
+        names = sep.join(value_label(m, lang) for m in fix.missing) or "?"
+        return t(words.guidance["needs"], lang).format(names=names)
+    return t(words.guidance["recorded"], lang).format(command=fix.command)
 
 
 def render_summary(cause_id: str, lang: str = "en", *, strict: bool | None = None, **values: Any) -> str:

@@ -59,8 +59,12 @@ def guest_console(ctx: StepContext) -> None:
         if obs.ok:
             ctx.skip(ctx.t("common.guest_visible"))
             return
+        ctx.optional("link.list", guest)  # what it could not see is what the question asks
     trace = ctx.facts.get("trace")
     if trace is not None and trace.reachable:
         ctx.skip(ctx.t("application.guest_answers"))
         return
-    ctx.ask_node(where=guest, dev="eth0", ip=ctx.target or "")
+    # Nothing inside the guest is known: no interface name is guessed for its fixes, and
+    # they are for its console (vnetdoctor cannot run anything in there, nor on this host).
+    console = f"the console of {guest}" if guest is not None else "the guest's console"
+    ctx.ask_node(where=guest, fix_where=console, dev="", ip=ctx.target or "")

@@ -53,6 +53,7 @@ def bridge_port(ctx: StepContext) -> None:
         return
     ports = {p.port: p for p in rows(ctx, "bridge.ports", ctx.host) if p.bridge == bridge}
     bridges = {b.name: b for b in rows(ctx, "bridge.list", ctx.host)}
+    ctx.optional("bridge.list")  # only adds the STP settings to a finding's evidence
     fdb = [f for f in rows(ctx, "bridge.fdb", ctx.host) if f.bridge == bridge]
     trace = get_trace(ctx)
     unreachable = trace is not None and trace.reachable is False
@@ -120,6 +121,10 @@ def bridge_filter(ctx: StepContext) -> None:
 @check("datalink.mtu")
 def mtu(ctx: StepContext) -> None:
     trace = get_trace(ctx)
+    if trace is not None and trace.forward is not None and not trace.forward.echo.ok:
+        # The pings did not run: say why, not that they failed.
+        ctx.skip(ctx.t("symptom.cannot_ping", sender=trace.forward.sender, reason=trace.forward.echo.reason))
+        return
     if trace is None or trace.forward is None or not trace.forward.ok:
         ctx.skip(ctx.t("datalink.mtu_needs_path"))
         return
@@ -197,7 +202,7 @@ def arp(ctx: StepContext) -> None:
             "ip.duplicate",
             evidence=[ctx.evidence(ctx.t("datalink.arp_many_answers", count=len(macs), ip=next_hop, macs=ctx.join(macs)),
                                    probe)],
-            where=sender, ip=next_hop, mac=macs[0], other=macs[1], dev="<its interface>",
+            where=sender, ip=next_hop, mac=macs[0], other=macs[1], dev="",
             prefixlen=_prefixlen(ctx, sender, sender_dev), fix_where=f"the station with MAC {_intruder(macs, path)}",
         )
     neigh = [n for n in rows(ctx, "neigh.list", sender) if n.address == next_hop]
@@ -221,7 +226,7 @@ def arp(ctx: StepContext) -> None:
             ctx.facts["arp_unresolved"] = {
                 "sender": sender, "dev": sender_dev, "ip": next_hop,
                 "state": stuck[0].state if stuck else "INCOMPLETE",
-                "mac": path.guest_mac if next_hop == path.guest_ip else "",
+                "mac": _mac_of(ctx, path, next_hop, host_links, guest_links),
                 "evidence": [ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev, sender=sender)]
                 + [ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state) for n in stuck],
             }
@@ -257,6 +262,23 @@ def _arp_suppressed(
         return ([ctx.t("datalink.arp_filter", sysctl=k, ip=ip)],
                 {"dev": dev, "sysctl": k, "value": "1", "state": "arp_filter=1", "flag": "sysctl"})
     return None
+
+
+def _mac_of(ctx: StepContext, path: Any, ip: str, host_links: dict[str, Any], guest_links: dict[str, Any]) -> str:
+    """The MAC that owns ``ip``, for a static neighbour entry: the guest's NIC, the host
+    interface that holds the address, or a neighbour table that still knows it ("" if none)."""
+    if ip == path.guest_ip and path.guest_mac:
+        return str(path.guest_mac)
+    for side, side_links in ((ctx.host, host_links), (ctx.guest, guest_links)):
+        for a in rows(ctx, "addr.list", side):
+            row = side_links.get(a.ifname)
+            if a.address == ip and row is not None and row.mac:
+                return str(row.mac)
+    for side in (ctx.host, ctx.guest):
+        for n in rows(ctx, "neigh.list", side):
+            if n.address == ip and n.lladdr and n.state in ("REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT"):
+                return str(n.lladdr)
+    return ""
 
 
 def _prefixlen(ctx: StepContext, vantage: Vantage | None, dev: str) -> int | str:

@@ -183,6 +183,8 @@ def sysctl(ctx: StepContext) -> None:
     path = get_path(ctx)
     trace = get_trace(ctx)
     legs = [leg for leg in ((trace.forward, trace.reverse) if trace else ()) if leg is not None and leg.echo.ok]
+    if not legs:
+        _echo_switch_read(ctx, trace)
     for leg in legs:
         if leg.ok:
             continue
@@ -205,8 +207,43 @@ def sysctl(ctx: StepContext) -> None:
             if trace is not None and trace.forward is not None:
                 ev.append(trace.forward.line(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
-    if not ctx.findings:
+    if not ctx.findings and legs:
         ctx.passed(ctx.t("network.echo_answered") + (ctx.t("network.forwarding_on") if path.outside else ""))
+    elif not ctx.findings and path.outside and not path.bridged_through:
+        ctx.passed(ctx.t("network.forwarding_on").lstrip(" ;，；"))
+
+
+def _echo_switch_read(ctx: StepContext, trace: Any) -> None:
+    """No ping ran (no CAP_NET_RAW, no target): read icmp_echo_ignore_all at the ends we can see.
+
+    Without the pings nothing says the echo was answered, so a pass would claim
+    what was not observed; the switch itself is a file anyone may read. When no
+    receiving end can be read, the step is skipped with the pings' reason.
+    """
+    # The ends that would answer: the guest (and the host, for the guest's ping back) when
+    # both are vantages; the target alone is no vantage and its switch cannot be read.
+    receivers: list[Vantage] = []
+    if ctx.guest is not None and not (ctx.request.from_side == "guest" and get_path(ctx).outside):
+        receivers = [ctx.guest, ctx.host]
+    reason = trace.forward.echo.reason if trace is not None and trace.forward is not None else ""
+    if not receivers:
+        ctx.skip(ctx.t("network.echo_unseen", reason=reason or ctx.t("network.no_trace")))
+        return
+    seen = []
+    for receiver in receivers:
+        values = sysctls(ctx, receiver)
+        if not values:
+            continue  # the observation says why (recorded: the step cannot pass without it)
+        if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
+            # Not seen failing (no ping ran), so a warning: it will fail as soon as one does.
+            ctx.found("sysctl.icmp_echo_ignored", evidence=[ctx.t("network.echo_ignored", receiver=receiver)],
+                      where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1", severity="warn")
+        else:
+            seen.append(str(receiver))
+    if seen and not ctx.findings:
+        ctx.passed(ctx.t("network.echo_switch_off", receivers=ctx.join(seen)))
+    elif not ctx.findings and not ctx.unobserved():
+        ctx.skip(ctx.t("network.echo_unseen", reason=reason or ctx.t("network.no_trace")))
 
 
 def _manager_note(ctx: StepContext, s: Suspect) -> str:

@@ -45,6 +45,9 @@ def path_links(ctx: StepContext) -> None:
     path = get_path(ctx)
     host_links = links(ctx, ctx.host)
     guest_links = links(ctx, ctx.guest)
+    if ctx.guest is not None:
+        # The note lists the hops that were checked; the guest's are left out when unseen.
+        ctx.optional("link.list", ctx.guest)
     checked: list[str] = []
 
     guest_row = guest_links.get(path.guest_dev or "")
@@ -110,6 +113,7 @@ def cable(ctx: StepContext) -> None:
 
 def _libvirt_network(ctx: StepContext) -> str:
     obs = ctx.observe("libvirt.networks", ctx.guest) if ctx.guest is not None else None
+    ctx.optional("libvirt.networks")  # only names the network in the fix ("default" otherwise)
     if obs is not None and obs.ok:
         active = [r for r in obs.rows if getattr(r, "active", False)]
         if active:

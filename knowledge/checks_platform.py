@@ -113,8 +113,7 @@ def _check_macvtap(ctx: StepContext, guest: Vantage, uri: str, domain: str, ifac
         [ctx.t("platform.macvtap_iface", domain=domain, mac=iface.mac, source=iface.source),
          ctx.t("platform.macvtap_no_hairpin") + ("" if only_way else ctx.t("platform.macvtap_other_nics"))],
         uri=uri,
-        where=ctx.host,
-        guest=guest,
+        where=ctx.host,  # the macvlan shim is made on the host, not in the guest
         severity=severity,
         domain=domain,
         mac=iface.mac,
@@ -191,6 +190,7 @@ def _check_link_state(
             notes.append(ctx.t("platform.links_up_in_xml"))
         return
     path_obs = ctx.observe("libvirt.path", guest, domain=domain, host=str(ctx.host))
+    ctx.optional("libvirt.path", guest)  # only adds the tap's state to a finding's evidence
     taps = {p.mac: p for p in path_obs.rows} if path_obs.ok else {}
     for iface in down:
         dev = iface.target or iface.mac
@@ -235,6 +235,9 @@ def _check_leases(
         return
     lease_obs = ctx.observe("libvirt.leases", guest, domain=domain)
     if not lease_obs.ok:
+        # Said in the note; the domain, its interfaces and networks were seen, so the step
+        # can still pass on those (a lease only proves DHCP, which the guest may not use).
+        ctx.optional("libvirt.leases", guest)
         notes.append(ctx.t("platform.leases_unavailable", reason=lease_obs.reason))
         return
     leased = {lease.mac: lease for lease in lease_obs.rows}
@@ -273,6 +276,7 @@ def _agent_interfaces(ctx: StepContext, guest: Vantage) -> dict[str, tuple[str, 
     """Guest NIC name and IPv4 addresses by MAC, from the agent ({} without one)."""
     obs = ctx.observe("guest.interfaces", guest)
     if not obs.ok:
+        ctx.optional("guest.interfaces", guest)  # the agent only tells a static address from a missing lease
         return {}
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for r in obs.rows:

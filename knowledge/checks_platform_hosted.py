@@ -41,6 +41,7 @@ def _signs(ctx: StepContext, platform: str) -> list[Any] | None:
         return None
     obs = ctx.observe("platform.detect", ctx.host)
     if not obs.ok:
+        ctx.optional("platform.detect", ctx.host)  # signs of an installation only widen what is looked at
         return None
     return [r for r in obs.rows if r.platform == platform]
 
@@ -95,6 +96,7 @@ def vmware(ctx: StepContext) -> None:
     config: list[Any] = []
     if any(r.kind == "config" and r.name.endswith("networking") and r.present for r in signs or ()):
         config, _ = _host_rows(ctx, "vmware.networking")
+        ctx.optional("vmware.networking", ctx.host)  # without it the usual vmnet1/vmnet8 are expected
     target = ctx.target
     config_hit = next(
         (c.vmnet for c in config if target and c.subnet and contains(target, ipaddress.ip_network(c.subnet))),

@@ -19,11 +19,15 @@ def hypervisor_settings(ctx: StepContext) -> None:
         ctx.skip(ctx.t("platform.adapter_connected"))
         return
     if ctx.guest is not None and ctx.guest.kind != "libvirt":
-        ctx.skip(ctx.t("common.guest_visible"))
+        obs = ctx.observe("link.list", ctx.guest)
+        # Visible only when it was seen: a namespace this process may not enter was not.
+        ctx.skip(ctx.t("common.guest_visible") if obs.ok
+                 else ctx.t("physical.guest_links_unavailable", reason=obs.reason))
         return
     if ctx.guest is not None:
         obs = ctx.observe("libvirt.interfaces", ctx.guest, domain=ctx.guest.name)
         if obs.ok:
             ctx.skip(ctx.t("platform.libvirt_describes_adapters"))
             return
+        ctx.optional("libvirt.interfaces", ctx.guest)  # what it could not see is what the question asks
     ctx.ask_node(where=ctx.host, domain=ctx.guest.name if ctx.guest else "", iface="", dev="")

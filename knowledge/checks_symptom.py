@@ -7,9 +7,12 @@ read; right after, they are read again. Those two snapshots let later steps say
 
 from __future__ import annotations
 
+from vnetdoctor.probes.base import Observation
+
 from .checks import check
 from .context import StepContext
 from .path import Path, compute_path
+from .target_kind import classify, message
 from .trace import Trace, run_trace
 
 
@@ -21,7 +24,23 @@ def sides(ctx: StepContext) -> list[tuple[str, object]]:
 
 
 def get_path(ctx: StepContext) -> Path:
-    return ctx.shared.memo("path", lambda: compute_path(ctx))
+    """The path (memoised); what its probes could not see becomes the asking step's background.
+
+    A step that stops for want of a path fact ("the host end is not known") then
+    says why the fact is missing (``needs CAP_SYS_ADMIN``) instead of implying it
+    looked and found nothing.
+    """
+    def compute() -> tuple[Path, tuple[Observation, ...]]:
+        scratch = StepContext(ctx.shared, ctx.step_id, ctx.layer)
+        path = compute_path(scratch)
+        return path, tuple(scratch.observations)
+
+    path, observations = ctx.shared.memo("path_seen", compute)
+    if ctx.facts.get("path") is not path:
+        ctx.facts["path"] = path  # engine.path_points and diagnosis() read it from here
+    for obs in observations:
+        ctx.background(obs)
+    return path
 
 
 def get_trace(ctx: StepContext) -> Trace | None:
@@ -43,9 +62,16 @@ def symptom_ping(ctx: StepContext) -> None:
             ctx.facts["target"] = target
             # The path was worked out without a target; now that we know it, redo it.
             ctx.shared.facts.pop("path", None)
+            ctx.shared.facts.pop("path_seen", None)
             path = get_path(ctx)
     if not target:
         ctx.skip(ctx.t("symptom.no_target"))
+        return
+    wrong = classify(target)
+    if wrong is not None:
+        # A discovered address (a lease, the guest agent) is no request's validation:
+        # never ping a broadcast or loopback address on its word.
+        ctx.skip(message(wrong, ctx.lang))
         return
     if req.from_side == "host":
         sender, dst = ctx.host, target
@@ -83,6 +109,11 @@ def symptom_ping(ctx: StepContext) -> None:
 
     fwd = trace.forward
     assert fwd is not None
+    for obs in ctx.observations:
+        if obs is not fwd.echo:
+            # Counters, captures, discovery and the reverse leg (whose note says when it was
+            # skipped) sharpen the result; the pass itself rests on the forward pings.
+            ctx.optional(obs.probe, obs.vantage)
     if not fwd.echo.ok:
         ctx.skip(ctx.t("symptom.cannot_ping", sender=sender, reason=fwd.echo.reason))
         return

@@ -29,6 +29,9 @@ def tcp(ctx: StepContext) -> None:
     sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
     receiver = None if path.outside else (ctx.host if sender == ctx.guest else ctx.guest)
     before = rows(ctx, "firewall.rules", receiver) if receiver is not None else []
+    # Counters and listeners only tell a closed port from a filtered one: the verdict is the connect.
+    ctx.optional("firewall.rules")
+    ctx.optional("tcp.listen")
     obs = ctx.observe("tcp.connect", sender, dst=target, port=port)
     if not obs.ok:
         ctx.skip(ctx.t("transport.tcp_probe_failed", reason=obs.reason))
@@ -56,8 +59,9 @@ def tcp(ctx: StepContext) -> None:
     if result.state == "closed" and not (listening and rules):
         if listening is False:
             evidence.append(ctx.t("transport.nothing_listens", port=port, receiver=receiver))
+        # No probe sees which unit should listen there: the fix stays guidance until one does.
         ctx.found("tcp.port_closed", evidence=evidence, where=receiver or sender, tcp_port=port, target=target,
-                  value="<service>")
+                  service="")
         return
     evidence += [describe_suspect(s, ctx.lang) for s in rules[:3]]
     if listening:

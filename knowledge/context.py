@@ -52,6 +52,11 @@ class StepContext:
         self.failed: str | None = None
         self.warned: str | None = None
         self.answer = ""
+        # Observations behind shared facts this step used (the path): not dependencies of a
+        # pass, but named in a skip note when they did not run.
+        self._background: list[Observation] = []
+        # (probe id, vantage or "") the check declared it can pass without: see optional().
+        self._optional: set[tuple[str, str]] = set()
 
     # --- the request --------------------------------------------------------------
     @property
@@ -103,6 +108,53 @@ class StepContext:
 
     def prefetch(self, wanted: Iterable[tuple[str, Vantage, dict[str, Any]]]) -> None:
         self.shared.observer.prefetch(wanted)
+
+    def background(self, obs: Observation) -> None:
+        """An observation behind a shared fact this step relies on (the path's link and address lists).
+
+        The symptom step, which works the path out first, keeps them as its own
+        observations, as it always did; every step names them when it is skipped.
+        """
+        if self.step_id == "symptom.ping":
+            self.record(obs)
+        elif all(o is not obs for o in self._background):
+            self._background.append(obs)
+
+    def optional(self, probe_id: str, vantage: Vantage | str | None = None) -> None:
+        """Declare that this step can pass on what ran without ``probe_id`` (at ``vantage``, or anywhere).
+
+        Every observation a step records is otherwise a dependency of its pass: a
+        probe skipped for a missing capability (or one that failed) means the step
+        did not see what a pass would claim, so :meth:`status` makes it ``skip``.
+        A check calls this only where its pass note says nothing the probe would
+        have told (e.g. the counters read around the pings, which only sharpen a
+        finding).
+        """
+        self._optional.add((probe_id, "" if vantage is None else str(vantage)))
+
+    def unobserved(self) -> list[Observation]:
+        """The observations this step depends on that did not run (skipped or failed)."""
+        return [o for o in self.observations
+                if not o.ok and (o.probe, "") not in self._optional and (o.probe, o.vantage) not in self._optional]
+
+    def unobserved_note(self, said: str = "") -> str:
+        """``skipped: needs CAP_NET_ADMIN (firewall.rules on local)``: one clause per reason.
+
+        Reasons already in ``said`` (the check's own skip note) are left out; "" when
+        that leaves none.
+        """
+        by_reason: dict[str, list[str]] = {}
+        behind = [o for o in self._background if not o.ok] if said else []
+        for obs in [*self.unobserved(), *behind]:
+            if said and (obs.reason or obs.status) in said:
+                continue
+            what = self.t("context.probe_on", probe=obs.probe, vantage=obs.vantage)
+            items = by_reason.setdefault(evidence_text.probe_reason(obs.reason or obs.status, self.lang), [])
+            if what not in items:
+                items.append(what)
+        clauses = [self.t("context.reason_for", reason=reason, probes=self.join(items))
+                   for reason, items in by_reason.items()]
+        return self.t("context.not_observed", reasons=self.join_clauses(clauses)) if clauses else ""
 
     # --- reporting ----------------------------------------------------------------
     def found(
@@ -160,12 +212,14 @@ class StepContext:
         self.answer = answer if answer in choices else "unknown"
         return self.answer
 
-    def ask_node(self, where: Vantage | None = None, **values: Any) -> None:
+    def ask_node(self, where: Vantage | None = None, fix_where: str | None = None, **values: Any) -> None:
         """Ask this step's flowchart question and report what the answer means.
 
         The flowchart data says, per answer, the step's status, the guidance to show
         and the cause it confirms; a confirmed cause is rendered leniently (the
-        operator's word carries no interface names or rule handles).
+        operator's word carries no interface names or rule handles: a fix that needs one
+        is guidance). ``fix_where``: the confirmed cause's fixes are for a place the tool
+        cannot enter (the guest's console), see :func:`.render.render_finding`.
         """
         from .flowchart import step as flow_step
 
@@ -181,7 +235,8 @@ class StepContext:
         note = self.t("context.answer_guidance", choice=label, guidance=guidance) if guidance else label
         if answer.cause:
             self.found(answer.cause, evidence=[self.t("context.operator_said", answer=note)], where=where,
-                       severity=WARN if answer.status == WARN else FAIL, strict=False, **values)
+                       severity=WARN if answer.status == WARN else FAIL, strict=False, fix_where=fix_where,
+                       **values)
         elif answer.status == FAIL:
             self.fail(note)
         elif answer.status == WARN:
@@ -202,6 +257,8 @@ class StepContext:
             return WARN
         if self.skipped is not None:
             return SKIP
+        if self.unobserved():
+            return SKIP  # a pass would claim what the skipped or failed probes did not see
         return PASS
 
     def summary_note(self) -> str:
@@ -212,5 +269,9 @@ class StepContext:
         if self.warned is not None:
             return self.warned
         if self.skipped is not None:
-            return self.skipped
+            # The check's own reason first; what did not run may be why it had to stop.
+            more = self.unobserved_note(said=self.skipped)
+            return self.join_clauses([self.skipped, more]) if more else self.skipped
+        if self.unobserved():
+            return self.unobserved_note()
         return self.join_clauses(self.notes)

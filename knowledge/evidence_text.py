@@ -15,6 +15,7 @@ call supplies what its template needs. The file is validated on first use.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -119,6 +120,21 @@ def join_clauses(items: Iterable[Any], lang: str = "en") -> str:
     return text("sep.clause", lang).join(str(i) for i in items)
 
 
+_NEEDS_CAP = re.compile(r"^needs (CAP_[A-Z_]+(?:, CAP_[A-Z_]+)*)$")
+
+
+def probe_reason(reason: str, lang: str = "en") -> str:
+    """A probe's skip reason for the operator: ``needs CAP_NET_ADMIN`` in their language.
+
+    Probes (the ground floor) say why they were skipped in fixed English words;
+    the capability ones are the reasons an unprivileged operator meets on every
+    step, so they are translated here. Other reasons are facts (an error text) and
+    stay as they are.
+    """
+    m = _NEEDS_CAP.match(reason.strip())
+    return text("context.needs_cap", lang, cap=m.group(1)) if m else reason
+
+
 __all__ = [
     "EvidenceTextError",
     "TemplateError",
@@ -126,6 +142,7 @@ __all__ = [
     "join",
     "join_clauses",
     "parse_texts",
+    "probe_reason",
     "text",
     "texts",
 ]

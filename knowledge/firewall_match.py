@@ -15,6 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vnetdoctor.probes.firewall_parse import rule_words
+
+from .catalog import Words
+
 DROPPING = ("drop", "reject")
 
 
@@ -192,6 +196,8 @@ def rule_vars(r: Any) -> dict[str, Any]:
 
     A chain's policy is no rule: its fixes are the policy ones (``when = "policy=…"``),
     never "delete rule … handle", so the backend fact is withheld for it.
+    ``rule`` is the rule's own argv words (:class:`~.catalog.Words`), split from the
+    probe's row by the rules of the tool that listed it.
     """
     if not r.rule:
         return {
@@ -199,7 +205,7 @@ def rule_vars(r: Any) -> dict[str, Any]:
             "table": r.table,
             "chain": r.chain,
             "handle": "",
-            "rule": f"policy {r.policy}",
+            "rule": Words(f"policy {r.policy}", None),
             "backend": "",
             "manager": r.manager or "none",
             "policy": "nft-drop" if r.backend == "nftables" and r.policy == "drop" else r.policy,
@@ -209,7 +215,7 @@ def rule_vars(r: Any) -> dict[str, Any]:
         "table": r.table,
         "chain": r.chain,
         "handle": r.handle if r.handle is not None else "",
-        "rule": r.rule,
+        "rule": Words(r.rule, rule_words(r.backend, r.rule)),
         "backend": _BACKEND_WORD.get(r.backend, r.backend),
         "manager": r.manager or "none",
         "policy": "",

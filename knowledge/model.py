@@ -6,8 +6,10 @@ can be fed back through the same rendering path as a live one.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage, parse_vantage
@@ -19,20 +21,85 @@ STATUS_MARK = {PASS: "✓", FAIL: "✗", WARN: "!", SKIP: "-", ASK: "?"}
 
 @dataclass(frozen=True)
 class Fix:
-    """One exact command, where to run it, how to undo it, and how risky it is."""
+    """One fix: the argv that runs, where it runs, how to undo it, and how risky it is.
+
+    Values are data, never code: ``argv`` is run without a shell. For a namespace it
+    starts with ``ip netns exec NAME``; for a libvirt guest it is the argv run inside
+    the guest through its agent (``where`` says so). ``command`` and ``undo`` are the
+    display form, ``shlex.join`` of the argv: what the operator reads and copies is
+    exactly what runs.
+
+    A fix whose values are not all known (or not safe inside the text they would go
+    into) is guidance: ``runnable`` is False, ``missing`` names the values that could
+    not be known, ``argv`` is empty and nothing may run or copy it. Build fixes with
+    :meth:`of` and :meth:`guidance`; the invariants are checked here.
+    """
 
     command: str
     undo: str
     risk: str  # "low" | "medium" | "high"
     where: str = ""  # the vantage it runs in: "local", "netns:NAME", "libvirt:DOM"
     note: str = ""
+    argv: tuple[str, ...] = ()
+    undo_argv: tuple[str, ...] = ()
+    runnable: bool = False
+    missing: tuple[str, ...] = ()  # placeholder names of the values that could not be known
+
+    def __post_init__(self) -> None:
+        for name in ("argv", "undo_argv", "missing"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        if self.runnable:
+            if not self.argv or self.missing or not all(isinstance(a, str) for a in self.argv + self.undo_argv):
+                raise ValueError(f"a runnable fix needs its argv and nothing missing: {self!r}")
+            if self.command != shlex.join(self.argv) or self.undo != (shlex.join(self.undo_argv) if self.undo_argv else ""):
+                raise ValueError(f"a runnable fix is displayed as its argv, shell-quoted: {self!r}")
+        elif self.argv or self.undo_argv:
+            raise ValueError(f"guidance carries no argv: {self!r}")
+
+    @classmethod
+    def of(cls, argv: Sequence[str], undo_argv: Sequence[str] = (), *, risk: str, where: str = "",
+           note: str = "") -> Fix:
+        """A runnable fix: ``argv`` as it is run on this host (or in the guest for a libvirt vantage)."""
+        argv, undo_argv = tuple(argv), tuple(undo_argv)
+        return cls(shlex.join(argv), shlex.join(undo_argv) if undo_argv else "", risk, where, note,
+                   argv, undo_argv, True, ())
+
+    @classmethod
+    def guidance(cls, missing: Sequence[str], *, risk: str, where: str = "", note: str = "") -> Fix:
+        """What to do, without a command: ``missing`` says which values were not known."""
+        return cls("", "", risk, where, note, (), (), False, tuple(missing))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "undo": self.undo, "risk": self.risk, "where": self.where, "note": self.note}
+        return {
+            "command": self.command,
+            "argv": list(self.argv),
+            "undo": self.undo,
+            "undo_argv": list(self.undo_argv),
+            "risk": self.risk,
+            "where": self.where,
+            "note": self.note,
+            "runnable": self.runnable,
+            "missing": list(self.missing),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Fix:
-        return cls(d["command"], d.get("undo", ""), d.get("risk", ""), d.get("where", ""), d.get("note", ""))
+        """Load a recorded fix. A record without a valid argv (sessions recorded before
+        fixes were argv) keeps its command text for display, and is never runnable."""
+        risk, where, note = str(d.get("risk", "")), str(d.get("where", "")), str(d.get("note", ""))
+        argv, undo_argv = d.get("argv"), d.get("undo_argv") or []
+        if (
+            d.get("runnable") is True
+            and not d.get("missing")
+            and isinstance(argv, list) and argv
+            and isinstance(undo_argv, list)
+            and all(isinstance(a, str) for a in argv + undo_argv)
+        ):
+            return cls.of(argv, undo_argv, risk=risk, where=where, note=note)
+        missing = tuple(str(m) for m in d.get("missing") or ())
+        return cls(str(d.get("command", "")), str(d.get("undo", "")), risk, where, note, missing=missing)
 
 
 @dataclass(frozen=True)

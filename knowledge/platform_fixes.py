@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vnetdoctor.probes.libvirt_conn import DEFAULT_URI
 from vnetdoctor.probes.vantage import Vantage
 
-from .catalog import get_cause, render_fix
+from .catalog import FixTemplate, get_cause, render_fix
 from .context import StepContext
 from .model import FAIL, Evidence, Fix
 
 
-def with_uri(command: str, uri: str) -> str:
-    """``virsh X`` → ``virsh -c URI X`` unless the URI is the one virsh uses anyway."""
-    if not command or uri == DEFAULT_URI:
-        return command
-    return re.sub(r"\bvirsh (?!-c )", f"virsh -c {uri} ", command)
+def with_uri(fix: Fix, uri: str) -> Fix:
+    """``virsh X`` → ``virsh -c URI X`` (two argv words: the URI is a value) unless the
+    URI is the one virsh uses anyway. Runs on this machine."""
+    if not fix.runnable or uri == DEFAULT_URI:
+        return dataclasses.replace(fix, where="local")
+
+    def connect(argv: tuple[str, ...]) -> tuple[str, ...]:
+        if argv[:1] != ("virsh",) or argv[1:2] == ("-c",):
+            return argv
+        return ("virsh", "-c", uri, *argv[1:])
+
+    return Fix.of(connect(fix.argv), connect(fix.undo_argv) if fix.undo_argv else (),
+                  risk=fix.risk, where="local", note=fix.note)
 
 
 def found(
@@ -36,7 +43,7 @@ def found(
     evidence: Sequence[str | Evidence],
     *,
     facts: Mapping[str, str] | None = None,
-    keep: Callable[[Fix], bool] | None = None,
+    keep: Callable[[FixTemplate], bool] | None = None,
     uri: str | None = None,
     where: Vantage | None = None,
     guest: Vantage | None = None,
@@ -48,8 +55,9 @@ def found(
     A catalogue fix may carry ``when = "key=value"``: it is kept when ``facts``
     holds that pair (``state=paused`` keeps ``virsh resume``, not ``virsh start``;
     the engine's ``applicable`` rules).
-    ``keep`` narrows further. ``virsh`` commands talk to the guest's URI and run
-    on this machine; any other command of a libvirt cause runs inside ``guest``.
+    ``keep`` narrows further, by template. ``virsh`` commands talk to the guest's URI and run
+    on this machine; any other command of a libvirt cause runs inside ``guest``
+    (none given: in ``where``).
     """
     from .render import applicable, in_vantage, where_label
 
@@ -57,22 +65,15 @@ def found(
     values.setdefault("where", where_label(where))
     fixes: list[Fix] = []
     for template in applicable(get_cause(cause).fixes, facts or {}):
-        fix = render_fix(template, ctx.lang, **values)
-        if keep is not None and not keep(fix):
+        if keep is not None and not keep(template):
             continue
-        if uri is not None and fix.command.startswith("virsh"):
-            fix = dataclasses.replace(
-                fix, command=with_uri(fix.command, uri), undo=with_uri(fix.undo, uri), where="local"
-            )
+        fix = render_fix(template, ctx.lang, **values)
+        if uri is not None and template.argv.program == "virsh":
+            fix = with_uri(fix, uri)
         elif uri is not None and guest is not None:
-            fix = dataclasses.replace(fix, where=str(guest))
+            fix = in_vantage(fix, guest)
         else:
-            fix = dataclasses.replace(
-                fix,
-                command=in_vantage(fix.command, where),
-                undo=in_vantage(fix.undo, where),
-                where=where_label(where),
-            )
+            fix = in_vantage(fix, where)
         fixes.append(fix)
     ctx.found(cause, evidence=evidence, where=where, severity=severity, fixes=fixes, **tvars)
 

@@ -1,14 +1,14 @@
 """Turn a cause id and the facts a check found into a Finding with exact, runnable fixes.
 
-Fix templates in the catalogue are plain commands as run on the machine
-concerned. Here they become what the operator pastes into a root shell on this
-host: a namespace's command is prefixed with ``ip netns exec NAME``; a libvirt
-guest's command stays as is and ``where`` says it runs inside the guest.
+Fix templates in the catalogue are argv as run on the machine concerned. Here they
+become what runs from this host: a namespace's argv is prefixed with
+``ip netns exec NAME`` (as argv words, never a string); a libvirt guest's argv stays
+as it is and ``where`` says it runs inside the guest, through its agent.
 """
 
 from __future__ import annotations
 
-import shlex
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,22 +21,14 @@ def where_label(where: Vantage | None) -> str:
     return str(where) if where is not None else "local"
 
 
-def in_vantage(command: str, where: Vantage | None) -> str:
-    """The command as typed on this host for a fix that applies inside ``where``."""
-    if where is not None and where.kind == "netns" and command:
-        # Each command of a `a && b` chain must run in the namespace.
-        parts = [p.strip() for p in command.split(" && ")]
-        return " && ".join(f"ip netns exec {shlex.quote(where.name)} {p}" for p in parts)
-    return command
-
-
-def _field(obj: Any, name: str, lang: str) -> str:
-    value = obj.get(name, "") if isinstance(obj, Mapping) else getattr(obj, name, "")
-    if callable(value):
-        value = value(lang)
-    if isinstance(value, Mapping):
-        value = value.get(lang) or value.get("en", "")
-    return str(value or "")
+def in_vantage(fix: Fix, where: Vantage | None) -> Fix:
+    """``fix`` as run from this host for a fix that applies inside ``where``."""
+    label = where_label(where)
+    if not fix.runnable or where is None or where.kind != "netns":
+        return dataclasses.replace(fix, where=label)
+    prefix = ("ip", "netns", "exec", where.name)
+    return Fix.of(prefix + fix.argv, prefix + fix.undo_argv if fix.undo_argv else (),
+                  risk=fix.risk, where=label, note=fix.note)
 
 
 def applicable(templates: Sequence[Any], facts: Mapping[str, Any]) -> list[Any]:
@@ -85,16 +77,8 @@ def render_finding(
         rendered = []
         for template in applicable(info.fixes, tvars):
             fix = catalog.render_fix(template, lang, strict=strict, **tvars)
-            run_in = None if fix_where else where
-            rendered.append(
-                Fix(
-                    command=in_vantage(_field(fix, "command", lang), run_in),
-                    undo=in_vantage(_field(fix, "undo", lang), run_in),
-                    risk=_field(fix, "risk", lang),
-                    where=fix_where or where_label(where),
-                    note=_field(fix, "note", lang),
-                )
-            )
+            # A machine the tool cannot enter: its fixes read as run there, and cannot be applied here.
+            rendered.append(dataclasses.replace(fix, where=fix_where) if fix_where else in_vantage(fix, where))
         fixes = rendered
     return Finding(
         cause=cause,

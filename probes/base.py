@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .caps import NEED_SETNS, missing_need
+from .caps import NEED_SETNS, missing_needs
 from .vantage import Vantage
 
 LAYERS = ("physical", "datalink", "network", "transport", "application", "platform")
@@ -170,10 +170,9 @@ def run_spec(spec: ProbeSpec, vantage: Vantage, **params: Any) -> Observation:
     needs = set(spec.needs)
     if vantage.kind == "netns":
         needs.add(NEED_SETNS)
-    for need in sorted(needs):
-        why = missing_need(need)
-        if why:
-            return Observation(status=SKIPPED, reason=why, **base)
+    why = missing_needs(needs)
+    if why:
+        return Observation(status=SKIPPED, reason=why, **base)
     start = time.perf_counter()
     try:
         out = spec.fn(vantage, **params)

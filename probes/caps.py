@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+from collections.abc import Iterable
 
 CAP_NET_ADMIN = 12
 CAP_NET_RAW = 13
@@ -39,6 +40,20 @@ def has_cap(cap: int) -> bool:
 
 def cap_name(cap: int) -> str:
     return _NAMES.get(cap, f"CAP_{cap}")
+
+
+def missing_needs(needs: Iterable[str]) -> str | None:
+    """Why a probe with these needs cannot run (``needs CAP_NET_ADMIN, CAP_SYS_ADMIN``), or None.
+
+    Every missing capability is named at once: an operator who gains one of two is
+    otherwise told about the second only on the next run.
+    """
+    missing = [why for why in (missing_need(n) for n in sorted(set(needs))) if why]
+    caps = [why.removeprefix("needs ") for why in missing if why.startswith("needs CAP_")]
+    if len(caps) > 1:
+        others = [why for why in missing if not why.startswith("needs CAP_")]
+        return "; ".join(["needs " + ", ".join(caps), *others])
+    return "; ".join(missing) or None
 
 
 def missing_need(need: str) -> str | None:

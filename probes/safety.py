@@ -13,6 +13,7 @@ import ipaddress
 import os
 
 from .base import Skip
+from .target_kind import classify
 
 ALLOWED = tuple(
     ipaddress.ip_network(n)
@@ -34,12 +35,17 @@ def guard(dst: str) -> None:
 
 
 def checked_ipv4(text: str) -> str:
-    """The destination of an active probe: an IPv4 address, allowed by :func:`guard`."""
+    """The destination of an active probe: an IPv4 host address, allowed by :func:`guard`."""
     import socket
 
     try:
         socket.inet_aton(text)
     except OSError:
         raise Skip(f"{text!r} is not an IPv4 address") from None
+    # Behind the entry points' check (knowledge.target_kind): a broadcast, multicast,
+    # loopback or unspecified destination is never sent a packet, whoever asked.
+    wrong = classify(text)
+    if wrong is not None:
+        raise Skip(str(wrong))
     guard(text)
     return text

@@ -9,20 +9,33 @@ current screen; ctrl+p or ``:`` opens a palette with that screen's commands only
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.message import Message
 from vnetdoctor.knowledge.model import Request
 
 from .bridge import EngineFactory
 from .i18n import Translator, translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
-from .recorder import SessionRecorder
+from .recorder import RecordStatus, SessionRecorder
 from .state import SessionState
 from .targets import Target, discover
+
+# How long the "not recorded yet" notice stays up; it is shown again while the wait goes on.
+RECORD_NOTICE_SECONDS = 15.0
+
+
+class RecordStatusChanged(Message):
+    """The recorder's thread reports what is not in the database yet (posted thread-safely)."""
+
+    def __init__(self, status: RecordStatus) -> None:
+        super().__init__()
+        self.status = status
 
 
 class VnetDoctorApp(App[None]):
@@ -52,6 +65,8 @@ class VnetDoctorApp(App[None]):
         self.engine_factory = engine_factory
         self.knowledge = knowledge or FlowchartKnowledge()
         self.recorder = recorder
+        self.record_status = RecordStatus()  # what the recorder last reported (tests read it)
+        self._record_notice_at: float | None = None  # when "not recorded yet" was last shown
         self.autorun = autorun
         self.discover_fn = discover_fn or discover  # where Start finds guests (tests pass fixed ones)
         self.tr = Translator(state.lang)
@@ -60,6 +75,8 @@ class VnetDoctorApp(App[None]):
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        if self.recorder is not None:
+            self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
         if self.state.request is not None:
             self.open_walk(self.state.request)
         else:
@@ -76,6 +93,23 @@ class VnetDoctorApp(App[None]):
             WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
                        autorun=self.autorun)
         )
+
+    def on_unmount(self) -> None:
+        if self.recorder is not None:
+            self.recorder.set_listener(None)
+
+    def on_record_status_changed(self, message: RecordStatusChanged) -> None:
+        """A busy database is said on screen at once, and again while it lasts; then that it caught up."""
+        status = self.record_status = message.status
+        now = time.monotonic()
+        if status.waiting:
+            if self._record_notice_at is None or now - self._record_notice_at >= RECORD_NOTICE_SECONDS:
+                self._record_notice_at = now
+                self.notify(self.tr("record.waiting", count=status.pending), title=self.tr("record.title"),
+                            severity="warning", timeout=RECORD_NOTICE_SECONDS)
+        elif self._record_notice_at is not None:
+            self._record_notice_at = None
+            self.notify(self.tr("record.caught_up"))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

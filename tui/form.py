@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.target_kind import classify, message, not_a_host
 from vnetdoctor.probes.vantage import Vantage, VantageError, check_vantage, parse_vantage
 
 # The three directions the Start screen offers: (from_side, what the address is).
@@ -35,8 +36,13 @@ class FormError(Exception):
         return f"{self.field}: {self.key} {self.fmt}"
 
 
-def parse_address(text: str, field_name: str = "address") -> str | None:
-    """An IPv4 address in canonical form, None for an empty field."""
+def parse_address(text: str, field_name: str = "address", lang: str = "en") -> str | None:
+    """An IPv4 address in canonical form, None for an empty field.
+
+    An address that is no host's (broadcast, multicast, loopback, unspecified) is
+    refused here by kind, as the field is typed; the sender's subnet edges are
+    checked by :func:`build_request`, which knows the vantages.
+    """
     text = (text or "").strip()
     if not text:
         return None
@@ -44,6 +50,9 @@ def parse_address(text: str, field_name: str = "address") -> str | None:
         addr = ipaddress.ip_address(text)
     except ValueError:
         raise FormError(field_name, "form.bad_address", {"value": text}) from None
+    wrong = classify(addr)
+    if wrong is not None:
+        raise FormError(field_name, "form.not_a_host", {"reason": message(wrong, lang)})
     if addr.version != 4:
         raise FormError(field_name, "form.ipv6", {"value": text})
     return str(addr)
@@ -84,11 +93,16 @@ def build_request(
     lang: str = "en",
 ) -> Request:
     """The request the fields describe, or the first FormError (in field order)."""
-    target = parse_address(address)
+    target = parse_address(address, lang=lang)
     port_no = parse_port(port)
     host_v = parse_side(host or "local", "host", allow_libvirt=False) or parse_vantage("local")
     guest_v = parse_side(guest, "guest", allow_libvirt=True)
     from_side = DIRECTIONS.get(direction, "host")
+    if target is not None:
+        # The same rule as ``diagnose``: the sender's subnets, read before any packet is sent.
+        wrong = not_a_host(target, (host_v, guest_v) if from_side == "guest" else (host_v,))
+        if wrong is not None:
+            raise FormError("address", "form.not_a_host", {"reason": message(wrong, lang)})
     if from_side == "guest" and guest_v is None:
         raise FormError("guest", "form.need_guest", {})
     if target is None:

@@ -17,6 +17,7 @@ from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink
 from vnetdoctor.knowledge.model import Request
 
 from vnetdoctor.errors import UsageError
+from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
 
 from .bridge import EngineFactory
 from .recorder import SessionRecorder
@@ -78,15 +79,69 @@ def run_app(
 
     require_terminal()
     app = VnetDoctorApp(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap())
+    guard = active_guard()
+    if guard is not None:
+        guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))
+        guard.attach(app)
     try:
         app.run()
     finally:
+        if guard is not None:
+            guard.app_returned()
         if recorder is not None:
             recorder.close()
+    # A hang-up closes the tty too: the App may return on its own (input EOF) a moment
+    # before the SIGHUP handler runs. A signal noted at any point up to here still ended it.
+    signalled = guard is not None and guard.signum is not None
+    # After a signal the terminal may be gone: every line goes out through say() (no EIO, no hang).
+    out = say if guard is not None and guard.signum is not None else _print_err
     if recorder is not None:
         for line in recorder.errors[:3]:
-            print(f"vnetdoctor: could not record: {line}", file=sys.stderr)
+            out(f"vnetdoctor: could not record: {line}")
+    if signalled:
+        assert guard is not None and guard.signum is not None
+        _mark_interrupted(recorder, guard)
+        out(interrupted_message(guard.signum, state.lang))
+        if recorder is not None and recorder.session_id:
+            sid = recorder.session_id
+            out(f"vnetdoctor: session {sid} kept as interrupted (vnetdoctor replay {sid})")
+        return 128 + guard.signum
     if recorder is not None and recorder.session_id:
         sid = recorder.session_id
-        print(f"vnetdoctor: session {sid} recorded (vnetdoctor replay {sid})", file=sys.stderr)
+        out(f"vnetdoctor: session {sid} recorded (vnetdoctor replay {sid})")
     return 1 if app.return_code and app.return_code != 0 else 0
+
+
+def _print_err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard) -> None:
+    """Say in the record that a signal ended the session (why it has no verdict, or a partial one)."""
+    if recorder is None or not recorder.session_id or guard.signum is None:
+        return
+    mark = getattr(recorder.store, "mark_interrupted", None)
+    if mark is None:
+        return
+    try:
+        mark(recorder.session_id, signal_name(guard.signum))
+    except Exception as exc:  # noqa: BLE001 - reported, never a traceback on the way out
+        say(f"vnetdoctor: could not record: interrupted: {type(exc).__name__}: {exc}")
+
+
+def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
+    """The exit line: "recorded", or what the busy database kept out and why (never a false "recorded").
+
+    None when there was nothing to record (the operator left the Start screen).
+    """
+    from .i18n import tr
+
+    status = recorder.status()
+    sid = recorder.session_id
+    if status.complete:
+        return tr("record.exit_done", lang, sid=sid) if sid else None
+    reason = status.reason or (recorder.errors[0] if recorder.errors else "?")
+    if sid is None:
+        return tr("record.exit_none", lang, steps=status.pending_steps, reason=reason)
+    others = status.pending - status.pending_steps
+    return tr("record.exit_partial", lang, sid=sid, steps=status.pending_steps, others=others, reason=reason)

@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vnetdoctor.knowledge.target_kind import classify
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.vantage import LOCAL, NETNS_DIR
 
@@ -74,6 +75,8 @@ def libvirt_targets() -> tuple[list[Target], list[str]]:
     for dom in doms.rows:
         dom_macs = tuple(macs.get(dom.name, ()))
         addrs = tuple(ip for m in dom_macs for ip in ips.get(m.lower(), ()))
+        # A lease is shown as it is, but only a host's address is offered as the target.
+        hosts = [ip for ip in addrs if classify(ip) is None]
         out.append(
             Target(
                 kind="libvirt",
@@ -82,7 +85,7 @@ def libvirt_targets() -> tuple[list[Target], list[str]]:
                 addresses=addrs,
                 macs=dom_macs,
                 guest=f"libvirt:{dom.name}",
-                target=addrs[0] if addrs else None,
+                target=hosts[0] if hosts else None,
                 note="" if dom.agent_channel else "start.note_no_agent",
             )
         )

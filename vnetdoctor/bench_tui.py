@@ -169,9 +169,11 @@ class BusyEngine:
             findings = (
                 Finding("firewall.guest_blocks", "network", "a rule drops echo requests",
                         (Evidence("counter +3", "firewall.rules", str(GUEST)),),
-                        (Fix("ip netns exec bench-guest nft delete rule inet filter input handle 7",
-                             "ip netns exec bench-guest nft add rule inet filter input icmp type echo-request drop",
-                             "low", str(GUEST)),)),
+                        (Fix.of(("ip", "netns", "exec", "bench-guest", "nft", "delete", "rule", "inet", "filter",
+                                 "input", "handle", "7"),
+                                ("ip", "netns", "exec", "bench-guest", "nft", "add", "rule", "inet", "filter",
+                                 "input", "icmp", "type", "echo-request", "drop"),
+                                risk="low", where=str(GUEST)),)),
             )
         result = StepResult(
             step_id, layer, f"Bench step {n}", status, note=f"walk {self.walks + 1}",

@@ -11,6 +11,7 @@ import shutil
 import sys
 from typing import TextIO
 
+from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
 from vnetdoctor.knowledge.text import layer_name, pad, risk_name, side_name
 
@@ -85,7 +86,14 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         for ev in cause.evidence:
             lines.append(_clip(f"  {t['evidence']}{c}{ev.text}", width))
         for fix in cause.fixes:
-            lines.append(f"  {t['fix']}{c} {fix.command}   [{t['risk']}{c}{risk_name(fix.risk, lang)}]")
+            risk = f"[{t['risk']}{c}{risk_name(fix.risk, lang)}]"
+            if not fix.runnable:
+                # No command to paste: what it needs, and the note (whole) that says what to do.
+                lines.append(f"  {t['fix']}{c} {guidance_text(fix, lang)}   {risk}")
+                if fix.note:
+                    lines.append(f"        {fix.note}")
+                continue
+            lines.append(f"  {t['fix']}{c} {fix.command}   {risk}")
             if fix.undo:
                 lines.append(f"  {t['undo']}{c}{fix.undo}")
         lines.append("")

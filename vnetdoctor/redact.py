@@ -34,19 +34,40 @@ exactly as wrong as it was. Frames of a link type not listed in
 :mod:`vnetdoctor.frame_layout` still get every known address's bytes replaced,
 but their checksums are left as they are.
 
-Not renamed (say so wherever a redacted export is shown): host names, namespace
-names, libvirt domain names, interface names, DNS names, and addresses spelled in
-forms other than the usual text ones, plain hex and in-frame bytes. An address
-that occurs *only* inside a frame payload this module does not parse (a DNS
-answer, an application protocol) is never learnt, so it is neither renamed nor
-checked. A final check searches the output for every original address it knows,
-in all those spellings, and refuses to produce an export in which one survived.
+Names are renamed too, consistently, by kind (sos clean does the same for host
+names): host names (this machine's, the session's recorded ``hostname``, hosts
+in libvirt URIs, DHCP lease host names) → ``host-a``; libvirt domains →
+``vm-a``; libvirt networks → ``net-a``; network namespaces → ``ns-a`` (so
+``netns:vnd-guest`` → ``netns:ns-a``); interfaces keep the letters they start
+with, which say what they are (``vnet0`` → ``vnet-a``, ``br0`` → ``br-a``,
+``eth0`` → ``eth-a``, ``virbr0`` → ``virbr-a``; a name with no leading letters
+→ ``if-a``). Names are learnt from the fields that hold them (a LinkRow's
+``name``, a route's ``dev``, a vantage ``netns:NAME``, ``ip netns exec NAME``…)
+and then replaced as whole tokens in every string, fix argv lists included.
+Names that identify nothing (``lo``, ``default``, ``local``, ``localhost``…) are kept.
+
+Not renamed (say so wherever a redacted export is shown): DNS names, libvirt
+UUIDs, and names that occur only in free text. An address that occurs *only*
+inside a frame payload this module does not parse (a DNS answer, an application
+protocol) is never learnt, so it is neither renamed nor checked.
+
+The final check (:func:`find_leaks`) searches the output, NFKC-normalised (so
+full-width ``１９８．１８．０．１１`` counts), for every original value in every
+spelling: dotted IPv4 with or without zero padding (``198.018.000.011``),
+embedded in a word (``host198.18.0.11``), as an integer (``3323068427``) and as
+hex in either byte order; IPv6 in any text form or as hex; MACs with colons,
+dashes, Cisco dots (``5254.00ab.cdef``) or no separator; and every original
+name. An export in which one survived is refused.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
+import socket
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from vnetdoctor.errors import UsageError
@@ -67,7 +88,9 @@ _V6_RE = (
     r"(?<![0-9A-Za-z:.])(?P<v6>(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,}"
     r"(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?)(?![0-9A-Za-z:]|\.\d)"
 )
-_V4_RE = r"(?<![0-9A-Za-z.])(?P<v4>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![0-9A-Za-z]|\.\d)"
+# Letters may touch an IPv4 address (``host198.18.0.11``, ``v198.18.0.1``): it is renamed
+# there too. Octets may be zero-padded (``198.018.000.011``): read as decimal.
+_V4_RE = r"(?<![0-9.])(?P<v4>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![0-9]|\.\d)"
 ADDRESS_RE = re.compile(f"{_MAC_RE}|{_V6_RE}|{_V4_RE}")
 _HEXBLOB_RE = re.compile(r"^(?:[0-9A-Fa-f]{2}){8,}$")
 
@@ -84,6 +107,236 @@ _IID_BASE = 0x0200_0000_0001_0000
 _MAC_BASE = 0x020000_000000
 _BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
+
+
+def _v4_int(text: str) -> int:
+    """A dotted IPv4 address as an int; octets may be zero-padded (decimal, as people mean it)."""
+    parts = text.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+        raise ValueError(f"not an IPv4 address: {text!r}")
+    return int.from_bytes(bytes(int(p) for p in parts), "big")
+
+
+# Runs of full-width digits, hex letters, dots, colons and dashes (１９８．１８．０．１１):
+# spelled back in ASCII before renaming, so that they are renamed like the usual spelling.
+_FULLWIDTH_RUN = re.compile("[\uff10-\uff19\uff21-\uff26\uff41-\uff46\uff0e\uff1a\uff0d.:-]+")
+_EXTRA_DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\u2024": "."})
+
+
+def _ascii_fullwidth(text: str) -> str:
+    def norm(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if not any("\uff10" <= c <= "\uff19" for c in run):
+            return run  # a lone full-width colon is Chinese punctuation, not an address
+        return unicodedata.normalize("NFKC", run)
+
+    return _FULLWIDTH_RUN.sub(norm, text)
+
+
+def normalise_for_check(text: str) -> str:
+    """What the leak check reads: NFKC (full-width digits and dots become ASCII), odd dots too."""
+    return unicodedata.normalize("NFKC", text).translate(_EXTRA_DOTS)
+
+
+# -- names ------------------------------------------------------------------------
+
+NAME_KINDS = ("host", "domain", "network", "netns", "iface")
+_NAME_PREFIX = {"host": "host", "domain": "vm", "network": "net", "netns": "ns"}
+# Names that identify nothing and are words of the report itself: never renamed.
+KEPT_NAMES = frozenset(
+    {"lo", "local", "localhost", "localhost.localdomain", "default", "none", "any", "all",
+     "host", "guest", "bridge", "system", "session"}
+)
+_NAME_CHARS = "A-Za-z0-9_-"  # a name token is bounded by anything else (. : / @ space …)
+_VANTAGE_RE = re.compile(r"(?<![A-Za-z0-9_-])(?P<kind>netns|libvirt):(?P<name>[A-Za-z0-9_.+-]+)"
+                         r"(?:@(?P<uri>[^\s'\"`,;)\]]+))?")
+_NETNS_CMD_RE = re.compile(r"\bip\s+(?:netns\s+exec|-n|-netns)\s+(?P<name>[A-Za-z0-9_.-]+)")
+_URI_HOST_RE = re.compile(r"://(?:[^@/\s]*@)?(?P<host>[A-Za-z0-9_.-]+)")
+# Which field of which row holds what kind of name (rows are dicts with "_type" in JSON).
+_ROW_NAMES: dict[str, dict[str, str]] = {
+    "LinkRow": {"name": "iface", "master": "iface"},
+    "AddrRow": {"ifname": "iface"},
+    "RouteRow": {"dev": "iface"},
+    "RouteLookupRow": {"dev": "iface"},
+    "NeighRow": {"ifname": "iface"},
+    "BridgeRow": {"name": "iface"},
+    "BridgePortRow": {"bridge": "iface", "port": "iface"},
+    "FdbRow": {"bridge": "iface", "port": "iface"},
+    "BridgeVlanRow": {"bridge": "iface", "port": "iface"},
+    "PacketRow": {"iface": "iface"},
+    "ArpReplyRow": {"iface": "iface"},
+    "DomainRow": {"name": "domain"},
+    "DomainIfaceRow": {"domain": "domain", "target": "iface", "bridge": "iface",
+                       "network": "network"},
+    "NetworkRow": {"name": "network", "bridge": "iface", "forward_dev": "iface"},
+    "LeaseRow": {"network": "network", "hostname": "host", "iface": "iface"},
+    "IfStatRow": {"domain": "domain", "target": "iface"},
+    "PathRow": {"domain": "domain", "tap": "iface", "bridge": "iface", "network": "network"},
+}
+
+
+def _letters(n: int) -> str:
+    """0 → a, 25 → z, 26 → aa: short, readable suffixes."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+class NameMap:
+    """Host, domain, network, namespace and interface names → pseudonyms, one mapping per export."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}  # original → kind (the first kind it was learnt as wins)
+        self.mapping: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self._re: re.Pattern[str] | None = None
+        self._host_re: re.Pattern[str] | None = None
+        self._dirty = False
+
+    def add(self, kind: str, name: str) -> None:
+        name = (name or "").strip()
+        if (
+            len(name) < 2
+            or len(name) > 255
+            or name.lower() in KEPT_NAMES
+            or name in self.seen
+            # Any printable name (a guest may call its NIC 'x;date>PWN'), but no whitespace:
+            # a token with a space is a sentence, not a name.
+            or not name.isprintable()
+            or any(c.isspace() for c in name)
+            or re.fullmatch(r"[0-9.:]+", name)  # an address, not a name (addresses have their own map)
+        ):
+            return
+        self.seen[name] = kind
+        self._dirty = True
+        if kind == "host" and "." in name:
+            self.add("host", name.split(".", 1)[0])  # the short name of an FQDN leaks it too
+
+    def _pseudonym(self, kind: str, name: str) -> str:
+        if kind == "iface":
+            prefix = re.match(r"[A-Za-z]*", name).group(0).lower() or "if"  # type: ignore[union-attr]
+        else:
+            prefix = _NAME_PREFIX[kind]
+        while True:
+            n = self._counters.get(prefix, 0)
+            self._counters[prefix] = n + 1
+            cand = f"{prefix}-{_letters(n)}"
+            if cand not in self.seen and cand not in self.mapping.values():
+                return cand
+
+    def allocate(self) -> None:
+        if not self._dirty:
+            return
+        for name, kind in self.seen.items():
+            if name not in self.mapping:
+                if kind == "host" and "." not in name:
+                    fqdn = next((f for f in self.mapping if f.split(".", 1)[0] == name), None)
+                    if fqdn is not None:
+                        self.mapping[name] = self.mapping[fqdn]
+                        continue
+                self.mapping[name] = self._pseudonym(kind, name)
+        # Host names are case-insensitive (DNS), but a short one ("vm") would also hit the
+        # word "VM" of the report: those are matched as spelled.
+        plain = sorted((n for n, k in self.seen.items() if not _fold(k, n)), key=len, reverse=True)
+        hosts = sorted((n for n, k in self.seen.items() if _fold(k, n)), key=len, reverse=True)
+        self._re = _token_re(plain, ignore_case=False) if plain else None
+        self._host_re = _token_re(hosts, ignore_case=True) if hosts else None
+        self._dirty = False
+
+    def apply(self, text: str) -> str:
+        self.allocate()
+        if self._re is not None:
+            text = self._re.sub(lambda m: self.mapping[m.group(0)], text)
+        if self._host_re is not None:
+            lower = {k.lower(): v for k, v in self.mapping.items() if _fold(self.seen.get(k, ""), k)}
+            text = self._host_re.sub(lambda m: lower[m.group(0).lower()], text)
+        return text
+
+    def counts(self) -> dict[str, int]:
+        return {kind: sum(1 for k in self.seen.values() if k == kind) for kind in NAME_KINDS}
+
+
+def _fold(kind: str, name: str) -> bool:
+    """Whether ``name`` is matched case-insensitively: host names of 4 characters or more."""
+    return kind == "host" and len(name) >= 4
+
+
+def _token_re(names: list[str], *, ignore_case: bool) -> re.Pattern[str]:
+    alts = "|".join(re.escape(n) for n in names)
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(f"(?<![{_NAME_CHARS}])(?:{alts})(?![{_NAME_CHARS}])", flags)
+
+
+def machine_hostnames() -> list[str]:
+    """This machine's host name: an export made here must not name it.
+
+    ``gethostname`` only (its short form is added by :class:`NameMap`); not
+    ``getfqdn``, which asks DNS and may hang or send a query from an export.
+    """
+    name = socket.gethostname()
+    return [name] if name else []
+
+
+# -- the leak check ---------------------------------------------------------------
+
+
+def _v4_spellings(a: int) -> list[str]:
+    """Regexes for one IPv4 address: dotted (zero-padded or not, touching letters), integer."""
+    octets = a.to_bytes(4, "big")
+    dotted = r"\.".join("0*" + str(o) if o else "0+" for o in octets)
+    return [f"(?<![0-9]){dotted}(?![0-9])", f"(?<![0-9]){a}(?![0-9])"]
+
+
+def _mac_spelling(m: bytes) -> str:
+    """One regex for a MAC with colons, dashes, Cisco dots, or no separator (any case)."""
+    parts = [f"0?{b:x}" if b < 16 else f"{b:02x}" for b in m]
+    body = "[:.-]?".join(parts)
+    return f"(?<![0-9a-f]){body}(?![0-9a-f])"
+
+
+def find_leaks(
+    text: str,
+    *,
+    ipv4: Iterable[int] = (),
+    ipv6: Iterable[int] = (),
+    macs: Iterable[bytes] = (),
+    names: Iterable[str] = (),
+) -> list[str]:
+    """Every original value still in ``text``, in any spelling (see the module's docstring).
+
+    Deliberately broader than what :class:`Redactor` renames: a false alarm
+    refuses an export (the operator can report it), a miss publishes an address.
+    """
+    norm = normalise_for_check(text)
+    lower = norm.lower()
+    found: list[str] = []
+    for a in ipv4:
+        for pattern in _v4_spellings(a):
+            found += [m.group(0) for m in re.finditer(pattern, norm)]
+        packed = a.to_bytes(4, "big")
+        for h in (packed.hex(), packed[::-1].hex()):
+            found += [m.group(0) for m in re.finditer(f"(?<![0-9a-f]){h}(?![0-9a-f])", lower)]
+    wanted6 = set(ipv6)
+    if wanted6:
+        for m in re.finditer(_V6_RE, norm):
+            try:
+                if int(ipaddress.IPv6Address(m.group("v6"))) in wanted6:
+                    found.append(m.group(0))
+            except ValueError:
+                continue
+        for a in wanted6:
+            h = a.to_bytes(16, "big").hex()
+            found += [m.group(0) for m in re.finditer(f"(?<![0-9a-f]){h}(?![0-9a-f])", lower)]
+    for m in macs:
+        found += [x.group(0) for x in re.finditer(_mac_spelling(m), lower)]
+    for name in names:
+        # Case-insensitive where a name is long enough not to be a word of the report itself.
+        pattern = _token_re([name], ignore_case=len(name) >= 4)
+        found += [x.group(0) for x in pattern.finditer(norm)]
+    return found
 
 
 class Redactor:
@@ -109,6 +362,9 @@ class Redactor:
         self._hex_re: re.Pattern[str] | None = None
         self._bytes_re: re.Pattern[bytes] | None = None
         self._bytes_map: dict[bytes, bytes] = {}
+        self._odd_re: re.Pattern[str] | None = None
+        self._odd_map: dict[str, str] = {}
+        self.names = NameMap()
 
     # -- what is kept --------------------------------------------------------------
 
@@ -168,9 +424,34 @@ class Redactor:
             self._allocated = False  # new originals after use: allocate the newcomers next time
 
     def scan_text(self, text: str) -> None:
+        text = _ascii_fullwidth(text)
         for m in ADDRESS_RE.finditer(text):
             self._collect_match(m)
+        self._scan_names(text)
         # In-place hex blobs (not frames) may hold addresses too; only their bytes can tell.
+
+    def add_name(self, kind: str, name: str) -> None:
+        """Rename ``name`` (a ``host``, ``domain``, ``network``, ``netns`` or ``iface``) everywhere."""
+        if kind not in NAME_KINDS:
+            raise ValueError(f"unknown name kind {kind!r}")
+        self.names.add(kind, name)
+        self._invalidate()
+
+    def _scan_names(self, text: str) -> None:
+        """Names that free text spells with their kind: vantages, ``ip netns exec NAME``, URIs."""
+        for m in _VANTAGE_RE.finditer(text):
+            self.add_name("netns" if m.group("kind") == "netns" else "domain", m.group("name"))
+            uri = m.group("uri")
+            if uri:
+                h = _URI_HOST_RE.search(uri)
+                if h:
+                    self.add_name("host", h.group("host"))
+        for m in _NETNS_CMD_RE.finditer(text):
+            self.add_name("netns", m.group("name"))
+        for m in re.finditer(r"qemu\+\w+://[^\s'\"]+", text):
+            h = _URI_HOST_RE.search(m.group(0))
+            if h:
+                self.add_name("host", h.group("host"))
 
     def _collect_match(self, m: re.Match[str]) -> None:
         if m.group("mac"):
@@ -182,7 +463,7 @@ class Redactor:
                 pass
         elif m.group("v4"):
             try:
-                self._add_v4(int(ipaddress.IPv4Address(m.group("v4"))))
+                self._add_v4(_v4_int(m.group("v4")))
             except ValueError:
                 pass
 
@@ -198,6 +479,15 @@ class Redactor:
     def scan_json(self, obj: Any) -> None:
         """Collect from every string of a JSON-like value, and from the frames of PacketRows."""
         if isinstance(obj, dict):
+            for key, kind in _ROW_NAMES.get(str(obj.get("_type", "")), {}).items():
+                if isinstance(obj.get(key), str):
+                    self.add_name(kind, obj[key])
+            if obj.get("_type") == "DomainIfaceRow" and obj.get("type") == "network":
+                self.add_name("network", str(obj.get("source", "")))
+            elif obj.get("_type") == "DomainIfaceRow":
+                self.add_name("iface", str(obj.get("source", "")))
+            if isinstance(obj.get("hostname"), str):  # the session's recorded host name
+                self.add_name("host", obj["hostname"])
             if obj.get("_type") == "PacketRow":
                 try:
                     self.scan_frame(
@@ -211,6 +501,8 @@ class Redactor:
         elif isinstance(obj, (list, tuple)):
             for item in obj:
                 self.scan_json(item)
+            if obj and all(isinstance(item, str) for item in obj):
+                self._scan_names(" ".join(obj))  # an argv: ["ip", "netns", "exec", NAME, …]
         elif isinstance(obj, str):
             self.scan_text(obj)
 
@@ -340,6 +632,24 @@ class Redactor:
             if len(orig) == 4:  # /proc/net/route and /proc/net/tcp spell IPv4 little-endian
                 hexes[orig[::-1].hex()] = new[::-1].hex()
         self._hex_map = hexes
+        # Spellings renamed only for addresses already known (never learnt from): an integer
+        # could be any counter, a Cisco-dotted group any number.
+        odd: dict[str, str] = {}
+        for a, p in self._v4.items():
+            odd[str(a)] = str(p)
+        for m, p in self._mac.items():
+            h, q = m.hex(), p.hex()
+            odd[f"{h[0:4]}.{h[4:8]}.{h[8:12]}"] = f"{q[0:4]}.{q[4:8]}.{q[8:12]}"
+        self._odd_map = odd
+        self._odd_re = (
+            re.compile(
+                r"(?<![0-9A-Fa-f.])(?:" + "|".join(re.escape(k) for k in sorted(odd, key=len, reverse=True))
+                + r")(?![0-9A-Fa-f]|\.[0-9A-Fa-f])",
+                re.IGNORECASE,
+            )
+            if odd
+            else None
+        )
         alts = sorted(hexes, key=len, reverse=True)
         self._hex_re = (
             re.compile(r"(?<![0-9A-Fa-f])(?:" + "|".join(alts) + r")(?![0-9A-Fa-f])", re.IGNORECASE)
@@ -350,13 +660,16 @@ class Redactor:
     # -- mapping one address -------------------------------------------------------
 
     def map_v4(self, text: str) -> str:
-        a = int(ipaddress.IPv4Address(text))
+        a = _v4_int(text)
         if self._keep_v4(a):
             return text
         if a not in self._v4:
             self._add_v4(a)
             self._allocate()
-        return str(ipaddress.IPv4Address(self._v4.get(a, a)))
+        new = self._v4.get(a, a)
+        if new == a:
+            return text
+        return str(ipaddress.IPv4Address(new))
 
     def map_v6(self, text: str) -> str:
         a = int(ipaddress.IPv6Address(text))
@@ -385,8 +698,9 @@ class Redactor:
     # -- applying ------------------------------------------------------------------
 
     def text(self, text: str) -> str:
-        """Rename every address in ``text`` (dotted, colon and plain-hex spellings)."""
+        """Rename every name and address in ``text`` (dotted, colon, hex, Cisco and integer spellings)."""
         self._allocate()
+        text = self.names.apply(_ascii_fullwidth(text))
 
         def sub(m: re.Match[str]) -> str:
             try:
@@ -403,6 +717,10 @@ class Redactor:
         if self._hex_re is not None:
             out = self._hex_re.sub(
                 lambda m: _same_case(m.group(0), self._hex_map[m.group(0).lower()]), out
+            )
+        if self._odd_re is not None:
+            out = self._odd_re.sub(
+                lambda m: _same_case(m.group(0), self._odd_map[m.group(0).lower()]), out
             )
         return out
 
@@ -445,6 +763,7 @@ class Redactor:
                     out[key] = self.frame(frame, int(obj.get("linktype", 1))).hex()
                     continue
                 out[self.text(key) if isinstance(key, str) else key] = self.json(value)
+            _rejoin_argv(obj, out)
             return out
         if isinstance(obj, list):
             return [self.json(v) for v in obj]
@@ -459,41 +778,66 @@ class Redactor:
     # -- checking ------------------------------------------------------------------
 
     def originals(self) -> list[str]:
-        """Every address that was renamed, as text."""
+        """Every address and name that was renamed, as text."""
         out = [str(ipaddress.IPv4Address(a)) for a in self._seen_v4]
         out += [str(ipaddress.IPv6Address(a)) for a in self._seen_v6]
         out += [":".join(f"{b:02x}" for b in m) for m in self._seen_mac]
-        return out
+        return out + list(self.names.seen)
 
     def leaks_in_text(self, text: str) -> list[str]:
-        """Original addresses still present in ``text`` (any spelling this module knows)."""
+        """Original addresses and names still in ``text``, in any spelling (:func:`find_leaks`)."""
         self._allocate()
-        found: list[str] = []
-        for m in ADDRESS_RE.finditer(text):
-            try:
-                if m.group("mac"):
-                    mac = bytes.fromhex(re.sub("[:-]", "", m.group("mac")))
-                    if mac in self._seen_mac:
-                        found.append(m.group(0))
-                elif m.group("v6"):
-                    if int(ipaddress.IPv6Address(m.group("v6"))) in self._seen_v6:
-                        found.append(m.group(0))
-                elif int(ipaddress.IPv4Address(m.group("v4"))) in self._seen_v4:
-                    found.append(m.group(0))
-            except ValueError:
-                continue
-        if self._hex_re is not None:
-            found += [m.group(0) for m in self._hex_re.finditer(text)]
-        return found
+        self.names.allocate()
+        return find_leaks(
+            text,
+            ipv4=self._seen_v4,
+            ipv6=self._seen_v6,
+            macs=self._seen_mac,
+            names=self.names.seen,
+        )
 
     def leaks_in_bytes(self, data: bytes) -> list[str]:
+        """Original addresses in ``data``, and original names of 5 characters or more.
+
+        A frame cannot have a name renamed (lengths would change), and a short name
+        matches random payload bytes; a long host, domain, network or namespace name
+        (a host name in a DHCP option) is a real leak, so it refuses the export.
+        Interface names are left out: an LLDP frame naming ``vnet0`` says nothing
+        about whose machine this is.
+        """
         self._allocate()
-        if self._bytes_re is None:
-            return []
-        return [m.group(0).hex() for m in self._bytes_re.finditer(data)]
+        found = [m.group(0).hex() for m in self._bytes_re.finditer(data)] if self._bytes_re else []
+        low = data.lower()
+        for name, kind in self.names.seen.items():
+            if kind != "iface" and len(name) >= 5 and name.lower().encode() in low:
+                found.append(name)
+        return found
+
+    def name_counts(self) -> dict[str, int]:
+        """How many names of each kind were renamed (host, domain, network, netns, iface)."""
+        return self.names.counts()
 
     def counts(self) -> dict[str, int]:
         return {"ipv4": len(self._seen_v4), "ipv6": len(self._seen_v6), "mac": len(self._seen_mac)}
+
+
+# A fix is an argv plus its display string, ``shlex.join(argv)``. Renamed separately the
+# two could disagree on quoting ('x;date>PWN' is quoted, its pseudonym x-a is not), and
+# the record would no longer load: the display string is rebuilt from the renamed argv.
+_ARGV_PAIRS = (("argv", "command"), ("undo_argv", "undo"))
+
+
+def _rejoin_argv(original: dict[Any, Any], out: dict[Any, Any]) -> None:
+    for argv_key, text_key in _ARGV_PAIRS:
+        argv, text = original.get(argv_key), original.get(text_key)
+        if (
+            isinstance(argv, list)
+            and argv
+            and all(isinstance(a, str) for a in argv)
+            and isinstance(text, str)
+            and text == shlex.join(argv)
+        ):
+            out[text_key] = shlex.join(out[argv_key])
 
 
 def _same_case(original: str, new: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vnetdoctor import __version__
+from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
 from vnetdoctor.knowledge.text import LAYER_NAMES, layer_name, risk_name
 
@@ -90,13 +91,15 @@ _L: dict[str, dict[str, str]] = {
     },
     "redacted": {
         "en": (
-            "Addresses redacted: every IPv4, IPv6 and MAC address was renamed consistently "
-            "(the same address has the same pseudonym throughout; subnets stay subnets). "
-            "Not redacted: host names, namespace, domain and interface names, DNS names."
+            "Redacted: every IPv4, IPv6 and MAC address, and host, VM (libvirt domain), "
+            "libvirt network, namespace and interface names were renamed consistently (the same "
+            "value has the same pseudonym throughout; subnets stay subnets; interfaces keep their "
+            "kind: vnet-a, br-a). Not redacted: DNS names, libvirt UUIDs."
         ),
         "zh": (
-            "地址已脱敏：所有 IPv4、IPv6 和 MAC 地址均已一致地替换（同一地址处处对应同一化名，"
-            "同一子网仍在同一子网）。未脱敏：主机名、命名空间名、虚拟机名、网卡名、域名。"
+            "已脱敏：所有 IPv4、IPv6 和 MAC 地址，以及主机名、虚拟机（libvirt 域）名、libvirt 网络名、"
+            "命名空间名和网卡名均已一致地替换（同一值处处对应同一化名，同一子网仍在同一子网，"
+            "网卡保留类型前缀：vnet-a、br-a）。未脱敏：DNS 域名、libvirt UUID。"
         ),
     },
     "generated": {
@@ -247,6 +250,12 @@ def _finding(i: int, finding: Finding, lang: str) -> list[str]:
             f"{label('fix_n', lang, n=n, risk=risk_name(fix.risk, lang) or '?', where=where)}",
             "",
         ]
+        if not fix.runnable:
+            # Guidance: what it needs and what to do, never a command block to paste.
+            out += [guidance_text(fix, lang), ""]
+            if fix.note:
+                out += [fix.note, ""]
+            continue
         if fix.note:
             out += [fix.note, ""]
         out += code_block(fix.command) + [""]

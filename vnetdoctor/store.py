@@ -6,6 +6,20 @@ Why SQLite (through sqlite-utils) and why this shape:
   recorded, in WAL mode, so a crash, a ``kill -9`` or a closed SSH session leaves
   every completed step on disk. A session that never reached ``finish_session`` is
   listed as *interrupted* (or *running* while its process is still alive).
+- Several recorders share one file (eight ``diagnose`` runs from a fleet script and
+  a TUI at once). Every write takes the write lock up front (``BEGIN IMMEDIATE``):
+  a transaction that read first and upgraded later would fail at once with
+  ``SQLITE_BUSY`` whenever another writer committed in between, which the busy
+  timeout does not cover. Waiting for the lock is covered: the busy timeout, then
+  a bounded number of retries with jitter, then :class:`StoreBusy`.
+- Sessions name hosts, addresses and firewall rules, and this runs as root: the
+  file is created ``0600`` (its directory ``0700``) *before* SQLite opens it, so no
+  moment exists, not even after a ``kill -9`` half-way, where it is readable by
+  others. SQLite gives ``-wal`` and ``-shm`` the main file's permissions.
+- Reading never writes: ``sessions``, ``export``, ``replay`` and ``diff`` open the
+  file with ``readonly=True`` (``mode=ro``; ``immutable=1`` when the directory is
+  not writable and SQLite could not otherwise read a WAL file), so they never
+  switch its journal mode, create a schema or migrate it.
 - Steps keep their observations and findings as JSON, which is exactly what
   :meth:`StepResult.to_dict` produces, so :meth:`SessionStore.load` rebuilds the
   same frozen objects the engine emitted and replay can feed them through the live
@@ -28,16 +42,19 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import pwd
+import random
 import re
 import secrets
 import socket
 import sqlite3
+import stat
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from vnetdoctor.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
@@ -63,6 +80,7 @@ __all__ = [
     "RecordedSession",
     "SessionStore",
     "SessionSummary",
+    "StoreBusy",
     "default_db_path",
     "record_from_json",
 ]
@@ -70,15 +88,130 @@ __all__ = [
 SCHEMA_VERSION = 1
 APP_ID = "vnetdoctor.sessions"
 
+# How long one attempt waits for another writer's lock (SQLite's busy handler), and
+# how many attempts a write makes before giving up. A recorder's transaction lasts
+# milliseconds, so 8 concurrent writers never come near this; a process that holds
+# the lock for half a minute (a stuck tool, an open `BEGIN` in a sqlite3 shell) does.
+BUSY_TIMEOUT = 5.0
+WRITE_ATTEMPTS = 6
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 _REF_LAST = re.compile(r"^last(?:~(\d+))?$")
+_T = TypeVar("_T")
+
+
+class StoreBusy(UsageError):
+    """Another process kept the write lock past every attempt: nothing of this write was kept.
+
+    A :class:`UsageError` (one line, exit 2) where nobody catches it; the TUI's
+    recorder catches it, keeps the step in memory and tries again later.
+    """
+
+
+def _account_home(uid: int) -> Path:
+    """The home directory of ``uid`` from the passwd database (not from ``$HOME``)."""
+    return Path(pwd.getpwuid(uid).pw_dir)
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path("/")
 
 
 def default_db_path() -> Path:
-    """``$XDG_DATA_HOME/vnetdoctor/sessions.db`` (XDG says: ignore a relative value)."""
+    """``$XDG_DATA_HOME/vnetdoctor/sessions.db``, never in another user's home when root.
+
+    XDG says: ignore a relative ``$XDG_DATA_HOME``. Under ``sudo -E`` (or a sudo that
+    keeps ``$HOME``) root would otherwise create root-owned directories in the
+    invoking user's home, which that user then cannot remove or write. So root
+    keeps its sessions in its own data directory (from root's passwd entry) when the
+    environment points into a tree owned by someone else; ``--db`` still goes anywhere.
+    """
     base = os.environ.get("XDG_DATA_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "share"
+    home = os.environ.get("HOME") or str(_account_home(os.geteuid()))
+    root = Path(base) if base and os.path.isabs(base) else Path(home) / ".local" / "share"
+    euid = os.geteuid()
+    if euid == 0:
+        try:
+            owner = _nearest_existing(root).stat().st_uid
+        except OSError:
+            owner = euid
+        if owner != euid:
+            root = _account_home(euid) / ".local" / "share"
     return root / "vnetdoctor" / "sessions.db"
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create the missing directories of ``directory``, each ``0700`` whatever the umask.
+
+    ``Path.mkdir(parents=True, mode=…)`` gives the parents the umask's default
+    mode; these hold nothing but session data, so every one created here is
+    private. Directories that already exist are left as they are (not ours).
+    """
+    missing = []
+    for candidate in (directory, *directory.parents):
+        if candidate.is_dir():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        try:
+            os.mkdir(candidate, 0o700)  # the umask can only take bits away from 0700
+        except FileExistsError:
+            continue  # another recorder made it first
+        os.chmod(candidate, 0o700)  # …and a umask like 0277 would leave it unusable
+
+
+def _create_private_file(path: Path) -> None:
+    """Create ``path`` empty and ``0600`` unless it exists; SQLite then only opens it.
+
+    ``O_EXCL`` makes the creation atomic against other recorders; the mode passed
+    to ``open`` can only lose bits to the umask, so no instant exists where the file
+    is readable by others, and ``fchmod`` makes it exactly 0600 whatever the umask.
+    SQLite fills an empty file as a new database and gives ``-wal``/``-shm`` this
+    file's mode, so they are private too.
+    """
+    _make_private_dirs(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _tighten(path: Path) -> None:
+    """Make an existing store of ours (and its side files) 0600: older versions left 0644."""
+    euid = os.geteuid()
+    for name in ("", *_SIDE_FILES):
+        target = Path(f"{path}{name}")
+        try:
+            st = os.stat(target, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_uid == euid and st.st_mode & 0o077:
+            try:
+                os.chmod(target, 0o600, follow_symlinks=False)
+            except OSError:
+                pass  # not fatal: recording still works, as private as it was before
+
+
+def _uri(path: Path, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{urllib.parse.quote(str(path))}?{query}"
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection has the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _proc_start_time(pid: int) -> str | None:
@@ -89,11 +222,11 @@ def _proc_start_time(pid: int) -> str | None:
     """
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            stat = fh.read()
+            stat_line = fh.read()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    rest = stat.rsplit(")", 1)[-1].split()
+    rest = stat_line.rsplit(")", 1)[-1].split()
     return rest[19] if len(rest) > 19 else None
 
 
@@ -106,27 +239,44 @@ class SessionStore:
     """Record, list, search and load diagnosis sessions in one SQLite file.
 
     Safe to share between the threads of one process (a lock serialises use of the
-    single connection) and between processes (WAL and a busy timeout).
+    single connection) and between processes (WAL, ``BEGIN IMMEDIATE``, a busy
+    timeout and bounded retries). ``readonly=True`` opens an existing file for
+    reading only and guarantees its bytes do not change.
+
+    Every write goes through :meth:`_write`, one transaction that holds the write
+    lock from its first statement; public writers (``start_session``,
+    ``record_step``, ``record_event``, ``finish_session``) are each one such
+    transaction, so a new writer (e.g. marking a session interrupted) is a method
+    calling ``self._write(body)``.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        readonly: bool = False,
+        busy_timeout: float = BUSY_TIMEOUT,
+        write_attempts: int = WRITE_ATTEMPTS,
+    ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
+        self.readonly = readonly
+        self.busy_timeout = busy_timeout
+        self.write_attempts = max(1, write_attempts)
         self._lock = threading.RLock()
         self._fts = False
-        existed = self.path.exists()
-        if not existed and not create:
-            raise UsageError(f"no session database at {self.path} (nothing recorded yet?)")
-        if self.path.is_dir():
+        try:
+            is_dir, exists = self.path.is_dir(), self.path.exists()
+        except OSError as exc:  # a directory on the way we may not enter
+            raise UsageError(f"cannot open session database {self.path}: {exc.strerror or exc}") from None
+        if is_dir:
             raise UsageError(f"cannot open session database {self.path}: it is a directory")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise UsageError(f"cannot create {self.path.parent}: {exc.strerror or exc}") from None
-        try:
-            # check_same_thread=False: the TUI records from worker threads; the lock serialises.
-            self._conn = sqlite3.connect(str(self.path), timeout=5.0, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise UsageError(f"cannot open session database {self.path}: {exc}") from None
+        if not exists and (readonly or not create):
+            raise UsageError(f"no session database at {self.path} (nothing recorded yet?)")
+        if readonly:
+            self._conn = self._connect_readonly()
+        else:
+            self._conn = self._connect_for_writing()
         try:
             self._open()
         except UsageError:
@@ -135,38 +285,103 @@ class SessionStore:
         except sqlite3.Error as exc:
             self._conn.close()
             raise UsageError(f"cannot read session database {self.path}: {exc}") from None
-        if not existed:
-            try:
-                os.chmod(self.path, 0o600)  # sessions name hosts, addresses and firewall rules
-            except OSError:
-                pass
 
     # -- opening and schema -------------------------------------------------------
+
+    def _connect(self, uri: str) -> sqlite3.Connection:
+        # isolation_level=None: Python never opens a (deferred) transaction behind our
+        # back; _write issues BEGIN IMMEDIATE itself. check_same_thread=False: the TUI
+        # records from a worker thread; self._lock serialises use of the connection.
+        try:
+            conn = sqlite3.connect(
+                uri,
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise UsageError(f"cannot open session database {self.path}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+        return conn
+
+    def _connect_for_writing(self) -> sqlite3.Connection:
+        real = Path(os.path.realpath(self.path))  # a symlinked store: create its target, privately
+        try:
+            _create_private_file(real)
+        except OSError as exc:
+            raise UsageError(f"cannot create {real}: {exc.strerror or exc}") from None
+        _tighten(real)
+        # mode=rw: SQLite must never create the file itself (it would be 0644).
+        return self._connect(_uri(real, mode="rw"))
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """``mode=ro``; in a directory we cannot write, ``immutable=1`` if that fails.
+
+        A WAL database needs its ``-shm`` index: with ``mode=ro`` SQLite creates
+        it (and an empty ``-wal``) when missing, which a read-only directory
+        forbids. There ``immutable=1`` reads the main file alone, which is complete
+        when no ``-wal`` is left (the last writer checkpointed it on close); when a
+        ``-wal`` and ``-shm`` are there, ``mode=ro`` reads through them.
+        """
+        conn = self._connect(_uri(self.path, mode="ro"))
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            if not isinstance(exc, sqlite3.OperationalError) or os.access(self.path.parent, os.W_OK):
+                return conn  # not a database, or damaged: _open reports it as one line
+            conn.close()
+        return self._connect(_uri(self.path, mode="ro", immutable="1"))
 
     def _open(self) -> None:
         import sqlite_utils
 
         self._db = sqlite_utils.Database(self._conn)
         tables = set(self._db.table_names())  # the first read: a non-database file fails here
-        if tables and "meta" not in tables:
-            raise UsageError(f"{self.path} is an SQLite file but not a vnetdoctor session database")
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
-        except sqlite3.OperationalError:
-            pass  # a read-only file or directory: reading still works, in its current mode
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        if "meta" in tables:
-            version = self._schema_version()
-            if version > SCHEMA_VERSION:
-                raise UsageError(
-                    f"{self.path} has session schema {version}, newer than this vnetdoctor "
-                    f"understands ({SCHEMA_VERSION}): upgrade vnetdoctor"
-                )
-            if version < SCHEMA_VERSION:
-                self._migrate(version)
-        else:
-            self._create_schema()
+        self._check_tables(tables)
+        if not self.readonly:
+            self._use_wal()
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            if "meta" not in tables or self._schema_version() < SCHEMA_VERSION:
+                self._write(self._create_or_migrate)
         self._fts = "steps_fts" in self._db.table_names()
+
+    def _check_tables(self, tables: set[str]) -> None:
+        """Refuse a file that is not ours, or from a newer vnetdoctor, before changing anything."""
+        if not tables:
+            if self.readonly:
+                raise UsageError(f"{self.path} is not a session database (it is empty)")
+            return  # a new (or never finished) store: _create_or_migrate fills it
+        if "meta" not in tables:
+            raise UsageError(
+                f"{self.path} is not a session database (an SQLite file of something else)"
+            )
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"{self.path} has session schema {version}, newer than this vnetdoctor "
+                f"understands ({SCHEMA_VERSION}): upgrade vnetdoctor"
+            )
+        if version < SCHEMA_VERSION and self.readonly:
+            raise UsageError(
+                f"{self.path} has session schema {version}; record a session into it once "
+                f"to upgrade it (reading never changes the file)"
+            )
+
+    def _use_wal(self) -> None:
+        """Switch to WAL once (readers never block the writer); bounded retries under contention."""
+        for attempt in range(self.write_attempts):
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    return  # a file system without shared memory: stay in rollback mode
+                self._backoff(attempt)
+        # Still busy: recording works in the current journal mode; a later open switches.
 
     def _schema_version(self) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -175,131 +390,192 @@ class SessionStore:
         except (TypeError, ValueError):
             return 0
 
+    def _create_or_migrate(self) -> None:
+        """Inside the write lock: look again (another recorder may have done it), then act."""
+        tables = set(self._db.table_names())
+        self._check_tables(tables)
+        if "meta" not in tables:
+            self._create_schema()
+            return
+        version = self._schema_version()
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
     def _migrate(self, version: int) -> None:
         """Bring an older layout up to date (there is only schema 1 so far)."""
         raise UsageError(f"{self.path} has an unknown session schema {version}")
 
     def _create_schema(self) -> None:
         db = self._db
-        with self._tx():
-            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            db["sessions"].create(
-                {
-                    "id": str,
-                    "started": float,
-                    "finished": float,
-                    "source": str,
-                    "scenario": str,
-                    "target": str,
-                    "host": str,
-                    "guest": str,
-                    "from_side": str,
-                    "port": int,
-                    "lang": str,
-                    "request": str,  # JSON: Request.to_dict()
-                    "reachable": int,
-                    "duration_ms": float,
-                    "causes": str,  # space-separated cause ids of the verdict
-                    "diagnosis": str,  # JSON: Diagnosis.to_json() without steps
-                    "extra": str,  # JSON: Diagnosis.extra
-                    "pid": int,
-                    "proc_start": str,
-                    "hostname": str,
-                },
-                pk="id",
-                not_null={"started", "source", "host"},
-                if_not_exists=True,
-            )
-            db["steps"].create(
-                {
-                    "session_id": str,
-                    "seq": int,
-                    "step": str,
-                    "layer": str,
-                    "title": str,
-                    "status": str,
-                    "note": str,
-                    "answer": str,
-                    "duration_ms": float,
-                    "causes": str,
-                    "recorded": float,
-                    "json": str,  # StepResult.to_dict() with PacketRows moved to `packets`
-                },
-                pk=("session_id", "seq"),
-                foreign_keys=[("session_id", "sessions", "id")],
-                if_not_exists=True,
-            )
-            db["causes"].create(
-                {
-                    "session_id": str,
-                    "step_seq": int,  # NULL for the verdict's causes
-                    "final": int,
-                    "cause": str,
-                    "layer": str,
-                    "severity": str,
-                    "summary": str,
-                },
-                foreign_keys=[("session_id", "sessions", "id")],
-                if_not_exists=True,
-            )
-            db["packets"].create(
-                {
-                    "session_id": str,
-                    "step_seq": int,
-                    "obs_index": int,
-                    "row_index": int,
-                    "time": float,
-                    "vantage": str,
-                    "iface": str,
-                    "length": int,
-                    "linktype": int,
-                    "hex": str,
-                    "summary": str,
-                    "tag": str,
-                },
-                foreign_keys=[("session_id", "sessions", "id")],
-                if_not_exists=True,
-            )
-            db["events"].create(
-                {"session_id": str, "seq": int, "time": float, "kind": str, "detail": str},
-                pk=("session_id", "seq"),
-                foreign_keys=[("session_id", "sessions", "id")],
-                if_not_exists=True,
-            )
-            db["sessions"].create_index(["started"], if_not_exists=True)
-            db["causes"].create_index(["session_id"], if_not_exists=True)
-            db["causes"].create_index(["cause"], if_not_exists=True)
-            db["packets"].create_index(["session_id", "time"], if_not_exists=True)
-            db["meta"].insert_all(
-                [
-                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                    {"key": "application", "value": APP_ID},
-                    {"key": "created", "value": iso(time.time()) or ""},
-                ],
-                replace=True,
-            )
+        db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db.table("sessions").create(
+            {
+                "id": str,
+                "started": float,
+                "finished": float,
+                "source": str,
+                "scenario": str,
+                "target": str,
+                "host": str,
+                "guest": str,
+                "from_side": str,
+                "port": int,
+                "lang": str,
+                "request": str,  # JSON: Request.to_dict()
+                "reachable": int,
+                "duration_ms": float,
+                "causes": str,  # space-separated cause ids of the verdict
+                "diagnosis": str,  # JSON: Diagnosis.to_json() without steps
+                "extra": str,  # JSON: Diagnosis.extra
+                "pid": int,
+                "proc_start": str,
+                "hostname": str,
+            },
+            pk="id",
+            not_null={"started", "source", "host"},
+            if_not_exists=True,
+        )
+        db.table("steps").create(
+            {
+                "session_id": str,
+                "seq": int,
+                "step": str,
+                "layer": str,
+                "title": str,
+                "status": str,
+                "note": str,
+                "answer": str,
+                "duration_ms": float,
+                "causes": str,
+                "recorded": float,
+                "json": str,  # StepResult.to_dict() with PacketRows moved to `packets`
+            },
+            pk=("session_id", "seq"),
+            foreign_keys=[("session_id", "sessions", "id")],
+            if_not_exists=True,
+        )
+        db.table("causes").create(
+            {
+                "session_id": str,
+                "step_seq": int,  # NULL for the verdict's causes
+                "final": int,
+                "cause": str,
+                "layer": str,
+                "severity": str,
+                "summary": str,
+            },
+            foreign_keys=[("session_id", "sessions", "id")],
+            if_not_exists=True,
+        )
+        db.table("packets").create(
+            {
+                "session_id": str,
+                "step_seq": int,
+                "obs_index": int,
+                "row_index": int,
+                "time": float,
+                "vantage": str,
+                "iface": str,
+                "length": int,
+                "linktype": int,
+                "hex": str,
+                "summary": str,
+                "tag": str,
+            },
+            foreign_keys=[("session_id", "sessions", "id")],
+            if_not_exists=True,
+        )
+        db.table("events").create(
+            {"session_id": str, "seq": int, "time": float, "kind": str, "detail": str},
+            pk=("session_id", "seq"),
+            foreign_keys=[("session_id", "sessions", "id")],
+            if_not_exists=True,
+        )
+        db.table("sessions").create_index(["started"], if_not_exists=True)
+        db.table("causes").create_index(["session_id"], if_not_exists=True)
+        db.table("causes").create_index(["cause"], if_not_exists=True)
+        db.table("packets").create_index(["session_id", "time"], if_not_exists=True)
+        db.table("meta").insert_all(
+            [
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "application", "value": APP_ID},
+                {"key": "created", "value": iso(time.time()) or ""},
+            ],
+            replace=True,
+        )
+        # Triggers keep the index in step with the tables; FTS5 may be missing in odd
+        # builds. A savepoint keeps a half-made index out of the schema in that case.
+        self._conn.execute("SAVEPOINT fts")
         try:
-            # Triggers keep the index in step with the tables; FTS5 may be missing in odd builds.
-            db["sessions"].enable_fts(
+            db.table("sessions").enable_fts(
                 ["id", "target", "host", "guest", "scenario", "source", "causes"],
                 create_triggers=True,
             )
-            db["steps"].enable_fts(
+            db.table("steps").enable_fts(
                 ["step", "title", "note", "causes", "answer"], create_triggers=True
             )
-        except sqlite3.OperationalError:
-            pass  # search falls back to LIKE
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise
+            self._conn.execute("ROLLBACK TO fts")  # search falls back to LIKE
+        self._conn.execute("RELEASE fts")
 
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        """One transaction, committed on exit (sqlite-utils 4 ``atomic``, or the 3.x idiom)."""
-        atomic = getattr(self._db, "atomic", None)
-        if atomic is not None:
-            with atomic():
-                yield
-        else:  # pragma: no cover - sqlite-utils 3.x
-            with self._conn:
-                yield
+    # -- the one way to write -------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> None:
+        """Sleep a little, more each attempt, with jitter so that waiting writers spread out."""
+        time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
+
+    def _write(self, body: Callable[[], _T]) -> _T:
+        """Run ``body`` in one transaction that holds the write lock from its start.
+
+        ``BEGIN IMMEDIATE`` waits (busy timeout) for the lock instead of reading
+        first and failing to upgrade later. If the lock is still taken after the
+        timeout, the attempt is rolled back and made again after a jittered pause,
+        at most ``write_attempts`` times; then :class:`StoreBusy`. Nested calls
+        (``finish_session`` recording a missed step) join the open transaction.
+        """
+        if self.readonly:
+            raise UsageError(f"{self.path} is open read-only: nothing can be recorded")
+        with self._lock:
+            if self._conn.in_transaction:
+                return body()
+            last: sqlite3.OperationalError | None = None
+            for attempt in range(self.write_attempts):
+                if attempt:
+                    self._backoff(attempt - 1)
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc):
+                        raise
+                    last = exc
+                    continue
+                try:
+                    result = body()
+                    self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._rollback()
+                    if not _is_busy(exc):
+                        raise
+                    last = exc
+                    continue
+                except BaseException:
+                    self._rollback()
+                    raise
+                return result
+            waited = self.write_attempts * self.busy_timeout
+            raise StoreBusy(
+                f"session database {self.path} is busy: another process held its write lock "
+                f"for over {waited:.0f} s ({last})"
+            )
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the error already ended the transaction
 
     def close(self) -> None:
         with self._lock:
@@ -318,34 +594,34 @@ class SessionStore:
         req = request.to_dict()
         now = time.time()
         pid = os.getpid()
-        with self._lock:
-            for _ in range(20):
-                stamp = _dt.datetime.fromtimestamp(now, _dt.UTC).strftime("%Y%m%d-%H%M%S")
-                session_id = f"{stamp}-{secrets.token_hex(2)}"
-                try:
-                    with self._tx():
-                        self._db["sessions"].insert(
-                            {
-                                "id": session_id,
-                                "started": now,
-                                "finished": None,
-                                "source": source,
-                                "scenario": scenario,
-                                "target": req["target"],
-                                "host": req["host"],
-                                "guest": req["guest"],
-                                "from_side": req["from"],
-                                "port": req["port"],
-                                "lang": req["lang"],
-                                "request": _json(req),
-                                "pid": pid,
-                                "proc_start": _proc_start_time(pid),
-                                "hostname": socket.gethostname(),
-                            }
-                        )
-                    return session_id
-                except sqlite3.IntegrityError:
-                    continue  # the same second and the same 4 hex digits: draw again
+        row = {
+            "started": now,
+            "finished": None,
+            "source": source,
+            "scenario": scenario,
+            "target": req["target"],
+            "host": req["host"],
+            "guest": req["guest"],
+            "from_side": req["from"],
+            "port": req["port"],
+            "lang": req["lang"],
+            "request": _json(req),
+            "pid": pid,
+            "proc_start": _proc_start_time(pid),
+            "hostname": socket.gethostname(),
+        }
+        stamp = _dt.datetime.fromtimestamp(now, _dt.UTC).strftime("%Y%m%d-%H%M%S")
+        for _ in range(20):
+            session_id = f"{stamp}-{secrets.token_hex(2)}"
+
+            def insert(sid: str = session_id) -> None:
+                self._db.table("sessions").insert({"id": sid, **row})
+
+            try:
+                self._write(insert)
+            except sqlite3.IntegrityError:
+                continue  # the same second and the same 4 hex digits: draw again
+            return session_id
         raise RuntimeError("could not allocate a session id")
 
     def _require(self, session_id: str) -> None:
@@ -355,6 +631,10 @@ class SessionStore:
 
     def record_step(self, session_id: str, step: StepResult) -> None:
         """Store one step with its observations, findings and frames; committed before returning."""
+        self._write(lambda: self._insert_step(session_id, step))
+
+    def _insert_step(self, session_id: str, step: StepResult) -> None:
+        """The rows of one step (inside a write transaction)."""
         data = step_json(step)
         packets: list[dict[str, Any]] = []
         for obs_index, obs in enumerate(data["observations"]):
@@ -379,116 +659,112 @@ class SessionStore:
                     kept.append(row)
             obs["rows"] = kept
         causes = [f.cause for f in step.findings]
-        with self._lock:
-            self._require(session_id)
-            with self._tx():
-                seq = self._conn.execute(
-                    "SELECT COALESCE(MAX(seq), -1) + 1 FROM steps WHERE session_id=?", (session_id,)
-                ).fetchone()[0]
-                self._db["steps"].insert(
-                    {
-                        "session_id": session_id,
-                        "seq": seq,
-                        "step": step.step,
-                        "layer": step.layer,
-                        "title": step.title,
-                        "status": step.status,
-                        "note": step.note,
-                        "answer": step.answer,
-                        "duration_ms": step.duration_ms,
-                        "causes": " ".join(causes),
-                        "recorded": time.time(),
-                        "json": _json(data),
-                    }
-                )
-                if step.findings:
-                    self._db["causes"].insert_all(
-                        {
-                            "session_id": session_id,
-                            "step_seq": seq,
-                            "final": 0,
-                            "cause": f.cause,
-                            "layer": f.layer,
-                            "severity": f.severity,
-                            "summary": f.summary,
-                        }
-                        for f in step.findings
-                    )
-                if packets:
-                    self._db["packets"].insert_all(
-                        {"session_id": session_id, "step_seq": seq, **p} for p in packets
-                    )
+        self._require(session_id)
+        seq = self._conn.execute(
+            "SELECT COALESCE(MAX(seq), -1) + 1 FROM steps WHERE session_id=?", (session_id,)
+        ).fetchone()[0]
+        self._db.table("steps").insert(
+            {
+                "session_id": session_id,
+                "seq": seq,
+                "step": step.step,
+                "layer": step.layer,
+                "title": step.title,
+                "status": step.status,
+                "note": step.note,
+                "answer": step.answer,
+                "duration_ms": step.duration_ms,
+                "causes": " ".join(causes),
+                "recorded": time.time(),
+                "json": _json(data),
+            }
+        )
+        if step.findings:
+            self._db.table("causes").insert_all(
+                {
+                    "session_id": session_id,
+                    "step_seq": seq,
+                    "final": 0,
+                    "cause": f.cause,
+                    "layer": f.layer,
+                    "severity": f.severity,
+                    "summary": f.summary,
+                }
+                for f in step.findings
+            )
+        if packets:
+            self._db.table("packets").insert_all(
+                {"session_id": session_id, "step_seq": seq, **p} for p in packets
+            )
 
     def record_event(self, session_id: str, kind: str, detail: Mapping[str, Any]) -> None:
         """Store an operator answer, a fix applied (command, undo, result) or a note; committed."""
-        with self._lock:
+        text = _json(dict(detail))
+
+        def body() -> None:
             self._require(session_id)
-            with self._tx():
-                seq = self._conn.execute(
-                    "SELECT COALESCE(MAX(seq), -1) + 1 FROM events WHERE session_id=?",
-                    (session_id,),
-                ).fetchone()[0]
-                self._db["events"].insert(
-                    {
-                        "session_id": session_id,
-                        "seq": seq,
-                        "time": time.time(),
-                        "kind": kind,
-                        "detail": _json(dict(detail)),
-                    }
-                )
+            seq = self._conn.execute(
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM events WHERE session_id=?",
+                (session_id,),
+            ).fetchone()[0]
+            self._db.table("events").insert(
+                {"session_id": session_id, "seq": seq, "time": time.time(), "kind": kind,
+                 "detail": text}
+            )
+
+        self._write(body)
 
     def finish_session(self, session_id: str, diagnosis: Diagnosis) -> None:
-        """Store the verdict. Steps of the diagnosis that were never recorded are recorded now."""
+        """Store the verdict, in one transaction with the steps of it that were never recorded."""
         doc = diagnosis.to_json(session_id)
         doc.pop("steps", None)
         try:
             extra = json.loads(_json(dict(diagnosis.extra)))
         except (TypeError, ValueError):
             extra = {}
-        with self._lock:
+
+        def body() -> None:
             self._require(session_id)
             recorded: dict[str, int] = {}
             for (name,) in self._conn.execute(
                 "SELECT step FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
-            ):
+            ).fetchall():
                 recorded[name] = recorded.get(name, 0) + 1
             for step in diagnosis.steps:
                 if recorded.get(step.step, 0) > 0:
                     recorded[step.step] -= 1
                 else:
-                    self.record_step(session_id, step)
-            with self._tx():
-                self._conn.execute(
-                    "DELETE FROM causes WHERE session_id=? AND final=1", (session_id,)
-                )
-                if diagnosis.causes:
-                    self._db["causes"].insert_all(
-                        {
-                            "session_id": session_id,
-                            "step_seq": None,
-                            "final": 1,
-                            "cause": f.cause,
-                            "layer": f.layer,
-                            "severity": f.severity,
-                            "summary": f.summary,
-                        }
-                        for f in diagnosis.causes
-                    )
-                self._db["sessions"].update(
-                    session_id,
+                    self._insert_step(session_id, step)
+            self._conn.execute("DELETE FROM causes WHERE session_id=? AND final=1", (session_id,))
+            if diagnosis.causes:
+                self._db.table("causes").insert_all(
                     {
-                        "finished": time.time(),
-                        "target": doc.get("target"),
-                        "reachable": None
-                        if diagnosis.reachable is None
-                        else int(bool(diagnosis.reachable)),
-                        "duration_ms": diagnosis.duration_ms,
-                        "causes": " ".join(f.cause for f in diagnosis.causes),
-                        "diagnosis": _json(doc),
-                        "extra": _json(extra),
-                    },
+                        "session_id": session_id,
+                        "step_seq": None,
+                        "final": 1,
+                        "cause": f.cause,
+                        "layer": f.layer,
+                        "severity": f.severity,
+                        "summary": f.summary,
+                    }
+                    for f in diagnosis.causes
                 )
+            self._db.table("sessions").update(
+                session_id,
+                {
+                    "finished": time.time(),
+                    "target": doc.get("target"),
+                    "reachable": None
+                    if diagnosis.reachable is None
+                    else int(bool(diagnosis.reachable)),
+                    "duration_ms": diagnosis.duration_ms,
+                    "causes": " ".join(f.cause for f in diagnosis.causes),
+                    "diagnosis": _json(doc),
+                    "extra": _json(extra),
+                },
+            )
+
+        self._write(body)
 
     # -- reading ------------------------------------------------------------------
 
@@ -714,6 +990,24 @@ class SessionStore:
     def schema_version(self) -> int:
         with self._lock:
             return self._schema_version()
+
+    def mark_interrupted(self, session_id: str, reason: str) -> None:
+        """A signal (SIGHUP, SIGTERM, SIGINT) ended the session's process: say so in the record.
+
+        An ``interrupted`` event names the reason, and an unfinished session's writer
+        pid is cleared so it lists as interrupted at once, not as running while the
+        process still cleans up (a demo taking its lab down). A finished session keeps
+        its verdict; the event still records how the TUI ended.
+        """
+
+        def body() -> None:
+            self.record_event(session_id, "interrupted", {"reason": reason})
+            self._conn.execute(
+                "UPDATE sessions SET pid=NULL, proc_start=NULL WHERE id=? AND finished IS NULL",
+                (session_id,),
+            )
+
+        self._write(body)
 
 
 def _like_escape(text: str) -> str:

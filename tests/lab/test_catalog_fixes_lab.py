@@ -25,6 +25,10 @@ from dataclasses import dataclass
 import pytest
 
 from vnetdoctor.knowledge import catalog
+from vnetdoctor.probes.firewall_parse import rule_words
+
+BACKEND = {"nft": "nftables", "iptables": "iptables-nft", "iptables-legacy": "iptables-legacy",
+           "ebtables": "ebtables"}
 
 pytestmark = pytest.mark.lab
 
@@ -122,7 +126,7 @@ def _nft_drop(family: str, table: str, chain: str, hook: str, rule: str) -> Call
     def setup(ns: Namespace) -> dict[str, str]:
         ns.sh(f"nft add table {family} {table}")
         ns.run(["nft", f"add chain {family} {table} {chain} {{ type filter hook {hook} priority 0; }}"])
-        ns.sh(f"nft add rule {family} {table} {chain} {rule}")
+        ns.run(["nft", f"add rule {family} {table} {chain} {rule}"])  # nft's own quoting, kept
         return {"family": family, "table": table, "chain": chain, "rule": rule,
                 "handle": _handle(ns, family, table, chain)}
 
@@ -199,7 +203,9 @@ CASES: dict[tuple[str, int], Callable[[Namespace], dict[str, str]]] = {
                                    sysctl="net.ipv4.conf.eth1.rp_filter", value="1"),
     ("sysctl.icmp_echo_ignored", 0): _steps("sysctl -w net.ipv4.icmp_echo_ignore_all=1"),
     ("sysctl.ip_forward_disabled", 0): _steps("sysctl -w net.ipv4.ip_forward=0"),
-    ("firewall.host_blocks", 0): _nft_drop("inet", "vkb", "input", "input", "icmp type echo-request drop"),
+    # A comment with a space and a ";" inside nft's quotes: the undo must re-add it intact.
+    ("firewall.host_blocks", 0): _nft_drop("inet", "vkb", "input", "input",
+                                           'icmp type echo-request drop comment "vkb; lab"'),
     ("firewall.host_blocks", 1): _steps(f"iptables -t filter -A INPUT {HOST_INPUT_RULE}",
                                         table="filter", chain="INPUT", rule=HOST_INPUT_RULE),
     ("firewall.host_blocks", 2): _legacy(f"iptables-legacy -t filter -A INPUT {HOST_INPUT_RULE}",
@@ -271,14 +277,20 @@ def test_every_fix_is_either_run_or_excused() -> None:
 @pytest.mark.parametrize(("cause_id", "index"), sorted(CASES), ids=str)
 def test_fix_applies_and_its_undo_restores(ns: Namespace, cause_id: str, index: int) -> None:
     template = catalog.get_cause(cause_id).fixes[index]
-    values = CASES[(cause_id, index)](ns)
+    values: dict[str, object] = dict(CASES[(cause_id, index)](ns))
+    if "rule" in values:
+        # As the checks give it: the rule's words, split by the rules of the tool that lists it.
+        backend = BACKEND[template.command.split()[0]]
+        values["rule"] = catalog.Words(str(values["rule"]), rule_words(backend, str(values["rule"])))
     fix = catalog.render_fix(template, "en", strict=True, **values)
+    assert fix.runnable, fix
+    assert shlex.split(fix.command) == list(fix.argv) and shlex.split(fix.undo) == list(fix.undo_argv)
 
     before = ns.snapshot()
-    ns.sh(fix.command)
+    ns.run(list(fix.argv))  # argv, no shell: as the walk applies it
     changed = _wait_for(ns, lambda snap: snap != before)
     assert changed != before, f"{fix.command!r} changed nothing"
-    ns.sh(fix.undo)
+    ns.run(list(fix.undo_argv))
     after = _wait_for(ns, lambda snap: snap == before)
     diff = {k: (sorted(set(before[k]) - set(after[k])), sorted(set(after[k]) - set(before[k])))
             for k in before if before[k] != after[k]}

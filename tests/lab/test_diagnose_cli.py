@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -34,7 +35,15 @@ def test_json_contract_and_recording(lab_prefix: str, tmp_path) -> None:  # type
     cause = doc["causes"][0]
     assert cause["id"] == "firewall.guest_blocks" and cause["layer"] == "network"
     assert cause["summary"] and cause["evidence"]
-    assert {"command", "undo", "risk"} <= set(cause["fixes"][0])
+    fix = cause["fixes"][0]
+    assert set(fix) == {"command", "argv", "undo", "undo_argv", "where", "risk", "runnable", "missing", "note"}
+    guest = f"{lab_prefix}guest"
+    # argv is what runs (without a shell); command is its shell-quoted display.
+    assert fix["argv"][:4] == ["ip", "netns", "exec", guest] and fix["argv"][4:7] == ["nft", "delete", "rule"]
+    assert shlex.split(fix["command"]) == fix["argv"] and shlex.split(fix["undo"]) == fix["undo_argv"]
+    assert fix["undo_argv"][:7] == ["ip", "netns", "exec", guest, "nft", "add", "rule"]
+    assert fix["where"] == f"netns:{guest}" and fix["risk"] in ("low", "medium", "high")
+    assert fix["runnable"] is True and fix["missing"] == []
     for step in doc["steps"]:
         assert step["status"] in ("pass", "fail", "warn", "skip")
         assert isinstance(step["duration_ms"], int) and step["id"] and step["layer"]

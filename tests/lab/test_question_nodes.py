@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from vnetdoctor.knowledge.apply import FixRefused, fix_target
 from vnetdoctor.knowledge.engine import Engine
 from vnetdoctor.knowledge.model import Question, Request
 from vnetdoctor.probes.vantage import parse_vantage
@@ -45,6 +46,15 @@ def test_operator_answer_names_the_cause(blind_guest: Variant) -> None:
     assert "firewall" in q.choices and "ip addr" in q.text
     assert d.causes and d.causes[0].cause == "firewall.guest_blocks"
     assert d.causes[0].evidence[0].text.startswith("operator:")
+    # The operator's word names no rule: every fix is guidance saying what it needs, for the
+    # guest's console, and nothing here can run it.
+    fixes = d.causes[0].fixes
+    assert fixes and all(not f.runnable and f.missing and f.command == "" for f in fixes)
+    assert {"handle", "rule"} <= {m for f in fixes for m in f.missing}
+    assert {f.where for f in fixes} == {"the guest's console"}
+    for fix in fixes:
+        with pytest.raises(FixRefused):
+            fix_target(fix)
 
 
 def test_without_an_operator_the_question_is_skipped(blind_guest: Variant) -> None:

@@ -61,15 +61,16 @@ TARGET = "198.18.0.11"
 REQUEST = Request(target=TARGET, host=HOST, guest=GUEST, from_side="host", port=None, lang="en")
 PATH = [(HOST, "br0"), (HOST, "vnet0"), (GUEST, "eth0")]
 
-FIREWALL_FIX = Fix(
-    command="ip netns exec vnd-guest nft delete rule inet filter input handle 7",
-    undo="ip netns exec vnd-guest nft add rule inet filter input icmp type echo-request drop",
+FIREWALL_FIX = Fix.of(
+    ("ip", "netns", "exec", "vnd-guest", "nft", "delete", "rule", "inet", "filter", "input", "handle", "7"),
+    ("ip", "netns", "exec", "vnd-guest", "nft", "add", "rule", "inet", "filter", "input",
+     "icmp", "type", "echo-request", "drop"),
     risk="low",
     where="netns:vnd-guest",
 )
-FIREWALL_FIX_2 = Fix(
-    command="ip netns exec vnd-guest nft flush chain inet filter input",
-    undo="ip netns exec vnd-guest nft -f /root/ruleset-before.nft",
+FIREWALL_FIX_2 = Fix.of(
+    ("ip", "netns", "exec", "vnd-guest", "nft", "flush", "chain", "inet", "filter", "input"),
+    ("ip", "netns", "exec", "vnd-guest", "nft", "-f", "/root/ruleset-before.nft"),
     risk="high",
     where="netns:vnd-guest",
     note="removes every rule of the chain",

@@ -6,6 +6,7 @@ from there, so these tests exercise the same threading as a live walk.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import replace
 
@@ -203,8 +204,8 @@ async def test_apply_fix_dialog_defaults_to_cancel() -> None:
 
 
 async def test_applying_a_fix_runs_it_records_it_and_reruns_the_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    marker = tmp_path / "applied"
-    fix = Fix(command=f"printf fixed > {marker}", undo=f"rm -f {marker}", risk="low", where="local")
+    marker = tmp_path / "applied; touch x"  # a value, never shell text
+    fix = Fix.of(("touch", str(marker)), ("rm", "-f", str(marker)), risk="low", where="local")
 
     def results():  # type: ignore[no-untyped-def]
         out = scenario_results()
@@ -226,7 +227,7 @@ async def test_applying_a_fix_runs_it_records_it_and_reruns_the_step(tmp_path) -
         assert app.screen.focused.id == "apply"
         await pilot.press("enter")
         await settle(pilot)
-        assert marker.read_text() == "fixed"
+        assert marker.exists() and not (tmp_path / "x").exists()
         assert deps.engines[0].calls.count("network.firewall") == 2  # the step ran again
         assert sidebar(app).status("network.firewall") == PASS
     recorder.close()
@@ -262,10 +263,15 @@ async def test_quit_waits_while_a_fix_is_being_applied(tmp_path) -> None:  # typ
 
     def results():  # type: ignore[no-untyped-def]
         out = scenario_results()
-        # The fix waits for a file to appear (polled by the shell with a deadline), so the
-        # test can press q while it is running.
-        cmd = f"for i in $(seq 200); do [ -e {release} ] && exit 0; sleep 0.05; done; exit 1"
-        out[10] = replace(out[10], findings=(replace(out[10].findings[0], fixes=(Fix(cmd, "", "low", "local"),)),))
+        # The fix waits for a file to appear (polled with a deadline, the path passed as a
+        # value), so the test can press q while it is running.
+        wait = ("import os, sys, time\n"
+                "for _ in range(200):\n"
+                "    if os.path.exists(sys.argv[1]): sys.exit(0)\n"
+                "    time.sleep(0.05)\n"
+                "sys.exit(1)")
+        fix = Fix.of((sys.executable, "-c", wait, str(release)), risk="low", where="local")
+        out[10] = replace(out[10], findings=(replace(out[10].findings[0], fixes=(fix,)),))
         return out
 
     app, _ = make_app(allow_changes=True, results=results)
@@ -405,7 +411,8 @@ async def test_a_guest_fix_runs_inside_the_guest_through_its_agent() -> None:
     """A libvirt guest has no namespace here: its fix goes through the guest-agent runner."""
     from vnetdoctor.probes import nsexec
 
-    fix = Fix(command="nft delete rule inet filter input handle 7", undo="", risk="low", where="libvirt:web01")
+    fix = Fix.of(("nft", "delete", "rule", "inet", "filter", "input", "handle", "7"), risk="low",
+                 where="libvirt:web01")
     ran: list[tuple[str, tuple[str, ...]]] = []
 
     def agent(vantage, argv, timeout):  # type: ignore[no-untyped-def]
@@ -428,4 +435,43 @@ async def test_a_guest_fix_runs_inside_the_guest_through_its_agent() -> None:
     finally:
         nsexec._guest_runners.clear()
         nsexec._guest_runners.update(saved)
-    assert ran == [("libvirt:web01", ("sh", "-c", fix.command))]
+    # guest-exec gets the argv (path + args), never a shell.
+    assert ran == [("libvirt:web01", fix.argv)]
+
+
+async def test_guidance_is_shown_as_what_it_needs_and_never_copied_or_applied() -> None:
+    """A fix whose values are not all known has no command: c and f refuse it, visibly."""
+    guidance = Fix.guidance(("service",), risk="low", where="netns:vnd-guest", note="start the service")
+    ran: list[object] = []
+
+    def results():  # type: ignore[no-untyped-def]
+        out = scenario_results()
+        out[10] = replace(out[10], findings=(replace(out[10].findings[0], fixes=(guidance,)),))
+        return out
+
+    store = MemoryStore()
+    recorder = SessionRecorder(store, source="tui")
+    app, _ = make_app(allow_changes=True, recorder=recorder, results=results)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        walk(app).engine.run_step = lambda *a: ran.append(a)  # type: ignore[method-assign]
+        text = screen_text(app)
+        assert "guidance — needs: service name" in text and "$ " not in text.split("Fixes")[-1]
+        app.copy_to_clipboard("before")
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == "before"
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, WalkScreen)  # no confirmation dialog for guidance
+        notes = [n.message for n in app._notifications]
+        assert sum("nothing to copy or apply: guidance — needs: service name" in n for n in notes) == 2
+        assert walk(app).busy is None and ran == []
+    recorder.close()
+    kinds = [k for k, _ in store.sessions["s1"]["events"]]
+    assert "fix_copied" not in kinds and "fix_applied" not in kinds
+
+
+def test_the_confirmation_dialog_refuses_guidance() -> None:
+    with pytest.raises(ValueError):
+        FixConfirmDialog(Fix.guidance(("rule",), risk="medium"), "en")

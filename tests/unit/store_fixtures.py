@@ -258,9 +258,10 @@ def finding() -> Finding:
             ),
         ),
         fixes=(
-            Fix(
-                command="ip netns exec vndt-guest nft delete rule inet filter input handle 7",
-                undo=f"ip netns exec vndt-guest nft add rule inet filter input ip saddr {HOST_IP} icmp type echo-request drop",
+            Fix.of(
+                ("ip", "netns", "exec", "vndt-guest", "nft", "delete", "rule", "inet", "filter", "input", "handle", "7"),
+                ("ip", "netns", "exec", "vndt-guest", "nft", "add", "rule", "inet", "filter", "input",
+                 "ip", "saddr", HOST_IP, "icmp", "type", "echo-request", "drop"),
                 risk="low",
                 where=GUEST,
                 note="Removes only the rule that drops ping | nothing else.",

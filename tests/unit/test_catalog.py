@@ -57,7 +57,7 @@ EMBEDDED: dict[str, str] = {
 ALLOWED = {
     "dev", "bridge", "port", "ip", "prefixlen", "peer_ip", "gateway", "target", "subnet", "mac",
     "mtu", "size", "value", "sysctl", "family", "table", "chain", "handle", "rule", "tcp_port",
-    "network", "domain", "iface", "uplink", "resolver",
+    "network", "domain", "iface", "uplink", "resolver", "service",
 }
 CAUSES_MD = Path(__file__).resolve().parents[2].parent / "shared" / "design" / "causes.md"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -68,9 +68,10 @@ SAMPLE = {
     "peer_ip": "198.18.0.1", "gateway": "198.18.0.1", "target": "198.18.0.11",
     "subnet": "198.18.0.0/24", "mac": "52:54:00:12:34:56", "mtu": "1500", "size": "1472",
     "value": "1", "sysctl": "net.ipv4.conf.all.rp_filter", "family": "inet", "table": "filter",
-    "chain": "input", "handle": "7", "rule": "icmp type echo-request drop", "tcp_port": "22",
+    "chain": "input", "handle": "7", "tcp_port": "22",
+    "rule": catalog.Words("icmp type echo-request drop", ("icmp", "type", "echo-request", "drop")),
     "network": "default", "domain": "guest1", "iface": "vnet0", "uplink": "eth1",
-    "resolver": "198.18.0.1",
+    "resolver": "198.18.0.1", "service": "ssh",
 }
 
 
@@ -201,7 +202,7 @@ def test_risks_are_graded_honestly() -> None:
     for fix in fixes:
         if re.search(r" -P \S+ ACCEPT$", fix.command):  # opening a whole chain's policy
             assert fix.risk == "high", fix.command
-        if re.fullmatch(r"ip link set \{\w+\} up", fix.command):
+        if re.fullmatch(r"ip link set dev \{\w+\} up", fix.command):
             assert fix.risk == "low", fix.command
         if fix.command.startswith("nft delete rule") or (" -D " in fix.command and "iptables" in fix.command):
             assert fix.risk != "low", f"removing a firewall rule is not low risk: {fix.command}"
@@ -229,9 +230,10 @@ def test_templates_render_with_every_placeholder_supplied(cause: catalog.Cause) 
         for fix in cause.fixes:
             fix_values = {k: v for k, v in values.items() if k != "where"}
             rendered = catalog.render_fix(fix, lang, where="netns:vnd-guest", strict=True, **fix_values)
-            assert isinstance(rendered, Fix)
-            assert rendered.command == fix.command.format(**values)
-            assert rendered.undo == fix.undo.format(**values)
+            assert isinstance(rendered, Fix) and rendered.runnable, rendered
+            # What is shown is what runs, and it reads as the template does.
+            assert shlex.split(rendered.command) == list(rendered.argv) == shlex.split(fix.command.format(**values))
+            assert shlex.split(rendered.undo) == list(rendered.undo_argv) == shlex.split(fix.undo.format(**values))
             assert rendered.risk == fix.risk and rendered.where == "netns:vnd-guest"
             for command in (rendered.command, rendered.undo):
                 assert catalog.is_one_command(command), command
@@ -262,10 +264,13 @@ def test_missing_placeholder_fails_loudly_in_strict_mode() -> None:
         catalog.render_summary("link.host_if_down", "en", strict=True, dev="vnet0", where="host")
 
 
-def test_missing_placeholder_renders_as_its_name_in_production() -> None:
+def test_missing_placeholder_makes_guidance_in_production() -> None:
     fix = catalog.get_cause("link.host_if_down").fixes[0]
     rendered = catalog.render_fix(fix, "en", strict=False)
-    assert rendered.command == "ip link set <dev> up" and rendered.undo == "ip link set <dev> down"
+    assert not rendered.runnable and rendered.missing == ("dev",)
+    assert rendered.command == rendered.undo == "" and rendered.argv == ()
+    assert catalog.guidance_text(rendered, "en") == "guidance — needs: interface name"
+    assert catalog.guidance_text(rendered, "zh") == "仅供参考——缺少：网卡名"
     summary = catalog.render_summary("link.host_if_down", "zh", strict=False, dev="vnet0", where="宿主机")
     assert summary == "宿主机 上的 vnet0 处于 <state> 状态"
 
@@ -277,7 +282,7 @@ def test_none_and_empty_values_show_as_names_not_gaps() -> None:
 
 def test_extra_values_are_ignored() -> None:
     fix = catalog.get_cause("link.host_if_down").fixes[0]
-    assert catalog.render_fix(fix, strict=True, dev="br0", unrelated="x").command == "ip link set br0 up"
+    assert catalog.render_fix(fix, strict=True, dev="br0", unrelated="x").command == "ip link set dev br0 up"
 
 
 def test_unknown_cause_summary_strict_raises_lenient_names_it() -> None:
@@ -293,7 +298,7 @@ def test_strict_by_default_under_pytest_and_env_overrides(monkeypatch: pytest.Mo
     with pytest.raises(catalog.TemplateError):
         catalog.render_fix(fix)
     monkeypatch.setenv("VNETDOCTOR_STRICT_TEMPLATES", "0")
-    assert catalog.render_fix(fix).command == "ip link set <dev> up"
+    assert catalog.render_fix(fix).missing == ("dev",)
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     monkeypatch.delenv("VNETDOCTOR_STRICT_TEMPLATES")
     assert catalog.strict_default() is False
@@ -311,7 +316,7 @@ def test_escaped_braces_survive_rendering() -> None:
 def test_to_dict_carries_everything_in_one_language() -> None:
     data = catalog.get_cause("mtu.mismatch").to_dict("zh")
     assert set(data) == {"id", "layer", "title", "explanation", "proof", "summary", "lab", "lab_note", "fixes"}
-    assert CJK.search(data["title"]) and data["fixes"][0]["command"] == "ip link set {dev} mtu {mtu}"
+    assert CJK.search(data["title"]) and data["fixes"][0]["command"] == "ip link set dev {dev} mtu {mtu}"
     assert set(data["fixes"][0]) == {"command", "undo", "risk", "note", "when"}
 
 

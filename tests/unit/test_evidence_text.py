@@ -45,7 +45,7 @@ KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 SOURCES = sorted(
     [*KNOWLEDGE.glob("checks_*.py")]
     + [KNOWLEDGE / name for name in ("trace.py", "engine.py", "discovery.py", "platform_fixes.py", "context.py",
-                                      "firewall_evidence.py", "evidence_text.py")]
+                                      "firewall_evidence.py", "evidence_text.py", "target_kind.py")]
 )
 # Functions whose first argument is an evidence.toml key.
 KEY_FUNCTIONS = {"t", "text", "_problem"}

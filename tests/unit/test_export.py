@@ -253,3 +253,36 @@ def test_write_pcap_round_trip_and_linktypes():
         linktype_of(mixed)
     with pytest.raises(PcapError):
         read_pcap(b"\x00" * 30)
+
+
+# -- --redact refuses what it cannot make clean -------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_redact_refuses_an_unrenamable_spelling_and_writes_nothing(db, capsys, tmp_path, fmt):
+    """A MAC with a one-digit byte is not renamed, but the leak check sees it: refused, no file."""
+    path, before, _ = db
+    with SessionStore(path) as st:
+        st.record_event(before, "note", {"text": "guest NIC 52:54:0:ab:cd:ef per the operator"})
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"report.{fmt}"
+    code, out, err = export(capsys, before, "--format", fmt, "--redact", "--db", str(path),
+                            "-o", str(target))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "refusing to export" in err
+    assert "52:54:0:ab:cd:ef" in err  # names what survived, so it can be reported
+    assert list(out_dir.iterdir()) == []  # no file, no temporary left behind
+
+
+def test_redact_refuses_a_pcap_whose_payload_names_the_host(db, capsys, tmp_path, monkeypatch):
+    """A host name inside a frame cannot be renamed (lengths would change): refused."""
+    path, before, _ = db
+    # The fixture's echo payload spells "vnetdoctor-probe": pretend that is this machine's name.
+    monkeypatch.setattr("vnetdoctor.commands.export.machine_hostnames", lambda: ["vnetdoctor-probe"])
+    target = tmp_path / "x.pcap"
+    code, _, err = export(capsys, before, "--format", "pcap", "--redact", "--db", str(path),
+                          "-o", str(target))
+    assert code == 2 and "refusing to export" in err and "pcap" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not target.exists()

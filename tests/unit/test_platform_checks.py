@@ -144,11 +144,11 @@ def test_no_lease_on_a_dhcp_network(leases):
         "no DHCP lease for web's 52:54:00:00:00:02 on default",
     ]
     reserve, renew = f.fixes
-    assert reserve.command == (f"{C} net-update default add ip-dhcp-host "
-                               "\"<host mac='52:54:00:00:00:02' ip='<ip>'/>\" --live --config")
+    # Which address to reserve is the operator's choice: guidance, naming what it needs.
+    assert (reserve.runnable, reserve.missing, reserve.command) == (False, ("ip",), "")
     assert reserve.where == "local"
     # dhclient runs inside the guest; without an agent its NIC name is unknown.
-    assert (renew.command, renew.where) == ("dhclient -v <dev>", lab("web"))
+    assert (renew.runnable, renew.missing, renew.where) == (False, ("dev",), lab("web"))
 
 
 def test_lease_present_passes(leases):
@@ -227,7 +227,8 @@ def test_vmware_vmnet8_down():
     assert f.summary == "VMware interface vmnet8 is down on netns:vnd-sim-host"
     assert f.evidence[0].text == "vmnet8 is down on netns:vnd-sim-host (state DOWN)"
     assert [(x.command, x.undo) for x in f.fixes] == [
-        ("ip netns exec vnd-sim-host ip link set vmnet8 up", "ip netns exec vnd-sim-host ip link set vmnet8 down"),
+        ("ip netns exec vnd-sim-host ip link set dev vmnet8 up",
+         "ip netns exec vnd-sim-host ip link set dev vmnet8 down"),
     ]
 
 
@@ -295,14 +296,15 @@ def test_virtualbox_hostonly_without_address():
     f = run("platform.virtualbox", host=SIM, observer=ob).findings[0]
     assert f.cause == "virtualbox.hostonly_down"
     assert f.summary == "VirtualBox interface vboxnet0 on netns:vnd-sim-host is without its IPv4 address"
-    assert [x.command for x in f.fixes] == ["ip netns exec vnd-sim-host ip addr add <ip>/<prefixlen> dev vboxnet0"]
+    # No guest address to guess the host-only address from: guidance, not "<ip>/<prefixlen>".
+    assert [(x.runnable, x.missing) for x in f.fixes] == [(False, ("ip", "prefixlen"))]
 
 
 def test_virtualbox_hostonly_down_keeps_its_address_in_the_fix():
     ob = recorded(SIM, [link("vboxnet0", up=False)], [addr("vboxnet0", "203.0.113.1")])
     f = run("platform.virtualbox", host=SIM, observer=ob).findings[0]
     assert f.summary == "VirtualBox interface vboxnet0 on netns:vnd-sim-host is down"
-    assert [x.command for x in f.fixes] == ["ip netns exec vnd-sim-host ip link set vboxnet0 up"]
+    assert [x.command for x in f.fixes] == ["ip netns exec vnd-sim-host ip link set dev vboxnet0 up"]
 
 
 def test_virtualbox_local_modules_and_networkmanager():
@@ -317,8 +319,8 @@ def test_virtualbox_local_modules_and_networkmanager():
         "NetworkManager is running and may have flushed the host-only address",
         "kernel module vboxdrv is not loaded (lsmod | grep vboxdrv)",
     ]
-    assert [x.command for x in f.fixes] == [
-        "ip addr add <ip>/<prefixlen> dev vboxnet0", "nmcli device set vboxnet0 managed no",
+    assert [(x.command, x.missing) for x in f.fixes] == [
+        ("", ("ip", "prefixlen")), ("nmcli device set vboxnet0 managed no", ()),
     ]
 
 

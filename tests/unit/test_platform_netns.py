@@ -15,9 +15,10 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from vnetdoctor.knowledge.apply import apply_fix
 from vnetdoctor.knowledge.checks import load_checks
 from vnetdoctor.knowledge.context import Shared, StepContext
-from vnetdoctor.knowledge.model import FAIL, PASS, Request
+from vnetdoctor.knowledge.model import FAIL, PASS, Fix, Request
 from vnetdoctor.knowledge.observer import Observer
 from vnetdoctor.probes.vantage import Vantage, parse_vantage
 
@@ -59,9 +60,14 @@ def check(step: str, host: Vantage, target: str | None = None) -> StepContext:
     return ctx
 
 
-def run_fix(command: str) -> None:
-    # The fix is what an operator pastes: `ip netns exec NS ip link set …` on this host.
-    subprocess.run(shlex.split(command), check=True, capture_output=True)
+def run_fix(fix: Fix, undo: bool = False) -> None:
+    """Apply through the walk's own path (argv, no shell); the undo as the operator pastes it."""
+    if undo:
+        assert shlex.split(fix.undo) == list(fix.undo_argv)
+        subprocess.run(list(fix.undo_argv), check=True, capture_output=True)
+        return
+    res = apply_fix(fix, timeout=10)
+    assert res.ok, res
 
 
 def test_vmnet8_down_found_fixed_and_undone(host):
@@ -70,10 +76,10 @@ def test_vmnet8_down_found_fixed_and_undone(host):
     (f,) = ctx.findings
     assert f.summary == f"VMware interface vmnet8 is down on {host}"
     fix = f.fixes[0]
-    assert fix.command == f"ip netns exec {host.name} ip link set vmnet8 up"
-    run_fix(fix.command)
+    assert fix.command == f"ip netns exec {host.name} ip link set dev vmnet8 up"
+    run_fix(fix)
     assert check("platform.vmware", host).status() == PASS
-    run_fix(fix.undo)
+    run_fix(fix, undo=True)
     assert check("platform.vmware", host).status() == FAIL
 
 
@@ -95,5 +101,5 @@ def test_vboxnet0_without_its_address(host):
     sh("ip", "-n", host.name, "link", "set", "vboxnet0", "down")
     f = check("platform.virtualbox", host).findings[0]
     assert f.summary == f"VirtualBox interface vboxnet0 on {host} is down"
-    run_fix(f.fixes[0].command)
+    run_fix(f.fixes[0])
     assert check("platform.virtualbox", host).status() == PASS

@@ -13,7 +13,7 @@ import store_fixtures as F
 from vnetdoctor import cli
 from vnetdoctor.frame_layout import internet_checksum
 from vnetdoctor.pcap import read_pcap
-from vnetdoctor.redact import Redactor
+from vnetdoctor.redact import Redactor, find_leaks
 from vnetdoctor.store import SessionStore
 
 DOC_NETS = [
@@ -310,7 +310,7 @@ def test_redacted_exports_leave_no_original_address_and_agree(recorded, capsys, 
     path, sid = recorded
     code, md, err = _export(capsys, sid, "--format", "md", "--redact", "--db", str(path))
     assert code == 0 and "renamed 5 IPv4, 2 IPv6 and 3 MAC address(es)" in err
-    assert "not renamed: host names, namespace names" in err
+    assert "2 namespace and 3 interface name(s); not renamed: DNS names" in err
     code, js, _ = _export(capsys, sid, "--format", "json", "--redact", "--db", str(path))
     assert code == 0
     pcap_file = tmp_path / "r.pcap"
@@ -327,16 +327,27 @@ def test_redacted_exports_leave_no_original_address_and_agree(recorded, capsys, 
         if re.fullmatch(r"[0-9a-f]+", spelling) and len(spelling) >= 8:
             assert spelling not in pcap_hex, spelling
     doc = json.loads(js)
-    assert doc["record"]["redaction"]["renamed"] == {"ipv4": 5, "ipv6": 2, "mac": 3}
-    assert "interface names" in doc["record"]["redaction"]["not_renamed"]
+    renamed = doc["record"]["redaction"]["renamed"]
+    assert {k: renamed[k] for k in ("ipv4", "ipv6", "mac", "netns", "iface")} == {
+        "ipv4": 5, "ipv6": 2, "mac": 3, "netns": 2, "iface": 3
+    }
+    assert "DNS names" in doc["record"]["redaction"]["not_renamed"]
     # One mapping for the three formats: the report's target is the record's and the pcap's.
     target = re.search(r"\| Target \| `([^`]+)` \|", md).group(1)
     assert doc["target"] == target and target.startswith("192.0.2.")
     ping = frames[2].data
     assert ping[30:34] == ipaddress.IPv4Address(target).packed
     assert doc["steps"][2]["observations"][0]["rows"][2]["data_hex"] == ping.hex()
-    # Names are not addresses: they stay (and the report says so).
-    assert "netns:vndt-guest" in md and "Not redacted: host names" in md
+    # Names are renamed too, by kind, the same way in the report and the record.
+    for name in ("vndt-guest", "vndt-host", "vnet0", "br0", "eth0"):
+        assert not re.search(rf"(?<![\w-]){name}(?![\w-])", md + js), name
+    assert doc["host"] == "netns:ns-a" and doc["guest"] == "netns:ns-b"
+    assert "netns:ns-b" in md and "Not redacted: DNS names" in md
+    assert doc["record"]["extra"]["path"] == ["vnet-a", "br-a"]
+    assert "ip netns exec ns-b nft delete rule inet filter input handle 7" in md
+    assert doc["causes"][0]["fixes"][0]["command"].startswith("ip netns exec ns-b nft delete")
+    assert re.search(r"eth-a has 192\.0\.2\.11/24", md)
+    assert doc["steps"][2]["observations"][0]["rows"][0]["iface"] == "vnet-a"
     # The rule text still reads as the same rule, with the renamed source.
     host = re.search(r"ICMP echo from (\S+) \(nft handle 7\)", md).group(1)
     assert f"ip saddr {host} icmp type echo-request drop" in md
@@ -348,3 +359,178 @@ def test_export_refuses_rather_than_leak(recorded, capsys, monkeypatch):
     code, out, err = _export(capsys, sid, "--format", "json", "--redact", "--db", str(path))
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "refusing to export" in err
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+
+def test_names_renamed_by_kind_consistently_interfaces_keep_their_prefix():
+    red = Redactor()
+    red.add_name("host", "kvm-node7.example.org")
+    red.scan_json(
+        {
+            "host": "netns:vnd-host",
+            "guest": "libvirt:web01@qemu+ssh://admin@kvm-node7.example.org/system",
+            "rows": [
+                {"_type": "LinkRow", "name": "vnet0", "master": "br0"},
+                {"_type": "LinkRow", "name": "vnet1", "master": "virbr0"},
+                {"_type": "NetworkRow", "name": "prodnet", "bridge": "virbr0"},
+                {"_type": "AddrRow", "ifname": "enp3s0"},
+                {"_type": "LinkRow", "name": "lo"},
+            ],
+        }
+    )
+    out = red.text(
+        "netns:vnd-host vnet0@if2 master br0; vnet1 on virbr0 (network prodnet) via enp3s0; "
+        "virsh -c qemu+ssh://admin@kvm-node7.example.org/system domif-setlink web01 vnet0 up; "
+        "KVM-NODE7 said hello; lo stays; net.ipv4.conf.vnet0.rp_filter=1; vnet0."
+    )
+    assert out == (
+        "netns:ns-a vnet-a@if2 master br-a; vnet-b on virbr-a (network net-a) via enp-a; "
+        "virsh -c qemu+ssh://admin@host-a/system domif-setlink vm-a vnet-a up; "
+        "host-a said hello; lo stays; net.ipv4.conf.vnet-a.rp_filter=1; vnet-a."
+    )
+    # Fix argv lists (and any other list of strings) are renamed element by element, the same way.
+    argv = ["ip", "netns", "exec", "vnd-host", "ip", "link", "set", "vnet0", "up"]
+    assert red.json({"argv": argv})["argv"] == [
+        "ip", "netns", "exec", "ns-a", "ip", "link", "set", "vnet-a", "up"
+    ]
+    assert red.leaks_in_text(out) == []
+    assert red.name_counts() == {"host": 2, "domain": 1, "network": 1, "netns": 1, "iface": 5}
+
+
+def test_names_only_whole_tokens_and_ip_netns_exec_learnt_from_text():
+    red = Redactor()
+    red.scan_text("fix: ip netns exec blue-guest ip link set eth0 up")
+    out = red.text("ip netns exec blue-guest true; blue-guest2 and xblue-guest are other names")
+    assert out == "ip netns exec ns-a true; blue-guest2 and xblue-guest are other names"
+
+
+def test_pseudonym_never_an_original_name():
+    red = Redactor()
+    red.add_name("netns", "ns-a")  # someone already called a namespace like our pseudonyms
+    red.add_name("netns", "blue")
+    assert red.text("ns-a blue") == "ns-b ns-c"
+
+
+# -- the leak check, spelling by spelling ---------------------------------------------------------
+
+V4 = int(ipaddress.IPv4Address("198.18.0.11"))
+MAC = bytes.fromhex("525400abcdef")
+V6 = int(ipaddress.IPv6Address("2001:db8:77:1::11"))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "198.18.0.11",
+        "198.018.000.011",  # zero-padded
+        "host198.18.0.11",  # embedded in a word
+        "ip=198.18.0.11:22",
+        "3323068427",  # the integer
+        "c612000b",  # hex, network order
+        "0xC612000B",
+        "0b0012c6",  # hex, little-endian (/proc/net/route)
+        "１９８．１８．０．１１",  # full-width digits and dots
+        "198。18。0。11",  # ideographic full stops
+    ],
+)
+def test_find_leaks_ipv4_spellings(spelling):
+    assert find_leaks(f"x {spelling} y", ipv4=[V4]) != [], spelling
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "52:54:00:ab:cd:ef",
+        "52-54-00-AB-CD-EF",
+        "525400abcdef",
+        "5254.00ab.cdef",  # Cisco
+        "5254.00AB.CDEF",
+        "enx525400abcdef",
+        "52:54:0:ab:cd:ef",  # single-digit byte
+        "５２：５４：００：ａｂ：ｃｄ：ｅｆ",
+    ],
+)
+def test_find_leaks_mac_spellings(spelling):
+    assert find_leaks(f"x {spelling} y", macs=[MAC]) != [], spelling
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["2001:db8:77:1::11", "2001:0db8:0077:0001:0000:0000:0000:0011", "20010db8007700010000000000000011"],
+)
+def test_find_leaks_ipv6_spellings(spelling):
+    assert find_leaks(f"[{spelling}]", ipv6=[V6]) != [], spelling
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["198.18.0.110", "1198.18.0.11", "198.18.0.1", "33230684270", "5254.00ab.cdee", "192.0.2.11"],
+)
+def test_find_leaks_no_false_alarm_on_neighbours(text):
+    assert find_leaks(text, ipv4=[V4], macs=[MAC]) == []
+
+
+def test_find_leaks_names_whole_tokens_any_case():
+    names = ["vnd-guest", "kvm-node7"]
+    assert find_leaks("netns:vnd-guest", names=names) == ["vnd-guest"]
+    assert find_leaks("KVM-NODE7.example.org", names=names) == ["KVM-NODE7"]
+    assert find_leaks("ｖｎｄ－ｇｕｅｓｔ", names=names) == ["vnd-guest"]  # NFKC
+    assert find_leaks("vnd-guest2 xvnd-guest", names=names) == []
+    assert find_leaks("the VM", names=["vm"]) == []  # short names: as spelled
+    assert find_leaks("on vm today", names=["vm"]) == ["vm"]
+
+
+def test_odd_spellings_of_known_addresses_are_renamed_not_just_refused():
+    red = Redactor()
+    red.scan_text(f"{F.GUEST_IP} {F.GUEST_MAC}")
+    out = red.text(
+        "padded 198.018.000.011 word host198.18.0.11 int 3323068427 "
+        "cisco 5254.00ab.cdef wide １９８．１８．０．１１"
+    )
+    new = ipaddress.IPv4Address(red.map_v4(F.GUEST_IP))
+    new_mac = red.map_mac(F.GUEST_MAC).replace(":", "")
+    assert out == (
+        f"padded {new} word host{new} int {int(new)} "
+        f"cisco {new_mac[:4]}.{new_mac[4:8]}.{new_mac[8:]} wide {new}"
+    )
+    assert red.leaks_in_text(out) == []
+
+
+def test_export_renames_this_machines_host_name(recorded, capsys, monkeypatch):
+    path, sid = recorded
+    with SessionStore(path) as st:
+        st.record_event(sid, "note", {"text": "seen from KVM-Node7.example.org (kvm-node7)"})
+    monkeypatch.setattr(
+        "vnetdoctor.commands.export.machine_hostnames", lambda: ["kvm-node7.example.org"]
+    )
+    code, js, err = _export(capsys, sid, "--format", "json", "--redact", "--db", str(path))
+    assert code == 0, err
+    assert "kvm-node7" not in js.lower()
+    assert "seen from host-a (host-a)" in js
+    code, md, err = _export(capsys, sid, "--format", "md", "--redact", "--db", str(path))
+    assert code == 0 and "kvm-node7" not in md.lower()
+
+
+def test_hostile_names_are_renamed_and_learnt_from_argv_lists():
+    """A guest-chosen NIC name full of shell characters is still a name, renamed as a token.
+
+    The fix's display string stays ``shlex.join`` of its (renamed) argv, so the redacted
+    record loads back as the same kind of fix (the Markdown report is rendered from it).
+    """
+    from vnetdoctor.knowledge.model import Fix
+
+    fix = Fix.of(["ip", "link", "set", "x;date>PWN", "up"], ["ip", "link", "set", "x;date>PWN", "down"],
+                 risk="low", where="netns:vnd-guest")
+    doc = {"rows": [{"_type": "LinkRow", "name": "x;date>PWN", "master": ""}], "fix": fix.to_dict(),
+           "note": "ip netns exec vnd-guest ip link set 'x;date>PWN' up"}
+    red = Redactor()
+    red.scan_json(doc)
+    out = red.json(doc)
+    assert out["fix"]["argv"] == ["ip", "link", "set", "x-a", "up"]
+    assert out["fix"]["command"] == "ip link set x-a up"  # rebuilt: the pseudonym needs no quotes
+    assert out["fix"]["undo"] == "ip link set x-a down" and out["fix"]["where"] == "netns:ns-a"
+    assert out["note"] == "ip netns exec ns-a ip link set 'x-a' up"
+    assert Fix.from_dict(out["fix"]).argv == ("ip", "link", "set", "x-a", "up")
+    assert red.leaks_in_text(json.dumps(out)) == []

@@ -389,7 +389,7 @@ def test_other_bad_databases(tmp_path):
     con.execute("CREATE TABLE t (x)")
     con.commit()
     con.close()
-    with pytest.raises(UsageError, match="not a vnetdoctor session database"):
+    with pytest.raises(UsageError, match="is not a session database"):
         SessionStore(other)
     newer = tmp_path / "newer.db"
     SessionStore(newer).close()

@@ -83,6 +83,8 @@ class FixConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, fix: Fix, lang: str) -> None:
+        if not fix.runnable:
+            raise ValueError("guidance is never applied")  # the walk refuses it first
         super().__init__()
         self.fix = fix
         self.tr = Translator(lang)

@@ -20,7 +20,9 @@ was, with the one-line error shown under the filter.
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -35,14 +37,14 @@ from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.probes.capture import (
     DEFAULT_FILTER,
     Capture,
     FilterError,
     decode_layers,
-    write_pcap,
+    pcap_bytes,
 )
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
@@ -270,6 +272,98 @@ class SaveDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class OverwriteDialog(ModalScreen[bool]):
+    """The file exists: replace it? *Cancel* has the focus, so Enter or esc keeps the file."""
+
+    AUTO_FOCUS = "#keep"
+    DEFAULT_CSS = """
+    OverwriteDialog {
+        align: center middle;
+    }
+    OverwriteDialog > Vertical {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        border: round $warning;
+        padding: 0 1;
+        background: $surface;
+    }
+    OverwriteDialog Horizontal {
+        height: auto;
+        margin-top: 1;
+    }
+    OverwriteDialog Button {
+        margin-right: 2;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "packets.save.cancel", id="packets.save.overwrite_cancel"),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
+
+    def __init__(self, text: ViewText, path: str) -> None:
+        super().__init__()
+        self.text = text
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.text("packets.save.overwrite_title"), style="bold"))
+            yield Label(Text(self.text("packets.save.overwrite_question", path=self.path)))
+            with Horizontal():
+                yield Button(self.text("packets.save.keep"), id="keep", variant="primary", compact=True)
+                yield Button(self.text("packets.save.overwrite"), id="replace", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        localize_bindings(self, self.text)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "replace")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def write_file(path: str, data: bytes, *, replace: bool) -> None:
+    """Write ``data`` to ``path`` without ever writing through a symbolic link.
+
+    This runs as root, and ``path`` may be in a directory others can write: the
+    bytes go to a new temporary file in the same directory (``mkstemp``: ``O_EXCL``,
+    a name nobody could have prepared), which then takes ``path``'s place. Renaming
+    replaces a symlink itself, never its target; without ``replace`` a hard link
+    puts it there only if nothing (not even a dangling link) has that name, so a
+    file that appeared after the operator was asked is not clobbered either.
+    """
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # as `export -o` writes: readable by the operator's own account
+        if replace:
+            os.replace(tmp, path)
+            return
+        try:
+            os.link(tmp, path)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                raise
+            # A file system without hard links: O_EXCL|O_NOFOLLOW refuses any existing name.
+            out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            with os.fdopen(out, "wb") as fh:
+                fh.write(data)
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass  # renamed into place
 
 
 # --- the screen -------------------------------------------------------------------------------
@@ -853,18 +947,33 @@ class PacketsScreen(Screen[None]):
         self.app.push_screen(SaveDialog(self.text, self.default_pcap_name()), self._save_to)
 
     def _save_to(self, path: str | None) -> None:
+        """A name that exists is never overwritten without asking (Cancel is the default)."""
         if not path:
             return
-        rows = list(self.query_one(PacketList).packets)
-        self.run_worker(lambda: self._write(path, rows), thread=True, group="save", exit_on_error=False)
-
-    def _write(self, path: str, rows: list[PacketRow]) -> None:
-        """Worker: write the pcap (file I/O stays off the UI thread)."""
         full = os.path.abspath(os.path.expanduser(path))
+        rows = list(self.query_one(PacketList).packets)
+        if os.path.lexists(full) and not os.path.isdir(full):
+            self.app.push_screen(
+                OverwriteDialog(self.text, full),
+                lambda replace: self._start_write(full, rows, replace=True) if replace else self._kept(full),
+            )
+            return
+        self._start_write(full, rows, replace=False)
+
+    def _kept(self, path: str) -> None:
+        self.last_message = self.text("packets.save.not_saved", path=path)
+        self._refresh_status()
+
+    def _start_write(self, full: str, rows: list[PacketRow], *, replace: bool) -> None:
+        self.run_worker(lambda: self._write(full, rows, replace), thread=True, group="save", exit_on_error=False)
+
+    def _write(self, full: str, rows: list[PacketRow], replace: bool = False) -> None:
+        """Worker: write the pcap (file I/O stays off the UI thread)."""
         try:
             if os.path.isdir(full):
                 raise IsADirectoryError(21, "is a directory")
-            count = write_pcap(rows, full)
+            write_file(full, pcap_bytes(rows), replace=replace)
+            count = len(rows)
         except OSError as exc:
             self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
             return

@@ -188,7 +188,7 @@ class StartScreen(Screen[None]):
 
     @on(Input.Changed, "#address")
     def _address_changed(self, event: Input.Changed) -> None:
-        self._check_field(lambda: parse_address(event.value))
+        self._check_field(lambda: parse_address(event.value, lang=self.state.lang))
 
     @on(Input.Changed, "#port")
     def _port_changed(self, event: Input.Changed) -> None:

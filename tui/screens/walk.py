@@ -24,10 +24,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList
 from textual.worker import Worker, WorkerState
+from vnetdoctor.knowledge.apply import FixRefused, apply_fix, fix_target
+from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
-from vnetdoctor.probes.nsexec import run_command
-from vnetdoctor.probes.vantage import LOCAL, VantageError, parse_vantage
 
 from ..bridge import EngineBridge, EngineFactory, fallback_answer
 from ..i18n import Translator, translate_bindings
@@ -170,15 +170,13 @@ class WalkScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _apply_fix(self, fix: Fix, step_id: str | None) -> None:
-        where = fix.where or "local"
+        # The fix's argv, without a shell: namespace fixes carry `ip netns exec NAME`, a
+        # libvirt guest's runs inside the guest through its agent. Guidance is refused.
         try:
-            vantage = parse_vantage(where)
-        except VantageError:
-            vantage = LOCAL
-        # Local and namespace fixes already carry `ip netns exec NAME`: run them here.
-        # A libvirt guest's fix runs inside the guest, through its agent.
-        target = vantage if vantage.kind == "libvirt" else LOCAL
-        res = run_command(target, ["sh", "-c", fix.command], timeout=FIX_TIMEOUT_S)
+            res = apply_fix(fix, FIX_TIMEOUT_S)
+        except FixRefused as exc:
+            self.post_message(FixApplied(fix, step_id, 126, str(exc)))
+            return
         output = (res.stdout + res.stderr).strip()
         self.post_message(FixApplied(fix, step_id, res.returncode, output))
         if step_id:
@@ -505,10 +503,20 @@ class WalkScreen(Screen[None]):
                     return step_id
         return None
 
+    def _refuse_guidance(self, fix: Fix) -> bool:
+        """Guidance is never copied or applied: it has no command. Say so."""
+        if fix.runnable:
+            return False
+        self.notify(self.tr("walk.guidance_only", guidance=guidance_text(fix, self.state.lang)),
+                    severity="warning", timeout=5)
+        return True
+
     def action_copy_fix(self) -> None:
         fix, step = self._selected_fix()
         if fix is None:
             self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
+            return
+        if self._refuse_guidance(fix):
             return
         self.app.copy_to_clipboard(fix.command)
         self.notify(self.tr("walk.copied", command=fix.command), timeout=4)
@@ -523,7 +531,12 @@ class WalkScreen(Screen[None]):
         if fix is None:
             self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
             return
-        if self._refuse_busy():
+        if self._refuse_guidance(fix) or self._refuse_busy():
+            return
+        try:
+            fix_target(fix)
+        except FixRefused:
+            self.notify(self.tr("walk.not_here", where=fix.where), severity="warning", timeout=5)
             return
 
         def confirmed(ok: bool | None) -> None:

@@ -3,7 +3,9 @@
 A fix is shown as the exact command to paste, with its undo and its risk,
 because the seeds' readers fix things by hand and need to know how to go back.
 The fixes are an OptionList so the operator can pick one with the arrows and
-copy (``c``) or, with ``--allow-changes``, apply (``f``) exactly that one.
+copy (``c``) or, with ``--allow-changes``, apply (``f``) exactly that one. A fix
+whose values are not all known is guidance: it says what it needs instead of a
+command, and the walk refuses to copy or apply it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
 from vnetdoctor.knowledge.text import layer_name, risk_name
 
@@ -23,12 +26,18 @@ from ..kb import Knowledge
 
 
 def fix_prompt(fix: Fix, tr: Translator) -> Text:
-    """Command on the first line (as pasted), then undo, risk and where it runs."""
+    """Command on the first line (as pasted), then undo, risk and where it runs.
+
+    Guidance has no command: its first line says what it needs, with no prompt mark.
+    """
     text = Text()
-    text.append("$ ", style="dim")
-    text.append(fix.command, style="bold")
-    text.append("\n  " + tr("fix.undo") + ": ", style="dim")
-    text.append(fix.undo or tr("fix.no_undo"))
+    if fix.runnable:
+        text.append("$ ", style="dim")
+        text.append(fix.command, style="bold")
+        text.append("\n  " + tr("fix.undo") + ": ", style="dim")
+        text.append(fix.undo or tr("fix.no_undo"))
+    else:
+        text.append(guidance_text(fix, tr.lang), style="bold yellow")
     text.append("\n  " + tr("fix.risk") + ": ", style="dim")
     text.append(risk_name(fix.risk, tr.lang) or "—", style=_risk_style(fix.risk))
     if fix.where:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 from vnetdoctor.errors import UsageError
 
@@ -40,24 +41,66 @@ def run(args: argparse.Namespace) -> int:
         from vnetdoctor.tui.launch import require_terminal
 
         require_terminal()  # before building anything: a script gets its one line at once
-    from vnetdoctor.lab.lifecycle import down, up
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.lab.lifecycle import lab_exists
+
+    existing = lab_exists(args.prefix)
+    if existing:  # checked here too, so that a lab that is not ours is never taken down below
+        raise UsageError(
+            f"a lab with prefix {args.prefix!r} is already up ({existing[0]}): "
+            f"run 'vnetdoctor lab down --prefix {args.prefix}' first"
+        )
+    # SIGHUP (an SSH drop), SIGTERM and SIGINT: while the lab is being built they unwind
+    # through the finally below; while the TUI runs it exits properly first; if it cannot,
+    # the guard's watchdog takes the lab down itself before ending the process.
+    with SignalGuard() as guard:
+        guard.on_emergency("lab down", lambda: _down(args.prefix))
+        try:
+            return _run_lab(args, scenario, lang)
+        except Interrupted as exc:
+            say(interrupted_message(exc.signum, lang))
+            return exc.exit_code
+
+
+def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ignore[no-untyped-def]
+    """Build the lab, run the walk on it, and take the lab down whatever happens."""
+    from vnetdoctor.lab.lifecycle import up
     from vnetdoctor.lab.ops import LabError
 
+    owned = True  # set before up(): a signal between up() returning and an assignment is covered
     try:
-        instance = up(scenario.name, args.prefix)
-    except LabError as exc:
-        raise UsageError(str(exc)) from None
-    print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}", file=sys.stderr)
-    try:
+        try:
+            instance = up(scenario.name, args.prefix)
+        except LabError as exc:
+            owned = False  # up() has taken down what it built before raising
+            raise UsageError(str(exc)) from None
+        print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}",
+              file=sys.stderr)
         if args.no_tui:
             return _diagnose(instance.diagnose_args(), args, lang)
         return _tui(instance.diagnose_args(), args, lang, scenario.name)
     finally:
+        if owned:
+            _down(args.prefix)
+
+
+_DOWN_LOCK = threading.Lock()
+
+
+def _down(prefix: str) -> None:
+    """Take the lab down once, whichever of the command and the signal watchdog gets here first."""
+    from vnetdoctor.interrupt import say
+    from vnetdoctor.lab.lifecycle import down, lab_exists
+    from vnetdoctor.lab.ops import LabError
+
+    with _DOWN_LOCK:
+        if not lab_exists(prefix):
+            return
         try:
-            down(args.prefix)
-            print(f"vnetdoctor demo: lab {args.prefix!r} taken down", file=sys.stderr)
+            down(prefix)
+            say(f"vnetdoctor demo: lab {prefix!r} taken down")  # also when the terminal is gone
         except LabError as exc:
-            print(f"vnetdoctor demo: {exc}", file=sys.stderr)
+            say(f"vnetdoctor demo: {exc}")
 
 
 def _extra(args: argparse.Namespace, lang: str) -> list[str]:

@@ -2,6 +2,12 @@
 
 Exit status (cli.md): 0 reachable and no cause; 1 at least one cause named;
 3 unreachable but no cause identified; 2 bad input or the tool could not run.
+
+Without root it still runs: every probe that needs no privilege runs, the others
+are reported as skipped with the capability they need (CAP_NET_RAW for the pings,
+CAP_NET_ADMIN for firewall rules, CAP_SYS_ADMIN to enter a ``netns:`` vantage),
+and a walk that this leaves unexplained ends inconclusive (3), never with a cause
+or a pass it did not observe.
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ import argparse
 import ipaddress
 import json
 import sys
+from typing import Any
 
 from vnetdoctor.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Question, Request
-from vnetdoctor.probes.caps import CAP_NET_RAW, CAP_SYS_ADMIN, has_cap
+from vnetdoctor.knowledge.target_kind import message, not_a_host
 from vnetdoctor.probes.vantage import Vantage, resolve_vantage
 
 
@@ -34,6 +41,11 @@ def build_request(args: argparse.Namespace) -> Request:
             addr = ipaddress.ip_address(target)
         except ValueError:
             raise UsageError(f"--target {target!r} is not an IP address") from None
+        # Before any packet: broadcast, multicast, loopback, … and the sender's subnet edges.
+        senders = (host, guest) if args.from_side == "guest" else (host,)
+        wrong = not_a_host(str(addr), senders)
+        if wrong is not None:
+            raise UsageError(f"--target {message(wrong, lang)}")
         if addr.version != 4:
             raise UsageError(f"--target {target}: only IPv4 is diagnosed so far")
         target = str(addr)
@@ -41,10 +53,6 @@ def build_request(args: argparse.Namespace) -> Request:
         raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
     if target is None and guest is None:
         raise UsageError("give --target IP, or --guest VANTAGE so the guest's address can be found")
-    if not has_cap(CAP_NET_RAW):
-        raise UsageError("needs root: CAP_NET_RAW to send probe packets (run it with sudo)")
-    if any(v is not None and v.kind == "netns" for v in (host, guest)) and not has_cap(CAP_SYS_ADMIN):
-        raise UsageError("needs root: CAP_SYS_ADMIN to enter network namespaces (run it with sudo)")
     return Request(target=target, host=host, guest=guest, from_side=args.from_side, port=args.port, lang=lang)
 
 
@@ -77,11 +85,66 @@ def ask_on_terminal(q: Question) -> str:
 
 
 def open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The session store, or None with --no-record or when it stayed busy (said on stderr)."""
     if getattr(args, "no_record", False):
         return None
-    from vnetdoctor.store import SessionStore
+    from vnetdoctor.store import SessionStore, StoreBusy
 
-    return SessionStore(args.db)
+    try:
+        return SessionStore(args.db)
+    except StoreBusy as exc:
+        print(f"vnetdoctor diagnose: not recording this session: {exc}", file=sys.stderr)
+        return None
+
+
+class Recording:
+    """diagnose's writes: a database kept busy by others costs the record, never the diagnosis.
+
+    Each write already waits for the lock and retries (see ``SessionStore._write``).
+    When even that fails, the steps are not tried one by one again (each would wait
+    as long): ``finish_session`` records every step it does not find, so the whole
+    session is written at the end in one transaction, or reported as not recorded.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.session_id: str | None = None
+        self.deferred = False
+
+    def start(self, request: Request) -> None:
+        from vnetdoctor.store import StoreBusy
+
+        if self.store is None:
+            return
+        try:
+            self.session_id = self.store.start_session(request, source="diagnose")
+        except StoreBusy:
+            self.deferred = True
+
+    def step(self, result: Any) -> None:
+        from vnetdoctor.store import StoreBusy
+
+        if self.store is None or self.deferred or self.session_id is None:
+            return
+        try:
+            self.store.record_step(self.session_id, result)
+        except StoreBusy:
+            self.deferred = True
+
+    def finish(self, request: Request, diagnosis: Diagnosis) -> str | None:
+        """Write the verdict (and whatever was deferred); the session id, or None if nothing was kept."""
+        from vnetdoctor.store import StoreBusy
+
+        if self.store is None:
+            return None
+        try:
+            if self.session_id is None:
+                self.session_id = self.store.start_session(request, source="diagnose")
+            self.store.finish_session(self.session_id, diagnosis)
+        except StoreBusy as exc:
+            what = f"session {self.session_id} not fully recorded" if self.session_id else "session not recorded"
+            print(f"vnetdoctor diagnose: {what}: {exc}", file=sys.stderr)
+        return self.session_id
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,17 +152,16 @@ def run(args: argparse.Namespace) -> int:
     from vnetdoctor.knowledge.events import StepFinished
 
     request = build_request(args)
-    store = open_store(args)
-    session_id = store.start_session(request, source="diagnose") if store is not None else None
+    recording = Recording(open_store(args))
+    recording.start(request)
 
     def on_event(event: object) -> None:
-        if store is not None and isinstance(event, StepFinished):
-            store.record_step(session_id, event.result)
+        if isinstance(event, StepFinished):
+            recording.step(event.result)
 
     engine = Engine(request, ask=ask_on_terminal if args.interactive else None, on_event=on_event)
     diagnosis = engine.run()
-    if store is not None:
-        store.finish_session(session_id, diagnosis)
+    session_id = recording.finish(request, diagnosis)
     if args.json:
         json.dump(diagnosis.to_json(session_id), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -18,7 +18,7 @@ from vnetdoctor.store import SessionStore
 
 
 def run(args: argparse.Namespace) -> int:
-    with SessionStore(args.db, create=False) as store:
+    with SessionStore(args.db, readonly=True) as store:
         id_a, id_b = store.resolve(args.session_a), store.resolve(args.session_b)
         if id_a == id_b:
             raise UsageError(

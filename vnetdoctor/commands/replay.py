@@ -12,13 +12,14 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
     from vnetdoctor.knowledge.replay import ReplayEngine
     from vnetdoctor.knowledge.text import choose_lang
     from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.launch import require_terminal, run_app
     from vnetdoctor.tui.state import SessionState
 
-    store = SessionStore(args.db, create=False)
+    store = SessionStore(args.db, readonly=True)  # a replay never changes a byte of the file
     session_id = store.resolve(args.session)
     recorded = store.load(session_id)
     require_terminal()
@@ -35,4 +36,10 @@ def run(args: argparse.Namespace) -> int:
         store=store,
         scenario=recorded.scenario,
     )
-    return run_app(state, factory, autorun=True)
+    # SIGHUP/SIGTERM/SIGINT: the App exits through its driver, so the terminal is restored.
+    with SignalGuard():
+        try:
+            return run_app(state, factory, autorun=True)
+        except Interrupted as exc:
+            say(interrupted_message(exc.signum, lang))
+            return exc.exit_code

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         emit("[]\n" if args.json else f"no sessions recorded yet ({path})\n")
         return 0
-    with SessionStore(path, create=False) as store:
+    with SessionStore(path, readonly=True) as store:
         found = store.sessions(search=args.search)
     if args.json:
         emit(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=2) + "\n")

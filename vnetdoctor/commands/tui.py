@@ -45,11 +45,15 @@ def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None
     from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.recorder import SessionRecorder
 
-    store = SessionStore(args.db)
+    # Short store-level waits (about 2 s): the recorder's thread retries for as long as it
+    # takes, and the operator learns within seconds that the database is busy.
+    store = SessionStore(args.db, busy_timeout=1.0, write_attempts=2)
     return store, SessionRecorder(store, source=source, scenario=scenario)
 
 
 def run(args: argparse.Namespace) -> int:
+    """SIGHUP/SIGTERM/SIGINT restore the terminal and mark the session interrupted (see interrupt)."""
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
     from vnetdoctor.knowledge.text import choose_lang
     from vnetdoctor.tui.launch import live_engine_factory, require_terminal, run_app
     from vnetdoctor.tui.state import SessionState
@@ -57,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
     lang = choose_lang(args.lang)
     request = request_from_args(args, lang)
     require_terminal()
-    store, recorder = open_recorder(args, source="tui")
-    state = SessionState(request=request, lang=lang, allow_changes=args.allow_changes, store=store)
-    return run_app(state, live_engine_factory, recorder=recorder)
+    with SignalGuard():
+        try:
+            store, recorder = open_recorder(args, source="tui")
+            state = SessionState(request=request, lang=lang, allow_changes=args.allow_changes,
+                                 store=store)
+            return run_app(state, live_engine_factory, recorder=recorder)
+        except Interrupted as exc:  # before the App ran: nothing on screen to restore
+            say(interrupted_message(exc.signum, lang))
+            return exc.exit_code

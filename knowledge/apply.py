@@ -1,0 +1,44 @@
+"""Applying a fix: its argv, run without a shell, where the fix says, or not at all.
+
+The one door every caller uses (the walk screen's worker, the tests): a fix is run
+only when it is runnable, and only in a place this host can reach. A namespace fix
+already carries ``ip netns exec NAME`` and runs from here; a libvirt guest's fix runs
+inside the guest through its agent (``guest-exec`` with a path and arguments); a fix
+for a machine the tool cannot enter (another station, a guest's console) is refused.
+"""
+
+from __future__ import annotations
+
+from vnetdoctor.probes.nsexec import CommandResult, run_command
+from vnetdoctor.probes.vantage import LOCAL, Vantage, VantageError, parse_vantage
+
+from .model import Fix
+
+
+class FixRefused(ValueError):
+    """This fix must not be run by vnetdoctor; the message says why, in one line."""
+
+
+def fix_target(fix: Fix) -> tuple[Vantage, tuple[str, ...]]:
+    """Where ``fix`` runs and the exact argv, or :class:`FixRefused`."""
+    if not fix.runnable or not fix.argv:
+        raise FixRefused("guidance, not a command: " + (", ".join(fix.missing) or "no argv"))
+    try:
+        where = parse_vantage(fix.where or "local")
+    except VantageError:
+        raise FixRefused(f"{fix.where} is not a place vnetdoctor can run anything") from None
+    if where.kind == "libvirt":
+        return where, fix.argv
+    if where.kind == "netns" and fix.argv[:4] != ("ip", "netns", "exec", where.name):
+        # What runs must be what is shown, and it must run where it says.
+        raise FixRefused(f"a fix for {where} must start with ip netns exec {where.name}")
+    return LOCAL, fix.argv
+
+
+def apply_fix(fix: Fix, timeout: float) -> CommandResult:
+    """Run ``fix`` (see :func:`fix_target`); never through a shell."""
+    where, argv = fix_target(fix)
+    return run_command(where, argv, timeout=timeout)
+
+
+__all__ = ["FixRefused", "apply_fix", "fix_target"]

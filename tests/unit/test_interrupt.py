@@ -1,0 +1,138 @@
+"""The signal guard's own guarantees, without Textual or a lab (the real commands: tests/lab/test_signals.py).
+
+Why separately: the watchdog path only runs when an App does *not* exit in time
+(a hung-up terminal that blocks writes, a stuck worker), which the real App on a
+healthy pty never shows. Here a stand-in App that ignores the exit request forces
+it: the guard must write the reset sequences itself, run the command's emergency
+cleanups, and end the process with 128+N within its grace period.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from vnetdoctor.interrupt import RESET_SEQUENCES, Interrupted, SignalGuard, interrupted_message
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, threading, time
+    from pathlib import Path
+    from vnetdoctor.interrupt import SignalGuard
+
+    class StuckApp:  # has a loop, accepts exit requests, never acts on them
+        def __init__(self):
+            import asyncio
+            self._loop = asyncio.new_event_loop()
+        def exit(self, result=None, return_code=0, message=None):
+            pass
+
+    marker = Path(sys.argv[1])
+    with SignalGuard(grace=float(sys.argv[2])) as guard:
+        guard.on_emergency("cleanup", lambda: marker.write_text("cleaned"))
+        guard.attach(StuckApp())
+        sys.stdout.write("ready\\n"); sys.stdout.flush()
+        threading.Event().wait(60)  # the "App" that never returns
+    sys.exit(5)
+    """
+)
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    out = b""
+    deadline = time.monotonic() + timeout
+    while needle not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def test_watchdog_resets_terminal_runs_cleanups_and_exits(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    marker = tmp_path / "cleaned"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(marker), "0.5"],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+    )
+    os.close(slave)
+    try:
+        assert b"ready" in _read_until(master, b"ready", 20)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out = _read_until(master, b"interrupted by SIGTERM", 10)
+        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+        assert time.monotonic() - started < 5
+        assert RESET_SEQUENCES.encode() in out  # written by the watchdog, the App never did
+        assert marker.read_text() == "cleaned"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+def test_watchdog_on_a_dead_terminal_does_not_hang(tmp_path: Path) -> None:
+    """No terminal to restore (the master is gone): cleanups still run, the process still ends."""
+    master, slave = os.openpty()
+    marker = tmp_path / "cleaned"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(marker), "0.5"],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+    )
+    os.close(slave)
+    try:
+        assert b"ready" in _read_until(master, b"ready", 20)
+        os.close(master)
+        master = -1
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(timeout=10) == 128 + signal.SIGHUP
+        assert marker.read_text() == "cleaned"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if master >= 0:
+            os.close(master)
+
+
+def test_signal_before_any_app_raises_interrupted_and_handlers_are_restored() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted) as info, SignalGuard():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100):  # the handler runs at the next bytecode boundary
+            time.sleep(0.01)
+    assert info.value.exit_code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_second_signal_while_unwinding_is_ignored() -> None:
+    """A SIGTERM after the SIGHUP of the same SSH drop must not cut ``lab down`` short."""
+    guard = SignalGuard()
+    with pytest.raises(Interrupted), guard:
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.5)
+    with guard:  # re-entered: the signal is already being handled
+        guard._handle(signal.SIGTERM, None)  # no exception: noted, not raised
+    assert guard.signum == signal.SIGHUP
+
+
+def test_messages_in_english_and_chinese() -> None:
+    assert interrupted_message(signal.SIGHUP) == "vnetdoctor: interrupted by SIGHUP"
+    assert "SIGTERM" in interrupted_message(signal.SIGTERM, "zh") and "中断" in interrupted_message(
+        signal.SIGTERM, "zh"
+    )

@@ -1,0 +1,295 @@
+"""SIGHUP, SIGTERM and SIGINT for the full-screen commands (``tui``, ``demo``, ``replay``).
+
+Why this exists: an SSH connection that drops sends SIGHUP, a service manager or
+an impatient operator sends SIGTERM, and Python's default for both is to die on
+the spot. That leaves the operator's terminal in the alternate screen with mouse
+reporting on, a demo's lab namespaces and servers running, and the recorded
+session looking like a crash. With :class:`SignalGuard` around a command:
+
+- before the App runs (building a lab, opening the store), a signal raises
+  :class:`Interrupted` in the main thread, so every ``finally`` runs as for
+  ctrl+c (the demo's ``finally`` takes its lab down);
+- while the App runs, the handler only asks the App to exit, through its event
+  loop (``call_soon_threadsafe``), so Textual's driver leaves application mode
+  properly: alternate screen off, mouse and bracketed paste off, cursor shown,
+  terminal modes restored;
+- a watchdog bounds that: if the App has not returned after
+  :data:`EXIT_GRACE` seconds (a hung-up terminal that blocks writes, a stuck
+  worker), it writes the reset sequences itself — non-blocking, to a fresh
+  descriptor, so a dead tty cannot hang it — runs the emergency cleanups the
+  command registered (take the lab down, mark the session interrupted) and ends
+  the process with ``128 + signal``;
+- after the App returned, a further signal is only noted: the command is
+  already cleaning up and must not be cut short half-way through ``lab down``.
+
+Nothing here imports Textual: ``demo --no-tui`` uses the same guard.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import termios
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Protocol, Self
+
+HANDLED = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+EXIT_GRACE = 3.0  # seconds the App gets to shut its driver down before the watchdog steps in
+
+# What Textual's driver writes when it leaves application mode (and mouse/paste off first).
+RESET_SEQUENCES = (
+    "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l"  # mouse reporting off
+    "\x1b[?2004l"  # bracketed paste off
+    "\x1b[?1004l"  # focus events off
+    "\x1b[?2048l"  # in-band resize off
+    "\x1b[<u"  # kitty keyboard protocol off
+    "\x1b[?7h"  # line wrap on
+    "\x1b[?1049l"  # leave the alternate screen
+    "\x1b[?25h"  # show the cursor
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A handled signal arrived while no App was running: unwind like ctrl+c, then exit 128+N."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal_name(signum))
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class ExitableApp(Protocol):
+    """What the guard needs of a Textual App (kept structural: no Textual import here)."""
+
+    _loop: Any
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None: ...
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def interrupted_message(signum: int, lang: str = "en") -> str:
+    """The one line the command prints when a signal ended it (operator-visible: en and zh)."""
+    name = signal_name(signum)
+    if lang.startswith("zh"):
+        return f"vnetdoctor: 收到 {name}，已中断"
+    return f"vnetdoctor: interrupted by {name}"
+
+
+_ACTIVE: SignalGuard | None = None
+
+
+def active_guard() -> SignalGuard | None:
+    """The guard of the command running now, if any (``run_app`` attaches its App to it)."""
+    return _ACTIVE
+
+
+class SignalGuard:
+    """Install handlers for SIGHUP/SIGTERM/SIGINT for the duration of a ``with`` block."""
+
+    def __init__(self, grace: float = EXIT_GRACE) -> None:
+        self.grace = grace
+        self.signum: int | None = None
+        self.during_app = False  # the signal ended a running App (the session is interrupted)
+        self._app: ExitableApp | None = None
+        self._app_done = False
+        # Re-entrant: the handler runs in the main thread, possibly while it holds this lock.
+        self._lock = threading.RLock()
+        self._cleanups: list[tuple[str, Callable[[], object]]] = []
+        self._previous: dict[int, Any] = {}
+        self._tty_attrs: list[Any] | None = None
+        self._watchdog: threading.Thread | None = None
+        self._emergency = False
+
+    # -- installing ------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        global _ACTIVE
+        if threading.current_thread() is threading.main_thread():
+            for sig in HANDLED:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        try:
+            self._tty_attrs = termios.tcgetattr(sys.__stdin__.fileno()) if sys.__stdin__ else None
+        except (termios.error, OSError, ValueError):
+            self._tty_attrs = None
+        _ACTIVE = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _ACTIVE
+        with self._lock:
+            self._app_done = True
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+    # -- what the command tells the guard ----------------------------------------------
+    def on_emergency(self, name: str, fn: Callable[[], object]) -> None:
+        """Run ``fn`` if the watchdog has to end the process (the normal path runs its own)."""
+        self._cleanups.append((name, fn))
+
+    def attach(self, app: ExitableApp) -> None:
+        """From now on a signal asks ``app`` to exit instead of raising."""
+        with self._lock:
+            self._app = app
+            self._app_done = False
+        if self.signum is not None:  # arrived before the App existed but was not raised (no main thread)
+            self._request_exit()
+
+    def app_returned(self) -> None:
+        """The App's ``run`` returned: stop the watchdog from stepping in.
+
+        If the watchdog is already ending the process, wait for it to do so rather
+        than run the same cleanups twice, concurrently.
+        """
+        with self._lock:
+            self._app_done = True
+            self._app = None
+            emergency = self._emergency
+        if emergency:
+            threading.Event().wait()  # the watchdog calls os._exit
+
+    # -- the handler ---------------------------------------------------------------------
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None:
+            return  # already unwinding: a second SIGHUP/SIGTERM must not cut the cleanup short
+        self.signum = signum
+        with self._lock:
+            app, done = self._app, self._app_done
+        if app is not None and not done:
+            self.during_app = True
+            self._request_exit()
+            return
+        if not done:
+            raise Interrupted(signum)
+        # After the App returned: noted (the command reports it), nothing interrupted.
+
+    def _request_exit(self) -> None:
+        """Start the watchdog; it asks the App to exit as soon as the App has an event loop."""
+        self._watchdog = threading.Thread(
+            target=self._watch, name="vnetdoctor-signal-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _ask_app_to_exit(self) -> bool:
+        """Post ``exit`` to the App's loop; False while the App has no loop yet."""
+        app = self._app
+        loop = getattr(app, "_loop", None)
+        if app is None or loop is None:
+            return False
+        code = 128 + (self.signum or signal.SIGTERM)
+        try:
+            loop.call_soon_threadsafe(lambda: app.exit(return_code=code))
+        except RuntimeError:
+            pass  # the loop is closing: the App is on its way out already
+        return True
+
+    # -- the watchdog ----------------------------------------------------------------------
+    def _watch(self) -> None:
+        """Ask the App to exit, then give it ``grace`` seconds before ending the process."""
+        tick = threading.Event()
+        asked = False
+        waited = 0.0
+        while waited < self.grace:
+            with self._lock:
+                if self._app_done:
+                    return
+            if not asked:
+                asked = self._ask_app_to_exit()
+            tick.wait(0.05)
+            waited += 0.05
+        with self._lock:
+            if self._app_done:
+                return
+            self._emergency = True
+        self._emergency_exit()
+
+    def _emergency_exit(self) -> None:
+        signum = self.signum or signal.SIGTERM
+        reset_terminal(self._tty_attrs)
+        for name, fn in self._cleanups:
+            try:
+                fn()
+            except BaseException as exc:  # noqa: BLE001 - every cleanup gets its turn
+                _stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
+        _stderr_line(interrupted_message(signum))
+        os._exit(128 + signum)
+
+
+def reset_terminal(attrs: list[Any] | None = None) -> bool:
+    """Write the reset sequences to the controlling terminal without ever blocking on it.
+
+    A fresh descriptor opened ``O_NONBLOCK`` (not fd 2: its file description is
+    shared with Textual's writer thread, which may be blocked on it) means a
+    terminal that is gone or not being read costs an error, not a hang.
+    Returns whether the sequences were written.
+    """
+    try:
+        path = os.ttyname(sys.__stderr__.fileno() if sys.__stderr__ else 2)
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except (OSError, ValueError, AttributeError):
+        return False
+    try:
+        if attrs is not None:
+            try:
+                termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            except termios.error:
+                pass
+        os.write(fd, RESET_SEQUENCES.encode())
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def say(text: str) -> None:
+    """One line on stderr for the operator, on the way out after a signal.
+
+    The terminal may be gone (SSH dropped: every write fails with EIO) or stalled
+    (nobody reads the pty): the line is written non-blocking and lost rather than
+    turning a clean exit into a traceback or a hang.
+    """
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    _stderr_line(text)
+
+
+def _stderr_line(text: str) -> None:
+    """One line on stderr, without blocking on (or dying of) a terminal that hung up."""
+    try:
+        flags = _set_nonblocking(2)
+        try:
+            os.write(2, (text + "\n").encode())
+        finally:
+            if flags is not None:
+                import fcntl
+
+                fcntl.fcntl(2, fcntl.F_SETFL, flags)
+    except OSError:
+        pass
+
+
+def _set_nonblocking(fd: int) -> int | None:
+    import fcntl
+
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+        return flags
+    except OSError:
+        return None
