@@ -67,7 +67,7 @@ import re
 import shlex
 import socket
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from vnetdoctor.errors import UsageError
@@ -147,6 +147,9 @@ KEPT_NAMES = frozenset(
     {"lo", "local", "localhost", "localhost.localdomain", "default", "none", "any", "all",
      "host", "guest", "bridge", "system", "session"}
 )
+# Upper-case words that stand for a name in the tool's own help text ("--guest
+# libvirt:DOMAIN"): a placeholder, not a name seen on the system.
+PLACEHOLDER_WORDS = frozenset({"DOMAIN", "NAME", "URI", "NETWORK", "VANTAGE", "NS", "DEV", "IFACE"})
 _NAME_CHARS = "A-Za-z0-9_-"  # a name token is bounded by anything else (. : / @ space …)
 _VANTAGE_RE = re.compile(r"(?<![A-Za-z0-9_-])(?P<kind>netns|libvirt):(?P<name>[A-Za-z0-9_.+-]+)"
                          r"(?:@(?P<uri>[^\s'\"`,;)\]]+))?")
@@ -202,6 +205,7 @@ class NameMap:
             len(name) < 2
             or len(name) > 255
             or name.lower() in KEPT_NAMES
+            or name in PLACEHOLDER_WORDS
             or name in self.seen
             # Any printable name (a guest may call its NIC 'x;date>PWN'), but no whitespace:
             # a token with a space is a sentence, not a name.
@@ -303,13 +307,17 @@ def find_leaks(
     ipv4: Iterable[int] = (),
     ipv6: Iterable[int] = (),
     macs: Iterable[bytes] = (),
-    names: Iterable[str] = (),
+    names: Iterable[str] | Mapping[str, str] = (),
 ) -> list[str]:
     """Every original value still in ``text``, in any spelling (see the module's docstring).
 
     Deliberately broader than what :class:`Redactor` renames: a false alarm
     refuses an export (the operator can report it), a miss publishes an address.
+    ``names`` given as a mapping name → kind are matched as the renamer matches
+    them: only host names fold case (DNS does; libvirt, namespace and interface
+    names are case-sensitive, so ``DOMAIN`` is not the word "domain").
     """
+    kinds: Mapping[str, str] | None = names if isinstance(names, Mapping) else None
     norm = normalise_for_check(text)
     lower = norm.lower()
     found: list[str] = []
@@ -334,7 +342,8 @@ def find_leaks(
         found += [x.group(0) for x in re.finditer(_mac_spelling(m), lower)]
     for name in names:
         # Case-insensitive where a name is long enough not to be a word of the report itself.
-        pattern = _token_re([name], ignore_case=len(name) >= 4)
+        fold = _fold(kinds[name], name) if kinds is not None else len(name) >= 4
+        pattern = _token_re([name], ignore_case=fold)
         found += [x.group(0) for x in pattern.finditer(norm)]
     return found
 

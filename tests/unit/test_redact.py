@@ -534,3 +534,20 @@ def test_hostile_names_are_renamed_and_learnt_from_argv_lists():
     assert out["note"] == "ip netns exec ns-a ip link set 'x-a' up"
     assert Fix.from_dict(out["fix"]).argv == ("ip", "link", "set", "x-a", "up")
     assert red.leaks_in_text(json.dumps(out)) == []
+
+
+def test_find_leaks_with_kinds_folds_only_host_names():
+    """A session's record of kinds: a libvirt domain 'Web01' is not the word 'web01'; a host is."""
+    names = {"Web01": "domain", "kvm-node7": "host"}
+    assert find_leaks("domain web01 is shut off", names=names) == []
+    assert find_leaks("domain Web01 is shut off", names=names) == ["Web01"]
+    assert find_leaks("on KVM-NODE7", names=names) == ["KVM-NODE7"]
+
+
+def test_help_text_placeholders_are_not_names():
+    """'use --guest libvirt:DOMAIN' in a skip note names no domain: it must not block the export."""
+    red = Redactor()
+    red.scan_json({"note": "no libvirt guest in this request (use --guest libvirt:DOMAIN)"})
+    assert "DOMAIN" not in red.names.seen
+    text = "The libvirt domain is running (use --guest libvirt:DOMAIN)"
+    assert red.leaks_in_text(red.text(text)) == []
