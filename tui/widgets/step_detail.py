@@ -59,6 +59,7 @@ class StepDetail(VerticalScroll):
         # Children by key, updated in place (kept as references: a pane is never re-queried).
         self._obs_views: dict[str, ObservationView] = {}
         self._finding_views: dict[str, FindingView] = {}
+        self._mounts = 0  # children mounted so far: a fresh id for each (see _fresh_id)
         self._info: StepInfo | None = kb.step_info(planned.id, tr.lang, values)
 
     def compose(self) -> ComposeResult:
@@ -157,6 +158,17 @@ class StepDetail(VerticalScroll):
             self.query_one("#step-header", Static).update(self._header())
             self._set_note()
 
+    def _fresh_id(self, key: str) -> str:
+        """A widget id no earlier child of this pane had.
+
+        ``remove()`` takes effect on a later tick: when a re-run drops an observation
+        and the next result (a replay plays them back to back) brings it again, the
+        old view is still in the DOM, and re-using its id raised ``DuplicateIds``.
+        The views are found through ``_obs_views``/``_finding_views``, never by id.
+        """
+        self._mounts += 1
+        return f"{css_id(key)}-{self._mounts}"
+
     def _apply(self, result: StepResult) -> None:
         self._stale = False
         self.result = result
@@ -179,7 +191,7 @@ class StepDetail(VerticalScroll):
             if view is not None:
                 view.update_observation(obs)
             else:
-                view = ObservationView(obs, self._tr, id=css_id(key))
+                view = ObservationView(obs, self._tr, id=self._fresh_id(key))
                 self._obs_views[key] = view
                 box.mount(view)
         self.query_one("#obs-heading").display = bool(wanted)
@@ -197,7 +209,7 @@ class StepDetail(VerticalScroll):
             if view is not None:
                 view.update_finding(finding)
             else:
-                view = FindingView(finding, self._tr, self._kb, id=css_id("finding:" + key))
+                view = FindingView(finding, self._tr, self._kb, id=self._fresh_id("finding:" + key))
                 self._finding_views[key] = view
                 box.mount(view)
         self.query_one("#findings-heading").display = bool(wanted)

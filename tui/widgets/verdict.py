@@ -49,6 +49,7 @@ class VerdictView(VerticalScroll):
         self.diagnosis: Diagnosis | None = None
         self._pending: tuple[Diagnosis, int, bool] | None = None
         self._views: dict[str, FindingView] = {}  # by cause id: updated in place, never re-queried
+        self._mounts = 0
         self._total_steps = 0
 
     def compose(self) -> ComposeResult:
@@ -81,7 +82,11 @@ class VerdictView(VerticalScroll):
             if view is not None:
                 view.update_finding(finding, index)
             else:
-                view = FindingView(finding, self._tr, self._kb, index, id=css_id(cause, "cause"))
+                # A fresh id each mount: a removed view leaves the DOM only on a later tick,
+                # and a replay can bring the same cause back before that (DuplicateIds).
+                self._mounts += 1
+                view = FindingView(finding, self._tr, self._kb, index,
+                                   id=f"{css_id(cause, 'cause')}-{self._mounts}")
                 self._views[cause] = view
                 box.mount(view)
 
