@@ -170,7 +170,8 @@ def lab_targets() -> tuple[list[Target], set[str], list[str]]:
                 target=args.get("target"),
                 from_side=args.get("from", "host"),
                 port=int(port) if port and port.isdigit() else None,
-                note=getattr(scenario, "cause", ""),
+                # A healthy baseline injects no cause (None): say so rather than nothing.
+                note=getattr(scenario, "cause", None) or "start.note_healthy_lab",
             )
         )
     return out, owned, []

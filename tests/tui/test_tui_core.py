@@ -249,6 +249,21 @@ def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  
     assert lab.target and lab.note == "firewall.guest_blocks"
 
 
+def test_a_healthy_lab_is_a_target_with_a_note(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a healthy baseline has no cause; the Start screen died on its None note."""
+    from vnetdoctor.tui import targets
+    from vnetdoctor.tui.i18n import tr
+
+    from vnetdoctor.lab import state as lab_state
+
+    monkeypatch.setattr(lab_state, "STATE_DIR", str(tmp_path))
+    lab_state.save(lab_state.LabState(prefix="vndtest-", scenario="healthy",
+                                      namespaces=["vndtest-host", "vndtest-guest"]))
+    (lab,), _owned, _notes = targets.lab_targets()
+    assert lab.note == "start.note_healthy_lab"
+    assert "healthy" in tr(lab.note, "en") and "健康" in tr(lab.note, "zh")
+
+
 # --- the keymap file -------------------------------------------------------------------------
 
 
