@@ -58,7 +58,7 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vnetdoctor", description="Why can't the VM and its host ping each other?")
-    parser.add_argument("--version", action="version", version=f"vnetdoctor {_version()}")
+    parser.add_argument("-V", "--version", action="version", version=f"vnetdoctor {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("tui", help="the full-screen assistant (the default)")
@@ -73,51 +73,54 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lab", help="the fault lab in network namespaces (root)")
     lab = p.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=_Parser, required=True)
     lp = lab.add_parser("list", help="scenarios and the cause each injects")
-    lp.add_argument("--json", action="store_true")
+    lp.add_argument("--json", action="store_true", help="one JSON document (schema vnetdoctor.lab-scenarios/1)")
     lp = lab.add_parser("up", help="build a scenario and inject its fault")
-    lp.add_argument("scenario")
+    lp.add_argument("scenario", help="a name from `vnetdoctor lab list`")
     lp.add_argument("--prefix", default="vnd-", help="name prefix of everything created (default vnd-)")
     lp = lab.add_parser("down", help="remove everything with the prefix")
-    lp.add_argument("--prefix", default="vnd-")
+    lp.add_argument("--prefix", default="vnd-", help="name prefix of the lab to remove (default vnd-)")
 
     p = sub.add_parser("demo", help="bring up a lab scenario and open the assistant on it")
     p.add_argument("scenario", nargs="?", default=None, help="scenario name (default: a guest firewall dropping ping)")
-    p.add_argument("--prefix", default="vnd-")
+    p.add_argument("--prefix", default="vnd-", help="name prefix of the lab it builds (default vnd-)")
     p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_db(p)
     _add_lang(p)
 
     p = sub.add_parser("sessions", help="list recorded sessions")
-    p.add_argument("--search", metavar="TEXT")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--search", metavar="TEXT", help="only sessions whose target, vantages, scenario or causes match")
+    p.add_argument("--json", action="store_true", help="one JSON list instead of the table")
     _add_db(p)
 
     p = sub.add_parser("replay", help="open a recorded session in the TUI, read-only")
-    p.add_argument("session", nargs="?")
+    p.add_argument("session", nargs="?", help="session id or a unique prefix of one (default: the newest)")
     _add_db(p)
     _add_lang(p)
 
     p = sub.add_parser("export", help="a report, the raw record, or the captured packets")
-    p.add_argument("session")
-    p.add_argument("--format", choices=("md", "json", "pcap"), default="md")
-    p.add_argument("--redact", action="store_true", help="rename IP and MAC addresses consistently")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("session", help="session id or a unique prefix of one")
+    p.add_argument("--format", choices=("md", "json", "pcap"), default="md",
+                   help="md: a report for a ticket; json: the whole record; pcap: the captured packets")
+    p.add_argument("--redact", action="store_true",
+                   help="rename addresses, MACs and host, domain, network, namespace and interface names")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     _add_db(p)
     _add_lang(p)
 
     p = sub.add_parser("diff", help="what changed between two sessions")
-    p.add_argument("session_a")
-    p.add_argument("session_b")
+    p.add_argument("session_a", help="the session before (id or unique prefix)")
+    p.add_argument("session_b", help="the session after")
     _add_db(p)
     _add_lang(p)
 
     p = sub.add_parser("causes", help="the cause catalogue")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON document instead of the text")
     _add_lang(p)
 
     p = sub.add_parser("bench", help="measure probe speed against iproute2 (root)")
-    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "all"), default="netlink")
+    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "all"), default="netlink",
+                   help="which figures (default netlink)")
     p.add_argument("--quick", action="store_true", help="smaller tables, for a smoke run")
     return parser
 
@@ -146,8 +149,12 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "help":  # `vnetdoctor help [COMMAND]` is `vnetdoctor [COMMAND] --help`
+        if len(argv) > 2 or (len(argv) == 2 and argv[1] not in _COMMANDS):
+            parser.error(f"help takes one command name, one of: {', '.join(_COMMANDS)}")
+        argv = [*argv[1:], "--help"]
     # `vnetdoctor --target IP …` is `vnetdoctor tui --target IP …` (cli.md: the TUI is the default).
-    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "-V", "--version"):
         argv = ["tui", *argv]
     args = parser.parse_args(argv)
     if args.command is None:

@@ -59,7 +59,8 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
            width: int | None = None) -> str:
     t = _TEXT.get(lang, _TEXT["en"])
     c = _COLON.get(lang, ": ")
-    width = width or min(shutil.get_terminal_size((100, 24)).columns, 160)
+    if width is None:  # fit a terminal; a file or a pipe (0) keeps every character
+        width = min(shutil.get_terminal_size((100, 24)).columns, 160) if sys.stdout.isatty() else 0
     req = diagnosis.request
     sender = req.guest if req.from_side == "guest" and req.guest else req.host
     lines = [t["title"].format(sender=sender, target=diagnosis.target or "?")
@@ -118,6 +119,8 @@ def _side(side: str, lang: str) -> str:
 
 
 def _clip(text: str, width: int) -> str:
+    if width <= 0:
+        return text
     return text if len(text) <= width else text[: max(10, width - 1)] + "…"
 
 

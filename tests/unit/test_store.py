@@ -342,8 +342,13 @@ def test_resolve(store, monkeypatch):
 
 
 def test_sessions_command_fits_80_columns(store, monkeypatch, capsys):
+    from vnetdoctor.commands import sessions as sessions_command
+
     _three(store, monkeypatch)
     monkeypatch.undo()
+    code, out, err = _run_cli(["sessions", "--db", str(store.path)], capsys)
+    assert code == 0 and err == "" and "…" not in out  # a pipe (capsys) gets every character
+    monkeypatch.setattr(sessions_command, "output_width", lambda default=80: 80)  # an 80-column terminal
     code, out, err = _run_cli(["sessions", "--db", str(store.path)], capsys)
     assert code == 0 and err == ""
     lines = out.splitlines()

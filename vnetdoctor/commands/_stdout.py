@@ -25,3 +25,18 @@ def emit(data: str | bytes) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def output_width(default: int = 100, cap: int | None = None) -> int | None:
+    """How wide a line may be: the terminal's width, or None (no limit) for a file or a pipe.
+
+    A terminal line that wraps is hard to read, so tables and reports fit it; but
+    `diagnose > ticket.txt`, `sessions | grep` and `lab list | cat` must keep every
+    character — a clipped "…" in a file loses evidence for good.
+    """
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    columns = shutil.get_terminal_size((default, 24)).columns
+    return min(columns, cap) if cap else columns

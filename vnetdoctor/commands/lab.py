@@ -14,6 +14,7 @@ import sys
 import time
 from argparse import Namespace
 
+from vnetdoctor.commands._stdout import output_width
 from vnetdoctor.errors import UsageError
 
 
@@ -45,7 +46,7 @@ def _list(args: Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
     lang = _lang()
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = output_width() or 1 << 30  # a file or a pipe: no clipping
     rows = []
     for s in SCENARIOS.values():
         reason = s.available()

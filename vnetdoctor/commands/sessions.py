@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from vnetdoctor.commands._stdout import emit
+from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.knowledge.text import display_width
 from vnetdoctor.store import INTERRUPTED, RUNNING, SessionStore, SessionSummary, default_db_path
 
@@ -124,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
             + "\n"
         )
         return 0
-    width = shutil.get_terminal_size((MIN_WIDTH, 24)).columns if sys.stdout.isatty() else MIN_WIDTH
+    width = output_width(MIN_WIDTH)
     now = time.time()
     rows = [[h for h, _ in _COLUMNS], *(_row(s, now) for s in found)]
-    emit("\n".join(fit(rows, max(MIN_WIDTH, width))) + "\n")
+    # A file or a pipe gets every character (no terminal to fit).
+    emit("\n".join(fit(rows, max(MIN_WIDTH, width) if width else 1 << 30)) + "\n")
     return 0

@@ -1,0 +1,102 @@
+"""The command line as scripts and pipes meet it: -V, `help`, and nothing clipped in a file.
+
+A report written to a file or piped into grep must keep every character: a "…"
+cut at some terminal width loses evidence for good. A terminal still gets lines
+that fit it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from vnetdoctor import __version__, cli
+from vnetdoctor.console_report import render
+from vnetdoctor.knowledge.model import Diagnosis, Finding, StepResult
+from vnetdoctor.probes.vantage import parse_vantage
+
+LONG = "x" * 300
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vnetdoctor", *argv], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_version(flag: str) -> None:
+    res = _run([flag])
+    assert res.returncode == 0 and res.stdout.strip() == f"vnetdoctor {__version__}"
+
+
+def test_help_command_is_the_commands_help() -> None:
+    res = _run(["help", "export"])
+    assert res.returncode == 0
+    assert "--redact" in res.stdout and "--format" in res.stdout and "pcap" in res.stdout
+    assert _run(["help"]).stdout == _run(["--help"]).stdout
+
+
+def test_help_for_an_unknown_command_is_one_line_and_exit_2() -> None:
+    res = _run(["help", "nope"])
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "help takes one command name" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_every_option_and_argument_says_what_it_is() -> None:
+    """`--prefix`, `--search`, `--json`, `--format`, session ids: no option without help text."""
+    parser = cli.build_parser()
+    subs = next(a for a in parser._actions if a.dest == "command").choices  # noqa: SLF001
+    missing = []
+    for name, sub in subs.items():
+        for action in sub._actions:  # noqa: SLF001
+            if action.dest in ("help", "lab_command"):
+                continue
+            if not action.help:
+                missing.append(f"{name} {action.option_strings or action.dest}")
+        for action in sub._actions:  # noqa: SLF001
+            choices = getattr(action, "choices", None)
+            if not isinstance(choices, dict):
+                continue
+            for lname, lsub in choices.items():
+                missing += [f"{name} {lname} {a.option_strings or a.dest}" for a in lsub._actions  # noqa: SLF001
+                            if a.dest != "help" and not a.help]
+    assert missing == []
+
+
+def _diagnosis() -> Diagnosis:
+    request = cli_request()
+    finding = Finding(cause="tcp.port_closed", layer="transport", summary="closed " + LONG)
+    step = StepResult(step="transport.tcp", layer="transport", title="TCP port", status="fail",
+                      note="refused " + LONG, findings=(finding,))
+    return Diagnosis(request=request, reachable=True, causes=(finding,), steps=(step,))
+
+
+def cli_request():  # type: ignore[no-untyped-def]
+    from vnetdoctor.knowledge.model import Request
+
+    return Request(target="198.18.0.11", host=parse_vantage("local"))
+
+
+def test_console_report_keeps_long_lines_for_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    text = render(_diagnosis(), None)
+    assert "refused " + LONG in text and "…" not in text
+
+
+def test_console_report_fits_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = render(_diagnosis(), None, width=80)
+    assert "refused " + LONG not in text and "…" in text
+
+
+def test_lab_list_and_sessions_keep_every_character_in_a_pipe(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    res = _run(["lab", "list"])  # stdout is a pipe here
+    assert res.returncode == 0 and "…" not in res.stdout
+    assert any(len(line) > 100 for line in res.stdout.splitlines()), "descriptions are long: none was kept whole"
+    from vnetdoctor.commands.sessions import MIN_WIDTH, fit
+
+    rows = [["ID", "STARTED", "TARGET", "HOST→GUEST", "RESULT"],
+            ["20261204-000000-abcd", "now", "198.18.0.11", "a-very-long-host-namespace→" + LONG, "ok"]]
+    assert "…" in "\n".join(fit(rows, MIN_WIDTH))  # a terminal gets a fitted table
+    assert "…" not in "\n".join(fit(rows, 1 << 30))  # what sessions uses for a pipe
