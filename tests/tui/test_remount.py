@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from vnetdoctor.knowledge.model import Diagnosis
+
 from tests.tui.fakes_walk import make_app, scenario_results
 from tests.tui.walk_helpers import settle, wait_until
-from vnetdoctor.knowledge.model import Diagnosis
 
 
 async def test_results_that_drop_and_bring_back_views_in_one_tick() -> None:

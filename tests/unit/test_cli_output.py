@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
+from vnetdoctor.knowledge.model import Diagnosis, Finding, StepResult
+from vnetdoctor.probes.vantage import parse_vantage
 
 from vnetdoctor import __version__, cli
 from vnetdoctor.console_report import render
-from vnetdoctor.knowledge.model import Diagnosis, Finding, StepResult
-from vnetdoctor.probes.vantage import parse_vantage
 
 LONG = "x" * 300
 
@@ -47,20 +47,20 @@ def test_help_for_an_unknown_command_is_one_line_and_exit_2() -> None:
 def test_every_option_and_argument_says_what_it_is() -> None:
     """`--prefix`, `--search`, `--json`, `--format`, session ids: no option without help text."""
     parser = cli.build_parser()
-    subs = next(a for a in parser._actions if a.dest == "command").choices  # noqa: SLF001
+    subs = next(a for a in parser._actions if a.dest == "command").choices
     missing = []
     for name, sub in subs.items():
-        for action in sub._actions:  # noqa: SLF001
+        for action in sub._actions:
             if action.dest in ("help", "lab_command"):
                 continue
             if not action.help:
                 missing.append(f"{name} {action.option_strings or action.dest}")
-        for action in sub._actions:  # noqa: SLF001
+        for action in sub._actions:
             choices = getattr(action, "choices", None)
             if not isinstance(choices, dict):
                 continue
             for lname, lsub in choices.items():
-                missing += [f"{name} {lname} {a.option_strings or a.dest}" for a in lsub._actions  # noqa: SLF001
+                missing += [f"{name} {lname} {a.option_strings or a.dest}" for a in lsub._actions
                             if a.dest != "help" and not a.help]
     assert missing == []
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import shutil
-import sys
 import time
 from pathlib import Path
 
