@@ -73,8 +73,11 @@ def bridge_port(ctx: StepContext) -> None:
                 ev.append(ctx.t("datalink.bpdu_guard", port=name))
             if br is not None and br.stp_enabled:
                 ev.append(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"))
-            state = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
-            ctx.found("bridge.port_blocking", evidence=ev, where=ctx.host, port=name, bridge=bridge, state=state)
+            # The summary names the state the port is in (as the evidence does); which fix
+            # applies is a separate fact: STP timers (stp) or a port disabled by BPDU guard.
+            why = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
+            ctx.found("bridge.port_blocking", evidence=ev, where=ctx.host, port=name, bridge=bridge,
+                      state=p.state or why, when_state=why)
             continue
         if name == path.host_port and (not p.bcast_flood or not p.flood):
             learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
@@ -230,7 +233,9 @@ def arp(ctx: StepContext) -> None:
                 "evidence": [ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev, sender=sender)]
                 + [ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state) for n in stuck],
             }
-            ctx.note(ctx.t("arp.nobody_answers", ip=next_hop))
+            # Not a pass: the probe saw no answer. The cause is named by the engine's
+            # fallback (arp.unresolved) unless another step explains it first.
+            ctx.fail(ctx.t("arp.nobody_answers", ip=next_hop))
     if not ctx.findings and not ctx.notes:
         ctx.passed(ctx.t("datalink.arp_resolved", ip=next_hop, macs=ctx.join(macs) or "?"))
 
