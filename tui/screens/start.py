@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
 
+from ..emphasis import emphasis
 from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
 from ..i18n import Translator, translate_bindings
 from ..messages import TargetsFound
@@ -208,7 +209,7 @@ class StartScreen(Screen[None]):
             box.update("")
             return
         label = self.tr(f"start.field_{err.field}")
-        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style="bold red"))
+        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -30,6 +30,7 @@ from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinishe
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
 
 from ..bridge import EngineBridge, EngineFactory, fallback_answer
+from ..emphasis import emphasis
 from ..i18n import Translator, translate_bindings
 from ..kb import Knowledge
 from ..messages import (
@@ -132,7 +133,7 @@ class WalkScreen(Screen[None]):
             text.append("[" + self.tr("walk.replay_tag") + "]", style="reverse")
             text.append(" ")
         elif self.state.allow_changes:
-            text.append("[" + self.tr("walk.changes_tag") + "]", style="bold red")
+            text.append("[" + self.tr("walk.changes_tag") + "]", style=emphasis("bold red"))
             text.append(" ")
         text.append(describe_request(self.state.request, self.tr), style="bold")
         if self.state.scenario:
@@ -343,12 +344,12 @@ class WalkScreen(Screen[None]):
             return
         status = verdict_status(d)
         if d.causes:
-            text = Text("✗ " if status == "fail" else "! ", style="bold red" if status == "fail" else "bold yellow")
+            text = Text("✗ " if status == "fail" else "! ", style=emphasis("bold red" if status == "fail" else "bold yellow"))
             text.append(d.causes[0].cause, style="bold")
             if len(d.causes) > 1:
                 text.append(f" +{len(d.causes) - 1}")
         elif status == "pass":
-            text = Text("✓ " + self.tr("walk.status_healthy"), style="bold green")
+            text = Text("✓ " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
         else:
             text = Text("? " + self.tr("walk.status_inconclusive"), style="bold yellow")
         bar.set_right(text)

@@ -21,6 +21,7 @@ from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
 from vnetdoctor.knowledge.text import layer_name, risk_name
 
+from ..emphasis import emphasis
 from ..i18n import Translator
 from ..kb import Knowledge
 
@@ -49,7 +50,7 @@ def fix_prompt(fix: Fix, tr: Translator) -> Text:
 
 
 def _risk_style(risk: str) -> str:
-    return {"low": "green", "medium": "yellow", "high": "bold red"}.get(risk, "")
+    return emphasis({"low": "green", "medium": "yellow", "high": "bold red"}.get(risk, "")) if risk else ""
 
 
 class FixList(OptionList):
@@ -97,7 +98,7 @@ def finding_text(finding: Finding, tr: Translator, kb: Knowledge, index: int | N
     text = Text()
     if index is not None:
         text.append(f"{index}. ", style="bold")
-    text.append(f"{mark} ", style="bold red" if finding.severity == FAIL else "bold yellow")
+    text.append(f"{mark} ", style=emphasis("bold red" if finding.severity == FAIL else "bold yellow"))
     text.append(finding.cause, style="bold")
     text.append(f"  [{layer_name(finding.layer, tr.lang)}]", style="dim")
     title = kb.cause_title(finding.cause, tr.lang)

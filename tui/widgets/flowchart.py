@@ -17,6 +17,7 @@ from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, FAIL, PASS, SKIP, STATUS_MARK, WARN
 from vnetdoctor.knowledge.text import layer_name
 
+from ..emphasis import emphasis
 from ..i18n import Translator
 
 RUNNING = "running"
@@ -77,7 +78,7 @@ class FlowchartSidebar(OptionList):
         status = self._status.get(step.id, PENDING)
         # One line per step, cut with … rather than wrapped: the detail pane has the full title.
         text = Text(" ", no_wrap=True, overflow="ellipsis")
-        text.append(MARKS.get(status, "?"), style=MARK_STYLES.get(status, ""))
+        text.append(MARKS.get(status, "?"), style=emphasis(MARK_STYLES.get(status, "")))
         text.append(" " + step.title)
         if step.kind == "question" and status == PENDING:
             text.append(" ?", style="dim")
@@ -85,7 +86,7 @@ class FlowchartSidebar(OptionList):
 
     def _verdict_line(self) -> Text:
         text = Text(" ", no_wrap=True, overflow="ellipsis")
-        text.append(MARKS.get(self._verdict_mark, "·"), style=MARK_STYLES.get(self._verdict_mark, ""))
+        text.append(MARKS.get(self._verdict_mark, "·"), style=emphasis(MARK_STYLES.get(self._verdict_mark, "")))
         text.append(" " + self._tr("walk.verdict"), style="bold")
         return text
 

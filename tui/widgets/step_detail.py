@@ -19,6 +19,7 @@ from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, StepResult
 from vnetdoctor.knowledge.text import CHOICE_LABELS, layer_name, t
 
+from ..emphasis import emphasis
 from ..i18n import Translator
 from ..kb import Knowledge, StepInfo
 from .findings import FindingView
@@ -90,10 +91,10 @@ class StepDetail(VerticalScroll):
     def _header(self) -> Text:
         status = self.result.status if self.result else self._status
         text = Text()
-        text.append(MARKS.get(status, "?") + " ", style=MARK_STYLES.get(status, ""))
+        text.append(MARKS.get(status, "?") + " ", style=emphasis(MARK_STYLES.get(status, "")))
         text.append(self.planned.title, style="bold")  # the plan's title is in the operator's language
         text.append(f"  [{layer_name(self.planned.layer, self._tr.lang)}]", style="dim")
-        text.append("  " + self._tr(f"status.{status}"), style=MARK_STYLES.get(status, ""))
+        text.append("  " + self._tr(f"status.{status}"), style=emphasis(MARK_STYLES.get(status, "")))
         if self.result is not None and self.result.duration_ms:
             text.append(f"  {self.result.duration_ms:.0f} ms", style="dim")
         return text

@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 
+from ..emphasis import emphasis
 from ..i18n import Translator
 from ..kb import Knowledge
 from .findings import FindingView
@@ -96,9 +97,9 @@ class VerdictView(VerticalScroll):
         text = Text()
         target = d.target or d.request.target or "?"
         if d.reachable is True:
-            text.append("✓ " + tr("verdict.reachable", target=target), style="bold green")
+            text.append("✓ " + tr("verdict.reachable", target=target), style=emphasis("bold green"))
         elif d.reachable is False:
-            text.append("✗ " + tr("verdict.unreachable", target=target), style="bold red")
+            text.append("✗ " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
         else:
             text.append("? " + tr("verdict.unknown_reach", target=target), style="bold")
         fails = [f for f in d.causes if f.severity == FAIL]
@@ -106,11 +107,11 @@ class VerdictView(VerticalScroll):
         if fails:
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
         elif status == PASS:
-            text.append(tr("verdict.healthy"), style="green")
+            text.append(tr("verdict.healthy"), style=emphasis("green"))
         elif d.causes:
-            text.append(tr("verdict.only_warnings", n=len(d.causes)), style="yellow")
+            text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
-            text.append(tr("verdict.inconclusive"), style="yellow")
+            text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
         if not complete:
             done = len(d.steps)
             text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")
