@@ -19,7 +19,8 @@ from typing import Any
 from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
-from vnetdoctor.knowledge.text import LAYER_NAMES, layer_name, risk_name
+from vnetdoctor.knowledge.text import layer_name, risk_name
+from vnetdoctor.probes.vocabulary import layer_rank
 
 _L: dict[str, dict[str, str]] = {
     "title": {"en": "vnetdoctor report — session {id}", "zh": "vnetdoctor 诊断报告 — 会话 {id}"},
@@ -112,7 +113,6 @@ _L: dict[str, dict[str, str]] = {
 }
 
 _MAX_PACKETS = 40
-_LAYER_ORDER = list(LAYER_NAMES)
 
 
 def label(key: str, lang: str, **kw: Any) -> str:
@@ -147,10 +147,6 @@ def code_block(text: str, lang: str = "sh") -> list[str]:
     while fence in text:
         fence += "`"
     return [fence + lang, text, fence]
-
-
-def layer_rank(layer: str) -> int:
-    return _LAYER_ORDER.index(layer) if layer in _LAYER_ORDER else len(_LAYER_ORDER)
 
 
 def verdict_lines(session: Any, lang: str) -> list[str]:
