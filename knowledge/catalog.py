@@ -41,6 +41,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from vnetdoctor.probes.vocabulary import CAUSE_LAYERS
+
 from .model import Fix
 from .text import LAB_NAMES, Localized, char_width, t
 
@@ -60,7 +62,6 @@ PLACEHOLDERS: frozenset[str] = frozenset(PLACEHOLDER_KINDS)
 # Summaries may also say where (vantage or side), in which state, and the other party.
 SUMMARY_PLACEHOLDERS: frozenset[str] = PLACEHOLDERS | {"where", "state", "other"}
 
-CAUSE_LAYERS: tuple[str, ...] = ("platform", "physical", "datalink", "network", "transport", "application")
 RISKS: tuple[str, ...] = ("low", "medium", "high")
 LAB_VALUES: tuple[str, ...] = tuple(LAB_NAMES)  # yes, libvirt, sim, no
 
@@ -518,7 +519,7 @@ def _parse_cause(entry: Mapping[str, Any], index: int) -> Cause:
         raise CatalogError(f"cause {cid}: unknown field(s) {sorted(unknown)}")
     layer = entry.get("layer")
     if layer not in CAUSE_LAYERS:
-        raise CatalogError(f"cause {cid}: layer {layer!r} is not one of {CAUSE_LAYERS}")
+        raise CatalogError(f"cause {cid}: layer {layer!r} is not one of {', '.join(CAUSE_LAYERS)}")
     lab = entry.get("lab")
     if lab not in LAB_VALUES:
         raise CatalogError(f"cause {cid}: lab {lab!r} is not one of {LAB_VALUES}")

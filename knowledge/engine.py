@@ -22,21 +22,18 @@ from vnetdoctor.probes.vantage import Vantage
 from . import flowchart
 from .checks import CHECKS, load_checks
 from .context import Shared, StepContext
+from vnetdoctor.probes.vocabulary import LAYER_ORDER, layer_rank
+
 from .events import AskFn, DiagnosisReady, EngineEvent, EventSink, PlannedStep, StepFinished, StepStarted
 from .evidence_text import text
 from .model import FAIL, SKIP, Diagnosis, Request, StepResult
 from .observer import Observer
 
-LAYER_ORDER = ("symptom", "platform", "physical", "datalink", "network", "transport", "application")
 SYMPTOM = "symptom.ping"
 
 # What every check may want from both ends: started in the background at once.
 CONFIG_PROBES = ("link.list", "addr.list", "neigh.list", "bridge.list", "bridge.ports", "bridge.fdb",
                  "sysctl.net", "firewall.rules")
-
-
-def layer_rank(layer: str) -> int:
-    return LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER)
 
 
 class Engine:

@@ -22,12 +22,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from vnetdoctor.probes.vocabulary import LAYER_ORDER
+
 from . import catalog
 from .model import FAIL, PASS, SKIP, WARN, Question
 from .text import CHOICE_LABELS, Localized, t
 
-# The walk's order. A step's layer must be one of these; steps are walked in this order.
-LAYER_ORDER: tuple[str, ...] = ("symptom", "platform", "physical", "datalink", "network", "transport", "application")
 
 PROBE, QUESTION = "probe", "question"
 KINDS = (PROBE, QUESTION)
@@ -179,7 +179,7 @@ def _parse_step(raw: Mapping[str, Any], index: int, known: frozenset[str]) -> St
         raise FlowchartError(f"{where}: unknown field(s) {sorted(set(raw) - fields)}")
     layer, kind = raw.get("layer"), raw.get("kind")
     if layer not in LAYER_ORDER:
-        raise FlowchartError(f"{where}: layer {layer!r} is not one of {LAYER_ORDER}")
+        raise FlowchartError(f"{where}: layer {layer!r} is not one of {', '.join(LAYER_ORDER)}")
     if not sid.startswith(f"{layer}."):
         raise FlowchartError(f"{where}: the id must start with its layer ({layer}.)")
     if kind not in KINDS:

@@ -13,10 +13,12 @@ from typing import Any
 
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage, parse_vantage
+from vnetdoctor.probes.vocabulary import Severity, Status, Verdict
 
-# Step status, as in diagnose --json. "ask" is a question node waiting for the operator.
-PASS, FAIL, WARN, SKIP, ASK = "pass", "fail", "warn", "skip", "ask"
-STATUS_MARK = {PASS: "✓", FAIL: "✗", WARN: "!", SKIP: "-", ASK: "?"}
+# Step status, as in diagnose --json (the names of vocabulary.Status, kept for the many
+# callers that import them from here). "ask" is a question node waiting for the operator.
+PASS, FAIL, WARN, SKIP, ASK = Status.PASS, Status.FAIL, Status.WARN, Status.SKIP, Status.ASK
+STATUS_MARK: Mapping[str, str] = {PASS: "✓", FAIL: "✗", WARN: "!", SKIP: "-", ASK: "?"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class Finding:
     summary: str
     evidence: tuple[Evidence, ...] = ()
     fixes: tuple[Fix, ...] = ()
-    severity: str = FAIL  # fail: explains the symptom; warn: worth fixing, not the cause
+    severity: str = Severity.FAIL  # fail: explains the symptom; warn: worth fixing, not the cause
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,6 +246,12 @@ class Diagnosis:
     target: str | None = None  # the resolved target (discovered when the request had none)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def verdict(self) -> Verdict:
+        """What this diagnosis concluded: the one value console, report, TUI, store,
+        JSON and the exit status show (see :meth:`Verdict.decide`)."""
+        return Verdict.decide(self.reachable, (f.severity for f in self.causes))
+
     def to_json(self, session_id: str | None) -> dict[str, Any]:
         """The ``vnetdoctor.diagnosis/1`` document of cli.md."""
         return {
@@ -255,6 +263,7 @@ class Diagnosis:
             "from": self.request.from_side,
             "port": self.request.port,
             "reachable": self.reachable,
+            "verdict": str(self.verdict),
             "causes": [f.to_dict() for f in self.causes],
             "steps": [s.to_dict() for s in self.steps],
             "duration_ms": round(self.duration_ms),

@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import layer_rank
 
 from .events import AskFn, DiagnosisReady, EventSink, PlannedStep, StepFinished, StepStarted
 from .model import ASK, FAIL, Diagnosis, Request, StepResult
 
-# Walk order for steps of a session recorded out of order (a re-run appended later).
-_LAYER_ORDER = ("symptom", "platform", "physical", "datalink", "network", "transport", "application")
 
 
 class RecordedLike(Protocol):
@@ -30,10 +29,6 @@ class RecordedLike(Protocol):
 
     def latest_steps(self) -> tuple[StepResult, ...]: ...
     def as_diagnosis(self) -> Diagnosis | None: ...
-
-
-def _rank(layer: str) -> int:
-    return _LAYER_ORDER.index(layer) if layer in _LAYER_ORDER else len(_LAYER_ORDER)
 
 
 class ReplayEngine:
@@ -91,7 +86,7 @@ class ReplayEngine:
         fed = [s for s in self._steps if s.step in self._fed]
         causes = sorted(
             (f for s in fed for f in s.findings),
-            key=lambda f: (_rank(f.layer), f.severity != FAIL),
+            key=lambda f: (layer_rank(f.layer), f.severity != FAIL),
         )
         return Diagnosis(
             request=self.request,

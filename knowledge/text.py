@@ -94,7 +94,7 @@ class Localized(Mapping[str, str]):
         return cls(en.strip(), zh.strip())
 
 
-# The walk's layers as the operator reads them. Keys are LAYER_ORDER of flowchart.py.
+# The walk's layers as the operator reads them. Keys are LAYER_ORDER of probes/vocabulary.py.
 LAYER_NAMES: Mapping[str, Localized] = {
     "symptom": Localized("Symptom", "故障现象"),
     "platform": Localized("Virtualisation platform", "虚拟化平台"),

@@ -17,8 +17,10 @@ from typing import Any
 
 from .caps import NEED_SETNS, missing_needs
 from .vantage import Vantage
+from .vocabulary import CAUSE_LAYERS
 
-LAYERS = ("physical", "datalink", "network", "transport", "application", "platform")
+# A probe sits on one of the layers a cause can sit on (vocabulary.py defines them once).
+LAYERS = CAUSE_LAYERS
 
 OK = "ok"
 SKIPPED = "skipped"

@@ -52,11 +52,13 @@ from vnetdoctor.knowledge.model import (
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.rows import LinkRow, PacketRow
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import LAYER_ORDER, Layer
 
 TARGET_MS = 100.0
 HOST = Vantage("netns", "bench-host")
 GUEST = Vantage("netns", "bench-guest")
-LAYERS = ("symptom", "physical", "datalink", "network", "transport", "application")
+# The bench walk's layers: the real walk's order, the platform left out as the bench always did.
+LAYERS = tuple(layer for layer in LAYER_ORDER if layer is not Layer.PLATFORM)
 
 
 _NLMSG = struct.Struct("=IHHII")  # a netlink message header, as the probes parse thousands of

@@ -14,6 +14,7 @@ from typing import TextIO
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
 from vnetdoctor.knowledge.text import layer_name, pad, risk_name, side_name
+from vnetdoctor.probes.vocabulary import Verdict
 
 _COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
 _TEXT = {
@@ -98,19 +99,23 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
             if fix.undo:
                 lines.append(f"  {t['undo']}{c}{fix.undo}")
         lines.append("")
-    if diagnosis.causes:
-        verdict = t["causes"].format(n=len(diagnosis.causes))
-    elif diagnosis.reachable:
-        verdict = t["reachable"]
-    elif diagnosis.reachable is None:
-        verdict = t["unknown"]
-    else:
-        verdict = t["unreachable_none"]
+    verdict = _verdict_text(diagnosis, t)
     tail = f"{verdict} ({diagnosis.duration_ms / 1000:.1f} s)"
     if session_id:
         tail += f"  {t['session']} {session_id}"
     lines.append(tail)
     return "\n".join(lines)
+
+
+def _verdict_text(diagnosis: Diagnosis, t: dict[str, str]) -> str:
+    """The closing line says ``Diagnosis.verdict``; an inconclusive one also says whether
+    the end-to-end check failed or could not run at all."""
+    verdict = diagnosis.verdict
+    if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
+        return t["causes"].format(n=len(diagnosis.causes))
+    if verdict is Verdict.HEALTHY:
+        return t["reachable"]
+    return t["unknown"] if diagnosis.reachable is None else t["unreachable_none"]
 
 
 def _side(side: str, lang: str) -> str:

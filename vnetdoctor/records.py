@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
+from vnetdoctor.probes.vocabulary import Verdict
 
 # Session states as listed by ``sessions`` and carried by summaries.
 FINISHED, INTERRUPTED, RUNNING = "finished", "interrupted", "running"
@@ -38,6 +39,18 @@ def load_row_types() -> None:
                 continue
 
 
+def document_verdict(doc: Mapping[str, Any] | None) -> Verdict:
+    """The verdict of a stored ``diagnose --json`` document (None: the walk never finished).
+
+    Decided again from the document's reachability and causes by the one rule
+    (:meth:`Verdict.decide`), so records made before the field existed agree too.
+    """
+    if doc is None:
+        return Verdict.NOT_RUN
+    causes = doc.get("causes") or ()
+    return Verdict.decide(doc.get("reachable"), (c.get("severity", "fail") for c in causes if isinstance(c, Mapping)))
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One line of ``vnetdoctor sessions``: enough to pick a session, no steps."""
@@ -56,17 +69,18 @@ class SessionSummary:
     state: str  # finished | interrupted | running
     steps: int
     duration_ms: float | None
+    verdict: Verdict = Verdict.NOT_RUN  # of the stored diagnosis; NOT_RUN while unfinished
 
     @property
     def result(self) -> str:
-        """What the session concluded, in a few words."""
+        """What the session concluded, in a few words: its verdict, or why it has none."""
         if self.state == RUNNING:
             return "running"
-        if self.state == INTERRUPTED:
+        if self.state == INTERRUPTED or self.verdict is Verdict.NOT_RUN:
             return "interrupted" + (f": {', '.join(self.causes)}" if self.causes else "")
-        if self.causes:
+        if self.verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             return ", ".join(self.causes)
-        if self.reachable:
+        if self.verdict is Verdict.HEALTHY:
             return "reachable"
         if self.reachable is False:
             return "unreachable, no cause found"
@@ -88,6 +102,7 @@ class SessionSummary:
             "causes": list(self.causes),
             "steps": self.steps,
             "duration_ms": None if self.duration_ms is None else round(self.duration_ms),
+            "verdict": str(self.verdict),
             "result": self.result,
         }
 
@@ -135,6 +150,11 @@ class RecordedSession:
     @property
     def reachable(self) -> bool | None:
         return self.diagnosis.get("reachable") if self.diagnosis else None
+
+    @property
+    def verdict(self) -> Verdict:
+        """What the recorded diagnosis concluded; NOT_RUN if the session never finished."""
+        return document_verdict(self.diagnosis)
 
     def causes(self) -> tuple[Finding, ...]:
         """The verdict's causes; for an unfinished session, what its steps found so far."""
@@ -195,10 +215,12 @@ class RecordedSession:
                 "from": req["from"],
                 "port": req["port"],
                 "reachable": None,
+                "verdict": str(Verdict.NOT_RUN),
                 "causes": [f.to_dict() for f in self.causes()],
                 "duration_ms": None,
             }
         doc["session_id"] = self.id
+        doc["verdict"] = str(self.verdict)  # records made before the field had none
         doc["steps"] = [step_json(s) for s in self.steps]
         doc["record"] = {
             "schema": "vnetdoctor.session/1",

@@ -19,7 +19,9 @@ from typing import Any
 from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
-from vnetdoctor.knowledge.text import LAYER_NAMES, layer_name, risk_name
+from vnetdoctor.knowledge.text import layer_name, risk_name
+from vnetdoctor.probes.vocabulary import Verdict, layer_rank
+from vnetdoctor.records import document_verdict
 
 _L: dict[str, dict[str, str]] = {
     "title": {"en": "vnetdoctor report — session {id}", "zh": "vnetdoctor 诊断报告 — 会话 {id}"},
@@ -112,7 +114,6 @@ _L: dict[str, dict[str, str]] = {
 }
 
 _MAX_PACKETS = 40
-_LAYER_ORDER = list(LAYER_NAMES)
 
 
 def label(key: str, lang: str, **kw: Any) -> str:
@@ -149,28 +150,22 @@ def code_block(text: str, lang: str = "sh") -> list[str]:
     return [fence + lang, text, fence]
 
 
-def layer_rank(layer: str) -> int:
-    return _LAYER_ORDER.index(layer) if layer in _LAYER_ORDER else len(_LAYER_ORDER)
-
-
 def verdict_lines(session: Any, lang: str) -> list[str]:
     """The verdict paragraph (shared by the report and ``diff``'s header)."""
     causes: Sequence[Finding] = session.causes()
-    if session.diagnosis is None:
+    verdict = document_verdict(session.diagnosis)
+    if verdict is Verdict.NOT_RUN:
         out = [label("v_interrupted", lang, n=len(session.steps))]
         if causes:
             out.append(label("v_partial", lang, causes=", ".join(f"`{c.cause}`" for c in causes)))
         return out
     reachable = session.diagnosis.get("reachable")
-    if causes and reachable:
-        return [label("v_reach_causes", lang, n=len(causes))]
-    if causes:
-        return [label("v_causes", lang, n=len(causes))]
-    if reachable:
+    if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
+        return [label("v_reach_causes" if reachable else "v_causes", lang, n=len(causes))]
+    if verdict is Verdict.HEALTHY:
         return [label("v_reachable", lang)]
-    if reachable is False:
-        return [label("v_inconclusive", lang)]
-    return [label("v_unknown", lang)]
+    # Inconclusive: say whether the end-to-end check failed or could not run at all.
+    return [label("v_inconclusive" if reachable is False else "v_unknown", lang)]
 
 
 def render_markdown(

@@ -22,6 +22,8 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad
+from vnetdoctor.probes.vocabulary import Verdict
+from vnetdoctor.records import document_verdict
 
 # Fields that differ between any two runs: never reported.
 VOLATILE = frozenset(
@@ -115,11 +117,13 @@ class SessionDiff:
     only_a: tuple[str, ...] = ()  # "probe @ vantage" that ran only in A
     only_b: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    verdict: tuple[Verdict, Verdict] = (Verdict.NOT_RUN, Verdict.NOT_RUN)  # A's and B's
 
     @property
     def empty(self) -> bool:
         return (
             self.reachable[0] == self.reachable[1]
+            and self.verdict[0] == self.verdict[1]
             and not self.causes_gone
             and not self.causes_new
             and not self.steps
@@ -392,6 +396,7 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
         b=b.id,
         reachable=(a.reachable, b.reachable),
         finished=(a.diagnosis is not None, b.diagnosis is not None),
+        verdict=(document_verdict(a.diagnosis), document_verdict(b.diagnosis)),
         causes_gone=tuple(c for c in ca if c not in cb),
         causes_new=tuple(c for c in cb if c not in ca),
         causes_kept=tuple(c for c in ca if c in cb),
@@ -457,10 +462,11 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
 
     out = []
     for tag, s in (("A", a), ("B", b)):
+        verdict = document_verdict(s.diagnosis)
         summary = ", ".join(_cause_ids(s)) or (
             _t("interrupted", lang)
-            if s.diagnosis is None
-            else _t("reachable_word" if s.reachable else "no_cause", lang)
+            if verdict is Verdict.NOT_RUN
+            else _t("reachable_word" if verdict is Verdict.HEALTHY else "no_cause", lang)
         )
         out.append(f"{tag}  {s.id}  {when(s.started, seconds=False)}  {s.source:<8}  {summary}")
     out.append("")

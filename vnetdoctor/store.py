@@ -58,6 +58,7 @@ from typing import Any, Self, TypeVar
 
 from vnetdoctor.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
+from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import (
     FINISHED,
     INTERRUPTED,
@@ -65,6 +66,7 @@ from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
     SessionSummary,
+    document_verdict,
     iso,
     load_row_types,
     record_from_json,
@@ -824,6 +826,7 @@ class SessionStore:
                     state=state,
                     steps=r["nsteps"],
                     duration_ms=r["duration_ms"],
+                    verdict=_row_verdict(r),
                 )
             )
         return out
@@ -1008,6 +1011,20 @@ class SessionStore:
             )
 
         self._write(body)
+
+
+def _row_verdict(row: Mapping[str, Any]) -> Verdict:
+    """A listed session's verdict, from its stored diagnosis by the one rule (records.py)."""
+    if row["finished"] is None:
+        return Verdict.NOT_RUN
+    try:
+        doc = json.loads(row["diagnosis"] or "null")
+    except ValueError:
+        doc = None
+    if not isinstance(doc, Mapping):  # finished but its document unreadable: what the columns say
+        reachable = None if row["reachable"] is None else bool(row["reachable"])
+        doc = {"reachable": reachable, "causes": [{"id": c} for c in (row["causes"] or "").split()]}
+    return document_verdict(doc)
 
 
 def _like_escape(text: str) -> str:

@@ -28,6 +28,7 @@ from vnetdoctor.knowledge.apply import FixRefused, apply_fix, fix_target
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
+from vnetdoctor.probes.vocabulary import Verdict
 
 from ..bridge import EngineBridge, EngineFactory, fallback_answer
 from ..emphasis import emphasis
@@ -342,16 +343,17 @@ class WalkScreen(Screen[None]):
             done = len(self.results)
             bar.set_right(Text(self.tr("walk.progress", done=done, total=len(self._planned)), style="dim"))
             return
-        status = verdict_status(d)
-        if d.causes:
-            text = Text("✗ " if status == "fail" else "! ", style=emphasis("bold red" if status == "fail" else "bold yellow"))
+        verdict = d.verdict
+        if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
+            cause = verdict is Verdict.CAUSE
+            text = Text("✗ " if cause else "! ", style=emphasis("bold red" if cause else "bold yellow"))
             text.append(d.causes[0].cause, style="bold")
             if len(d.causes) > 1:
                 text.append(f" +{len(d.causes) - 1}")
-        elif status == "pass":
+        elif verdict is Verdict.HEALTHY:
             text = Text("✓ " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
         else:
-            text = Text("? " + self.tr("walk.status_inconclusive"), style="bold yellow")
+            text = Text("? " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
         bar.set_right(text)
 
     def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
+from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
 from ..i18n import Translator
@@ -24,14 +25,20 @@ from .ids import css_id
 
 
 def verdict_status(diagnosis: Diagnosis | None) -> str:
-    """The verdict's own mark: ✗ a cause named, ✓ reachable and clean, ! inconclusive."""
+    """The verdict's own mark: ✗ a cause named, ✓ reachable and clean, ! only warnings or
+    inconclusive. A mark for ``Diagnosis.verdict``, never decided again here."""
     if diagnosis is None:
         return PENDING
-    if any(f.severity == FAIL for f in diagnosis.causes):
-        return FAIL
-    if diagnosis.reachable and not diagnosis.causes:
-        return PASS
-    return WARN
+    return _VERDICT_MARK[diagnosis.verdict]
+
+
+_VERDICT_MARK = {
+    Verdict.CAUSE: FAIL,
+    Verdict.HEALTHY: PASS,
+    Verdict.WARNINGS: WARN,
+    Verdict.INCONCLUSIVE: WARN,
+    Verdict.NOT_RUN: PENDING,
+}
 
 
 class VerdictView(VerticalScroll):
@@ -93,7 +100,7 @@ class VerdictView(VerticalScroll):
 
     def _headline(self, d: Diagnosis, complete: bool) -> Text:
         tr = self._tr
-        status = verdict_status(d)
+        verdict = d.verdict
         text = Text()
         target = d.target or d.request.target or "?"
         if d.reachable is True:
@@ -104,11 +111,11 @@ class VerdictView(VerticalScroll):
             text.append("? " + tr("verdict.unknown_reach", target=target), style="bold")
         fails = [f for f in d.causes if f.severity == FAIL]
         text.append("\n")
-        if fails:
+        if verdict is Verdict.CAUSE:
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
-        elif status == PASS:
+        elif verdict is Verdict.HEALTHY:
             text.append(tr("verdict.healthy"), style=emphasis("green"))
-        elif d.causes:
+        elif verdict is Verdict.WARNINGS:
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))

@@ -69,11 +69,8 @@ def _check_domain(guest: Vantage) -> None:
 
 
 def exit_status(d: Diagnosis) -> int:
-    if d.causes:
-        return 1
-    if d.reachable:
-        return 0
-    return 3
+    """The exit status of cli.md, derived from the one verdict the report and JSON show."""
+    return d.verdict.exit_status
 
 
 def ask_on_terminal(q: Question) -> str:

@@ -1,0 +1,105 @@
+"""The domain's words, defined once: layers and their order, step status, severity, verdict.
+
+Why here, on the ground floor: probes already declare a layer, and the floors above
+(knowledge, store, reports, TUI) may import probes but never the other way round, so
+the one definition has to live at the bottom for everyone to share it.
+
+Why ``StrEnum``: a member *is* its string (``Status.PASS == "pass"``), so JSON, the
+SQLite store and every existing comparison with a bare string keep working while
+callers move to the names one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Layer(StrEnum):
+    """A layer of the walk, declared in walk order: the symptom first, then bottom up."""
+
+    SYMPTOM = "symptom"
+    PLATFORM = "platform"
+    PHYSICAL = "physical"
+    DATALINK = "datalink"
+    NETWORK = "network"
+    TRANSPORT = "transport"
+    APPLICATION = "application"
+
+
+# The walk's order, the one definition: steps are walked, causes ranked and reports
+# grouped in this order. Everything else derives from it.
+LAYER_ORDER: tuple[Layer, ...] = tuple(Layer)
+# Where a cause or a probe can sit: every layer but the symptom (which is what is seen,
+# not where it comes from).
+CAUSE_LAYERS: tuple[Layer, ...] = tuple(layer for layer in LAYER_ORDER if layer is not Layer.SYMPTOM)
+
+
+_RANK = {str(layer): rank for rank, layer in enumerate(LAYER_ORDER)}
+
+
+def layer_rank(layer: str) -> int:
+    """A layer's place in the walk; an unknown layer (an old record) sorts last."""
+    return _RANK.get(str(layer), len(LAYER_ORDER))
+
+
+class Status(StrEnum):
+    """A step's outcome, as in ``diagnose --json``; ASK is a question awaiting the operator."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+    ASK = "ask"
+
+
+class Severity(StrEnum):
+    """How much a finding weighs: FAIL explains the symptom, WARN is worth fixing but does not."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+class Verdict(StrEnum):
+    """What a diagnosis concluded, decided once by :meth:`decide` for every reader.
+
+    The console line, the Markdown report, the TUI headline, the store's result column,
+    ``diagnose --json`` and the exit status all show this one value, so they cannot
+    disagree about the same run.
+    """
+
+    HEALTHY = "healthy"  # reachable both ways and no cause named
+    CAUSE = "cause"  # at least one cause that explains the symptom
+    WARNINGS = "warnings"  # causes named, all of warning severity: none explains the symptom
+    INCONCLUSIVE = "inconclusive"  # not reachable (or not checkable) and no cause named
+    NOT_RUN = "not_run"  # no diagnosis: the walk was interrupted or is still running
+
+    @classmethod
+    def decide(cls, reachable: bool | None, severities: Iterable[str], *, finished: bool = True) -> Verdict:
+        """The verdict from what a diagnosis holds: its reachability and its causes' severities."""
+        if not finished:
+            return cls.NOT_RUN
+        severities = tuple(severities)
+        if any(s == Severity.FAIL for s in severities):
+            return cls.CAUSE
+        if severities:
+            return cls.WARNINGS
+        if reachable:
+            return cls.HEALTHY
+        return cls.INCONCLUSIVE
+
+    @property
+    def exit_status(self) -> int:
+        """``diagnose``'s exit status (cli.md): 0 healthy, 1 a cause named, 3 inconclusive."""
+        return _EXIT_STATUS[self]
+
+
+_EXIT_STATUS = {
+    Verdict.HEALTHY: 0,
+    Verdict.CAUSE: 1,
+    Verdict.WARNINGS: 1,
+    Verdict.INCONCLUSIVE: 3,
+    Verdict.NOT_RUN: 3,
+}
+
+__all__ = ["CAUSE_LAYERS", "LAYER_ORDER", "Layer", "Severity", "Status", "Verdict", "layer_rank"]
