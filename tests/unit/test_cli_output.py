@@ -100,3 +100,12 @@ def test_lab_list_and_sessions_keep_every_character_in_a_pipe(tmp_path) -> None:
             ["20261204-000000-abcd", "now", "198.18.0.11", "a-very-long-host-namespace→" + LONG, "ok"]]
     assert "…" in "\n".join(fit(rows, MIN_WIDTH))  # a terminal gets a fitted table
     assert "…" not in "\n".join(fit(rows, 1 << 30))  # what sessions uses for a pipe
+
+
+@pytest.mark.parametrize("argv", [["demo", "--no-tui", "--prefix", "x;y"], ["lab", "up", "healthy", "--prefix", "$(id)"],
+                                  ["lab", "down", "--prefix", "a b"]])
+def test_a_bad_lab_prefix_is_one_plain_line(argv: list[str]) -> None:
+    """A prefix becomes namespace and interface names: refused up front, as bad input."""
+    res = _run(argv)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "bad lab prefix" in res.stderr and "Error:" not in res.stderr and "Traceback" not in res.stderr

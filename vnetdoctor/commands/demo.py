@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
     from vnetdoctor.lab.lifecycle import lab_exists
 
-    existing = lab_exists(args.prefix)
+    from vnetdoctor.lab.ops import LabError
+
+    try:
+        existing = lab_exists(args.prefix)  # also checks the prefix: names are made from it
+    except LabError as exc:
+        raise UsageError(str(exc)) from None
     if existing:  # checked here too, so that a lab that is not ours is never taken down below
         raise UsageError(
             f"a lab with prefix {args.prefix!r} is already up ({existing[0]}): "
