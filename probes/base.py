@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .caps import NEED_SETNS, missing_needs
+from .rowkey import Row
 from .vantage import Vantage
 from .vocabulary import CAUSE_LAYERS
 
@@ -30,7 +31,13 @@ _ROW_TYPES: dict[str, type] = {}
 
 
 def row(cls: type) -> type:
-    """Class decorator: a frozen row type that observations can carry and restore."""
+    """Class decorator: a frozen row type that observations can carry and restore.
+
+    A row type is a :class:`~.rowkey.Row`: it declares its identity (``KEY_FIELDS``),
+    which the tables and the session diff both key on.
+    """
+    if not issubclass(cls, Row):
+        raise TypeError(f"{cls.__name__} is not a Row: declare its KEY_FIELDS")
     cls = dataclass(frozen=True)(cls) if not dataclasses.is_dataclass(cls) else cls
     _ROW_TYPES[cls.__name__] = cls
     return cls

@@ -7,11 +7,19 @@ rules key on them and table views show them as columns, in this order.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from .base import row
+from .rowkey import Row, hashable, strip_counters
 
 
 @row
-class LinkRow:
+class LinkRow(Row):
+    """Key: the name. A re-created tap keeps its name but gets a new ifindex; the rest is state."""
+
+    KEY_FIELDS = ("name",)
+
     ifindex: int
     name: str
     kind: str  # "veth", "bridge", "tun", "dummy", "" for a physical NIC, "loopback"
@@ -34,7 +42,13 @@ class LinkRow:
 
 
 @row
-class AddrRow:
+class AddrRow(Row):
+    """Key: interface, family and address. The prefix length is an attribute, so a fixed
+    netmask reads as "prefixlen 16 → 24" (the same address, corrected), not a new address.
+    """
+
+    KEY_FIELDS = ("ifname", "family", "address")
+
     ifname: str
     family: str  # "inet" | "inet6"
     address: str
@@ -44,7 +58,13 @@ class AddrRow:
 
 
 @row
-class RouteRow:
+class RouteRow(Row):
+    """Key: family, table, destination and metric: what the kernel itself keeps unique;
+    gateway and device are what a fix changes.
+    """
+
+    KEY_FIELDS = ("family", "table", "dst", "metric")
+
     dst: str  # "default" or "198.18.0.0/24" or a host address for a lookup
     table: str = "main"
     type: str = "unicast"  # unicast, local, broadcast, unreachable, blackhole, prohibit
@@ -58,8 +78,13 @@ class RouteRow:
 
 
 @row
-class RouteLookupRow:
-    """The kernel's answer to RTM_GETROUTE for one destination (``ip route get``)."""
+class RouteLookupRow(Row):
+    """The kernel's answer to RTM_GETROUTE for one destination (``ip route get``).
+
+    Key: the destination asked about; the answer is what changes.
+    """
+
+    KEY_FIELDS = ("dst",)
 
     dst: str
     type: str  # unicast, local, unreachable, blackhole, prohibit, ... ; "error" with reason
@@ -71,7 +96,11 @@ class RouteLookupRow:
 
 
 @row
-class NeighRow:
+class NeighRow(Row):
+    """Key: family, interface and IP address; lladdr and NUD state change over time."""
+
+    KEY_FIELDS = ("family", "ifname", "address")
+
     ifname: str
     address: str
     lladdr: str  # "" while INCOMPLETE/FAILED
@@ -80,7 +109,11 @@ class NeighRow:
 
 
 @row
-class BridgeRow:
+class BridgeRow(Row):
+    """Key: the bridge's name; STP and VLAN settings are what a fix changes."""
+
+    KEY_FIELDS = ("name",)
+
     name: str
     stp_enabled: bool
     forward_delay_s: float
@@ -90,7 +123,12 @@ class BridgeRow:
 
 
 @row
-class BridgePortRow:
+class BridgePortRow(Row):
+    """Key: the port. A link is a port of at most one bridge, so a tap moved to the right
+    bridge reads as "bridge br1 → br0", not as a port gone and another come."""
+
+    KEY_FIELDS = ("port",)
+
     bridge: str
     port: str
     state: str  # disabled, listening, learning, forwarding, blocking
@@ -105,7 +143,13 @@ class BridgePortRow:
 
 
 @row
-class FdbRow:
+class FdbRow(Row):
+    """Key: bridge, port, MAC and VLAN. The port is part of it: every port has its own
+    permanent entries for the same multicast MACs.
+    """
+
+    KEY_FIELDS = ("bridge", "port", "mac", "vlan")
+
     bridge: str
     port: str
     mac: str
@@ -115,7 +159,11 @@ class FdbRow:
 
 
 @row
-class BridgeVlanRow:
+class BridgeVlanRow(Row):
+    """Key: bridge, port and VLAN id; pvid/untagged are its settings."""
+
+    KEY_FIELDS = ("bridge", "port", "vid")
+
     bridge: str
     port: str
     vid: int
@@ -124,13 +172,25 @@ class BridgeVlanRow:
 
 
 @row
-class SysctlRow:
+class SysctlRow(Row):
+    """Key: the sysctl's dotted name."""
+
+    KEY_FIELDS = ("key",)
+
     key: str  # dotted, e.g. "net.ipv4.conf.eth0.rp_filter"
     value: str
 
 
 @row
-class FirewallRow:
+class FirewallRow(Row):
+    """Key: backend, family, table, chain and the rule text without counters (a chain's
+    policy row has empty text). Handles are reassigned on every reload and positions
+    move when a rule is inserted above; the text is what stays. The same rule twice in
+    one chain stays two rows by its occurrence number.
+    """
+
+    KEY_FIELDS = ("backend", "family", "table", "chain", "rule")
+
     backend: str  # "nftables", "iptables-nft", "iptables-legacy", "ebtables"
     family: str  # ip, ip6, inet, bridge, arp, netdev
     table: str
@@ -146,10 +206,23 @@ class FirewallRow:
     manager: str = ""  # libvirt, docker, firewalld, ufw, "" when unknown
     position: int = 0  # order of the rule within its chain (0-based)
 
+    @classmethod
+    def key_part(cls, name: str, value: Any) -> Hashable:
+        """The rule text without counters (a probe's text may carry them); other fields as is."""
+        if name == "rule" and isinstance(value, str):
+            return strip_counters(value)
+        return hashable(value)
+
 
 @row
-class PacketRow:
-    """One captured frame: what packet views list, decode and export to pcap."""
+class PacketRow(Row):
+    """One captured frame: what packet views list, decode and export to pcap.
+
+    Key: where and when the frame was captured; a frame happens once (the diff counts
+    frames, it never pairs them).
+    """
+
+    KEY_FIELDS = ("vantage", "iface", "time")
 
     time: float  # epoch seconds
     vantage: str  # where it was captured ("netns:vnd-host")

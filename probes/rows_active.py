@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from .base import row
+from .rowkey import Row
 
 
 @row
-class EchoRow:
-    """One ICMP echo request and what came back."""
+class EchoRow(Row):
+    """One ICMP echo request and what came back.
+
+    Key: destination, size, DF and sequence: the same probe packet in another run.
+    The ICMP identifier is random per run.
+    """
+
+    KEY_FIELDS = ("dst", "size", "df", "seq")
 
     dst: str
     seq: int
@@ -20,8 +27,14 @@ class EchoRow:
 
 
 @row
-class ArpReplyRow:
-    """A station that answered our ARP who-has for ``ip``."""
+class ArpReplyRow(Row):
+    """A station that answered our ARP who-has for ``ip``.
+
+    Key: IP, MAC and interface: two stations answering for one IP are two rows
+    (that is how a duplicate address shows).
+    """
+
+    KEY_FIELDS = ("ip", "mac", "iface")
 
     ip: str
     mac: str
@@ -30,7 +43,11 @@ class ArpReplyRow:
 
 
 @row
-class TcpRow:
+class TcpRow(Row):
+    """Key: destination and port; the state is the answer."""
+
+    KEY_FIELDS = ("dst", "port")
+
     dst: str
     port: int
     state: str  # open | closed (RST) | filtered (silence) | rejected (ICMP unreachable) | error
@@ -39,7 +56,11 @@ class TcpRow:
 
 
 @row
-class DnsRow:
+class DnsRow(Row):
+    """Key: the resolver asked; the state is the answer."""
+
+    KEY_FIELDS = ("resolver",)
+
     resolver: str
     state: str  # answered | refused | timeout | unreachable | no-resolver | error
     rcode: str = ""
@@ -49,8 +70,13 @@ class DnsRow:
 
 
 @row
-class ListenRow:
-    """A listening TCP socket (from /proc/net/tcp{,6} of the vantage)."""
+class ListenRow(Row):
+    """A listening TCP socket (from /proc/net/tcp{,6} of the vantage).
+
+    Key: family, address and port: what a socket is bound to.
+    """
+
+    KEY_FIELDS = ("family", "address", "port")
 
     address: str
     port: int

@@ -9,11 +9,17 @@ defaults, never rename.
 from __future__ import annotations
 
 from .base import row
+from .rowkey import Row
 
 
 @row
-class DomainRow:
-    """One libvirt domain and whether it can be on the network at all."""
+class DomainRow(Row):
+    """One libvirt domain and whether it can be on the network at all.
+
+    Key: the domain's name; its id changes on every start, state is state.
+    """
+
+    KEY_FIELDS = ("name",)
 
     name: str
     state: str  # running, paused, shutoff, crashed, pmsuspended, blocked, shutdown, nostate
@@ -27,8 +33,13 @@ class DomainRow:
 
 
 @row
-class DomainIfaceRow:
-    """One ``<interface>`` of a domain's XML: where its host side plugs in."""
+class DomainIfaceRow(Row):
+    """One ``<interface>`` of a domain's XML: where its host side plugs in.
+
+    Key: domain and MAC; the tap (target) and alias are reassigned on every start.
+    """
+
+    KEY_FIELDS = ("domain", "mac")
 
     domain: str
     mac: str
@@ -44,8 +55,13 @@ class DomainIfaceRow:
 
 
 @row
-class NetworkRow:
-    """One libvirt network: is it up, how does it forward, which addresses does it hand out."""
+class NetworkRow(Row):
+    """One libvirt network: is it up, how does it forward, which addresses does it hand out.
+
+    Key: the network's name.
+    """
+
+    KEY_FIELDS = ("name",)
 
     name: str
     active: bool
@@ -63,8 +79,13 @@ class NetworkRow:
 
 
 @row
-class LeaseRow:
-    """One DHCP lease handed out by a libvirt network's dnsmasq."""
+class LeaseRow(Row):
+    """One DHCP lease handed out by a libvirt network's dnsmasq.
+
+    Key: network, MAC and IP: a lease is that binding; expiry moves on renewal.
+    """
+
+    KEY_FIELDS = ("network", "mac", "ip")
 
     network: str
     mac: str
@@ -77,8 +98,14 @@ class LeaseRow:
 
 
 @row
-class IfStatRow:
-    """Traffic counters of one domain interface, as the hypervisor counts them (host side)."""
+class IfStatRow(Row):
+    """Traffic counters of one domain interface, as the hypervisor counts them (host side).
+
+    Key: domain and MAC; the host device (target) is renamed on every start, the
+    counters are what changes.
+    """
+
+    KEY_FIELDS = ("domain", "mac")
 
     domain: str
     target: str
@@ -94,13 +121,17 @@ class IfStatRow:
 
 
 @row
-class PathRow:
+class PathRow(Row):
     """guest MAC → host tap → bridge → libvirt network: the path the engine follows.
 
     ``tap_present`` is None when the host side was not looked at (the test
     driver invents tap names; a remote URI's host is not this machine); ``note``
     then says why.
+
+    Key: domain and MAC, as for an interface; the tap name changes on every start.
     """
+
+    KEY_FIELDS = ("domain", "mac")
 
     domain: str
     mac: str
@@ -117,14 +148,18 @@ class PathRow:
 
 
 @row
-class GuestLinkRow:
+class GuestLinkRow(Row):
     """A guest interface as qemu-guest-agent's ``guest-network-get-interfaces`` reports it.
 
     The field names match :class:`~.rows.LinkRow` where the agent gives the same
     fact. The agent does not report up/down state, so there is deliberately no
     ``operstate``/``admin_up`` here: ``link.list`` through ``guest-exec`` of
     ``ip -j link`` is where that comes from.
+
+    Key: the guest interface's name.
     """
+
+    KEY_FIELDS = ("name",)
 
     name: str
     mac: str

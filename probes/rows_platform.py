@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from .base import row
+from .rowkey import Row
 
 
 @row
-class PlatformSignRow:
-    """One thing that shows (or would show) a hypervisor on this host: module, process, file."""
+class PlatformSignRow(Row):
+    """One thing that shows (or would show) a hypervisor on this host: module, process, file.
+
+    Key: platform, kind and name of the sign; presence is what changes.
+    """
+
+    KEY_FIELDS = ("platform", "kind", "name")
 
     platform: str  # "vmware" | "virtualbox"
     kind: str  # "module" | "process" | "config" | "binary"
@@ -17,8 +23,13 @@ class PlatformSignRow:
 
 
 @row
-class VmnetConfigRow:
-    """One virtual network of ``/etc/vmware/networking`` (what the Virtual Network Editor saves)."""
+class VmnetConfigRow(Row):
+    """One virtual network of ``/etc/vmware/networking`` (what the Virtual Network Editor saves).
+
+    Key: the vmnet's name.
+    """
+
+    KEY_FIELDS = ("vmnet",)
 
     vmnet: str  # vmnet1, vmnet8, …
     subnet: str = ""  # "192.0.2.0/24" ("" for a bridged vmnet)

@@ -8,9 +8,11 @@ headless (no Textual): it names the sources, runs them (blocking — callers use
 worker), picks recorded observations on replay, and turns rows into keyed cell
 mappings for :class:`~vnetdoctor.tui.widgets.keyed_table.KeyedTable`.
 
-Row keys are each row's identity (``name`` for a link, ``(family, table, dst,
-metric)`` for a route …), prefixed with the side, so that a refresh updates a row
-in place instead of replacing it.
+Row keys are the identity each row type declares (``KEY_FIELDS``, see
+:mod:`vnetdoctor.probes.rowkey`; ``vnetdoctor diff`` pairs rows by the same),
+prefixed with the side, so that a refresh updates a row in place instead of
+replacing it: a firewall rule whose counters moved, or whose handle changed on a
+reload, stays the same row.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vnetdoctor.probes.base import ERROR, SKIPPED, Observation
+from vnetdoctor.probes.rowkey import numbered, row_key
 from vnetdoctor.probes.vantage import LOCAL, Vantage
 
 from .table_cells import ColumnSpec
@@ -34,11 +37,13 @@ SIDE_COLUMN = "at"  # the pseudo-field naming the side a row came from
 
 @dataclass(frozen=True)
 class TableSource:
-    """One table view: its probe, the row identity, and its columns at 80 and 160 columns."""
+    """One table view: its probe and its columns at 80 and 160 columns.
+
+    The row identity is not here: the row class declares it (``KEY_FIELDS``).
+    """
 
     id: str
     probe: str
-    key_fields: tuple[str, ...]
     # Compact column set for an 80-column terminal: (field, max width or None), most useful first.
     compact: tuple[tuple[str, int | None], ...]
     # In the wide (all fields) layout, these come first; the other fields follow in dataclass order.
@@ -51,54 +56,54 @@ class TableSource:
 
 SOURCES: tuple[TableSource, ...] = (
     TableSource(
-        "links", "link.list", ("name",),
+        "links", "link.list",
         (("name", 10), ("operstate", 9), ("carrier", 7), ("mtu", 5), ("mac", 17), ("master", None)),
         first=("name", "kind", "operstate", "admin_up", "carrier", "mtu", "mac", "master"),
         row_class="LinkRow",
     ),
     TableSource(
-        "addresses", "addr.list", ("ifname", "family", "address", "prefixlen"),
+        "addresses", "addr.list",
         (("ifname", 10), ("address", None), ("prefixlen", 9), ("scope", 6)),
         first=("ifname", "address", "prefixlen"),
         row_class="AddrRow",
     ),
     TableSource(
-        "routes", "route.list", ("family", "table", "dst", "metric"),
+        "routes", "route.list",
         (("dst", 18), ("gateway", 15), ("dev", 8), ("type", 7), ("metric", 6)),
         first=("dst", "gateway", "dev", "type", "prefsrc", "metric", "table"),
         row_class="RouteRow",
     ),
     TableSource(
-        "neighbours", "neigh.list", ("family", "ifname", "address"),
+        "neighbours", "neigh.list",
         (("ifname", 10), ("address", None), ("lladdr", 17), ("state", 10)),
         first=("ifname", "address", "lladdr", "state"),
         row_class="NeighRow",
     ),
     TableSource(
-        "ports", "bridge.ports", ("bridge", "port"),
+        "ports", "bridge.ports",
         (("bridge", 8), ("port", 10), ("state", 10), ("oper_up", 7), ("flood", 5), ("bcast_flood", 11)),
         first=("bridge", "port", "state", "oper_up"),
         row_class="BridgePortRow",
     ),
     TableSource(
-        "fdb", "bridge.fdb", ("bridge", "port", "mac", "vlan"),
+        "fdb", "bridge.fdb",
         (("bridge", 8), ("port", 10), ("mac", 17), ("vlan", 4), ("is_local", 8), ("state", 9)),
         row_class="FdbRow",
     ),
     TableSource(
-        "firewall", "firewall.rules", ("backend", "family", "table", "chain", "handle", "position"),
+        "firewall", "firewall.rules",
         (("family", 6), ("table", 8), ("chain", 10), ("verdict", 7), ("packets", 7), ("rule", None)),
         first=("family", "table", "chain", "hook", "policy", "verdict", "packets", "manager", "rule"),
         row_class="FirewallRow",
         formats={"rule": "policy"},
     ),
     TableSource(
-        "sysctls", "sysctl.net", ("key",),
+        "sysctls", "sysctl.net",
         (("key", 50), ("value", None)),
         row_class="SysctlRow",
     ),
     TableSource(
-        "domains", "libvirt.domains", ("name",),
+        "domains", "libvirt.domains",
         (("name", 14), ("state", 9), ("autostart", 9), ("agent_channel", 13), ("interfaces", 10),
          ("reason", None)),
         first=("name", "state", "reason", "autostart", "agent_channel", "interfaces"),
@@ -106,14 +111,14 @@ SOURCES: tuple[TableSource, ...] = (
         row_class="DomainRow",
     ),
     TableSource(
-        "networks", "libvirt.networks", ("name",),
+        "networks", "libvirt.networks",
         (("name", 12), ("active", 6), ("autostart", 9), ("forward", 7), ("bridge", 8), ("address", 15)),
         first=("name", "active", "autostart", "forward", "bridge", "address", "prefixlen"),
         sides=("platform",),
         row_class="NetworkRow",
     ),
     TableSource(
-        "leases", "libvirt.leases", ("network", "mac", "ip"),
+        "leases", "libvirt.leases",
         (("network", 10), ("mac", 17), ("ip", 15), ("expiry", 16), ("hostname", None)),
         first=("network", "mac", "ip", "prefixlen", "hostname", "expiry"),
         sides=("platform",),
@@ -257,11 +262,12 @@ def _type_name(item: Any) -> str:
 
 
 def table_rows(source: TableSource, observations: Sequence[tuple[str, Observation]]) -> list[dict[str, Any]]:
-    """The rows of every ok observation as field mappings, with the side as ``at``.
+    """The rows of every ok observation as raw field mappings, with the side as ``at``.
 
     A probe may return more than one row type (a bridge probe may report the
     bridge itself with its ports): the table keeps its own type, or, when that is
-    unknown, the most common one.
+    unknown, the most common one. Values are as the probe gave them: display
+    forms are applied by :func:`keyed_rows`, after the key is taken.
     """
     items = [(side, item) for side, obs in observations if obs.ok for item in obs.rows]
     if not items:
@@ -274,28 +280,30 @@ def table_rows(source: TableSource, observations: Sequence[tuple[str, Observatio
             continue
         values = _as_mapping(item)
         if values is not None:
-            for name, kind in source.formats.items():
-                if name in values:
-                    values[name] = _format(kind, values[name], values)
             rows.append({SIDE_COLUMN: side, **values})
     return rows
 
 
 def keyed_rows(source: TableSource, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Rows by identity key ``side|field|field``; a repeated identity gets ``#2``, ``#3``."""
-    out: dict[str, dict[str, Any]] = {}
-    present = [f for f in source.key_fields if rows and f in rows[0]]
+    """Rows by key ``side|identity…`` in display form; a repeated identity gets ``#2``, ``#3``.
+
+    The identity is the row class's declared key (:func:`~vnetdoctor.probes.rowkey.row_key`,
+    the one the diff uses), taken from the raw values before display forms apply
+    (a policy row's empty rule text, not "(policy accept)"). A row shape the
+    class does not describe is identified by its whole content.
+    """
+    bases = []
     for values in rows:
-        if present:
-            parts = [str(values.get(f, "")) for f in present]
-        else:  # an unknown row type: its whole content is its identity
-            parts = [str(v) for k, v in values.items() if k != SIDE_COLUMN]
-        base = "|".join([str(values.get(SIDE_COLUMN, "")), *parts])
-        key, n = base, 1
-        while key in out:
-            n += 1
-            key = f"{base}#{n}"
-        out[key] = dict(values)
+        raw = {k: v for k, v in values.items() if k != SIDE_COLUMN}
+        identity = row_key(raw, source.row_class)[1:]
+        bases.append("|".join([str(values.get(SIDE_COLUMN, "")), *(str(part) for part in identity)]))
+    out: dict[str, dict[str, Any]] = {}
+    for (base, n), values in zip(numbered(bases), rows):
+        shown = dict(values)
+        for name, kind in source.formats.items():
+            if name in shown:
+                shown[name] = _format(kind, shown[name], values)
+        out[base if n == 1 else f"{base}#{n}"] = shown
     return out
 
 

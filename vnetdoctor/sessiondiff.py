@@ -5,9 +5,11 @@ did it change?". So the diff answers, in this order: reachability before/after;
 causes gone, new and still there; steps whose status changed; and, for every
 probe that ran from the same vantage in both sessions, the rows that differ.
 
-Rows are matched by identity (a link by name, an address by interface and
-address, a firewall rule by its table, chain and text...) so a change reads as
-"link vnet0: operstate DOWN → UP" rather than a removed and an added line.
+Rows are matched by the identity each row type declares (``KEY_FIELDS``, see
+:mod:`vnetdoctor.probes.rowkey`; the Tables screen keys on the same): a link by
+name, an address by interface and address, a firewall rule by its table, chain
+and text without counters..., so a change reads as "link vnet0: operstate DOWN
+→ UP" rather than a removed and an added line.
 Counters, handles and ifindexes change on every run and say nothing about the
 fix, so they are ignored; a ping's round-trip time only counts as a change when
 a reply appeared or disappeared.
@@ -22,6 +24,7 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad
+from vnetdoctor.probes.rowkey import index_rows, key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
 
@@ -48,24 +51,6 @@ VOLATILE = frozenset(
 )
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
-
-ROW_KEYS: Mapping[str, tuple[str, ...]] = {
-    "LinkRow": ("name",),
-    "AddrRow": ("ifname", "family", "address"),
-    "RouteRow": ("table", "family", "dst", "metric"),
-    "RouteLookupRow": ("dst",),
-    "NeighRow": ("ifname", "family", "address"),
-    "BridgeRow": ("name",),
-    "BridgePortRow": ("port",),
-    "FdbRow": ("bridge", "port", "mac", "vlan"),
-    "BridgeVlanRow": ("bridge", "port", "vid"),
-    "SysctlRow": ("key",),
-    "FirewallRow": ("backend", "family", "table", "chain", "rule"),
-    "EchoRow": ("dst", "size", "df", "seq"),
-    "ArpReplyRow": ("ip", "mac", "iface"),
-    "TcpRow": ("dst", "port"),
-    "DnsRow": ("resolver",),
-}
 
 MAX_ROW_LINES = 12
 
@@ -141,11 +126,6 @@ def _fields(row: Any) -> tuple[str, dict[str, Any]]:
         data = dict(row)
         return str(data.pop("_type", "row")), data
     return type(row).__name__, {"value": row}
-
-
-def _key(kind: str, data: Mapping[str, Any]) -> tuple[Any, ...]:
-    names = ROW_KEYS.get(kind) or tuple(k for k in data if k not in VOLATILE)
-    return (kind, *(_hashable(data.get(n)) for n in names))
 
 
 def _hashable(value: Any) -> Any:
@@ -252,11 +232,14 @@ def _ident(kind: str, data: Mapping[str, Any]) -> str:
 
 
 def _compare(a: Any, b: Any) -> tuple[tuple[str, Any, Any], ...]:
-    _, da = _fields(a)
+    """Fields that differ between two rows paired by key (the key fields matched already,
+    in their normalised form: a rule's text whose counters moved is not a change)."""
+    kind, da = _fields(a)
     _, db = _fields(b)
+    same = set(key_fields(kind))
     changes = []
     for name in dict.fromkeys([*da, *db]):
-        if name in VOLATILE:
+        if name in VOLATILE or name in same:
             continue
         va, vb = da.get(name), db.get(name)
         if name in PRESENCE_ONLY:
@@ -272,28 +255,14 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g} ms"
 
 
-def _indexed(rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
-    """Rows by identity; a second row with the same identity gets an occurrence number."""
-    out: dict[tuple[Any, ...], Any] = {}
-    for r in rows:
-        kind, data = _fields(r)
-        base = _key(kind, data)
-        key, n = base, 1
-        while key in out:
-            n += 1
-            key = (*base, n)
-        out[key] = r
-    return out
-
-
 def diff_rows(
     rows_a: Iterable[Any], rows_b: Iterable[Any]
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RowChange, ...], tuple[int, int] | None]:
     """(removed, added, changed, packet counts) between two row lists."""
     pa = [r for r in rows_a if _fields(r)[0] == "PacketRow"]
     pb = [r for r in rows_b if _fields(r)[0] == "PacketRow"]
-    ia = _indexed(r for r in rows_a if _fields(r)[0] != "PacketRow")
-    ib = _indexed(r for r in rows_b if _fields(r)[0] != "PacketRow")
+    ia = index_rows(r for r in rows_a if _fields(r)[0] != "PacketRow")
+    ib = index_rows(r for r in rows_b if _fields(r)[0] != "PacketRow")
     removed = tuple(describe(ia[k]) for k in ia if k not in ib)
     added = tuple(describe(ib[k]) for k in ib if k not in ia)
     changed = []

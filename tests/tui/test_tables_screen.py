@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from fakes_views import (
+    FIREWALL,
     GUEST,
     HOST,
     FakeEngine,
@@ -192,8 +193,9 @@ async def test_number_keys_and_brackets_switch_tables() -> None:
         await pilot.press("7")
         assert screen.current == "firewall"
         table = await _loaded(pilot, "firewall")
-        assert table.source_row("host|nftables|inet|filter|input|4|0")["verdict"] == "drop"  # type: ignore[index]
-        assert table.source_row("host|nftables|inet|filter|input|None|0")["rule"] == "(policy accept)"  # type: ignore[index]
+        rule = "host|nftables|inet|filter|input|ip saddr 198.18.0.1 icmp type echo-request drop"
+        assert table.source_row(rule)["verdict"] == "drop"  # type: ignore[index]
+        assert table.source_row("host|nftables|inet|filter|input|")["rule"] == "(policy accept)"  # type: ignore[index]
         await pilot.press("right_square_bracket")
         assert screen.current == "sysctls"
         await pilot.press("left_square_bracket", "left_square_bracket")
@@ -350,3 +352,26 @@ async def test_the_palette_offers_this_screen_keys_and_each_table_by_name() -> N
         assert "table" not in names and "show table: leases" in names
         next(c for c in screen.palette_commands() if c.name == "show table: firewall").callback()
         assert screen.current == "firewall"
+
+
+async def test_a_firewall_reload_with_new_handles_and_counters_updates_the_rule_in_place() -> None:
+    runner = FakeRunner(standard_answers())
+    app = _app(runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("7")
+        table = await _loaded(pilot, "firewall")
+        keys_before = table.row_keys
+        rows_before = dict(table.rows)
+        policy, rule = FIREWALL
+        reloaded = dataclasses.replace(rule, handle=17, packets=9, bytes=756)
+        runner.answers[("firewall.rules", str(HOST))] = (policy, reloaded)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: runner.calls.count(("firewall.rules", str(HOST))) == 2)
+        table = await _loaded(pilot, "firewall")
+        stats = table.last_sync
+        assert (stats.added, stats.removed, stats.updated_cells) == (0, 0, 1)  # the packets cell
+        assert table.row_keys == keys_before
+        assert all(table.rows[k] is row for k, row in rows_before.items())  # the same Row objects
+        key = "host|nftables|inet|filter|input|ip saddr 198.18.0.1 icmp type echo-request drop"
+        assert str(table.get_cell(key, "packets")) == "9"

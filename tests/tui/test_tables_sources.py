@@ -43,12 +43,16 @@ def test_rows_are_keyed_by_side_and_identity_and_repeats_get_a_suffix() -> None:
     assert list(keyed_rows(source, rows)) == ["host|lo", "host|br0", "guest|lo", "guest|lo#2"]
 
 
-def test_firewall_rows_keyed_by_family_table_chain_handle_and_policy_shown_as_rule() -> None:
+def test_firewall_rows_keyed_by_chain_and_rule_text_and_policy_shown_as_rule() -> None:
+    # The key is the rule's text, not its handle and position (a reload renumbers handles):
+    # the identity FirewallRow declares, shared with the session diff.
     source = SOURCE_BY_ID["firewall"]
     rows = table_rows(source, [("host", Observation("firewall.rules", str(HOST), OK, rows=FIREWALL))])
     keyed = keyed_rows(source, rows)
-    assert list(keyed) == ["host|nftables|inet|filter|input|None|0", "host|nftables|inet|filter|input|4|0"]
-    assert keyed["host|nftables|inet|filter|input|None|0"]["rule"] == "(policy accept)"
+    rule = "host|nftables|inet|filter|input|ip saddr 198.18.0.1 icmp type echo-request drop"
+    assert list(keyed) == ["host|nftables|inet|filter|input|", rule]
+    assert keyed["host|nftables|inet|filter|input|"]["rule"] == "(policy accept)"
+    assert keyed[rule]["handle"] == 4
 
 
 def test_columns_compact_below_160_all_fields_at_160() -> None:
@@ -140,3 +144,17 @@ def test_the_table_sources_import_without_textual() -> None:
     code = "import sys, vnetdoctor.tui.table_sources; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_counter_or_handle_change_keeps_the_key_and_identical_rules_stay_two_rows() -> None:
+    source = SOURCE_BY_ID["firewall"]
+    policy, rule = FIREWALL
+
+    def keys(*rows: object) -> list[str]:
+        obs = Observation("firewall.rules", str(HOST), OK, rows=tuple(rows))
+        return list(keyed_rows(source, table_rows(source, [("host", obs)])))
+
+    reloaded = dataclasses.replace(rule, handle=40, packets=9000, bytes=756000, position=3)
+    assert keys(policy, rule) == keys(policy, reloaded)
+    twice = keys(policy, rule, dataclasses.replace(rule, handle=5, position=1))
+    assert len(twice) == 3 and twice[2] == twice[1] + "#2"
