@@ -288,7 +288,7 @@ def pcap_bytes(rows: Sequence[PacketRow]) -> bytes:
     """A classic pcap file of the rows, in time order (the writer export uses too)."""
     import io
 
-    from vnetdoctor.pcap import frame_bytes, linktype_of, write_pcap as _write
+    from .pcap import frame_bytes, linktype_of, write_pcap as _write
 
     out = io.BytesIO()
     ordered = sorted(rows, key=lambda r: r.time)

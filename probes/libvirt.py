@@ -5,9 +5,10 @@ They run on the host side, on a ``local`` vantage (URI ``qemu:///system`` or
 ``domain`` parameter narrows them to one domain. Without libvirt-python, or
 without a connection, each is ``skipped`` with the reason.
 
-Importing this module also registers the qemu-guest-agent command runner for
-``libvirt:`` vantages, so the namespace probes (link, addr, route, …) work
-inside an agent guest through ``run_command``, and adds ``guest.interfaces``
+The namespace probes (link, addr, route, …) work inside an agent guest through
+``run_command``, whose built-in runner for ``libvirt:`` vantages is the
+qemu-guest-agent one (``nsexec.guest_runner``; importing this module registers
+nothing). This module adds ``guest.interfaces``
 (``guest-network-get-interfaces``) for guests whose agent refuses ``guest-exec``.
 """
 
@@ -22,7 +23,6 @@ from .guest_agent import (
     AgentUnavailable,
     agent_command,
     parse_network_interfaces,
-    run_in_guest,
 )
 from .libvirt_conn import (
     LibvirtLookupError,
@@ -45,14 +45,11 @@ from .libvirt_xml import (
     reason_name,
     state_name,
 )
-from .nsexec import register_guest_runner
 from .rows_libvirt import DomainIfaceRow, DomainRow, IfStatRow, LeaseRow, NetworkRow, PathRow
 from .vantage import LOCAL, Vantage, VantageError, parse_vantage
 
 HOST_SIDE = ("local", "libvirt")
 RAW_LIMIT = 64 * 1024
-
-register_guest_runner("libvirt", run_in_guest)
 
 
 def _clip(text: str) -> str:

@@ -7,8 +7,8 @@ netlink/packet sockets here and use them from any thread afterwards. A child
 process forked from that thread starts in the namespace too, which is how
 commands (``nft``, ``iptables-legacy-save``) are run there without ``ip netns exec``.
 
-A libvirt guest has no namespace on this host: its commands go through the
-qemu-guest-agent runner that ``vnetdoctor.probes.libvirt`` registers.
+A libvirt guest has no namespace on this host: its commands go through a guest
+runner, by default the qemu-guest-agent one (:func:`guest_runner`).
 """
 
 from __future__ import annotations
@@ -103,8 +103,27 @@ _guest_runners: dict[str, GuestRunner] = {}
 
 
 def register_guest_runner(kind: str, runner: GuestRunner) -> None:
-    """Let a platform module (libvirt's guest agent) run commands for its vantages."""
+    """Run commands for ``kind`` vantages with ``runner`` instead of the built-in one."""
     _guest_runners[kind] = runner
+
+
+def builtin_guest_runner(kind: str) -> GuestRunner | None:
+    """The runner this package ships for ``kind`` (libvirt: qemu-guest-agent), or None.
+
+    Imported here, on first use, rather than registered as a side effect of importing
+    ``probes.libvirt``: applying a fix in a guest (``knowledge.apply``) used to work
+    only if something else had happened to import that module first.
+    """
+    if kind == "libvirt":
+        from .guest_agent import run_in_guest  # guest_agent imports this module
+
+        return run_in_guest
+    return None
+
+
+def guest_runner(kind: str) -> GuestRunner | None:
+    """Who runs commands in a ``kind`` vantage: a registered runner, else the built-in one."""
+    return _guest_runners.get(kind) or builtin_guest_runner(kind)
 
 
 def run_command(vantage: Vantage, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
@@ -114,7 +133,7 @@ def run_command(vantage: Vantage, argv: Sequence[str], timeout: float = 5.0) -> 
     a timeout gives 124, like coreutils' ``timeout``.
     """
     if vantage.kind == "libvirt":
-        runner = _guest_runners.get("libvirt")
+        runner = guest_runner("libvirt")
         if runner is None:
             return CommandResult(tuple(argv), 127, "", "no guest command runner for libvirt")
         return runner(vantage, argv, timeout)

@@ -16,7 +16,7 @@ from pathlib import Path
 from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink
 from vnetdoctor.knowledge.model import Request
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
 
 from .bridge import EngineFactory

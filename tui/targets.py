@@ -132,29 +132,25 @@ def _parse_diagnose_args(args: Sequence[str]) -> dict[str, str]:
 
 
 def lab_targets() -> tuple[list[Target], set[str], list[str]]:
-    """Running lab instances (from the lab's state files) and the namespaces they own."""
+    """Running lab instances and the namespaces they own.
+
+    Read through the lab's public door (:func:`vnetdoctor.lab.running_labs`), never
+    its state files or modules: the TUI sits above the lab, and an import contract
+    (``.importlinter``) forbids it every ``vnetdoctor.lab.*`` module, which is a rule
+    import-linter can state (a path-level rule such as "do not read the lab's state
+    directory" it cannot).
+    """
+    from vnetdoctor.lab import running_labs
+
     try:
-        from vnetdoctor.lab.scenarios import SCENARIOS
-        from vnetdoctor.lab.state import STATE_DIR, load
-    except ImportError as exc:
-        return [], set(), [f"lab: skipped: {exc}"]
-    try:
-        names = sorted(n[:-5] for n in os.listdir(STATE_DIR) if n.endswith(".json"))
-    except FileNotFoundError:
-        return [], set(), []
+        running = running_labs()
     except OSError as exc:
-        return [], set(), [f"lab: cannot read {STATE_DIR}: {exc.strerror}"]
+        return [], set(), [f"lab: cannot read {exc.filename}: {exc.strerror}"]
     out: list[Target] = []
     owned: set[str] = set()
-    for prefix in names:
-        try:
-            state = load(prefix)
-        except Exception:  # noqa: BLE001 - a bad prefix in a stray file is not ours to judge
-            state = None
-        if state is None:
-            continue
-        owned.update(state.namespaces)
-        scenario = SCENARIOS.get(state.scenario)
+    for lab in running:
+        owned.update(lab.namespaces)
+        scenario, prefix = lab.scenario, lab.prefix
         if scenario is None:
             continue
         args = _parse_diagnose_args(scenario.diagnose_args(prefix))
@@ -162,7 +158,7 @@ def lab_targets() -> tuple[list[Target], set[str], list[str]]:
         out.append(
             Target(
                 kind="lab",
-                name=f"{prefix} {state.scenario}",
+                name=f"{prefix} {lab.scenario_name}",
                 state="up",
                 addresses=(args["target"],) if args.get("target") else (),
                 host=args.get("host", "local"),

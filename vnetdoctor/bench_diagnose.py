@@ -82,7 +82,7 @@ def startup_to_first_probe(runs: int = 5) -> tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vnetdoctor.errors import UsageError
+    from vnetdoctor.probes.errors import UsageError
     from vnetdoctor.probes.caps import CAP_NET_ADMIN, has_cap
 
     if not has_cap(CAP_NET_ADMIN):

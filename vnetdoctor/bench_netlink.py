@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.caps import CAP_NET_ADMIN, CAP_SYS_ADMIN, cap_name, has_cap
 from vnetdoctor.probes.vantage import Vantage
 

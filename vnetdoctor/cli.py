@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141
     except Exception as exc:
-        from vnetdoctor.errors import UsageError
+        from vnetdoctor.probes.errors import UsageError
         from vnetdoctor.probes.vantage import VantageError
 
         if os.environ.get("VNETDOCTOR_DEBUG"):

@@ -31,7 +31,7 @@ that covers a changed byte (IPv4 header, ICMP, ICMPv6, TCP, UDP, also inside
 quoted packets) is corrected incrementally (RFC 1624), which works on frames cut
 short by the snap length and keeps an offloaded, not-yet-computed checksum
 exactly as wrong as it was. Frames of a link type not listed in
-:mod:`vnetdoctor.frame_layout` still get every known address's bytes replaced,
+:mod:`vnetdoctor.probes.frame_layout` still get every known address's bytes replaced,
 but their checksums are left as they are.
 
 Names are renamed too, consistently, by kind (sos clean does the same for host
@@ -70,8 +70,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vnetdoctor.errors import UsageError
-from vnetdoctor.frame_layout import fix_checksum, parse_frame
+from vnetdoctor.probes.errors import UsageError
+from vnetdoctor.probes.frame_layout import fix_checksum, parse_frame
 
 
 class RedactionError(UsageError):

@@ -56,7 +56,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import (

@@ -268,7 +268,7 @@ def test_a_healthy_lab_is_a_target_with_a_note(monkeypatch, tmp_path) -> None:  
 
 
 def test_keymap_file_remaps_by_binding_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.errors import UsageError
+    from vnetdoctor.probes.errors import UsageError
     from vnetdoctor.tui.launch import load_keymap
 
     assert load_keymap(tmp_path / "missing.toml") == {}

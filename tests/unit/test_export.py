@@ -13,7 +13,7 @@ import store_fixtures as F
 from vnetdoctor.probes.rows import PacketRow
 
 from vnetdoctor import cli
-from vnetdoctor.pcap import PcapError, linktype_of, read_pcap, write_pcap
+from vnetdoctor.probes.pcap import PcapError, linktype_of, read_pcap, write_pcap
 from vnetdoctor.store import SessionStore
 
 

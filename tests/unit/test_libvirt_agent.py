@@ -8,6 +8,10 @@ guest-exec/guest-exec-status → base64 → the link/addr/route probes' parsers.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from libvirt_fakes import LAB_URI, FakeAgent
 from vnetdoctor.probes import guest_agent, libvirt_conn
@@ -19,7 +23,7 @@ from vnetdoctor.probes.rows_libvirt import GuestLinkRow
 from vnetdoctor.probes.vantage import parse_vantage
 
 pytest.importorskip("libvirt")
-import vnetdoctor.probes.libvirt  # noqa: F401  - registers the guest runner
+import vnetdoctor.probes.libvirt  # noqa: F401  - registers guest.interfaces
 
 GUEST = parse_vantage(f"libvirt:web@{LAB_URI}")
 
@@ -142,3 +146,39 @@ def test_a_command_that_never_exits_times_out():
         guest_agent.set_agent_transport(previous)
     assert result.returncode == 124
     assert result.stderr == "sleep: timed out after 0.2s in the guest"
+
+
+def test_applying_a_guest_fix_needs_nobody_to_import_probes_libvirt_first():
+    """The guest runner is looked up when a fix runs, not registered by an import elsewhere.
+
+    A fresh interpreter imports only the fix door; if the runner still came from
+    importing ``probes.libvirt``, the fix would end with "no guest command runner".
+    """
+    code = textwrap.dedent('''
+        import sys
+        from vnetdoctor.knowledge.apply import apply_fix
+        from vnetdoctor.knowledge.model import Fix
+        from vnetdoctor.probes import guest_agent
+
+        class Agent:
+            def __init__(self):
+                self.calls = []
+
+            def command(self, vantage, payload, timeout):
+                self.calls.append((str(vantage), payload["execute"]))
+                if payload["execute"] == "guest-exec":
+                    return {"pid": 7}
+                return {"exited": True, "exitcode": 0, "out-data": "b2sK"}
+
+        agent = Agent()
+        guest_agent.set_agent_transport(agent)
+        fix = Fix.of(["ip", "link", "set", "eth0", "up"], risk="low", where="libvirt:web")
+        result = apply_fix(fix, timeout=5)
+        print(result.returncode, repr(result.stdout), agent.calls)
+        print("vnetdoctor.probes.libvirt" in sys.modules)
+    ''')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "0 'ok\\n' [('libvirt:web', 'guest-exec'), ('libvirt:web', 'guest-exec-status')]",
+        "False",
+    ]

@@ -11,7 +11,7 @@ from vnetdoctor.probes import caps
 from vnetdoctor import bench_netlink
 from vnetdoctor.cli import main
 from vnetdoctor.commands import bench
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 
 
 def test_without_root_one_line_and_exit_2(monkeypatch, capsys):

@@ -11,8 +11,8 @@ import pytest
 import store_fixtures as F
 
 from vnetdoctor import cli
-from vnetdoctor.frame_layout import internet_checksum
-from vnetdoctor.pcap import read_pcap
+from vnetdoctor.probes.frame_layout import internet_checksum
+from vnetdoctor.probes.pcap import read_pcap
 from vnetdoctor.redact import Redactor, find_leaks
 from vnetdoctor.store import SessionStore
 

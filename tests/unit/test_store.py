@@ -20,7 +20,7 @@ from vnetdoctor.knowledge.model import Diagnosis, StepResult
 from vnetdoctor.probes.rows import FirewallRow, LinkRow, PacketRow
 
 from vnetdoctor import cli
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import INTERRUPTED, RUNNING, SCHEMA_VERSION, SessionStore, default_db_path
 
 HERE = Path(__file__).resolve().parent
@@ -413,8 +413,8 @@ def test_other_bad_databases(tmp_path):
 def test_store_and_commands_never_import_textual():
     code = (
         "import sys\n"
-        "import vnetdoctor.store, vnetdoctor.records, vnetdoctor.redact, vnetdoctor.frame_layout\n"
-        "import vnetdoctor.report, vnetdoctor.pcap, vnetdoctor.sessiondiff\n"
+        "import vnetdoctor.store, vnetdoctor.records, vnetdoctor.redact, vnetdoctor.probes.frame_layout\n"
+        "import vnetdoctor.report, vnetdoctor.probes.pcap, vnetdoctor.sessiondiff\n"
         "import vnetdoctor.commands.sessions, vnetdoctor.commands.export, vnetdoctor.commands.diff\n"
         "bad = sorted(m for m in ('textual', 'scapy', 'libvirt') if m in sys.modules)\n"
         "print(','.join(bad))\n"

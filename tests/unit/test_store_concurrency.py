@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import store_fixtures as F
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import SessionStore, StoreBusy
 
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 
 
 def _bench_module(name: str):

@@ -12,7 +12,7 @@ import argparse
 import sys
 import threading
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 
 DEFAULT_SCENARIO = "firewall.guest_blocks"
 

@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Question, Request
 from vnetdoctor.knowledge.target_kind import message, not_a_host
 from vnetdoctor.probes.vantage import Vantage, resolve_vantage

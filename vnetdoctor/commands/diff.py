@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from vnetdoctor.commands._stdout import emit
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang
 from vnetdoctor.sessiondiff import diff_sessions, render_diff
 from vnetdoctor.store import SessionStore

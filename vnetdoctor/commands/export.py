@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from vnetdoctor.commands._stdout import emit
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang
-from vnetdoctor.pcap import PcapError, frame_bytes, linktype_of, write_pcap
+from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
 from vnetdoctor.redact import RedactionError, Redactor, machine_hostnames
 from vnetdoctor.report import render_markdown
 from vnetdoctor.store import RecordedSession, SessionStore, record_from_json

@@ -14,7 +14,7 @@ import time
 from argparse import Namespace
 
 from vnetdoctor.commands._stdout import output_width
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 
 
 def run(args: Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from vnetdoctor.errors import UsageError
+from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Request
 
 

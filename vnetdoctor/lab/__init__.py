@@ -28,6 +28,7 @@ Python API (what ``vnetdoctor lab``, ``vnetdoctor demo`` and the engine tests us
 
     lab.down("vnd-")                    # removes everything with that prefix, nothing else
     lab.LabInstance.attach("vnd-")      # a lab brought up by another process
+    lab.running_labs()                  # [RunningLab(prefix, scenario_name, namespaces, scenario)]
 
 Scenario names are the cause ids they inject (``lab.by_cause(id)`` lists them),
 plus ``healthy``, ``healthy-nat``, ``healthy-routed``, ``healthy-vmware`` and
@@ -50,6 +51,7 @@ from __future__ import annotations
 from .checks import LAB_PORT, Check, CheckResult, run_check, run_checks
 from .lifecycle import LabInstance, down, lab_exists, up
 from .ops import LabError
+from .running import RunningLab, running_labs
 from .scenarios import CAUSES_WITH_SCENARIO, SCENARIOS, DiagnoseSpec, Scenario, by_cause
 from .topology import ROLES, TOPOLOGIES, Topology
 
@@ -64,6 +66,7 @@ __all__ = [
     "DiagnoseSpec",
     "LabError",
     "LabInstance",
+    "RunningLab",
     "Scenario",
     "Topology",
     "by_cause",
@@ -71,5 +74,6 @@ __all__ = [
     "lab_exists",
     "run_check",
     "run_checks",
+    "running_labs",
     "up",
 ]
