@@ -20,7 +20,7 @@ def pair(tmp_path, monkeypatch):
         clock[0] += 30.0
         return clock[0]
 
-    monkeypatch.setattr("vnetdoctor.store.time.time", fake_time)
+    monkeypatch.setattr("vnetdoctor.store.recording.time.time", fake_time)
     path = tmp_path / "s.db"
     with SessionStore(path) as st:
         before = F.record(st, fixed=False, link_down=True)

@@ -89,7 +89,7 @@ def test_import_contracts_hold() -> None:
     ("path", "line", "contract"),
     [
         ("probes/pcap.py", "import textual", "headless"),
-        ("vnetdoctor/store.py", "import textual.app", "headless"),
+        ("vnetdoctor/store/core.py", "import textual.app", "headless"),
         ("knowledge/engine.py", "from vnetdoctor import store", "floors"),
         ("probes/links.py", "import vnetdoctor.knowledge.engine", "floors"),
         ("vnetdoctor/lab/ops.py", "import vnetdoctor.tui.state", "floors"),

@@ -277,7 +277,7 @@ def _three(store, monkeypatch):
         clock[0] += 61.0
         return clock[0]
 
-    monkeypatch.setattr("vnetdoctor.store.time.time", fake_time)
+    monkeypatch.setattr("vnetdoctor.store.recording.time.time", fake_time)
     a = F.record(store, fixed=False, scenario="lab-fw-icmp")
     b = F.record(store, fixed=True, scenario=None)
     c = store.start_session(

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import store_fixtures as F
 
-from vnetdoctor import store as store_mod
 from vnetdoctor.store import SessionStore, default_db_path
+from vnetdoctor.store import files as store_mod
 
 HERE = Path(__file__).resolve().parent
 

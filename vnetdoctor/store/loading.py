@@ -1,0 +1,94 @@
+"""Loading one recorded session back into the objects the engine emitted.
+
+Split out of the store because rebuilding a :class:`RecordedSession` (steps, their
+frames put back, events, the diagnosis) is what replay, export and diff depend on,
+and it must stay the exact inverse of the recording path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vnetdoctor.knowledge.model import Request, StepResult
+from vnetdoctor.probes.errors import UsageError
+from vnetdoctor.records import (
+    RecordedEvent,
+    RecordedSession,
+    load_row_types,
+)
+from vnetdoctor.store.reading import _Reader
+
+
+class _Loader(_Reader):
+    """The loading side of :class:`~vnetdoctor.store.SessionStore`."""
+
+    def load(self, session_id: str) -> RecordedSession:
+        """Rebuild a session: request, StepResults (frames put back in place), events, verdict."""
+        load_row_types()
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,))
+            names = [d[0] for d in cur.description]
+            raw = cur.fetchone()
+            if raw is None:
+                raise UsageError(f"no session {session_id!r} in {self.path}")
+            srow = dict(zip(names, raw))
+            steps_rows = self._conn.execute(
+                "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
+            ).fetchall()
+            pkt_rows = self._conn.execute(
+                "SELECT step_seq, obs_index, row_index, time, vantage, iface, length, linktype, hex, "
+                "summary, tag FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index",
+                (session_id,),
+            ).fetchall()
+            ev_rows = self._conn.execute(
+                "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+        frames: dict[tuple[int, int], list[tuple[int, dict[str, Any]]]] = {}
+        for seq, oi, ri, t, vantage, iface, length, linktype, hexdata, summary, tag in pkt_rows:
+            frames.setdefault((seq, oi), []).append(
+                (
+                    ri,
+                    {
+                        "_type": "PacketRow",
+                        "time": t,
+                        "vantage": vantage,
+                        "iface": iface,
+                        "length": length,
+                        "summary": summary,
+                        "data_hex": hexdata,
+                        "linktype": linktype,
+                        "tag": tag,
+                    },
+                )
+            )
+        steps = []
+        for seq, text in steps_rows:
+            data = json.loads(text)
+            for oi, obs in enumerate(data.get("observations", ())):
+                rows = list(obs.get("rows", ()))
+                for ri, prow in frames.get((seq, oi), ()):
+                    rows.insert(min(ri, len(rows)), prow)
+                obs["rows"] = rows
+            steps.append(StepResult.from_dict(data))
+        events = tuple(
+            RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
+            for seq, t, kind, detail in ev_rows
+        )
+        diagnosis = json.loads(srow["diagnosis"]) if srow["diagnosis"] else None
+        if diagnosis is not None:
+            diagnosis["steps"] = [s.to_dict() for s in steps]
+        return RecordedSession(
+            id=srow["id"],
+            source=srow["source"],
+            scenario=srow["scenario"],
+            started=srow["started"],
+            finished=srow["finished"],
+            state=self._state(srow),
+            request=Request.from_dict(json.loads(srow["request"] or "{}")),
+            steps=tuple(steps),
+            events=events,
+            diagnosis=diagnosis,
+            extra=json.loads(srow["extra"]) if srow["extra"] else {},
+        )
