@@ -4,7 +4,8 @@ Each fault is implemented by what it *is* on a real host (an nft rule in the
 guest, a sysctl, STP on the bridge, a rogue machine answering ARP), never by a
 shortcut that only looks like it to vnetdoctor's probes, and each has a revert
 that restores the healthy behaviour. The tests prove both with tools that are
-not vnetdoctor's (see :mod:`.checks`).
+not vnetdoctor's (see :mod:`.checks`). The faults themselves live in
+:mod:`.faults`; this module is the table that names them.
 
 Scenario names are the cause ids they inject (``firewall.guest_blocks``), plus
 ``healthy*`` baselines (one per topology, no cause) and ``bpdu-guard`` (a second,
@@ -13,36 +14,70 @@ persistent way to get ``bridge.port_blocking``).
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import kernel
 from .checks import DNS, DNS_NAME, LAB_PORT, PING, PING_DF_1400, TCP, Check, CheckSpec
-from .ops import LabError, arp_frame, stp_config_bpdu
+from .faults import (
+    FORWARD_DROP,
+    GUEST_ICMP_DROP,
+    GUEST_TCP_DROP,
+    Action,
+    _arp_blackhole,
+    _arp_blackhole_off,
+    _attach_port,
+    _bpdu_guard_trip,
+    _bridge_filter_on,
+    _bridge_own_mac,
+    _bridge_takes_guest_mac,
+    _detach_port,
+    _docker_style_forward_drop,
+    _docker_style_undo,
+    _drop_table,
+    _flood_off,
+    _flood_on,
+    _guest_address_back,
+    _guest_nic_down,
+    _guest_nic_return,
+    _guest_nic_up,
+    _guest_nic_vanish,
+    _guest_no_address,
+    _guest_wrong_prefix,
+    _host_if,
+    _host_port_down,
+    _host_port_up,
+    _iptables_legacy_icmp,
+    _masquerade_off,
+    _masquerade_on,
+    _mtu_normal,
+    _mtu_small,
+    _nft_action,
+    _rogue_gone,
+    _rogue_up,
+    _route_action,
+    _start_dns,
+    _start_tcp,
+    _stop,
+    _stp_listening,
+    _stp_off,
+    _sysctl_action,
+    _vbox_address,
+    _vbox_no_address,
+    _vlan_match,
+    _vlan_mismatch,
+)
 from .topology import (
     BRIDGED,
     GUEST,
     HOST,
     NAT,
-    PARK,
-    ROGUE,
     ROUTED,
     TOPOLOGIES,
     VIRTUALBOX,
     VMWARE,
     WAN,
     Topology,
-    masquerade_rules,
-    tap_mac,
 )
-
-if TYPE_CHECKING:
-    from .lifecycle import LabInstance
-
-Action = Callable[["LabInstance"], None]
 
 
 @dataclass(frozen=True)
@@ -128,368 +163,6 @@ class Scenario:
             "diagnose_args": self.diagnose_args("vnd-"),
             "checks": [c._asdict() for c in self.checks("vnd-")],
         }
-
-
-# --- fault building blocks -----------------------------------------------------------------
-
-def _t(inst: LabInstance) -> Topology:
-    return inst.topology
-
-
-def _flush_neighbours(inst: LabInstance, *roles: str) -> None:
-    """Forget resolved neighbours, as caches do by themselves after a while.
-
-    Used where a fault changes who answers for an address or a MAC: without it
-    the stale entry hides the fault (or the repair) for up to a minute.
-    """
-    for role in roles:
-        if inst.ns(role) in inst.namespaces:
-            inst.ip(role, "neigh flush all")
-
-
-def _guest_addr_lines(topo: Topology, prefixlen: int | None = None) -> list[str]:
-    return [
-        "addr flush dev eth0",
-        f"addr add {topo.guest_ip}/{prefixlen or topo.prefixlen} dev eth0",
-        f"route replace default via {topo.guest_gw}",
-    ]
-
-
-def _wait_port_state(inst: LabInstance, port: str, wanted: str, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    seen = "?"
-    while time.monotonic() < deadline:
-        out = inst.run(HOST, ["bridge", "-j", "link", "show", "dev", port])
-        try:
-            seen = json.loads(out or "[]")[0].get("state", "?")
-        except (ValueError, IndexError, AttributeError):
-            seen = "?"
-        if seen == wanted:
-            return
-        time.sleep(0.02)
-    raise LabError(f"bridge port {port} is {seen}, not {wanted}, after {timeout:.0f}s")
-
-
-# physical
-
-def _host_port_down(inst: LabInstance) -> None:
-    inst.ip(HOST, f"link set {_t(inst).port} down")
-
-
-def _host_port_up(inst: LabInstance) -> None:
-    inst.ip(HOST, f"link set {_t(inst).port} up")
-
-
-def _guest_nic_down(inst: LabInstance) -> None:
-    inst.ip(GUEST, "link set eth0 down")
-
-
-def _guest_nic_up(inst: LabInstance) -> None:
-    # the default route went away with the link: put it back as the guest's ifup would
-    inst.ip(GUEST, "link set eth0 up", f"route replace default via {_t(inst).guest_gw}")
-
-
-def _guest_nic_vanish(inst: LabInstance) -> None:
-    """The device exists on the host side (tap up, carrier) but no driver binds it in the guest."""
-    inst.create((PARK,), [])
-    inst.sysctl(PARK, {"net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1})
-    inst.ip(GUEST, f"link set eth0 netns {inst.ns(PARK)}")
-    inst.ip(PARK, "link set eth0 up")  # QEMU keeps the tap's carrier up whatever the guest does
-
-
-def _guest_nic_return(inst: LabInstance) -> None:
-    inst.ip(PARK, f"link set eth0 netns {inst.ns(GUEST)}")
-    inst.ip(GUEST, "link set eth0 up", *_guest_addr_lines(_t(inst)))
-    inst.destroy(PARK)
-
-
-# data link
-
-def _detach_port(inst: LabInstance) -> None:
-    inst.ip(HOST, f"link set {_t(inst).port} nomaster")
-
-
-def _attach_port(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.port} master {topo.bridge} up")
-
-
-def _stp_listening(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(
-        HOST,
-        f"link set {topo.bridge} type bridge forward_delay 3000 stp_state 1",
-        f"link set {topo.port} down",  # the guest rebooting: its port re-enters STP from scratch
-        f"link set {topo.port} up",
-    )
-    _wait_port_state(inst, topo.port, "listening")
-
-
-def _stp_off(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.bridge} type bridge stp_state 0 forward_delay 1500")
-    # with STP off the kernel leaves the port's last state; forwarding is what it should be
-    inst.bridge(HOST, f"link set dev {topo.port} state 3 guard off")
-    _wait_port_state(inst, topo.port, "forwarding")
-
-
-def _bpdu_guard_trip(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.bridge} type bridge stp_state 1")
-    inst.bridge(HOST, f"link set dev {topo.port} guard on")
-    # the guest runs something that speaks STP (a nested bridge, a misconfigured VM router)
-    inst.send_frames(GUEST, "eth0", [stp_config_bpdu(topo.guest_mac)])
-    _wait_port_state(inst, topo.port, "disabled")
-
-
-def _flood_off(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.bridge(HOST, f"link set dev {topo.port} learning off flood off mcast_flood off bcast_flood off")
-    # no static fdb entry for the guest (what libvirt's macTableManager would add)
-    inst.run(HOST, ["bridge", "fdb", "del", topo.guest_mac, "dev", topo.port, "master"], check=False)
-    _flush_neighbours(inst, HOST, GUEST, WAN)
-
-
-def _flood_on(inst: LabInstance) -> None:
-    inst.bridge(HOST, f"link set dev {_t(inst).port} learning on flood on mcast_flood on bcast_flood on")
-
-
-BRIDGE_FILTER = """
-table bridge filter {
-  chain INPUT {
-    type filter hook input priority filter; policy accept;
-    iifname "%(port)s" ether type ip counter drop
-  }
-  chain FORWARD {
-    type filter hook forward priority filter; policy accept;
-    iifname "%(port)s" ether type ip counter drop
-    oifname "%(port)s" ether type ip counter drop
-  }
-  chain OUTPUT {
-    type filter hook output priority filter; policy accept;
-    oifname "%(port)s" ether type ip counter drop
-  }
-}
-"""
-
-
-def _bridge_filter_on(inst: LabInstance) -> None:
-    inst.nft(HOST, BRIDGE_FILTER % {"port": _t(inst).port})
-
-
-def _drop_table(role: str, family: str, table: str) -> Action:
-    def drop(inst: LabInstance) -> None:
-        inst.nft(role, f"delete table {family} {table}\n")
-
-    return drop
-
-
-def _mtu_small(inst: LabInstance) -> None:
-    inst.ip(GUEST, "link set eth0 mtu 1280")
-
-
-def _mtu_normal(inst: LabInstance) -> None:
-    inst.ip(GUEST, "link set eth0 mtu 1500")
-
-
-def _bridge_takes_guest_mac(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.bridge} address {topo.guest_mac}")
-    _flush_neighbours(inst, HOST, GUEST, WAN)
-
-
-def _bridge_own_mac(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.bridge} address {topo.bridge_mac}")
-    _flush_neighbours(inst, HOST, GUEST, WAN)
-
-
-def _sysctl_action(role: str, settings: dict[str, int]) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.sysctl(role, settings)
-
-    return apply
-
-
-ARP_DROP_BPF = "1,6 0 0 2,"  # classic BPF, one instruction: ret #2 (TC_ACT_SHOT in direct-action)
-
-
-def _arp_blackhole(inst: LabInstance) -> None:
-    inst.tc(
-        GUEST,
-        "qdisc add dev eth0 clsact",
-        f'filter add dev eth0 ingress protocol arp prio 1 bpf bytecode "{ARP_DROP_BPF}" da',
-    )
-
-
-def _arp_blackhole_off(inst: LabInstance) -> None:
-    inst.tc(GUEST, "qdisc del dev eth0 clsact")
-
-
-# network
-
-def _guest_no_address(inst: LabInstance) -> None:
-    inst.ip(GUEST, "addr flush dev eth0")
-
-
-def _guest_address_back(inst: LabInstance) -> None:
-    inst.ip(GUEST, *_guest_addr_lines(_t(inst)))
-
-
-def _guest_wrong_prefix(inst: LabInstance) -> None:
-    # 255.255.255.248 typed for 255.255.255.0: the host and the gateway fall outside the guest's /29
-    topo = _t(inst)
-    inst.ip(GUEST, "addr flush dev eth0", f"addr add {topo.guest_ip}/29 dev eth0")
-
-
-ROGUE_IP_MAC = "52:54:00:de:ad:0b"
-
-
-def _rogue_up(inst: LabInstance) -> None:
-    """Another machine on the bridge configured with the guest's address, which wins ARP."""
-    topo = _t(inst)
-    inst.create((ROGUE,), [
-        (
-            f"link add vnet9 netns {inst.ns(HOST)} address {tap_mac('198.18.0.99')} type veth "
-            f"peer name eth0 netns {inst.ns(ROGUE)} address {ROGUE_IP_MAC}"
-        ),
-    ])
-    inst.sysctl(ROGUE, {
-        "net.ipv6.conf.all.disable_ipv6": 1,
-        "net.ipv6.conf.default.disable_ipv6": 1,
-        "net.ipv4.icmp_echo_ignore_all": 1,  # it answers ARP but not ping
-    })
-    inst.ip(ROGUE, "link set lo up", "link set eth0 up", f"addr add {topo.guest_ip}/{topo.prefixlen} dev eth0")
-    inst.ip(HOST, f"link set vnet9 master {topo.bridge} up")
-    # It talks first: "who has <host>? tell <guest ip>" makes the host point the guest's
-    # address at the rogue's MAC; the gratuitous ARP overrides any entry elsewhere.
-    inst.send_frames(ROGUE, "eth0", [
-        arp_frame(ROGUE_IP_MAC, topo.guest_ip, topo.host_ip),
-        arp_frame(ROGUE_IP_MAC, topo.guest_ip, topo.guest_ip),
-    ])
-    inst.start_announcer(ROGUE, "eth0", ROGUE_IP_MAC, topo.guest_ip, topo.host_ip)
-
-
-def _rogue_gone(inst: LabInstance) -> None:
-    inst.stop_server("announce")
-    # Unplug it first: a deleted namespace is torn down asynchronously (under load, long
-    # after `ip netns del` returned) and would go on answering ARP from the bridge meanwhile.
-    inst.ip(HOST, "link del vnet9")
-    inst.destroy(ROGUE)
-    _flush_neighbours(inst, HOST, GUEST, WAN)
-
-
-def _route_action(*lines: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        topo = _t(inst)
-        inst.ip(GUEST, *(line.format(gw=topo.guest_gw) for line in lines))
-
-    return apply
-
-
-def _iptables_legacy_icmp(op: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.run(HOST, ["iptables-legacy", "-w", op, "INPUT", "-p", "icmp", "-j", "DROP"])
-
-    return apply
-
-
-GUEST_ICMP_DROP = """
-table inet filter {
-  chain input {
-    type filter hook input priority filter; policy accept;
-    icmp type echo-request counter drop
-  }
-}
-"""
-
-GUEST_TCP_DROP = f"""
-table inet filter {{
-  chain input {{
-    type filter hook input priority filter; policy accept;
-    tcp dport {LAB_PORT} counter drop
-  }}
-}}
-"""
-
-FORWARD_DROP = """
-table inet filter {
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-  }
-}
-"""
-
-
-def _nft_action(role: str, script: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.nft(role, script)
-
-    return apply
-
-
-def _docker_style_forward_drop(inst: LabInstance) -> None:
-    # what loading br_netfilter and starting dockerd does to a bridged KVM host
-    inst.sysctl(HOST, {"net.bridge.bridge-nf-call-iptables": 1, "net.bridge.bridge-nf-call-ip6tables": 1})
-    inst.run(HOST, ["iptables-nft", "-w", "-P", "FORWARD", "DROP"])
-
-
-def _docker_style_undo(inst: LabInstance) -> None:
-    inst.run(HOST, ["iptables-nft", "-w", "-P", "FORWARD", "ACCEPT"])
-    inst.nft(HOST, "delete table ip filter\n")
-    inst.sysctl(HOST, {"net.bridge.bridge-nf-call-iptables": 0, "net.bridge.bridge-nf-call-ip6tables": 0})
-
-
-def _masquerade_off(inst: LabInstance) -> None:
-    inst.nft(HOST, "flush chain ip libvirt_network guest_nat\n")
-
-
-def _masquerade_on(inst: LabInstance) -> None:
-    rules = masquerade_rules(_t(inst).subnet).splitlines()
-    inst.nft(HOST, "".join(f"add rule ip libvirt_network guest_nat {r.strip()}\n" for r in rules))
-
-
-def _stop(name: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.stop_server(name)
-
-    return apply
-
-
-def _start_tcp(inst: LabInstance) -> None:
-    inst.start_tcp_listener()
-
-
-def _start_dns(inst: LabInstance) -> None:
-    inst.start_dns_responder()
-
-
-def _host_if(op: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.ip(HOST, f"link set {_t(inst).host_if} {op}")
-
-    return apply
-
-
-def _vbox_no_address(inst: LabInstance) -> None:
-    inst.ip(HOST, "addr flush dev vboxnet0")
-
-
-def _vbox_address(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"addr add {topo.host_ip}/{topo.prefixlen} dev vboxnet0")
-
-
-def _vlan_mismatch(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"link set {topo.bridge} type bridge vlan_filtering 1")
-    inst.bridge(HOST, f"vlan del dev {topo.port} vid 1", f"vlan add dev {topo.port} vid 10 pvid untagged")
-
-
-def _vlan_match(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.bridge(HOST, f"vlan del dev {topo.port} vid 10", f"vlan add dev {topo.port} vid 1 pvid untagged")
-    inst.ip(HOST, f"link set {topo.bridge} type bridge vlan_filtering 0")
 
 
 # --- the catalogue -----------------------------------------------------------------------------
