@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
-
 from vnetdoctor.knowledge.events import (
     AskFn,
     DiagnosisReady,
@@ -197,6 +196,22 @@ def in_language(results: list[StepResult], lang: str) -> list[StepResult]:
 
 QUESTION_STEP = "physical.cable"
 QUESTION = Question(QUESTION_STEP, "Is the link LED of the host's uplink port lit?", ("yes", "no", "unknown"))
+
+# The flowchart's longest question (8 answers, long labels): the one that did not fit 80 columns.
+CONSOLE_STEP = "application.guest_console"
+
+
+def console_question(lang: str = "en") -> Question:
+    """The guest-console question exactly as the engine asks it (text and choices from flowchart.toml)."""
+    from vnetdoctor.knowledge import flowchart
+
+    return flowchart.step(CONSOLE_STEP).as_question(lang)
+
+
+def with_console_step() -> list[StepResult]:
+    """The scenario plus the guest-console step at the end, so the fake engine asks it."""
+    return [*scenario_results(),
+            StepResult(CONSOLE_STEP, "application", "Guest console", SKIP, note="not asked")]
 
 
 def plan_of(results: Sequence[StepResult], question_step: str | None = None) -> list[PlannedStep]:

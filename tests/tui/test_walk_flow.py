@@ -19,6 +19,7 @@ from fakes_walk import (
     make_app,
     scenario_results,
 )
+from walk_helpers import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
 from vnetdoctor.tui.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
@@ -26,7 +27,6 @@ from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.widgets.findings import FixList
 from vnetdoctor.tui.widgets.flowchart import RUNNING, VERDICT, FlowchartSidebar
-from walk_helpers import screen_text, settle, showing, wait_until
 
 SIZE = (80, 24)
 
@@ -118,7 +118,7 @@ async def test_question_is_asked_in_a_modal_and_the_answer_goes_back_to_the_engi
     app, deps = make_app(question=QUESTION, recorder=recorder)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: showing(app, QuestionDialog), what="the question")
-        assert QUESTION.text in screen_text(app)
+        await wait_until(pilot, lambda: QUESTION.text in screen_text(app), what="the question's text")
         assert sidebar(app).status(QUESTION.step) == RUNNING  # the engine waits on the operator
         await pilot.press("2")  # the second choice: "no"
         await settle(pilot)
@@ -143,7 +143,7 @@ async def test_quitting_while_the_engine_waits_on_a_question_releases_it() -> No
     app, deps = make_app(question=QUESTION)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: showing(app, QuestionDialog), what="the question")
-        await pilot.press("q")
+        await pilot.press("ctrl+q")  # q on the dialog answers "don't know"; ctrl+q quits from anywhere
         await pilot.pause()
     # The engine thread waiting in ask() was released when the walk went away.
     assert deps.engines[0].answered.wait(10)

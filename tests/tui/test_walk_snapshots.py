@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes_walk import QUESTION, make_app
+from fakes_walk import console_question, make_app, with_console_step
 from test_start_screen import discover
+from walk_helpers import settle, showing, wait_until
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
-from walk_helpers import settle, showing, wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZES = [(80, 24), (160, 48)]
@@ -114,7 +114,8 @@ def test_help(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
 def test_question_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
-    app, _ = make_app(question=QUESTION)
+    # The 8-answer guest-console question: every label must show, even at 80x24.
+    app, _ = make_app(question=console_question(), results=with_console_step)
     save = _shot("question", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

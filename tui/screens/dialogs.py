@@ -1,9 +1,13 @@
 """Modal dialogs: a question no probe can answer, and the confirmation before a fix runs.
 
 Both are deliberately hard to get wrong with one key press: the fix dialog
-opens with *Cancel* focused, so Enter or Esc on it changes nothing, and applying
-needs the operator to move to *Apply* first. A question dismissed with Esc counts
-as "don't know", which the engine treats as no information.
+opens with *Cancel* focused, so Enter, Esc or q on it changes nothing, and applying
+needs the operator to move to *Apply* first. A question dismissed with Esc or q
+counts as "don't know", which the engine treats as no information.
+
+The question's answers are a vertical list, not a row of buttons: the human labels
+of a question node ("attached to the wrong network / switch") are long, and a row of
+them was cut off at 80 columns after the third.
 """
 
 from __future__ import annotations
@@ -15,22 +19,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.model import Fix, Question
 from vnetdoctor.knowledge.text import CHOICE_LABELS, risk_name, t
 
 from ..i18n import Translator, translate_bindings
+from ..widgets.list_keys import ChoiceList
+
+
+def choice_label(step_id: str, choice: str, lang: str) -> str:
+    """The operator's words for an answer: the flowchart node's own label, else the shared one.
+
+    The flowchart is imported here, not at module level, for the same reason as in
+    :mod:`..kb`: the TUI starts without loading the knowledge data.
+    """
+    try:
+        from vnetdoctor.knowledge import flowchart
+
+        return flowchart.step(step_id).choice_label(choice, lang) or choice
+    except (ImportError, KeyError, LookupError):
+        return t(CHOICE_LABELS.get(choice), lang) or choice
 
 
 class QuestionDialog(ModalScreen[str | None]):
-    """Ask the operator; dismisses with the chosen answer, or None (Esc: don't know)."""
+    """Ask the operator; dismisses with the chosen answer, or None (Esc or q: don't know)."""
 
-    AUTO_FOCUS = "#choice-1"
+    AUTO_FOCUS = "#choices"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "dialog.dont_know", id="dialog.cancel"),
-        Binding("left", "app.focus_previous", show=False),
-        Binding("right", "app.focus_next", show=False),
+        Binding("escape,q", "dismiss_none", "dialog.dont_know", id="dialog.cancel"),
     ]
 
     def __init__(self, question: Question, lang: str, step_title: str = "") -> None:
@@ -40,32 +58,40 @@ class QuestionDialog(ModalScreen[str | None]):
         self.step_title = step_title
         translate_bindings(self, lang)
 
+    def labels(self) -> list[str]:
+        """The choices as the list shows them: number, then the human label."""
+        lang = self.tr.lang
+        return [
+            f"{i} {choice_label(self.question.step, choice, lang)}"
+            for i, choice in enumerate(self.question.choices, 1)
+        ]
+
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(id="dialog", classes="dialog"):
             yield Static(Text(tr("dialog.question_title"), style="bold"), classes="dialog-title")
             if self.step_title:
                 yield Static(Text(self.step_title, style="dim"))
-            yield Static(Text(self.question.text), id="question-text")
+            yield Static(Text(self.question.text.strip()), id="question-text")
             yield Static(Text(tr("dialog.question_hint", n=len(self.question.choices)), style="dim"))
-            with Horizontal(classes="dialog-buttons"):
-                for i, choice in enumerate(self.question.choices, 1):
-                    label = t(CHOICE_LABELS.get(choice), tr.lang) or choice
-                    yield Button(f"{i} {label}", id=f"choice-{i}", classes="choice", compact=True)
+            yield ChoiceList(
+                *(Option(Text(label), id=f"choice-{i}") for i, label in enumerate(self.labels(), 1)),
+                id="choices",
+                compact=True,
+            )
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        # Digits pick a choice directly: 1 = first, as the buttons are numbered.
+        # Digits pick a choice directly: 1 = first, as the list is numbered.
         if event.character and event.character.isdigit():
             index = int(event.character) - 1
             if 0 <= index < len(self.question.choices):
                 event.stop()
                 self.dismiss(self.question.choices[index])
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        index = int((event.button.id or "choice-0").split("-")[1]) - 1
-        if 0 <= index < len(self.question.choices):
-            self.dismiss(self.question.choices[index])
+        if 0 <= event.option_index < len(self.question.choices):
+            self.dismiss(self.question.choices[event.option_index])
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -77,7 +103,7 @@ class FixConfirmDialog(ModalScreen[bool]):
     AUTO_FOCUS = "#cancel"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "dialog.cancel", id="dialog.cancel"),
+        Binding("escape,q", "cancel", "dialog.cancel", id="dialog.cancel"),
         Binding("left", "app.focus_previous", show=False),
         Binding("right", "app.focus_next", show=False),
     ]

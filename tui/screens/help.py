@@ -54,11 +54,11 @@ def collect_keys(screen: Screen) -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal over the screen it explains; Esc or ? closes it."""
+    """A modal over the screen it explains; Esc, q or ? closes it (q never quits from here)."""
 
     AUTO_FOCUS = "#help-body"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark", "close", "help.close", id="help.close"),
+        Binding("escape,q,question_mark", "close", "help.close", id="help.close"),
     ]
 
     def __init__(self, for_screen: Screen, lang: str, title: str) -> None:

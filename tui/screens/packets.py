@@ -300,7 +300,7 @@ class OverwriteDialog(ModalScreen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "packets.save.cancel", id="packets.save.overwrite_cancel"),
+        Binding("escape,q", "cancel", "packets.save.cancel", id="packets.save.overwrite_cancel"),
         Binding("left", "app.focus_previous", show=False),
         Binding("right", "app.focus_next", show=False),
     ]

@@ -27,6 +27,7 @@ from ..i18n import Translator, translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
 from ..targets import Target, discover
+from ..widgets.list_keys import ListTable
 from ..widgets.title_bar import TitleBar
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 
@@ -72,7 +73,7 @@ class StartScreen(Screen[None]):
         yield TitleBar(Text("vnetdoctor", style="bold"), Text(tr("start.subtitle"), style="italic"))
         with Vertical(id="start-body"):
             yield Static(tr("start.pick_heading"), classes="section")
-            table: DataTable[str] = DataTable(id="targets", cursor_type="row", zebra_stripes=False)
+            table: DataTable[str] = ListTable(id="targets", cursor_type="row", zebra_stripes=False)
             yield table
             yield Static(Text(tr("start.discovering"), style="dim italic"), id="discovery-notes")
             yield Static(tr("start.form_heading"), classes="section")

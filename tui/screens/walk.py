@@ -82,6 +82,9 @@ class WalkScreen(Screen[None]):
         Binding("v", "verdict", "walk.goto_verdict", id="walk.verdict", show=False),
         Binding("c", "copy_fix", "walk.copy", id="walk.copy"),
         Binding("f", "apply_fix", "walk.apply", id="walk.apply"),
+        # f where fixes cannot be applied: a one-line hint instead of a dead key (no description:
+        # the help lists f only where it applies).
+        Binding("f", "fix_hint", id="walk.apply_hint", show=False),
         Binding("p", "packets", "walk.packets", id="walk.packets"),
         Binding("t", "tables", "walk.tables", id="walk.tables"),
         Binding("escape", "leave", "walk.leave", id="walk.leave", show=False),
@@ -555,6 +558,10 @@ class WalkScreen(Screen[None]):
 
         self.app.push_screen(FixConfirmDialog(fix, self.state.lang), confirmed)
 
+    def action_fix_hint(self) -> None:
+        """Say why f does nothing here and what works instead (c copies the fix)."""
+        self.notify(self.tr("walk.changes_hint"), severity="warning", timeout=5)
+
     # -- other screens ------------------------------------------------------------------------------------
     def action_packets(self) -> None:
         try:
@@ -593,6 +600,8 @@ class WalkScreen(Screen[None]):
             return False  # a replay runs nothing
         if action == "apply_fix":
             return bool(self.state.allow_changes and not self.state.replay)
+        if action == "fix_hint":
+            return not self.state.allow_changes and not self.state.replay
         if action == "leave":
             return self.can_leave()
         if action in ("rerun", "run_all") and self.busy is not None:

@@ -8,9 +8,10 @@ rewritten only when its status or title changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.events import PlannedStep
@@ -19,6 +20,7 @@ from vnetdoctor.knowledge.text import layer_name
 
 from ..emphasis import emphasis
 from ..i18n import Translator
+from .list_keys import LIST_KEYS, ListKeys
 
 RUNNING = "running"
 PENDING = "pending"
@@ -39,8 +41,10 @@ def step_option_id(step_id: str) -> str:
     return f"step:{step_id}"
 
 
-class FlowchartSidebar(OptionList):
+class FlowchartSidebar(ListKeys, OptionList):
     """Layers as headings (not selectable), steps under them, the verdict last."""
+
+    BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
     DEFAULT_CSS = """
     FlowchartSidebar, FlowchartSidebar:focus { border: none; padding: 0; }

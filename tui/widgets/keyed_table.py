@@ -25,15 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from ..table_cells import ColumnSpec, format_value, matches, sort_key, truncate
+from .list_keys import LIST_KEYS, ListKeys
 
 __all__ = ["ColumnSpec", "KeyedTable", "KeyedText", "SyncStats", "format_value", "matches", "sort_key", "truncate"]
 
@@ -57,8 +59,10 @@ class SyncStats:
     total: int = 0
 
 
-class KeyedTable(DataTable[Text]):
+class KeyedTable(ListKeys, DataTable[Text]):
     """A row-cursor DataTable fed whole snapshots by key; see the module docstring."""
+
+    BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
     DEFAULT_CSS = """
     KeyedTable {

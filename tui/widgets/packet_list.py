@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import DataTable
 from vnetdoctor.probes.rows import PacketRow
 
+from .list_keys import LIST_KEYS, ListKeys
 from .path_view import short_vantage
 
 WIDE = 120  # from this width on the list shows every column
@@ -118,12 +121,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class PacketList(DataTable[Text]):
+class PacketList(ListKeys, DataTable[Text]):
     """Append-only list of packets; row key = the packet's number in this view.
 
     ``follow`` keeps the cursor on the newest packet while it is on the last line
     (as ``tail -f`` does); moving the cursor up stops following, ``end`` resumes.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
     DEFAULT_CSS = """
     PacketList {
