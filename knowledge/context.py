@@ -86,7 +86,7 @@ class StepContext:
     # --- words --------------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         """A note or evidence line from ``data/evidence.toml`` in the operator's language."""
-        return evidence_text.text(key, self.lang, **values)
+        return evidence_text.text(key, self.lang, audience=self.shared.request.audience, **values)
 
     def join(self, items: Iterable[Any]) -> str:
         """A list in running text (``a, b`` / ``a、b``)."""

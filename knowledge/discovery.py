@@ -96,7 +96,9 @@ def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str], lan
     return None, text("discovery.neighbour_none", lang, macs=join(macs, lang), host=host)
 
 
-def _from_namespace(observe: ObserveFn, guest: Vantage, lang: str) -> tuple[str | None, list[str]]:
+def _from_namespace(
+    observe: ObserveFn, guest: Vantage, lang: str, audience: str = "cli"
+) -> tuple[str | None, list[str]]:
     obs = observe("addr.list", guest)
     if not obs.ok:
         return None, [_status_line(text("discovery.source_guest_addresses", lang), obs, lang)]
@@ -106,7 +108,7 @@ def _from_namespace(observe: ObserveFn, guest: Vantage, lang: str) -> tuple[str 
     if not found:
         return None, [text("discovery.guest_no_ipv4", lang)]
     listed = join((text("discovery.address_on", lang, ip=r.address, dev=r.ifname) for r in found), lang)
-    return None, [text("discovery.guest_several", lang, addresses=listed)]
+    return None, [text("discovery.guest_several", lang, audience=audience, addresses=listed)]
 
 
 def discover_target(
@@ -115,18 +117,20 @@ def discover_target(
     observe: ObserveFn | None = None,
     *,
     lang: str = "en",
+    audience: str = "cli",
 ) -> tuple[str | None, list[str]]:
     """The guest's IPv4 address and how it was found (one evidence line per step tried).
 
     ``observe(probe_id, vantage, **params)`` defaults to running the probe; the
     engine passes ``StepContext.observe`` so the observations are recorded. The
-    lines are in ``lang`` (``data/evidence.toml``).
+    lines are in ``lang`` (``data/evidence.toml``), and name no CLI flag for
+    ``audience="tui"``.
     """
     obs_fn: ObserveFn = observe or run_probe
     if guest is None:
-        return None, [text("discovery.no_guest", lang)]
+        return None, [text("discovery.no_guest", lang, audience=audience)]
     if guest.kind != "libvirt":
-        return _from_namespace(obs_fn, guest, lang)
+        return _from_namespace(obs_fn, guest, lang, audience)
 
     lines: list[str] = []
     ifaces = obs_fn("libvirt.interfaces", guest, domain=guest.name)
@@ -165,7 +169,8 @@ def discover_into(ctx: StepContext) -> str | None:
     guest = ctx.guest
     if guest is None or guest.kind != "libvirt":
         return None
-    ip, lines = discover_target(guest, ctx.host, observe=ctx.observe, lang=ctx.lang)
+    ip, lines = discover_target(guest, ctx.host, observe=ctx.observe, lang=ctx.lang,
+                                audience=ctx.shared.request.audience)
     ctx.facts["discovery"] = tuple(lines)
     for line in lines:
         ctx.note(line)

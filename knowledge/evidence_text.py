@@ -95,13 +95,21 @@ def texts() -> dict[str, Localized]:
     return parse_texts(raw)
 
 
-def text(key: str, lang: str = "en", /, *, strict: bool | None = None, **values: Any) -> str:
+def text(
+    key: str, lang: str = "en", /, *, strict: bool | None = None, audience: str = "cli", **values: Any
+) -> str:
     """The message ``key`` in ``lang``, filled from ``values``.
+
+    A note that tells the operator what to give (``--guest libvirt:DOMAIN``) depends on
+    the front end: ``key_tui`` (when the data has it) is the text for ``audience="tui"``,
+    which names the Start screen instead of a flag; ``key`` is the CLI's.
 
     An unknown key raises :class:`UnknownTextKey` in strict mode and renders as the
     key itself otherwise; a missing placeholder follows :func:`.catalog.render_template`.
     """
     strict = strict_default() if strict is None else strict
+    if audience != "cli" and f"{key}_{audience}" in texts():
+        key = f"{key}_{audience}"
     template = texts().get(key)
     if template is None:
         if strict:

@@ -213,6 +213,10 @@ class Request:
     from_side: str = "host"  # host | guest
     port: int | None = None
     lang: str = "en"
+    # Who reads the notes: "cli" (the default: a note may name a flag such as --guest) or
+    # "tui" (no flags: the Start screen picks what they would). Not part of what was asked,
+    # so neither compared nor recorded.
+    audience: str = field(default="cli", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

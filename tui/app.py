@@ -56,7 +56,7 @@ class VnetDoctorApp(App[None]):
         *,
         knowledge: Knowledge | None = None,
         recorder: SessionRecorder | None = None,
-        autorun: bool = False,
+        autorun: bool = True,
         keymap: dict[str, str] | None = None,
         discover_fn: Callable[[], tuple[list[Target], list[str]]] | None = None,
     ) -> None:

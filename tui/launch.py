@@ -72,7 +72,7 @@ def run_app(
     engine_factory: EngineFactory,
     *,
     recorder: SessionRecorder | None = None,
-    autorun: bool = False,
+    autorun: bool = True,
 ) -> int:
     """Run the App to the end; then drain the recorder and report what could not be recorded."""
     from .app import VnetDoctorApp

@@ -164,7 +164,7 @@ def scenario_results() -> list[StepResult]:
                        _obs("firewall.rules", HOST, [], status=SKIPPED, reason="needs the nft command"),
                    ),
                    findings=(FIREWALL_FINDING,)),
-        StepResult("transport.tcp", "transport", "TCP port", SKIP, note="no --port given"),
+        StepResult("transport.tcp", "transport", "TCP port", SKIP, note="no TCP port chosen (set one on the Start screen)"),
         StepResult("application.dns", "application", "Name resolution", SKIP,
                    note="not needed: firewall.guest_blocks already explains the failure"),
     ]
@@ -377,7 +377,7 @@ def make_app(
     request: Request | None = REQUEST,
     allow_changes: bool = False,
     replay: bool = False,
-    autorun: bool = True,
+    autorun: bool | None = None,  # None: the App's own default (the whole walk), as production runs it
     question: Question | None = None,
     gates: Mapping[str, threading.Event] | None = None,
     busy_ms: float = 0.0,
@@ -405,5 +405,5 @@ def make_app(
     state = SessionState(request=request, lang=lang, allow_changes=allow_changes, replay=replay, store=store,
                          scenario="firewall.guest_blocks" if request is not None else None)
     app = VnetDoctorApp(state, engine_factory or factory, knowledge=fake_knowledge(), recorder=recorder,
-                        autorun=autorun, keymap=keymap, discover_fn=discover_fn or (lambda: ([], [])))
+                        **({} if autorun is None else {"autorun": autorun}), keymap=keymap, discover_fn=discover_fn or (lambda: ([], [])))
     return app, deps

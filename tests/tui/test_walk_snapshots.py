@@ -17,6 +17,14 @@ from test_start_screen import discover
 from walk_helpers import settle, showing, wait_until
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
+from vnetdoctor.tui.screens import walk as walk_screen
+
+
+@pytest.fixture(autouse=True)
+def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress line's seconds (shown while a question waits) are the same on every run."""
+    monkeypatch.setattr(walk_screen, "monotonic", lambda: 1000.0)
+
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZES = [(80, 24), (160, 48)]

@@ -120,7 +120,26 @@ def _calls() -> list[tuple[str, int, list[str], set[str] | None]]:
 def test_the_code_uses_exactly_the_keys_of_the_data_file() -> None:
     used = {key for _f, _l, keys, _n in _calls() for key in keys}
     assert sorted(used - set(texts())) == [], "keys the code uses but evidence.toml lacks"
-    assert sorted(set(texts()) - used) == [], "keys in evidence.toml nothing uses"
+    # A front end's variant (``key_tui``) is used wherever its key is (evidence_text.text).
+    variants = {k for k in texts() if k.endswith("_tui") and k.removesuffix("_tui") in used}
+    assert sorted(set(texts()) - used - variants) == [], "keys in evidence.toml nothing uses"
+
+
+def test_tui_variants_name_no_cli_flag_and_fill_like_their_key() -> None:
+    """The TUI's text of a note never says ``--guest``; the CLI's keeps its flag."""
+    variants = {k: v for k, v in texts().items() if k.endswith("_tui")}
+    assert "platform.no_libvirt_guest_tui" in variants
+    for key, value in variants.items():
+        base = texts()[key.removesuffix("_tui")]
+        assert placeholders_of(value.en) == placeholders_of(base.en), key
+        assert "--" not in value.en + value.zh, key
+        assert "--" in base.en + base.zh, f"{key}: the CLI's text names no flag, no variant needed"
+    assert text("platform.no_libvirt_guest", "en") == (
+        "no libvirt guest in this request (use --guest libvirt:DOMAIN[@URI])")
+    assert text("platform.no_libvirt_guest", "en", audience="tui") == (
+        "no libvirt guest chosen (pick one on the Start screen)")
+    assert "--" not in text("platform.no_libvirt_guest", "zh", audience="tui")
+    assert text("firewall.counter_moved", "en", audience="tui", delta=3) == "counter +3 while the probes ran"
 
 
 def test_every_call_supplies_the_placeholders_of_its_template() -> None:

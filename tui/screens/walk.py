@@ -12,6 +12,7 @@ probe: panes are built on first view and then updated in place as results come.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,6 +24,7 @@ from textual.command import Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 from vnetdoctor.knowledge.apply import FixRefused, apply_fix, fix_target
 from vnetdoctor.knowledge.catalog import guidance_text
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     from ..recorder import SessionRecorder
 
 FIX_TIMEOUT_S = 30.0
+# The clock of the progress line (a module name, so snapshot tests can hold it still).
+monotonic = time.monotonic
 VERDICT_PANE = "pane-verdict"
 
 
@@ -97,7 +101,7 @@ class WalkScreen(Screen[None]):
         knowledge: Knowledge,
         *,
         recorder: SessionRecorder | None = None,
-        autorun: bool = False,
+        autorun: bool = True,
     ) -> None:
         super().__init__()
         assert state.request is not None, "the walk needs a request"
@@ -105,9 +109,13 @@ class WalkScreen(Screen[None]):
         self.tr = Translator(state.lang)
         self.kb = knowledge
         self.recorder = recorder if not state.replay else None
+        # True: the whole walk runs as soon as it is planned, as an operator expects (every
+        # front end). False (step mode): only the symptom step runs, then one step per `n`.
         self.autorun = autorun
         self.bridge = EngineBridge(self)
-        self.engine = engine_factory(state.request, self.bridge.ask, self.bridge.on_event)
+        # The notes are written for a TUI reader: no CLI flag in them (see Request.audience).
+        self.engine = engine_factory(replace(state.request, audience="tui"), self.bridge.ask,
+                                     self.bridge.on_event)
         state.engine = self.engine
         self.results: dict[str, StepResult] = {}
         self.diagnosis: Diagnosis | None = None
@@ -119,6 +127,12 @@ class WalkScreen(Screen[None]):
         self._jump_to_verdict_from: str | None = None
         self._worker: Worker[None] | None = None  # the engine worker running now, if any
         self._panes: dict[str, StepDetail] = {}
+        # The whole-walk run under way (or the last one): when it started, the steps it
+        # finished, and whether it ended before its verdict (a failed worker).
+        self._run_started: float | None = None
+        self._run_done: set[str] = set()
+        self._stopped: bool = False
+        self._ticker: Timer | None = None
         translate_bindings(self, state.lang)
 
     # -- layout ------------------------------------------------------------------------------
@@ -197,6 +211,8 @@ class WalkScreen(Screen[None]):
         if state not in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
             return
         kind, self.busy, self._worker = self.busy, None, None
+        if kind == "all" and state != WorkerState.SUCCESS:
+            self._stopped = True  # the header says where the walk stopped, never a verdict
         for step_id in list(self._running_steps):
             self._set_running(step_id, False)
         self.refresh_bindings()
@@ -244,6 +260,8 @@ class WalkScreen(Screen[None]):
             self._set_running(event.step, True)
             self._update_status(running=event.step)
         elif isinstance(event, StepFinished):
+            if self.busy == "all":
+                self._run_done.add(event.result.step)
             self._apply_result(event.result)
         elif isinstance(event, DiagnosisReady):
             self._show_diagnosis(event.diagnosis, complete=True)
@@ -323,6 +341,8 @@ class WalkScreen(Screen[None]):
     def _show_diagnosis(self, diagnosis: Diagnosis, *, complete: bool) -> None:
         self.diagnosis = diagnosis
         self.complete = self.complete or complete
+        if complete:
+            self._stopped = False
         self.query_one(VerdictView).show(diagnosis, total_steps=len(self._planned), complete=complete)
         self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis))
         if complete and self.recorder is not None and id(diagnosis) not in self._finished_ids:
@@ -331,22 +351,37 @@ class WalkScreen(Screen[None]):
         self._update_status()
 
     def _update_status(self, running: str | None = None) -> None:
+        """The header's right side: planning, the walk's progress, where it stopped, or the verdict.
+
+        A verdict is shown only when it is one: a cause (or warning) named is shown at
+        once, but "inconclusive" and "healthy" speak for the whole walk, so they wait
+        until every step has run; before that the header counts the steps run.
+        """
         bar = self.query_one(TitleBar)
         if running is None and self._running_steps:
             running = next(iter(self._running_steps))
+        if self.busy == "plan":
+            bar.set_right(Text(self.tr("walk.planning"), style="italic"))
+            return
+        total = len(self._planned)
+        if self.busy == "all":
+            bar.set_right(self._progress_text(running, total))
+            return
         if running is not None:
             step = self._planned.get(running)
             bar.set_right(Text("… " + self.tr("walk.running", step=step.title if step else running), style="italic"))
             return
-        if self.busy == "plan":
-            bar.set_right(Text(self.tr("walk.planning"), style="italic"))
+        if self._stopped:
+            done = len(self._run_done)
+            bar.set_right(Text("■ " + self.tr("walk.stopped_at", done=done, total=total),
+                               style=emphasis("bold yellow")))
             return
         d = self.diagnosis
-        if d is None:
+        verdict = d.verdict if d is not None else None
+        if d is None or (not self.complete and verdict not in (Verdict.CAUSE, Verdict.WARNINGS)):
             done = len(self.results)
-            bar.set_right(Text(self.tr("walk.progress", done=done, total=len(self._planned)), style="dim"))
+            bar.set_right(Text(self.tr("walk.progress", done=done, total=total), style="dim"))
             return
-        verdict = d.verdict
         if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             cause = verdict is Verdict.CAUSE
             text = Text("✗ " if cause else "! ", style=emphasis("bold red" if cause else "bold yellow"))
@@ -358,6 +393,18 @@ class WalkScreen(Screen[None]):
         else:
             text = Text("? " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
         bar.set_right(text)
+
+    def _progress_text(self, running: str | None, total: int) -> Text:
+        """"7/20 · 1.2 s · running: Routing table" while the whole walk runs."""
+        done = len(self._run_done)
+        seconds = monotonic() - self._run_started if self._run_started is not None else 0.0
+        if running is not None:
+            step = self._planned.get(running)
+            line = self.tr("walk.run_progress", done=done, total=total, seconds=f"{seconds:.1f}",
+                           step=step.title if step else running)
+        else:
+            line = self.tr("walk.run_progress_idle", done=done, total=total, seconds=f"{seconds:.1f}")
+        return Text("… " + line, style="italic")
 
     def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:
         """The detail pane of a step, built on first use (so opening the walk stays cheap).
@@ -458,8 +505,21 @@ class WalkScreen(Screen[None]):
     def _start_all(self) -> None:
         self.busy = "all"
         self._jump_to_verdict_from = self._current()
+        self._run_started = monotonic()
+        self._run_done = set()
+        self._stopped = False
         self.refresh_bindings()
+        self._update_status()
         self._worker = self._run_all()
+        # The elapsed time moves while one slow probe runs (a capture, a ping with timeouts).
+        self._ticker = self.set_interval(0.5, self._tick)
+
+    def _tick(self) -> None:
+        if self.busy == "all":
+            self._update_status()
+        elif self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
 
     def action_run_this(self) -> None:
         """Enter: run the highlighted step if it has not run, or answer its question."""

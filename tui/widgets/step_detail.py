@@ -94,7 +94,12 @@ class StepDetail(VerticalScroll):
         text.append(MARKS.get(status, "?") + " ", style=emphasis(MARK_STYLES.get(status, "")))
         text.append(self.planned.title, style="bold")  # the plan's title is in the operator's language
         text.append(f"  [{layer_name(self.planned.layer, self._tr.lang)}]", style="dim")
-        text.append("  " + self._tr(f"status.{status}"), style=emphasis(MARK_STYLES.get(status, "")))
+        # "failed: cause found" only when this step named one; the symptom step fails by
+        # what it saw (no reply), and its note says that.
+        label = f"status.{status}"
+        if status == "fail" and self.result is not None and self.result.findings:
+            label = "status.fail_cause"
+        text.append("  " + self._tr(label), style=emphasis(MARK_STYLES.get(status, "")))
         if self.result is not None and self.result.duration_ms:
             text.append(f"  {self.result.duration_ms:.0f} ms", style="dim")
         return text
