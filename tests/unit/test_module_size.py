@@ -31,8 +31,9 @@ NOT_YET_SPLIT: dict[str, int] = {
     "vnetdoctor/redact.py": 864,
     # nftables and iptables output into FirewallRows, one firewall after another
     "probes/firewall_parse.py": 642,
-    # the walk screen: the layered flowchart, the selected step or the verdict
-    "tui/screens/walk.py": 610,
+    # the walk screen: the layered flowchart, the selected step or the verdict (679 since
+    # the whole-walk progress line and the list keys landed on the day the limit was set)
+    "tui/screens/walk.py": 679,
     # the Tables screen: links, addresses, routes, neighbours, firewall, libvirt, ...
     "tui/screens/tables.py": 538,
     # what changed between two recorded sessions (before and after a fix)
