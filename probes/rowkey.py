@@ -29,8 +29,10 @@ from typing import Any, ClassVar, TypeVar
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
-# Fields that change while the thing they describe stays the same: never part of a key.
-NEVER_IDENTITY = frozenset(
+# Fields that differ between any two looks at the same thing — counters, kernel
+# numbering (handles, ifindexes), probe idents: never an identity, and `diff` never
+# reports them as a change either.
+RUN_TO_RUN = frozenset(
     {
         "rx_packets",
         "tx_packets",
@@ -49,6 +51,12 @@ NEVER_IDENTITY = frozenset(
         "peer_netnsid",
         "count",
         "ident",
+    }
+)
+# Fields that change while the thing they describe stays the same: never part of a key.
+# (A state or an RTT is worth reporting in a diff, but it does not say which thing it is.)
+NEVER_IDENTITY = RUN_TO_RUN | frozenset(
+    {
         "rtt_ms",
         "expiry",
         "state",

@@ -24,31 +24,12 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad
-from vnetdoctor.probes.rowkey import index_rows, key_fields
+from vnetdoctor.probes.rowkey import RUN_TO_RUN, index_rows, key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
 
 # Fields that differ between any two runs: never reported.
-VOLATILE = frozenset(
-    {
-        "rx_packets",
-        "tx_packets",
-        "rx_errors",
-        "tx_errors",
-        "rx_dropped",
-        "tx_dropped",
-        "packets",
-        "bytes",
-        "handle",
-        "position",
-        "ifindex",
-        "peer_ifindex",
-        "peer_netnsid",
-        "count",
-        "ident",
-        "time",
-    }
-)
+VOLATILE = RUN_TO_RUN | {"time"}
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
 
