@@ -13,10 +13,10 @@ import secrets
 import socket
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
+from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.records import step_json
 from vnetdoctor.store.schema import _SchemaStore
@@ -90,6 +90,21 @@ class _Recorder(_SchemaStore):
         """Store one step with its observations, findings and frames; committed before returning."""
         self._write(lambda: self._insert_step(session_id, step))
 
+    def _insert_causes(self, session_id: str, step_seq: int | None, findings: Iterable[Finding]) -> None:
+        """One row per finding: a step's (``step_seq``), or the verdict's (None: ``final``)."""
+        self._db.table("causes").insert_all(
+            {
+                "session_id": session_id,
+                "step_seq": step_seq,
+                "final": int(step_seq is None),
+                "cause": f.cause,
+                "layer": f.layer,
+                "severity": f.severity,
+                "summary": f.summary,
+            }
+            for f in findings
+        )
+
     def _insert_step(self, session_id: str, step: StepResult) -> None:
         """The rows of one step (inside a write transaction)."""
         data = step_json(step)
@@ -136,19 +151,7 @@ class _Recorder(_SchemaStore):
                 "json": _json(data),
             }
         )
-        if step.findings:
-            self._db.table("causes").insert_all(
-                {
-                    "session_id": session_id,
-                    "step_seq": seq,
-                    "final": 0,
-                    "cause": f.cause,
-                    "layer": f.layer,
-                    "severity": f.severity,
-                    "summary": f.summary,
-                }
-                for f in step.findings
-            )
+        self._insert_causes(session_id, seq, step.findings)
         if packets:
             self._db.table("packets").insert_all(
                 {"session_id": session_id, "step_seq": seq, **p} for p in packets
@@ -198,19 +201,7 @@ class _Recorder(_SchemaStore):
                 else:
                     self._insert_step(session_id, step)
             self._conn.execute("DELETE FROM causes WHERE session_id=? AND final=1", (session_id,))
-            if diagnosis.causes:
-                self._db.table("causes").insert_all(
-                    {
-                        "session_id": session_id,
-                        "step_seq": None,
-                        "final": 1,
-                        "cause": f.cause,
-                        "layer": f.layer,
-                        "severity": f.severity,
-                        "summary": f.summary,
-                    }
-                    for f in diagnosis.causes
-                )
+            self._insert_causes(session_id, None, diagnosis.causes)
             self._db.table("sessions").update(
                 session_id,
                 {
