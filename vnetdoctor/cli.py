@@ -100,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="a report, the raw record, or the captured packets")
     p.add_argument("session", help="session id or a unique prefix of one")
-    p.add_argument("--format", choices=("md", "json", "pcap"), default="md",
-                   help="md: a report for a ticket; json: the whole record; pcap: the captured packets")
+    p.add_argument("--format", choices=("md", "json", "pcapng", "pcap"), default="md",
+                   help="md: a report for a ticket; json: the whole record; pcapng: the captured "
+                        "packets, one named interface per capture point (host:br0, guest:eth0); "
+                        "pcap: the same as classic pcap, without interface names")
     p.add_argument("--redact", action="store_true",
                    help="rename addresses, MACs and host, domain, network, namespace and interface names")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")

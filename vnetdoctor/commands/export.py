@@ -1,8 +1,11 @@
-"""``vnetdoctor export SESSION --format md|json|pcap [--redact] [-o FILE]``.
+"""``vnetdoctor export SESSION --format md|json|pcapng|pcap [--redact] [-o FILE]``.
 
 md is the report for a ticket, json the raw record (the ``diagnose --json``
-document plus every observation and event), pcap the captured frames for
-Wireshark. ``--redact`` renames addresses and host, domain, network, namespace
+document plus every observation and event), pcapng the captured frames for
+Wireshark with one named interface per capture point (``host:br0``,
+``guest:eth0``) and the probe each frame belongs to, pcap the same frames as
+classic pcap for tools that read nothing else (no interface names: a frame seen
+on three hops is three anonymous copies). ``--redact`` renames addresses and host, domain, network, namespace
 and interface names consistently across all three (one mapping per session, see
 :mod:`vnetdoctor.redact`) and refuses to write anything — one line, exit 2, no
 file — if an original value would survive in any spelling.
@@ -26,6 +29,7 @@ from vnetdoctor.commands._stdout import emit
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
+from vnetdoctor.probes.pcapng import Interface, side_namer, write_rows
 from vnetdoctor.redact import RedactionError, Redactor, machine_hostnames
 from vnetdoctor.report import render_markdown
 from vnetdoctor.store import RecordedSession, SessionStore, record_from_json
@@ -112,6 +116,47 @@ def export_pcap(session: RecordedSession, *, redact: bool) -> tuple[bytes, int]:
     return buf.getvalue(), count
 
 
+def session_sides(session: RecordedSession) -> dict[str, str]:
+    """Which recorded vantage is the host and which the guest: the names pcapng interfaces get."""
+    sides = {str(session.request.host): "host"}
+    if session.request.guest is not None:
+        sides[str(session.request.guest)] = "guest"
+    return sides
+
+
+def export_pcapng(session: RecordedSession, *, redact: bool) -> tuple[bytes, int]:
+    """The captured frames as pcapng: one interface per vantage and interface, ns times, probe comments."""
+    import io
+
+    frames = session.packets()
+    if not frames:
+        raise UsageError(f"session {session.id} has no captured packets")
+    name = side_namer(session_sides(session))
+    interface_of, frame_of = name, frame_bytes
+    red: Redactor | None = None
+    if redact:
+        red = _redactor_for(session, session.to_json())
+        rd = red
+
+        def interface_of(row: Any) -> Interface:
+            iface = name(row)
+            return Interface(rd.text(iface.name), iface.linktype, rd.text(iface.description))
+
+        def frame_of(row: Any) -> bytes:
+            return rd.frame(frame_bytes(row), int(row.linktype or 1))
+
+    buf = io.BytesIO()
+    try:
+        count = write_rows(buf, frames, interface_of, frame_of)
+    except PcapError as exc:
+        raise UsageError(str(exc)) from None
+    data = buf.getvalue()
+    if red is not None:
+        _check(red, red.leaks_in_bytes(data), "pcapng")
+        _note(red)
+    return data, count
+
+
 def _note(red: Redactor) -> None:
     c = _renamed(red)
     print(
@@ -146,12 +191,13 @@ def run(args: argparse.Namespace) -> int:
     with SessionStore(args.db, readonly=True) as store:
         session = store.load(store.resolve(args.session))
     to_stdout = args.output in (None, "-")
-    if args.format == "pcap":
+    if args.format in ("pcap", "pcapng"):
         if to_stdout and sys.stdout.isatty():
             raise UsageError(
-                "refusing to write a binary pcap to the terminal: use -o FILE or a pipe"
+                f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe"
             )
-        data, _count = export_pcap(session, redact=args.redact)
+        export = export_pcapng if args.format == "pcapng" else export_pcap
+        data, _count = export(session, redact=args.redact)
     elif args.format == "json":
         data = export_json(session, redact=args.redact).encode()
     else:
