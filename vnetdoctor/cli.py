@@ -56,6 +56,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vnetdoctor", description="Why can't the VM and its host ping each other?")
     parser.add_argument("-V", "--version", action="version", version=f"vnetdoctor {_version()}")
@@ -89,7 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser("sessions", help="list recorded sessions")
-    p.add_argument("--search", metavar="TEXT", help="only sessions whose target, vantages, scenario or causes match")
+    p.add_argument("--search", metavar="TEXT",
+                   help="sessions matching TEXT, best first: causes, target and vantages, scenario, "
+                        "the operator's notes and answers, then step notes; each says why it matched")
+    p.add_argument("--limit", metavar="N", type=_positive_int, default=50,
+                   help="list at most N sessions (default 50); a cut list says so on stderr")
+    p.add_argument("--all", action="store_true", help="list every session")
     p.add_argument("--json", action="store_true", help="one JSON list instead of the table")
     _add_db(p)
 

@@ -70,6 +70,9 @@ class SessionSummary:
     steps: int
     duration_ms: float | None
     verdict: Verdict = Verdict.NOT_RUN  # of the stored diagnosis; NOT_RUN while unfinished
+    matched: str | None = None  # why a search found it ("cause firewall.guest_blocks"); None: no search
+    fixes_applied: tuple[str, ...] = ()  # commands of the fixes applied with success, in order
+    fixed_by: tuple[str, ...] = ()  # causes a run found that an applied fix cleared (healthy after)
 
     @property
     def result(self) -> str:
@@ -81,7 +84,7 @@ class SessionSummary:
         if self.verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             return ", ".join(self.causes)
         if self.verdict is Verdict.HEALTHY:
-            return "reachable"
+            return f"reachable, fixed: {', '.join(self.fixed_by)}" if self.fixed_by else "reachable"
         if self.reachable is False:
             return "unreachable, no cause found"
         return "inconclusive"
@@ -104,6 +107,9 @@ class SessionSummary:
             "duration_ms": None if self.duration_ms is None else round(self.duration_ms),
             "verdict": str(self.verdict),
             "result": self.result,
+            "fixes_applied": list(self.fixes_applied),
+            "fixed_by": list(self.fixed_by),
+            **({"matched": self.matched} if self.matched is not None else {}),
         }
 
 
