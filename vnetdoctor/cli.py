@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser("bench", help="measure probe speed against iproute2 (root)")
-    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "all"), default="netlink",
+    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "records", "all"), default="netlink",
                    help="which figures (default netlink)")
     p.add_argument("--quick", action="store_true", help="smaller tables, for a smoke run")
     return parser

@@ -34,7 +34,7 @@ def _path_rows():
 
 def _write(rows):
     buf = io.BytesIO()
-    count = write_rows(buf, rows, side_namer({F.HOST: "host", F.GUEST: "guest"}), lambda r: bytes.fromhex(r.data_hex))
+    count = write_rows(buf, rows, side_namer({F.HOST: "host", F.GUEST: "guest"}))
     return count, buf.getvalue()
 
 

@@ -18,18 +18,20 @@ stdout is not a terminal, because binary on a terminal is garbage at best.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from vnetdoctor.commands._stdout import emit
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
-from vnetdoctor.probes.pcapng import Interface, side_namer, write_rows
+from vnetdoctor.probes.pcapng import Interface, side_namer, row_record, write_records
 from vnetdoctor.redact import RedactionError, Redactor, machine_hostnames
 from vnetdoctor.report import render_markdown
 from vnetdoctor.store import RecordedSession, SessionStore, record_from_json
@@ -132,28 +134,27 @@ def export_pcapng(session: RecordedSession, *, redact: bool) -> tuple[bytes, int
     if not frames:
         raise UsageError(f"session {session.id} has no captured packets")
     name = side_namer(session_sides(session))
-    interface_of, frame_of = name, frame_bytes
-    red: Redactor | None = None
-    if redact:
-        red = _redactor_for(session, session.to_json())
-        rd = red
-
-        def interface_of(row: Any) -> Interface:
-            iface = name(row)
-            return Interface(rd.text(iface.name), iface.linktype, rd.text(iface.description))
-
-        def frame_of(row: Any) -> bytes:
-            return rd.frame(frame_bytes(row), int(row.linktype or 1))
-
     buf = io.BytesIO()
+    if not redact:
+        try:
+            count = write_records(buf, (row_record(r) for r in frames), name)
+        except PcapError as exc:
+            raise UsageError(str(exc)) from None
+        return buf.getvalue(), count
+    red = _redactor_for(session, session.to_json())
+
+    def interface_of(vantage: str, iface: str, linktype: int) -> Interface:
+        named = name(vantage, iface, linktype)
+        return Interface(red.text(named.name), named.linktype, red.text(named.description))
+
     try:
-        count = write_rows(buf, frames, interface_of, frame_of)
+        count = write_records(buf, (row_record(r) for r in frames), interface_of,
+                              lambda hexdata, linktype: red.frame(bytes.fromhex(hexdata), linktype))
     except PcapError as exc:
         raise UsageError(str(exc)) from None
     data = buf.getvalue()
-    if red is not None:
-        _check(red, red.leaks_in_bytes(data), "pcapng")
-        _note(red)
+    _check(red, red.leaks_in_bytes(data), "pcapng")
+    _note(red)
     return data, count
 
 
@@ -169,6 +170,15 @@ def _note(red: Redactor) -> None:
 
 def _write(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same directory, then rename."""
+    _write_with(path, lambda fh: fh.write(data))
+
+
+def _write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
+    """Let ``fill`` write into a temporary file beside ``path``, then rename it into place.
+
+    A failure — a full disk, or ``fill`` raising UsageError — removes the temporary
+    file, so there is never half an export under the name the operator asked for.
+    """
     target = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent or Path(".")))
@@ -176,26 +186,48 @@ def _write(path: str, data: bytes) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fill(fh)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
+    """Write a session's frames as pcapng straight from the table: bounded memory at any size."""
+    rows = store.iter_packet_records(session_id)
+    first = next(rows, None)
+    if first is None:
+        raise UsageError(f"session {session_id} has no captured packets")
+    request = store.request_of(session_id)
+    sides = {str(request.host): "host", **({str(request.guest): "guest"} if request.guest else {})}
+    try:
+        return write_records(out, itertools.chain([first], rows), side_namer(sides))
+    except PcapError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
-    with SessionStore(args.db, readonly=True) as store:
-        session = store.load(store.resolve(args.session))
     to_stdout = args.output in (None, "-")
+    if args.format in ("pcap", "pcapng") and to_stdout and sys.stdout.isatty():
+        raise UsageError(f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe")
+    with SessionStore(args.db, readonly=True) as store:
+        session_id = store.resolve(args.session)
+        if args.format == "pcapng" and not args.redact:
+            if to_stdout:
+                stream_pcapng(store, session_id, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            else:
+                _write_with(args.output, lambda fh: stream_pcapng(store, session_id, fh))
+            return 0
+        session = store.load(session_id)
     if args.format in ("pcap", "pcapng"):
-        if to_stdout and sys.stdout.isatty():
-            raise UsageError(
-                f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe"
-            )
         export = export_pcapng if args.format == "pcapng" else export_pcap
         data, _count = export(session, redact=args.redact)
     elif args.format == "json":

@@ -8,10 +8,12 @@ and it must stay the exact inverse of the recording path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from vnetdoctor.knowledge.model import Request, StepResult
 from vnetdoctor.probes.errors import UsageError
+from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
@@ -92,3 +94,32 @@ class _Loader(_Reader):
             diagnosis=diagnosis,
             extra=json.loads(srow["extra"]) if srow["extra"] else {},
         )
+
+    def request_of(self, session_id: str) -> Request:
+        """What a session asked, without loading its steps (export needs the sides, not the walk)."""
+        with self._lock:
+            row = self._conn.execute("SELECT request FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no session {session_id!r} in {self.path}")
+        return Request.from_dict(json.loads(row[0] or "{}"))
+
+    def iter_packet_records(self, session_id: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """The session's frames in capture-time order as plain tuples, streamed in batches.
+
+        ``(time, vantage, iface, linktype, hex, length, tag)`` — the pcapng writer's
+        record. Why not ``load(...).packets()``: a 100k-frame session rebuilt whole
+        costs seconds and hundreds of MB; a capture file needs each frame once, in
+        order. Ties in time keep the recorded order (step, observation, row), the
+        path order the capture wrote them in.
+        """
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT time, vantage, iface, COALESCE(linktype, 1), COALESCE(hex, ''), COALESCE(length, 0), "
+                "COALESCE(tag, '') FROM packets WHERE session_id=? ORDER BY time, step_seq, obs_index, row_index",
+                (session_id,),
+            )
+            while True:
+                chunk = cur.fetchmany(batch)
+                if not chunk:
+                    return
+                yield from chunk
