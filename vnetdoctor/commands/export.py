@@ -199,6 +199,59 @@ def _write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def stream_json(store: SessionStore, session_id: str, out: BinaryIO) -> None:
+    """The raw record as ``export_json`` makes it, with the frames streamed from the table.
+
+    Memory stays bounded at any capture size: the session is loaded without its
+    frames, and each frame is written into its observation's ``rows`` at its
+    recorded position as the table yields it. One frame per line.
+    """
+    session = store.load(session_id, with_packets=False)
+    doc = session.to_json()
+    steps, tail = doc.pop("steps"), {"record": doc.pop("record"), "events": doc.pop("events")}
+    seqs = store.step_seqs(session_id)
+    slots = store.iter_packet_slots(session_id)
+    pending = next(slots, None)
+
+    def put(text: str) -> None:
+        out.write(text.encode())
+
+    def block(value: Any, depth: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+
+    put("{\n")
+    for key, value in doc.items():
+        put(f"  {json.dumps(key)}: {block(value, 1)},\n")
+    put('  "steps": [')
+    for i, (seq, step) in enumerate(zip(seqs, steps)):
+        observations = step.pop("observations", [])
+        put(("," if i else "") + "\n    {\n")
+        for key, value in step.items():
+            put(f"      {json.dumps(key)}: {block(value, 3)},\n")
+        put('      "observations": [')
+        for oi, obs in enumerate(observations):
+            kept = obs.pop("rows", [])
+            put(("," if oi else "") + "\n        {\n")
+            for key, value in obs.items():
+                put(f"          {json.dumps(key)}: {block(value, 5)},\n")
+            put('          "rows": [')
+            written = 0
+            while pending is not None and (pending[0], pending[1]) == (seq, oi):
+                while written < pending[2] and kept:
+                    put(("," if written else "") + "\n            " + json.dumps(kept.pop(0), ensure_ascii=False))
+                    written += 1
+                put(("," if written else "") + "\n            " + json.dumps(pending[3], ensure_ascii=False))
+                written += 1
+                pending = next(slots, None)
+            for row in kept:
+                put(("," if written else "") + "\n            " + json.dumps(row, ensure_ascii=False))
+                written += 1
+            put("\n          ]\n        }" if written else "]\n        }")
+        put("\n      ]\n    }" if observations else "]\n    }")
+    put("\n  ],\n" if steps else "],\n")
+    put(f'  "record": {block(tail["record"], 1)},\n  "events": {block(tail["events"], 1)}\n}}\n')
+
+
 def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
     """Write a session's frames as pcapng straight from the table: bounded memory at any size."""
     rows = store.iter_packet_records(session_id)
@@ -219,6 +272,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe")
     with SessionStore(args.db, readonly=True) as store:
         session_id = store.resolve(args.session)
+        if args.format == "json" and not args.redact:
+            if to_stdout:
+                stream_json(store, session_id, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            else:
+                _write_with(args.output, lambda fh: stream_json(store, session_id, fh))
+            return 0
         if args.format == "pcapng" and not args.redact:
             if to_stdout:
                 stream_pcapng(store, session_id, sys.stdout.buffer)
