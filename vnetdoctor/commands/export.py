@@ -266,25 +266,25 @@ def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
         raise UsageError(str(exc)) from None
 
 
+_STREAMED: dict[str, Callable[[SessionStore, str, BinaryIO], object]] = {
+    "json": stream_json,
+    "pcapng": stream_pcapng,
+}
+
+
 def run(args: argparse.Namespace) -> int:
     to_stdout = args.output in (None, "-")
     if args.format in ("pcap", "pcapng") and to_stdout and sys.stdout.isatty():
         raise UsageError(f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe")
     with SessionStore(args.db, readonly=True) as store:
         session_id = store.resolve(args.session)
-        if args.format == "json" and not args.redact:
+        streamer = _STREAMED.get(args.format) if not args.redact else None
+        if streamer is not None:  # frames straight from the table: bounded memory at any size
             if to_stdout:
-                stream_json(store, session_id, sys.stdout.buffer)
+                streamer(store, session_id, sys.stdout.buffer)
                 sys.stdout.buffer.flush()
             else:
-                _write_with(args.output, lambda fh: stream_json(store, session_id, fh))
-            return 0
-        if args.format == "pcapng" and not args.redact:
-            if to_stdout:
-                stream_pcapng(store, session_id, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
-            else:
-                _write_with(args.output, lambda fh: stream_pcapng(store, session_id, fh))
+                _write_with(args.output, lambda fh: streamer(store, session_id, fh))
             return 0
         session = store.load(session_id)
     if args.format in ("pcap", "pcapng"):
