@@ -136,7 +136,7 @@ def _peak_rss_mb(module: str, *args: str) -> float:
 
 def measure(packets: int, sessions: int) -> list[tuple[str, str, str, str, str]]:
     """Rows of (what, vnetdoctor, reference, target, verdict)."""
-    from vnetdoctor.commands.export import export_pcapng, stream_pcapng
+    from vnetdoctor.exports import export_pcapng, stream_pcapng
     from vnetdoctor.store import SessionStore
 
     rows: list[tuple[str, str, str, str, str]] = []

@@ -15,7 +15,7 @@ import json
 import pytest
 import store_fixtures as F
 
-from vnetdoctor.commands.export import export_json, stream_json
+from vnetdoctor.exports import export_json, stream_json
 from vnetdoctor.knowledge.model import StepResult
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.store import SessionStore
