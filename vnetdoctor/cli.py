@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     _add_lang(p)
 
-    p = sub.add_parser("sessions", help="list recorded sessions")
+    p = sub.add_parser("sessions", help="recorded sessions: a screen to replay, export and compare them "
+                                        "on a terminal, a table in a pipe")
     p.add_argument("--search", metavar="TEXT",
                    help="sessions matching TEXT, best first: causes, target and vantages, scenario, "
                         "the operator's notes and answers, then step notes; each says why it matched")
@@ -106,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list at most N sessions (default 50); a cut list says so on stderr")
     p.add_argument("--all", action="store_true", help="list every session")
     p.add_argument("--json", action="store_true", help="one JSON list instead of the table")
+    p.add_argument("--table", action="store_true", help="print the table even on a terminal (no screen)")
     _add_db(p)
+    _add_lang(p)
 
     p = sub.add_parser("replay", help="open a recorded session in the TUI, read-only")
     p.add_argument("session", nargs="?", help="session id or a unique prefix of one (default: the newest)")

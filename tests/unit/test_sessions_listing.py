@@ -24,21 +24,6 @@ def _run(capsys, *argv):
     return code, out, err
 
 
-def _fixed_session(store: SessionStore) -> str:
-    """A walk that found the guest firewall, a fix applied with success, and a healthy verdict."""
-    sid = store.start_session(F.request(), source="tui", scenario="guest-firewall")
-    for step in F.steps(fixed=False):
-        store.record_step(sid, step)
-    store.record_event(sid, "fix_applied", {
-        "command": "ip netns exec vndt-guest nft delete rule inet filter input handle 7",
-        "argv": [], "returncode": 0, "step": "firewall", "output": "",
-    })
-    for step in F.steps(fixed=True):
-        store.record_step(sid, step)
-    store.finish_session(sid, F.diagnosis(fixed=True))
-    return sid
-
-
 @pytest.fixture
 def db(tmp_path):
     path = tmp_path / "s.db"
@@ -48,7 +33,7 @@ def db(tmp_path):
         healthy = F.record(st, fixed=True, scenario="healthy")
         st.record_event(healthy, "note", {"text": "operator says the firewall ticket is closed"})
         time.sleep(0.01)
-        fixed = _fixed_session(st)
+        fixed = F.record_fixed(st)
     return path, broken, healthy, fixed
 
 

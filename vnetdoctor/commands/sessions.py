@@ -42,17 +42,6 @@ _DROP_ORDER = (4, 1)  # SCENARIO, then STARTED
 DEFAULT_LIMIT = 50
 
 
-def short_vantage(text: str | None) -> str:
-    """``netns:NAME`` → ``NAME``, ``libvirt:DOM@URI`` → ``vm:DOM``: the column is narrow."""
-    if not text:
-        return "—"
-    if text.startswith("netns:"):
-        return text[6:]
-    if text.startswith("libvirt:"):
-        return "vm:" + text[8:].split("@", 1)[0]
-    return text
-
-
 def age(started: float, now: float) -> str:
     """How long ago, in at most 7 characters: the id already carries the exact (UTC) time."""
     secs = max(0.0, now - started)
@@ -67,15 +56,9 @@ def age(started: float, now: float) -> str:
     return _dt.datetime.fromtimestamp(started).strftime("%Y-%m")
 
 
-def path_text(s: SessionSummary) -> str:
-    """Host and guest with the ping's direction: ``host→guest``, or ``host←guest`` from the guest."""
-    arrow = "←" if s.from_side == "guest" else "→"
-    return f"{short_vantage(s.host)}{arrow}{short_vantage(s.guest)}"
-
-
 def _row(s: SessionSummary, now: float) -> list[str]:
     started = age(s.started, now)
-    return [s.id, started, s.target or "—", path_text(s), s.scenario or "—", table_result(s)]
+    return [s.id, started, s.target or "—", s.path, s.scenario or "—", table_result(s)]
 
 
 def table_result(s: SessionSummary) -> str:
@@ -135,8 +118,33 @@ def fit(rows: list[list[str]], width: int) -> list[str]:
     return lines
 
 
+def _screen(args: argparse.Namespace, path: Path) -> int:
+    """The Sessions screen; a session chosen there is replayed, then the list comes back."""
+    from vnetdoctor.commands import replay
+    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.tui.launch import run_app
+    from vnetdoctor.tui.state import SessionState
+
+    lang = choose_lang(args.lang or None)
+    replayed: str | None = None
+    while True:
+        state = SessionState(request=None, lang=lang, sessions_db=path, sessions_query=args.search or "",
+                             sessions_focus=replayed)
+        code = run_app(state, _no_engine)
+        if state.replay_choice is None:  # left the list without choosing (q)
+            return code
+        replayed = state.replay_choice
+        replay.run(argparse.Namespace(session=replayed, db=str(path), lang=args.lang))
+
+
+def _no_engine(*_args: object) -> object:
+    raise RuntimeError("the Sessions screen runs no engine")
+
+
 def run(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else default_db_path()
+    if not (args.json or args.table) and sys.stdout.isatty() and sys.stdin.isatty() and sys.stderr.isatty():
+        return _screen(args, path)
     if not path.exists():
         emit("[]\n" if args.json else f"no sessions recorded yet ({path})\n")
         return 0
