@@ -222,3 +222,26 @@ def ip_median_ms(ns: str, args: Sequence[str], runs: int) -> tuple[float, str]:
         elapsed, text = run_child(["ip", "-n", ns, *args])
         times.append(elapsed)
     return statistics.median(times), text
+
+
+def first_probe_ms(argv: Sequence[str]) -> float:
+    """Milliseconds from spawning ``argv`` to the engine's first probe (VNETDOCTOR_TIMING=1).
+
+    The child is stopped once it has said so (it is ours: the Popen below).
+    """
+    env = {**os.environ, "VNETDOCTOR_TIMING": "1"}
+    started = time.time()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("vnetdoctor-timing first-probe"):
+                return (float(line.split()[-1]) - started) * 1000.0
+        raise RuntimeError(f"{' '.join(argv[:4])} exited {proc.wait()} before any probe")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -200,3 +200,20 @@ def test_pyroute2_runs_off_a_thread_that_has_an_event_loop():
 
     row = asyncio.run(inside_a_loop())
     assert (row.type, row.dev) == ("local", "lo")
+
+
+def test_pyroute2_is_imported_by_the_first_netlink_query_not_before():
+    """Loading every probe (what the engine does at start) leaves pyroute2 out; asking loads it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vnetdoctor.probes.base as b\n"
+        "b.load_all()\n"
+        "before = 'pyroute2' in sys.modules\n"
+        "from vnetdoctor.probes import netlink_query as nq\n"
+        "nq.route_get('127.0.0.1')\n"
+        "print(before, 'pyroute2' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
