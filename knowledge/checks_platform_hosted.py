@@ -16,7 +16,7 @@ from typing import Any
 
 from .checks import check
 from .context import StepContext
-from .evidence_text import text
+from .text import tr
 from .model import Evidence
 from .platform_fixes import contains, found, subnet_of
 
@@ -79,7 +79,7 @@ def _module_problems(signs: list[Any] | None, modules: Sequence[str]) -> list[Pr
 def _english(problem: Problem) -> str:
     """The problem's English line: what the ``state`` template variable is cut from."""
     key, values, _probe = problem
-    return text(key, "en", **values)
+    return tr(key, "en", **values)
 
 
 def _evidence(ctx: StepContext, problems: Sequence[Problem]) -> list[Evidence]:

@@ -16,7 +16,7 @@ from typing import Any
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage
 
-from . import evidence_text
+from . import text as translator
 from .model import FAIL, PASS, SKIP, WARN, Evidence, Finding, Fix, Question, Request
 from .observer import Observer
 
@@ -86,15 +86,15 @@ class StepContext:
     # --- words --------------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         """A note or evidence line from ``data/evidence.toml`` in the operator's language."""
-        return evidence_text.text(key, self.lang, audience=self.shared.request.audience, **values)
+        return translator.tr(key, self.lang, audience=self.shared.request.audience, **values)
 
     def join(self, items: Iterable[Any]) -> str:
         """A list in running text (``a, b`` / ``a、b``)."""
-        return evidence_text.join(items, self.lang)
+        return translator.join(items, self.lang)
 
     def join_clauses(self, items: Iterable[Any]) -> str:
         """Statements on one line (``a; b`` / ``a；b``)."""
-        return evidence_text.join_clauses(items, self.lang)
+        return translator.join_clauses(items, self.lang)
 
     # --- observing ----------------------------------------------------------------
     def observe(self, probe_id: str, vantage: Vantage, **params: Any) -> Observation:
@@ -149,7 +149,7 @@ class StepContext:
             if said and (obs.reason or obs.status) in said:
                 continue
             what = self.t("context.probe_on", probe=obs.probe, vantage=obs.vantage)
-            items = by_reason.setdefault(evidence_text.probe_reason(obs.reason or obs.status, self.lang), [])
+            items = by_reason.setdefault(translator.probe_reason(obs.reason or obs.status, self.lang), [])
             if what not in items:
                 items.append(what)
         clauses = [self.t("context.reason_for", reason=reason, probes=self.join(items))

@@ -18,9 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.text import Translator
 
 from .bridge import EngineFactory
-from .i18n import Translator, translate_bindings
+from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
 from .recorder import RecordStatus, SessionRecorder
 from .state import SessionState

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.knowledge.text import probe_reason, texts, tr
 from vnetdoctor.probes.base import ERROR, SKIPPED, Observation
 from vnetdoctor.probes.rowkey import numbered, row_key
 from vnetdoctor.probes.vantage import LOCAL, Vantage
@@ -337,6 +338,14 @@ def columns_for(
     return specs
 
 
-def status_of(observations: Sequence[tuple[str, Observation]]) -> list[tuple[str, str, str]]:
-    """``(side, vantage, "skipped: reason")`` for every observation that did not succeed."""
-    return [(side, obs.vantage, f"{obs.status}: {obs.reason}") for side, obs in observations if not obs.ok]
+def column_label(field: str, lang: str) -> str:
+    """A column header in the operator's language (a field with no text reads as its name)."""
+    return tr(f"tables.col.{field}", lang) if f"tables.col.{field}" in texts() else field
+
+
+def status_of(observations: Sequence[tuple[str, Observation]], lang: str = "en") -> list[tuple[str, str, str]]:
+    """``(side, vantage, "skipped: reason")`` for every observation that did not succeed,
+    in the operator's language."""
+    return [(side, obs.vantage, tr("obs.skipped" if obs.status == SKIPPED else "obs.error", lang,
+                                   reason=probe_reason(obs.reason or "", lang)))
+            for side, obs in observations if not obs.ok]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
-from vnetdoctor.knowledge.text import display_width, pad
+from vnetdoctor.knowledge.text import display_width, pad, texts, tr
 from vnetdoctor.probes.rowkey import RUN_TO_RUN, index_rows, key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
@@ -286,7 +286,7 @@ def _notes(a: Any, b: Any, lang: str) -> list[str]:
                     "unfinished",
                     lang,
                     tag=tag,
-                    state=_t(s.state, lang) if s.state in _T else s.state,
+                    state=_t(s.state, lang) if f"diff.{s.state}" in texts() else s.state,
                 )
             )
     return notes
@@ -358,42 +358,9 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
     )
 
 
-_T: dict[str, dict[str, str]] = {
-    "reachable": {"en": "Reachable", "zh": "是否可达"},
-    "gone": {"en": "Causes gone", "zh": "已消除的原因"},
-    "new": {"en": "Causes new", "zh": "新出现的原因"},
-    "kept": {"en": "Still there", "zh": "仍然存在"},
-    "steps": {"en": "Steps whose status changed", "zh": "状态变化的步骤"},
-    "obs": {"en": "What the probes saw differently", "zh": "探测结果的差异"},
-    "only_a": {"en": "Probes only in A", "zh": "仅 A 中运行的探测"},
-    "only_b": {"en": "Probes only in B", "zh": "仅 B 中运行的探测"},
-    "same": {"en": "No differences.", "zh": "没有差异。"},
-    "none": {"en": "none", "zh": "无"},
-    "yes": {"en": "yes", "zh": "是"},
-    "no": {"en": "no", "zh": "否"},
-    "unknown": {"en": "unknown", "zh": "未知"},
-    "interrupted": {"en": "interrupted", "zh": "已中断"},
-    "not_run": {"en": "not run", "zh": "未运行"},
-    "more": {"en": "… and {n} more", "zh": "… 另有 {n} 项"},
-    "packets": {"en": "captured frames: {a} → {b}", "zh": "抓到的帧：{a} → {b}"},
-    "note": {"en": "Note", "zh": "注意"},
-    "running": {"en": "still running", "zh": "仍在运行"},
-    "other_path": {
-        "en": "the sessions examine different paths: A {a}; B {b}",
-        "zh": "两个会话检查的路径不同：A {a}；B {b}",
-    },
-    "unfinished": {
-        "en": "session {tag} never finished ({state}): its causes are what its steps found so far",
-        "zh": "会话 {tag} 没有完成（{state}）：其原因仅为已完成步骤的发现",
-    },
-    "reachable_word": {"en": "reachable", "zh": "可达"},
-    "no_cause": {"en": "unreachable, no cause found", "zh": "不可达，未找到原因"},
-}
-
-
 def _t(key: str, lang: str, **kw: Any) -> str:
-    text = _T[key].get(lang) or _T[key]["en"]
-    return text.format(**kw) if kw else text
+    """``diff``'s text ``key`` (``diff.*`` in data/reports.toml) in ``lang``."""
+    return tr(f"diff.{key}", lang, **kw)
 
 
 def _reach(value: bool | None, finished: bool, lang: str) -> str:

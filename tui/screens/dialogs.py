@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.model import Fix, Question
-from vnetdoctor.knowledge.text import CHOICE_LABELS, risk_name, t
+from vnetdoctor.knowledge.text import CHOICE_LABELS, Translator, risk_name, t
 
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..widgets.list_keys import ChoiceList
 
 

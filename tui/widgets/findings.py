@@ -19,10 +19,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
-from vnetdoctor.knowledge.text import layer_name, risk_name
+from vnetdoctor.knowledge.text import Translator, layer_name, risk_name
 
 from ..emphasis import emphasis
-from ..i18n import Translator
 from ..kb import Knowledge
 
 

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
 from argparse import Namespace
 
 from vnetdoctor.commands._stdout import output_width
+from vnetdoctor.knowledge.text import choose_lang
 from vnetdoctor.probes.errors import UsageError
 
 
@@ -32,11 +32,6 @@ def run(args: Namespace) -> int:
     raise UsageError(f"unknown lab action {action!r}")
 
 
-def _lang() -> str:
-    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
-    return "zh" if lang.lower().startswith("zh") else "en"
-
-
 def _list(args: Namespace) -> int:
     from vnetdoctor.lab import SCENARIOS
 
@@ -44,7 +39,7 @@ def _list(args: Namespace) -> int:
         doc = {"schema": "vnetdoctor.lab-scenarios/1", "scenarios": [s.to_dict() for s in SCENARIOS.values()]}
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
-    lang = _lang()
+    lang = choose_lang(getattr(args, "lang", None))
     width = output_width() or 1 << 30  # a file or a pipe: no clipping
     rows = []
     for s in SCENARIOS.values():
@@ -79,7 +74,7 @@ def _up(args: Namespace) -> int:
     except LabError as exc:
         raise UsageError(str(exc)) from None
     elapsed = time.perf_counter() - start
-    lang = _lang()
+    lang = choose_lang(getattr(args, "lang", None))
     cause = f"cause {scenario.cause}" if scenario.cause else "no fault"
     print(f"lab {inst.prefix!r} is up: {scenario.name} ({cause}, topology {scenario.topology}) in {elapsed:.2f} s")
     print(f"  {scenario.describe(lang)}")
