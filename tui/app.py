@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -69,7 +70,7 @@ class VnetDoctorApp(App[None]):
         self.record_status = RecordStatus()  # what the recorder last reported (tests read it)
         self._record_notice_at: float | None = None  # when "not recorded yet" was last shown
         self.autorun = autorun
-        self.discover_fn = discover_fn or discover  # where Start finds guests (tests pass fixed ones)
+        self.discover_fn = discover_fn or partial(discover, state.lang)  # where Start finds guests (tests pass fixed ones)
         self.tr = Translator(state.lang)
         translate_bindings(self, state.lang)
         if keymap:

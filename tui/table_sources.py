@@ -1,6 +1,6 @@
 """Which probe feeds which table view, on which vantages, and how its rows become columns.
 
-The Tables screen shows what the seed articles have the operator type by hand
+The Tables screen shows what an operator would otherwise type by hand
 (``ip link``, ``ip addr``, ``ip route``, ``ip neigh``, ``bridge link``,
 ``bridge fdb``, ``nft list ruleset``, ``sysctl``, ``virsh list`` / ``net-list`` /
 ``net-dhcp-leases``), from the host and the guest side at once. This module is

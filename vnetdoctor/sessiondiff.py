@@ -388,20 +388,21 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
         out.append(f"{tag}  {s.id}  {when(s.started, seconds=False)}  {s.source:<8}  {summary}")
     out.append("")
     notes = _notes(a, b, lang)
+    colon, label, sep = tr("sep.colon", lang), tr("sep.label", lang), tr("sep.list", lang)
+    width = max(display_width(_t(k, lang) + label) for k in ("reachable", "gone", "new", "kept")) + 1
     for note in notes:
-        out.append(f"{_t('note', lang)}: {note}")
+        out.append(f"{_t('note', lang)}{colon}{note}")
     if notes:
         out.append("")
     ra = _reach(d.reachable[0], d.finished[0], lang)
     rb = _reach(d.reachable[1], d.finished[1], lang)
-    width = max(display_width(_t(k, lang)) for k in ("reachable", "gone", "new", "kept")) + 2
     none = _t("none", lang)
-    out.append(pad(_t("reachable", lang) + ":", width) + f"{ra} → {rb}")
-    out.append(pad(_t("gone", lang) + ":", width) + (", ".join(d.causes_gone) or none))
-    out.append(pad(_t("new", lang) + ":", width) + (", ".join(d.causes_new) or none))
-    out.append(pad(_t("kept", lang) + ":", width) + (", ".join(d.causes_kept) or none))
+    out.append(pad(_t("reachable", lang) + label, width) + f"{ra} → {rb}")
+    out.append(pad(_t("gone", lang) + label, width) + (sep.join(d.causes_gone) or none))
+    out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
+    out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
     if d.steps:
-        out += ["", f"{_t('steps', lang)} ({len(d.steps)}):"]
+        out += ["", f"{_t('steps', lang)} ({len(d.steps)}){label}"]
         name_w = min(28, max(len(s.step) for s in d.steps))
         layer_w = max(len(s.layer) for s in d.steps)
         for s in d.steps:
@@ -414,7 +415,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
                 f"  {before} → {after}  {s.layer:<{layer_w}}  {s.step:<{name_w}}  {text}{gone}{new}".rstrip()
             )
     if d.observations:
-        out += ["", f"{_t('obs', lang)}:"]
+        out += ["", f"{_t('obs', lang)}{label}"]
         for o in d.observations:
             params = " ".join(f"{k}={v}" for k, v in o.params)
             out.append(f"  {o.probe} @ {o.vantage}" + (f" ({params})" if params else ""))
@@ -436,9 +437,9 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
     if d.only_a or d.only_b:
         out.append("")
         if d.only_a:
-            out.append(f"{_t('only_a', lang)}: {', '.join(d.only_a)}")
+            out.append(f"{_t('only_a', lang)}{colon}{sep.join(d.only_a)}")
         if d.only_b:
-            out.append(f"{_t('only_b', lang)}: {', '.join(d.only_b)}")
+            out.append(f"{_t('only_b', lang)}{colon}{sep.join(d.only_b)}")
     if d.empty:
         out += ["", _t("same", lang)]
     return "\n".join(out) + "\n"

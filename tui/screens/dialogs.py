@@ -130,9 +130,8 @@ class FixConfirmDialog(ModalScreen[bool]):
                 yield Button(tr("dialog.cancel"), id="cancel", variant="primary", compact=True)
                 yield Button(tr("fix.apply"), id="apply", variant="error", compact=True)
 
-    @staticmethod
-    def _field(label: str, value: str, style: str) -> Text:
-        text = Text(f"{label}: ", style="dim")
+    def _field(self, label: str, value: str, style: str) -> Text:
+        text = Text(label + self.tr("sep.colon"), style="dim")
         text.append(value, style=style)
         return text
 

@@ -1,7 +1,7 @@
 """The Tables screen: links, addresses, routes, neighbours, bridge ports, fdb, firewall,
 sysctls and libvirt domains / networks / leases, from the host and the guest side.
 
-These are the tables the seed articles have the operator read by hand, one
+These are the tables an operator would otherwise read by hand, one
 command at a time, on each side. Here each is one key away (``1``–``9``, ``0``,
 ``[``/``]``), filtered with ``/`` (k9s style), sorted with ``s`` or a header click.
 
