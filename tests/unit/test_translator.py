@@ -229,3 +229,18 @@ def test_no_words_about_how_the_tool_was_made() -> None:
         hits += [f"{path.name}:{n}" for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if made.search(line)]
     assert hits == []
+
+
+def test_lab_list_speaks_chinese_with_lang_zh(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from vnetdoctor import cli
+    from vnetdoctor.lab import SCENARIOS
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["lab", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["场景", "原因", "拓扑", "可运行", "说明"]
+    assert all(SCENARIOS[name].describe("zh") for name in SCENARIOS)  # every scenario has its words
+    assert set(texts()) >= {f"scenario.{name}" for name in SCENARIOS}
+    assert {k.removeprefix("scenario.") for k in texts() if k.startswith("scenario.")} == set(SCENARIOS)
