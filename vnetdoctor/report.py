@@ -136,7 +136,7 @@ def _finding(i: int, finding: Finding, lang: str) -> list[str]:
                 )
                 if x
             )
-            out.append(f"- {ev.text}" + (f" ({src})" if src else ""))
+            out.append(f"- {ev.text}" + (label("paren", lang, text=src) if src else ""))
         out.append("")
     out += [f"**{label('fixes', lang)}**", ""]
     if not finding.fixes:
@@ -181,7 +181,7 @@ def _steps(session: Any, lang: str) -> list[str]:
             "|---|---|---|--:|",
         ]
         for s in by_layer[layer]:
-            name = f"{s.title} (`{s.step}`)" if s.title else f"`{s.step}`"
+            name = s.title + label("paren", lang, text=f"`{s.step}`") if s.title else f"`{s.step}`"
             result = s.note
             if s.answer:
                 result = (result + " — " if result else "") + label("answer", lang, a=s.answer)
@@ -190,7 +190,7 @@ def _steps(session: Any, lang: str) -> list[str]:
                     f"`{f.cause}`" for f in s.findings
                 )
             if runs.get(s.step, 1) > 1:
-                result += f" ({label('reruns', lang, n=runs[s.step])})"
+                result += label("paren", lang, text=label("reruns", lang, n=runs[s.step]))
             mark = STATUS_MARK.get(s.status, s.status)
             out.append(f"| {mark} | {cell(name)} | {cell(result)} | {duration(s.duration_ms, lang)} |")
         out.append("")

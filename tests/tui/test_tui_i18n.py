@@ -84,3 +84,24 @@ def test_screen_bindings_are_translated_per_instance() -> None:
     assert described["walk.next"] == "下一步"
     # The class keeps its keys: another instance in English is unaffected.
     assert {b.description for _, b in WalkScreen._merged_bindings if b.id == "walk.next"} == {"walk.next"}
+
+
+def test_tables_say_skips_and_headers_in_chinese() -> None:
+    from vnetdoctor.probes.base import SKIPPED, Observation
+    from vnetdoctor.tui.table_sources import SIDE_COLUMN, SOURCES, _fields_of_class, column_label, status_of
+
+    obs = Observation("libvirt.domains", "netns:h", SKIPPED, reason="not available on a netns vantage")
+    assert status_of([("host", obs)], "zh") == [("host", "netns:h", "已跳过：在 netns 观察点上无法运行")]
+    assert status_of([("host", obs)], "en") == [("host", "netns:h", "skipped: not available on a netns vantage")]
+    fields = {SIDE_COLUMN} | {f for s in SOURCES for f in _fields_of_class(s.row_class)}
+    assert sorted(f for f in fields if f"tables.col.{f}" not in texts()) == []  # every header has its words
+    assert column_label("ifname", "zh") == "接口名" and column_label("ifname", "en") == "ifname"
+
+
+def test_start_screen_discovery_notes_in_chinese() -> None:
+    from vnetdoctor.probes.base import SKIPPED, Observation
+    from vnetdoctor.tui.targets import _note
+
+    obs = Observation("libvirt.domains", "local", SKIPPED, reason="needs libvirt-python (No module named 'libvirt')")
+    assert _note("libvirt", obs, "zh") == "libvirt：已跳过：需要 libvirt-python（No module named 'libvirt'）"
+    assert _note("libvirt", obs, "en") == "libvirt: skipped: needs libvirt-python (No module named 'libvirt')"

@@ -244,3 +244,4 @@ def test_lab_list_speaks_chinese_with_lang_zh(monkeypatch: pytest.MonkeyPatch, c
     assert all(SCENARIOS[name].describe("zh") for name in SCENARIOS)  # every scenario has its words
     assert set(texts()) >= {f"scenario.{name}" for name in SCENARIOS}
     assert {k.removeprefix("scenario.") for k in texts() if k.startswith("scenario.")} == set(SCENARIOS)
+
