@@ -245,3 +245,39 @@ def test_lab_list_speaks_chinese_with_lang_zh(monkeypatch: pytest.MonkeyPatch, c
     assert set(texts()) >= {f"scenario.{name}" for name in SCENARIOS}
     assert {k.removeprefix("scenario.") for k in texts() if k.startswith("scenario.")} == set(SCENARIOS)
 
+
+
+# Functions that take a text key as their first argument, and the prefix they add to it.
+KEY_CALLS = {"tr": "", "text": "", "_text": "", "label": "", "t": ""}
+PREFIXED = {  # modules whose own helper adds a section prefix
+    "vnetdoctor/report.py": {"label": "report."},
+    "vnetdoctor/sessiondiff.py": {"_t": "diff."},
+    "vnetdoctor/console_report.py": {"t": "console."},
+}
+DOTTED = re.compile(r"[a-z_]+(\.[A-Za-z_]+)+")
+
+
+def _literal_keys() -> list[tuple[str, str]]:
+    """(where, key) of every literal text key passed to a look-up anywhere in the code."""
+    found = []
+    for path in _code_files():
+        rel = path.relative_to(ROOT).as_posix()
+        calls = {**KEY_CALLS, **PREFIXED.get(rel, {})}
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            arg = node.args[0]
+            if name not in calls or not isinstance(arg, ast.Constant) or not isinstance(arg.value, str):
+                continue
+            key = calls[name] + arg.value
+            if rel in PREFIXED and name in PREFIXED[rel] or DOTTED.fullmatch(arg.value):
+                found.append((f"{rel}:{node.lineno}", key))
+    return found
+
+
+def test_every_literal_key_in_the_code_exists() -> None:
+    keys = _literal_keys()
+    assert len(keys) > 400 and {k for _, k in keys} >= {"report.title", "diff.gone", "console.cause", "start.found"}
+    missing = [f"{where}: {key}" for where, key in keys if key not in texts()]
+    assert missing == []
