@@ -338,6 +338,16 @@ def columns_for(
     return specs
 
 
+def localize_cells(rows: Mapping[str, dict[str, Any]], lang: str) -> None:
+    """The cells that are words, in the operator's language (in place): the side a row
+    came from, and yes/no. Row keys and the other values stay as the probes gave them."""
+    for values in rows.values():
+        values[SIDE_COLUMN] = tr(f"views.side.{values[SIDE_COLUMN]}", lang)
+        for name, value in values.items():
+            if isinstance(value, bool):
+                values[name] = tr("common.yes" if value else "common.no", lang)
+
+
 def column_label(field: str, lang: str) -> str:
     """A column header in the operator's language (a field with no text reads as its name)."""
     return tr(f"tables.col.{field}", lang) if f"tables.col.{field}" in texts() else field

@@ -105,3 +105,11 @@ def test_start_screen_discovery_notes_in_chinese() -> None:
     obs = Observation("libvirt.domains", "local", SKIPPED, reason="needs libvirt-python (No module named 'libvirt')")
     assert _note("libvirt", obs, "zh") == "libvirt：已跳过：需要 libvirt-python（No module named 'libvirt'）"
     assert _note("libvirt", obs, "en") == "libvirt: skipped: needs libvirt-python (No module named 'libvirt')"
+
+
+def test_table_cells_that_are_words_read_in_chinese() -> None:
+    from vnetdoctor.tui.table_sources import SIDE_COLUMN, localize_cells
+
+    rows = {"eth0": {SIDE_COLUMN: "guest", "ifname": "eth0", "carrier": True, "noarp": False, "mtu": 1500}}
+    localize_cells(rows, "zh")
+    assert rows["eth0"] == {SIDE_COLUMN: "虚拟机", "ifname": "eth0", "carrier": "是", "noarp": "否", "mtu": 1500}

@@ -49,6 +49,7 @@ from ..table_sources import (
     engine_observations,
     field_names,
     keyed_rows,
+    localize_cells,
     recorded_for,
     run_source,
     status_of,
@@ -374,8 +375,7 @@ class TablesScreen(Screen[None]):
         table.fit_width = self.size.width or self.app.size.width
         table.set_columns([replace(s, label=column_label(s.key, self.text.lang)) for s in specs])
         keyed = keyed_rows(source, shown)
-        for values in keyed.values():  # the side reads in the operator's language; keys stay stable
-            values[SIDE_COLUMN] = self.text(f"views.side.{values[SIDE_COLUMN]}")
+        localize_cells(keyed, self.text.lang)  # the side and yes/no in the operator's words; keys stay
         table.update_rows(keyed)
         problems = status_of(view.observations, self.text.lang)
         lines = [
