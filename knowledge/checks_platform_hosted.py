@@ -16,7 +16,7 @@ from typing import Any
 
 from .checks import check
 from .context import StepContext
-from .text import tr
+from .text import probe_reason, tr
 from .model import Evidence
 from .platform_fixes import contains, found, subnet_of
 
@@ -32,7 +32,8 @@ def _problem(key: str, probe: str, **values: Any) -> Problem:
 
 def _host_rows(ctx: StepContext, probe: str) -> tuple[list[Any], str]:
     obs = ctx.observe(probe, ctx.host)
-    return (list(obs.rows), "") if obs.ok else ([], f"{probe}: {obs.reason}")
+    why = probe_reason(obs.reason or "", ctx.lang)
+    return (list(obs.rows), "") if obs.ok else ([], probe + tr("sep.colon", ctx.lang) + why)
 
 
 def _signs(ctx: StepContext, platform: str) -> list[Any] | None:

@@ -86,6 +86,8 @@ class StepContext:
     # --- words --------------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         """A note or evidence line from ``data/evidence.toml`` in the operator's language."""
+        if isinstance(values.get("reason"), str):  # a probe's own words: in the operator's language
+            values["reason"] = translator.probe_reason(values["reason"], self.lang)
         return translator.tr(key, self.lang, audience=self.shared.request.audience, **values)
 
     def join(self, items: Iterable[Any]) -> str:
@@ -146,7 +148,8 @@ class StepContext:
         by_reason: dict[str, list[str]] = {}
         behind = [o for o in self._background if not o.ok] if said else []
         for obs in [*self.unobserved(), *behind]:
-            if said and (obs.reason or obs.status) in said:
+            reason = obs.reason or obs.status
+            if said and (reason in said or translator.probe_reason(reason, self.lang) in said):
                 continue
             what = self.t("context.probe_on", probe=obs.probe, vantage=obs.vantage)
             items = by_reason.setdefault(translator.probe_reason(obs.reason or obs.status, self.lang), [])

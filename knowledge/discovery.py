@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.vantage import Vantage
 
-from .text import join, join_clauses, tr
+from .text import join, join_clauses, probe_reason, tr
 
 if TYPE_CHECKING:
     from .context import StepContext
@@ -44,7 +44,7 @@ def _status_line(source: str, obs: Observation, lang: str) -> str:
         "error": tr("discovery.status_error", lang),
     }.get(obs.status, obs.status)
     if obs.reason:
-        return tr("discovery.status_reason", lang, source=source, status=status, reason=obs.reason)
+        return tr("discovery.status_reason", lang, source=source, status=status, reason=probe_reason(obs.reason or "", lang))
     return tr("discovery.status", lang, source=source, status=status)
 
 

@@ -281,3 +281,16 @@ def test_every_literal_key_in_the_code_exists() -> None:
     assert len(keys) > 400 and {k for _, k in keys} >= {"report.title", "diff.gone", "console.cause", "start.found"}
     missing = [f"{where}: {key}" for where, key in keys if key not in texts()]
     assert missing == []
+
+
+def test_a_probes_reason_in_a_step_note_reads_in_the_operators_language() -> None:
+    """A check passes the probe's own words as {reason}; the step context translates them."""
+    from vnetdoctor.knowledge.context import Shared, StepContext
+    from vnetdoctor.knowledge.model import Request
+    from vnetdoctor.knowledge.observer import Observer
+
+    from vnetdoctor.probes.vantage import parse_vantage
+
+    request = Request(target="192.0.2.11", host=parse_vantage("local"))
+    ctx = StepContext(Shared(request, Observer(), "zh"), "s", "transport")
+    assert ctx.t("transport.tcp_probe_failed", reason="needs CAP_NET_RAW") == "TCP 探测：需要 CAP_NET_RAW 权限"
