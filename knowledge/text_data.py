@@ -77,6 +77,7 @@ DATA_FILES = (
     "evidence.toml",  # the engine's step notes and evidence lines
     "ui.toml",  # the TUI's Start, Walk, Help screens and dialogs
     "ui_views.toml",  # the TUI's Packets and Tables screens
+    "ui_records.toml",  # the TUI's Sessions screen
     "reports.toml",  # Markdown report, console report, diff, causes, CLI messages
     "lab.toml",  # the fault lab's scenario descriptions
 )
