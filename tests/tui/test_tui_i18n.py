@@ -113,3 +113,22 @@ def test_table_cells_that_are_words_read_in_chinese() -> None:
     rows = {"eth0": {SIDE_COLUMN: "guest", "ifname": "eth0", "carrier": True, "noarp": False, "mtu": 1500}}
     localize_cells(rows, "zh")
     assert rows["eth0"] == {SIDE_COLUMN: "虚拟机", "ifname": "eth0", "carrier": "是", "noarp": "否", "mtu": 1500}
+
+
+def test_every_screen_has_a_name_in_both_languages() -> None:
+    """The help title and the command palette name the screen by ``screen.<class>``."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import vnetdoctor.tui.screens as screens_pkg
+
+    names = set()
+    for info in pkgutil.iter_modules(screens_pkg.__path__):
+        module = importlib.import_module(f"vnetdoctor.tui.screens.{info.name}")
+        names |= {c.__name__ for _, c in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(c, Screen) and c.__module__ == module.__name__}
+    assert {"WalkScreen", "SessionsScreen"} <= names
+    assert sorted(n for n in names if f"screen.{n}" not in texts()) == []
