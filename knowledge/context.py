@@ -152,7 +152,7 @@ class StepContext:
             if said and (reason in said or translator.probe_reason(reason, self.lang) in said):
                 continue
             what = self.t("context.probe_on", probe=obs.probe, vantage=obs.vantage)
-            items = by_reason.setdefault(translator.probe_reason(obs.reason or obs.status, self.lang), [])
+            items = by_reason.setdefault(translator.probe_reason(reason, self.lang), [])
             if what not in items:
                 items.append(what)
         clauses = [self.t("context.reason_for", reason=reason, probes=self.join(items))

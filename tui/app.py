@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual.app import App
@@ -70,7 +70,8 @@ class VnetDoctorApp(App[None]):
         self.record_status = RecordStatus()  # what the recorder last reported (tests read it)
         self._record_notice_at: float | None = None  # when "not recorded yet" was last shown
         self.autorun = autorun
-        self.discover_fn = discover_fn or partial(discover, state.lang)  # where Start finds guests (tests pass fixed ones)
+        # Where Start finds guests (tests pass fixed ones); notes in the operator's language.
+        self.discover_fn = discover_fn or partial(discover, state.lang)
         self.tr = Translator(state.lang)
         translate_bindings(self, state.lang)
         if keymap:
