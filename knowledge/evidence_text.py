@@ -7,8 +7,9 @@ Chinese, so that an operator reading Chinese gets Chinese evidence and not only 
 Chinese summary. Each message is one key whose two templates use the same
 ``{name}`` placeholders; checks call ``ctx.t(key, **facts)``.
 
-Rendering reuses :func:`.catalog.render_template`: strict under pytest (a missing
-placeholder raises and names the key), forgiving in production (it shows as
+Rendering reuses :func:`.catalog.render_template`: strict when
+``VNETDOCTOR_STRICT_TEMPLATES=1`` as the tests set it (a missing placeholder raises
+and names the key), forgiving otherwise (it shows as
 ``<name>``), so a diagnosis never crashes over a word while the tests prove every
 call supplies what its template needs. The file is validated on first use.
 """

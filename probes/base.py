@@ -233,16 +233,12 @@ _PROBE_MODULES = (
 
 
 def import_plugins(package: str, names: Iterable[str]) -> None:
-    """Import ``package.NAME`` for each name; a module that does not exist is passed over,
-    an import error inside one that does is not."""
+    """Import ``package.NAME`` for each name: each registers itself on import. Every
+    name is one of the project's own modules, so a missing one is a bug and raises."""
     import importlib
 
     for name in names:
-        try:
-            importlib.import_module(f"{package}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.{name}":
-                raise
+        importlib.import_module(f"{package}.{name}")
 
 
 def load_all() -> dict[str, ProbeSpec]:

@@ -30,6 +30,10 @@ _COUNTER = itertools.count()
 # Active probes in tests may only address 198.18.0.0/15 and the documentation ranges:
 # a namespace that inherited the machine's resolver must not send it a query.
 os.environ["VNETDOCTOR_TEST_RANGES_ONLY"] = "1"
+# Template rendering is strict in every test (knowledge/catalog_templates.strict_default):
+# a rule that forgets a placeholder fails the test that renders it instead of showing
+# ``<name>`` to an operator. Production never sets it; subprocesses inherit it.
+os.environ["VNETDOCTOR_STRICT_TEMPLATES"] = "1"
 
 
 def privileged() -> bool:

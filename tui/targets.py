@@ -49,10 +49,7 @@ def _why(obs: Observation) -> str:
 
 def libvirt_targets() -> tuple[list[Target], list[str]]:
     """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases)."""
-    try:
-        import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
-    except ImportError as exc:
-        return [], [f"libvirt: skipped: {exc}"]
+    import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes (libvirt itself loads lazily)
     doms = _probe("libvirt.domains")
     if not doms.ok:
         return [], [f"libvirt: {doms.status}: {_why(doms)}"]

@@ -228,11 +228,7 @@ class CaptureLoad(threading.Thread):
         self.packets = 0
 
     def run(self) -> None:
-        try:
-            from vnetdoctor.probes.capture import summarize
-        except ImportError:  # the decoder is optional for the load; the frames are not
-            def summarize(frame: bytes) -> tuple[str, str]:
-                return f"{len(frame)} bytes", ""
+        from vnetdoctor.probes.capture import summarize
 
         per_batch = max(1, int(self.load.packets_per_s * self.load.batch_ms / 1000))
         seq = 0
