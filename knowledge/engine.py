@@ -127,7 +127,7 @@ class Engine:
         if self._prefetched:
             return
         self._prefetched = True
-        wanted = []
+        wanted: list[tuple[str, Vantage, dict[str, Any]]] = []
         for vantage in (self.request.host, self.request.guest):
             if vantage is not None:
                 wanted += [(p, vantage, {}) for p in CONFIG_PROBES]

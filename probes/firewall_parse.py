@@ -49,7 +49,7 @@ _BUILTIN_HOOKS = {
     "POSTROUTING": "postrouting",
 }
 # NF_IP_PRI_* (linux/netfilter_ipv4.h): the priorities legacy tables hook at.
-_LEGACY_PRIORITY = {
+_LEGACY_PRIORITY: dict[str, dict[str | None, int]] = {
     "raw": {None: -300},
     "mangle": {None: -150},
     "nat": {"PREROUTING": -100, "OUTPUT": -100, "INPUT": 100, "POSTROUTING": 100},
