@@ -50,7 +50,8 @@ def _python_files(folder: Path) -> int:
 
 @pytest.mark.slow
 def test_mypy_finds_no_errors(request: pytest.FixtureRequest) -> None:
-    cache = request.config.cache.mkdir("mypy") if request.config.cache else ROOT / ".mypy_cache"
+    store = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    cache = store.mkdir("mypy") if store is not None else ROOT / ".mypy_cache"
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(cache)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
