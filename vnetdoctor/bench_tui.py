@@ -276,7 +276,7 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
     """Run the App under load and time ``presses`` key presses to their repaint."""
     from textual import events
 
-    from vnetdoctor.tui.app import VnetDoctorApp
+    from vnetdoctor.tui.launch import build_app
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
     from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
@@ -299,7 +299,7 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
         def cause_title(self, cause: str, lang: str) -> str:
             return ""
 
-    app = VnetDoctorApp(SessionState(request=request), factory, knowledge=_Knowledge(), autorun=True)
+    app = build_app(SessionState(request=request), factory, knowledge=_Knowledge(), autorun=True)
     latencies: list[float] = []
     started = time.perf_counter()
     capture: CaptureLoad | None = None

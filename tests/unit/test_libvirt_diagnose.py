@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from libvirt_fakes import LAB_URI
+from tests.unit.support.libvirt_fakes import LAB_URI
 
 pytest.importorskip("libvirt")
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="diagnose needs root (CAP_NET_RAW)")

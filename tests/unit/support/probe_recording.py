@@ -1,4 +1,4 @@
-"""Load the probe lab state recorded by ``tests/lab/record_probe_data.py``.
+"""Load the probe lab state recorded by ``tests/lab/support/record_probe_data.py``.
 
 One recording holds, for the same moment of one lab, the raw netlink dumps, the
 ``ip -j``/``bridge -j`` output, the firewall tools' output and ``sysctl -a``:
@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent / "data" / "probes"
+DATA = Path(__file__).resolve().parents[1] / "data" / "probes"
 
 
 @lru_cache(maxsize=1)
