@@ -94,3 +94,16 @@ def test_every_test_under_tests_lab_is_marked_lab(request: pytest.FixtureRequest
     for item in items:
         marked = item.get_closest_marker("lab") is not None
         assert marked == item.path.is_relative_to(lab_dir), item.nodeid
+
+
+def test_slow_tests_are_marked_and_still_run_by_default() -> None:
+    """``slow`` tells a developer what ``-m "not slow"`` skips; CI (``./bootstrap test -q``)
+    and a plain run select nothing away."""
+    import tomllib
+
+    root = TESTS.parent
+    options = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert "-m" not in options["addopts"].split()
+    assert "-m" not in (root / ".ci" / "run").read_text(encoding="utf-8").split()
+    marked = [p for p in _modules() if "mark.slow" in p.read_text(encoding="utf-8")]
+    assert len(marked) >= 5, marked
