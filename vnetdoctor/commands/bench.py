@@ -11,14 +11,14 @@ import argparse
 import importlib
 
 
-
 def run(args: argparse.Namespace) -> int:
     what = getattr(args, "what", "netlink") or "netlink"
     names = {
         "netlink": ["bench_netlink"],
         "diagnose": ["bench_diagnose"],
         "tui": ["bench_tui"],
-        "all": ["bench_netlink", "bench_diagnose", "bench_tui"],
+        "records": ["bench_records"],
+        "all": ["bench_netlink", "bench_diagnose", "bench_tui", "bench_records"],
     }[what]
     # imported only when asked for: each pulls in what it measures (Textual, pyroute2)
     modules = [importlib.import_module(f"vnetdoctor.{name}") for name in names]
