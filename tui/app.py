@@ -17,9 +17,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from vnetdoctor.knowledge.model import Request
 
 from .bridge import EngineFactory
+from .glyphs import ascii_glyphs
 from .i18n import Translator, translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
 from .recorder import RecordStatus, SessionRecorder
@@ -36,6 +38,13 @@ class RecordStatusChanged(Message):
     def __init__(self, status: RecordStatus) -> None:
         super().__init__()
         self.status = status
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    """Scroll bars in whole cells (the thumb is its colour or reverse video), no eighth blocks."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
 
 
 class VnetDoctorApp(App[None]):
@@ -70,11 +79,17 @@ class VnetDoctorApp(App[None]):
         self.autorun = autorun
         self.discover_fn = discover_fn or discover  # where Start finds guests (tests pass fixed ones)
         self.tr = Translator(state.lang)
+        self._scrollbar_renderer: type[ScrollBarRender] | None = None  # restored on unmount
         translate_bindings(self, state.lang)
         if keymap:
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        if ascii_glyphs():
+            # Borders (styles.tcss ".-ascii") and scroll bars without block glyphs.
+            self.add_class("-ascii")
+            self._scrollbar_renderer = ScrollBar.renderer
+            ScrollBar.renderer = AsciiScrollBarRender
         if self.recorder is not None:
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
         if self.state.request is not None:
@@ -95,6 +110,8 @@ class VnetDoctorApp(App[None]):
         )
 
     def on_unmount(self) -> None:
+        if self._scrollbar_renderer is not None:
+            ScrollBar.renderer = self._scrollbar_renderer
         if self.recorder is not None:
             self.recorder.set_listener(None)
 

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 from vnetdoctor.probes.capture import DEFAULT_FILTER, pcap_bytes
 from vnetdoctor.probes.rows import PacketRow
 
+from ..glyphs import glyph
 from ..view_text import localize_bindings, request_line
 from ..widgets.packet_detail import HexView, PacketLayers
 from ..widgets.packet_list import WIDE, PacketList
@@ -199,7 +200,7 @@ class PacketsScreen(CaptureScreen):
 
     def _headers(self) -> dict[str, str]:
         keys = ("no", "time", "iface", "vantage", "dir", "flow", "proto", "len", "info")
-        return {k: self.text(f"packets.col.{k}") for k in keys}
+        return {k: self.text(f"packets.col.{k}").replace("→", glyph("right")) for k in keys}
 
     def _side_names(self) -> dict[str, str]:
         req = self.state.request

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton
 
 from ..emphasis import emphasis
 from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
+from ..glyphs import glyph
 from ..i18n import Translator, translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
@@ -210,7 +211,7 @@ class StartScreen(Screen[None]):
             box.update("")
             return
         label = self.tr(f"start.field_{err.field}")
-        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -36,6 +36,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
 from ..state import SessionState
+from ..glyphs import glyph
 from ..table_sources import (
     SIDE_COLUMN,
     SOURCES,
@@ -419,7 +420,7 @@ class TablesScreen(Screen[None]):
         if table.filter_text:
             parts.append(t("tables.filtered", text=table.filter_text, shown=table.row_count, total=table.total_rows))
         if table.sort_column:
-            parts.append(t("tables.sorted", column=table.sort_column, arrow="↓" if table.sort_reverse else "↑"))
+            parts.append(t("tables.sorted", column=table.sort_column, arrow=glyph("down" if table.sort_reverse else "up")))
         if self.side_filter != "all":
             parts.append(t("tables.only_side", side=t("views.side." + self.side_filter)))
         if self.auto:

@@ -34,6 +34,7 @@ from vnetdoctor.probes.vocabulary import Verdict
 
 from ..bridge import EngineBridge, EngineFactory, fallback_answer
 from ..emphasis import emphasis
+from ..glyphs import glyph
 from ..i18n import Translator, translate_bindings
 from ..kb import Knowledge
 from ..messages import (
@@ -369,7 +370,7 @@ class WalkScreen(Screen[None]):
             return
         if running is not None:
             step = self._planned.get(running)
-            bar.set_right(Text("… " + self.tr("walk.running", step=step.title if step else running), style="italic"))
+            bar.set_right(Text(glyph("running") + " " + self.tr("walk.running", step=step.title if step else running), style="italic"))
             return
         if self._stopped:
             done = len(self._run_done)
@@ -384,14 +385,14 @@ class WalkScreen(Screen[None]):
             return
         if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             cause = verdict is Verdict.CAUSE
-            text = Text("✗ " if cause else "! ", style=emphasis("bold red" if cause else "bold yellow"))
+            text = Text(glyph("fail" if cause else "warn") + " ", style=emphasis("bold red" if cause else "bold yellow"))
             text.append(d.causes[0].cause, style="bold")
             if len(d.causes) > 1:
                 text.append(f" +{len(d.causes) - 1}")
         elif verdict is Verdict.HEALTHY:
-            text = Text("✓ " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
+            text = Text(glyph("pass") + " " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
         else:
-            text = Text("? " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
+            text = Text(glyph("ask") + " " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
         bar.set_right(text)
 
     def _progress_text(self, running: str | None, total: int) -> Text:
@@ -404,7 +405,7 @@ class WalkScreen(Screen[None]):
                            step=step.title if step else running)
         else:
             line = self.tr("walk.run_progress_idle", done=done, total=total, seconds=f"{seconds:.1f}")
-        return Text("… " + line, style="italic")
+        return Text(glyph("running") + " " + line, style="italic")
 
     def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:
         """The detail pane of a step, built on first use (so opening the walk stays cheap).

@@ -23,6 +23,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable
 from vnetdoctor.probes.rows import PacketRow
 
+from ..glyphs import glyph
 from .list_keys import LIST_KEYS, ListKeys
 from .path_view import short_vantage
 
@@ -97,7 +98,7 @@ def packet_cells(
     IP length (its own column when wide) leaves the info.
     """
     f = parse_summary(row.summary)
-    flow = f"{f.src} → {f.dst}" if f.dst else f.src
+    flow = f"{f.src} {glyph('right')} {f.dst}" if f.dst else f.src
     if wide:
         vantage, info = row.vantage, f.info
     else:
@@ -118,7 +119,7 @@ def packet_cells(
 
 
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width - len(glyph("more"))] + glyph("more")
 
 
 class PacketList(ListKeys, DataTable[Text]):

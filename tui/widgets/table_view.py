@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 from vnetdoctor.probes.base import Observation
 
+from ..glyphs import glyph
 from ..table_sources import TableSource
 from .keyed_table import KeyedTable
 
@@ -113,7 +114,7 @@ class TableTabs(Static):
         first = 0
         while first < self._active and sum(map(cell_len, cells[first : self._active + 1])) + 1 > width:
             first += 1
-        text = Text("…" if first else "", no_wrap=True, overflow="crop", end="")
+        text = Text(glyph("more") if first else "", no_wrap=True, overflow="crop", end="")
         self._spans = []
         for i in range(first, len(cells)):
             start = text.cell_len

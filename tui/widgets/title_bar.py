@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 from vnetdoctor.knowledge.model import Request
 
+from ..glyphs import glyph
 from ..i18n import Translator
 
 
@@ -24,10 +25,10 @@ def describe_request(request: Request | None, tr: Translator) -> str:
         return tr("title.no_target")
     target = request.target or tr("title.target_auto")
     if request.from_side == "guest":
-        text = f"{request.guest or tr('title.guest')} → {target}"
+        text = f"{request.guest or tr('title.guest')} {glyph('right')} {target}"
         text += f"  ({tr('title.host')} {request.host})"
     else:
-        text = f"{request.host} → {target}"
+        text = f"{request.host} {glyph('right')} {target}"
         if request.guest:
             text += f"  ({tr('title.guest')} {request.guest})"
     if request.port:

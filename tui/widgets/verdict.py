@@ -17,6 +17,7 @@ from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
+from ..glyphs import glyph
 from ..i18n import Translator
 from ..kb import Knowledge
 from .findings import FindingView
@@ -104,11 +105,11 @@ class VerdictView(VerticalScroll):
         text = Text()
         target = d.target or d.request.target or "?"
         if d.reachable is True:
-            text.append("✓ " + tr("verdict.reachable", target=target), style=emphasis("bold green"))
+            text.append(glyph("pass") + " " + tr("verdict.reachable", target=target), style=emphasis("bold green"))
         elif d.reachable is False:
-            text.append("✗ " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
+            text.append(glyph("fail") + " " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
         else:
-            text.append("? " + tr("verdict.unknown_reach", target=target), style="bold")
+            text.append(glyph("ask") + " " + tr("verdict.unknown_reach", target=target), style="bold")
         fails = [f for f in d.causes if f.severity == FAIL]
         text.append("\n")
         if verdict is Verdict.CAUSE:
