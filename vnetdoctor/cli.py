@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="what changed between two sessions")
     p.add_argument("session_a", help="the session before (id or unique prefix)")
     p.add_argument("session_b", help="the session after")
+    p.add_argument("--json", action="store_true", help="one JSON document (schema vnetdoctor.diff/1)")
     _add_db(p)
     _add_lang(p)
 
