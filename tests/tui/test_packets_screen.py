@@ -60,8 +60,13 @@ async def test_packets_arriving_update_the_list_in_batches() -> None:
         cap = factory.running()
         assert cap.points == PATH and cap.bpf == "icmp or arp"
         plist = screen.query_one(PacketList)
+        notes = screen.query_one("#pk-notes", Static)
+        # Nothing yet: the screen says where it listens instead of an empty list that looks hung.
+        assert str(notes.render()) == "waiting for packets on br0 (host), vnet0 (host), eth0 (guest)…"
+        assert notes.has_class("-shown")
         cap.push(round_trip(7, 1, 0.5))
         await wait_for(pilot, lambda: plist.row_count == 6, what="6 packets")
+        assert not notes.has_class("-shown")
         cap.push(round_trip(7, 2, 1.5) + round_trip(7, 3, 2.5))
         await wait_for(pilot, lambda: plist.row_count == 18, what="18 packets")
         assert plist.packets[-1].summary.startswith("in  ICMP 198.18.0.11 > 198.18.0.1 echo-reply")
@@ -223,7 +228,8 @@ async def test_points_that_could_not_open_are_listed_with_the_reason() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _live(pilot, factory)
         notes = str(screen.query_one("#pk-notes", Static).render())
-        assert notes == "skipped: missing0@netns:vnd-guest: No such device"
+        assert notes == ("skipped: missing0@netns:vnd-guest: No such device\n"
+                         "waiting for packets on br0 (host), vnet0 (host)…")  # the opened ones only
         assert "live · 2 ifaces" in _title(app)
         factory.running().push(lost_at_guest())
         view = screen.query_one(PathView)

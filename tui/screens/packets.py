@@ -202,15 +202,6 @@ class PacketsScreen(CaptureScreen):
         keys = ("no", "time", "iface", "vantage", "dir", "flow", "proto", "len", "info")
         return {k: self.text(f"packets.col.{k}").replace("→", glyph("right")) for k in keys}
 
-    def _side_names(self) -> dict[str, str]:
-        req = self.state.request
-        out: dict[str, str] = {}
-        if req is not None:
-            if req.guest is not None:
-                out[str(req.guest)] = self.text("views.side.guest")
-            out[str(req.host)] = self.text("views.side.host")
-        return out
-
     def _title_panes(self) -> None:
         narrow = self.has_class("-narrow")
         for pane in PANES:
@@ -341,6 +332,7 @@ class PacketsScreen(CaptureScreen):
         self._update_path()
         self.query_one(HexView).show_packet(None)
         self.query_one(PacketLayers).show_message(self.text("packets.detail.none"))
+        self._refresh_notes()
         self._refresh_status()
 
     def action_follow(self) -> None:

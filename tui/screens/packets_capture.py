@@ -102,7 +102,7 @@ class CaptureScreen(Screen[None]):
         """Worker: ask the engine (which may be slow) what was recorded and where the path is."""
         engine = self.state.engine
         points = self._path_points()
-        recorded = recorded_capture(engine_observations(engine))
+        recorded = recorded_capture(engine_observations(engine), points)
         if self.state.replay or recorded.rows:
             self.post_message(RecordedLoaded(recorded, points))
         else:
@@ -255,7 +255,10 @@ class CaptureScreen(Screen[None]):
             rows = rows[: max(room, 0)]
         if not rows:
             return
+        first = not plist.packets
         plist.add_packets(rows)
+        if first:
+            self._refresh_notes()  # the "waiting for packets" line goes
         tagged = [r for r in rows if r.tag]
         if tagged:
             self._tracker.add(tagged)
@@ -306,6 +309,15 @@ class CaptureScreen(Screen[None]):
             line = f"{line} · {self.last_message}"
         self.query_one(TitleBar).set_left(Text(line, style="bold"))
 
+    def _side_names(self) -> dict[str, str]:
+        req = self.state.request
+        out: dict[str, str] = {}
+        if req is not None:
+            if req.guest is not None:
+                out[str(req.guest)] = self.text("views.side.guest")
+            out[str(req.host)] = self.text("views.side.host")
+        return out
+
     def _refresh_notes(self) -> None:
         notes = self.query_one("#pk-notes", Static)
         lines = []
@@ -314,6 +326,12 @@ class CaptureScreen(Screen[None]):
         if self.failed:
             items = "; ".join(f"{p}: {why}" for p, why in self.failed.items())
             lines.append(self.text("packets.note.skipped", items=items))
+        if self.mode == "live" and not self.query_one(PacketList).packets:
+            # An empty list alone looks like a hung capture: say where it listens.
+            sides = self._side_names()
+            listening = [(v, i) for v, i in self.points if f"{i}@{v}" not in self.failed]
+            points = ", ".join(f"{i} ({sides.get(str(v), str(v))})" for v, i in listening)
+            lines.append(self.text("packets.note.waiting", points=points))
         notes.update("\n".join(lines))
         notes.set_class(bool(lines), "-shown")
 

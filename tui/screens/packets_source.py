@@ -61,7 +61,26 @@ class Recorded:
     bpf: str
 
 
-def recorded_capture(observations: Iterable[Any]) -> Recorded:
+def path_order(rows: Sequence[PacketRow], points: Sequence[tuple[Any, str]]) -> list[PacketRow]:
+    """``rows`` by time; packets with the same time in the order they cross the path.
+
+    One frame seen on br0 and vnet0 can carry the same timestamp. A request crosses
+    the points in path order (host side first), a reply in the reverse order, so a tie
+    is broken by the point's place on the path, reversed for replies; points not on
+    the path come last. The sort is stable: the capture's own order decides the rest.
+    """
+    rank = {(str(v), iface): i for i, (v, iface) in enumerate(points)}
+    far = len(rank)
+
+    def key(r: PacketRow) -> tuple[float, int]:
+        i = rank.get((r.vantage, r.iface), far)
+        reply = "reply" in r.summary or " is-at " in r.summary
+        return (r.time, (far - 1 - i if i < far else far) if reply else i)
+
+    return sorted(rows, key=key)
+
+
+def recorded_capture(observations: Iterable[Any], points: Sequence[tuple[Any, str]] = ()) -> Recorded:
     """Collect the PacketRows of every observation (the symptom step's trace carries them).
 
     A capture observation lists the points it could not open in ``raw`` as
@@ -87,8 +106,7 @@ def recorded_capture(observations: Iterable[Any]) -> Recorded:
             if ident not in seen:
                 seen.add(ident)
                 rows.append(r)
-    rows.sort(key=lambda r: r.time)
-    return Recorded(tuple(rows), failed, bpf)
+    return Recorded(tuple(path_order(rows, points)), failed, bpf)
 
 
 def point_from_text(text: str) -> tuple[str, str] | None:

@@ -672,9 +672,6 @@ class WalkScreen(Screen[None]):
     def palette_commands(self) -> list[PaletteCommand]:
         commands = binding_commands(self)
         for step in self.query_one(FlowchartSidebar).steps:
-            commands.append(
-                PaletteCommand(
-                    self.tr("walk.goto", step=step.title), step.id, lambda s=step.id: self.goto(s)
-                )
-            )
+            goto = self.tr("walk.goto", step=step.title)
+            commands.append(PaletteCommand(goto, step.id, lambda s=step.id: self.goto(s)))
         return commands

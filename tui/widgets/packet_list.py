@@ -106,7 +106,7 @@ def packet_cells(
         info = _MAC_NOTE.sub("", _LEN_DF.sub("", f.info))
     values = {
         "no": str(number),
-        "time": f"{row.time - t0:.3f}",
+        "time": f"{row.time - t0:.6f}",  # µs: hops of one packet are µs apart
         "iface": row.iface if wide else _cut(row.iface, 8),
         "vantage": vantage,
         "dir": f.direction,
