@@ -107,6 +107,8 @@ async def test_enter_on_a_packet_switches_the_narrow_pane_to_layers() -> None:
         assert not screen.query_one("#pk-layers").display or not screen.query_one("#pk-layers").region
         await pilot.press("enter")
         assert screen.pane == "layers"
+        await pilot.press("escape")  # Enter also opened the packet in full (test_detail_view)
+        assert app.screen is screen
         await pilot.press("x")
         assert screen.pane == "hex"
         await pilot.pause()

@@ -37,6 +37,7 @@ from ..widgets.packet_list import WIDE, PacketList
 from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
 from .commands import ScreenCommands
+from .detail import packet_detail
 from .packets_capture import CaptureScreen
 from .packets_save import OverwriteDialog, SaveDialog, write_file
 from .packets_source import (
@@ -233,9 +234,16 @@ class PacketsScreen(CaptureScreen):
 
     @on(DataTable.RowSelected, "#pk-list")
     def _on_select(self, event: DataTable.RowSelected) -> None:
+        """Enter: the packet in full (the list cuts its summary), and the layers pane behind it."""
         self._show_selected()
         if self.has_class("-narrow"):
             self._set_pane("layers")
+        plist = self.query_one(PacketList)
+        row = plist.selected()
+        if row is not None:
+            side = self._side_names().get(row.vantage, "")
+            t0 = plist.t0 if plist.t0 is not None else row.time
+            self.app.push_screen(packet_detail(row, plist.cursor_row + 1, t0, side, self.text))
 
     def _show_selected(self) -> None:
         plist = self.query_one(PacketList)

@@ -57,6 +57,7 @@ from ..widgets.keyed_table import KeyedTable
 from ..widgets.table_view import TableTabs, TableView
 from ..widgets.title_bar import TitleBar
 from .commands import PaletteCommand, ScreenCommands, binding_commands
+from .detail import row_detail
 
 __all__ = ["TABLE_KEYS", "TableTabs", "TableView", "TablesScreen"]
 
@@ -360,6 +361,16 @@ class TablesScreen(Screen[None]):
         else:
             table.set_sort(key)
         self._status()
+
+    @on(DataTable.RowSelected)
+    def _on_row(self, event: DataTable.RowSelected) -> None:
+        """Enter: the row in full, every field (a firewall rule with its counters and handle)."""
+        key = self.table.cursor_key
+        values = self.table.source_row(key) if key is not None else None
+        if values is not None:
+            title = f"{self.text(f'tables.name.{self.current}')}: {key}"
+            labels = {spec.key: spec.label for spec in self.table.columns_spec}
+            self.app.push_screen(row_detail(title, values, labels, self.text.lang))
 
     def action_side(self) -> None:
         i = SIDE_FILTERS.index(self.side_filter)

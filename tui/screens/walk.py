@@ -37,15 +37,8 @@ from ..emphasis import emphasis
 from ..glyphs import glyph
 from ..i18n import Translator, translate_bindings
 from ..kb import Knowledge
-from ..messages import (
-    AnswerBox,
-    EngineEventPosted,
-    FixApplied,
-    PlanReady,
-    QuestionAsked,
-    RunDone,
-    SessionStarted,
-)
+from ..messages import (AnswerBox, EngineEventPosted, FixApplied, PlanReady, QuestionAsked, RunDone,
+                        SessionStarted)
 from ..state import SessionState
 from ..widgets.findings import FixList
 from ..widgets.flowchart import PENDING, RUNNING, VERDICT, FlowchartSidebar
@@ -54,6 +47,7 @@ from ..widgets.step_detail import StepDetail
 from ..widgets.title_bar import TitleBar, describe_request
 from ..widgets.verdict import VerdictView, verdict_status
 from .commands import PaletteCommand, ScreenCommands, binding_commands
+from .detail import step_detail
 from .dialogs import FixConfirmDialog, QuestionDialog
 
 if TYPE_CHECKING:
@@ -523,14 +517,15 @@ class WalkScreen(Screen[None]):
             self._ticker = None
 
     def action_run_this(self) -> None:
-        """Enter: run the highlighted step if it has not run, or answer its question."""
+        """Enter: run the highlighted step if it has not run, or answer its question; one that
+        ran (or any in a replay) opens in full: its whole note, findings and probes."""
         current = self._current()
-        if current is None or current == VERDICT or self.state.replay:
+        if current is None or current == VERDICT:
             return
         result = self.results.get(current)
-        if result is not None and result.status != ASK:
-            return
-        if not self._refuse_busy():
+        if result is not None and (result.status != ASK or self.state.replay):
+            self.app.push_screen(step_detail(result, self.tr))
+        elif not self.state.replay and not self._refuse_busy():
             self._start_step(current)
 
     def action_rerun(self) -> None:

@@ -1,0 +1,76 @@
+"""Enter on a row opens it in full (every list); q or Esc closes the view."""
+
+from __future__ import annotations
+
+from fakes_views import FakeRunner, ViewsApp, live_state, lost_at_guest, recorded_state, standard_answers, wait_for
+from fakes_walk import make_app
+from walk_helpers import settle, showing, wait_until
+from vnetdoctor.tui.screens.detail import DetailDialog
+from vnetdoctor.tui.screens.packets import PacketsScreen
+from vnetdoctor.tui.screens.tables import TablesScreen, TableView
+from vnetdoctor.tui.screens.walk import WalkScreen
+from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
+from vnetdoctor.tui.widgets.packet_list import PacketList
+
+
+def _fields(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    assert isinstance(app.screen, DetailDialog)
+    return dict(app.screen.fields)
+
+
+async def test_enter_on_a_firewall_rule_shows_it_whole_with_counters_and_handle() -> None:
+    state = live_state()
+    app = ViewsApp(lambda: TablesScreen(state, runner=FakeRunner(standard_answers())), state.lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")
+        screen = app.screen
+        assert isinstance(screen, TablesScreen)
+        view = screen.query_one("#tv-firewall", TableView)
+        await wait_for(pilot, lambda: view.loaded, what="the firewall table")
+        await pilot.pause()
+        table = view.table
+        rule_key = next(k for k in table.row_keys if k.endswith("echo-request drop"))
+        table.move_cursor(row=table.get_row_index(rule_key))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailDialog), what="the detail view")
+        fields = _fields(app)
+        assert fields["rule"] == "ip saddr 198.18.0.1 icmp type echo-request drop"  # never cut with "…"
+        assert fields["handle"] == "4" and fields["packets"] == "3" and fields["bytes"] == "252"
+        await pilot.press("q")
+        assert isinstance(app.screen, TablesScreen)
+
+
+async def test_enter_on_a_packet_shows_its_whole_summary_and_esc_closes() -> None:
+    rows = lost_at_guest()
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
+        plist.focus()
+        await pilot.press("G", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailDialog), what="the detail view")
+        fields = _fields(app)
+        last = plist.packets[-1]
+        assert fields["summary"] == last.summary.strip()
+        assert fields["iface"] == last.iface and fields["len"] == str(last.length)
+        assert fields["time"].endswith(" s") and len(fields["time"].split(".")[1]) == 8  # µs and " s"
+        await pilot.press("escape")
+        assert isinstance(app.screen, PacketsScreen)
+
+
+async def test_enter_on_a_step_that_ran_shows_its_whole_note() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        walk = app.screen
+        assert isinstance(walk, WalkScreen)
+        sidebar = walk.query_one(FlowchartSidebar)
+        sidebar.focus()
+        walk.goto("datalink.arp")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: showing(app, DetailDialog), what="the step in full")
+        result = walk.results["datalink.arp"]
+        assert app.screen.title_text == result.title  # type: ignore[attr-defined]
+        assert _fields(app)["note"] == result.note and result.note
+        await pilot.press("q")
+        assert app.screen is walk
