@@ -51,6 +51,9 @@ class VnetDoctorApp(App[None]):
     CSS_PATH = "styles.tcss"
     TITLE = "vnetdoctor"
     COMMANDS: ClassVar[set[type[Provider]]] = set()  # each screen brings its own provider (commands that fit it)
+    # Width classes on every screen (styles.tcss): below 100 columns the sidebar narrows,
+    # below 70 the footer drops its palette key (":" and ctrl+p still open it; ? lists them).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-w-small"), (70, "-w-medium"), (100, "-w-large")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "app.quit", id="app.quit"),
         Binding("question_mark", "help", "app.help", id="app.help", key_display="?"),

@@ -74,3 +74,21 @@ async def test_enter_on_a_step_that_ran_shows_its_whole_note() -> None:
         assert _fields(app)["note"] == result.note and result.note
         await pilot.press("q")
         assert app.screen is walk
+
+
+async def test_at_60x20_the_packet_info_keeps_its_room() -> None:
+    """Below 80 columns the flow column goes (Enter shows it); the info column keeps ~25 cells."""
+    rows = lost_at_guest()
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(rows)))
+    async with app.run_test(size=(60, 20)) as pilot:
+        plist = app.screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
+        await pilot.pause()
+        widths = {str(c.key.value): c.width for c in plist.ordered_columns}
+        assert "flow" not in widths and widths["info"] >= 20
+        assert sum(widths.values()) + 2 * len(widths) <= 60  # no sideways scrolling
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
+        assert "flow" in {str(c.key.value) for c in plist.ordered_columns}

@@ -33,7 +33,7 @@ from vnetdoctor.probes.rows import PacketRow
 from ..glyphs import glyph
 from ..view_text import localize_bindings, request_line
 from ..widgets.packet_detail import HexView, PacketLayers
-from ..widgets.packet_list import WIDE, PacketList
+from ..widgets.packet_list import TIGHT, WIDE, PacketList
 from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
 from .commands import ScreenCommands
@@ -191,10 +191,10 @@ class PacketsScreen(CaptureScreen):
         self.set_class(wide_detail, "-wide")
         self.set_class(not wide_detail, "-narrow")
         plist = self.query_one(PacketList)
-        wide_list = width >= WIDE
-        if not plist.columns or plist.wide != wide_list:
+        wide_list, tight = width >= WIDE, width < TIGHT
+        if not plist.columns or (plist.wide, plist.tight) != (wide_list, tight):
             plist.fit_width = width
-            plist.setup(self._headers(), wide_list)
+            plist.setup(self._headers(), wide_list, tight)
         else:
             plist.refit(width)
         self._title_panes()
