@@ -92,3 +92,30 @@ async def test_at_60x20_the_packet_info_keeps_its_room() -> None:
         plist = app.screen.query_one(PacketList)
         await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
         assert "flow" in {str(c.key.value) for c in plist.ordered_columns}
+
+
+async def test_a_display_filter_on_recorded_packets_by_field_and_esc_clears_it() -> None:
+    rows = lost_at_guest()
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, PacketsScreen)
+        plist = screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
+        await pilot.press("slash")
+        assert screen.query_one("#pk-filter").has_focus  # "/" never silently does nothing
+        await pilot.press(*"side:guest proto:arp", "enter")
+        assert plist.row_count == len([r for r in rows if r.vantage == "netns:vnd-guest" and "ARP" in r.summary])
+        assert {p.iface for p in plist.packets} == {"eth0"} and plist.row_count > 0
+        title = str(screen.query_one("#title-left").render())
+        assert f"showing {plist.row_count} of {len(rows)}: side:guest proto:arp" in title
+        assert len(screen.query_one("#pk-path").last_verdicts) >= 2  # the path view keeps every packet
+        await pilot.press("slash", *"probe:icmp:4242 iface:vnet0", "enter")
+        assert plist.row_count > 0 and all(p.iface == "vnet0" and p.tag.startswith("icmp:4242:") for p in plist.packets)
+        await pilot.press("slash", *"colour:red", "enter")
+        error = str(screen.query_one("#pk-filter-error").render())
+        assert error == "unknown field colour: use iface, side, proto, addr or probe"
+        assert plist.row_count > 0  # a bad filter changes nothing
+        await pilot.press("escape")
+        assert plist.row_count == len(rows) and screen.display_filter is None
+        assert app.screen is screen  # the first esc cleared the filter; the next one leaves

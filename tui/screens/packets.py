@@ -286,6 +286,9 @@ class PacketsScreen(CaptureScreen):
     def _on_filter(self, event: Input.Submitted) -> None:
         expr = event.value.strip()
         self.query_one(PacketList).focus()
+        if self.mode == "recorded":
+            self.show_only(expr)
+            return
         if self.mode not in ("live", "starting", "failed"):
             return
         if expr == self.bpf and self.feed is not None:
@@ -306,12 +309,16 @@ class PacketsScreen(CaptureScreen):
         if action == "live":
             return self.mode == "recorded" and self._can_go_live
         if action == "edit_filter":
-            return self.mode in ("live", "starting", "failed")
+            return self.mode in ("live", "starting", "failed", "recorded")
         # All panes are visible on a wide terminal: no pane keys there.
         return not (action == "pane" and self.has_class("-wide"))
 
     def action_back(self) -> None:
         flt = self.query_one("#pk-filter", Input)
+        if self.mode == "recorded" and (flt.has_focus or self.display_filter is not None):
+            self.show_only("")  # esc clears the display filter first; the next esc leaves
+            self.query_one(PacketList).focus()
+            return
         if flt.has_focus:
             flt.value = self.bpf
             self.query_one(PacketList).focus()

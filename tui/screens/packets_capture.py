@@ -18,7 +18,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, decode_layers
 from vnetdoctor.probes.rows import PacketRow
@@ -27,6 +27,7 @@ from vnetdoctor.probes.vantage import Vantage
 from ..state import SessionState
 from ..table_sources import engine_observations
 from ..view_text import ViewText
+from ..widgets.packet_filter import DisplayFilter, FilterSyntaxError, parse_display_filter
 from ..widgets.packet_list import PacketList
 from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
@@ -89,6 +90,8 @@ class CaptureScreen(Screen[None]):
         self.last_message = ""
         self.filter_error = ""
         self.not_listed = 0  # packets beyond MAX_PACKETS (saved pcaps hold what is listed)
+        self.recorded_rows: list[PacketRow] = []  # every recorded packet, listed or filtered out
+        self.display_filter: DisplayFilter | None = None  # "/" on recorded packets
         self._tracker = PathTracker()
         self._can_go_live = not state.replay
 
@@ -126,8 +129,11 @@ class CaptureScreen(Screen[None]):
         if message.recorded.bpf:
             self.bpf = message.recorded.bpf
         flt = self.query_one("#pk-filter", Input)
-        flt.value = message.recorded.bpf
-        flt.disabled = True
+        # The recording's BPF filter is history (the title keeps it): "/" filters what is shown.
+        flt.value, flt.placeholder = "", self.text("packets.show_placeholder")
+        self.query_one("#pk-filter-label", Label).update(self.text("packets.show_label"))
+        self.recorded_rows = list(message.recorded.rows)
+        self.display_filter = None
         plist = self.query_one(PacketList)
         plist.clear_packets()
         self._tracker = PathTracker()
@@ -147,6 +153,9 @@ class CaptureScreen(Screen[None]):
     def _go_live(self) -> None:
         blocked = self._capture_blocked()
         flt = self.query_one("#pk-filter", Input)
+        self.display_filter = None
+        flt.placeholder = self.text("packets.filter_placeholder")
+        self.query_one("#pk-filter-label", Label).update(self.text("packets.filter_label"))
         if blocked:
             self.mode = "blocked"
             self.block_reason = blocked
@@ -288,7 +297,10 @@ class CaptureScreen(Screen[None]):
         n = len(plist.packets)
         t = self.text
         if self.mode == "recorded":
-            line = t("packets.status.recorded", count=n)
+            line = t("packets.status.recorded", count=len(self.recorded_rows))
+            if self.display_filter is not None:
+                line += " · " + t("packets.status.shown", shown=n, count=len(self.recorded_rows),
+                                  filter=self.display_filter.text)
         elif self.mode == "live":
             waiting = self.feed.waiting() if self.feed is not None else 0
             if self.paused:
@@ -334,6 +346,26 @@ class CaptureScreen(Screen[None]):
             lines.append(self.text("packets.note.waiting", points=points))
         notes.update("\n".join(lines))
         notes.set_class(bool(lines), "-shown")
+
+    def show_only(self, text: str) -> None:
+        """Apply the display filter ``text`` to the recorded packets (empty: show them all)."""
+        try:
+            flt = parse_display_filter(text)
+        except FilterSyntaxError as exc:
+            self._set_filter_error(self.text("packets.show_unknown", field=str(exc)))
+            return
+        self._set_filter_error("")
+        self.display_filter = flt
+        self.query_one("#pk-filter", Input).value = text if flt is not None else ""
+        plist = self.query_one(PacketList)
+        t0 = min((r.time for r in self.recorded_rows), default=None)
+        plist.clear_packets()
+        plist.t0 = t0  # times stay relative to the recording's start, filtered or not
+        sides = self._side_names()
+        plist.add_packets([r for r in self.recorded_rows if flt is None or flt.matches(r, sides)])
+        if plist.row_count:
+            plist.move_cursor(row=0)
+        self._refresh_status()
 
     def _set_filter_error(self, error: str) -> None:
         self.filter_error = error
