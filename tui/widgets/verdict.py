@@ -23,6 +23,7 @@ from ..kb import Knowledge
 from .findings import FindingView
 from .flowchart import PENDING
 from .ids import css_id
+from .verified import verified_lines
 
 
 def verdict_status(diagnosis: Diagnosis | None) -> str:
@@ -116,6 +117,10 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
         elif verdict is Verdict.HEALTHY:
             text.append(tr("verdict.healthy"), style=emphasis("green"))
+            verified = verified_lines(d, tr)
+            if verified:
+                text.append("\n" + tr("verdict.verified"), style="bold")
+                text.append("".join(f"\n • {line}" for line in verified))
         elif verdict is Verdict.WARNINGS:
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
