@@ -148,7 +148,10 @@ class WalkScreen(Screen[None]):
         elif self.state.allow_changes:
             text.append("[" + self.tr("walk.changes_tag") + "]", style=emphasis("bold red"))
             text.append(" ")
-        text.append(describe_request(self.state.request, self.tr), style="bold")
+        request, found = self.state.request, self.diagnosis.target if self.diagnosis else None
+        if request is not None and not request.target and found:  # "(address to be found)" was found
+            request = replace(request, target=found)
+        text.append(describe_request(request, self.tr), style="bold")
         if self.state.scenario:
             text.append(f"  lab:{self.state.scenario}", style="dim")
         return text
@@ -335,6 +338,7 @@ class WalkScreen(Screen[None]):
 
     def _show_diagnosis(self, diagnosis: Diagnosis, *, complete: bool) -> None:
         self.diagnosis = diagnosis
+        self.query_one(TitleBar).set_left(self._title_left())
         self.complete = self.complete or complete
         if complete:
             self._stopped = False
