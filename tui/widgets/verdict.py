@@ -125,6 +125,12 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
+        # An answer that failed a step names no cause id (the flowchart has none for it), but
+        # the operator said what is wrong: the verdict repeats it, marked as their word.
+        for s in d.steps:
+            if s.answer and s.status == FAIL and not s.findings:
+                text.append(f"\n{glyph('fail')} {s.title}: {s.note} ", style=emphasis("bold red"))
+                text.append(f"({tr('verdict.your_answer')})", style="italic")
         if not complete:
             done = len(d.steps)
             text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")
