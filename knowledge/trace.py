@@ -108,6 +108,9 @@ class Leg:
             sides_ifaces = (label.split(" ", 1) if " " in label else ("", label) for label in labels)
             hops = join((hop_label(side, iface, lang) for side, iface in sides_ifaces), lang)
             return text("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
+        if not any(h.side == "guest" for h in self.hops):
+            # Nothing listened in the guest: whether it sent a reply was not observed.
+            return text("trace.no_reply_unseen", lang, last=hop_label(last.side, last.iface, lang))
         return text("trace.no_reply", lang, last=hop_label(last.side, last.iface, lang))
 
     def line(self, lang: str = "en") -> str:
