@@ -368,7 +368,7 @@ class TablesScreen(Screen[None]):
         key = self.table.cursor_key
         values = self.table.source_row(key) if key is not None else None
         if values is not None:
-            title = f"{self.text(f'tables.name.{self.current}')}: {key}"
+            title = self.text(f"tables.name.{self.current}")  # the row's own fields say which row
             labels = {spec.key: spec.label for spec in self.table.columns_spec}
             self.app.push_screen(row_detail(title, values, labels, self.text.lang))
 
