@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import Provider
+from textual.command import CommandPalette, Provider, SearchIcon
 from textual.message import Message
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from vnetdoctor.knowledge.model import Request
@@ -45,6 +45,14 @@ class AsciiScrollBarRender(ScrollBarRender):
 
     VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
     HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+class AsciiCommandPalette(CommandPalette):
+    """The palette without its 🔎, one more glyph the Linux console lacks."""
+
+    def on_mount(self) -> None:
+        for icon in self.query(SearchIcon):
+            icon.icon = ">"
 
 
 class VnetDoctorApp(App[None]):
@@ -130,6 +138,12 @@ class VnetDoctorApp(App[None]):
         elif self._record_notice_at is not None:
             self._record_notice_at = None
             self.notify(self.tr("record.caught_up"))
+
+    def action_command_palette(self) -> None:
+        if not ascii_glyphs():
+            super().action_command_palette()
+        elif self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(AsciiCommandPalette(id="--command-palette"))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fakes_walk import make_app
+from textual.command import CommandPalette
 from walk_helpers import settle
 from vnetdoctor.cli import build_parser
 from vnetdoctor.tui.glyphs import ASCII, ENV, UNICODE, ascii_glyphs, glyph
@@ -62,3 +63,16 @@ async def test_an_ascii_walk_draws_no_unicode_mark_or_block(monkeypatch: pytest.
         svg = app.export_screenshot()
     assert "[X]" in svg and "[ok]" in svg
     assert not [c for c in "✓✗→←↑↓" + BLOCKS if c in svg]
+
+
+async def test_the_palette_has_no_emoji_in_ascii(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "linux")
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        svg = app.export_screenshot()
+        assert isinstance(app.screen, CommandPalette)
+    assert "🔎" not in svg
