@@ -119,3 +119,15 @@ async def test_a_display_filter_on_recorded_packets_by_field_and_esc_clears_it()
         await pilot.press("escape")
         assert plist.row_count == len(rows) and screen.display_filter is None
         assert app.screen is screen  # the first esc cleared the filter; the next one leaves
+
+
+async def test_side_keywords_work_in_chinese_too() -> None:
+    rows = lost_at_guest()
+    app = ViewsApp(lambda: PacketsScreen(recorded_state(rows, lang="zh")), "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.screen.query_one(PacketList)
+        await wait_for(pilot, lambda: plist.row_count == len(rows), what="recorded packets")
+        app.screen.show_only("side:guest")
+        guest = {p.iface for p in plist.packets}
+        app.screen.show_only("side:虚拟机")
+        assert guest == {p.iface for p in plist.packets} == {"eth0"}

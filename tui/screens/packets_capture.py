@@ -321,13 +321,14 @@ class CaptureScreen(Screen[None]):
             line = f"{line} · {self.last_message}"
         self.query_one(TitleBar).set_left(Text(line, style="bold"))
 
-    def _side_names(self) -> dict[str, str]:
+    def _side_names(self, localized: bool = True) -> dict[str, str]:
+        """Vantage → "host"/"guest", in the operator's language (or as the filter's keywords)."""
         req = self.state.request
         out: dict[str, str] = {}
         if req is not None:
             if req.guest is not None:
-                out[str(req.guest)] = self.text("views.side.guest")
-            out[str(req.host)] = self.text("views.side.host")
+                out[str(req.guest)] = self.text("views.side.guest") if localized else "guest"
+            out[str(req.host)] = self.text("views.side.host") if localized else "host"
         return out
 
     def _refresh_notes(self) -> None:
@@ -361,8 +362,8 @@ class CaptureScreen(Screen[None]):
         t0 = min((r.time for r in self.recorded_rows), default=None)
         plist.clear_packets()
         plist.t0 = t0  # times stay relative to the recording's start, filtered or not
-        sides = self._side_names()
-        plist.add_packets([r for r in self.recorded_rows if flt is None or flt.matches(r, sides)])
+        sides, words = self._side_names(), self._side_names(localized=False)
+        plist.add_packets([r for r in self.recorded_rows if flt is None or flt.matches(r, sides, words)])
         if plist.row_count:
             plist.move_cursor(row=0)
         self._refresh_status()

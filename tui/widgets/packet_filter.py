@@ -29,8 +29,10 @@ class DisplayFilter:
     text: str
     terms: tuple[tuple[str, str], ...]  # (field or "", value), lower case
 
-    def matches(self, row: PacketRow, side_of: Mapping[str, str]) -> bool:
-        return all(_match(field, value, row, side_of) for field, value in self.terms)
+    def matches(self, row: PacketRow, side_of: Mapping[str, str],
+                side_words: Mapping[str, str] | None = None) -> bool:
+        """``side_of``: vantage → side as shown (any language); ``side_words``: → "host"/"guest"."""
+        return all(_match(field, value, row, side_of, side_words or {}) for field, value in self.terms)
 
 
 def parse_display_filter(text: str) -> DisplayFilter | None:
@@ -46,12 +48,13 @@ def parse_display_filter(text: str) -> DisplayFilter | None:
     return DisplayFilter(text.strip(), tuple(terms)) if terms else None
 
 
-def _match(field: str, value: str, row: PacketRow, side_of: Mapping[str, str]) -> bool:
+def _match(field: str, value: str, row: PacketRow, side_of: Mapping[str, str],
+           side_words: Mapping[str, str]) -> bool:
     f = parse_summary(row.summary)
     if field == "iface":
         return row.iface.lower() == value
     if field == "side":
-        return value in (side_of.get(row.vantage, "").lower(), row.vantage.lower())
+        return value in (side_of.get(row.vantage, "").lower(), side_words.get(row.vantage, ""), row.vantage.lower())
     if field == "proto":
         return f.proto.lower() == value
     if field == "addr":
