@@ -45,3 +45,10 @@ def test_nothing_measured_nothing_claimed() -> None:
     failed = StepResult("symptom.ping", "symptom", "Ping both ways", FAIL, observations=(
         _echo(HOST, "198.18.0.11", [None, None]),))
     assert verified_lines(_diagnosis(failed), Translator("en")) == []
+
+
+def test_passed_checks_are_named_in_the_operators_language() -> None:
+    """A replay in Chinese of an English recording names the checks in Chinese."""
+    ping = StepResult("symptom.ping", "symptom", "Ping both ways", PASS)
+    lines = verified_lines(_diagnosis(ping), Translator("zh"), {"symptom.ping": "双向 ping"}.get)
+    assert lines == ["通过的检查（1 项）：双向 ping"]

@@ -117,7 +117,8 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
         elif verdict is Verdict.HEALTHY:
             text.append(tr("verdict.healthy"), style=emphasis("green"))
-            verified = verified_lines(d, tr)
+            info = lambda step: getattr(self._kb.step_info(step, tr.lang), "title", None)  # noqa: E731
+            verified = verified_lines(d, tr, info)
             if verified:
                 text.append("\n" + tr("verdict.verified"), style="bold")
                 text.append("".join(f"\n • {line}" for line in verified))

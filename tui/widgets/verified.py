@@ -9,7 +9,7 @@ measurement that was not made is simply not listed (never a default value).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from vnetdoctor.knowledge.model import PASS, Diagnosis
 from vnetdoctor.probes.base import Observation
@@ -22,8 +22,12 @@ def _observations(d: Diagnosis) -> Iterable[Observation]:
         yield from step.observations
 
 
-def verified_lines(d: Diagnosis, tr: Translator) -> list[str]:
-    """One line per verified fact, in the operator's language (empty when nothing was)."""
+def verified_lines(d: Diagnosis, tr: Translator, title: Callable[[str], str | None] = lambda step: None) -> list[str]:
+    """One line per verified fact, in the operator's language (empty when nothing was).
+
+    ``title``: a step's title in the operator's language (a replay in another language
+    than the recording's), None to keep the recorded one.
+    """
     lines = []
     seen: set[tuple[str, str]] = set()
     for obs in _observations(d):
@@ -41,7 +45,7 @@ def verified_lines(d: Diagnosis, tr: Translator) -> list[str]:
     hops = d.extra.get("path") if d.extra else None
     if hops:
         lines.append(tr("verdict.verified_path", hops=" → ".join(str(h) for h in hops)))
-    passed = [s.title for s in d.steps if s.status == PASS]
+    passed = [title(s.step) or s.title for s in d.steps if s.status == PASS]
     if passed:
         lines.append(tr("verdict.verified_checks", n=len(passed), titles="; ".join(passed)))
     return lines
