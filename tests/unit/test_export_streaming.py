@@ -72,3 +72,26 @@ def test_streamed_json_puts_frames_back_between_other_rows(tmp_path):
     rows = json.loads(buf.getvalue())["steps"][0]["observations"][0]["rows"]
     assert [r["_type"] for r in rows] == ["PacketRow", "LinkRow", "PacketRow", "PacketRow", "LinkRow", "PacketRow"]
     assert [r.get("summary") for r in rows if r["_type"] == "PacketRow"] == [f.summary for f in F.frames()[:4]]
+
+
+def test_an_export_into_a_fifo_or_device_writes_into_it_and_never_replaces_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`export -o /dev/null` (the records bench does it) renamed a file over the null device.
+
+    A FIFO stands in for /dev/null here, so that a regression cannot damage the machine.
+    """
+    import os
+    import stat
+    import threading
+
+    from vnetdoctor.exports import write_with
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_with(str(fifo), lambda fh: fh.write(b"frames"))
+    reader.join(5)
+    assert got == [b"frames"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the FIFO, not a regular file
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary file left beside it
