@@ -21,6 +21,7 @@ from .context import StepContext
 from .facts import rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
 from .firewall_match import Suspect, Traffic, rule_vars, suspects
+from .model import Evidence
 from .path import global_v4
 
 
@@ -194,7 +195,7 @@ def sysctl(ctx: StepContext) -> None:
         values = sysctls(ctx, receiver)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             ctx.found("sysctl.icmp_echo_ignored",
-                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.line(ctx.lang)],
+                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.evidence(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
     if path.outside and not path.bridged_through:
         values = sysctls(ctx, ctx.host)
@@ -203,9 +204,9 @@ def sysctl(ctx: StepContext) -> None:
         dev_fwd = sysctl_int(values, f"net.ipv4.conf.{in_dev}.forwarding", fwd) if in_dev else fwd
         if fwd == 0 or dev_fwd == 0:
             key = "net.ipv4.ip_forward" if fwd == 0 else f"net.ipv4.conf.{in_dev}.forwarding"
-            ev = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
+            ev: list[str | Evidence] = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
             if trace is not None and trace.forward is not None:
-                ev.append(trace.forward.line(ctx.lang))
+                ev.append(trace.forward.evidence(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
     if not ctx.findings and legs:
         ctx.passed(ctx.t("network.echo_answered") + (ctx.t("network.forwarding_on") if path.outside else ""))
@@ -305,10 +306,14 @@ def firewall(ctx: StepContext) -> None:
     stop_side = _stop_side(ctx, trace)
     found.sort(key=lambda f: (f[2].delta is None, f[1] != stop_side, not f[2].rule.rule))
     cause, vantage, best = found[0]
-    evidence = [describe_suspect(best, ctx.lang) + _manager_note(ctx, best)]
-    evidence += [describe_suspect(s, ctx.lang) for c, v, s in found[1:4] if c == cause]
+    # Each rule line is attributed to the firewall listing of the vantage it was read at.
+    evidence: list[str | Evidence] = [
+        Evidence(describe_suspect(best, ctx.lang) + _manager_note(ctx, best), "firewall.rules", str(vantage))
+    ]
+    evidence += [Evidence(describe_suspect(s, ctx.lang), "firewall.rules", str(v))
+                 for c, v, s in found[1:4] if c == cause]
     if trace.forward is not None:
-        evidence.append(trace.forward.line(ctx.lang))
+        evidence.append(trace.forward.evidence(ctx.lang))
     if cause == "firewall.br_netfilter_drop":
         evidence.append(ctx.t("network.br_netfilter_on"))
     extra: dict[str, Any] = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
@@ -358,7 +363,7 @@ def nat(ctx: StepContext) -> None:
             evidence=[ctx.t("network.not_translated", uplink=path.uplink, ip=guest_ip),
                       ctx.t("network.no_masquerade", host=ctx.host, subnet=subnet or guest_ip)
                       + (ctx.t("network.other_nat_rules", count=len(nat_rules)) if nat_rules else ""),
-                      trace.forward.line(ctx.lang)],
+                      trace.forward.evidence(ctx.lang)],
             where=ctx.host, subnet=subnet or f"{guest_ip}/32", uplink=path.uplink or "",
             backend="nft" if any(r.backend == "nftables" for r in rules) or not rules else "iptables",
         )

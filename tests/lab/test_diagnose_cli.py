@@ -35,6 +35,11 @@ def test_json_contract_and_recording(lab_prefix: str, tmp_path) -> None:  # type
     cause = doc["causes"][0]
     assert cause["id"] == "firewall.guest_blocks" and cause["layer"] == "network"
     assert cause["summary"] and cause["evidence"]
+    # Each evidence line names what saw it and where: the rule from the guest's firewall
+    # listing, the packets' path from the capture.
+    sources = [(e["probe"], e["vantage"]) for e in cause["evidence"]]
+    assert sources[0] == ("firewall.rules", f"netns:{lab_prefix}guest")
+    assert ("capture.path", f"netns:{lab_prefix}host") in sources
     fix = cause["fixes"][0]
     assert set(fix) == {"command", "argv", "undo", "undo_argv", "where", "risk", "runnable", "missing", "note"}
     guest = f"{lab_prefix}guest"

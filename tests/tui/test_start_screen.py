@@ -8,7 +8,8 @@ from tests.tui.support.engine import make_app
 from tests.tui.support.targets import NOTES, TARGETS, discover
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
-from tests.tui.support.waiting import screen_text, settle
+from tests.tui.support.waiting import screen_text, settle, wait_until
+from vnetdoctor.tui.targets import Target
 
 SIZE = (80, 24)
 
@@ -53,7 +54,26 @@ async def test_a_guest_without_address_is_walked_with_the_address_to_be_found() 
         await settle(pilot)
         assert isinstance(app.screen, WalkScreen)
         assert deps.engines[0].request.target is None
-        assert "(address to be found)" in screen_text(app)
+        # The walk found the address: the header names it and no longer says "to be found".
+        header = screen_text(app).splitlines()[0]
+        assert "local → 198.18.0.11  (guest libvirt:db02)" in header and "to be found" not in header
+
+
+async def test_the_header_says_to_be_found_until_the_address_is_found() -> None:
+    import threading
+
+    gate = threading.Event()  # the symptom step, which finds the address, waits
+    app, deps = start_app(gates={"symptom.ping": gate})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalkScreen), what="the walk")
+        await pilot.pause(0.2)
+        assert deps.engines[0].request.target is None
+        assert "(address to be found)" in screen_text(app).splitlines()[0]
+        gate.set()
+        await wait_until(pilot, lambda: app.screen.complete, what="the walk to finish")
+        assert "to be found" not in screen_text(app).splitlines()[0]
 
 
 @pytest.mark.slow  # over 5 s on a loaded 2-core machine

@@ -92,12 +92,19 @@ async def test_sort_cycles_columns_numbers_sort_as_numbers_and_reverse() -> None
         assert table.sort_column == "mtu" and "sort mtu↑" in _title(app)
         mtus = [int(table.source_row(k)["mtu"]) for k in table.row_keys]  # type: ignore[index]
         assert mtus == sorted(mtus) and mtus[-1] == 65536 and 9000 in mtus
+        assert _headers(table)["mtu"].endswith(" ↑") and _headers(table)["name"] == "name"
         await pilot.press("S")
         mtus = [int(table.source_row(k)["mtu"]) for k in table.row_keys]  # type: ignore[index]
         assert mtus == sorted(mtus, reverse=True) and "sort mtu↓" in _title(app)
+        assert _headers(table)["mtu"].endswith(" ↓")  # the header says it too, where the eye is
         for _ in range(3):  # mtu → mac → master → back to the source order
             await pilot.press("s")
         assert table.sort_column is None and table.row_keys[0] == "host|lo"
+        assert not [h for h in _headers(table).values() if h.endswith(("↑", "↓"))]
+
+
+def _headers(table) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {str(c.key.value): str(c.label) for c in table.ordered_columns}
 
 
 async def test_clicking_a_header_sorts_by_it() -> None:

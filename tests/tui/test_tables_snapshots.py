@@ -46,3 +46,20 @@ def _settle(screenshot: Any, name: str, presses: tuple[str, ...], table_id: str)
 def test_tables_snapshot(snap_compare: Any, screenshot: Any, size: tuple[int, int], lang: str, name: str,
                          presses: tuple[str, ...], table_id: str) -> None:
     assert snap_compare(_app(lang), terminal_size=size, run_before=_settle(screenshot, name, presses, table_id))
+
+
+def test_firewall_rule_in_full_snapshot(snap_compare: Any, screenshot: Any) -> None:
+    """Enter on a firewall rule at 80x24: the whole rule, its counters and handle."""
+    async def run_before(pilot: Any) -> None:
+        from vnetdoctor.tui.screens.detail import DetailDialog
+
+        screen = pilot.app.screen
+        await pilot.press("7")
+        view = screen.query_one("#tv-firewall", TableView)
+        await wait_until(pilot, lambda: view.loaded and not screen._loading_tables, what="the table")
+        await pilot.press("G", "enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DetailDialog), what="the rule in full")
+        await pilot.pause()
+        screenshot(pilot.app, "tables-firewall-detail-80x24.svg")
+
+    assert snap_compare(_app("en"), terminal_size=(80, 24), run_before=run_before)

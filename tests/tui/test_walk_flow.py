@@ -125,6 +125,11 @@ async def test_question_is_asked_in_a_modal_and_the_answer_goes_back_to_the_engi
         assert deps.engines[0].answers == ["no"]
         assert sidebar(app).status(QUESTION.step) == FAIL
         assert walk(app).complete
+        # The answer failed its step without a cause id: the verdict still says so, as the operator's word.
+        walk(app).goto(VERDICT)
+        await settle(pilot)
+        line = next(l for l in screen_text(app).splitlines() if "(your answer)" in l)
+        assert "asked the operator (your answer)" in line
     recorder.close()
     events = store.sessions["s1"]["events"]
     assert ("answer", {"step": QUESTION.step, "question": QUESTION.text, "answer": "no"}) in events

@@ -143,3 +143,23 @@ def test_fix_confirm_dialog(snap_compare, size, screenshot) -> None:  # type: ig
         save(pilot.app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [("TERM", "walk-ascii"), ("NO_COLOR", "walk-no-color")],
+    ids=["ascii", "no_color"],
+)
+def test_walk_plain(snap_compare, screenshot, monkeypatch: pytest.MonkeyPatch, env: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """TERM=linux: [ok] [X] [!] marks, ASCII arrows and borders, no block glyphs.
+    NO_COLOR: the failure reads in bold reverse video and keeps its mark."""
+    monkeypatch.setenv(env, "linux" if env == "TERM" else "1")
+    app, _ = make_app()
+    save = _shot(screenshot, name, (80, 24))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

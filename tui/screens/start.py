@@ -20,10 +20,12 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+
 from vnetdoctor.knowledge.text import Translator
 
 from ..emphasis import emphasis
 from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
@@ -211,7 +213,7 @@ class StartScreen(Screen[None]):
             box.update("")
             return
         label = self.tr(f"start.field_{err.field}")
-        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
