@@ -90,7 +90,7 @@ def symptom_ping(ctx: StepContext) -> None:
         before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
-    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side)
+    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops)
     ctx.facts["trace"] = trace
     after: dict[str, object] = {}
     for side, vantage in sides(ctx):
@@ -106,6 +106,8 @@ def symptom_ping(ctx: StepContext) -> None:
         if leg is not None:
             ctx.record(leg.echo)
     ctx.record(trace.capture)
+    for kernel_obs in trace.kernel:
+        ctx.record(kernel_obs)
 
     fwd = trace.forward
     assert fwd is not None

@@ -103,6 +103,7 @@ LAYER_NAMES: Mapping[str, Localized] = {
     "network": Localized("Network layer", "网络层"),
     "transport": Localized("Transport layer", "传输层"),
     "application": Localized("Application layer", "应用层"),
+    "any": Localized("Any layer", "任意层"),
 }
 
 RISK_NAMES: Mapping[str, Localized] = {

@@ -229,6 +229,7 @@ _PROBE_MODULES = (
     "sockets",
     "libvirt",
     "platforms",
+    "kernel_drops",
 )
 
 

@@ -1,0 +1,158 @@
+"""The kernel's word in the verdict: which causes a drop reason confirms, and what it adds.
+
+The configuration checks infer a drop from rules, counters and settings; the
+``kernel.drops`` watch (run with the symptom's pings) says where the kernel ended
+each probe packet and why. This module joins the two:
+
+* every cause named gets the kernel's word as evidence where the kernel's verdict
+  fits it (``kernel: dropped in nft_do_chain, NETFILTER_DROP, after guest eth0 (in)``)
+  — :func:`kernel_evidence`, called by :meth:`.context.StepContext.found`;
+* a drop the kernel reported (2 of 3 probe packets agreeing) that no named cause
+  explains becomes ``kernel.drop_unexplained`` with its reason and place — named at
+  the end of the walk by :func:`name_unexplained`.
+
+Nothing is claimed beyond what the watch saw: a verdict on one side of the path
+says nothing about the other, and no watch (a libvirt guest's kernel) means no word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from vnetdoctor.probes.kernel_drops import PROBE_ID
+from vnetdoctor.probes.kernel_drops_parse import CONSUMED, DROP, KernelDropRow, packet_verdicts
+
+from .model import FAIL, Evidence, Finding
+
+if TYPE_CHECKING:
+    from .context import StepContext
+
+FIREWALL = frozenset({"firewall.guest_blocks", "firewall.host_blocks", "firewall.forward_blocks",
+                      "firewall.bridge_filter", "firewall.br_netfilter_drop", "tcp.port_filtered",
+                      "libvirt.nwfilter_blocks", "libvirt.nat_inbound"})
+ARP = frozenset({"arp.suppressed", "arp.unresolved", "ip.duplicate", "bridge.flood_disabled"})
+BRIDGE_NOT_DELIVERED = frozenset({"bridge.port_blocking", "bridge.flood_disabled", "bridge.port_detached",
+                                  "vlan.mismatch", "mac.duplicate", "firewall.bridge_filter"})
+
+# A drop reason → the causes it confirms (kernel-evidence.md's table, as measured here).
+REASON_CONFIRMS: Mapping[str, frozenset[str]] = {
+    "NETFILTER_DROP": FIREWALL,
+    "IP_RPFILTER": frozenset({"route.rp_filter"}),
+    "BRIDGE_INGRESS_STP_STATE": frozenset({"bridge.port_blocking"}),
+    "NEIGH_FAILED": ARP,
+    "NO_SOCKET": frozenset({"tcp.port_closed"}),
+    "PKT_TOO_BIG": frozenset({"mtu.mismatch"}),
+    "IP_INNOROUTES": frozenset({"route.missing", "route.wrong_gateway", "sysctl.ip_forward_disabled"}),
+    "IP_OUTNOROUTES": frozenset({"route.missing", "route.wrong_gateway"}),
+}
+# Where the reason says little (NOT_SPECIFIED), the function does.
+FUNCTION_CONFIRMS: Mapping[str, frozenset[str]] = {
+    "__dev_forward_skb2": frozenset({"mtu.mismatch"}),
+    "__dev_forward_skb": frozenset({"mtu.mismatch"}),
+}
+
+
+def kernel_rows(facts: Mapping[str, Any]) -> list[KernelDropRow]:
+    """Every packet end the watch reported in this walk (none when it did not run)."""
+    trace = facts.get("trace")
+    if trace is None:
+        return []
+    return [r for obs in getattr(trace, "kernel", ()) if obs.ok for r in obs.rows
+            if isinstance(r, KernelDropRow)]
+
+
+def verdicts(facts: Mapping[str, Any]) -> list[KernelDropRow]:
+    """One verdict per probe packet kind that at least 2 of its packets agree on."""
+    return list(packet_verdicts(kernel_rows(facts)).values())
+
+
+def _no_reply(facts: Mapping[str, Any], probe: str) -> bool:
+    trace = facts.get("trace")
+    leg = getattr(trace, probe, None) if trace is not None else None
+    return leg is not None and leg.echo.ok and leg.replies == 0
+
+
+def explains(cause: str, row: KernelDropRow, facts: Mapping[str, Any]) -> bool:
+    """Whether ``cause`` is what the kernel's verdict on this packet points at."""
+    if row.verdict == CONSUMED:
+        # An echo request consumed by icmp_rcv and never answered: echoes are ignored there.
+        return (cause == "sysctl.icmp_echo_ignored" and row.function == "icmp_rcv" and row.kind == "request"
+                and _no_reply(facts, row.probe))
+    if row.kind == "arp":
+        return cause in ARP
+    if row.reason == "OTHERHOST" and row.side == "other":
+        return cause in BRIDGE_NOT_DELIVERED  # a flooded copy in a third namespace: not delivered to the guest
+    return cause in REASON_CONFIRMS.get(row.reason, ()) or cause in FUNCTION_CONFIRMS.get(row.function, ())
+
+
+def _where(ctx: StepContext, row: KernelDropRow) -> str:
+    if not row.last_dev:
+        return ctx.t("kernel.nowhere")
+    if row.side == "guest":
+        hop = ctx.t("hop.guest", iface=row.last_dev)
+    elif row.side == "host":
+        hop = ctx.t("hop.host", iface=row.last_dev)
+    else:
+        hop = ctx.t("kernel.other_ns", iface=row.last_dev)
+    return ctx.t("kernel.after_out", hop=hop) if row.direction == "out" else ctx.t("kernel.after_in", hop=hop)
+
+
+def _what(ctx: StepContext, row: KernelDropRow) -> str:
+    if row.kind == "arp":
+        return ctx.t("kernel.kind_arp")
+    return ctx.t("kernel.kind_reply") if row.kind == "reply" else ctx.t("kernel.kind_request")
+
+
+def word(ctx: StepContext, row: KernelDropRow) -> str:
+    """``kernel: echo request dropped in nft_do_chain, NETFILTER_DROP, after guest eth0 (received)``."""
+    what = _what(ctx, row)
+    if row.verdict == DROP:
+        return ctx.t("kernel.dropped", what=what, function=row.function, reason=row.reason, where=_where(ctx, row))
+    return ctx.t("kernel.consumed", what=what, function=row.function, where=_where(ctx, row))
+
+
+def kernel_evidence(ctx: StepContext, cause: str) -> list[Evidence]:
+    """The kernel's word on the probe packets, for a cause it confirms (nothing otherwise)."""
+    out = []
+    for row in verdicts(ctx.facts):
+        if explains(cause, row, ctx.facts):
+            out.append(Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)))
+    return out
+
+
+def _vantage(facts: Mapping[str, Any]) -> str:
+    trace = facts.get("trace")
+    for obs in getattr(trace, "kernel", ()) if trace is not None else ():
+        if obs.ok:
+            return obs.vantage
+    return ""
+
+
+def unexplained(facts: Mapping[str, Any], named: Iterable[Finding]) -> list[KernelDropRow]:
+    """Drops the kernel agreed on that no cause of fail severity explains."""
+    causes = [f.cause for f in named if f.severity == FAIL]
+    return [row for row in verdicts(facts) if row.verdict == DROP
+            and not any(explains(c, row, facts) for c in causes)]
+
+
+def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding]:
+    """Name ``kernel.drop_unexplained`` for each unexplained drop of an unreachable walk."""
+    trace = ctx.facts.get("trace")
+    if trace is None or trace.reachable is not False:
+        return []
+    found = []
+    for row in unexplained(ctx.facts, named):
+        where = ctx.guest if row.side == "guest" else ctx.host if row.side == "host" else None
+        devices = (ctx.t("kernel.devices", devices=ctx.join(row.devices)) if row.devices
+                   else ctx.t("kernel.no_devices"))
+        found.append(ctx.found(
+            "kernel.drop_unexplained",
+            evidence=[Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)), devices],
+            where=where,
+            fixes=None if row.reason == "TC_INGRESS" and where is not None else [],
+            other=ctx.t("kernel.other", what=_what(ctx, row), where=_where(ctx, row)),
+            state=ctx.t("kernel.state", reason=row.reason, function=row.function),
+            dev=row.last_dev, reason=row.reason.lower(), strict=False,
+        ))
+    return found

@@ -1,0 +1,210 @@
+"""``kernel.drops``: the kernel's own word on each probe packet — dropped where and why.
+
+Captures on every hop say where a probe packet was last seen; ``skb:kfree_skb``
+says why it vanished (``NETFILTER_DROP`` in ``nft_do_chain``) and ``consume_skb``
+that it ended normally (an echo request answered, or ignored, in ``icmp_rcv``).
+:class:`KernelDropWatch` runs alongside the pings of the symptom step, in a tracefs
+instance of its own (:mod:`.kernel_drops_tracefs`), and follows each probe packet by
+its unique IP length (:mod:`.kernel_drops_parse`). Tracepoints are the kernel's, not a
+namespace's: one watch covers every namespace of the host, and a libvirt guest's
+own kernel is out of its reach (the guest agent cannot run a tracer for us).
+
+Cost (kernel-evidence.md): the wide set of events (device events, consumes) is on
+only for the probe window; benign drops (ping sockets, route lookups, socket
+teardown) and every protocol but IPv4 and ARP are filtered in the kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from .base import Observation, ProbeOutput, Skip, probe
+from .kernel_drops_parse import (
+    ARP_LENGTHS,
+    DEVICE_EVENTS,
+    ETH_HLEN,
+    ETH_P_ARP,
+    ETH_P_IP,
+    Follower,
+    KernelDropRow,
+    ProbeLength,
+    parse_line,
+)
+from .kernel_drops_tracefs import Instance
+from .vantage import Vantage
+
+PROBE_ID = "kernel.drops"
+# Drops every ping and route lookup causes by design (kernel-evidence.md), and socket teardown.
+BENIGN = ("ping_rcv", "inet_rtm_getroute", "skb_queue_purge_reason", "inet_sock_destruct")
+RAW_LIMIT = 400  # lines of raw evidence kept: the probe packets' own events, then nothing more
+
+
+def drop_filter() -> str:
+    """The in-kernel filter of ``kfree_skb``: IPv4 and ARP only, benign drops left out."""
+    benign = " && ".join(f"location.function != {name}" for name in BENIGN)
+    return f"(protocol == {ETH_P_IP} || protocol == {ETH_P_ARP}) && {benign}"
+
+
+def length_filter(lengths: Sequence[int]) -> str:
+    """The in-kernel filter of the device events: our probes' lengths (with and without Ethernet)."""
+    wanted = sorted({n for length in lengths for n in (length, length + ETH_HLEN)} | set(ARP_LENGTHS))
+    return " || ".join(f"len == {n}" for n in wanted)
+
+
+def events_for(lengths: Sequence[int]) -> list[tuple[str, str]]:
+    return [
+        ("skb/kfree_skb", drop_filter()),
+        ("skb/consume_skb", ""),
+        *((f"net/{name}", length_filter(lengths)) for name in DEVICE_EVENTS),
+    ]
+
+
+class KernelDropWatch:
+    """A tracefs instance following our probe packets while they are in flight.
+
+    ``start`` before the probes are sent, ``stop`` after (it always removes the
+    instance); ``on_row`` is called from the reader thread with each packet's end as
+    the kernel reports it, so a caller can stop waiting for a probe the kernel has
+    already dropped.
+    """
+
+    def __init__(
+        self,
+        probes: Sequence[ProbeLength],
+        path: Sequence[tuple[str, str]] = (),
+        extra: Sequence[tuple[str, str]] = (),
+        *,
+        vantage: str = "local",
+        on_row: Callable[[KernelDropRow], None] | None = None,
+    ) -> None:
+        self.probes = tuple(probes)
+        self.vantage = vantage
+        self.follower = Follower(self.probes, path, extra)
+        self.on_row = on_row
+        self.raw: list[str] = []
+        self.skipped = ""
+        self.missing: list[str] = []
+        self._instance: Instance | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = 0.0
+        self.instance_name = ""
+
+    def start(self) -> bool:
+        """Create the instance and start reading; False (``skipped`` says why) when it cannot."""
+        self._started = time.perf_counter()
+        try:
+            inst = Instance()
+            inst.create()
+        except Skip as exc:
+            self.skipped = str(exc)
+            return False
+        except OSError as exc:
+            self.skipped = f"tracefs: {exc.strerror or exc}"
+            return False
+        self._instance = inst
+        self.instance_name = inst.name
+        try:
+            self.missing = inst.enable(events_for([p.length for p in self.probes]))
+            if "skb/kfree_skb" in self.missing:
+                raise Skip("the kernel has no skb:kfree_skb tracepoint")
+            pipe = inst.open_pipe()
+        except (Skip, OSError) as exc:
+            self.skipped = str(exc) if isinstance(exc, Skip) else f"tracefs: {exc.strerror or exc}"
+            inst.remove()
+            self._instance = None
+            return False
+        self._thread = threading.Thread(target=self._read, args=(pipe,), name="kernel-drops", daemon=True)
+        self._thread.start()
+        return True
+
+    def _read(self, pipe: int) -> None:
+        partial = b""
+        while True:
+            stopping = self._stop.is_set()
+            ready, _, _ = select.select([pipe], [], [], 0 if stopping else 0.02)
+            chunk = b""
+            if ready:
+                try:
+                    chunk = os.read(pipe, 1 << 16)
+                except BlockingIOError:
+                    chunk = b""
+                except OSError:
+                    return
+            if chunk:
+                partial = self._lines(partial + chunk)
+            elif stopping:
+                return
+
+    def _lines(self, data: bytes) -> bytes:
+        *lines, rest = data.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace")
+            event = parse_line(line)
+            if event is None:
+                continue
+            with self._lock:
+                tracked = event.skb in self.follower.open_buffers()
+                rows = self.follower.feed([event])
+                if (tracked or rows or event.event in DEVICE_EVENTS) and len(self.raw) < RAW_LIMIT:
+                    self.raw.append(line.strip())
+            for found in rows:
+                if self.on_row is not None:
+                    self.on_row(found)
+        return rest
+
+    def rows(self) -> tuple[KernelDropRow, ...]:
+        with self._lock:
+            return tuple(self.follower.rows)
+
+    def stop(self, linger: float = 0.05) -> Observation:
+        """Let the last events arrive, remove the instance, and say what the kernel reported."""
+        try:
+            if self._thread is not None:
+                time.sleep(linger)
+                self._stop.set()
+                self._thread.join(timeout=2.0)
+        finally:
+            if self._instance is not None:
+                try:
+                    self._instance.remove()
+                except OSError as exc:
+                    self.skipped = self.skipped or f"could not remove tracefs instance: {exc.strerror}"
+                self._instance = None
+        return self.observation()
+
+    def observation(self) -> Observation:
+        base = {"probe": PROBE_ID, "vantage": self.vantage, "layer": "network",
+                "duration_ms": (time.perf_counter() - self._started) * 1000.0,
+                "params": (("lengths", ",".join(str(p.length) for p in self.probes)),)}
+        if self.skipped and not self.rows():
+            return Observation(status="skipped", reason=self.skipped, **base)
+        missing = f"; tracepoints missing: {', '.join(self.missing)}" if self.missing else ""
+        return Observation(rows=self.rows(), raw="\n".join(self.raw) + missing, **base)
+
+
+def guest_kernel_skipped(vantage: Vantage) -> Observation:
+    """A libvirt guest runs its own kernel: our tracefs does not see it (said, not pretended)."""
+    return Observation(
+        probe=PROBE_ID, vantage=str(vantage), status="skipped", layer="network",
+        reason="the guest's own kernel is out of reach (tracing it would need a tracer run in the guest)",
+    )
+
+
+@probe(PROBE_ID, layer="network", title="kernel drop reasons (tracefs)")
+def kernel_drops(vantage: Vantage, lengths: str = "", seconds: float = 1.0) -> ProbeOutput:
+    """Watch for ``seconds`` for packets of these IP lengths (comma-separated) and their end."""
+    wanted = [int(n) for n in str(lengths).split(",") if n.strip()]
+    if not wanted:
+        raise Skip("no probe length to follow")
+    watch = KernelDropWatch([ProbeLength(n, f"len{n}", "") for n in wanted], vantage=str(vantage))
+    if not watch.start():
+        raise Skip(watch.skipped)
+    time.sleep(max(0.0, float(seconds)))
+    obs = watch.stop(linger=0.0)
+    return ProbeOutput(rows=obs.rows, raw=obs.raw)
