@@ -32,24 +32,36 @@ FIREWALL = frozenset({"firewall.guest_blocks", "firewall.host_blocks", "firewall
                       "firewall.bridge_filter", "firewall.br_netfilter_drop", "tcp.port_filtered",
                       "libvirt.nwfilter_blocks", "libvirt.nat_inbound"})
 ARP = frozenset({"arp.suppressed", "arp.unresolved", "ip.duplicate", "bridge.flood_disabled"})
+# A device that cannot send: down, without carrier, without a peer, a bridge without the port.
+NO_WAY_OUT = frozenset({"link.host_if_down", "link.guest_if_down", "guest.no_nic", "bridge.port_detached",
+                        "vmware.vmnet_down", "virtualbox.hostonly_down", "libvirt.interface_link_down",
+                        "libvirt.network_inactive", "libvirt.domain_not_running"})
 BRIDGE_NOT_DELIVERED = frozenset({"bridge.port_blocking", "bridge.flood_disabled", "bridge.port_detached",
                                   "vlan.mismatch", "mac.duplicate", "firewall.bridge_filter"})
 
-# A drop reason → the causes it confirms (kernel-evidence.md's table, as measured here).
+# A drop reason → the causes it confirms (kernel-evidence.md's table, as measured here:
+# tests/lab/test_kernel_drops.py holds what this kernel said for each lab fault).
 REASON_CONFIRMS: Mapping[str, frozenset[str]] = {
     "NETFILTER_DROP": FIREWALL,
     "IP_RPFILTER": frozenset({"route.rp_filter"}),
-    "BRIDGE_INGRESS_STP_STATE": frozenset({"bridge.port_blocking"}),
+    # A port in listening/learning/blocking, or of a bridge that is down (all its ports disabled).
+    "BRIDGE_INGRESS_STP_STATE": frozenset({"bridge.port_blocking"}) | NO_WAY_OUT,
     "NEIGH_FAILED": ARP,
     "NO_SOCKET": frozenset({"tcp.port_closed"}),
     "PKT_TOO_BIG": frozenset({"mtu.mismatch"}),
     "IP_INNOROUTES": frozenset({"route.missing", "route.wrong_gateway", "sysctl.ip_forward_disabled"}),
     "IP_OUTNOROUTES": frozenset({"route.missing", "route.wrong_gateway"}),
+    # ip_error on a packet to forward while forwarding is off.
+    "IP_INADDRERRORS": frozenset({"sysctl.ip_forward_disabled"}),
+    "QDISC_DROP": NO_WAY_OUT,
+    "NO_TX_TARGET": NO_WAY_OUT,
 }
 # Where the reason says little (NOT_SPECIFIED), the function does.
 FUNCTION_CONFIRMS: Mapping[str, frozenset[str]] = {
     "__dev_forward_skb2": frozenset({"mtu.mismatch"}),
     "__dev_forward_skb": frozenset({"mtu.mismatch"}),
+    # The bridge sending a frame to itself: its own MAC is the guest's.
+    "br_dev_xmit": frozenset({"mac.duplicate"}) | NO_WAY_OUT,
 }
 
 
@@ -79,8 +91,8 @@ def explains(cause: str, row: KernelDropRow, facts: Mapping[str, Any]) -> bool:
         # An echo request consumed by icmp_rcv and never answered: echoes are ignored there.
         return (cause == "sysctl.icmp_echo_ignored" and row.function == "icmp_rcv" and row.kind == "request"
                 and _no_reply(facts, row.probe))
-    if row.kind == "arp":
-        return cause in ARP
+    if row.kind == "arp" and cause in ARP:
+        return True
     if row.reason == "OTHERHOST" and row.side == "other":
         return cause in BRIDGE_NOT_DELIVERED  # a flooded copy in a third namespace: not delivered to the guest
     return cause in REASON_CONFIRMS.get(row.reason, ()) or cause in FUNCTION_CONFIRMS.get(row.function, ())

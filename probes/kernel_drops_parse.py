@@ -193,21 +193,29 @@ class Follower:
         )
 
     def label(self, devices: Sequence[str]) -> list[tuple[str, str]]:
-        """(side, device) for each device a packet crossed."""
+        """(side, device) for each device a packet crossed.
+
+        A packet moves hop by hop: after the first device it can only be on the same hop
+        or the next one. A same-named device further along (the guest's ``eth0`` right
+        after the host bridge, skipping the guest's port) is another namespace's: a
+        flooded copy on the uplink, say.
+        """
         best: list[tuple[str, str]] = []
         best_fit = -1
         for order in (self.path, tuple(reversed(self.path))):
             out: list[tuple[str, str]] = []
-            fit = pos = 0
+            fit, pos = 0, -1
             for dev in devices:
-                ahead = [j for j in range(pos, len(order)) if order[j][1] == dev]
-                if ahead:
-                    pos = ahead[0] + 1
-                    out.append((order[ahead[0]][0], dev))
+                if pos < 0:
+                    at = next((j for j, (_, d) in enumerate(order) if d == dev), -1)
+                else:
+                    at = next((j for j in (pos, pos + 1) if j < len(order) and order[j][1] == dev), -1)
+                if at >= 0:
+                    pos = at
+                    out.append((order[at][0], dev))
                     fit += 1
-                    continue
-                anywhere = [s for s, d in order if d == dev]
-                out.append((anywhere[0] if anywhere else self.extra.get(dev, "other"), dev))
+                else:
+                    out.append((self.extra.get(dev, "other"), dev))
             if fit > best_fit:
                 best, best_fit = out, fit
         return best
@@ -226,8 +234,12 @@ def packet_verdicts(rows: Iterable[KernelDropRow]) -> dict[tuple[str, str], Kern
         by.setdefault((r.probe, r.kind), []).append(r)
     out: dict[tuple[str, str], KernelDropRow] = {}
     for k, rs in by.items():
-        drops = [r for r in rs if r.verdict == DROP and r.side != "other"] if k[1] == "arp" else \
-            [r for r in rs if r.verdict == DROP]
+        # ARP frames carry no probe length: only those that started on our path are ours.
+        if k[1] == "arp":
+            rs = [r for r in rs if r.devices and not r.devices[0].startswith("other ")]
+            if not rs:
+                continue
+        drops = [r for r in rs if r.verdict == DROP]
         groups: dict[tuple[str, str, str], list[KernelDropRow]] = {}
         for r in drops or rs:
             groups.setdefault((r.verdict, r.reason, r.function), []).append(r)

@@ -19,6 +19,8 @@ from vnetdoctor.knowledge.apply import apply_fix
 from vnetdoctor.knowledge.engine import Engine
 from vnetdoctor.knowledge.model import Diagnosis, Fix
 
+from kernel_expected import kernel_mismatch
+
 pytestmark = pytest.mark.lab
 
 RUNNABLE = [name for name, s in lab.SCENARIOS.items() if s.available() is None]
@@ -50,6 +52,9 @@ def test_scenario_first_cause(name: str, lab_prefix: str) -> None:
         first = d.causes[0]
         assert first.evidence, "a cause is named with its evidence"
         assert first.fixes and all(f.risk for f in first.fixes)
+    # The kernel's own word on the probe packets (kernel.drops), as measured on this kernel.
+    assert kernel_mismatch(name, d) is None, kernel_mismatch(name, d)
+    assert "kernel.drop_unexplained" not in [c.cause for c in d.causes], describe(d)
     for cause in d.causes:
         for fix in cause.fixes:
             check_fix(fix)
