@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.probes.kernel_drops import PROBE_ID
 from vnetdoctor.probes.kernel_drops_parse import CONSUMED, DROP, KernelDropRow, packet_verdicts
+from vnetdoctor.probes.nft_trace import NftTraceRow
 
 from .model import FAIL, Evidence, Finding
 
@@ -130,7 +131,18 @@ def kernel_evidence(ctx: StepContext, cause: str) -> list[Evidence]:
     for row in verdicts(ctx.facts):
         if explains(cause, row, ctx.facts):
             out.append(Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)))
+    if cause in FIREWALL:
+        out += [Evidence(rule_word(ctx, found), "nft.trace") for found in ctx.facts.get("nft_trace", ())]
     return out
+
+
+def rule_word(ctx: StepContext, found: NftTraceRow) -> str:
+    """``nftables trace: inet filter input, rule handle 2 "icmp type echo-request counter drop": drop``."""
+    if found.handle is None:
+        return ctx.t("kernel.nft_policy", family=found.family, table=found.table, chain=found.chain,
+                     verdict=found.verdict)
+    return ctx.t("kernel.nft_rule", family=found.family, table=found.table, chain=found.chain, handle=found.handle,
+                 rule=found.rule, verdict=found.verdict)
 
 
 def _vantage(facts: Mapping[str, Any]) -> str:

@@ -92,6 +92,9 @@ def symptom_ping(ctx: StepContext) -> None:
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
     trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops)
     ctx.facts["trace"] = trace
+    from .kernel_rules import trace_rules_if_asked
+
+    trace_rules_if_asked(ctx, trace, path)  # opt-in (--trace-rules): the exact nftables rule
     after: dict[str, object] = {}
     for side, vantage in sides(ctx):
         fw = ctx.shared.observer.observe("firewall.rules", vantage, refresh=True)

@@ -40,6 +40,7 @@ from .vantage import Vantage
 PROBE_ID = "kernel.drops"
 # Drops every ping and route lookup causes by design (kernel-evidence.md), and socket teardown.
 BENIGN = ("ping_rcv", "inet_rtm_getroute", "skb_queue_purge_reason", "inet_sock_destruct")
+DRAIN_S = 0.3  # after the window, how long the reader may still empty the buffer
 RAW_LIMIT = 400  # lines of raw evidence kept: the probe packets' own events, then nothing more
 
 
@@ -125,21 +126,22 @@ class KernelDropWatch:
 
     def _read(self, pipe: int) -> None:
         partial = b""
+        drain_until = 0.0
         while True:
             stopping = self._stop.is_set()
-            ready, _, _ = select.select([pipe], [], [], 0 if stopping else 0.02)
-            chunk = b""
-            if ready:
-                try:
-                    chunk = os.read(pipe, 1 << 16)
-                except BlockingIOError:
-                    chunk = b""
-                except OSError:
-                    return
+            if stopping and not drain_until:
+                drain_until = time.perf_counter() + DRAIN_S
+            try:
+                ready, _, _ = select.select([pipe], [], [], 0 if stopping else 0.02)
+                chunk = os.read(pipe, 1 << 16) if ready else b""
+            except BlockingIOError:
+                chunk = b""
+            except OSError:
+                return
             if chunk:
                 partial = self._lines(partial + chunk)
-            elif stopping:
-                return
+            if stopping and (not chunk or time.perf_counter() > drain_until):
+                return  # drained, or a flood keeps it full: what arrived in the window is read
 
     def _lines(self, data: bytes) -> bytes:
         *lines, rest = data.split(b"\n")

@@ -122,6 +122,11 @@ def _probe_of(length: int, probes: Sequence[ProbeLength]) -> ProbeLength | None:
     return None
 
 
+def _name(length: int, probes: Sequence[ProbeLength]) -> str:
+    probe = _probe_of(length, probes)
+    return probe.probe if probe is not None else ""
+
+
 class Follower:
     """Follows buffer addresses from device events to their end; feed it events as they come.
 
@@ -165,7 +170,9 @@ class Follower:
         if _probe_of(length, self.probes) is None:
             return
         flow = self._flows.get(ev.skb)
-        if flow is None:
+        if flow is None or _name(flow.length, self.probes) != _name(length, self.probes):
+            # A buffer of another probe's length at this address: the earlier packet ended
+            # unseen (freed where the filter keeps quiet), this is a new one.
             flow = self._flows[ev.skb] = _Flow(length, ev.ts)
         dev = ev.fields.get("dev", "?")
         flow.direction = "out" if ev.event == "net_dev_queue" else "in"

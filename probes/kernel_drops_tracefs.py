@@ -110,7 +110,8 @@ def root_fd() -> int:
         return _root_fd
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (a stale name's owner is gone when not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -130,7 +131,7 @@ def sweep(fd: int | None = None) -> list[str]:
         return removed
     for name in names:
         pid = name[len(PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             try:
                 os.rmdir(f"instances/{name}", dir_fd=fd)
                 removed.append(name)
