@@ -80,6 +80,20 @@ def verdicts(facts: Mapping[str, Any]) -> list[KernelDropRow]:
     return list(packet_verdicts(kernel_rows(facts)).values())
 
 
+def arp_drops(facts: Mapping[str, Any]) -> list[KernelDropRow]:
+    """Each distinct drop of an ARP request that started on our path.
+
+    ARP frames carry no probe length, so these may include another namespace's with the
+    same device names (a second lab): they are evidence for a cause they fit, never a
+    cause of their own.
+    """
+    out: dict[tuple[str, str, str], KernelDropRow] = {}
+    for r in kernel_rows(facts):
+        if r.kind == "arp" and r.verdict == DROP and r.devices and not r.devices[0].startswith("other "):
+            out.setdefault((r.reason, r.function, r.side), r)
+    return list(out.values())
+
+
 def _no_reply(facts: Mapping[str, Any], probe: str) -> bool:
     trace = facts.get("trace")
     leg = getattr(trace, probe, None) if trace is not None else None
@@ -128,7 +142,7 @@ def word(ctx: StepContext, row: KernelDropRow) -> str:
 def kernel_evidence(ctx: StepContext, cause: str) -> list[Evidence]:
     """The kernel's word on the probe packets, for a cause it confirms (nothing otherwise)."""
     out = []
-    for row in verdicts(ctx.facts):
+    for row in [r for r in verdicts(ctx.facts) if r.kind != "arp"] + arp_drops(ctx.facts):
         if explains(cause, row, ctx.facts):
             out.append(Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)))
     if cause in FIREWALL:
@@ -154,9 +168,10 @@ def _vantage(facts: Mapping[str, Any]) -> str:
 
 
 def unexplained(facts: Mapping[str, Any], named: Iterable[Finding]) -> list[KernelDropRow]:
-    """Drops the kernel agreed on that no cause of fail severity explains."""
+    """Drops of our pings the kernel agreed on that no cause of fail severity explains (see
+    :func:`arp_drops` for why an ARP drop is never one)."""
     causes = [f.cause for f in named if f.severity == FAIL]
-    return [row for row in verdicts(facts) if row.verdict == DROP
+    return [row for row in verdicts(facts) if row.verdict == DROP and row.kind != "arp"
             and not any(explains(c, row, facts) for c in causes)]
 
 

@@ -28,9 +28,11 @@ _AVOID = {84 - ICMP_OVERHEAD, 1028 - ICMP_OVERHEAD}  # ping's and other runs' de
 
 
 def probe_sizes(n: int, rng: random.Random | None = None) -> list[int]:
-    """``n`` distinct ICMP payload sizes in 64..199: small enough for any MTU, unlike defaults."""
+    """``n`` distinct ICMP payload sizes in 64..540: within any IPv4 MTU (576), never a default,
+    and drawn from enough values that two runs at once rarely share one (their watches would
+    then see each other's packets too)."""
     rng = rng or random.Random()
-    pool = [s for s in range(64, 200) if s not in _AVOID]
+    pool = [s for s in range(64, 541) if s not in _AVOID]
     return rng.sample(pool, n)
 
 
@@ -42,6 +44,7 @@ class KernelWindow:
         self.sizes = dict(zip((name for name, *_ in legs), probe_sizes(len(legs)), strict=True))
         self._idents = {name: (ident, count) for name, _, ident, count in legs}
         self._drops: dict[str, int] = {}
+        self._first_side = {name: _side(path, sender) for name, sender, _, _ in legs}
         self._lock = threading.Lock()
         self.skipped: list[Observation] = []
         self.watch: KernelDropWatch | None = None
@@ -52,8 +55,8 @@ class KernelWindow:
                 self.skipped.append(guest_kernel_skipped(vantage))
         if not enabled or host is None or host.kind not in ("local", "netns"):
             return
-        probes = [ProbeLength(self.sizes[name] + ICMP_OVERHEAD, name, _side(path, sender))
-                  for name, sender, _, _ in legs]
+        probes = [ProbeLength(self.sizes[name] + ICMP_OVERHEAD, name, self._first_side[name], ident)
+                  for name, _, ident, _ in legs]
         order = [(h.side, h.iface) for h in path.hops]
         extra = [(h.side, h.iface) for h in path.extra]
         self.watch = KernelDropWatch(probes, order, extra, vantage=str(host), on_row=self._on_row)
@@ -63,6 +66,12 @@ class KernelWindow:
             self.watch.start()
 
     def _on_row(self, found: KernelDropRow) -> None:
+        """Settle a leg whose every packet the kernel dropped: no reply can come, stop waiting.
+
+        Only a ping's own packets count: their IP length is theirs alone. An ARP request is
+        not (another namespace with the same device names sends the same frames), so its
+        drop never ends a wait: a wrong word there would turn a healthy leg into a failed one.
+        """
         if found.verdict != DROP or found.probe not in self._idents:
             return
         with self._lock:

@@ -94,6 +94,7 @@ class KernelDropRow(Row):
     side: str  # host | guest | other (a namespace off the path) | "" (never seen on a device)
     at_ms: float  # when, after the first event of this packet
     direction: str = ""  # how it was last seen on last_dev: "in" (received) or "out" (queued to send)
+    ident: int = 0  # the ICMP identifier of the ping that sent it (0: not a ping, an ARP request)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class ProbeLength:
     length: int
     probe: str
     first_side: str  # the side its request leaves from: a packet first seen elsewhere is the reply
+    ident: int = 0  # the ICMP identifier its ping uses (ties the kernel's word to captured packets)
 
 
 @dataclass
@@ -196,7 +198,7 @@ class Follower:
             reason=ev.reason if ev.event == "kfree_skb" else "",
             location=location, function=function_of(location),
             devices=tuple(f"{s} {d}" for s, d in labelled), last_dev=last_dev, side=side,
-            at_ms=round((ev.ts - flow.started) * 1000.0, 3), direction=flow.direction,
+            at_ms=round((ev.ts - flow.started) * 1000.0, 3), direction=flow.direction, ident=probe.ident,
         )
 
     def label(self, devices: Sequence[str]) -> list[tuple[str, str]]:
