@@ -168,11 +168,13 @@ def _vantage(facts: Mapping[str, Any]) -> str:
 
 
 def unexplained(facts: Mapping[str, Any], named: Iterable[Finding]) -> list[KernelDropRow]:
-    """Drops of our pings the kernel agreed on that no cause of fail severity explains (see
-    :func:`arp_drops` for why an ARP drop is never one)."""
+    """Drops of our pings the kernel agreed on, on our side of the path, that no cause of fail
+    severity explains. An ARP drop is never one (see :func:`arp_drops`), nor a drop off the
+    path: a peer beyond the host that this kernel happens to run (a lab's) is not ours to
+    explain, and a real one is never seen at all."""
     causes = [f.cause for f in named if f.severity == FAIL]
     return [row for row in verdicts(facts) if row.verdict == DROP and row.kind != "arp"
-            and not any(explains(c, row, facts) for c in causes)]
+            and row.side in ("host", "guest") and not any(explains(c, row, facts) for c in causes)]
 
 
 def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding]:

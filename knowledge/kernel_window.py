@@ -16,8 +16,9 @@ import threading
 from collections.abc import Sequence
 
 from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.caps import NEED_SETNS, missing_needs
 from vnetdoctor.probes.icmp import stop_waiting
-from vnetdoctor.probes.kernel_drops import KernelDropWatch, guest_kernel_skipped
+from vnetdoctor.probes.kernel_drops import PROBE_ID, KernelDropWatch, guest_kernel_skipped
 from vnetdoctor.probes.kernel_drops_parse import DROP, KernelDropRow, ProbeLength
 from vnetdoctor.probes.vantage import Vantage
 
@@ -54,6 +55,11 @@ class KernelWindow:
             if vantage.kind == "libvirt":
                 self.skipped.append(guest_kernel_skipped(vantage))
         if not enabled or host is None or host.kind not in ("local", "netns"):
+            return
+        why = missing_needs({NEED_SETNS}) if host.kind == "netns" else None
+        if why:  # the pings cannot enter the namespace either: nothing of ours to follow
+            self.skipped.append(Observation(probe=PROBE_ID, vantage=str(host), status="skipped", reason=why,
+                                            layer="network"))
             return
         probes = [ProbeLength(self.sizes[name] + ICMP_OVERHEAD, name, self._first_side[name], ident)
                   for name, _, ident, _ in legs]
