@@ -23,6 +23,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.probes.rows import PacketRow
 
+from .kernel_marks import KernelMarks
+
 SEEN, NOT_SEEN, NOT_LISTENING = "✓", "·", "?"
 
 Point = tuple[str, str]  # (vantage as text, interface)
@@ -282,6 +284,7 @@ class PathView(VerticalScroll):
         self.side_of: Mapping[str, str] = {}  # vantage text -> "host" / "guest"
         self.max_groups = 40
         self.last_verdicts: list[Verdict] = []
+        self.kernel = KernelMarks()  # the kernel's word per ping flow (the walk's kernel.drops)
 
     def compose(self):  # type: ignore[override]
         yield self._static
@@ -318,6 +321,8 @@ class PathView(VerticalScroll):
         table.add_column("", no_wrap=True)
         for p in trace.points:
             table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
+        if self.kernel:  # after the last hop: where the kernel ended the packet, and why
+            table.add_column(self._text("pathview.kernel"), no_wrap=True)
         for g in groups:
             direction = trace.directions.get(g.flow, 1)
             arrow_req, arrow_rep = ("→", "←") if direction > 0 else ("←", "→")
@@ -327,13 +332,16 @@ class PathView(VerticalScroll):
                     for p in trace.points
                 ]
                 label = g.label if kind == "req" else ""
-                table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks)
+                table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks,
+                              *self.kernel.cells(g.flow, kind))
         self.last_verdicts = verdicts(trace)
         body = Text()
         for i, v in enumerate(self.last_verdicts):
             if i:
                 body.append("\n")
             body.append(self.verdict_line(v), style="bold" if v.kind != "ok" else "")
+        for line in self.kernel.lines(dict.fromkeys(v.flow for v in self.last_verdicts), self._text):
+            body.append("\n" + line, style="bold")
         from rich.console import Group
 
         self._static.update(Group(body, table))
