@@ -149,3 +149,17 @@ def test_the_trace_table_matches_only_the_probe() -> None:
     assert "priority -300" in text and "ip saddr 198.18.0.1 ip daddr 198.18.0.11" in text
     with pytest.raises(ValueError):
         ruleset("vnetdoctor_trace_7", "198.18.0.1; flush ruleset", "198.18.0.11", 133)
+
+
+def test_bench_prints_both_medians_side_by_side() -> None:
+    from vnetdoctor.bench_diagnose import kernel_summary
+
+    rows = [
+        {"cause": "firewall.guest_blocks", "median_s": 0.9, "plain_s": 1.8},
+        {"cause": "bridge.port_blocking", "median_s": 1.8, "plain_s": 1.8},
+        {"cause": "tcp.port_closed", "median_s": 1.0, "plain_s": 1.0},
+        {"cause": None, "median_s": 0.5, "plain_s": 0.45},
+    ]
+    with_line, without_line = kernel_summary(rows).splitlines()
+    assert "broken 1.00 s (target ≤ 1.0 s)" in with_line and "healthy 0.50 s (target ≤ 0.6 s)" in with_line
+    assert "broken 1.80 s" in without_line and "healthy 0.45 s" in without_line
