@@ -163,3 +163,23 @@ def test_bench_prints_both_medians_side_by_side() -> None:
     with_line, without_line = kernel_summary(rows).splitlines()
     assert "broken 1.00 s (target ≤ 1.0 s)" in with_line and "healthy 0.50 s (target ≤ 0.6 s)" in with_line
     assert "broken 1.80 s" in without_line and "healthy 0.45 s" in without_line
+
+
+def test_trace_rules_is_asked_for_and_recorded_with_the_request() -> None:
+    import argparse
+
+    from vnetdoctor.cli import build_parser
+    from vnetdoctor.commands.diagnose import build_request
+    from vnetdoctor.commands.tui import request_from_args
+    from vnetdoctor.knowledge.model import Request
+    from vnetdoctor.probes.errors import UsageError
+
+    args = ["--target", "198.18.0.11", "--no-record"]
+    asked = build_request(build_parser().parse_args(["diagnose", *args, "--trace-rules"]))
+    assert asked.trace_rules and not build_request(build_parser().parse_args(["diagnose", *args])).trace_rules
+    assert Request.from_dict(asked.to_dict()).trace_rules  # recorded, and read back
+    tui = build_parser().parse_args(["tui", *args, "--trace-rules"])
+    assert request_from_args(tui, "en").trace_rules  # type: ignore[union-attr]
+    with pytest.raises(UsageError, match="--trace-rules needs --target or --guest"):
+        request_from_args(argparse.Namespace(**{**vars(tui), "target": None}), "en")
+    assert build_parser().parse_args(["demo", "--trace-rules"]).trace_rules
