@@ -44,3 +44,11 @@ def test_the_packet_detail_has_the_drop_event() -> None:
 def test_no_watch_no_column() -> None:
     marks = kernel_marks([Observation("kernel.drops", "netns:vnd-host", status="skipped", reason="needs root")])
     assert not marks and marks.cells("icmp:1", "req") == [] and marks.lines(["icmp:1"], text) == []
+
+
+def test_rows_read_back_as_fields_still_mark() -> None:
+    """A replay may read the record before the row type is imported: the fields still count."""
+    rows = tuple(dict(dataclasses.asdict(dataclasses.replace(r, ident=7)))
+                 for r in follow("firewall_guest_blocks").rows if r.probe == "forward")
+    marks = kernel_marks([Observation("kernel.drops", "netns:vnd-host", rows=rows)])
+    assert marks.cells("icmp:7", "req") == ["✗ NETFILTER_DROP"]

@@ -11,6 +11,7 @@ drop event. Pure data here (no widget): the two widgets call it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,10 +71,24 @@ class KernelMarks:
         return branches
 
 
+def _as_row(item: Any) -> KernelDropRow | None:
+    """A row as recorded: the type, or its fields when the record was read before the type was
+    imported (a replay that opens the Packets screen first)."""
+    if isinstance(item, KernelDropRow):
+        return item
+    if isinstance(item, dict):
+        names = {f.name for f in dataclasses.fields(KernelDropRow)}
+        try:
+            return KernelDropRow(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in names})
+        except TypeError:
+            return None
+    return None
+
+
 def kernel_marks(observations: Sequence[Any]) -> KernelMarks:
     """The marks from a walk's observations (its ``kernel.drops`` rows), agreed 2 of 3 per packet."""
     rows = [r for o in observations if getattr(o, "probe", "") == "kernel.drops" and getattr(o, "ok", False)
-            for r in o.rows if isinstance(r, KernelDropRow) and r.ident]
+            for r in map(_as_row, o.rows) if r is not None and r.ident]
     by_flow: dict[tuple[str, str], KernelDropRow] = {}
     for ident in sorted({r.ident for r in rows}):
         for (_, kind), found in packet_verdicts([r for r in rows if r.ident == ident]).items():
