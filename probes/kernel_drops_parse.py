@@ -147,6 +147,10 @@ class Follower:
         self.rows: list[KernelDropRow] = []
         self._flows: dict[str, _Flow] = {}
 
+    def is_open(self, skbaddr: str) -> bool:
+        """Whether a probe packet with this buffer address is in flight (a cheap test)."""
+        return skbaddr in self._flows
+
     def open_buffers(self) -> frozenset[str]:
         """The buffer addresses of probe packets still in flight."""
         return frozenset(self._flows)

@@ -193,11 +193,7 @@ class Instance:
         return missing
 
     def open_pipe(self) -> int:
-        # Wake the reader on every event, not when the buffer is half full (the default).
-        try:
-            self.write("buffer_percent", "0")
-        except OSError:
-            pass  # an older kernel without the knob wakes on every event anyway
+        """Non-blocking: the reader polls it (see kernel_drops), nobody waits on it."""
         self.pipe = os.open(f"{self.dir}/trace_pipe", os.O_RDONLY | os.O_NONBLOCK, dir_fd=self.fd)
         return self.pipe
 
