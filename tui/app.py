@@ -79,6 +79,11 @@ class VnetDoctorApp(App[None]):
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
         if self.state.request is not None:
             self.open_walk(self.state.request)
+        elif self.state.sessions_db is not None:
+            from .screens.sessions import SessionsScreen
+
+            self.push_screen(SessionsScreen(self.state.sessions_db, self.state.lang, query=self.state.sessions_query,
+                                            focus=self.state.sessions_focus))
         else:
             from .screens.start import StartScreen
 
@@ -95,6 +100,11 @@ class VnetDoctorApp(App[None]):
         )
         if request.trace_rules:  # a ruleset change, however brief: said before the walk makes it
             self.notify(self.tr("walk.trace_rules"), severity="warning", timeout=10)
+
+    def on_replay_requested(self, message: Message) -> None:
+        """A session picked on the Sessions screen: the command replays it, then brings the list back."""
+        self.state.replay_choice = getattr(message, "session_id", None)
+        self.exit()
 
     def on_unmount(self) -> None:
         if self.recorder is not None:
