@@ -52,3 +52,50 @@ def test_rows_read_back_as_fields_still_mark() -> None:
                  for r in follow("firewall_guest_blocks").rows if r.probe == "forward")
     marks = kernel_marks([Observation("kernel.drops", "netns:vnd-host", rows=rows)])
     assert marks.cells("icmp:7", "req") == ["✗ NETFILTER_DROP"]
+
+
+def test_a_decoded_echo_request_finds_its_flow_by_icmp_id() -> None:
+    marks = marks_for("firewall_guest_blocks", {"forward": 5833})
+    layers = [("Ethernet", [("type", "IPv4")]), ("IP", [("len", "246")]),
+              ("ICMP", [("type", "echo-request"), ("id", "0x16c9"), ("seq", "0x1")])]
+    branches = marks.for_layers(layers, text)
+    assert len(branches) == 1 and dict(branches[0][1])["reason"] == "NETFILTER_DROP"
+    reply = [("ICMP", [("type", "echo-reply"), ("id", "0x16c9")])]
+    assert marks.for_layers(reply, text) == []  # the kernel said nothing about replies of this flow
+    assert marks.for_layers([("ARP", [("op", "who-has")])], text) == []
+
+
+async def test_the_packets_screen_shows_the_kernel_column_and_line() -> None:
+    """The real screen, a fake engine whose walk recorded a kernel.drops observation."""
+    from fakes_views import (
+        HOST,
+        CaptureFactory,
+        FakeEngine,
+        ViewsApp,
+        capture_step,
+        lost_at_guest,
+        make_request,
+        shown_text,
+        wait_for,
+    )
+    from textual.widgets import Static
+    from vnetdoctor.tui.screens.packets import PacketsScreen
+    from vnetdoctor.tui.state import SessionState
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    rows = tuple(dataclasses.replace(r, ident=4242) for r in follow("firewall_guest_blocks").rows
+                 if r.probe == "forward")
+    step = capture_step(lost_at_guest(ident=4242))
+    step = dataclasses.replace(step, observations=(*step.observations,
+                                                   Observation("kernel.drops", str(HOST), rows=rows)))
+    request = make_request()
+    state = SessionState(request=request, engine=FakeEngine(request, {"symptom.ping": step}), replay=True)
+    app = ViewsApp(lambda: PacketsScreen(state, capture_factory=CaptureFactory(), capture_blocked=lambda: None),
+                   "en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.screen.query_one(PathView)
+        await wait_for(pilot, lambda: bool(view.kernel), what="the kernel marks")
+        await pilot.pause()
+        shown = shown_text(view.query_one(Static))
+        assert "kernel" in shown and "✗ NETFILTER_DROP" in shown
+        assert "the kernel dropped it in nft_do_chain (NETFILTER_DROP) after eth0 (guest)" in shown

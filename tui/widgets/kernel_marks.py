@@ -56,19 +56,36 @@ class KernelMarks:
         """The packet detail's *kernel* branch for a packet tagged ``icmp:ID:SEQ`` ([] when none)."""
         if not tag.startswith("icmp:"):
             return []
-        flow = tag.rsplit(":", 1)[0]
-        branches = []
-        for kind in ("req", "rep"):
+        return self.branches(tag.rsplit(":", 1)[0], ("req", "rep"), text)
+
+    def branches(self, flow: str, kinds: Sequence[str], text: TextFn) -> list[tuple[str, list[tuple[str, str]]]]:
+        out = []
+        for kind in kinds:
             found = self.by_flow.get((flow, kind))
             if found is None:
                 continue
-            branches.append((text("pathview.kernel_layer", what=text(f"pathview.{kind}")), [
+            out.append((text("pathview.kernel_layer", what=text(f"pathview.{kind}")), [
                 ("verdict", found.verdict), ("reason", found.reason or "-"), ("location", found.location),
                 ("last_dev", f"{found.last_dev} ({found.side or '?'}, {found.direction or '?'})"),
                 ("devices", ", ".join(found.devices) or "-"), ("ip_length", str(found.length)),
                 ("at_ms", f"{found.at_ms:.3f}"),
             ]))
-        return branches
+        return out
+
+    def for_layers(self, layers: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+                   text: TextFn) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The *kernel* branch for a decoded packet: its ICMP id names the flow, its type the kind."""
+        for name, fields in layers:
+            if name != "ICMP":
+                continue
+            values = dict(fields)
+            try:
+                ident = int(values.get("id", ""), 0)
+            except ValueError:
+                return []
+            kind = "rep" if values.get("type") in ("echo-reply", "0") else "req"
+            return self.branches(f"icmp:{ident}", (kind,), text)
+        return []
 
 
 def _as_row(item: Any) -> KernelDropRow | None:

@@ -23,6 +23,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.probes.rows import PacketRow
 
+from .kernel_loader import KernelMarksLoaded, load_marks
 from .kernel_marks import KernelMarks
 
 SEEN, NOT_SEEN, NOT_LISTENING = "✓", "·", "?"
@@ -285,6 +286,15 @@ class PathView(VerticalScroll):
         self.max_groups = 40
         self.last_verdicts: list[Verdict] = []
         self.kernel = KernelMarks()  # the kernel's word per ping flow (the walk's kernel.drops)
+        self._last: PathTrace | None = None
+
+    def on_mount(self) -> None:
+        load_marks(self)
+
+    def on_kernel_marks_loaded(self, message: KernelMarksLoaded) -> None:
+        self.kernel = message.marks
+        if self._last is not None:
+            self.show(self._last)
 
     def compose(self):  # type: ignore[override]
         yield self._static
@@ -311,6 +321,7 @@ class PathView(VerticalScroll):
 
     def show(self, trace: PathTrace) -> None:
         """Redraw from a trace (cheap: a few dozen rows of text)."""
+        self._last = trace
         groups = trace.groups[-self.max_groups :]
         if not groups:
             self.last_verdicts = []
