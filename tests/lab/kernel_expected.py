@@ -28,22 +28,30 @@ class Expected(NamedTuple):
     side: str  # host | guest | other
 
 
+# Asserted: the pings' own packets, recognised by their unique IP length.
 KERNEL_EXPECTED: dict[str, Expected] = {
     "firewall.guest_blocks": Expected("forward", "request", "drop", "NETFILTER_DROP", "nft_do_chain", "guest"),
     "firewall.host_blocks": Expected("reverse", "request", "drop", "NETFILTER_DROP", "nf_hook_slow", "host"),
     "firewall.forward_blocks": Expected("forward", "request", "drop", "NETFILTER_DROP", "nft_do_chain", "host"),
     "firewall.br_netfilter_drop": Expected("forward", "request", "drop", "NETFILTER_DROP", "nft_do_chain", "host"),
     "firewall.bridge_filter": Expected("forward", "request", "drop", "NETFILTER_DROP", "nft_do_chain", "host"),
-    "bridge.port_blocking": Expected("arp", "arp", "drop", "BRIDGE_INGRESS_STP_STATE", "br_handle_frame", "host"),
-    "bpdu-guard": Expected("arp", "arp", "drop", "BRIDGE_INGRESS_STP_STATE", "br_handle_frame", "host"),
     "bridge.flood_disabled": Expected("forward", "request", "drop", "OTHERHOST", "ip_rcv_core", "other"),
     "mac.duplicate": Expected("forward", "request", "drop", "NOT_SPECIFIED", "br_dev_xmit", "host"),
-    "arp.unresolved": Expected("arp", "arp", "drop", "TC_INGRESS", "__netif_receive_skb_core", "guest"),
     "sysctl.ip_forward_disabled": Expected("forward", "request", "drop", "IP_INADDRERRORS", "ip_error", "host"),
     "sysctl.icmp_echo_ignored": Expected("forward", "request", "consumed", "", "icmp_rcv", "guest"),
+}
+
+# Seen in most runs, not asserted: drops of the ARP request the pings trigger. Whether the
+# sender sends one inside the probe window depends on where its neighbour entry's retries
+# stand (the lab's own checks at `lab up` start them), and ARP frames carry no probe length,
+# so another lab on the machine with the same device names adds its own. The walk uses
+# them only as evidence for a cause they fit (checks_kernel.arp_drops).
+ARP_SEEN: dict[str, Expected] = {
+    "bridge.port_blocking": Expected("arp", "arp", "drop", "BRIDGE_INGRESS_STP_STATE", "br_handle_frame", "host"),
+    "bpdu-guard": Expected("arp", "arp", "drop", "BRIDGE_INGRESS_STP_STATE", "br_handle_frame", "host"),
+    "arp.unresolved": Expected("arp", "arp", "drop", "TC_INGRESS", "__netif_receive_skb_core", "guest"),
     "link.host_if_down": Expected("arp", "arp", "drop", "QDISC_DROP", "__dev_queue_xmit", "guest"),
     "link.guest_if_down": Expected("arp", "arp", "drop", "NO_TX_TARGET", "br_dev_xmit", "host"),
-    # Either, from run to run: the bridge finds no port, or the queue of the port's peer drops it.
     "bridge.port_detached": Expected("arp", "arp", "drop", "NO_TX_TARGET|QDISC_DROP", "br_dev_xmit|__dev_queue_xmit",
                                      "host"),
     "vmware.vmnet_down": Expected("arp", "arp", "drop", "BRIDGE_INGRESS_STP_STATE", "br_handle_frame", "host"),
@@ -63,11 +71,6 @@ def kernel_mismatch(name: str, diagnosis) -> str | None:  # type: ignore[no-unty
         return None  # skipped with its reason (no tracefs here): nothing to compare
     verdicts = packet_verdicts(rows)
     got = verdicts.get((expected.probe, expected.kind))
-    if expected.kind == "arp":
-        # ARP frames have no probe length: a concurrent lab's may be seen too. Ours must be among them.
-        got = next((r for r in rows if r.kind == "arp" and r.verdict == expected.verdict
-                    and r.reason in expected.reason.split("|") and r.side == expected.side
-                    and any(r.function.startswith(f) for f in expected.function.split("|"))), got)
     seen = sorted(f"{p}/{k}: {r.verdict} {r.reason} {r.function} @{r.side}" for (p, k), r in verdicts.items())
     if got is None or (got.verdict, got.side) != (expected.verdict, expected.side) \
             or got.reason not in expected.reason.split("|") \
