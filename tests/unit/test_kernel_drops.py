@@ -95,8 +95,6 @@ def test_two_of_three_must_agree_before_a_drop_is_named() -> None:
     follower = follow("firewall_guest_blocks")
     drops = [r for r in follower.rows if r.probe == "forward" and r.verdict == DROP]
     assert len(drops) == 3
-    assert ("forward", "request") not in packet_verdicts(drops[:1] + [
-        r for r in follower.rows if r.probe == "forward" and r.verdict == CONSUMED][:2]) or True
     one = packet_verdicts([drops[0], drops[1].__class__(**{**drops[1].__dict__, "reason": "OTHERHOST"})])
     assert ("forward", "request") not in one  # one each: no agreement
     assert packet_verdicts(drops[:2])[("forward", "request")].reason == "NETFILTER_DROP"
