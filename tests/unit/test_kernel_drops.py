@@ -181,3 +181,22 @@ def test_trace_rules_is_asked_for_and_recorded_with_the_request() -> None:
     with pytest.raises(UsageError, match="--trace-rules needs --target or --guest"):
         request_from_args(argparse.Namespace(**{**vars(tui), "target": None}), "en")
     assert build_parser().parse_args(["demo", "--trace-rules"]).trace_rules
+
+
+def test_a_libvirt_guests_kernel_is_said_to_be_out_of_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vnetdoctor.knowledge import kernel_window
+    from vnetdoctor.knowledge.path import Hop, Path
+    from vnetdoctor.probes.vantage import parse_vantage
+
+    host, guest = parse_vantage("netns:vnd-host"), parse_vantage("libvirt:vm1")
+    path = Path("198.18.0.11", "host", hops=(Hop(host, "br0", "host", "bridge"), Hop(guest, "eth0", "guest", "nic")))
+    window = kernel_window.KernelWindow(path, [("forward", host, 7, 3)])
+    assert window.watch is not None  # the host's kernel is watched
+    (skipped,) = window.skipped
+    assert skipped.vantage == "libvirt:vm1" and skipped.status == "skipped"
+    assert "guest's own kernel is out of reach" in skipped.reason
+    monkeypatch.setattr(kernel_window, "missing_needs", lambda needs: "needs CAP_SYS_ADMIN")
+    blocked = kernel_window.KernelWindow(path, [("forward", host, 7, 3)])
+    assert blocked.watch is None and [o.reason for o in blocked.skipped] == [
+        "the guest's own kernel is out of reach (tracing it would need a tracer run in the guest)",
+        "needs CAP_SYS_ADMIN"]
