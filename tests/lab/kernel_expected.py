@@ -39,6 +39,8 @@ KERNEL_EXPECTED: dict[str, Expected] = {
     "mac.duplicate": Expected("forward", "request", "drop", "NOT_SPECIFIED", "br_dev_xmit", "host"),
     "sysctl.ip_forward_disabled": Expected("forward", "request", "drop", "IP_INADDRERRORS", "ip_error", "host"),
     "sysctl.icmp_echo_ignored": Expected("forward", "request", "consumed", "", "icmp_rcv", "guest"),
+    "kernel.drop_unexplained": Expected("forward", "request", "drop", "TC_INGRESS", "__netif_receive_skb_core",
+                                        "guest"),
 }
 
 # Seen in most runs, not asserted: drops of the ARP request the pings trigger. Whether the

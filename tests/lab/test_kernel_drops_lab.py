@@ -115,3 +115,24 @@ def test_a_killed_run_leaves_nothing_once_the_next_one_has_swept(lab_prefix: str
         assert name not in kernel_drops_tracefs.instances()
         assert nft_trace.sweep(guest) == [f"ip vnetdoctor_trace_{child.pid}"]
         assert nft_trace.tables(guest) == []
+
+
+def test_an_unexplained_tc_drop_is_named_with_its_fix_and_the_fix_heals(lab_prefix: str) -> None:
+    """kernel.drop_unexplained's scenario: the verdict, its runnable fix, and the fix applied."""
+    from vnetdoctor.knowledge.apply import apply_fix
+
+    _tracefs_or_skip()
+    with lab.up("kernel.drop_unexplained", lab_prefix) as inst:
+        d = diagnose(inst.diagnose_args())
+        first = d.causes[0]
+        assert first.cause == "kernel.drop_unexplained"
+        assert "TC_INGRESS in __netif_receive_skb_core" in first.summary
+        # The host's echo requests and the guest's echo replies are both dropped there: one cause each.
+        words = [e.text for c in d.causes for e in c.evidence]
+        assert any(w.startswith("kernel: echo request dropped in __netif_receive_skb_core") for w in words)
+        assert {c.cause for c in d.causes} == {"kernel.drop_unexplained"}
+        fix = first.fixes[0]
+        assert fix.runnable and fix.command.endswith("tc qdisc del dev eth0 clsact"), fix
+        assert apply_fix(fix, timeout=10).ok
+        after = diagnose(inst.diagnose_args())
+        assert after.reachable is True and after.causes == ()
