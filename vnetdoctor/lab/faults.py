@@ -231,14 +231,6 @@ def _arp_blackhole_off(inst: LabInstance) -> None:
     inst.tc(GUEST, "qdisc del dev eth0 clsact")
 
 
-IP_BLACKHOLE_TEXT = {
-    "en": "a tc ingress program on the guest's eth0 drops every IPv4 frame (ARP still passes): no firewall "
-          "rule, sysctl or bridge setting explains it, only the kernel's drop reason does",
-    "zh": "客户机 eth0 入方向的 tc 程序丢弃所有 IPv4 帧（ARP 仍可通过）：防火墙规则、sysctl、网桥设置都解释不了，"
-          "只有内核的丢包原因能说明",
-}
-
-
 def _ip_blackhole(inst: LabInstance) -> None:
     """The same one-instruction drop, for every IPv4 frame: no rule, sysctl or setting shows it."""
     inst.tc(

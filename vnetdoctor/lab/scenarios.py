@@ -24,7 +24,7 @@ from .faults import (
     FORWARD_DROP,
     GUEST_ICMP_DROP,
     GUEST_TCP_DROP,
-    IP_BLACKHOLE_TEXT, _ip_blackhole,  # noqa: I001 - one line: this module is at its size limit
+    _ip_blackhole,
     Action,
     _arp_blackhole,
     _arp_blackhole_off,
@@ -255,8 +255,11 @@ _ALL: list[Scenario] = [
         notes="this kernel has no cls_matchall/act_gact: the drop is a one-instruction classic BPF "
               "program (ret #2 = TC_ACT_SHOT) in a cls_bpf direct-action filter on a clsact qdisc",
     ),
-    Scenario("kernel.drop_unexplained", "kernel.drop_unexplained", "bridged", IP_BLACKHOLE_TEXT, (H2G, G2H),
-             inject=_ip_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,)),
+    Scenario(
+        "kernel.drop_unexplained", "kernel.drop_unexplained", "bridged",
+        (H2G, G2H), inject=_ip_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,),
+        notes="the same classic BPF drop as arp.unresolved, for protocol ip",
+    ),
     Scenario(
         "ip.no_address", "ip.no_address", "nat",
         (H2G,), inject=_guest_no_address, revert=_guest_address_back,
