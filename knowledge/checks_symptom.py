@@ -91,8 +91,11 @@ def symptom_ping(ctx: StepContext) -> None:
         before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
-    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side)
+    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops)
     ctx.facts["trace"] = trace
+    from .kernel_rules import trace_rules_if_asked
+
+    trace_rules_if_asked(ctx, trace, path)  # opt-in (--trace-rules): the exact nftables rule
     after: dict[str, object] = {}
     for side, vantage in sides(ctx):
         fw = ctx.shared.observer.observe("firewall.rules", vantage, refresh=True)
@@ -107,6 +110,8 @@ def symptom_ping(ctx: StepContext) -> None:
         if leg is not None:
             ctx.record(leg.echo)
     ctx.record(trace.capture)
+    for kernel_obs in trace.kernel:
+        ctx.record(kernel_obs)
 
     fwd = trace.forward
     assert fwd is not None

@@ -217,6 +217,11 @@ class Request:
     # "tui" (no flags: the Start screen picks what they would). Not part of what was asked,
     # so neither compared nor recorded.
     audience: str = field(default="cli", compare=False)
+    # Follow the probe packets in the host kernel (kernel.drops, read-only); off only to
+    # measure what it saves (bench diagnose).
+    kernel_drops: bool = True
+    # Opt-in: after a NETFILTER_DROP, a temporary nftables trace table names the rule.
+    trace_rules: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,6 +231,8 @@ class Request:
             "from": self.from_side,
             "port": self.port,
             "lang": self.lang,
+            "kernel_drops": self.kernel_drops,
+            "trace_rules": self.trace_rules,
         }
 
     @classmethod
@@ -237,6 +244,8 @@ class Request:
             from_side=d.get("from", "host"),
             port=d.get("port"),
             lang=d.get("lang", "en"),
+            kernel_drops=bool(d.get("kernel_drops", True)),
+            trace_rules=bool(d.get("trace_rules", False)),
         )
 
 

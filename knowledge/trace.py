@@ -17,6 +17,7 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
+from .kernel_window import KernelWindow
 from .model import Evidence
 from .path import Hop, Path
 from .text import join, tr
@@ -128,6 +129,8 @@ class Trace:
     reverse: Leg | None
     capture: Observation
     packets: tuple[PacketRow, ...] = ()
+    # What the kernel said about the probe packets (kernel.drops), one per kernel.
+    kernel: tuple[Observation, ...] = ()
 
     @property
     def reachable(self) -> bool | None:
@@ -146,6 +149,7 @@ def run_trace(
     hop_side: dict[tuple[str, str], str],
     count: int = 3,
     timeout: float = 1.0,
+    kernel: bool = True,
 ) -> Trace:
     """Ping forward (and back, when the other end is a vantage) while capturing on the path."""
     points = path.capture_points()
@@ -158,18 +162,27 @@ def run_trace(
         failed = {"capture": str(exc)}
     fwd_ident = random.randint(1, 0x7FFF)
     rev_ident = fwd_ident + 0x8000
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fwd = pool.submit(run_probe, "icmp.echo", sender, dst=dst, count=count, timeout=timeout, ident=fwd_ident)
-        rev = (
-            pool.submit(
-                run_probe, "icmp.echo", reverse_sender, dst=reverse_dst, count=count, timeout=timeout, ident=rev_ident
+    both = reverse_sender is not None and bool(reverse_dst)
+    legs = [("forward", sender, fwd_ident, count)]
+    if both and reverse_sender is not None:
+        legs.append(("reverse", reverse_sender, rev_ident, count))
+    window = KernelWindow(path, legs, enabled=kernel)
+    try:
+        window.open()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fwd = pool.submit(run_probe, "icmp.echo", sender, dst=dst, count=count, timeout=timeout,
+                              ident=fwd_ident, size=window.sizes["forward"])
+            rev = (
+                pool.submit(run_probe, "icmp.echo", reverse_sender, dst=reverse_dst, count=count,
+                            timeout=timeout, ident=rev_ident, size=window.sizes["reverse"])
+                if both and reverse_sender is not None
+                else None
             )
-            if reverse_sender is not None and reverse_dst
-            else None
-        )
-        fwd_obs = fwd.result()
-        rev_obs = rev.result() if rev is not None else None
-    packets = cap.stop(linger=0.05)
+            fwd_obs = fwd.result()
+            rev_obs = rev.result() if rev is not None else None
+        packets = cap.stop(linger=0.05)
+    finally:
+        kernel_obs = window.close()  # the capture lingered already: drain, do not wait again
     capture_obs = Observation(
         probe="capture.path",
         vantage=str(path.hops[0].vantage) if path.hops else str(sender),
@@ -203,4 +216,4 @@ def run_trace(
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
                       label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
                       capture_obs.vantage)
-    return Trace(forward, reverse, capture_obs, tuple(packets))
+    return Trace(forward, reverse, capture_obs, tuple(packets), kernel_obs)

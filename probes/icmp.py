@@ -16,6 +16,7 @@ import random
 import select
 import socket
 import struct
+import threading
 import time
 
 from .base import ProbeOutput, probe
@@ -38,6 +39,23 @@ _UNREACH = {
     10: "host administratively prohibited",
     13: "communication administratively prohibited",
 }
+
+
+# Pings whose answer is already known (the kernel reported every probe packet dropped):
+# their wait for replies ends now instead of at the timeout. Keyed by ICMP identifier.
+_settled: set[int] = set()
+_settled_lock = threading.Lock()
+
+
+def stop_waiting(ident: int) -> None:
+    """End the reply wait of the running ping with this identifier (kernel.drops calls it)."""
+    with _settled_lock:
+        _settled.add(ident)
+
+
+def _is_settled(ident: int) -> bool:
+    with _settled_lock:
+        return ident in _settled
 
 
 def echo_request(ident: int, seq: int, size: int) -> bytes:
@@ -68,6 +86,8 @@ def ping(
 ) -> list[EchoRow]:
     """Send ``count`` echo requests and wait up to ``timeout`` after the last for answers."""
     ident = ident if ident is not None else random.randint(1, 0xFFFF)
+    with _settled_lock:
+        _settled.discard(ident)  # a word about an earlier ping with this identifier
     sock = call_in(vantage, _open, df)
     rows: dict[int, EchoRow] = {}
     sent_at: dict[int, float] = {}
@@ -81,10 +101,12 @@ def ping(
                 rows[seq] = EchoRow(dst, seq, ident, size, df, None, error=os.strerror(exc.errno or errno.EIO))
             _collect(sock, ident, dst, size, df, rows, sent_at, time.perf_counter() + (interval if seq < count else 0))
         deadline = time.perf_counter() + timeout
-        while len(rows) < count and time.perf_counter() < deadline:
+        while len(rows) < count and time.perf_counter() < deadline and not _is_settled(ident):
             _collect(sock, ident, dst, size, df, rows, sent_at, min(deadline, time.perf_counter() + 0.05))
     finally:
         sock.close()
+        with _settled_lock:
+            _settled.discard(ident)
     return [rows.get(seq) or EchoRow(dst, seq, ident, size, df, None) for seq in range(1, count + 1)]
 
 

@@ -47,6 +47,8 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guest", metavar="VANTAGE", help="the guest side: netns:NAME or libvirt:DOMAIN[@URI]")
     p.add_argument("--port", metavar="N", type=_port, help="also check this TCP port on the target")
     p.add_argument("--no-record", action="store_true", help="keep nothing of this run")
+    p.add_argument("--trace-rules", action="store_true",
+                   help="after a firewall drop, add a temporary nftables trace table to name the exact rule")
     _add_db(p)
     _add_lang(p)
 
@@ -102,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_ascii(p)
+    p.add_argument("--trace-rules", action="store_true",
+                   help="after a firewall drop, add a temporary nftables trace table to name the exact rule")
     _add_db(p)
     _add_lang(p)
 

@@ -241,6 +241,7 @@ CASES: dict[tuple[str, int], Callable[[Namespace], dict[str, str]]] = {
 # Fixes not run here, and why. Matched by the command's first word(s).
 NOT_HERE: dict[str, str] = {
     "virsh": "needs libvirtd and a domain (real-VM tests)",
+    "tc qdisc del": "the snapshot reads no tc state: test_kernel_drops_lab applies it in its lab scenario instead",
     "modprobe": "loads or unloads kernel modules for the whole machine",
     "vmware-networks": "needs VMware Workstation",
     "nmcli": "needs NetworkManager",

@@ -109,7 +109,8 @@ def _down(prefix: str) -> None:
 
 
 def _extra(args: argparse.Namespace, lang: str) -> list[str]:
-    return (["--db", args.db] if args.db else []) + ["--lang", lang]
+    trace = ["--trace-rules"] if getattr(args, "trace_rules", False) else []
+    return (["--db", args.db] if args.db else []) + ["--lang", lang] + trace
 
 
 def _diagnose(diag_args: list[str], args: argparse.Namespace, lang: str) -> int:

@@ -53,7 +53,8 @@ def build_request(args: argparse.Namespace) -> Request:
         raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
     if target is None and guest is None:
         raise UsageError("give --target IP, or --guest VANTAGE so the guest's address can be found")
-    return Request(target=target, host=host, guest=guest, from_side=args.from_side, port=args.port, lang=lang)
+    return Request(target=target, host=host, guest=guest, from_side=args.from_side, port=args.port, lang=lang,
+                   trace_rules=bool(getattr(args, "trace_rules", False)))
 
 
 def _check_domain(guest: Vantage) -> None:

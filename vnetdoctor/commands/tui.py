@@ -9,6 +9,7 @@ words), and a bad value is one line and exit status 2 before any screen opens.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Request
@@ -23,9 +24,11 @@ def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     if not args.target and not args.guest:
         if from_side == "guest":
             raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
+        if getattr(args, "trace_rules", False):
+            raise UsageError("--trace-rules needs --target or --guest (the Start screen does not offer it)")
         return None
     try:
-        return build_request(
+        request = build_request(
             address=args.target or "",
             port=str(args.port) if args.port else "",
             direction="guest_to_host" if from_side == "guest" else "host_to_guest",
@@ -36,6 +39,7 @@ def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     except FormError as err:
         flag = {"address": "--target", "port": "--port", "host": "--host", "guest": "--guest"}[err.field]
         raise UsageError(f"{flag}: {tr(err.key, 'en', **err.fmt)}") from None
+    return dataclasses.replace(request, trace_rules=bool(getattr(args, "trace_rules", False)))
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
