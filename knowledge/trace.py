@@ -46,6 +46,9 @@ class Leg:
     hops: tuple[Hop, ...]  # in the order the request crosses them
     request_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # seq -> hop labels
     reply_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Hop labels nothing listened on (a libvirt guest has no capture vantage on this host):
+    # "never seen there" would claim an observation nobody made.
+    uncaptured: frozenset[str] = frozenset()
 
     @property
     def replies(self) -> int:
@@ -96,7 +99,14 @@ class Leg:
         if not self.hops:
             return text("trace.no_capture_points", lang)
         if last is None:
-            return text("trace.never_seen", lang, hop=hop_label(self.hops[0].side, self.hops[0].iface, lang))
+            first = next((h for h in self.hops if h.label() not in self.uncaptured), None)
+            if first is None:
+                return text("trace.nothing_captured", lang)
+            return text("trace.never_seen", lang, hop=hop_label(first.side, first.iface, lang))
+        if missing is not None and missing.label() in self.uncaptured:
+            return text("trace.seen_guest_uncaptured" if missing.side == "guest" else "trace.seen_uncaptured",
+                        lang, last=hop_label(last.side, last.iface, lang),
+                        missing=hop_label(missing.side, missing.iface, lang))
         if missing is not None:
             return text("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
@@ -186,10 +196,20 @@ def run_trace(
         return {k: tuple(v) for k, v in out.items()}
 
     fwd_hops = path.hops
+    uncaptured = frozenset(h.label() for h in fwd_hops if f"{h.iface}@{h.vantage}" in failed or "capture" in failed)
+
+    def untraceable(obs: Observation, ident: int) -> frozenset[str]:
+        # A guest's own ping without `-e` picks its identifier: our capture cannot tell its packets.
+        if obs.ok and obs.rows and any(getattr(r, "ident", ident) != ident for r in obs.rows):
+            return frozenset(h.label() for h in fwd_hops)
+        return uncaptured
+
     forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
-                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"))
+                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"),
+                  untraceable(fwd_obs, fwd_ident))
     reverse = None
     if rev_obs is not None and reverse_sender is not None and reverse_dst:
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
-                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"))
+                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
+                      untraceable(rev_obs, rev_ident))
     return Trace(forward, reverse, capture_obs, tuple(packets))

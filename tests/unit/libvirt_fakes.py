@@ -138,3 +138,8 @@ def lease(mac: str, ip: str, *, prefix: int = 24, hostname: str = "", iface: str
         "hostname": hostname or None,
         "clientid": f"01:{mac}",
     }
+
+
+def lab(domain: str) -> str:
+    """The vantage of a domain of ``lab.xml`` on the test driver."""
+    return f"libvirt:{domain}@{LAB_URI}"
