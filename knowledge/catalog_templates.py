@@ -37,6 +37,9 @@ PLACEHOLDERS: frozenset[str] = frozenset(PLACEHOLDER_KINDS)
 SUMMARY_PLACEHOLDERS: frozenset[str] = PLACEHOLDERS | {"where", "state", "other"}
 
 RISKS: tuple[str, ...] = ("low", "medium", "high")
+# `undo = "none"`: no command undoes this fix (the note must say what brings the old state
+# back, e.g. the domain's next start re-applies its nwfilter). Rendered as no undo argv.
+NO_UNDO = "none"
 LAB_VALUES: tuple[str, ...] = tuple(LAB_NAMES)  # yes, libvirt, sim, no
 
 # Characters that, outside quotes, make a shell do more than run one command. A fix is

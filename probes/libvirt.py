@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import libvirt_dhcp  # noqa: F401 - registers libvirt.dnsmasq and guest.dhcp_client
 from .base import ProbeOutput, Skip, probe
 from .guest_agent import (
     NO_AGENT,

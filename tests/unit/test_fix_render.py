@@ -139,10 +139,10 @@ def test_nft_parses_its_arguments_so_its_names_must_be_plain() -> None:
 
 
 def test_embedded_values_must_match_their_kind() -> None:
-    good = fix_of("libvirt.dhcp_no_lease", 0, network="default", mac="52:54:00:00:00:02", ip="198.51.100.20")
+    good = fix_of("libvirt.dhcp_no_lease", 3, network="default", mac="52:54:00:00:00:02", ip="198.51.100.20")
     assert good.argv[5] == "<host mac='52:54:00:00:00:02' ip='198.51.100.20'/>"
     assert_runs_as_shown(good)
-    bad = fix_of("libvirt.dhcp_no_lease", 0, network="default", mac="52:54:00:00:00:02",
+    bad = fix_of("libvirt.dhcp_no_lease", 3, network="default", mac="52:54:00:00:00:02",
                  ip="198.51.100.20' name='x")
     assert (bad.runnable, bad.missing) == (False, ("ip",))
 

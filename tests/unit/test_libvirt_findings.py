@@ -153,3 +153,200 @@ def test_from_guest_targets_the_hosts_address_on_the_guests_network():
     guest = parse_vantage(lab("web"))
     ip, line = host_address(run_probe, guest, LOCAL)
     assert (ip, line) == ("198.51.100.1", "host: 198.51.100.1 on virbr0 (libvirt network default)")
+
+
+# --- the platform step on the test driver, with what it lacks served by fakes ----------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from libvirt_fakes import installed_leases, lease  # noqa: E402
+from vnetdoctor.knowledge.checks import load_checks  # noqa: E402
+from vnetdoctor.knowledge.context import Shared, StepContext  # noqa: E402
+from vnetdoctor.knowledge.model import FAIL, Request  # noqa: E402
+from vnetdoctor.knowledge.observer import Observer  # noqa: E402
+from vnetdoctor.probes.libvirt_dhcp import dnsmasq_processes  # noqa: E402
+from vnetdoctor.probes.rows import AddrRow, FirewallRow  # noqa: E402
+from vnetdoctor.probes.rows_libvirt import PathRow  # noqa: E402
+from vnetdoctor.probes.rows_platform import PlatformSignRow  # noqa: E402
+
+CHECKS = load_checks()
+C = f"virsh -c {LAB_URI}"
+
+
+class Overlay(Observer):
+    """The real probes, except those given: what the test driver cannot show (host taps, /proc)."""
+
+    def __init__(self, **canned: Observation) -> None:
+        super().__init__(workers=2)
+        self.canned = {k.replace("_", "."): v for k, v in canned.items()}
+
+    def run(self, probe_id, vantage, params):
+        if probe_id in self.canned:
+            return self.canned[probe_id]
+        return super().run(probe_id, vantage, params)
+
+
+def platform(guest: str, observer: Observer, *, host=LOCAL, target=None, facts=None) -> StepContext:
+    ctx = StepContext(Shared(Request(target=target, host=host, guest=parse_vantage(guest)), observer, "en"),
+                      "platform.libvirt", "platform")
+    ctx.facts.update(facts or {})
+    CHECKS["platform.libvirt"](ctx)
+    return ctx
+
+
+def obs(probe: str, *rows, vantage: str = "local") -> Observation:
+    return Observation(probe, vantage, rows=tuple(rows))
+
+
+def tap(domain: str, mac: str, name: str, master: str = "") -> PathRow:
+    return PathRow(domain=domain, mac=mac, tap=name, bridge="virbr0", network="default", tap_present=True,
+                   tap_operstate="UP", tap_master=master, type="network")
+
+
+@pytest.fixture
+def leases():
+    with installed_leases() as fake:
+        yield fake
+
+
+def test_network_inactive_fix_reattaches_each_running_guests_tap():
+    libvirt_conn.connection(LAB_URI).networkLookupByName("default").destroy()
+    seen = obs("libvirt.path", tap("web", "52:54:00:00:00:02", "vnet3"), tap("db", "52:54:00:00:00:03", "vnet4"),
+               tap("other", "52:54:00:00:00:09", "vnet5", master="virbr0"))
+    ctx = platform(lab("web"), Overlay(libvirt_path=seen), host=parse_vantage("netns:vnlv-host"))
+    (f,) = ctx.findings
+    assert f.cause == "libvirt.network_inactive"
+    assert [(x.command, x.undo, x.where) for x in f.fixes] == [
+        (f"{C} net-start default", f"{C} net-destroy default", "local"),
+        # After net-start, in the host's namespace: libvirt leaves running guests' taps off the bridge.
+        ("ip netns exec vnlv-host ip link set dev vnet3 master virbr0",
+         "ip netns exec vnlv-host ip link set dev vnet3 nomaster", "netns:vnlv-host"),
+        ("ip netns exec vnlv-host ip link set dev vnet4 master virbr0",
+         "ip netns exec vnlv-host ip link set dev vnet4 nomaster", "netns:vnlv-host"),
+        (f"{C} net-autostart default", f"{C} net-autostart default --disable", "local"),
+    ]
+
+
+def test_dead_dnsmasq_restarts_the_network_and_the_guests_own_client_asks_again(leases):
+    agent = FakeAgent()
+    agent.programs[("which", "dhclient")] = (1, "", "")
+    agent.programs[("which", "udhcpc")] = (0, "/sbin/udhcpc\n", "")
+    agent.interfaces = [{"name": "eth0", "hardware-address": "52:54:00:00:00:02", "ip-addresses": []}]
+    guest_agent.set_agent_transport(agent)
+    other = obs("libvirt.dnsmasq")  # dnsmasq runs for no network
+    ctx = platform(lab("web"), Overlay(libvirt_dnsmasq=other, libvirt_path=obs(
+        "libvirt.path", tap("web", "52:54:00:00:00:02", "vnet3"))))
+    (f,) = ctx.findings
+    assert f.cause == "libvirt.dhcp_no_lease"
+    assert "network default is active but no dnsmasq process serves it" in [e.text for e in f.evidence]
+    assert [(x.command, x.where) for x in f.fixes] == [
+        (f"{C} net-destroy default", "local"),
+        (f"{C} net-start default", "local"),
+        ("ip link set dev vnet3 master virbr0", "local"),
+        ("udhcpc -i eth0 -n -q", lab("web")),  # busybox: no dhclient there
+    ]
+    assert f.fixes[-1].undo == "ip -4 addr flush dev eth0"
+
+
+def test_a_reservation_only_when_the_range_is_full(leases):
+    from vnetdoctor.knowledge.checks_platform_dhcp import _reservable
+
+    guest = parse_vantage(lab("web"))
+    net = SimpleNamespace(name="default", address="198.51.100.1", prefixlen=24,
+                          dhcp_start="198.51.100.100", dhcp_end="198.51.100.199")
+
+    def reservable():
+        ctx = StepContext(Shared(Request(None, LOCAL, guest), Observer(), "en"), "platform.libvirt", "platform")
+        return _reservable(ctx, guest, net)
+
+    leases.leases_by_network["default"] = [lease(f"52:54:00:00:01:{i:02x}", f"198.51.100.{100 + i}")
+                                           for i in range(100)]
+    # Inside the subnet, outside the range, not the host's own address, leased to nobody.
+    assert reservable() == "198.51.100.2"
+    leases.leases_by_network["default"].pop()
+    assert reservable() is None  # a free address remains: reserving is not the fix
+
+
+def test_a_stale_lease_with_no_ipv4_in_the_guest_is_not_a_pass(leases):
+    leases.leases_by_network["default"] = [lease("52:54:00:00:00:02", "198.51.100.20")]
+    agent = FakeAgent()
+    agent.interfaces = [{"name": "eth0", "hardware-address": "52:54:00:00:00:02", "ip-addresses": []}]
+    guest_agent.set_agent_transport(agent)
+    ctx = platform(lab("web"), Overlay())
+    assert ctx.status() == FAIL and ctx.findings == []
+    assert "lease 198.51.100.20 for 52:54:00:00:00:02 is stale: the guest shows no IPv4 address on eth0" \
+        in ctx.summary_note()
+
+
+def _fw(chain: str, packets: int, verdict: str = "drop", rule: str = "ip protocol icmp counter drop") -> FirewallRow:
+    return FirewallRow(backend="nftables", family="bridge", table="filter", chain=chain, rule=rule,
+                       verdict=verdict, packets=packets, bytes=packets * 98, manager="libvirt")
+
+
+def _failed_trace(*errors: str) -> SimpleNamespace:
+    rows = tuple(EchoRow("198.51.100.20", i + 1, 7, 56, False, None, error=e) for i, e in enumerate(errors or ("",)))
+    return SimpleNamespace(reachable=False, forward=SimpleNamespace(echo=Observation("icmp.echo", "local", rows=rows)))
+
+
+def test_an_nwfilter_drop_is_libvirts_cause_fixed_through_virsh():
+    before = obs("firewall.rules", _fw("I-testnet0-ipv4", 10), _fw("libvirt-O-testnet0", 0, "jump O-testnet0"))
+    after = obs("firewall.rules", _fw("I-testnet0-ipv4", 13), _fw("libvirt-O-testnet0", 3, "jump O-testnet0"))
+    facts = {"trace": _failed_trace(), "before": {"host": (before, None)}, "after": {"host": (after, None)}}
+    ctx = platform(lab("db"), Overlay(), facts=facts)
+    (f,) = [f for f in ctx.findings if f.cause == "libvirt.nwfilter_blocks"]
+    assert f.summary == "libvirt nwfilter clean-traffic on testnet0 of domain db drops the traffic"
+    assert [e.text for e in f.evidence] == [
+        "db's interface testnet0 has <filterref filter='clean-traffic'/>",
+        "libvirt's nwfilter rule nftables bridge I-testnet0-ipv4: ip protocol icmp counter drop counted +3 "
+        "while the probes ran",
+    ]
+    (fix,) = f.fixes
+    # Never a rule deleted in libvirt's generated chain: the filter binding, through libvirt.
+    assert (fix.command, fix.undo, fix.where, fix.risk) == (f"{C} nwfilter-binding-delete testnet0", "", "local",
+                                                            "medium")
+    assert "next start applies its `<filterref>` again" in fix.note
+
+
+def test_a_peer_outside_a_nat_network_is_told_nat_is_closed_by_design():
+    peer = parse_vantage("netns:vnlv-peer")
+    addrs = obs("addr.list", AddrRow("eth0", "inet", "203.0.113.5", 24, "global"), vantage=str(peer))
+    facts = {"trace": _failed_trace("port unreachable from 203.0.113.1")}
+    ctx = platform(lab("web"), Overlay(addr_list=addrs), host=peer, target="198.51.100.20", facts=facts)
+    (f,) = [f for f in ctx.findings if f.cause == "libvirt.nat_inbound"]
+    assert f.summary == "198.51.100.20 is on libvirt NAT network default: closed to netns:vnlv-peer from outside by design"
+    assert [e.text for e in f.evidence] == [
+        "network default forwards by NAT: 198.51.100.20 in 198.51.100.0/24 is not reachable from beyond the host",
+        "netns:vnlv-peer has no address in 198.51.100.0/24 (203.0.113.5): it is outside the NAT network",
+        "the echo was rejected: port unreachable from 203.0.113.1 (libvirt's REJECT)",
+    ]
+    # The rule would go on the hypervisor, which is not the sender's namespace: guidance only.
+    assert [(x.runnable, x.missing) for x in f.fixes] == [(False, ("subnet", "bridge"))]
+    assert ctx.facts["nat_inbound"] is True  # network.address then names no subnet mismatch
+
+
+def test_the_host_itself_on_the_nat_network_is_no_nat_inbound_case():
+    addrs = obs("addr.list", AddrRow("virbr0", "inet", "198.51.100.1", 24, "global"))
+    ctx = platform(lab("web"), Overlay(addr_list=addrs), target="198.51.100.20",
+                   facts={"trace": _failed_trace()})
+    assert not [f for f in ctx.findings if f.cause == "libvirt.nat_inbound"]
+
+
+def test_dnsmasq_processes_are_read_from_proc(tmp_path):
+    def proc(pid: int, *argv: str) -> None:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+
+    proc(812, "/usr/sbin/dnsmasq", "--conf-file=/var/lib/libvirt/dnsmasq/default.conf", "--leasefile-ro")
+    proc(813, "/usr/sbin/dnsmasq", "--conf-file=/etc/dnsmasq.conf")  # not libvirt's
+    proc(900, "/bin/sleep", "--conf-file=/var/lib/libvirt/dnsmasq/other.conf")
+    (tmp_path / "self").mkdir()
+    rows = dnsmasq_processes(str(tmp_path))
+    assert [(r.network, r.pid) for r in rows] == [("default", 812)]
+    assert run_probe("libvirt.dnsmasq", parse_vantage(lab("web"))).status == "skipped"  # test driver
+
+
+def test_the_guests_dhcp_client_is_found_with_which():
+    agent = FakeAgent({("which", "dhclient"): (1, "", ""), ("which", "udhcpc"): (0, "/sbin/udhcpc\n", "")})
+    guest_agent.set_agent_transport(agent)
+    o = run_probe("guest.dhcp_client", parse_vantage(lab("web")))
+    assert o.ok and [r.name for r in o.rows] == ["udhcpc"] and isinstance(o.rows[0], PlatformSignRow)
