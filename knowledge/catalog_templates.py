@@ -50,7 +50,7 @@ _PUNCTUATION = "();<>|&"
 # Programs that join their arguments with spaces and parse the result as one command
 # line of their own language (nft does): every value in their argv is inside that
 # language, so it must match its kind's strict pattern even as a token of its own.
-JOINING_PROGRAMS: frozenset[str] = frozenset({"nft"})
+JOINING_PROGRAMS: frozenset[str] = frozenset({"nft", "powershell.exe"})  # -Command joins its arguments
 
 _STRICT_ENV = "VNETDOCTOR_STRICT_TEMPLATES"
 

@@ -266,6 +266,10 @@ def firewall(ctx: StepContext) -> None:
     if trace.reachable:
         ctx.passed(ctx.t("network.probes_pass"))
         return
+    from .checks_platform_windows import windows_guest, windows_guest_blocks
+
+    if windows_guest(ctx) and windows_guest_blocks(ctx):
+        return  # a Windows guest's profiles and rules are no counted chain: named there
     guest_ip, host_ip, target = path.guest_ip or "", path.host_ip or "", ctx.target or ""
     host_ifaces = tuple(i for i in (path.host_bridge, path.host_dev, path.host_port, path.uplink) if i)
     guest_ifaces = tuple(i for i in (path.guest_dev,) if i)

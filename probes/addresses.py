@@ -7,6 +7,7 @@ address at all, is it 169.254.x.x, do the prefixes put both ends in one subnet.
 from __future__ import annotations
 
 from .base import ProbeOutput, probe
+from .guest_windows import windows_output
 from .iproute_json import IP_ADDR, addrs_from_ip, clip, run_json
 from .netlink_decode import decode_addrs
 from .netlink_query import dump_decoded, interface_names
@@ -29,6 +30,8 @@ def _addrs_here() -> list[AddrRow]:
     vantages=("local", "netns", "libvirt"),
 )
 def addr_list(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("addr.list", vantage)) is not None:
+        return windows  # type: ignore[no-any-return]
     if vantage.kind == "libvirt":
         items, text = run_json(vantage, IP_ADDR)
         return ProbeOutput(rows=tuple(addrs_from_ip(items)), raw=clip(text))

@@ -134,8 +134,10 @@ def os_info(vantage: Vantage) -> Mapping[str, Any]:
     if key not in _os_info:
         try:
             answer = _transport.command(vantage, {"execute": "guest-get-osinfo"}, 5.0)
-        except (AgentUnavailable, AgentCommandError):
+        except AgentUnavailable:
             return {}  # not cached: the agent may come up later in the run
+        except AgentCommandError:
+            answer = {}  # an agent without guest-get-osinfo (older than 2.10): not Windows-aware
         _os_info[key] = answer if isinstance(answer, Mapping) else {}
     return _os_info[key]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 
 from .base import ProbeOutput, Skip, probe
+from .guest_windows import windows_output
 from .iproute_json import IP4_ROUTE, IP6_ROUTE, clip, route_lookup_from_ip, routes_from_ip, run_json
 from .netlink_decode import decode_routes
 from .netlink_query import dump_decoded, interface_names, route_get
@@ -67,6 +68,8 @@ def _routes_raw(rows: list[RouteRow]) -> str:
     vantages=("local", "netns", "libvirt"),
 )
 def route_list(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("route.list", vantage)) is not None:
+        return windows  # type: ignore[no-any-return]
     if vantage.kind == "libvirt":
         rows: list[RouteRow] = []
         texts = []
@@ -99,6 +102,8 @@ def route_lookup(
     if not dst:
         raise ValueError("route.lookup needs dst=ADDRESS")
     dst = str(ipaddress.ip_address(dst))  # refuse anything that is not an address, before any I/O
+    if (windows := windows_output("route.lookup", vantage, dst=dst)) is not None:
+        return windows  # type: ignore[no-any-return]
     if vantage.kind == "libvirt":
         argv = ["ip", "-j", "-d", "route", "get", dst]
         if src:

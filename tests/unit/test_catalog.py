@@ -245,7 +245,7 @@ def test_templates_render_with_every_placeholder_supplied(cause: catalog.Cause) 
 
 KNOWN_TOOLS = {
     "ip", "bridge", "sysctl", "nft", "iptables", "iptables-legacy", "ebtables", "virsh", "modprobe",
-    "dhclient", "udhcpc", "nmcli", "vmware-networks", "firewall-cmd", "ufw", "systemctl", "resolvectl", "sed",
+    "dhclient", "udhcpc", "powershell.exe", "nmcli", "vmware-networks", "firewall-cmd", "ufw", "systemctl", "resolvectl", "sed",
 }
 
 

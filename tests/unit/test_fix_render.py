@@ -304,6 +304,8 @@ def test_every_recorded_firewall_rule_renders_runnable_fixes_that_read_as_they_r
             assert " ".join(words) == " ".join(row.rule.split())  # type: ignore[attr-defined]
         for cause in FIREWALL_CAUSES:
             for template in catalog.get_cause(cause).fixes:
+                if template.when.startswith("os="):
+                    continue  # a Windows guest's fixes: not for these Linux rows
                 fix = catalog.render_fix(template, "en", strict=True, **values)
                 if fix.runnable:
                     assert_runs_as_shown(fix)

@@ -350,3 +350,110 @@ def test_the_guests_dhcp_client_is_found_with_which():
     guest_agent.set_agent_transport(agent)
     o = run_probe("guest.dhcp_client", parse_vantage(lab("web")))
     assert o.ok and [r.name for r in o.rows] == ["udhcpc"] and isinstance(o.rows[0], PlatformSignRow)
+
+
+# --- Windows guests (replies built from the cmdlets' documented output: windows_replies.py) -----
+
+import windows_replies as win  # noqa: E402
+from vnetdoctor.knowledge.checks_platform_windows import windows_guest_blocks  # noqa: E402
+from vnetdoctor.probes import guest_windows as gw  # noqa: E402
+
+
+class WindowsAgent(FakeAgent):
+    """qemu-ga for Windows: guest-get-osinfo says mswindows; guest-exec runs powershell.exe."""
+
+    def __init__(self, rules: str = win.RULES_PRIVATE_ONLY) -> None:
+        ps = gw.POWERSHELL
+        super().__init__({
+            (*ps, gw.ADAPTERS): (0, win.ADAPTERS, ""),
+            (*ps, gw.ADDRESSES): (0, win.ADDRESSES, ""),
+            (*ps, gw.ROUTES): (0, win.ROUTES, ""),
+            (*ps, gw.lookup_script("198.51.100.1")): (0, win.LOOKUP, ""),
+            (*ps, gw.PROFILES): (0, win.PROFILES, ""),
+            (*ps, gw.RULES): (0, rules, ""),
+        }, polls_before_exit=0)
+
+    def command(self, vantage, payload, timeout):
+        if payload["execute"] == "guest-get-osinfo":
+            return win.OSINFO
+        return super().command(vantage, payload, timeout)
+
+
+def test_a_windows_guest_is_probed_with_powershell_into_the_same_rows():
+    guest_agent.set_agent_transport(WindowsAgent())
+    guest = parse_vantage(lab("web"))
+    assert guest_agent.is_windows(guest)
+    (link,) = run_probe("link.list", guest).rows
+    assert (link.name, link.mac, link.operstate, link.admin_up, link.carrier, link.mtu) == (
+        "Ethernet", "52:54:00:00:00:02", "UP", True, True, 1500)
+    addrs = run_probe("addr.list", guest).rows
+    assert [(a.ifname, a.family, a.address, a.prefixlen, a.scope) for a in addrs] == [
+        ("Ethernet", "inet", "198.51.100.20", 24, "global"), ("Ethernet", "inet6", "fe80::5054:ff:fe00:2", 64, "link")]
+    routes = run_probe("route.list", guest).rows
+    assert [(r.dst, r.gateway, r.dev) for r in routes] == [("default", "198.51.100.1", "Ethernet"),
+                                                           ("198.51.100.0/24", "", "Ethernet")]
+    (hop,) = run_probe("route.lookup", guest, dst="198.51.100.1").rows
+    assert (hop.type, hop.dev, hop.prefsrc) == ("unicast", "Ethernet", "198.51.100.20")
+    fw = run_probe("firewall.rules", guest)
+    assert [(r.table, r.policy, r.verdict) for r in fw.rows if not r.rule] == [
+        ("Domain", "drop", ""), ("Private", "drop", ""), ("Public", "drop", "")]
+
+
+def test_ping_from_a_windows_guest_uses_windows_ping():
+    agent = WindowsAgent()
+    agent.programs[tuple(ping_argv("198.51.100.1", 3, 56, 1.0, None, windows=True))] = (0, WINDOWS, "")
+    guest_agent.set_agent_transport(agent)
+    o = run_probe("icmp.echo", parse_vantage(lab("web")), dst="198.51.100.1")
+    assert o.ok and [r.rtt_ms for r in o.rows] == [1.0, None, 2.0]
+
+
+def _guest_fw_ctx(rules: str) -> StepContext:
+    agent = WindowsAgent(rules)
+    guest_agent.set_agent_transport(agent)
+    guest = parse_vantage(lab("web"))
+    fw = run_probe("firewall.rules", guest)
+    ctx = StepContext(Shared(Request("198.51.100.20", LOCAL, guest), Observer(), "en"), "network.firewall", "network")
+    ctx.facts.update({"before": {"guest": (fw, None)}, "after": {"guest": (fw, None)}})
+    return ctx
+
+
+def test_windows_profile_without_an_echo_rule_is_the_guests_firewall():
+    ctx = _guest_fw_ctx(win.RULES_PRIVATE_ONLY)
+    assert windows_guest_blocks(ctx)
+    (f,) = ctx.findings
+    assert f.cause == "firewall.guest_blocks"
+    assert [e.text for e in f.evidence] == [
+        "Windows firewall profile Public is on and blocks inbound traffic by default; "
+        "no enabled rule allows ICMPv4 echo (type 8) there"]
+    (fix,) = f.fixes
+    assert fix.where == lab("web") and fix.runnable
+    assert fix.argv == ("powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetFirewallRule",
+                        "-Name", "vnetdoctor-icmpv4-echo-in", "-DisplayName", "vnetdoctor-icmpv4-echo-in",
+                        "-Direction", "Inbound", "-Protocol", "ICMPv4", "-IcmpType", "8", "-Action", "Allow")
+    assert fix.undo_argv[-3:] == ("Remove-NetFirewallRule", "-Name", "vnetdoctor-icmpv4-echo-in")
+
+
+def test_a_windows_block_rule_is_named_and_disabled_not_outvoted():
+    ctx = _guest_fw_ctx(win.RULES_BLOCK)
+    assert windows_guest_blocks(ctx)
+    (f,) = ctx.findings
+    assert "Windows firewall rule Block-Ping (profile Any) blocks inbound ICMPv4 echo" in f.evidence[0].text
+    (fix,) = f.fixes
+    assert fix.argv[-3:] == ("Disable-NetFirewallRule", "-Name", "Block-Ping")
+    assert fix.undo_argv[-3:] == ("Enable-NetFirewallRule", "-Name", "Block-Ping")
+
+
+def test_a_rule_name_that_is_not_plain_stays_guidance_inside_powershell():
+    ctx = _guest_fw_ctx(win.RULES_BLOCK.replace('"Name": "Block-Ping", "DisplayName": "Block-Ping"',
+                                                '"Name": "x; Remove-Item", "DisplayName": "x; Remove-Item"'))
+    windows_guest_blocks(ctx)
+    (fix,) = ctx.findings[0].fixes
+    assert (fix.runnable, fix.missing) == (False, ("value",))
+
+
+def test_a_linux_guest_is_never_offered_a_windows_fix():
+    from vnetdoctor.knowledge import catalog
+    from vnetdoctor.knowledge.render import applicable
+
+    chosen = applicable(catalog.get_cause("firewall.guest_blocks").fixes, {})
+    assert chosen and not [t for t in chosen if t.when.startswith("os=")]
