@@ -12,6 +12,7 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink
 from vnetdoctor.knowledge.model import Request
@@ -73,12 +74,14 @@ def run_app(
     *,
     recorder: SessionRecorder | None = None,
     autorun: bool = True,
+    discover_fn: Any = None,
 ) -> int:
     """Run the App to the end; then drain the recorder and report what could not be recorded."""
     from .app import VnetDoctorApp
 
     require_terminal()
-    app = VnetDoctorApp(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap())
+    app = VnetDoctorApp(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap(),
+                        discover_fn=discover_fn)
     guard = active_guard()
     if guard is not None:
         guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))

@@ -457,3 +457,36 @@ def test_a_linux_guest_is_never_offered_a_windows_fix():
 
     chosen = applicable(catalog.get_cause("firewall.guest_blocks").fixes, {})
     assert chosen and not [t for t in chosen if t.when.startswith("os=")]
+
+
+# --- the Start screen's discovery: --connect and --host ------------------------------------------
+
+
+def test_start_screen_discovery_asks_the_connect_uri_and_keeps_it_and_the_host(monkeypatch, tmp_path):
+    from vnetdoctor.tui import targets
+
+    monkeypatch.delenv("LIBVIRT_DEFAULT_URI", raising=False)
+    found, _notes = targets.libvirt_targets(LAB_URI, "netns:vnlv-host")
+    web = next(t for t in found if t.name == "web")
+    # The walk must talk to the daemon the domain was found at, from the host side asked for.
+    assert (web.guest, web.host) == (f"libvirt:web@{LAB_URI}", "netns:vnlv-host")
+    assert {t.name for t in found} >= {"web", "db", "stopped", "frozen"}
+
+
+def test_start_screen_discovery_default_is_libvirts_default_uri(monkeypatch):
+    from vnetdoctor.tui import targets
+
+    monkeypatch.setenv("LIBVIRT_DEFAULT_URI", LAB_URI)
+    found, _notes = targets.libvirt_targets()
+    assert next(t for t in found if t.name == "web").guest == "libvirt:web"  # resolved the same way later
+    monkeypatch.delenv("LIBVIRT_DEFAULT_URI")
+    found, notes = targets.libvirt_targets(None)
+    if not found:  # no system libvirtd here: the note names the URI it asked, qemu:///system
+        assert notes and notes[0].startswith("libvirt qemu:///system: ")
+
+
+def test_tui_accepts_connect():
+    from vnetdoctor.cli import build_parser
+
+    args = build_parser().parse_args(["tui", "--connect", LAB_URI, "--host", "netns:vnlv-host"])
+    assert (args.connect, args.host) == (LAB_URI, "netns:vnlv-host")
