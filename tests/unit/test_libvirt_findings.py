@@ -7,6 +7,8 @@ FakeAgent of ``libvirt_fakes`` answering ``guest-exec`` with them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from libvirt_fakes import LAB_URI, FakeAgent, lab
 from vnetdoctor.knowledge.discovery import host_address
@@ -490,3 +492,75 @@ def test_tui_accepts_connect():
 
     args = build_parser().parse_args(["tui", "--connect", LAB_URI, "--host", "netns:vnlv-host"])
     assert (args.connect, args.host) == (LAB_URI, "netns:vnlv-host")
+
+
+# --- STP's learning window, tap counters, DNS through the agent -----------------------------------
+
+from vnetdoctor.knowledge.path import Path as NetPath  # noqa: E402
+from vnetdoctor.knowledge.trace import Trace  # noqa: E402
+from vnetdoctor.probes.rows import BridgePortRow, LinkRow  # noqa: E402
+from vnetdoctor.probes.rows_active import DnsRow  # noqa: E402
+from vnetdoctor.probes.rows_libvirt import DomainIfaceRow, DomainRow, IfStatRow, NetworkRow  # noqa: E402
+
+
+def _step(step: str, observer: Observer, path: NetPath, trace: Any, guest: str | None = None) -> StepContext:
+    req = Request(target="198.51.100.20", host=LOCAL, guest=parse_vantage(guest) if guest else None)
+    shared = Shared(req, observer, "en")
+    shared.memo("path_seen", lambda: (path, ()))
+    ctx = StepContext(shared, step, step.split(".")[0])
+    ctx.facts["trace"] = trace
+    CHECKS[step](ctx)
+    return ctx
+
+
+def _echo_trace(error: str) -> Trace:
+    rows = tuple(EchoRow("198.51.100.20", i, 7, 56, False, None, error=error) for i in (1, 2, 3))
+    leg = Leg("forward", LOCAL, "198.51.100.20", 7, Observation("icmp.echo", "local", rows=rows), ())
+    return Trace(leg, None, Observation("capture.path", "local"))
+
+
+def test_stp_learning_right_after_start_is_not_named_when_the_sender_refused_to_send():
+    path = NetPath(target="198.51.100.20", from_side="host", host_dev="virbr0", host_bridge="virbr0",
+                   host_port="vnet0", guest_ip="198.51.100.20")
+    links_ = obs("link.list", LinkRow(3, "virbr0", "bridge", "UP", True, True, 1500, "52:54:00:aa:00:01"),
+                 LinkRow(9, "vnet0", "tun", "UP", True, True, 1500, "fe:54:00:00:00:02", master="virbr0"))
+    ports = obs("bridge.ports", BridgePortRow("virbr0", "vnet0", "learning"))
+    seen = Overlay(link_list=links_, bridge_ports=ports, bridge_list=obs("bridge.list"), bridge_fdb=obs("bridge.fdb"))
+    eperm = _step("datalink.bridge_port", seen, path, _echo_trace("Operation not permitted"))
+    assert eperm.findings == [] and eperm.status() == "pass"
+    assert "vnet0 on virbr0 is still learning (STP, just joined)" in eperm.summary_note()
+    lost = _step("datalink.bridge_port", seen, path, _echo_trace(""))
+    assert [f.cause for f in lost.findings] == ["bridge.port_blocking"]  # nothing else explains it
+
+
+def test_tap_counters_from_libvirt_are_said_when_the_pings_failed():
+    guest = "libvirt:web@qemu:///system?socket=/nonexistent/vnlv-sock"
+    canned = Overlay(
+        libvirt_domains=obs("libvirt.domains", DomainRow("web", "running"), vantage=guest),
+        libvirt_interfaces=obs("libvirt.interfaces", DomainIfaceRow("web", "52:54:00:00:00:02", "network", "default",
+                                                                    target="vnet0", network="default"), vantage=guest),
+        libvirt_networks=obs("libvirt.networks", NetworkRow("default", True, True, "nat", "virbr0"), vantage=guest),
+        libvirt_ifstats=obs("libvirt.ifstats", IfStatRow(domain="web", target="vnet0", mac="52:54:00:00:00:02",
+                                                         rx_packets=12, tx_packets=30, rx_errors=0, tx_errors=0,
+                                                         rx_dropped=0, tx_dropped=17, rx_bytes=1, tx_bytes=1),
+                            vantage=guest),
+    )
+    ctx = platform(guest, canned, facts={"trace": _failed_trace()})
+    assert "libvirt counters of vnet0: rx 12 (dropped 0), tx 30 (dropped 17)" in ctx.summary_note()
+
+
+def test_dns_check_reads_the_rcode_and_never_suggests_the_resolver_that_failed():
+    path = NetPath(target="198.51.100.20", from_side="host", host_ip="198.51.100.1", guest_dev="eth0")
+    refused = obs("dns.resolve", DnsRow("198.51.100.1", "answered", "REFUSED", None, "/etc/resolv.conf (guest)"),
+                  vantage=lab("web"))
+    ok_trace = SimpleNamespace(reachable=True, forward=None)
+    ctx = _step("application.dns", Overlay(dns_resolve=refused), path, ok_trace, guest=lab("web"))
+    (f,) = ctx.findings
+    assert f.cause == "dns.unresolvable"
+    assert f.evidence[0].text == "resolver 198.51.100.1 from /etc/resolv.conf (guest): REFUSED"
+    assert all("198.51.100.1" not in x.command for x in f.fixes)  # the resolver that just refused
+    assert all(not x.runnable for x in f.fixes)
+    good = obs("dns.resolve", DnsRow("198.51.100.1", "answered", "NOERROR", None, "/etc/resolv.conf (guest)"),
+               vantage=lab("web"))
+    ctx = _step("application.dns", Overlay(dns_resolve=good), path, ok_trace, guest=lab("web"))
+    assert ctx.status() == "pass" and ctx.summary_note() == "198.51.100.1 answers (NOERROR)"  # no invented rtt
