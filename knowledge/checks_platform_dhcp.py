@@ -102,7 +102,7 @@ def _no_lease(ctx: StepContext, guest: Vantage, uri: str, domain: str, iface: An
     whens += [f"client={client}"] if client else ["client=dhclient", "client=udhcpc"]
     found(
         ctx, "libvirt.dhcp_no_lease", evidence, uri=uri, guest=guest, keep=only(*whens), extra=extra,
-        extra_at=2, domain=domain, network=net.name, mac=iface.mac, iface=iface.target or iface.mac,
+        join=2 if "dnsmasq=dead" in whens else 1, domain=domain, network=net.name, mac=iface.mac, iface=iface.target or iface.mac,
         dev=(guest_nic or None) if client else None, bridge=net.bridge, ip=ip,
     )
 

@@ -49,7 +49,7 @@ def found(
     guest: Vantage | None = None,
     severity: str = FAIL,
     extra: Sequence[Fix] = (),
-    extra_at: int = 1,
+    join: int = 1,
     **tvars: Any,
 ) -> None:
     """Name a cause with only the fixes that fit what was seen.
@@ -59,8 +59,9 @@ def found(
     the engine's ``applicable`` rules).
     ``keep`` narrows further, by template. ``virsh`` commands talk to the guest's URI and run
     on this machine; any other command of a libvirt cause runs inside ``guest``
-    (none given: in ``where``). ``extra`` fixes (rendered per tap by :func:`each`) go in at
-    ``extra_at``: a fix that takes several commands is these fixes, in order.
+    (none given: in ``where``). A fix that takes several commands is one :class:`Fix` with
+    further steps: the first ``join`` fixes of the catalogue, then the ``extra`` ones
+    (rendered per tap by :func:`each`), when all of them can run.
     """
     from .render import applicable, in_vantage, where_label
 
@@ -78,7 +79,9 @@ def found(
         else:
             fix = in_vantage(fix, where)
         fixes.append(fix)
-    fixes[extra_at:extra_at] = list(extra)
+    steps = [*fixes[:join], *extra]
+    if len(steps) > 1 and all(f.runnable for f in steps):
+        fixes[:join] = [Fix.sequence(steps)]
     ctx.found(cause, evidence=evidence, where=where, severity=severity, fixes=fixes, **tvars)
 
 

@@ -164,7 +164,7 @@ from types import SimpleNamespace  # noqa: E402
 from libvirt_fakes import installed_leases, lease  # noqa: E402
 from vnetdoctor.knowledge.checks import load_checks  # noqa: E402
 from vnetdoctor.knowledge.context import Shared, StepContext  # noqa: E402
-from vnetdoctor.knowledge.model import FAIL, Request  # noqa: E402
+from vnetdoctor.knowledge.model import FAIL, Fix, Request  # noqa: E402
 from vnetdoctor.knowledge.observer import Observer  # noqa: E402
 from vnetdoctor.probes.libvirt_dhcp import dnsmasq_processes  # noqa: E402
 from vnetdoctor.probes.rows import AddrRow, FirewallRow  # noqa: E402
@@ -218,15 +218,41 @@ def test_network_inactive_fix_reattaches_each_running_guests_tap():
     ctx = platform(lab("web"), Overlay(libvirt_path=seen), host=parse_vantage("netns:vnlv-host"))
     (f,) = ctx.findings
     assert f.cause == "libvirt.network_inactive"
-    assert [(x.command, x.undo, x.where) for x in f.fixes] == [
-        (f"{C} net-start default", f"{C} net-destroy default", "local"),
-        # After net-start, in the host's namespace: libvirt leaves running guests' taps off the bridge.
-        ("ip netns exec vnlv-host ip link set dev vnet3 master virbr0",
-         "ip netns exec vnlv-host ip link set dev vnet3 nomaster", "netns:vnlv-host"),
-        ("ip netns exec vnlv-host ip link set dev vnet4 master virbr0",
-         "ip netns exec vnlv-host ip link set dev vnet4 nomaster", "netns:vnlv-host"),
-        (f"{C} net-autostart default", f"{C} net-autostart default --disable", "local"),
+    start, autostart = f.fixes
+    # One fix, several commands: net-start, then (in the host's namespace) each running guest's tap
+    # back on the new bridge (libvirt leaves them off); the undo goes back last step first.
+    assert (start.argv, start.where) == (("virsh", "-c", LAB_URI, "net-start", "default"), "local")
+    assert [(x.argv, x.undo_argv, x.where) for x in start.then] == [
+        (("ip", "netns", "exec", "vnlv-host", "ip", "link", "set", "dev", tap_, "master", "virbr0"),
+         ("ip", "netns", "exec", "vnlv-host", "ip", "link", "set", "dev", tap_, "nomaster"), "netns:vnlv-host")
+        for tap_ in ("vnet3", "vnet4")
     ]
+    assert start.command.splitlines() == [
+        f"{C} net-start default",
+        "ip netns exec vnlv-host ip link set dev vnet3 master virbr0",
+        "ip netns exec vnlv-host ip link set dev vnet4 master virbr0",
+    ]
+    assert start.undo.splitlines() == [
+        "ip netns exec vnlv-host ip link set dev vnet4 nomaster",
+        "ip netns exec vnlv-host ip link set dev vnet3 nomaster",
+        f"{C} net-destroy default",
+    ]
+    assert autostart.command == f"{C} net-autostart default"
+    assert Fix.from_dict(start.to_dict()) == start  # recorded and read back, steps and all
+
+
+def test_applying_a_fix_runs_its_steps_in_order_and_stops_at_the_first_failure(tmp_path):
+    from vnetdoctor.knowledge.apply import apply_fix
+
+    log = tmp_path / "log"
+    step = Fix.of(["sh", "-c", f"echo two >> {log}"], risk="low", where="local")
+    bad = Fix.of(["false"], risk="low", where="local")
+    never = Fix.of(["sh", "-c", f"echo never >> {log}"], risk="low", where="local")
+    fix = Fix.sequence([Fix.of(["sh", "-c", f"echo one >> {log}"], risk="low", where="local"), step, bad, never])
+    assert apply_fix(fix, timeout=5).returncode == 1
+    assert log.read_text().split() == ["one", "two"]
+    with pytest.raises(ValueError):
+        Fix("x", "", "low", "local", argv=("x",), runnable=True, then=(Fix.guidance(["dev"], risk="low"),))
 
 
 def test_dead_dnsmasq_restarts_the_network_and_the_guests_own_client_asks_again(leases):
@@ -241,13 +267,12 @@ def test_dead_dnsmasq_restarts_the_network_and_the_guests_own_client_asks_again(
     (f,) = ctx.findings
     assert f.cause == "libvirt.dhcp_no_lease"
     assert "network default is active but no dnsmasq process serves it" in [e.text for e in f.evidence]
-    assert [(x.command, x.where) for x in f.fixes] == [
-        (f"{C} net-destroy default", "local"),
-        (f"{C} net-start default", "local"),
-        ("ip link set dev vnet3 master virbr0", "local"),
-        ("udhcpc -i eth0 -n -q", lab("web")),  # busybox: no dhclient there
-    ]
-    assert f.fixes[-1].undo == "ip -4 addr flush dev eth0"
+    restart, renew = f.fixes
+    # One fix restarts the network (a new dnsmasq) and puts the running guest's tap back.
+    assert (restart.command.splitlines(), restart.where) == (
+        [f"{C} net-destroy default", f"{C} net-start default", "ip link set dev vnet3 master virbr0"], "local")
+    assert (renew.command, renew.undo, renew.where) == ("udhcpc -i eth0 -n -q", "ip -4 addr flush dev eth0",
+                                                        lab("web"))  # busybox: no dhclient there
 
 
 def test_a_reservation_only_when_the_range_is_full(leases):
