@@ -52,41 +52,50 @@ def check_leases(
         guest_nic, guest_addrs = agent_ifaces.get(iface.mac, ("", ()))
         mine = [a for a in guest_addrs if subnet is not None and contains(a, subnet)]
         lease = leased.get(iface.mac)
+        stale = ""
         if lease is not None:
-            if guest_nic and not mine:
-                # dnsmasq remembers a lease the guest no longer holds: not a working DHCP.
-                not_passing.append(ctx.t("platform.lease_stale", ip=lease.ip, mac=iface.mac, dev=guest_nic))
-            else:
+            if not (guest_nic and not mine):
                 notes.append(ctx.t("platform.lease", ip=lease.ip, mac=iface.mac))
-            continue
-        if mine:
+                continue
+            # dnsmasq's lease file remembers a lease the guest no longer holds: not a working DHCP.
+            stale = ctx.t("platform.lease_stale", ip=lease.ip, mac=iface.mac, dev=guest_nic)
+            if not _dnsmasq_dead(ctx, guest, uri, net.name):
+                not_passing.append(stale)
+                continue
+        elif mine:
             notes.append(ctx.t("platform.static_address", mac=iface.mac, ip=mine[0], dev=guest_nic))
             continue
-        _no_lease(ctx, guest, uri, domain, iface, net, net_obs, lease_obs, guest_nic, subnet)
+        _no_lease(ctx, guest, uri, domain, iface, net, net_obs, lease_obs, guest_nic, subnet, stale)
     return not_passing
 
 
+def _dnsmasq_dead(ctx: StepContext, guest: Vantage, uri: str, network: str) -> bool:
+    """Seen: no dnsmasq process serves this active network (False when it could not be looked at)."""
+    obs = ctx.observe("libvirt.dnsmasq", guest, uri=uri, host=str(ctx.host))
+    return obs.ok and not any(r.network == network for r in obs.rows)
+
+
 def _no_lease(ctx: StepContext, guest: Vantage, uri: str, domain: str, iface: Any, net: Any, net_obs: Any,
-              lease_obs: Any, guest_nic: str, subnet: Any) -> None:
+              lease_obs: Any, guest_nic: str, subnet: Any, stale: str = "") -> None:
     evidence: list[str | Evidence] = [
         ctx.evidence(
             ctx.t("platform.dhcp_range", network=net.name, start=net.dhcp_start, end=net.dhcp_end)
             if net.dhcp_start else ctx.t("platform.dhcp_static_hosts", network=net.name, count=net.static_hosts),
             net_obs,
         ),
-        ctx.evidence(ctx.t("platform.no_lease", domain=domain, mac=iface.mac, network=net.name), lease_obs),
+        ctx.evidence(stale or ctx.t("platform.no_lease", domain=domain, mac=iface.mac, network=net.name), lease_obs),
     ]
     if guest_nic:
         evidence.append(Evidence(ctx.t("platform.guest_no_ipv4_in", dev=guest_nic, subnet=subnet),
                                  "guest.interfaces", str(guest)))
     whens: list[str] = []
     extra: list[Any] = []
-    dns_obs = ctx.observe("libvirt.dnsmasq", guest, uri=uri)
-    if dns_obs.ok and not any(r.network == net.name for r in dns_obs.rows):
+    dns_obs = ctx.observe("libvirt.dnsmasq", guest, uri=uri, host=str(ctx.host))
+    if _dnsmasq_dead(ctx, guest, uri, net.name):
         evidence.append(ctx.evidence(ctx.t("platform.dnsmasq_dead", network=net.name), dns_obs))
         whens.append("dnsmasq=dead")
         extra = each(ctx, "libvirt.dhcp_no_lease", "step=reattach",
-                     taps_to_reattach(ctx, guest, net.name, net.bridge), ctx.host)
+                     taps_to_reattach(ctx, guest, net.name, net.bridge, restart=True), ctx.host)
     else:
         ctx.optional("libvirt.dnsmasq", guest)  # its absence only sharpens the fix
     ip = None

@@ -117,8 +117,10 @@ def only(*whens: str) -> Callable[[FixTemplate], bool]:
     return lambda template: not template.when or template.when in whens
 
 
-def taps_to_reattach(ctx: StepContext, guest: Vantage, network: str, bridge: str) -> list[dict[str, str]]:
-    """Running guests' taps on ``network`` that are not on its ``bridge``: what ``net-start`` leaves off.
+def taps_to_reattach(ctx: StepContext, guest: Vantage, network: str, bridge: str,
+                     restart: bool = False) -> list[dict[str, str]]:
+    """Running guests' taps on ``network`` that are not on its ``bridge``: what ``net-start`` leaves off
+    (with ``restart``, those on it too: ``net-destroy`` is about to take them off).
 
     From ``libvirt.path`` over every domain of the URI (not only the guest asked about):
     a restarted network strands all of them.
@@ -130,5 +132,6 @@ def taps_to_reattach(ctx: StepContext, guest: Vantage, network: str, bridge: str
     rows = list(obs.rows) if obs.ok else []
     # Only taps the host showed: the test driver invents tap names, a remote host's are not seen.
     taps = dict.fromkeys(r.tap for r in rows
-                         if r.network == network and r.tap and r.tap_present is True and r.tap_master != bridge)
+                         if r.network == network and r.tap and r.tap_present is True
+                         and (restart or r.tap_master != bridge))
     return [{"port": tap, "bridge": bridge} for tap in taps]

@@ -21,15 +21,20 @@ from .libvirt_conn import is_remote_uri, is_test_uri, uri_for
 from .nsexec import run_command
 from .rows_libvirt import DnsmasqRow
 from .rows_platform import PlatformSignRow
-from .vantage import Vantage
+from .vantage import LOCAL, Vantage, parse_vantage
 
 PROC = "/proc"
 _CONF = re.compile(r"--conf-file=(\S*/([^/\s]+)\.conf)$")
 DHCP_CLIENTS = ("dhclient", "udhcpc")
 
 
-def dnsmasq_processes(proc: str = PROC) -> list[DnsmasqRow]:
-    """libvirt's dnsmasq processes on this machine, by the network their conf file names."""
+def dnsmasq_processes(proc: str = PROC, netns_inode: int | None = None) -> list[DnsmasqRow]:
+    """libvirt's dnsmasq processes on this machine, by the network their conf file names.
+
+    Two libvirtd in two namespaces both have a network "default" with the same conf path:
+    with ``netns_inode``, only the processes in that network namespace (the host side's,
+    where the network's bridge is) count.
+    """
     rows: list[DnsmasqRow] = []
     try:
         pids = [p for p in os.listdir(proc) if p.isdigit()]
@@ -43,6 +48,12 @@ def dnsmasq_processes(proc: str = PROC) -> list[DnsmasqRow]:
             continue  # gone meanwhile, or not ours to read
         if not args or os.path.basename(args[0]) != "dnsmasq":
             continue
+        if netns_inode is not None:
+            try:
+                if os.stat(os.path.join(proc, pid, "ns", "net")).st_ino != netns_inode:
+                    continue
+            except OSError:
+                continue  # cannot tell where it runs: not counted as this network's
         for arg in args[1:]:
             m = _CONF.match(arg)
             if m and "libvirt" in m.group(1):
@@ -52,14 +63,22 @@ def dnsmasq_processes(proc: str = PROC) -> list[DnsmasqRow]:
 
 @probe("libvirt.dnsmasq", layer="platform", title="libvirt networks' dnsmasq processes",
        vantages=("local", "libvirt"))
-def dnsmasq(vantage: Vantage, uri: str | None = None, proc: str = PROC) -> ProbeOutput:
-    """One row per libvirt network whose dnsmasq runs on this machine."""
+def dnsmasq(vantage: Vantage, uri: str | None = None, host: str | None = None, proc: str = PROC) -> ProbeOutput:
+    """One row per libvirt network whose dnsmasq runs in the network namespace of ``host``
+    (the host side's vantage; default this machine's own)."""
     the_uri = uri_for(vantage, uri)
     if is_test_uri(the_uri):
         raise Skip("the libvirt test driver runs no dnsmasq")
     if is_remote_uri(the_uri):
         raise Skip(f"remote hypervisor {the_uri}: its processes are not visible from here")
-    rows = dnsmasq_processes(proc)
+    where = parse_vantage(host) if host else LOCAL
+    if where.kind not in ("local", "netns"):
+        raise Skip(f"{where} is no network namespace of this machine")
+    try:
+        inode = os.stat(where.netns_path or "" if where.kind == "netns" else os.path.join(proc, "self", "ns", "net")).st_ino
+    except OSError as exc:
+        raise Skip(f"cannot look at the network namespace of {where}: {exc.strerror}") from None
+    rows = dnsmasq_processes(proc, inode)
     return ProbeOutput(rows=tuple(rows), raw="\n".join(f"{r.pid} {r.conf}" for r in rows) or "no libvirt dnsmasq")
 
 

@@ -271,6 +271,7 @@ def test_dead_dnsmasq_restarts_the_network_and_the_guests_own_client_asks_again(
     # One fix restarts the network (a new dnsmasq) and puts the running guest's tap back.
     assert (restart.command.splitlines(), restart.where) == (
         [f"{C} net-destroy default", f"{C} net-start default", "ip link set dev vnet3 master virbr0"], "local")
+    assert restart.undo == ""  # nothing brings a dead dnsmasq back
     assert (renew.command, renew.undo, renew.where) == ("udhcpc -i eth0 -n -q", "ip -4 addr flush dev eth0",
                                                         lab("web"))  # busybox: no dhclient there
 
@@ -366,9 +367,15 @@ def test_dnsmasq_processes_are_read_from_proc(tmp_path):
     proc(812, "/usr/sbin/dnsmasq", "--conf-file=/var/lib/libvirt/dnsmasq/default.conf", "--leasefile-ro")
     proc(813, "/usr/sbin/dnsmasq", "--conf-file=/etc/dnsmasq.conf")  # not libvirt's
     proc(900, "/bin/sleep", "--conf-file=/var/lib/libvirt/dnsmasq/other.conf")
-    (tmp_path / "self").mkdir()
+    proc(814, "/usr/sbin/dnsmasq", "--conf-file=/var/lib/libvirt/dnsmasq/default.conf")  # another libvirtd's
+    for pid in (812, 814):
+        (tmp_path / str(pid) / "ns").mkdir()
+        (tmp_path / str(pid) / "ns" / "net").write_text(str(pid))  # a file of its own: its own inode
     rows = dnsmasq_processes(str(tmp_path))
-    assert [(r.network, r.pid) for r in rows] == [("default", 812)]
+    assert [(r.network, r.pid) for r in rows] == [("default", 812), ("default", 814)]
+    # Same network name, same conf path, another namespace: only the host side's counts.
+    mine = (tmp_path / "812" / "ns" / "net").stat().st_ino
+    assert [r.pid for r in dnsmasq_processes(str(tmp_path), mine)] == [812]
     assert run_probe("libvirt.dnsmasq", parse_vantage(lab("web"))).status == "skipped"  # test driver
 
 
