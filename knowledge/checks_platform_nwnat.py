@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from typing import Any
 
 from vnetdoctor.probes.libvirt_conn import is_remote_uri
@@ -20,6 +21,7 @@ from vnetdoctor.probes.vantage import Vantage
 from .context import StepContext
 from .facts import rows, snapshots
 from .firewall_match import DROPPING, counter_deltas, rule_key
+from .model import Fix
 from .platform_fixes import found, subnet_of
 
 # Chains libvirt's nwfilter driver generates per tap: ebtables libvirt-I-vnet0, libvirt-O-vnet0
@@ -79,7 +81,8 @@ def check_nat_inbound(ctx: StepContext, guest: Vantage, uri: str, ifaces: list[A
         subnet = subnet_of(net.address, net.prefixlen) if net is not None else None
         if net is None or net.forward != "nat" or subnet is None or not _in(target, subnet):
             continue
-        own = [a.address for a in rows(ctx, "addr.list", ctx.host) if a.family == "inet"]
+        own = [a.address for a in rows(ctx, "addr.list", ctx.host) if a.family == "inet" and a.scope != "host"
+               and not a.address.startswith("127.")]
         if not own or any(_in(a, subnet) for a in own):
             return  # the sender is on the network (the host itself), or its addresses are unknown
         evidence = [
@@ -90,12 +93,14 @@ def check_nat_inbound(ctx: StepContext, guest: Vantage, uri: str, ifaces: list[A
         if rejected:
             evidence.append(ctx.t("platform.nat_rejected", errors=ctx.join(rejected)))
         ctx.facts["nat_inbound"] = True  # network.address: not a subnet mismatch of the guest's
-        # libvirt's rules are on the hypervisor: a runnable rule only when that is this machine.
-        here = ctx.host.kind == "local" and not is_remote_uri(uri)
-        found(
-            ctx, "libvirt.nat_inbound", evidence, where=ctx.host, target=target, network=net.name,
-            subnet=str(subnet) if here else None, bridge=net.bridge if here else None,
-        )
+        found(ctx, "libvirt.nat_inbound", evidence, where=ctx.host, target=target, network=net.name,
+              subnet=str(subnet), bridge=net.bridge)
+        # libvirt's rules are on the hypervisor: runnable only when that is this machine's own
+        # namespace and the sender's; else what to do, with its values, but nothing to run here.
+        if not (ctx.host.kind == "local" and not is_remote_uri(uri)):
+            finding = ctx.findings[-1]
+            ctx.findings[-1] = replace(finding, fixes=tuple(
+                Fix.guidance(["hypervisor"], risk=x.risk, where="", note=x.note) for x in finding.fixes))
         return
 
 

@@ -347,9 +347,23 @@ def test_a_peer_outside_a_nat_network_is_told_nat_is_closed_by_design():
         "netns:vnlv-peer has no address in 198.51.100.0/24 (203.0.113.5): it is outside the NAT network",
         "the echo was rejected: port unreachable from 203.0.113.1 (libvirt's REJECT)",
     ]
-    # The rule would go on the hypervisor, which is not the sender's namespace: guidance only.
-    assert [(x.runnable, x.missing) for x in f.fixes] == [(False, ("subnet", "bridge"))]
+    # The rule would go on the hypervisor, which is not the sender's namespace: guidance only,
+    # its note with the real values (never a <placeholder>).
+    assert [(x.runnable, x.missing) for x in f.fixes] == [(False, ("hypervisor",))]
+    assert "into 198.51.100.0/24 on virbr0" in f.fixes[0].note and "<subnet>" not in f.fixes[0].note
     assert ctx.facts["nat_inbound"] is True  # network.address then names no subnet mismatch
+
+
+def test_nat_inbound_from_this_machine_offers_the_libvirt_accept_rule_to_run_here():
+    addrs = obs("addr.list", AddrRow("eth0", "inet", "203.0.113.5", 24, "global"),
+                AddrRow("lo", "inet", "127.0.0.1", 8, "host"))
+    ctx = platform(lab("web"), Overlay(addr_list=addrs), target="198.51.100.20", facts={"trace": _failed_trace()})
+    (f,) = [f for f in ctx.findings if f.cause == "libvirt.nat_inbound"]
+    assert "(203.0.113.5)" in f.evidence[1].text  # loopback is no address on any network
+    (fix,) = f.fixes
+    assert (fix.command, fix.undo, fix.where) == (
+        "iptables -I LIBVIRT_FWI -d 198.51.100.0/24 -o virbr0 -j ACCEPT",
+        "iptables -D LIBVIRT_FWI -d 198.51.100.0/24 -o virbr0 -j ACCEPT", "local")
 
 
 def test_the_host_itself_on_the_nat_network_is_no_nat_inbound_case():
