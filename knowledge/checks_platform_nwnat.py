@@ -79,7 +79,9 @@ def check_nat_inbound(ctx: StepContext, guest: Vantage, uri: str, ifaces: list[A
     for iface in ifaces:
         net = nets.get(iface.network) if iface.type == "network" else None
         subnet = subnet_of(net.address, net.prefixlen) if net is not None else None
-        if net is None or net.forward != "nat" or subnet is None or not _in(target, subnet):
+        # An inactive network has taken the host's own address away with its bridge: that
+        # sender is not "outside", the network is down (libvirt.network_inactive says so).
+        if net is None or not net.active or net.forward != "nat" or subnet is None or not _in(target, subnet):
             continue
         own = [a.address for a in rows(ctx, "addr.list", ctx.host) if a.family == "inet" and a.scope != "host"
                and not a.address.startswith("127.")]

@@ -366,6 +366,13 @@ def test_nat_inbound_from_this_machine_offers_the_libvirt_accept_rule_to_run_her
         "iptables -D LIBVIRT_FWI -d 198.51.100.0/24 -o virbr0 -j ACCEPT", "local")
 
 
+def test_a_stopped_nat_network_is_not_nat_inbound_though_the_host_lost_its_address_there():
+    libvirt_conn.connection(LAB_URI).networkLookupByName("default").destroy()
+    addrs = obs("addr.list", AddrRow("eth0", "inet", "203.0.113.5", 24, "global"))
+    ctx = platform(lab("web"), Overlay(addr_list=addrs), target="198.51.100.20", facts={"trace": _failed_trace()})
+    assert [f.cause for f in ctx.findings] == ["libvirt.network_inactive"]
+
+
 def test_the_host_itself_on_the_nat_network_is_no_nat_inbound_case():
     addrs = obs("addr.list", AddrRow("virbr0", "inet", "198.51.100.1", 24, "global"))
     ctx = platform(lab("web"), Overlay(addr_list=addrs), target="198.51.100.20",
