@@ -49,6 +49,9 @@ class Leg:
     # Hop labels nothing listened on (a libvirt guest has no capture vantage on this host):
     # "never seen there" would claim an observation nobody made.
     uncaptured: frozenset[str] = frozenset()
+    # The sender's own ping chose its ICMP identifier (busybox in a guest): no capture can tell
+    # its packets, so nothing is said about where they were or were not seen.
+    untracked: bool = False
 
     @property
     def replies(self) -> int:
@@ -96,6 +99,8 @@ class Leg:
         if self.send_errors:
             return text("trace.send_failed", lang, errors=join(self.send_errors, lang))
         last, missing = self.last_request_hop(), self.first_missing_request_hop()
+        if self.untracked:
+            return text("trace.untracked", lang, replies=self.replies, sent=self.sent)
         if not self.hops:
             return text("trace.no_capture_points", lang)
         if last is None:
@@ -198,18 +203,16 @@ def run_trace(
     fwd_hops = path.hops
     uncaptured = frozenset(h.label() for h in fwd_hops if f"{h.iface}@{h.vantage}" in failed or "capture" in failed)
 
-    def untraceable(obs: Observation, ident: int) -> frozenset[str]:
+    def untracked(obs: Observation, ident: int) -> bool:
         # A guest's own ping without `-e` picks its identifier: our capture cannot tell its packets.
-        if obs.ok and obs.rows and any(getattr(r, "ident", ident) != ident for r in obs.rows):
-            return frozenset(h.label() for h in fwd_hops)
-        return uncaptured
+        return obs.ok and any(getattr(r, "ident", ident) != ident for r in obs.rows)
 
     forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
                   label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"),
-                  untraceable(fwd_obs, fwd_ident))
+                  uncaptured, untracked(fwd_obs, fwd_ident))
     reverse = None
     if rev_obs is not None and reverse_sender is not None and reverse_dst:
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
                       label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
-                      untraceable(rev_obs, rev_ident))
+                      uncaptured, untracked(rev_obs, rev_ident))
     return Trace(forward, reverse, capture_obs, tuple(packets))

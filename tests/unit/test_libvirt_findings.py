@@ -7,6 +7,7 @@ FakeAgent of ``libvirt_fakes`` answering ``guest-exec`` with them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -116,6 +117,8 @@ def test_no_evidence_about_a_guest_nic_nothing_captured():
         "echo request seen on host vnet0; not captured in the guest (guest eth0): no vantage there")
     everything = frozenset({"host virbr0", "host vnet0", "guest eth0"})
     assert _leg(everything, {}).where() == "no capture point on the path could be opened"
+    busybox = replace(_leg(frozenset(), {}), untracked=True)  # its ping chose its own ICMP id
+    assert busybox.where() == "0/1 replies; the sender's own ping chose its ICMP id, so the capture cannot follow its packets"
 
 
 @pytest.mark.parametrize(
