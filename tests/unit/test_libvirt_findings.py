@@ -620,3 +620,20 @@ def test_dns_check_reads_the_rcode_and_never_suggests_the_resolver_that_failed()
                vantage=lab("web"))
     ctx = _step("application.dns", Overlay(dns_resolve=good), path, ok_trace, guest=lab("web"))
     assert ctx.status() == "pass" and ctx.summary_note() == "198.51.100.1 answers (NOERROR)"  # no invented rtt
+
+
+def test_a_fix_of_several_steps_reads_one_command_per_line_in_the_console_report():
+    from vnetdoctor.console_report import render
+    from vnetdoctor.knowledge.model import Diagnosis, Finding
+
+    fix = Fix.sequence([Fix.of(["virsh", "net-start", "default"], ["virsh", "net-destroy", "default"], risk="low",
+                               where="local"),
+                        Fix.of(["ip", "link", "set", "dev", "vnet0", "master", "virbr0"],
+                               ["ip", "link", "set", "dev", "vnet0", "nomaster"], risk="low", where="local")])
+    d = Diagnosis(Request("198.51.100.20", LOCAL), False,
+                  causes=(Finding("libvirt.network_inactive", "platform", "net down", fixes=(fix,)),))
+    out = render(d, None, "en")
+    first = next(line for line in out.splitlines() if "virsh net-start default" in line)
+    second = out.splitlines()[out.splitlines().index(first) + 1]
+    assert second.split("   [")[0].strip() == "ip link set dev vnet0 master virbr0"  # risk after the last
+    assert second.index("ip link") == first.index("virsh")  # aligned under the first command
