@@ -96,10 +96,10 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
                     lines.append(f"        {fix.note}")
                 continue
             # A fix of several steps shows one command per line, aligned under the first.
-            pad = "\n" + " " * (len(t["fix"]) + len(c) + 3)
-            lines.append(f"  {t['fix']}{c} {fix.command.replace(chr(10), pad)}   {risk}")
+            indent = "\n" + " " * (len(t["fix"]) + len(c) + 3)
+            lines.append(f"  {t['fix']}{c} {fix.command.replace(chr(10), indent)}   {risk}")
             if fix.undo:
-                lines.append(f"  {t['undo']}{c}{fix.undo.replace(chr(10), pad)}")
+                lines.append(f"  {t['undo']}{c}{fix.undo.replace(chr(10), indent)}")
         lines.append("")
     verdict = _verdict_text(diagnosis, t)
     tail = f"{verdict} ({diagnosis.duration_ms / 1000:.1f} s)"
