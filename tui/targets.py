@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vnetdoctor.knowledge.target_kind import classify
-from vnetdoctor.probes.base import Observation, run_probe
+from vnetdoctor.knowledge.text import probe_reason, tr
+from vnetdoctor.probes.base import SKIPPED, Observation, run_probe
 from vnetdoctor.probes.vantage import LOCAL, NETNS_DIR
 
 
@@ -43,11 +44,16 @@ def _probe(probe_id: str, **params: object) -> Observation:
     return run_probe(probe_id, LOCAL, **params)
 
 
-def _why(obs: Observation) -> str:
-    return obs.reason or obs.status
+def _note(source: str, obs: Observation | None, lang: str, reason: str = "") -> str:
+    """``libvirt: skipped: needs libvirt-python``: a source that could not be read, in ``lang``."""
+    skipped = obs is None or obs.status == SKIPPED
+    why = probe_reason(reason or (obs.reason if obs else "") or (obs.status if obs else ""), lang)
+    text = tr("obs.skipped" if skipped else "obs.error", lang, reason=why)
+    return tr("start.source_note", lang, source=tr(f"start.source_{source}", lang), text=text)
 
 
-def libvirt_targets(connect: str | None = None, host: str = "local") -> tuple[list[Target], list[str]]:
+def libvirt_targets(lang: str = "en", connect: str | None = None,
+                    host: str = "local") -> tuple[list[Target], list[str]]:
     """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases).
 
     At ``connect`` (``--connect``), else libvirt's own default: ``LIBVIRT_DEFAULT_URI``,
@@ -59,11 +65,11 @@ def libvirt_targets(connect: str | None = None, host: str = "local") -> tuple[li
         import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
         from vnetdoctor.probes.libvirt_conn import uri_for
     except ImportError as exc:
-        return [], [f"libvirt: skipped: {exc}"]
+        return [], [_note("libvirt", None, lang, str(exc))]
     uri = uri_for(LOCAL, connect)
     doms = _probe("libvirt.domains", uri=uri)
     if not doms.ok:
-        return [], [f"libvirt {uri}: {doms.status}: {_why(doms)}"]
+        return [], [_note("libvirt", doms, lang, f"{uri}: {doms.reason or doms.status}")]
     notes: list[str] = []
     ifaces = _probe("libvirt.interfaces", uri=uri)
     macs: dict[str, list[str]] = {}
@@ -71,14 +77,14 @@ def libvirt_targets(connect: str | None = None, host: str = "local") -> tuple[li
         for row in ifaces.rows:
             macs.setdefault(row.domain, []).append(row.mac)
     else:
-        notes.append(f"libvirt interfaces: {ifaces.status}: {_why(ifaces)}")
+        notes.append(_note("libvirt_interfaces", ifaces, lang))
     ips: dict[str, list[str]] = {}
     leases = _probe("libvirt.leases", uri=uri)
     if leases.ok:
         for row in leases.rows:
             ips.setdefault(row.mac.lower(), []).append(row.ip)
     else:
-        notes.append(f"libvirt leases: {leases.status}: {_why(leases)}")
+        notes.append(_note("libvirt_leases", leases, lang))
     out: list[Target] = []
     for dom in doms.rows:
         dom_macs = tuple(macs.get(dom.name, ()))
@@ -101,11 +107,11 @@ def libvirt_targets(connect: str | None = None, host: str = "local") -> tuple[li
     return out, notes
 
 
-def platform_targets() -> tuple[list[Target], list[str]]:
+def platform_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     """VMware ``vmnetN`` and VirtualBox ``vboxnetN`` host interfaces, with their addresses."""
     links = _probe("link.list")
     if not links.ok:
-        return [], [f"vmware/virtualbox: {links.status}: {_why(links)}"]
+        return [], [_note("platforms", links, lang)]
     addrs: dict[str, list[str]] = {}
     addr_obs = _probe("addr.list")
     if addr_obs.ok:
@@ -140,7 +146,7 @@ def _parse_diagnose_args(args: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def lab_targets() -> tuple[list[Target], set[str], list[str]]:
+def lab_targets(lang: str = "en") -> tuple[list[Target], set[str], list[str]]:
     """Running lab instances and the namespaces they own.
 
     Read through the lab's public door (:func:`vnetdoctor.lab.running_labs`), never
@@ -154,7 +160,8 @@ def lab_targets() -> tuple[list[Target], set[str], list[str]]:
     try:
         running = running_labs()
     except OSError as exc:
-        return [], set(), [f"lab: cannot read {exc.filename}: {exc.strerror}"]
+        why = tr("start.lab_unreadable", lang, path=exc.filename, error=exc.strerror)
+        return [], set(), [_note("lab", None, lang, why)]
     out: list[Target] = []
     owned: set[str] = set()
     for lab in running:
@@ -191,8 +198,9 @@ def netns_targets(exclude: set[str]) -> list[Target]:
     return [Target(kind="netns", name=n, guest=f"netns:{n}") for n in names if n not in exclude]
 
 
-def discover(connect: str | None = None, host: str = "local") -> tuple[list[Target], list[str]]:
-    """Everything the Start screen lists, and one line per source that could not be read.
+def discover(lang: str = "en", connect: str | None = None, host: str = "local") -> tuple[list[Target], list[str]]:
+    """Everything the Start screen lists, and one line per source that could not be read
+    (in ``lang``).
 
     ``connect`` and ``host`` are the command line's ``--connect`` and ``--host``: libvirt
     is asked at that URI, and its guests get that host side. (With ``--guest`` the walk
@@ -200,10 +208,10 @@ def discover(connect: str | None = None, host: str = "local") -> tuple[list[Targ
     """
     targets: list[Target] = []
     notes: list[str] = []
-    lab, owned, lab_notes = lab_targets()
+    lab, owned, lab_notes = lab_targets(lang)
     targets += lab
     notes += lab_notes
-    for found, more in (libvirt_targets(connect, host), platform_targets()):
+    for found, more in (libvirt_targets(lang, connect, host), platform_targets(lang)):
         targets += found
         notes += more
     targets += netns_targets(owned)

@@ -17,7 +17,7 @@ from vnetdoctor.knowledge.model import Request
 def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     """The request the options describe, or None when they name no target (Start screen)."""
     from vnetdoctor.tui.form import FormError, build_request
-    from vnetdoctor.tui.i18n import tr
+    from vnetdoctor.knowledge.text import tr
 
     from_side = getattr(args, "from_side", "host") or "host"
     if not args.target and not args.guest:
@@ -38,13 +38,13 @@ def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
         raise UsageError(f"{flag}: {tr(err.key, 'en', **err.fmt)}") from None
 
 
-def _discovery(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _discovery(args: argparse.Namespace, lang: str):  # type: ignore[no-untyped-def]
     """The Start screen's discovery with --connect and --host applied."""
     import functools
 
     from vnetdoctor.tui.targets import discover
 
-    return functools.partial(discover, connect=getattr(args, "connect", None), host=args.host or "local")
+    return functools.partial(discover, lang, connect=getattr(args, "connect", None), host=args.host or "local")
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             store, recorder = open_recorder(args, source="tui")
             state = SessionState(request=request, lang=lang, allow_changes=args.allow_changes,
                                  store=store)
-            return run_app(state, live_engine_factory, recorder=recorder, discover_fn=_discovery(args))
+            return run_app(state, live_engine_factory, recorder=recorder, discover_fn=_discovery(args, lang))
         except Interrupted as exc:  # before the App ran: nothing on screen to restore
             say(interrupted_message(exc.signum, lang))
             return exc.exit_code
