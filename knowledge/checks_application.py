@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .checks import check
 from .context import StepContext
+from .model import Evidence
 
 
 FAILED_RCODES = ("REFUSED", "SERVFAIL", "NOTIMP", "FORMERR")
@@ -38,7 +39,7 @@ def dns(ctx: StepContext) -> None:
             else ctx.t("application.resolver_answers_rcode", resolver=r.resolver, rcode=r.rcode or "?")
             for r in good))
         return
-    ev = [ctx.evidence(
+    ev: list[str | Evidence] = [ctx.evidence(
         ctx.t("application.resolver_state", resolver=r.resolver or ctx.t("application.no_resolver"),
               source=r.source, state=r.rcode if r.state == "answered" and r.rcode else r.state)
         + (ctx.t("common.paren_suffix", text=r.error) if r.error else ""), obs)

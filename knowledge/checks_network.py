@@ -24,7 +24,7 @@ from .firewall_match import Suspect, Traffic, rule_vars, suspects
 from .path import global_v4
 
 
-def _net(addr: Any) -> ipaddress.IPv4Network:
+def _net(addr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_interface(f"{addr.address}/{addr.prefixlen}").network
 
 
@@ -122,7 +122,7 @@ def route(ctx: StepContext) -> None:
                       route="default" if receiver == ctx.guest else "subnet")
             return
     # Gateway: the guest's next hop must be an address that answers (the host, usually).
-    if fwd is not None and fwd.gateway and sender == ctx.guest:
+    if fwd is not None and fwd.gateway and sender is not None and sender == ctx.guest:
         host_addrs = {a.address for a in rows(ctx, "addr.list", ctx.host)}
         gw_neigh = [n for n in rows(ctx, "neigh.list", sender) if n.address == fwd.gateway]
         arp = ctx.observe("arp.probe", sender, dev=fwd.dev, target=fwd.gateway) if fwd.dev else None
@@ -320,7 +320,7 @@ def firewall(ctx: StepContext) -> None:
         evidence.append(trace.forward.line(ctx.lang))
     if cause == "firewall.br_netfilter_drop":
         evidence.append(ctx.t("network.br_netfilter_on"))
-    extra = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
+    extra: dict[str, Any] = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
     subnet = _segment(ctx, path) or (f"{guest_ip}/32" if guest_ip else "")
     ctx.found(cause, evidence=evidence, where=vantage, subnet=subnet, bridge=path.host_bridge or "",
               **rule_vars(best.rule), **extra)

@@ -174,7 +174,7 @@ def _check_networks(
                 "libvirt.network_inactive",
                 evidence,
                 # Already autostarted: only the start is missing.
-                keep=lambda fix, started=net.autostart: not fix.when and not (started and "autostart" in fix.command),
+                keep=lambda fix: not fix.when and not (net.autostart and "autostart" in fix.command),
                 extra=each(ctx, "libvirt.network_inactive", "step=reattach", taps, ctx.host),
                 uri=uri,
                 network=net_name,

@@ -9,7 +9,7 @@ RouteRow, RouteLookupRow and FirewallRow a Linux guest gives, so the same rules 
 Windows PowerShell 5.1 writes enums as numbers (``AdminStatus: 1``), PowerShell 7
 may write names; a single object comes out as an object, several as a list: both are
 read. No Windows image exists on the machines this is developed on: the parsers are
-tested on replies built from the cmdlets' documented output (tests/data/libvirt/windows).
+tested on replies built from the cmdlets' documented output (tests/unit/support/windows_replies.py).
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ import os
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
+from textual.screen import Screen
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.text import Translator
 
@@ -61,6 +62,7 @@ class VnetDoctorApp(App[None]):
         autorun: bool = True,
         keymap: dict[str, str] | None = None,
         discover_fn: Callable[[], tuple[list[Target], list[str]]] | None = None,
+        first_screen: Callable[[], Screen[Any]] | None = None,
     ) -> None:
         super().__init__()
         self.state = state
@@ -72,6 +74,8 @@ class VnetDoctorApp(App[None]):
         self.autorun = autorun
         # Where Start finds guests (tests pass fixed ones); notes in the operator's language.
         self.discover_fn = discover_fn or partial(discover, state.lang)
+        # A view to open instead of Start or the walk (the snapshot tests open Packets and Tables).
+        self.first_screen = first_screen
         self.tr = Translator(state.lang)
         translate_bindings(self, state.lang)
         if keymap:
@@ -80,7 +84,9 @@ class VnetDoctorApp(App[None]):
     def on_mount(self) -> None:
         if self.recorder is not None:
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
-        if self.state.request is not None:
+        if self.first_screen is not None:
+            self.push_screen(self.first_screen())
+        elif self.state.request is not None:
             self.open_walk(self.state.request)
         elif self.state.sessions_db is not None:
             from .screens.sessions import SessionsScreen

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from vnetdoctor import lab
-from variants import Variant, ns_sh
+from tests.lab.support.variants import Variant, ns_sh
 
 pytestmark = pytest.mark.lab
 
@@ -76,6 +76,7 @@ def test_inconclusive_exit_3() -> None:
         v.destroy()
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 def test_human_report_without_colour(lab_prefix: str) -> None:
     with lab.up("sysctl.icmp_echo_ignored", lab_prefix) as inst:
         proc = run_cli("diagnose", *inst.diagnose_args(), "--no-record", "--lang", "en", env={"NO_COLOR": "1"})

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import struct
 
-from fakes_views import (
-    GUEST,
+from tests.tui.support.engine import GUEST, HOST, PATH
+from tests.tui.support.views import (
     GUEST_IP,
-    HOST,
     HOST_IP,
-    PATH,
     T0,
     arp_frame,
     capture_step,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from fakes_views import FIREWALL, GUEST, HOST, links, make_request
+from tests.tui.support.engine import GUEST, HOST
+from tests.tui.support.views import FIREWALL, links, make_request
 from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import LinkRow, SysctlRow
 from vnetdoctor.probes.vantage import LOCAL, Vantage

@@ -11,15 +11,15 @@ import threading
 from dataclasses import replace
 
 import pytest
-from fakes_walk import (
+from tests.tui.support.engine import (
     FIREWALL_FIX,
     FIREWALL_FIX_2,
-    QUESTION,
     MemoryStore,
+    QUESTION,
     make_app,
     scenario_results,
 )
-from walk_helpers import screen_text, settle, showing, wait_until
+from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
 from vnetdoctor.tui.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
@@ -374,7 +374,7 @@ async def test_an_engine_failure_is_reported_not_raised() -> None:
         pass
 
     def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
-        from fakes_walk import FakeEngine
+        from tests.tui.support.engine import FakeEngine
 
         engine = FakeEngine(request, scenario_results(), ask=ask, on_event=on_event)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.probes.rows import FirewallRow, LinkRow, SysctlRow
 
 from vnetdoctor import cli

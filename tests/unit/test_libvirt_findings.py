@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from libvirt_fakes import LAB_URI, FakeAgent, lab
+from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, lab
 from vnetdoctor.knowledge.discovery import host_address
 from vnetdoctor.knowledge.path import Hop
 from vnetdoctor.knowledge.trace import Leg
@@ -164,7 +164,7 @@ def test_from_guest_targets_the_hosts_address_on_the_guests_network():
 
 from types import SimpleNamespace  # noqa: E402
 
-from libvirt_fakes import installed_leases, lease  # noqa: E402
+from tests.unit.support.libvirt_fakes import installed_leases, lease  # noqa: E402
 from vnetdoctor.knowledge.checks import load_checks  # noqa: E402
 from vnetdoctor.knowledge.context import Shared, StepContext  # noqa: E402
 from vnetdoctor.knowledge.model import FAIL, Fix, Request  # noqa: E402
@@ -412,7 +412,7 @@ def test_the_guests_dhcp_client_is_found_with_which():
 
 # --- Windows guests (replies built from the cmdlets' documented output: windows_replies.py) -----
 
-import windows_replies as win  # noqa: E402
+from tests.unit.support import windows_replies as win  # noqa: E402
 from vnetdoctor.knowledge.checks_platform_windows import windows_guest_blocks  # noqa: E402
 from vnetdoctor.probes import guest_windows as gw  # noqa: E402
 

@@ -27,10 +27,6 @@ LIMIT = 450
 NOT_YET_SPLIT: dict[str, int] = {
     # the Packets screen: live capture per interface, or a session's recorded packets
     "tui/screens/packets.py": 999,
-    # consistent renaming of IPv4, IPv6 and MAC addresses in text, JSON and frames
-    "vnetdoctor/redact.py": 864,
-    # nftables and iptables output into FirewallRows, one firewall after another
-    "probes/firewall_parse.py": 642,
     # the walk screen: the layered flowchart, the selected step or the verdict (679 since
     # the whole-walk progress line and the list keys landed on the day the limit was set)
     "tui/screens/walk.py": 679,

@@ -623,19 +623,13 @@ class WalkScreen(Screen[None]):
 
     # -- other screens ------------------------------------------------------------------------------------
     def action_packets(self) -> None:
-        try:
-            from .packets import PacketsScreen
-        except ImportError as exc:
-            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
-            return
+        from .packets import PacketsScreen
+
         self.app.push_screen(PacketsScreen(self.state))
 
     def action_tables(self) -> None:
-        try:
-            from .tables import TablesScreen
-        except ImportError as exc:
-            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
-            return
+        from .tables import TablesScreen
+
         self.app.push_screen(TablesScreen(self.state))
 
     def action_leave(self) -> None:

@@ -57,15 +57,11 @@ def build_request(args: argparse.Namespace) -> Request:
 
 
 def _check_domain(guest: Vantage) -> None:
-    try:
-        from vnetdoctor.probes import libvirt as lv
-    except ImportError:
-        return
-    checker = getattr(lv, "check_domain", None)
-    if checker is not None:
-        problem = checker(guest)
-        if problem:
-            raise UsageError(problem)
+    from vnetdoctor.probes.libvirt import check_domain
+
+    problem = check_domain(guest)
+    if problem:
+        raise UsageError(problem)
 
 
 def exit_status(d: Diagnosis) -> int:
