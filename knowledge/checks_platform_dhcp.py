@@ -120,8 +120,8 @@ def _reservable(ctx: StepContext, guest: Vantage, net: Any) -> str | None:
     """An address to reserve, only when every address of the range is leased: inside the
     subnet, outside the range, not the host's and leased to nobody (None otherwise)."""
     try:
-        start, end = ipaddress.ip_address(net.dhcp_start), ipaddress.ip_address(net.dhcp_end)
-        subnet = ipaddress.ip_interface(f"{net.address}/{net.prefixlen}").network
+        start, end = ipaddress.IPv4Address(net.dhcp_start), ipaddress.IPv4Address(net.dhcp_end)
+        subnet = ipaddress.IPv4Interface(f"{net.address}/{net.prefixlen}").network
     except ValueError:
         return None
     obs = ctx.observe("libvirt.leases", guest, network=net.name)
@@ -137,9 +137,9 @@ def _reservable(ctx: StepContext, guest: Vantage, net: Any) -> str | None:
     return None
 
 
-def _between(ip: str, start: Any, end: Any) -> bool:
+def _between(ip: str, start: ipaddress.IPv4Address, end: ipaddress.IPv4Address) -> bool:
     try:
-        return bool(start <= ipaddress.ip_address(ip) <= end)
+        return start <= ipaddress.IPv4Address(ip) <= end
     except ValueError:
         return False
 

@@ -21,7 +21,7 @@ from vnetdoctor.probes.vantage import Vantage
 from .context import StepContext
 from .facts import rows, snapshots
 from .firewall_match import DROPPING, counter_deltas, rule_key
-from .model import Fix
+from .model import Evidence, Fix
 from .platform_fixes import found, subnet_of
 
 # Chains libvirt's nwfilter driver generates per tap: ebtables libvirt-I-vnet0, libvirt-O-vnet0
@@ -87,7 +87,7 @@ def check_nat_inbound(ctx: StepContext, guest: Vantage, uri: str, ifaces: list[A
                and not a.address.startswith("127.")]
         if not own or any(_in(a, subnet) for a in own):
             return  # the sender is on the network (the host itself), or its addresses are unknown
-        evidence = [
+        evidence: list[str | Evidence] = [
             ctx.evidence(ctx.t("platform.nat_network", network=net.name, subnet=subnet, target=target), net_obs),
             ctx.t("platform.sender_outside", sender=ctx.host, subnet=subnet, addresses=ctx.join(own)),
         ]

@@ -31,7 +31,7 @@ def _addrs_here() -> list[AddrRow]:
 )
 def addr_list(vantage: Vantage) -> ProbeOutput:
     if (windows := windows_output("addr.list", vantage)) is not None:
-        return windows  # type: ignore[no-any-return]
+        return windows
     if vantage.kind == "libvirt":
         items, text = run_json(vantage, IP_ADDR)
         return ProbeOutput(rows=tuple(addrs_from_ip(items)), raw=clip(text))

@@ -149,7 +149,7 @@ def _raw(collected: _Collected) -> str:
 )
 def firewall_rules(vantage: Vantage) -> ProbeOutput:
     if (windows := windows_output("firewall.rules", vantage)) is not None:
-        return windows  # type: ignore[no-any-return]
+        return windows
     collected = collect(vantage)
     nft_read = any(title == " ".join(NFT_JSON) for title, _ in collected.evidence)
     if not nft_read and not collected.rows:

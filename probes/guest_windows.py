@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .base import Skip
@@ -75,7 +75,7 @@ def _is(value: Any, *names: Any) -> bool:
     return value in names or str(value).lower() in {str(n).lower() for n in names}
 
 
-def links_from_ps(items: list[Mapping[str, Any]]) -> list[LinkRow]:
+def links_from_ps(items: Sequence[Mapping[str, Any]]) -> list[LinkRow]:
     rows = []
     for i in items:
         rows.append(LinkRow(
@@ -97,7 +97,7 @@ def _scope(address: str) -> str:
     return "host" if ip.is_loopback else "link" if ip.is_link_local else "global"
 
 
-def addrs_from_ps(items: list[Mapping[str, Any]]) -> list[AddrRow]:
+def addrs_from_ps(items: Sequence[Mapping[str, Any]]) -> list[AddrRow]:
     rows = []
     for i in items:
         address = str(i.get("IPAddress") or "").split("%")[0]
@@ -109,7 +109,7 @@ def addrs_from_ps(items: list[Mapping[str, Any]]) -> list[AddrRow]:
     return rows
 
 
-def routes_from_ps(items: list[Mapping[str, Any]]) -> list[RouteRow]:
+def routes_from_ps(items: Sequence[Mapping[str, Any]]) -> list[RouteRow]:
     rows = []
     for i in items:
         prefix = str(i.get("DestinationPrefix") or "")
@@ -126,7 +126,7 @@ def routes_from_ps(items: list[Mapping[str, Any]]) -> list[RouteRow]:
     return rows
 
 
-def lookup_from_ps(dst: str, items: list[Mapping[str, Any]]) -> RouteLookupRow:
+def lookup_from_ps(dst: str, items: Sequence[Mapping[str, Any]]) -> RouteLookupRow:
     """Find-NetRoute answers with the source address object and the route object."""
     src = next((str(i["IPAddress"]) for i in items if i.get("IPAddress")), "")
     route = next((i for i in items if i.get("DestinationPrefix")), None)
@@ -137,7 +137,7 @@ def lookup_from_ps(dst: str, items: list[Mapping[str, Any]]) -> RouteLookupRow:
                           gateway="" if hop in ("0.0.0.0", "::") else hop, prefsrc=src, table="main")
 
 
-def firewall_from_ps(profiles: list[Mapping[str, Any]], rules: list[Mapping[str, Any]]) -> list[FirewallRow]:
+def firewall_from_ps(profiles: Sequence[Mapping[str, Any]], rules: Sequence[Mapping[str, Any]]) -> list[FirewallRow]:
     """Profiles as policy rows of chain "inbound" (table: the profile), rules as rule rows.
 
     A rule's text starts with its Name (what ``Disable-NetFirewallRule -Name`` takes), then

@@ -47,7 +47,7 @@ def _summary(rows: list[LinkRow]) -> str:
 )
 def link_list(vantage: Vantage) -> ProbeOutput:
     if (windows := windows_output("link.list", vantage)) is not None:
-        return windows  # type: ignore[no-any-return]
+        return windows
     if vantage.kind == "libvirt":
         items, text = run_json(vantage, IP_LINK)
         return ProbeOutput(rows=tuple(links_from_ip(items)), raw=clip(text))

@@ -68,7 +68,7 @@ def _routes_raw(rows: list[RouteRow]) -> str:
 )
 def route_list(vantage: Vantage) -> ProbeOutput:
     if (windows := windows_output("route.list", vantage)) is not None:
-        return windows  # type: ignore[no-any-return]
+        return windows
     if vantage.kind == "libvirt":
         rows: list[RouteRow] = []
         texts = []
@@ -102,7 +102,7 @@ def route_lookup(
         raise ValueError("route.lookup needs dst=ADDRESS")
     dst = str(ipaddress.ip_address(dst))  # refuse anything that is not an address, before any I/O
     if (windows := windows_output("route.lookup", vantage, dst=dst)) is not None:
-        return windows  # type: ignore[no-any-return]
+        return windows
     if vantage.kind == "libvirt":
         argv = ["ip", "-j", "-d", "route", "get", dst]
         if src:
