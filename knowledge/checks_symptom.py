@@ -83,7 +83,7 @@ def symptom_ping(ctx: StepContext) -> None:
             return
         sender, dst = ctx.guest, target
         reverse_sender = ctx.host if not path.outside else None
-        reverse_dst = path.guest_ip if not path.outside else None
+        reverse_dst = (path.guest_ip or ctx.facts.get("guest_address")) if not path.outside else None
 
     # Counters before: the firewall rules and link statistics of both ends.
     before: dict[str, object] = {}

@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 
-from .base import ProbeOutput, probe
+from .base import ProbeOutput, Skip, probe
 from .caps import NEED_NET_RAW
 from .nsexec import call_in
 from .rows_active import EchoRow
@@ -167,7 +167,8 @@ def _match(
             rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}")
 
 
-@probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,))
+@probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,),
+       vantages=("local", "netns", "libvirt"))
 def icmp_echo(
     vantage: Vantage,
     dst: str,
@@ -178,6 +179,16 @@ def icmp_echo(
     ident: int | None = None,
 ) -> ProbeOutput:
     checked_ipv4(dst)
+    if vantage.kind == "libvirt":
+        # No raw socket inside a guest from here: its own ping, through the guest agent.
+        from .guest_agent import is_windows
+        from .guest_ping import guest_ping
+
+        if df:
+            raise Skip("DF pings from inside a libvirt guest are not supported")
+        grows, graw = guest_ping(vantage, dst, count=int(count), size=int(size), timeout=float(timeout),
+                                 ident=ident, windows=is_windows(vantage))
+        return ProbeOutput(rows=tuple(grows), raw=graw)
     rows = ping(vantage, dst, count=int(count), size=int(size), df=bool(df), timeout=float(timeout), ident=ident)
     answered = sum(1 for r in rows if r.rtt_ms is not None)
     return ProbeOutput(rows=tuple(rows), raw=f"{answered}/{len(rows)} echo replies from {dst} (size {size}, df={df})")

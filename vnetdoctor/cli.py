@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_ascii(p)
+    p.add_argument("--connect", metavar="URI",
+                   help="libvirt connection for discovery (default: LIBVIRT_DEFAULT_URI, then qemu:///system)")
 
     p = sub.add_parser("diagnose", help="walk the flowchart without the TUI")
     _add_target(p)

@@ -42,6 +42,15 @@ def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     return dataclasses.replace(request, trace_rules=bool(getattr(args, "trace_rules", False)))
 
 
+def _discovery(args: argparse.Namespace, lang: str):  # type: ignore[no-untyped-def]
+    """The Start screen's discovery with --connect and --host applied."""
+    import functools
+
+    from vnetdoctor.tui.targets import discover
+
+    return functools.partial(discover, lang, connect=getattr(args, "connect", None), host=args.host or "local")
+
+
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
     """The session store behind a write-behind recorder, or (None, None) with --no-record."""
     if getattr(args, "no_record", False):
@@ -70,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             store, recorder = open_recorder(args, source="tui")
             state = SessionState(request=request, lang=lang, allow_changes=args.allow_changes,
                                  store=store)
-            return run_app(state, live_engine_factory, recorder=recorder)
+            return run_app(state, live_engine_factory, recorder=recorder, discover_fn=_discovery(args, lang))
         except Interrupted as exc:  # before the App ran: nothing on screen to restore
             say(interrupted_message(exc.signum, lang))
             return exc.exit_code
