@@ -379,6 +379,9 @@ def down(tag: str) -> list[str]:
             continue
         for pid in _ns_pids(ns):  # only what we started can live in our namespaces
             _kill(pid)
+        left = _ns_pids(ns)
+        if left:
+            problems.append(f"processes {left} in {ns}")
         if run(["ip", "netns", "del", ns], check=False).returncode != 0:
             problems.append(f"netns {ns}")
     if root.exists():
