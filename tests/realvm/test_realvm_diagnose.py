@@ -70,13 +70,25 @@ def first_fix(doc: Doc, cause: str) -> dict[str, Any]:
 
 
 def apply(fix: dict[str, Any], undo: bool = False) -> None:
-    """Run a fix (or its undo) exactly as printed, through the door the TUI uses."""
+    """Run a fix (or its undo) exactly as printed, through the door the TUI uses.
+
+    A fix of several steps (``then`` in the JSON) runs its steps in order; its undo
+    runs each step's undo, last step first.
+    """
     from vnetdoctor.knowledge.apply import apply_fix
     from vnetdoctor.knowledge.model import Fix
 
-    argv = fix["undo_argv"] if undo else fix["argv"]
-    result = apply_fix(Fix.of(argv, risk=fix["risk"], where=fix["where"]), timeout=60)
-    assert result.ok, f"{' '.join(argv)} in {fix['where']} exited {result.returncode}: {result.stderr.strip()}"
+    steps = [fix, *fix.get("then", [])]
+    runs = [(s["undo_argv"], s["where"]) for s in reversed(steps) if s["undo_argv"]] if undo else \
+        [(s["argv"], s["where"]) for s in steps]
+    assert runs, f"nothing to run for {fix['command']!r}"
+    for argv, where in runs:
+        result = apply_fix(Fix.of(argv, risk=fix["risk"], where=where), timeout=60)
+        assert result.ok, f"{' '.join(argv)} in {where} exited {result.returncode}: {result.stderr.strip()}"
+
+
+def has_undo(fix: dict[str, Any]) -> bool:
+    return any(s["undo_argv"] for s in (fix, *fix.get("then", [])))
 
 
 def fix_heals_and_undo_breaks(inst: Instance, doc: Doc, cause: str, *, target: str | None,
@@ -87,7 +99,7 @@ def fix_heals_and_undo_breaks(inst: Instance, doc: Doc, cause: str, *, target: s
     after(inst)
     rc, healed = diagnose(inst, target=target)
     assert_healthy(rc, healed)
-    if fix["undo_argv"]:
+    if has_undo(fix):
         apply(fix, undo=True)
         if after_undo is not None:
             after_undo(inst)
