@@ -3,8 +3,9 @@
 dnsmasq forwards to the machine's resolver unless told otherwise (real-vm.md); the
 network XML names ``127.0.0.1`` as its only forwarder instead, and this answers
 there: every query gets an empty NOERROR answer, or REFUSED while the file named by
-the second argument says ``refuse`` (the "resolver that refuses" fault). Nothing is
-forwarded anywhere. Run as ``python3 dns_standin.py ADDRESS MODE_FILE``.
+the second argument says ``refuse`` (the "resolver that refuses" fault: dnsmasq then
+answers the guest nothing, measured, so the guest sees a resolver that times out).
+Nothing is forwarded anywhere. Run as ``python3 dns_standin.py ADDRESS MODE_FILE``.
 """
 
 import socket
