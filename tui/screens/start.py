@@ -20,10 +20,11 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+from vnetdoctor.knowledge.text import Translator
 
 from ..emphasis import emphasis
 from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
 from ..targets import Target, discover

@@ -34,7 +34,7 @@ from vnetdoctor.probes.vocabulary import Verdict
 
 from ..bridge import EngineBridge, EngineFactory, fallback_answer
 from ..emphasis import emphasis
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..kb import Knowledge
 from ..messages import (
     AnswerBox,
@@ -106,7 +106,7 @@ class WalkScreen(Screen[None]):
         super().__init__()
         assert state.request is not None, "the walk needs a request"
         self.state = state
-        self.tr = Translator(state.lang)
+        self.tr = translate_bindings(self, state.lang)
         self.kb = knowledge
         self.recorder = recorder if not state.replay else None
         # True: the whole walk runs as soon as it is planned, as an operator expects (every
@@ -133,7 +133,6 @@ class WalkScreen(Screen[None]):
         self._run_done: set[str] = set()
         self._stopped: bool = False
         self._ticker: Timer | None = None
-        translate_bindings(self, state.lang)
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -17,7 +17,7 @@ from vnetdoctor.knowledge.model import Request
 def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     """The request the options describe, or None when they name no target (Start screen)."""
     from vnetdoctor.tui.form import FormError, build_request
-    from vnetdoctor.tui.i18n import tr
+    from vnetdoctor.knowledge.text import tr
 
     from_side = getattr(args, "from_side", "host") or "host"
     if not args.target and not args.guest:
