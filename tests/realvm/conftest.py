@@ -1,6 +1,6 @@
-"""Fixtures for the real-guest tests: one libvirtd + QEMU guest per session, healthy before each test.
+"""Fixtures for the real-guest tests: one libvirtd + QEMU guest per test module, healthy before each test.
 
-The guest boots once per test session (TCG on a shared 2-core machine is slow, see
+The guest boots once per test module (TCG on a shared 2-core machine is slow, see
 real-vm.md); each test injects its fault, and :func:`healthy_guest` puts the guest
 back to the baseline before the next one (checking first and repairing only what
 differs). Tests are marked ``realvm``. On a machine that cannot run the real guest
@@ -8,7 +8,7 @@ differs). Tests are marked ``realvm``. On a machine that cannot run the real gue
 skip with the exact reason — never silently; a failure while bringing the guest up
 on a machine that *can* run it is an error, not a skip.
 
-Everything is taken down by PID at the end of the session, also after a failure,
+Everything is taken down by PID at the end of the module, also after a failure,
 and instances left by a test process that died are swept first.
 """
 
@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.realvm)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: the guest goes as soon as its tests are done
 def realvm(root_netns_guard: dict[str, list[str]]) -> Iterator[daemon.Instance]:
     """The running instance (libvirtd, NAT network, guest); skipped with the reason where impossible."""
     try:
