@@ -61,11 +61,8 @@ def libvirt_targets(lang: str = "en", connect: str | None = None,
     (``libvirt:NAME@URI``) so the walk talks to the same daemon; ``host`` (``--host``) is
     the host side of every target.
     """
-    try:
-        import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
-        from vnetdoctor.probes.libvirt_conn import uri_for
-    except ImportError as exc:
-        return [], [_note("libvirt", None, lang, str(exc))]
+    import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes (libvirt itself loads lazily)
+    from vnetdoctor.probes.libvirt_conn import uri_for
     uri = uri_for(LOCAL, connect)
     doms = _probe("libvirt.domains", uri=uri)
     if not doms.ok:
