@@ -22,11 +22,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import realvm_daemon as daemon  # noqa: E402
-import realvm_faults as faults  # noqa: E402
-from realvm_image import ImageUnavailable  # noqa: E402
+from tests.realvm.support import daemon, faults
+from tests.realvm.support.image import ImageUnavailable
 
 TIMINGS: dict[str, float] = {}
 

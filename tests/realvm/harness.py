@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Run the real guest by hand: ``harness.py up``, try vnetdoctor on it, ``harness.py down``.
+"""Run the real guest by hand: ``python -m tests.realvm.harness up``, try vnetdoctor on it, ``… down``.
 
-    .venv/bin/python tests/realvm/harness.py up [--tag man]     # libvirtd + NAT network + guest
-    .venv/bin/python tests/realvm/harness.py status [--tag man]
-    .venv/bin/python tests/realvm/harness.py down [--tag man]
-    .venv/bin/python tests/realvm/harness.py sweep               # leftovers of dead test runs
+    .venv/bin/python -m tests.realvm.harness up [--tag man]     # libvirtd + NAT network + guest
+    .venv/bin/python -m tests.realvm.harness status [--tag man]
+    .venv/bin/python -m tests.realvm.harness down [--tag man]
+    .venv/bin/python -m tests.realvm.harness sweep               # leftovers of dead test runs
 
 ``up`` prints the ``vnetdoctor diagnose`` line for the instance and the timings
 (image from the cache or built, libvirtd start, guest boot). Everything lives in
@@ -21,19 +21,17 @@ import shlex
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import realvm_daemon as daemon  # noqa: E402
-from realvm_image import ImageUnavailable  # noqa: E402
+from tests.realvm.support import daemon
+from tests.realvm.support.image import ImageUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.realvm.harness", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("up", "down", "status", "sweep"))
     parser.add_argument("--tag", default="man", help="instance tag (default: man)")
     args = parser.parse_args(argv)
     if args.command != "sweep" and (not args.tag.isalnum() or len(args.tag) > 8):
-        print(f"harness.py: bad tag {args.tag!r}: up to 8 letters or digits", file=sys.stderr)
+        print(f"tests.realvm.harness: bad tag {args.tag!r}: up to 8 letters or digits", file=sys.stderr)
         return 2
     if args.command == "sweep":
         print("swept:", " ".join(daemon.sweep()) or "nothing")
@@ -49,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         inst = daemon.up(args.tag)
     except (daemon.HarnessUnavailable, ImageUnavailable) as exc:
-        print(f"harness.py: {exc}", file=sys.stderr)
+        print(f"tests.realvm.harness: {exc}", file=sys.stderr)
         return 2
     except BaseException:
         daemon.down(args.tag)

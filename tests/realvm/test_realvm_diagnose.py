@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-import realvm_daemon as d
-import realvm_faults as f
-from realvm_daemon import Instance
+from tests.realvm.support import daemon as d
+from tests.realvm.support import faults as f
+from tests.realvm.support.daemon import Instance
 
 Doc = dict[str, Any]
 

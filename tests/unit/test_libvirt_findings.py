@@ -107,7 +107,7 @@ def _leg(uncaptured: frozenset[str], seen: dict[str, tuple[str, ...]]) -> Leg:
     hops = (Hop(LOCAL, "virbr0", "host", "bridge"), Hop(LOCAL, "vnet0", "host", "port"),
             Hop(guest, "eth0", "guest", "nic"))
     echo = Observation("icmp.echo", "local", rows=(EchoRow("198.51.100.20", 1, 5, 56, False, None),))
-    return Leg("forward", LOCAL, "198.51.100.20", 5, echo, hops, seen, {}, uncaptured)
+    return Leg("forward", LOCAL, "198.51.100.20", 5, echo, hops, seen, {}, uncaptured=uncaptured)
 
 
 def test_no_evidence_about_a_guest_nic_nothing_captured():

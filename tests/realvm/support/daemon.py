@@ -259,8 +259,7 @@ def wait_guest_ready(inst: Instance, timeout: float = 120) -> str:
 
 def up(tag: str, boot: bool = True) -> Instance:
     """Bring everything up under ``tag`` (taking down whatever is left under it first)."""
-    sys.path.insert(0, str(HERE))
-    from realvm_image import build_image
+    from tests.realvm.support.image import build_image
 
     preflight()
     down(tag)

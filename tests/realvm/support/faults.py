@@ -19,8 +19,8 @@ import signal
 import time
 from pathlib import Path
 
-import realvm_daemon as d
-from realvm_daemon import Instance, in_host, wait_for
+from tests.realvm.support import daemon as d
+from tests.realvm.support.daemon import Instance, in_host, wait_for
 
 FW_TABLE = "vnrvfw"
 
