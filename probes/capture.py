@@ -285,6 +285,18 @@ def hexdump(data: bytes, width: int = 16) -> list[str]:
     return lines
 
 
+def pcapng_bytes(rows: Sequence[PacketRow], sides: dict[str, str]) -> bytes:
+    """A pcapng file of the rows in time order (ties keep the order given: the path order),
+    each on an interface named by its side and name (``host:br0``, ``guest:eth0``)."""
+    import io
+
+    from .pcapng import side_namer, write_rows
+
+    out = io.BytesIO()
+    write_rows(out, sorted(rows, key=lambda r: r.time), side_namer(sides))
+    return out.getvalue()
+
+
 def pcap_bytes(rows: Sequence[PacketRow]) -> bytes:
     """A classic pcap file of the rows, in time order (the writer export uses too)."""
     import io

@@ -58,7 +58,7 @@ async def test_an_existing_file_is_kept_unless_the_operator_chooses_replace(tmp_
         await _ask_to_save(pilot, app, target)
         await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog))
         await pilot.click("#replace")
-        await wait_until(pilot, lambda: target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1"), what="the pcap")
+        await wait_until(pilot, lambda: target.read_bytes()[:4] == bytes.fromhex("0a0d0d0a"), what="the pcapng")
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
 
 
@@ -69,7 +69,7 @@ async def test_a_new_name_is_written_without_a_question(tmp_path: Path) -> None:
         screen = await _ask_to_save(pilot, app, target)
         await wait_until(pilot, lambda: "saved" in screen.last_message, what="the save")
         assert not isinstance(app.screen, OverwriteDialog)
-    assert target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
+    assert target.read_bytes()[:4] == bytes.fromhex("0a0d0d0a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.pcap"]  # no temporary file left
 
 
@@ -85,7 +85,7 @@ async def test_replacing_a_symlink_replaces_the_link_never_its_target(tmp_path: 
         await pilot.click("#replace")
         await wait_until(pilot, lambda: "saved" in screen.last_message, what="the save")
     assert victim.read_bytes() == b"root:secret"
-    assert not link.is_symlink() and link.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
+    assert not link.is_symlink() and link.read_bytes()[:4] == bytes.fromhex("0a0d0d0a")
 
 
 def test_write_file_without_replace_refuses_any_existing_name(tmp_path: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
-from tests.tui.support.engine import FakeEngine, GUEST, HOST, PATH
+from textual.widgets import Input, Static, Tree
+
+from tests.tui.support.engine import GUEST, HOST, PATH, FakeEngine
 from tests.tui.support.views import (
     CaptureFactory,
     icmp_frame,
@@ -19,7 +20,7 @@ from tests.tui.support.views import (
     views_app,
 )
 from tests.tui.support.waiting import wait_until
-from textual.widgets import Input, Static, Tree
+from vnetdoctor.probes.pcapng import read_pcapng
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.screens.packets import PacketsScreen, SaveDialog
 from vnetdoctor.tui.state import SessionState
@@ -156,7 +157,7 @@ async def test_the_path_view_marks_where_the_request_vanished() -> None:
         assert line in shown and "✓" in shown and "·" in shown
 
 
-async def test_save_writes_a_valid_pcap(tmp_path: Path) -> None:
+async def test_save_writes_pcapng_with_a_named_interface_per_point(tmp_path: Path) -> None:
     rows = lost_at_guest()
     app = views_app(lambda: PacketsScreen(recorded_state(rows), save_dir=str(tmp_path)))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -165,21 +166,17 @@ async def test_save_writes_a_valid_pcap(tmp_path: Path) -> None:
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, SaveDialog), what="the save dialog")
         name = app.screen.query_one(Input)
-        assert name.value == str(tmp_path / "vnetdoctor-s-test.pcap")
+        assert name.value == str(tmp_path / "vnetdoctor-s-test.pcapng")
         await pilot.press("enter")
-        target = tmp_path / "vnetdoctor-s-test.pcap"
+        target = tmp_path / "vnetdoctor-s-test.pcapng"
         await wait_until(pilot, lambda: "saved" in screen.last_message, what="the save")
         assert f"saved {len(rows)} packets to {target}" in _title(app)
-    data = target.read_bytes()
-    magic, major, minor, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
-    assert (magic, major, minor, linktype) == (0xA1B2C3D4, 2, 4, 1)
-    off, frames = 24, []
-    while off < len(data):
-        _, _, incl, _ = struct.unpack("<IIII", data[off : off + 16])
-        frames.append(data[off + 16 : off + 16 + incl])
-        off += 16 + incl
-    assert off == len(data)
-    assert frames == [bytes.fromhex(r.data_hex) for r in sorted(rows, key=lambda r: r.time)]
+    frames = read_pcapng(target.read_bytes())
+    ordered = sorted(rows, key=lambda r: r.time)
+    assert [f.data for f in frames] == [bytes.fromhex(r.data_hex) for r in ordered]
+    sides = {str(HOST): "host", str(GUEST): "guest"}
+    assert [f.interface.name for f in frames] == [f"{sides[r.vantage]}:{r.iface}" for r in ordered]
+    assert {f.interface.name for f in frames} >= {"host:vnet0", "guest:eth0"}
 
 
 async def test_save_to_an_unwritable_place_says_why_in_one_line(tmp_path: Path) -> None:
@@ -310,7 +307,7 @@ async def test_help_lists_the_screen_bindings() -> None:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         keys = {desc: key for key, desc in app.screen.keys}
-        assert keys["save pcap"] == "s" and keys["back"] == "esc" and keys["live capture"] == "c"
+        assert keys["save pcapng"] == "s" and keys["back"] == "esc" and keys["live capture"] == "c"
         assert keys["layers"] == "l" and keys["hex"] == "x" and keys["path"] == "p"
 
 
@@ -321,7 +318,7 @@ async def test_bindings_have_ids_and_chinese_descriptions() -> None:
         await wait_until(pilot, lambda: screen.mode == "recorded")
         assert all(b.id and b.id.startswith("packets.") for b in PacketsScreen.BINDINGS)  # type: ignore[union-attr]
         bindings = [b for bs in screen._bindings.key_to_bindings.values() for b in bs]
-        assert {b.description for b in bindings} >= {"返回", "存为 pcap", "分层"}
+        assert {b.description for b in bindings} >= {"返回", "存为 pcapng", "分层"}
         assert "数据包" in _title(app)
         verdicts = screen.query_one(PathView)
         line = verdicts.verdict_line(next(v for v in verdicts.last_verdicts if v.flow == "icmp:4242"))
@@ -386,5 +383,5 @@ async def test_the_palette_offers_only_the_keys_that_work_here() -> None:
         screen = _screen(app)
         await wait_until(pilot, lambda: screen.mode == "recorded")
         names = {c.name for c in binding_commands(screen)}
-        assert {"save pcap", "back", "layers"} <= names
+        assert {"save pcapng", "back", "layers"} <= names
         assert "pause" not in names and "live capture" not in names  # a replay: no capture

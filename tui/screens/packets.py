@@ -28,7 +28,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
-from vnetdoctor.probes.capture import DEFAULT_FILTER, pcap_bytes
+from vnetdoctor.probes.capture import DEFAULT_FILTER, pcapng_bytes
 from vnetdoctor.probes.rows import PacketRow
 
 from ..glyphs import glyph
@@ -372,7 +372,7 @@ class PacketsScreen(CaptureScreen):
 
     def default_pcap_name(self) -> str:
         stamp = self.state.session_id or time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
-        name = f"vnetdoctor-{stamp}.pcap"
+        name = f"vnetdoctor-{stamp}.pcapng"  # one named interface per capture point
         return os.path.join(self._save_dir, name) if self._save_dir else name
 
     def action_save(self) -> None:
@@ -404,7 +404,7 @@ class PacketsScreen(CaptureScreen):
         try:
             if os.path.isdir(full):
                 raise IsADirectoryError(21, "is a directory")
-            write_file(full, pcap_bytes(rows), replace=replace)
+            write_file(full, pcapng_bytes(rows, self._side_names(localized=False)), replace=replace)
             count = len(rows)
         except OSError as exc:
             self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
