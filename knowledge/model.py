@@ -228,6 +228,19 @@ class Request:
             "lang": self.lang,
         }
 
+    def argv(self) -> list[str]:
+        """The target options that ask for this request (``--host … --target …``), for a command shown."""
+        args = ["--host", str(self.host)]
+        if self.guest is not None:
+            args += ["--guest", str(self.guest)]
+        if self.from_side != "host":
+            args += ["--from", self.from_side]
+        if self.target is not None:
+            args += ["--target", self.target]
+        if self.port:
+            args += ["--port", str(self.port)]
+        return args
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Request:
         return cls(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.capture import Capture
@@ -137,8 +139,14 @@ def run_trace(
     hop_side: dict[tuple[str, str], str],
     count: int = 3,
     timeout: float = 1.0,
+    observe: Callable[..., Observation] | None = None,
 ) -> Trace:
-    """Ping forward (and back, when the other end is a vantage) while capturing on the path."""
+    """Ping forward (and back, when the other end is a vantage) while capturing on the path.
+
+    ``observe`` is the engine's observer (``observe(probe, vantage, refresh=True, **params)``):
+    the pings are observations like any other, so a recording can serve them back.
+    """
+    ping = partial(observe, refresh=True) if observe is not None else run_probe
     points = path.capture_points()
     cap = Capture(points, bpf="icmp or arp")
     failed: dict[str, str] = {}
@@ -150,10 +158,10 @@ def run_trace(
     fwd_ident = random.randint(1, 0x7FFF)
     rev_ident = fwd_ident + 0x8000
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fwd = pool.submit(run_probe, "icmp.echo", sender, dst=dst, count=count, timeout=timeout, ident=fwd_ident)
+        fwd = pool.submit(ping, "icmp.echo", sender, dst=dst, count=count, timeout=timeout, ident=fwd_ident)
         rev = (
             pool.submit(
-                run_probe, "icmp.echo", reverse_sender, dst=reverse_dst, count=count, timeout=timeout, ident=rev_ident
+                ping, "icmp.echo", reverse_sender, dst=reverse_dst, count=count, timeout=timeout, ident=rev_ident
             )
             if reverse_sender is not None and reverse_dst
             else None

@@ -22,9 +22,9 @@ from vnetdoctor.knowledge.model import Request
 from .bridge import EngineFactory
 from .i18n import Translator, translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
-from .recorder import RecordStatus, SessionRecorder
+from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
 from .state import SessionState
-from .targets import Target, discover
+from vnetdoctor.session.targets import Target, discover
 
 # How long the "not recorded yet" notice stays up; it is shown again while the wait goes on.
 RECORD_NOTICE_SECONDS = 15.0

@@ -18,6 +18,7 @@ from vnetdoctor.probes.vantage import Vantage
 class SessionState:
     request: Request | None  # None until the Start screen has a target
     engine: EngineLike | None = None
+    session: Any = None  # vnetdoctor.session.Session running this walk (set by the walk screen)
     lang: str = "en"
     allow_changes: bool = False  # applying fixes is offered only with --allow-changes
     replay: bool = False  # a recorded session: read-only, no probes run

@@ -15,7 +15,7 @@ from fakes_walk import QUESTION, MemoryStore, console_question, make_app, with_c
 from test_start_screen import discover
 from textual.widgets import DataTable, OptionList
 from vnetdoctor.knowledge import flowchart
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens.packets import PacketsScreen

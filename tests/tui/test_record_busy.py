@@ -15,7 +15,7 @@ import pytest
 from fakes_walk import REQUEST, make_app, scenario_results
 from vnetdoctor.tui.i18n import tr
 from vnetdoctor.tui.launch import recording_outcome
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen
 from walk_helpers import settle, wait_until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fakes_walk import make_app
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
-from vnetdoctor.tui.targets import Target
+from vnetdoctor.session.targets import Target
 from walk_helpers import screen_text, settle
 
 SIZE = (80, 24)

@@ -27,9 +27,8 @@ def _used_keys() -> set[str]:
         keys.update(LITERAL.findall(text))
         keys.update(BINDING.findall(text))
     # Keys built at run time from a known set of names.
-    from vnetdoctor.tui.form import DIRECTIONS
     from vnetdoctor.tui.screens.help import MARK_KEYS
-    from vnetdoctor.tui.screens.start import COLUMNS
+    from vnetdoctor.tui.screens.start import COLUMNS, DIRECTIONS
 
     keys |= {f"start.col_{c}" for c in COLUMNS}
     keys |= {f"start.dir_{d}" for d in DIRECTIONS}

@@ -72,6 +72,8 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
     from vnetdoctor.lab.lifecycle import up
     from vnetdoctor.lab.ops import LabError
 
+    from ._request import checked
+
     owned = True  # set before up(): a signal between up() returning and an assignment is covered
     try:
         try:
@@ -81,9 +83,11 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
             raise UsageError(str(exc)) from None
         print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}",
               file=sys.stderr)
+        # The lab's scenario yields a Request, checked by the session's rules like any other.
+        request = checked(instance.request(lang), lang)
         if args.no_tui:
-            return _diagnose(instance.diagnose_args(), args, lang)
-        return _tui(instance.diagnose_args(), args, lang, scenario.name)
+            return _diagnose(request, args)
+        return _tui(request, args, lang, scenario.name)
     finally:
         if owned:
             _down(args.prefix)
@@ -108,28 +112,20 @@ def _down(prefix: str) -> None:
             say(f"vnetdoctor demo: {exc}")
 
 
-def _extra(args: argparse.Namespace, lang: str) -> list[str]:
-    return (["--db", args.db] if args.db else []) + ["--lang", lang]
-
-
-def _diagnose(diag_args: list[str], args: argparse.Namespace, lang: str) -> int:
+def _diagnose(request, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """``--no-tui``: exactly what ``vnetdoctor diagnose`` prints for this lab."""
-    from vnetdoctor.cli import build_parser
     from vnetdoctor.commands import diagnose
 
-    ns = build_parser().parse_args(["diagnose", *diag_args, *_extra(args, lang)])
-    return diagnose.run(ns)
+    return diagnose.diagnose(request, db=args.db, record=True)
 
 
-def _tui(diag_args: list[str], args: argparse.Namespace, lang: str, scenario: str) -> int:
-    from vnetdoctor.cli import build_parser
-    from vnetdoctor.commands.tui import open_recorder, request_from_args
-    from vnetdoctor.tui.launch import live_engine_factory, run_app
+def _tui(request, args: argparse.Namespace, lang: str, scenario: str) -> int:  # type: ignore[no-untyped-def]
+    from vnetdoctor.commands.tui import open_recorder
+    from vnetdoctor.tui.launch import run_app
     from vnetdoctor.tui.state import SessionState
+    from vnetdoctor.session import live_engine_factory
 
-    ns = build_parser().parse_args(["tui", *diag_args, *_extra(args, lang)])
-    request = request_from_args(ns, lang)
-    store, recorder = open_recorder(ns, source="demo", scenario=scenario)
+    store, recorder = open_recorder(args, source="demo", scenario=scenario)
     state = SessionState(request=request, lang=lang, store=store, scenario=scenario,
                          allow_changes=args.allow_changes)
     return run_app(state, live_engine_factory, recorder=recorder, autorun=True)

@@ -2,40 +2,15 @@
 
 With ``--target`` or ``--guest`` the walk opens directly on that request; without,
 the Start screen lets the operator pick the guest. The target options are
-validated exactly as the Start screen validates its form (same rules, same
-words), and a bad value is one line and exit status 2 before any screen opens.
+validated by the session's one request parser, as the Start screen's form is (same
+rules, same words), and a bad value is one line and exit status 2 before any screen opens.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from vnetdoctor.probes.errors import UsageError
-from vnetdoctor.knowledge.model import Request
-
-
-def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
-    """The request the options describe, or None when they name no target (Start screen)."""
-    from vnetdoctor.tui.form import FormError, build_request
-    from vnetdoctor.tui.i18n import tr
-
-    from_side = getattr(args, "from_side", "host") or "host"
-    if not args.target and not args.guest:
-        if from_side == "guest":
-            raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
-        return None
-    try:
-        return build_request(
-            address=args.target or "",
-            port=str(args.port) if args.port else "",
-            direction="guest_to_host" if from_side == "guest" else "host_to_guest",
-            host=args.host or "local",
-            guest=args.guest or "",
-            lang=lang,
-        )
-    except FormError as err:
-        flag = {"address": "--target", "port": "--port", "host": "--host", "guest": "--guest"}[err.field]
-        raise UsageError(f"{flag}: {tr(err.key, 'en', **err.fmt)}") from None
+from ._request import request_from_args
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
@@ -43,7 +18,7 @@ def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None
     if getattr(args, "no_record", False):
         return None, None
     from vnetdoctor.store import SessionStore
-    from vnetdoctor.tui.recorder import SessionRecorder
+    from vnetdoctor.session.recorder import SessionRecorder
 
     # Short store-level waits (about 2 s): the recorder's thread retries for as long as it
     # takes, and the operator learns within seconds that the database is busy.
@@ -59,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from vnetdoctor.tui.state import SessionState
 
     lang = choose_lang(args.lang)
-    request = request_from_args(args, lang)
+    request = request_from_args(args, lang, connect=False, optional=True)
     require_terminal()
     with SignalGuard():
         try:

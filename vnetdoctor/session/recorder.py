@@ -1,4 +1,4 @@
-"""Records the TUI's session into the store from one background thread, in order.
+"""Records a session (the TUI's or the CLI's) into the store from one background thread, in order.
 
 The UI thread never waits for SQLite: a step that finished, an answer, a fix
 applied are queued here and written by a single thread (so they land in the
