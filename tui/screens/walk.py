@@ -110,7 +110,6 @@ class WalkScreen(Screen[None]):
         self.state = state
         self.tr = Translator(state.lang)
         self.kb = knowledge
-        recorder = recorder if not state.replay else None
         # True: the whole walk runs as soon as it is planned, as an operator expects (every
         # front end). False (step mode): only the symptom step runs, then one step per `n`.
         self.autorun = autorun
