@@ -166,3 +166,16 @@ def test_the_progress_line_redraws_in_place_and_clears_itself() -> None:
     assert re.search(r"\r0/2 · \d+\.\d s · running: Routing table", text)
     assert re.search(r"\r1/2 · \d+\.\d s", text)
     assert "\n" not in text and text.endswith("\r")  # nothing left on the terminal for the report
+
+
+def test_after_close_no_sink_hears_of_the_engine() -> None:
+    """The front end went away (quit, a signal): a step the engine still finishes is not recorded."""
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    session.plan()
+    session.run_step(F.steps(False)[0].step)
+    heard = len(events)
+    session.close()
+    session.run_step(F.steps(False)[1].step)
+    session.note("error", {"error": "late"})
+    assert len(events) == heard

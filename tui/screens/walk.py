@@ -171,7 +171,9 @@ class WalkScreen(Screen[None]):
         self._worker = self._plan()
 
     def on_unmount(self) -> None:
-        # Release an engine thread waiting on a question; the App may be exiting.
+        # Release an engine thread waiting on a question; the App may be exiting. What the
+        # engine finishes after this is not recorded: the session ended here.
+        self.session.close()
         self.bridge.close()
 
     def help_intro(self) -> str:

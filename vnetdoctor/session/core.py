@@ -123,6 +123,7 @@ class Session:
         self._lock = threading.Lock()
         self._planned: list[PlannedStep] = []
         self._opened = False
+        self._closed = False
         self._in_run = False
         self.engine = engine_factory(request, self._ask_operator, self._from_engine)
 
@@ -133,9 +134,19 @@ class Session:
 
     def _emit(self, event: SessionEvent) -> None:
         with self._lock:
-            sinks = list(self._sinks)
+            sinks = list(self._sinks) if not self._closed else []
         for sink in sinks:
             sink(event)
+
+    def close(self) -> None:
+        """The front end has gone (the operator quit, a signal): later events reach no sink.
+
+        An engine thread may still be finishing a step it cannot be stopped in; what it
+        finds after the session ended is not part of the record (which says the session
+        was interrupted, not that a walk nobody watched completed).
+        """
+        with self._lock:
+            self._closed = True
 
     def _from_engine(self, event: EngineEvent) -> None:
         if isinstance(event, DiagnosisReady) and not self._in_run:
