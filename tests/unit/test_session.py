@@ -179,3 +179,16 @@ def test_after_close_no_sink_hears_of_the_engine() -> None:
     session.run_step(F.steps(False)[1].step)
     session.note("error", {"error": "late"})
     assert len(events) == heard
+
+
+def test_a_table_polled_without_change_is_recorded_once(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(store, source="tui")
+    session = Session(F.request(), factory(), sinks=[RecordSink(recorder)])
+    session.open()
+    for _ in range(5):  # auto-refresh: the same rows every poll
+        session.observe("link.list", LOCAL, refresh=True)
+    assert recorder.close().complete
+    rec = store.load(recorder.session_id or "")
+    assert [e.kind for e in rec.events] == [OBSERVATION]
+    store.close()

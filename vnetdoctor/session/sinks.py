@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
+from vnetdoctor.knowledge.observer import Key, key_of
 from vnetdoctor.knowledge.text import display_width
+from vnetdoctor.probes.base import Observation
 
 from .core import Noted, Observed, Opened, SessionEvent
 from .recorder import SessionRecorder
@@ -34,6 +36,7 @@ class RecordSink:
     def __init__(self, recorder: SessionRecorder, on_started: Callable[[str], object] | None = None) -> None:
         self.recorder = recorder
         self.on_started = on_started
+        self._last_observed: dict[Key, dict[str, object]] = {}
 
     def __call__(self, event: SessionEvent) -> None:
         if isinstance(event, Opened):
@@ -43,9 +46,23 @@ class RecordSink:
         elif isinstance(event, Noted):
             self.recorder.event(event.kind, event.detail)
         elif isinstance(event, Observed):
-            self.recorder.event(OBSERVATION, event.observation.to_dict())
+            self._observed(event.observation)
         elif isinstance(event, DiagnosisReady):
             self.recorder.finish(event.diagnosis)
+
+    def _observed(self, obs: Observation) -> None:
+        """Record a Tables observation when it says something new for its probe and vantage.
+
+        Auto-refresh polls every few seconds; a table that did not change would otherwise
+        add the same rows to the record at every poll.
+        """
+        doc = obs.to_dict()
+        key = key_of(obs.probe, obs.vantage, dict(obs.params))
+        content = {k: v for k, v in doc.items() if k != "duration_ms"}
+        if self._last_observed.get(key) == content:
+            return
+        self._last_observed[key] = content
+        self.recorder.event(OBSERVATION, doc)
 
     def _started(self, session_id: str) -> None:
         if self.on_started is not None:
