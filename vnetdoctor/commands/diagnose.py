@@ -45,20 +45,16 @@ def ask_on_terminal(q: Question) -> str:
 
 
 def open_recorder(db: str | None, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
-    """The session store behind the write-behind recorder both front ends record through.
-
-    A database too busy even to open costs the record, never the diagnosis (said on stderr).
-    """
-    from vnetdoctor.session.recorder import SessionRecorder
-    from vnetdoctor.store import SessionStore, StoreBusy
+    """The recorder both front ends record through; a database too busy even to open costs
+    the record, never the diagnosis (said on stderr)."""
+    from vnetdoctor.session.recorder import open_recorder as open_session_recorder
+    from vnetdoctor.store import StoreBusy
 
     try:
-        store = SessionStore(db)
+        return open_session_recorder(db, source=source, scenario=scenario)[1]
     except StoreBusy as exc:
         print(f"vnetdoctor diagnose: not recording this session: {exc}", file=sys.stderr)
         return None
-    # The recorder retries a busy write every second; close() gives it RECORD_WAIT_S more at the end.
-    return SessionRecorder(store, source=source, scenario=scenario)
 
 
 # How long diagnose waits at the end for a database another process keeps busy.

@@ -14,16 +14,12 @@ from ._request import request_from_args
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
-    """The session store behind a write-behind recorder, or (None, None) with --no-record."""
+    """The session store behind the write-behind recorder, or (None, None) with --no-record."""
     if getattr(args, "no_record", False):
         return None, None
-    from vnetdoctor.store import SessionStore
-    from vnetdoctor.session.recorder import SessionRecorder
+    from vnetdoctor.session.recorder import open_recorder as open_session_recorder
 
-    # Short store-level waits (about 2 s): the recorder's thread retries for as long as it
-    # takes, and the operator learns within seconds that the database is busy.
-    store = SessionStore(args.db, busy_timeout=1.0, write_attempts=2)
-    return store, SessionRecorder(store, source=source, scenario=scenario)
+    return open_session_recorder(args.db, source=source, scenario=scenario)
 
 
 def run(args: argparse.Namespace) -> int:

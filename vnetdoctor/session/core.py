@@ -184,8 +184,7 @@ class Session:
         """One step (or a re-run); when every planned step then has a result, the verdict follows."""
         self.open()
         result = self.engine.run_step(step_id)
-        planned = {s.id for s in self._planned}
-        if planned and planned <= set(self.engine.results()):
+        if self.complete:
             self._emit(DiagnosisReady(self.engine.diagnosis()))
         return result
 
