@@ -12,7 +12,8 @@ language. No Textual here: the rules are unit-tested directly.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import Request
@@ -30,7 +31,7 @@ class RequestError(Exception):
 
     field: str
     key: str
-    fmt: dict[str, Any] = field(default_factory=dict)
+    fmt: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` is the attribute above
     value: str = ""  # the field's text as given (the CLI line starts with it when the message does)
 
     def __str__(self) -> str:
@@ -152,11 +153,9 @@ def check_request(request: Request, *, connect: bool = False) -> Request:
 
 def _domain_problem(guest: Vantage) -> str | None:
     """What libvirt says is wrong with the domain (unknown, URI unreachable), or None."""
-    try:
-        from vnetdoctor.probes import libvirt as lv
-    except ImportError:
-        return None  # no libvirt-python: the platform step says "skipped: needs libvirt-python"
-    return lv.check_domain(guest)
+    from vnetdoctor.probes.libvirt import check_domain  # libvirt-python itself loads lazily
+
+    return check_domain(guest)
 
 
 def cli_line(err: RequestError, text: str) -> str:
