@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._request import request_from_args
+from vnetdoctor.knowledge.model import Request
+
+from . import _request
+
+
+def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
+    """The request ``tui``'s options describe, or None when they name none (the Start screen picks)."""
+    return _request.request_from_args(args, lang, connect=False, optional=True)
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
@@ -30,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from vnetdoctor.tui.state import SessionState
 
     lang = choose_lang(args.lang)
-    request = request_from_args(args, lang, connect=False, optional=True)
+    request = request_from_args(args, lang)
     require_terminal()
     with SignalGuard():
         try:
