@@ -79,6 +79,11 @@ class VnetDoctorApp(App[None]):
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
         if self.state.request is not None:
             self.open_walk(self.state.request)
+        elif self.state.sessions_db is not None:
+            from .screens.sessions import SessionsScreen
+
+            self.push_screen(SessionsScreen(self.state.sessions_db, self.state.lang, query=self.state.sessions_query,
+                                            focus=self.state.sessions_focus))
         else:
             from .screens.start import StartScreen
 
@@ -93,6 +98,11 @@ class VnetDoctorApp(App[None]):
             WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
                        autorun=self.autorun)
         )
+
+    def on_replay_requested(self, message: Message) -> None:
+        """A session picked on the Sessions screen: the command replays it, then brings the list back."""
+        self.state.replay_choice = getattr(message, "session_id", None)
+        self.exit()
 
     def on_unmount(self) -> None:
         if self.recorder is not None:

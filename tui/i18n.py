@@ -23,8 +23,9 @@ LANGS = ("en", "zh")
 
 
 # ui.toml holds the strings of Start, Walk, Help and the dialogs; ui_views.toml those
-# of the Packets and Tables screens (kept apart so two people can edit them).
-DATA_FILES = ("data/ui.toml", "data/ui_views.toml")
+# of the Packets and Tables screens; ui_records.toml the Sessions screen's (kept
+# apart so several people can edit them).
+DATA_FILES = ("data/ui.toml", "data/ui_views.toml", "data/ui_records.toml")
 
 
 @functools.lru_cache(maxsize=1)

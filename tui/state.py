@@ -30,3 +30,9 @@ class SessionState:
     # (vantage, interface) pairs along the path, for captures: filled from the engine's path
     path_ifaces: list[tuple[Vantage, str]] = field(default_factory=list)
     scenario: str | None = None  # the lab scenario name in a demo
+    # `vnetdoctor sessions` on a terminal: the App opens the Sessions screen on this database,
+    # searching for sessions_query; a session chosen to replay comes back in replay_choice.
+    sessions_db: Any = None
+    sessions_query: str = ""
+    sessions_focus: str | None = None  # highlight this one (the session just replayed)
+    replay_choice: str | None = None

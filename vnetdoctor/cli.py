@@ -47,6 +47,16 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     _add_lang(p)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vnetdoctor", description="Why can't the VM and its host ping each other?")
     parser.add_argument("-V", "--version", action="version", version=f"vnetdoctor {_version()}")
@@ -79,10 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     _add_lang(p)
 
-    p = sub.add_parser("sessions", help="list recorded sessions")
-    p.add_argument("--search", metavar="TEXT", help="only sessions whose target, vantages, scenario or causes match")
+    p = sub.add_parser("sessions", help="recorded sessions: a screen to replay, export and compare them "
+                                        "on a terminal, a table in a pipe")
+    p.add_argument("--search", metavar="TEXT",
+                   help="sessions matching TEXT, best first: causes, target and vantages, scenario, "
+                        "the operator's notes and answers, then step notes; each says why it matched")
+    p.add_argument("--limit", metavar="N", type=_positive_int, default=50,
+                   help="list at most N sessions (default 50); a cut list says so on stderr")
+    p.add_argument("--all", action="store_true", help="list every session")
     p.add_argument("--json", action="store_true", help="one JSON list instead of the table")
+    p.add_argument("--table", action="store_true", help="print the table even on a terminal (no screen)")
     _add_db(p)
+    _add_lang(p)
 
     p = sub.add_parser("replay", help="open a recorded session in the TUI, read-only")
     p.add_argument("session", nargs="?", help="session id or a unique prefix of one (default: the newest)")
@@ -91,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="a report, the raw record, or the captured packets")
     p.add_argument("session", help="session id or a unique prefix of one")
-    p.add_argument("--format", choices=("md", "json", "pcap"), default="md",
-                   help="md: a report for a ticket; json: the whole record; pcap: the captured packets")
+    p.add_argument("--format", choices=("md", "json", "pcapng", "pcap"), default="md",
+                   help="md: a report for a ticket; json: the whole record; pcapng: the captured "
+                        "packets, one named interface per capture point (host:br0, guest:eth0); "
+                        "pcap: the same as classic pcap, without interface names")
     p.add_argument("--redact", action="store_true",
                    help="rename addresses, MACs and host, domain, network, namespace and interface names")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
@@ -110,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser("bench", help="measure probe speed against iproute2 (root)")
-    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "all"), default="netlink",
+    p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "records", "all"), default="netlink",
                    help="which figures (default netlink)")
     p.add_argument("--quick", action="store_true", help="smaller tables, for a smoke run")
     return parser

@@ -51,6 +51,17 @@ def document_verdict(doc: Mapping[str, Any] | None) -> Verdict:
     return Verdict.decide(doc.get("reachable"), (c.get("severity", "fail") for c in causes if isinstance(c, Mapping)))
 
 
+def short_vantage(text: str | None) -> str:
+    """``netns:NAME`` → ``NAME``, ``libvirt:DOM@URI`` → ``vm:DOM``: what fits a list's column."""
+    if not text:
+        return "—"
+    if text.startswith("netns:"):
+        return text[6:]
+    if text.startswith("libvirt:"):
+        return "vm:" + text[8:].split("@", 1)[0]
+    return text
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One line of ``vnetdoctor sessions``: enough to pick a session, no steps."""
@@ -70,6 +81,15 @@ class SessionSummary:
     steps: int
     duration_ms: float | None
     verdict: Verdict = Verdict.NOT_RUN  # of the stored diagnosis; NOT_RUN while unfinished
+    matched: str | None = None  # why a search found it ("cause firewall.guest_blocks"); None: no search
+    fixes_applied: tuple[str, ...] = ()  # commands of the fixes applied with success, in order
+    fixed_by: tuple[str, ...] = ()  # causes a run found that an applied fix cleared (healthy after)
+
+    @property
+    def path(self) -> str:
+        """Host and guest with the ping's direction: ``host→guest``, or ``host←guest`` from the guest."""
+        arrow = "←" if self.from_side == "guest" else "→"
+        return f"{short_vantage(self.host)}{arrow}{short_vantage(self.guest)}"
 
     @property
     def result(self) -> str:
@@ -81,7 +101,7 @@ class SessionSummary:
         if self.verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             return ", ".join(self.causes)
         if self.verdict is Verdict.HEALTHY:
-            return "reachable"
+            return f"reachable, fixed: {', '.join(self.fixed_by)}" if self.fixed_by else "reachable"
         if self.reachable is False:
             return "unreachable, no cause found"
         return "inconclusive"
@@ -104,6 +124,9 @@ class SessionSummary:
             "duration_ms": None if self.duration_ms is None else round(self.duration_ms),
             "verdict": str(self.verdict),
             "result": self.result,
+            "fixes_applied": list(self.fixes_applied),
+            "fixed_by": list(self.fixed_by),
+            **({"matched": self.matched} if self.matched is not None else {}),
         }
 
 

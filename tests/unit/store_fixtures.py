@@ -415,3 +415,18 @@ def record(
     if finish:
         store.finish_session(sid, diagnosis(fixed, link_down))
     return sid
+
+
+def record_fixed(store, scenario: str = "guest-firewall", source: str = "tui") -> str:
+    """A walk that found the guest firewall, a fix applied with success, then a healthy verdict."""
+    sid = store.start_session(request(), source=source, scenario=scenario)
+    for s in steps(fixed=False):
+        store.record_step(sid, s)
+    store.record_event(sid, "fix_applied", {
+        "command": "ip netns exec vndt-guest nft delete rule inet filter input handle 7",
+        "argv": [], "returncode": 0, "step": "firewall", "output": "",
+    })
+    for s in steps(fixed=True):
+        store.record_step(sid, s)
+    store.finish_session(sid, diagnosis(fixed=True))
+    return sid

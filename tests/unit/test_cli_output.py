@@ -96,8 +96,8 @@ def test_lab_list_and_sessions_keep_every_character_in_a_pipe(tmp_path) -> None:
     assert any(len(line) > 100 for line in res.stdout.splitlines()), "descriptions are long: none was kept whole"
     from vnetdoctor.commands.sessions import MIN_WIDTH, fit
 
-    rows = [["ID", "STARTED", "TARGET", "HOST→GUEST", "RESULT"],
-            ["20261204-000000-abcd", "now", "198.18.0.11", "a-very-long-host-namespace→" + LONG, "ok"]]
+    rows = [["ID", "STARTED", "TARGET", "HOST→GUEST", "SCENARIO", "RESULT"],
+            ["20261204-000000-abcd", "now", "198.18.0.11", "a-very-long-host-namespace→" + LONG, "—", "ok"]]
     assert "…" in "\n".join(fit(rows, MIN_WIDTH))  # a terminal gets a fitted table
     assert "…" not in "\n".join(fit(rows, 1 << 30))  # what sessions uses for a pipe
 

@@ -281,7 +281,7 @@ def test_redact_refuses_a_pcap_whose_payload_names_the_host(db, capsys, tmp_path
     """A host name inside a frame cannot be renamed (lengths would change): refused."""
     path, before, _ = db
     # The fixture's echo payload spells "vnetdoctor-probe": pretend that is this machine's name.
-    monkeypatch.setattr("vnetdoctor.commands.export.machine_hostnames", lambda: ["vnetdoctor-probe"])
+    monkeypatch.setattr("vnetdoctor.exports.machine_hostnames", lambda: ["vnetdoctor-probe"])
     target = tmp_path / "x.pcap"
     code, _, err = export(capsys, before, "--format", "pcap", "--redact", "--db", str(path),
                           "-o", str(target))

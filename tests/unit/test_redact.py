@@ -503,7 +503,7 @@ def test_export_renames_this_machines_host_name(recorded, capsys, monkeypatch):
     with SessionStore(path) as st:
         st.record_event(sid, "note", {"text": "seen from KVM-Node7.example.org (kvm-node7)"})
     monkeypatch.setattr(
-        "vnetdoctor.commands.export.machine_hostnames", lambda: ["kvm-node7.example.org"]
+        "vnetdoctor.exports.machine_hostnames", lambda: ["kvm-node7.example.org"]
     )
     code, js, err = _export(capsys, sid, "--format", "json", "--redact", "--db", str(path))
     assert code == 0, err

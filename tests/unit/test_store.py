@@ -354,8 +354,10 @@ def test_sessions_command_fits_80_columns(store, monkeypatch, capsys):
     code, out, err = _run_cli(["sessions", "--db", str(store.path)], capsys)
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "STARTED", "TARGET", "HOST→GUEST", "RESULT"]
+    # 80 columns: the scenario and the age (the id carries date and time) give way to the path.
+    assert lines[0].split() == ["ID", "TARGET", "HOST→GUEST", "RESULT"]
     assert len(lines) == 4
+    assert "vndt-host→vndt-guest" in lines[3]  # the path is whole
     assert all(len(l) <= 80 for l in lines)
     assert "firewall.guest_blocks" in lines[3] and "reachable" in lines[2] and "running" in lines[1]
     assert "198.18.0.11" in lines[3] and "203.0.113.50" in lines[1]  # a target is never cut

@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         "netlink": ["bench_netlink"],
         "diagnose": ["bench_diagnose"],
         "tui": ["bench_tui"],
-        "all": ["bench_netlink", "bench_diagnose", "bench_tui"],
+        "records": ["bench_records"],
+        "all": ["bench_netlink", "bench_diagnose", "bench_tui", "bench_records"],
     }[what]
     modules = [_bench_module(name) for name in names]  # fail before any work when one is missing
     status = 0

@@ -1,8 +1,13 @@
 """``vnetdoctor sessions``: the recorded sessions, newest first, in 80 columns.
 
 The table is for picking a session to replay, export or diff, so it shows the id
-(what those commands take; a unique prefix is enough), when, which path, and the
-result. ``--json`` gives every field for scripts.
+(what those commands take; a unique prefix is enough), when, the path in full with
+the direction of the ping (``host→guest`` or ``host←guest``; cut only past 24
+characters), the lab scenario,
+and the result — "fixed: CAUSE" when an applied fix turned it healthy. With
+``--search`` each session says on a second line why it matched. The list is cut
+at ``--limit`` (default 50) and says so on stderr; ``--all`` lists everything.
+``--json`` gives every field the table shows and more, for scripts.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -23,23 +29,17 @@ _COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("ID", None),
     ("STARTED", None),
     ("TARGET", 15),
-    ("HOST→GUEST", 10),
+    ("HOST→GUEST", 24),
+    ("SCENARIO", 6),
     ("RESULT", 14),
 )
-# Which column gives up width first when the terminal is narrow: the path, then
-# the target, and the result (why the operator is looking) last.
-_SHRINK_ORDER = (3, 2, 4)
-
-
-def short_vantage(text: str | None) -> str:
-    """``netns:NAME`` → ``NAME``, ``libvirt:DOM@URI`` → ``vm:DOM``: the column is narrow."""
-    if not text:
-        return "—"
-    if text.startswith("netns:"):
-        return text[6:]
-    if text.startswith("libvirt:"):
-        return "vm:" + text[8:].split("@", 1)[0]
-    return text
+# Which column gives up width first when the terminal is narrow: the target, the
+# result (why the operator is looking), and the path only as a last resort and
+# never below 24 characters: two sessions that differ only in their guest must
+# look different, and `vnd-host→vnd-guest` is never cut.
+_SHRINK_ORDER = (2, 5, 3)
+_DROP_ORDER = (4, 1)  # SCENARIO, then STARTED
+DEFAULT_LIMIT = 50
 
 
 def age(started: float, now: float) -> str:
@@ -58,8 +58,7 @@ def age(started: float, now: float) -> str:
 
 def _row(s: SessionSummary, now: float) -> list[str]:
     started = age(s.started, now)
-    path = f"{short_vantage(s.host)}→{short_vantage(s.guest)}"
-    return [s.id, started, s.target or "—", path, table_result(s)]
+    return [s.id, started, s.target or "—", s.path, s.scenario or "—", table_result(s)]
 
 
 def table_result(s: SessionSummary) -> str:
@@ -68,6 +67,8 @@ def table_result(s: SessionSummary) -> str:
         return s.state
     if s.causes:
         return s.causes[0] + (f" +{len(s.causes) - 1}" if len(s.causes) > 1 else "")
+    if s.fixed_by:
+        return "fixed: " + s.fixed_by[0] + (f" +{len(s.fixed_by) - 1}" if len(s.fixed_by) > 1 else "")
     return s.result
 
 
@@ -85,30 +86,77 @@ def truncate(text: str, width: int) -> str:
 
 
 def fit(rows: list[list[str]], width: int) -> list[str]:
-    """Lay out rows (the first is the header) in ``width`` columns, shrinking the widest flexible column."""
+    """Lay out rows (the first is the header) in ``width`` columns.
+
+    First whole columns that other fields repeat are dropped (the scenario, which
+    ``--json`` and a pipe keep; the age, which the id's date and time carry), then
+    the flexible columns shrink in :data:`_SHRINK_ORDER`. The path never shrinks.
+    """
+    keep = list(range(len(_COLUMNS)))
     widths = [max(display_width(r[i]) for r in rows) for i in range(len(_COLUMNS))]
-    gaps = 2 * (len(widths) - 1)
+
+    def total() -> int:
+        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+
+    for i in _DROP_ORDER:
+        if total() <= width:
+            break
+        keep.remove(i)
     for i in _SHRINK_ORDER:
-        excess = sum(widths) + gaps - width
+        excess = total() - width
         if excess <= 0:
             break
-        minimum = _COLUMNS[i][1] or widths[i]
-        widths[i] -= min(excess, max(0, widths[i] - minimum))
+        if i in keep:
+            minimum = _COLUMNS[i][1] or widths[i]
+            widths[i] -= min(excess, max(0, widths[i] - minimum))
     lines = []
     for r in rows:
-        cells = [truncate(c, w) for c, w in zip(r, widths)]
-        padded = [c + " " * (w - display_width(c)) for c, w in zip(cells[:-1], widths[:-1])]
+        cells = [truncate(r[i], widths[i]) for i in keep]
+        shown = [widths[i] for i in keep]
+        padded = [c + " " * (w - display_width(c)) for c, w in zip(cells[:-1], shown[:-1])]
         lines.append("  ".join([*padded, cells[-1]]).rstrip())
     return lines
 
 
+def _screen(args: argparse.Namespace, path: Path) -> int:
+    """The Sessions screen; a session chosen there is replayed, then the list comes back."""
+    from vnetdoctor.commands import replay
+    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.tui.launch import run_app
+    from vnetdoctor.tui.state import SessionState
+
+    lang = choose_lang(args.lang or None)
+    replayed: str | None = None
+    while True:
+        state = SessionState(request=None, lang=lang, sessions_db=path, sessions_query=args.search or "",
+                             sessions_focus=replayed)
+        code = run_app(state, _no_engine)
+        if state.replay_choice is None:  # left the list without choosing (q)
+            return code
+        replayed = state.replay_choice
+        replay.run(argparse.Namespace(session=replayed, db=str(path), lang=args.lang))
+
+
+def _no_engine(*_args: object) -> object:
+    raise RuntimeError("the Sessions screen runs no engine")
+
+
 def run(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else default_db_path()
+    if not (args.json or args.table) and sys.stdout.isatty() and sys.stdin.isatty() and sys.stderr.isatty():
+        return _screen(args, path)
     if not path.exists():
         emit("[]\n" if args.json else f"no sessions recorded yet ({path})\n")
         return 0
+    limit = None if args.all else args.limit
     with SessionStore(path, readonly=True) as store:
-        found = store.sessions(search=args.search)
+        found, total = store.listing(search=args.search, limit=limit)
+    if len(found) < total:
+        print(
+            f"vnetdoctor sessions: showing {len(found)} of {total}"
+            f"{' matches' if args.search else ' sessions'}; --limit N or --all for more",
+            file=sys.stderr,
+        )
     if args.json:
         emit(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=2) + "\n")
         return 0
@@ -126,5 +174,12 @@ def run(args: argparse.Namespace) -> int:
     now = time.time()
     rows = [[h for h, _ in _COLUMNS], *(_row(s, now) for s in found)]
     # A file or a pipe gets every character (no terminal to fit).
-    emit("\n".join(fit(rows, max(MIN_WIDTH, width) if width else 1 << 30)) + "\n")
+    lines = fit(rows, max(MIN_WIDTH, width) if width else 1 << 30)
+    out = [lines[0]]
+    for line, s in zip(lines[1:], found):
+        out.append(line)
+        if s.matched:
+            why = f"  ↳ matched {s.matched}"
+            out.append(truncate(why, max(MIN_WIDTH, width)) if width else why)
+    emit("\n".join(out) + "\n")
     return 0

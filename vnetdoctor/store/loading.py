@@ -8,10 +8,12 @@ and it must stay the exact inverse of the recording path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from vnetdoctor.knowledge.model import Request, StepResult
 from vnetdoctor.probes.errors import UsageError
+from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
@@ -20,11 +22,28 @@ from vnetdoctor.records import (
 from vnetdoctor.store.reading import _Reader
 
 
+_PACKETS_IN_PLACE = (
+    "SELECT step_seq, obs_index, row_index, time, vantage, iface, length, linktype, hex, "
+    "summary, tag FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
+)
+
+
+def _packet_dict(t: float, vantage: str, iface: str, length: int, linktype: int, hexdata: str,
+                 summary: str, tag: str) -> dict[str, Any]:
+    """A stored frame as the record's row dict (what ``row_to_dict`` made of the PacketRow)."""
+    return {"_type": "PacketRow", "time": t, "vantage": vantage, "iface": iface, "length": length,
+            "summary": summary, "data_hex": hexdata, "linktype": linktype, "tag": tag}
+
+
 class _Loader(_Reader):
     """The loading side of :class:`~vnetdoctor.store.SessionStore`."""
 
-    def load(self, session_id: str) -> RecordedSession:
-        """Rebuild a session: request, StepResults (frames put back in place), events, verdict."""
+    def load(self, session_id: str, *, with_packets: bool = True) -> RecordedSession:
+        """Rebuild a session: request, StepResults (frames put back in place), events, verdict.
+
+        ``with_packets=False`` leaves the captured frames in the table (a streamed
+        export puts them back one at a time, see :meth:`iter_packet_slots`).
+        """
         load_row_types()
         with self._lock:
             cur = self._conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,))
@@ -36,33 +55,14 @@ class _Loader(_Reader):
             steps_rows = self._conn.execute(
                 "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
             ).fetchall()
-            pkt_rows = self._conn.execute(
-                "SELECT step_seq, obs_index, row_index, time, vantage, iface, length, linktype, hex, "
-                "summary, tag FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index",
-                (session_id,),
-            ).fetchall()
+            pkt_rows = self._conn.execute(_PACKETS_IN_PLACE, (session_id,)).fetchall() if with_packets else []
             ev_rows = self._conn.execute(
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
         frames: dict[tuple[int, int], list[tuple[int, dict[str, Any]]]] = {}
-        for seq, oi, ri, t, vantage, iface, length, linktype, hexdata, summary, tag in pkt_rows:
-            frames.setdefault((seq, oi), []).append(
-                (
-                    ri,
-                    {
-                        "_type": "PacketRow",
-                        "time": t,
-                        "vantage": vantage,
-                        "iface": iface,
-                        "length": length,
-                        "summary": summary,
-                        "data_hex": hexdata,
-                        "linktype": linktype,
-                        "tag": tag,
-                    },
-                )
-            )
+        for seq, oi, ri, *columns in pkt_rows:
+            frames.setdefault((seq, oi), []).append((ri, _packet_dict(*columns)))
         steps = []
         for seq, text in steps_rows:
             data = json.loads(text)
@@ -92,3 +92,51 @@ class _Loader(_Reader):
             diagnosis=diagnosis,
             extra=json.loads(srow["extra"]) if srow["extra"] else {},
         )
+
+    def request_of(self, session_id: str) -> Request:
+        """What a session asked, without loading its steps (export needs the sides, not the walk)."""
+        with self._lock:
+            row = self._conn.execute("SELECT request FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no session {session_id!r} in {self.path}")
+        return Request.from_dict(json.loads(row[0] or "{}"))
+
+    def step_seqs(self, session_id: str) -> list[int]:
+        """The recorded steps' sequence numbers, in order (the keys frames are stored under)."""
+        with self._lock:
+            return [r[0] for r in self._conn.execute(
+                "SELECT seq FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
+            )]
+
+    def iter_packet_slots(self, session_id: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """``(step_seq, obs_index, row_index, PacketRow dict)`` in recorded order, streamed in batches:
+        where each frame goes back into the record, for an export that never holds them all."""
+        with self._lock:
+            cur = self._conn.execute(_PACKETS_IN_PLACE, (session_id,))
+            while True:
+                chunk = cur.fetchmany(batch)
+                if not chunk:
+                    return
+                for seq, oi, ri, *columns in chunk:
+                    yield seq, oi, ri, _packet_dict(*columns)
+
+    def iter_packet_records(self, session_id: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """The session's frames in capture-time order as plain tuples, streamed in batches.
+
+        ``(time, vantage, iface, linktype, hex, length, tag)`` — the pcapng writer's
+        record. Why not ``load(...).packets()``: a 100k-frame session rebuilt whole
+        costs seconds and hundreds of MB; a capture file needs each frame once, in
+        order. Ties in time keep the recorded order (step, observation, row), the
+        path order the capture wrote them in.
+        """
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT time, vantage, iface, COALESCE(linktype, 1), COALESCE(hex, ''), COALESCE(length, 0), "
+                "COALESCE(tag, '') FROM packets WHERE session_id=? ORDER BY time, step_seq, obs_index, row_index",
+                (session_id,),
+            )
+            while True:
+                chunk = cur.fetchmany(batch)
+                if not chunk:
+                    return
+                yield from chunk

@@ -24,6 +24,7 @@ from vnetdoctor.records import (
     document_verdict,
 )
 from vnetdoctor.store.recording import _proc_start_time, _Recorder
+from vnetdoctor.store.searching import Match, like_escape as _like_escape, rank_sessions
 
 _REF_LAST = re.compile(r"^last(?:~(\d+))?$")
 
@@ -44,33 +45,53 @@ class _Reader(_Recorder):
             return RUNNING
         return INTERRUPTED
 
-    def sessions(self, search: str | None = None, limit: int = 200) -> list[SessionSummary]:
-        """Newest first. ``search`` matches target, vantages, scenario, cause ids, step notes."""
-        where, params = "", []
-        if search and search.strip():
-            ids = self._search_ids(search.strip())
-            if not ids:
-                return []
-            where = f"WHERE s.id IN ({','.join('?' * len(ids))})"
-            params = sorted(ids)
-        sql = f"""
-            SELECT s.*, (SELECT COUNT(*) FROM steps t WHERE t.session_id = s.id) AS nsteps
-            FROM sessions s {where}
-            ORDER BY s.started DESC, s.id DESC
-            LIMIT ?
+    def sessions(self, search: str | None = None, limit: int | None = 200) -> list[SessionSummary]:
+        """Newest first, or best match first with ``search`` (see :mod:`.searching`); ``limit`` None: all."""
+        return self.listing(search, limit)[0]
+
+    def listing(self, search: str | None = None, limit: int | None = 200) -> tuple[list[SessionSummary], int]:
+        """``(sessions, total)``: a page of the list and how many there are, so a cut list can say so.
+
+        Without ``search`` the page is cut in SQL (10,000 sessions cost one page); with
+        it every match is ranked first — cause, target or vantage, scenario, the
+        operator's own words, and step notes last — then newest first within a rank.
         """
+        matches: dict[str, Match] | None = None
         with self._lock:
-            cur = self._conn.execute(sql, [*params, int(limit)])
+            if search and search.strip():
+                matches = rank_sessions(self._conn, search.strip(), _fts_query(search), self._fts)
+                if not matches:
+                    return [], 0
+                ids = sorted(matches)
+                where, params, cut = f"WHERE s.id IN ({','.join('?' * len(ids))})", ids, ""
+                total = len(ids)
+            else:
+                total = self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+                where, params = "", []
+                cut = "LIMIT ?" if limit is not None else ""
+                if limit is not None:
+                    params = [int(limit)]
+            cur = self._conn.execute(
+                f"""SELECT s.*, (SELECT COUNT(*) FROM steps t WHERE t.session_id = s.id) AS nsteps
+                    FROM sessions s {where} ORDER BY s.started DESC, s.id DESC {cut}""",
+                params,
+            )
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]
-            step_causes = self._step_causes([r["id"] for r in rows if r["finished"] is None])
+            if matches is not None:
+                rows.sort(key=lambda r: matches[r["id"]].rank)  # stable: newest first within a rank
+                rows = rows if limit is None else rows[: int(limit)]
+            listed = [r["id"] for r in rows]
+            step_causes = self._step_causes(listed)
+            fixes = self._applied_fixes(listed)
         out = []
         for r in rows:
-            state = self._state(r)
-            if r["finished"] is not None:
-                causes = tuple((r["causes"] or "").split())
-            else:
-                causes = tuple(step_causes.get(r["id"], ()))
+            finished = r["finished"] is not None
+            causes = tuple((r["causes"] or "").split()) if finished else tuple(step_causes.get(r["id"], ()))
+            verdict = _row_verdict(r)
+            fixed_by: tuple[str, ...] = ()
+            if finished and r["id"] in fixes and verdict is Verdict.HEALTHY:
+                fixed_by = tuple(c for c in step_causes.get(r["id"], ()) if c not in causes)
             out.append(
                 SessionSummary(
                     id=r["id"],
@@ -84,67 +105,49 @@ class _Reader(_Recorder):
                     from_side=r["from_side"] or "host",
                     reachable=None if r["reachable"] is None else bool(r["reachable"]),
                     causes=causes,
-                    state=state,
+                    state=self._state(r),
                     steps=r["nsteps"],
                     duration_ms=r["duration_ms"],
-                    verdict=_row_verdict(r),
+                    verdict=verdict,
+                    matched=matches[r["id"]].why if matches is not None else None,
+                    fixes_applied=tuple(fixes.get(r["id"], ())),
+                    fixed_by=fixed_by,
                 )
             )
+        return out, total
+
+    def _applied_fixes(self, ids: list[str]) -> dict[str, list[str]]:
+        """The commands of the fixes applied with success in each session, in order."""
+        out: dict[str, list[str]] = {}
+        for sid, detail in self._per_session(
+            "SELECT session_id, detail FROM events WHERE kind='fix_applied' AND session_id IN ({}) ORDER BY seq", ids
+        ):
+            try:
+                doc = json.loads(detail or "{}")
+            except ValueError:
+                continue
+            if isinstance(doc, Mapping) and doc.get("returncode") == 0 and doc.get("command"):
+                out.setdefault(sid, []).append(str(doc["command"]))
         return out
 
     def _step_causes(self, ids: list[str]) -> dict[str, list[str]]:
-        if not ids:
-            return {}
+        """Cause ids the steps found, first seen first (for unfinished sessions and "fixed by")."""
         out: dict[str, list[str]] = {}
-        cur = self._conn.execute(
-            f"SELECT session_id, cause FROM causes WHERE final=0 AND session_id IN "
-            f"({','.join('?' * len(ids))}) ORDER BY step_seq, rowid",
-            ids,
-        )
-        for sid, cause in cur:
+        for sid, cause in self._per_session(
+            "SELECT session_id, cause FROM causes WHERE final=0 AND session_id IN ({}) ORDER BY step_seq, rowid", ids
+        ):
             if cause not in out.setdefault(sid, []):
                 out[sid].append(cause)
         return out
 
-    def _search_ids(self, text: str) -> set[str]:
-        """Sessions matching ``text``: FTS5 for words in notes, LIKE for fragments of ids and addresses."""
-        like = f"%{_like_escape(text)}%"
-        ids: set[str] = set()
-        with self._lock:
-            cur = self._conn.execute(
-                r"""SELECT id FROM sessions WHERE
-                    id LIKE :q ESCAPE '\' OR target LIKE :q ESCAPE '\' OR host LIKE :q ESCAPE '\'
-                    OR guest LIKE :q ESCAPE '\' OR scenario LIKE :q ESCAPE '\'
-                    OR source LIKE :q ESCAPE '\'
-                UNION SELECT session_id FROM causes WHERE cause LIKE :q ESCAPE '\'""",
-                {"q": like},
-            )
-            ids.update(r[0] for r in cur)
-            query = _fts_query(text)
-            if self._fts and query:
-                try:
-                    cur = self._conn.execute(
-                        "SELECT s.session_id FROM steps s JOIN steps_fts f ON f.rowid = s.rowid "
-                        "WHERE steps_fts MATCH ?",
-                        (query,),
-                    )
-                    ids.update(r[0] for r in cur)
-                    cur = self._conn.execute(
-                        "SELECT s.id FROM sessions s JOIN sessions_fts f ON f.rowid = s.rowid "
-                        "WHERE sessions_fts MATCH ?",
-                        (query,),
-                    )
-                    ids.update(r[0] for r in cur)
-                except sqlite3.OperationalError:
-                    self._fts = False
-            if not self._fts:
-                cur = self._conn.execute(
-                    r"SELECT session_id FROM steps WHERE note LIKE :q ESCAPE '\' OR title LIKE :q "
-                    r"ESCAPE '\' OR step LIKE :q ESCAPE '\' OR answer LIKE :q ESCAPE '\'",
-                    {"q": like},
-                )
-                ids.update(r[0] for r in cur)
-        return ids
+    def _per_session(self, sql: str, ids: list[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (its ``IN ({})`` filled with placeholders) for ``ids``, asked in pieces:
+        SQLite caps bound parameters (999 in old builds)."""
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows.extend(self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk))
+        return rows
 
     def resolve(self, ref: str | None) -> str:
         """A full id, a unique prefix, ``last`` (or None) for the newest, ``last~N`` for older ones."""
@@ -198,10 +201,6 @@ def _row_verdict(row: Mapping[str, Any]) -> Verdict:
         reachable = None if row["reachable"] is None else bool(row["reachable"])
         doc = {"reachable": reachable, "causes": [{"id": c} for c in (row["causes"] or "").split()]}
     return document_verdict(doc)
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _fts_query(text: str) -> str:

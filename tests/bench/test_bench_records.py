@@ -1,0 +1,35 @@
+"""``vnetdoctor bench records``: builds its sessions, measures every row, and leaves nothing behind.
+
+No timing assertions (CI machines are noisy; the figures are for people). This
+proves that each measured path runs on the data the benchmark builds — a
+benchmark that silently measured a failing export would report nonsense.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+
+from vnetdoctor.bench_records import measure
+
+
+def test_every_row_is_measured_on_small_sizes() -> None:
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "vnd-bench-records-*")))
+    rows = measure(packets=300, sessions=40)
+    what = [r[0] for r in rows]
+    assert what == [
+        "sessions list, page of 50 of 40",
+        "sessions list, all 40",
+        "export pcapng (streamed)",
+        "export pcapng --redact",
+        "load a 300-packet session (replay)",
+        "list its packets",
+        "export pcapng, peak memory",
+        "export json, peak memory",
+    ]
+    for row in rows:
+        assert row[1] and row[1][0].isdigit(), row  # a figure, not an error
+        assert row[4] in ("met", "MISSED"), row
+    assert any(r[2].startswith("scapy ") for r in rows)  # the reference ran in the same run
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "vnd-bench-records-*"))) == before

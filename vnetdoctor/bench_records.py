@@ -1,0 +1,219 @@
+"""``vnetdoctor bench records``: do recorded sessions stay fast at 100k packets and 10,000 sessions?
+
+Builds, in a temporary directory, one session holding 100,000 captured frames (a
+ping seen on three hops, like the lab's) and a store of 10,000 sessions, then
+measures what a colleague opening yesterday's session waits for, each next to a
+reference measured in the same run on the same data:
+
+* ``sessions`` listing 10,000 (page and ``--all``) vs. a bare ``SELECT`` of the rows;
+* export pcapng (streamed) and redacted, in packets per second, vs. scapy's
+  pcapng writer on the same frames;
+* loading the session for replay and listing its packets;
+* export json: peak memory of the process (``ru_maxrss``) vs. an idle interpreter.
+
+Targets (issue 13): pcapng ≥ 200k packets/s, redacted ≥ 50k/s, sessions list of
+10,000 ≤ 0.3 s, replay first screen and Packets screen ≤ 1 s. ``--quick`` uses a
+tenth of the sizes for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PACKETS = 100_000
+SESSIONS = 10_000
+HOPS = (("netns:vnd-bench-host", "br0"), ("netns:vnd-bench-host", "vnet0"), ("netns:vnd-bench-guest", "eth0"))
+
+
+def _echo_frame(seq: int) -> bytes:
+    """An Ethernet + IPv4 + ICMP echo request of 98 bytes (a ping's default size) with sequence ``seq``."""
+    import struct
+
+    payload = bytes(range(56))
+    icmp = struct.pack("!BBHHH", 8, 0, 0, 0x1A2B, seq & 0xFFFF) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), seq & 0xFFFF, 0x4000, 64, 1, 0,
+                     bytes([198, 18, 0, 1]), bytes([198, 18, 0, 11]))
+    return bytes.fromhex("525400000011") + bytes.fromhex("525400000001") + b"\x08\x00" + ip + icmp
+
+
+def build_big_session(db: Path, packets: int) -> str:
+    """One finished session whose capture step holds ``packets`` frames across three hops."""
+    from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
+    from vnetdoctor.probes.base import Observation
+    from vnetdoctor.probes.rows import PacketRow
+    from vnetdoctor.probes.vantage import parse_vantage
+    from vnetdoctor.store import SessionStore
+
+    t0 = time.time() - 3600
+    rows = []
+    for i in range(packets):
+        vantage, iface = HOPS[i % 3]
+        frame = _echo_frame(i // 3)
+        rows.append(PacketRow(time=t0 + i * 0.0001, vantage=vantage, iface=iface, length=len(frame),
+                              summary=f"ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq={i // 3}",
+                              data_hex=frame.hex(), tag=f"icmp:6699:{i // 3}"))
+    request = Request(target="198.18.0.11", host=parse_vantage(HOPS[0][0]), guest=parse_vantage(HOPS[2][0]))
+    step = StepResult("symptom.ping", "network", "Ping both ways", "pass", "replies seen", 1500.0,
+                      (Observation("capture", HOPS[0][0], rows=tuple(rows), layer="datalink"),))
+    with SessionStore(db) as store:
+        sid = store.start_session(request, source="bench", scenario="healthy")
+        store.record_step(sid, step)
+        store.finish_session(sid, Diagnosis(request=request, reachable=True, causes=(), steps=(step,),
+                                            duration_ms=1500.0, target="198.18.0.11"))
+    return sid
+
+
+def build_many_sessions(db: Path, count: int) -> None:
+    """``count`` small sessions: one recorded through the store, then copied row by row in SQL."""
+    import sqlite3
+
+    from vnetdoctor.store import SessionStore
+
+    with SessionStore(db) as store:
+        from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
+        from vnetdoctor.probes.vantage import parse_vantage
+
+        request = Request(target="198.18.0.11", host=parse_vantage("netns:vnd-bench-host"),
+                          guest=parse_vantage("netns:vnd-bench-guest"))
+        step = StepResult("symptom.ping", "network", "Ping both ways", "pass", "replies seen", 900.0)
+        sid = store.start_session(request, source="bench", scenario="healthy")
+        store.record_step(sid, step)
+        store.finish_session(sid, Diagnosis(request=request, reachable=True, causes=(), steps=(step,),
+                                            duration_ms=900.0, target="198.18.0.11"))
+    con = sqlite3.connect(db)
+    with con:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(sessions)") if r[1] not in ("id", "started")]
+        step_cols = [r[1] for r in con.execute("PRAGMA table_info(steps)") if r[1] != "session_id"]
+        for n in range(1, count):
+            new = f"bench-{n:06d}"
+            con.execute(f"INSERT INTO sessions (id, started, {', '.join(cols)}) "
+                        f"SELECT ?, started - ?, {', '.join(cols)} FROM sessions WHERE id=?", (new, n, sid))
+            con.execute(f"INSERT INTO steps (session_id, {', '.join(step_cols)}) "
+                        f"SELECT ?, {', '.join(step_cols)} FROM steps WHERE session_id=?", (new, sid))
+    con.close()
+
+
+def _timed(fn: Callable[[], Any], runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+_PEAK = (
+    "import resource, runpy, sys\n"
+    "sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_module(sys.argv[0], run_name='__main__')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "finally:\n"
+    "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def _peak_rss_mb(module: str, *args: str) -> float:
+    """Peak resident memory of ``python -m module args`` in MiB, as the child itself reports it.
+
+    (``RUSAGE_CHILDREN`` would give the largest child so far, not this one.)
+    """
+    res = subprocess.run([sys.executable, "-c", _PEAK, module, *args], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, check=False)
+    return int(res.stderr.strip().splitlines()[-1]) / 1024
+
+
+def measure(packets: int, sessions: int) -> list[tuple[str, str, str, str, str]]:
+    """Rows of (what, vnetdoctor, reference, target, verdict)."""
+    from vnetdoctor.exports import export_pcapng, stream_pcapng
+    from vnetdoctor.store import SessionStore
+
+    rows: list[tuple[str, str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="vnd-bench-records-") as tmp:
+        big, many = Path(tmp) / "big.db", Path(tmp) / "many.db"
+        sid = build_big_session(big, packets)
+        build_many_sessions(many, sessions)
+
+        with SessionStore(many, readonly=True) as store:
+            page = _timed(lambda: store.listing(limit=50))
+            every = _timed(lambda: store.listing(limit=None))
+            bare = _timed(lambda: store._conn.execute("SELECT * FROM sessions ORDER BY started DESC").fetchall())
+        rows.append((f"sessions list, page of 50 of {sessions:,}", f"{page * 1000:.0f} ms", "", "≤ 300 ms",
+                     _ok(page <= 0.3)))
+        rows.append((f"sessions list, all {sessions:,}", f"{every * 1000:.0f} ms",
+                     f"bare SELECT {bare * 1000:.0f} ms", "≤ 300 ms", _ok(every <= 0.3)))
+
+        with SessionStore(big, readonly=True) as store:
+            plain = _timed(lambda: stream_pcapng(store, sid, io.BytesIO()), runs=2)
+            load = _timed(lambda: store.load(sid), runs=1)
+            session = store.load(sid)
+            listed = _timed(lambda: session.packets(), runs=1)
+            with contextlib.redirect_stderr(io.StringIO()):  # the export's "renamed …" note
+                redacted = _timed(lambda: export_pcapng(session, redact=True), runs=1)
+            scapy_s = _scapy_reference(session.packets())
+        rows.append(("export pcapng (streamed)", f"{packets / plain:,.0f} pkt/s",
+                     f"scapy {packets / scapy_s:,.0f} pkt/s" if scapy_s else "scapy: not installed",
+                     "≥ 200,000 pkt/s", _ok(packets / plain >= 200_000)))
+        rows.append(("export pcapng --redact", f"{packets / redacted:,.0f} pkt/s", "", "≥ 50,000 pkt/s",
+                     _ok(packets / redacted >= 50_000)))
+        rows.append((f"load a {packets:,}-packet session (replay)", f"{load * 1000:.0f} ms", "", "≤ 1000 ms",
+                     _ok(load <= 1.0)))
+        rows.append(("list its packets", f"{listed * 1000:.0f} ms", "", "≤ 1000 ms", _ok(listed <= 1.0)))
+
+        idle = _peak_rss_mb("vnetdoctor", "sessions", "--db", str(many), "--limit", "1")
+        json_rss = _peak_rss_mb("vnetdoctor", "export", sid, "--format", "json", "--db", str(big), "-o", os.devnull)
+        pcapng_rss = _peak_rss_mb("vnetdoctor", "export", sid, "--format", "pcapng", "--db", str(big),
+                                  "-o", os.devnull)
+        rows.append(("export pcapng, peak memory", f"{pcapng_rss:.0f} MiB", f"sessions --limit 1 {idle:.0f} MiB",
+                     "bounded (streamed)", _ok(pcapng_rss <= idle + 50)))
+        rows.append(("export json, peak memory", f"{json_rss:.0f} MiB", f"sessions --limit 1 {idle:.0f} MiB",
+                     "bounded (streamed)", _ok(json_rss <= idle + 50)))
+    return rows
+
+
+def _scapy_reference(frames: list[Any]) -> float | None:
+    try:
+        from scapy.layers.l2 import Ether
+        from scapy.utils import PcapNgWriter
+    except ImportError:  # scapy is a runtime dependency; a broken install is reported, not fatal
+        return None
+    packets = []
+    for r in frames:
+        p = Ether(bytes.fromhex(r.data_hex))
+        p.time = r.time
+        p.sniffed_on = f"{r.vantage}:{r.iface}"
+        packets.append(p)
+    with tempfile.NamedTemporaryFile(prefix="vnd-bench-", suffix=".pcapng") as fh:
+        start = time.perf_counter()
+        writer = PcapNgWriter(fh.name)
+        writer.write(packets)
+        writer.close()
+        return time.perf_counter() - start
+
+
+def _ok(passed: bool) -> str:
+    return "met" if passed else "MISSED"
+
+
+def run(args: argparse.Namespace) -> int:
+    quick = bool(getattr(args, "quick", False))
+    packets, sessions = (PACKETS // 10, SESSIONS // 10) if quick else (PACKETS, SESSIONS)
+    print(f"bench records: {packets:,} packets in one session, {sessions:,} sessions"
+          f"{' (--quick)' if quick else ''}", flush=True)
+    rows = measure(packets, sessions)
+    header = ("what", "vnetdoctor", "reference (same run)", "target", "")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
