@@ -2,24 +2,24 @@
 
 The network layer's first question: does the guest (or the host bridge) have an
 address at all, is it 169.254.x.x, do the prefixes put both ends in one subnet.
+The dump is pyroute2's (``IPRoute.get_addr``): a host has few addresses.
 """
 
 from __future__ import annotations
 
 from .base import ProbeOutput, probe
 from .iproute_json import IP_ADDR, addrs_from_ip, clip, run_json
-from .netlink_decode import decode_addrs
-from .netlink_query import dump_decoded, interface_names
-from .netlink_socket import AF_UNSPEC, RTGENMSG, RTM_GETADDR
+from .netlink_query import interface_names, with_rtnl
+from .netlink_rows import addr_rows
 from .nsexec import call_in
 from .rows import AddrRow
 from .vantage import Vantage
 
-_REQUEST = RTGENMSG.pack(AF_UNSPEC) + bytes(4)  # an ifaddrmsg asking for every family
-
-
 def _addrs_here() -> list[AddrRow]:
-    return dump_decoded(RTM_GETADDR, _REQUEST, decode_addrs, interface_names())
+    """Runs inside the vantage's namespace: pyroute2's address dump, every family."""
+    return with_rtnl(
+        "netlink address dump", lambda ipr: addr_rows(ipr.get_addr(), interface_names())
+    )
 
 
 @probe(

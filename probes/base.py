@@ -43,9 +43,28 @@ def row(cls: type) -> type:
     return cls
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def row_to_dict(item: Any) -> dict[str, Any]:
-    data = dataclasses.asdict(item)
-    data["_type"] = type(item).__name__
+    """A row as a JSON-ready dict with its type name (what :func:`row_from_dict` reads back).
+
+    Most rows are flat (strings and numbers): those are copied field by field, which
+    is ~10x cheaper than ``dataclasses.asdict``'s deep copy and matters for a
+    100k-frame record; a row holding tuples or nested dataclasses takes the deep copy.
+    """
+    cls = type(item)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(item))
+    data: dict[str, Any] = {}
+    for name in names:
+        value = getattr(item, name)
+        if isinstance(value, (tuple, list, dict)) or dataclasses.is_dataclass(value):
+            data = dataclasses.asdict(item)
+            break
+        data[name] = value
+    data["_type"] = cls.__name__
     return data
 
 

@@ -6,30 +6,24 @@ the bridge (``bridge.port_detached``), a port STP keeps in listening/blocking
 guest (``bridge.flood_disabled``), ``nf_call_iptables`` sending bridged frames
 through a FORWARD DROP policy, and VLAN filtering that drops the guest's tag.
 
-All of it comes from netlink, decoded by :mod:`.netlink_decode`: bridge options
-from the link dump's IFLA_INFO_DATA, per-port STP state and flags from an
-AF_BRIDGE link dump's IFLA_PROTINFO (what ``bridge link`` reads), the forwarding
-database from an AF_BRIDGE neighbour dump, VLANs from IFLA_AF_SPEC.
+All of it comes from netlink: bridge options from the (lean) link dump's
+IFLA_INFO_DATA; through pyroute2, per-port STP state and flags from an AF_BRIDGE
+link dump's IFLA_PROTINFO (``IPRoute.brport``, what ``bridge link`` reads), the
+forwarding database from an AF_BRIDGE neighbour dump (``IPRoute.fdb``), VLANs
+from IFLA_AF_SPEC (``IPRoute.get_vlans``).
 """
 
 from __future__ import annotations
 
 from .base import ProbeOutput, Skip, probe
 from .iproute_json import clip
-from .netlink_decode import (
-    bridge_rows,
-    bridge_supports_vlans,
-    decode_bridge_ports,
-    decode_bridge_vlans,
-    decode_fdb,
-)
-from .netlink_query import bridge_link_request, dump_decoded, interface_names, link_dump
-from .netlink_socket import AF_BRIDGE, RTM_GETLINK, RTM_GETNEIGH
+from .netlink_decode import bridge_rows, bridge_supports_vlans
+from .netlink_query import interface_names, link_dump, with_rtnl
+from .netlink_rows import bridge_port_rows, fdb_rows, vlan_rows
 from .nsexec import call_in
 from .rows import BridgePortRow, BridgeRow, BridgeVlanRow, FdbRow
 from .vantage import Vantage
 
-_FDB_REQUEST = bytes([AF_BRIDGE]) + bytes(11)  # an ndmsg for the bridge family
 NO_VLAN_SUPPORT = (
     "this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING is off): "
     "bridges report no VLAN data"
@@ -41,11 +35,14 @@ def _bridges_here() -> list[BridgeRow]:
 
 
 def _ports_here() -> list[BridgePortRow]:
-    return dump_decoded(RTM_GETLINK, bridge_link_request(), decode_bridge_ports, interface_names())
+    return with_rtnl(
+        "netlink bridge port dump",
+        lambda ipr: bridge_port_rows(ipr.brport("dump"), interface_names()),
+    )
 
 
 def _fdb_here() -> list[FdbRow]:
-    return dump_decoded(RTM_GETNEIGH, _FDB_REQUEST, decode_fdb, interface_names())
+    return with_rtnl("netlink fdb dump", lambda ipr: fdb_rows(ipr.fdb("dump"), interface_names()))
 
 
 def _vlans_here() -> list[BridgeVlanRow] | None:
@@ -55,8 +52,8 @@ def _vlans_here() -> list[BridgeVlanRow] | None:
         return []
     if not any(bridge_supports_vlans(link) for link in bridges):
         return None
-    return dump_decoded(
-        RTM_GETLINK, bridge_link_request(with_vlans=True), decode_bridge_vlans, interface_names()
+    return with_rtnl(
+        "netlink bridge VLAN dump", lambda ipr: vlan_rows(ipr.get_vlans(), interface_names())
     )
 
 

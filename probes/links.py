@@ -3,7 +3,8 @@
 The physical layer of the flowchart starts here: an admin-down tap, a bridge
 without carrier, a veth whose peer vanished, an MTU that differs along the path.
 On the host and in namespaces the rows come from one RTM_GETLINK dump decoded by
-:mod:`.netlink_decode`, plus the ETHTOOL_GDRVINFO ioctl for the driver name; in a
+:mod:`.netlink_decode` (pyroute2's socket, the lean decoder), plus the
+ETHTOOL_GDRVINFO ioctl through pyroute2's ethtool layer for the driver name; in a
 libvirt guest from ``ip -j -d -s link`` run through the guest agent.
 """
 

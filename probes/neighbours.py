@@ -11,17 +11,13 @@ from __future__ import annotations
 from .base import ProbeOutput, probe
 from .iproute_json import IP_NEIGH, clip, neighbours_from_ip, run_json
 from .netlink_decode import decode_neighbours
-from .netlink_query import dump_decoded, interface_names
-from .netlink_socket import AF_UNSPEC, RTM_GETNEIGH
+from .netlink_query import NEIGHBOURS, interface_names, lean_dump
 from .nsexec import call_in
 from .rows import NeighRow
 from .vantage import Vantage
 
-_REQUEST = bytes([AF_UNSPEC]) + bytes(11)  # an ndmsg asking for ARP and NDP
-
-
 def _neighbours_here() -> list[NeighRow]:
-    return dump_decoded(RTM_GETNEIGH, _REQUEST, decode_neighbours, interface_names())
+    return lean_dump(NEIGHBOURS, decode_neighbours, interface_names())  # ARP and NDP
 
 
 @probe(

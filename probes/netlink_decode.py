@@ -1,4 +1,8 @@
-"""One import for every rtnetlink decoder: rows from datagrams, with ``struct`` only.
+"""One import for the lean rtnetlink decoders: rows from datagrams, with ``struct`` only.
+
+Kept for the three dumps that can be huge (links, routes, neighbours), where
+``vnetdoctor bench netlink`` shows pyroute2's generic message classes 10-30
+times slower; everything else is pyroute2's (:mod:`.netlink_rows`).
 
 Every decoder is a pure function of the datagrams (``bytes``) a dump returned
 and, where rows name interfaces, an ``{ifindex: name}`` map. That makes them
@@ -6,41 +10,30 @@ testable on recorded dumps without root, and keeps the hot loops (100,000
 routes, thousands of links) down to one pass that reads only the attributes a
 row needs; everything else is skipped by its length.
 
-Decoders stop at NLMSG_DONE, so they can consume a live
-:meth:`~.netlink_socket.RtnlSocket.dump_chunks` generator directly; kernel
-errors and interrupted dumps surface as :class:`~.netlink_socket.NetlinkError`
-and :class:`~.netlink_socket.DumpInterrupted`.
+Decoders stop at NLMSG_DONE, so they can consume the datagrams of a live dump
+as they arrive (:func:`~.netlink_query.lean_dump`); kernel errors surface as
+:class:`~.errors.NetlinkError`, interrupted dumps as
+:class:`~.netlink_wire.DumpInterrupted`.
 
 Names follow iproute2's spelling (``ip -d``), so rows read the same whether they
-came from here or from :mod:`.iproute_json` on a guest. The decoders live by
-subject in ``netlink_links``, ``netlink_bridges``, ``netlink_routes``,
-``netlink_neighbours`` and ``netlink_addresses``, on top of ``netlink_wire``.
+came from here or from :mod:`.iproute_json` on a guest.
 """
 
 from __future__ import annotations
 
-from .netlink_addresses import addr_flag_names, decode_addrs
-from .netlink_bridges import decode_bridge_ports, decode_bridge_vlans, decode_fdb, fdb_state_name
 from .netlink_links import DecodedLink, bridge_rows, bridge_supports_vlans, decode_links, link_rows
 from .netlink_neighbours import decode_neighbours, nud_state_name
-from .netlink_routes import decode_route_reply, decode_routes, table_name
+from .netlink_routes import decode_routes, table_name
 from .netlink_wire import attrs
 
 __all__ = [
     "DecodedLink",
-    "addr_flag_names",
     "attrs",
     "bridge_rows",
     "bridge_supports_vlans",
-    "decode_addrs",
-    "decode_bridge_ports",
-    "decode_bridge_vlans",
-    "decode_fdb",
     "decode_links",
     "decode_neighbours",
-    "decode_route_reply",
     "decode_routes",
-    "fdb_state_name",
     "link_rows",
     "nud_state_name",
     "table_name",

@@ -10,8 +10,11 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .netlink_socket import NLM_F_DUMP_INTR, RTM_NEWLINK, DumpInterrupted, raise_for_control
 from .netlink_wire import (
+    NLM_F_DUMP_INTR,
+    RTM_NEWLINK,
+    DumpInterrupted,
+    raise_for_control,
     IFF_LOWER_UP,
     IFF_NOARP,
     IFF_UP,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Mapping
 
-from .netlink_socket import AF_INET, AF_INET6, RTM_NEWNEIGH
-from .netlink_wire import NDMSG_S, NLA_HEADER, messages_of
+from .netlink_wire import AF_INET, AF_INET6, NDMSG_S, NLA_HEADER, RTM_NEWNEIGH, messages_of
 from .rows import NeighRow
 
 # --- neighbour attributes (linux/neighbour.h) ---

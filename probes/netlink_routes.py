@@ -1,4 +1,4 @@
-"""Decode RTM_GETROUTE: a full dump into RouteRows, one answer into a RouteLookupRow.
+"""Decode an RTM_GETROUTE dump into RouteRows (the answer to one lookup is pyroute2's).
 
 This is the hot path of a 100,000-route table (see ``vnetdoctor bench netlink``):
 one pass, attributes tested in the order the kernel sends them, and a cache of
@@ -13,16 +13,22 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from .netlink_socket import (
+from .netlink_wire import (
     AF_INET,
     AF_INET6,
+    FAMILIES,
+    NLA_HEADER,
     NLM_F_DUMP_INTR,
+    NLMSG_HEADER,
     RTM_NEWROUTE,
+    U16,
+    U32,
     DumpInterrupted,
+    attrs,
+    gc_paused,
     raise_for_control,
 )
-from .netlink_wire import FAMILIES, NLA_HEADER, NLMSG_HEADER, U16, U32, attrs, gc_paused
-from .rows import RouteLookupRow, RouteRow
+from .rows import RouteRow
 
 _RTMSG = struct.Struct("=BBBBBBBBI")
 _RTNEXTHOP = struct.Struct("=HBBi")
@@ -370,27 +376,3 @@ def _nexthops(buf: bytes, start: int, end: int, family: int) -> list[tuple[int, 
         hops.append((ifindex, gateway))
         pos += (hop_len + 3) & ~3
     return hops
-
-
-def decode_route_reply(
-    chunk: bytes, dst: str, names: Mapping[int, str], src: str | None = None
-) -> RouteLookupRow:
-    """The RouteLookupRow for the kernel's answer to one RTM_GETROUTE request.
-
-    ``prefsrc`` is the packet's source address: the one the kernel would pick
-    (RTA_PREFSRC), or, when the request named a source (``ip route get X from
-    S``, and always with ``iif``, where S is the sender), that source, which the
-    kernel then echoes as RTA_SRC instead.
-    """
-    rows = decode_routes([chunk], names)
-    if not rows:
-        return RouteLookupRow(dst=dst, type="error", error="the kernel sent no route")
-    first = rows[0]
-    return RouteLookupRow(
-        dst=dst,
-        type=first.type,
-        dev=first.dev,
-        gateway=first.gateway,
-        prefsrc=first.prefsrc or (src or ""),
-        table=first.table,
-    )

@@ -1,17 +1,34 @@
-"""The netlink wire format shared by the decoders: headers, attributes, message walking.
+"""The netlink wire format shared by the lean decoders: headers, attributes, control messages.
 
-Small on purpose: every decoder module (links, bridges, routes, neighbours,
-addresses) builds on these few helpers, and the hot loops inline what they use.
+Small on purpose: the three decoders kept for the big dumps (links, routes,
+neighbours) build on these few helpers, and their hot loops inline what they
+use. Sockets and requests are pyroute2's (:mod:`.netlink_query`); only the
+reading of the datagrams a dump returns happens here.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import socket
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from .netlink_socket import AF_INET, AF_INET6, NLM_F_DUMP_INTR, DumpInterrupted, raise_for_control
+from .errors import NetlinkError
+
+AF_UNSPEC = 0
+AF_INET = socket.AF_INET
+AF_INET6 = socket.AF_INET6
+AF_BRIDGE = 7
+
+# nlmsghdr types and flags (linux/netlink.h), rtnetlink answers (linux/rtnetlink.h)
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_DUMP_INTR = 0x10
+RTM_NEWLINK = 16
+RTM_NEWROUTE = 24
+RTM_NEWNEIGH = 28
 
 NLMSG_HEADER = struct.Struct("=IHHII")
 NLA_HEADER = struct.Struct("=HH")
@@ -29,6 +46,28 @@ IFF_NOARP = 0x80
 IFF_LOWER_UP = 0x10000
 
 FAMILIES = {AF_INET: "inet", AF_INET6: "inet6"}
+
+
+class DumpInterrupted(Exception):
+    """The kernel flagged the dump as inconsistent (NLM_F_DUMP_INTR): read it again."""
+
+
+def raise_for_control(chunk: bytes, offset: int, msg_type: int, flags: int) -> bool:
+    """Handle a control message met while decoding; True means the reply is complete.
+
+    Decoders call this only for message types they do not decode, so the common
+    path stays a single integer comparison per message. A kernel error becomes
+    the probes' :class:`~.errors.NetlinkError`.
+    """
+    if msg_type == NLMSG_DONE or msg_type == NLMSG_ERROR:
+        if len(chunk) >= offset + 20:
+            (code,) = S32.unpack_from(chunk, offset + 16)
+            if code < 0:
+                raise NetlinkError(-code, f"netlink dump refused: {os.strerror(-code)}")
+        return True  # the end of a dump, or an ACK
+    if flags & NLM_F_DUMP_INTR:
+        raise DumpInterrupted()
+    return False
 
 
 def attrs(buf: bytes, start: int, end: int) -> dict[int, tuple[int, int]]:

@@ -7,7 +7,8 @@ FIB. A refusal (no route, an unreachable or blackhole route) is the answer
 ``route.missing`` needs, so it comes back as a row, not as an error.
 
 ``route.list`` is the evidence behind it. Hosts with full BGP tables exist, so
-the dump is decoded by the lean parser in :mod:`.netlink_decode`.
+the dump is decoded by the lean parser in :mod:`.netlink_decode`; the lookup is
+pyroute2's ``route("get")``.
 """
 
 from __future__ import annotations
@@ -17,18 +18,16 @@ import ipaddress
 from .base import ProbeOutput, Skip, probe
 from .iproute_json import IP4_ROUTE, IP6_ROUTE, clip, route_lookup_from_ip, routes_from_ip, run_json
 from .netlink_decode import decode_routes
-from .netlink_query import dump_decoded, interface_names, route_get
-from .netlink_socket import AF_UNSPEC, RTM_GETROUTE
+from .netlink_query import ROUTES, interface_names, lean_dump, route_get
 from .nsexec import call_in, run_command
 from .rows import RouteLookupRow, RouteRow
 from .vantage import Vantage
 
-_DUMP_REQUEST = bytes([AF_UNSPEC]) + bytes(11)  # an rtmsg: every family, every table
 _SHOWN_IN_RAW = 200
 
 
 def _routes_here() -> list[RouteRow]:
-    return dump_decoded(RTM_GETROUTE, _DUMP_REQUEST, decode_routes, interface_names())
+    return lean_dump(ROUTES, decode_routes, interface_names())  # every family, every table
 
 
 def _route_line(r: RouteRow) -> str:

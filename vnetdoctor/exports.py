@@ -47,11 +47,15 @@ NOT_REDACTED = [
 ]
 
 
-def _redactor_for(session: RecordedSession, doc: dict[str, Any]) -> Redactor:
-    """One mapping per session: scanning the whole record first makes md, json and pcap agree.
+def _redactor_for(session: RecordedSession, doc: dict[str, Any] | None = None) -> Redactor:
+    """One mapping per session, the same for every format: md, json, pcapng and pcap agree.
 
-    This machine's host name is renamed as well as the one the session recorded
-    (where the store gives it): a report made here must not say where it was made.
+    Pseudonyms are given in first-seen order, so every export scans in one canonical
+    order: the record without its frames, then each distinct frame (with its
+    interface and vantage) in recorded order. Identical frames — one probe
+    packet seen on three hops — are scanned once, which is what keeps a 100k-frame
+    redaction fast. This machine's host name is renamed as well as the one the
+    session recorded: a report made here must not say where it was made.
     """
     red = Redactor()
     for name in machine_hostnames():
@@ -59,8 +63,41 @@ def _redactor_for(session: RecordedSession, doc: dict[str, Any]) -> Redactor:
     recorded_host = getattr(session, "hostname", None)
     if isinstance(recorded_host, str):
         red.add_name("host", recorded_host)
-    red.scan_json(doc)
+    light, frames = _split_frames(doc if doc is not None else session.to_json())
+    red.scan_json(light)
+    seen_frames: set[tuple[str, int]] = set()
+    seen_text: set[str] = set()
+    for row in frames:
+        if isinstance(row.get("iface"), str):
+            red.add_name("iface", row["iface"])
+        # A summary is decoded from its frame: its addresses are the frame's, scanned below.
+        vantage = row.get("vantage")
+        if isinstance(vantage, str) and vantage not in seen_text:
+            seen_text.add(vantage)
+            red.scan_text(vantage)
+        frame_key = (str(row.get("data_hex", "")), int(row.get("linktype") or 1))
+        if frame_key not in seen_frames:
+            seen_frames.add(frame_key)
+            try:
+                red.scan_frame(bytes.fromhex(frame_key[0]), frame_key[1])
+            except ValueError:
+                red.scan_text(frame_key[0])
     return red
+
+
+def _split_frames(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The record with its PacketRows taken out of every observation, and those rows in order."""
+    frames: list[dict[str, Any]] = []
+    steps = []
+    for step in doc.get("steps", ()):
+        observations = []
+        for obs in step.get("observations", ()):
+            rows = obs.get("rows", ())
+            frames.extend(r for r in rows if isinstance(r, dict) and r.get("_type") == "PacketRow")
+            kept = [r for r in rows if not (isinstance(r, dict) and r.get("_type") == "PacketRow")]
+            observations.append({**obs, "rows": kept})
+        steps.append({**step, "observations": observations})
+    return {**doc, "steps": steps}, frames
 
 
 def _check(red: Redactor, leaks: list[str], what: str) -> None:
@@ -110,7 +147,7 @@ def export_pcap(session: RecordedSession, *, redact: bool, notes: list[str] | No
     except PcapError as exc:
         raise UsageError(str(exc)) from None
     if redact:
-        red = _redactor_for(session, session.to_json())
+        red = _redactor_for(session)
         data = [(t, red.frame(d, linktype), n) for t, d, n in data]
         leaks = [x for _, d, _ in data for x in red.leaks_in_bytes(d)]
         _check(red, leaks, "pcap")
@@ -145,15 +182,22 @@ def export_pcapng(session: RecordedSession, *, redact: bool, notes: list[str] | 
         except PcapError as exc:
             raise UsageError(str(exc)) from None
         return buf.getvalue(), count
-    red = _redactor_for(session, session.to_json())
+    red = _redactor_for(session)
 
     def interface_of(vantage: str, iface: str, linktype: int) -> Interface:
         named = name(vantage, iface, linktype)
         return Interface(red.text(named.name), named.linktype, red.text(named.description))
 
+    rewritten: dict[tuple[str, int], bytes] = {}  # one probe packet on three hops: rewritten once
+
+    def frame_of(hexdata: str, linktype: int) -> bytes:
+        key = (hexdata, linktype)
+        if key not in rewritten:
+            rewritten[key] = red.frame(bytes.fromhex(hexdata), linktype)
+        return rewritten[key]
+
     try:
-        count = write_records(buf, (row_record(r) for r in frames), interface_of,
-                              lambda hexdata, linktype: red.frame(bytes.fromhex(hexdata), linktype))
+        count = write_records(buf, (row_record(r) for r in frames), interface_of, frame_of)
     except PcapError as exc:
         raise UsageError(str(exc)) from None
     data = buf.getvalue()

@@ -41,10 +41,13 @@ def test_quick_bench_prints_the_table_and_cleans_up() -> None:
         "link dump",
         "route dump",
         "neighbour dump",
+        "address dump",
+        "CLI start to first probe",
         "peak RSS, route dump",
     ):
         assert measure in out
-    assert "2,000 routes" in out and "iproute2" in out and "target" in out
+    assert "2,000 routes" in out and "target" in out
+    assert all(column in out for column in ("pyroute2", "lean", "iproute2", "pyroute2/lean"))
     assert not _namespace_exists(ns)
 
 

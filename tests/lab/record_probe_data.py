@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import sys
 from pathlib import Path
 
@@ -22,16 +24,14 @@ sys.path.insert(0, str(HERE))
 
 from probe_topology import probe_lab, sh
 from vnetdoctor.probes import iproute_json, netlink_query
-from vnetdoctor.probes.netlink_socket import (
-    AF_BRIDGE,
-    RTM_GETADDR,
-    RTM_GETLINK,
-    RTM_GETNEIGH,
-    RTM_GETROUTE,
-    NetlinkError,
-    RtnlSocket,
-    ifinfomsg,
+from vnetdoctor.probes.netlink_query import (
+    ADDRESSES,
+    LINKS,
+    NEIGHBOURS,
+    ROUTES,
+    RTEXT_FILTER_BRVLAN,
 )
+from vnetdoctor.probes.netlink_wire import AF_BRIDGE, NLMSG_ERROR, NLMSG_HEADER
 from vnetdoctor.probes.nsexec import call_in, run_command
 from vnetdoctor.probes.vantage import Vantage
 
@@ -58,29 +58,41 @@ FIREWALL_COMMANDS = [
 
 def _dumps() -> dict[str, list[str]]:
     requests = {
-        "link": (RTM_GETLINK, ifinfomsg()),
-        "addr": (RTM_GETADDR, bytes(8)),
-        "route": (RTM_GETROUTE, bytes(12)),
-        "neigh": (RTM_GETNEIGH, bytes(12)),
-        "bridge_link": (RTM_GETLINK, netlink_query.bridge_link_request()),
-        "bridge_vlan": (RTM_GETLINK, netlink_query.bridge_link_request(with_vlans=True)),
-        "fdb": (RTM_GETNEIGH, bytes([AF_BRIDGE]) + bytes(11)),
+        "link": (LINKS, 0, 0),
+        "addr": (ADDRESSES, 0, 0),
+        "route": (ROUTES, 0, 0),
+        "neigh": (NEIGHBOURS, 0, 0),
+        "bridge_link": (LINKS, AF_BRIDGE, 0),
+        "bridge_vlan": (LINKS, AF_BRIDGE, RTEXT_FILTER_BRVLAN),
+        "fdb": (NEIGHBOURS, AF_BRIDGE, 0),
     }
     return {
-        name: [chunk.hex() for chunk in netlink_query.dump_raw(msg_type, body)]
-        for name, (msg_type, body) in requests.items()
+        name: [chunk.hex() for chunk in netlink_query.dump_raw(kind, family, ext_mask)]
+        for name, (kind, family, ext_mask) in requests.items()
     }
 
 
 def _lookups() -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
+    from pyroute2 import IPRSocket
+    from pyroute2.netlink import NLM_F_REQUEST
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
     for dst in LOOKUPS:
-        _target, body = netlink_query.route_get_request(dst)
-        with RtnlSocket() as sock:
-            try:
-                out[dst] = {"chunk": sock.request(RTM_GETROUTE, body).hex()}
-            except NetlinkError as exc:
-                out[dst] = {"errno": exc.errno, "strerror": exc.strerror}
+        msg = rtmsg()
+        msg["family"] = socket.AF_INET
+        msg["dst_len"] = 32
+        msg["flags"] = netlink_query.RTM_F_LOOKUP_TABLE
+        msg["attrs"] = [("RTA_DST", dst)]
+        with IPRSocket(groups=0) as sock:
+            sock.put(msg, ROUTES[0], NLM_F_REQUEST)
+            chunk = sock.socket.recv(1 << 16)
+        _len, mtype, _flags, _seq, _pid = NLMSG_HEADER.unpack_from(chunk, 0)
+        (code,) = struct.unpack_from("=i", chunk, 16)
+        if mtype == NLMSG_ERROR and code < 0:
+            out[dst] = {"errno": -code, "strerror": os.strerror(-code)}
+        else:
+            out[dst] = {"chunk": chunk.hex()}
     return out
 
 

@@ -12,6 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vnetdoctor.bench_netlink_pyroute2 import parse
+
+__all__ = ["chunks", "command", "messages", "names", "parse", "side", "state"]
+
 DATA = Path(__file__).resolve().parent / "data" / "probes"
 
 
@@ -35,3 +39,8 @@ def names(name: str) -> dict[int, str]:
 
 def command(name: str, key: str) -> dict[str, Any]:
     return side(name)["ip"][key]
+
+
+def messages(name: str, dump: str) -> list[Any]:
+    """The recorded ``dump`` of side ``name`` as pyroute2 messages."""
+    return parse(chunks(name, dump))

@@ -38,8 +38,6 @@ NOT_YET_SPLIT: dict[str, int] = {
     "tui/screens/tables.py": 538,
     # what changed between two recorded sessions (before and after a fix)
     "vnetdoctor/sessiondiff.py": 496,
-    # `vnetdoctor bench netlink`: the probes timed against iproute2 on a big host
-    "vnetdoctor/bench_netlink.py": 455,
 }
 
 

@@ -62,35 +62,47 @@ def test_dispatch_runs_each_benchmark_and_keeps_the_worst_status(monkeypatch):
     assert calls == ["netlink", "diagnose"]
 
 
-def test_render_table():
+def test_render_table_puts_pyroute2_lean_and_iproute2_side_by_side():
+    figure = bench_netlink.Figure
     figures = [
-        bench_netlink.Figure("route lookup", 0.25, 1.8, "ms", "<= 5 ms", "PASS", "100,000 routes"),
-        bench_netlink.Figure("route dump", 300.0, 150.0, "ms", "<= 3x ip", "PASS"),
-        bench_netlink.Figure("peak RSS, route dump", 45.0, 2.5, "MiB"),
+        figure("route lookup", 0.25, None, 1.8, "ms", "pyroute2", "<= 5 ms", "PASS", "100,000 routes"),
+        figure("route dump", 9_600.0, 300.0, 150.0, "ms", "lean", "<= 3x ip", "PASS"),
+        figure("CLI start to first probe", 270.0, None, None, "ms", "", "<= 500 ms", "PASS"),
+        figure("peak RSS, route dump", None, 45.0, 2.5, "MiB", "lean"),
     ]
     text = bench_netlink.render(figures, bench_netlink.FULL, "vnd-bench-1", 2.5)
     lines = text.splitlines()
     assert "100,000 routes, 2,000 interfaces, 10,000 neighbours" in lines[0]
-    assert lines[2].split() == ["measure", "vnetdoctor", "iproute2", "ratio", "target", "result"]
-    assert any("route dump" in line and "2.00x" in line and "PASS" in line for line in lines)
-    assert any("route lookup" in line and "0.25 ms" in line and "0.14x" in line for line in lines)
-    assert any("peak RSS" in line and "45.0 MiB" in line for line in lines)
-    assert "  route lookup: 100,000 routes" in text
+    assert lines[2].split() == [
+        "measure", "pyroute2", "lean", "iproute2", "probe/ip", "pyroute2/lean", "target", "result"
+    ]
+    # what the probe uses is starred; the ratio to ip is of that one; the gain is pyroute2/lean
+    (dump,) = [line.split() for line in lines if line.startswith("route dump")]
+    assert dump[2:] == ["9.60", "s", "300.0", "ms*", "150.0", "ms", "2.00x", "32.00x", "<=", "3x",
+                        "ip", "PASS"]
+    (lookup,) = [line.split() for line in lines if line.startswith("route lookup")]
+    assert lookup[2:7] == ["0.25", "ms*", "-", "1.80", "ms"] and "0.14x" in lookup
+    assert any(line.startswith("CLI start to first probe") and "270.0 ms" in line for line in lines)
+    assert any("peak RSS" in line and "45.0 MiB*" in line for line in lines)
+    assert "  route lookup: 100,000 routes" in text and "  * what the probe uses" in text
 
 
 def test_addresses_stay_in_the_benchmarking_range():
     from ipaddress import IPv4Address, ip_network
 
+    from vnetdoctor import bench_netlink_ns as ns
+
     allowed = ip_network("198.18.0.0/15")
-    sizes = bench_netlink.FULL
-    last_route = IPv4Address(int(bench_netlink._FIRST_ROUTE) + sizes.routes - 1)
-    last_neigh = IPv4Address(int(bench_netlink._FIRST_NEIGH) + sizes.neighbours - 1)
+    sizes = ns.FULL
+    last_route = IPv4Address(int(ns.FIRST_ROUTE) + sizes.routes - 1)
+    last_neigh = IPv4Address(int(ns.FIRST_NEIGH) + sizes.neighbours - 1)
     for address in (
-        bench_netlink._FIRST_ROUTE,
+        ns.FIRST_ROUTE,
         last_route,
-        bench_netlink._FIRST_NEIGH,
+        ns.FIRST_NEIGH,
         last_neigh,
-        IPv4Address(bench_netlink._GATEWAY),
+        IPv4Address(ns.GATEWAY),
+        ip_network(ns.LINK_NET, strict=False).network_address,
     ):
         assert address in allowed
-    assert last_route < bench_netlink._FIRST_NEIGH  # routes and neighbours do not overlap
+    assert last_route < ns.FIRST_NEIGH  # routes and neighbours do not overlap

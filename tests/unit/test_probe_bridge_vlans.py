@@ -1,7 +1,7 @@
 """bridge.vlans: decoding VLAN data this kernel cannot produce, and skipping when it cannot answer.
 
 This kernel is built without bridge VLAN filtering, so the VLAN messages are
-encoded by pyroute2 (an independent netlink implementation) in the form a
+encoded (and parsed again) by pyroute2 (an independent netlink implementation) in the form a
 kernel with VLAN filtering sends for ``bridge vlan show``: one AF_BRIDGE
 RTM_NEWLINK per port with IFLA_AF_SPEC holding IFLA_BRIDGE_VLAN_INFO entries.
 """
@@ -9,13 +9,14 @@ RTM_NEWLINK per port with IFLA_AF_SPEC holding IFLA_BRIDGE_VLAN_INFO entries.
 from __future__ import annotations
 
 import pytest
-from probe_recording import chunks
+from probe_recording import chunks, parse
 from pyroute2.netlink import NLM_F_MULTI
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from vnetdoctor.probes import bridges
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes.base import run_probe
-from vnetdoctor.probes.netlink_socket import NLMSG_DONE, NLMSGHDR
+from vnetdoctor.probes import netlink_rows as nr
+from vnetdoctor.probes.netlink_wire import NLMSG_DONE, NLMSG_HEADER
 from vnetdoctor.probes.rows import BridgeVlanRow
 from vnetdoctor.probes.vantage import LOCAL
 
@@ -49,7 +50,7 @@ def encode(
 
 
 def done() -> bytes:
-    return NLMSGHDR.pack(20, NLMSG_DONE, NLM_F_MULTI, 1, 0) + bytes(4)
+    return NLMSG_HEADER.pack(20, NLMSG_DONE, NLM_F_MULTI, 1, 0) + bytes(4)
 
 
 def vlan_dump() -> list[bytes]:
@@ -62,7 +63,7 @@ def vlan_dump() -> list[bytes]:
 
 
 def test_vlan_entries_and_ranges():
-    rows = nd.decode_bridge_vlans(vlan_dump(), NAMES)
+    rows = nr.vlan_rows(parse(vlan_dump()), NAMES)
     assert rows == [
         BridgeVlanRow("br0", "br0", 1, True, True),
         BridgeVlanRow("br0", "vnet0", 1, True, True),
@@ -73,14 +74,9 @@ def test_vlan_entries_and_ranges():
     ]
 
 
-def test_decoding_stops_at_done():
-    dump = vlan_dump() + [encode(9, "late", 2, [(0, 99)])]
-    assert all(r.port != "late" for r in nd.decode_bridge_vlans(dump, NAMES))
-
-
 def test_non_bridge_family_messages_are_ignored():
     dump = [encode(5, "vnet0", 2, [(0, 10)], family=0), done()]
-    assert nd.decode_bridge_vlans(dump, NAMES) == []
+    assert nr.vlan_rows(parse(dump), NAMES) == []
 
 
 def _bridge_link(vlan_support: bool) -> nd.DecodedLink:
@@ -109,9 +105,12 @@ def test_probe_skips_when_the_kernel_cannot_answer(monkeypatch):
 def test_probe_reads_vlans_when_the_kernel_can(monkeypatch):
     monkeypatch.setattr(bridges, "link_dump", lambda: [_bridge_link(True)])
     monkeypatch.setattr(bridges, "interface_names", lambda: NAMES)
-    monkeypatch.setattr(
-        bridges, "dump_decoded", lambda msg_type, body, decoder, *args: decoder(vlan_dump(), *args)
-    )
+
+    class FakeIPRoute:
+        def get_vlans(self):
+            return parse(vlan_dump())
+
+    monkeypatch.setattr(bridges, "with_rtnl", lambda what, fn: fn(FakeIPRoute()))
     obs = run_probe("bridge.vlans", LOCAL)
     assert obs.ok, obs.reason
     assert len(obs.rows) == 6 and "vnet1 master br0 vid 20 untagged" in obs.raw

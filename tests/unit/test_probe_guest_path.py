@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Sequence
 
 import pytest
-from probe_recording import chunks, names, side
+from probe_recording import chunks, messages, names, side
 from vnetdoctor.probes import netlink_decode as nd
+from vnetdoctor.probes import netlink_rows as nr
 from vnetdoctor.probes import nsexec
 from vnetdoctor.probes.base import load_all, run_probe
 from vnetdoctor.probes.nsexec import CommandResult
@@ -77,7 +78,7 @@ def test_link_addr_route_neigh_on_a_guest_equal_the_netlink_rows(runner):
     ]
     addrs = run_probe("addr.list", GUEST)
     assert sorted(addrs.rows, key=repr) == sorted(
-        nd.decode_addrs(chunks("guest", "addr"), names("guest")), key=repr
+        nr.addr_rows(messages("guest", "addr"), names("guest")), key=repr
     )
     routes = run_probe("route.list", GUEST)
     assert sorted(routes.rows, key=repr) == sorted(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from probe_recording import chunks, command, names, side
+from probe_recording import chunks, command, messages, names, parse, side
 from vnetdoctor.probes import iproute_json as ij
 from vnetdoctor.probes import netlink_decode as nd
-from vnetdoctor.probes.netlink_query import lookup_refusal
+from vnetdoctor.probes import netlink_rows as nr
 from vnetdoctor.probes.nsexec import CommandResult
 from vnetdoctor.probes.rows import BridgeVlanRow
 
@@ -46,7 +46,7 @@ def test_link_counters_are_read():
 
 @pytest.mark.parametrize("which", ["host", "guest"])
 def test_addresses_from_ip_equal_netlink_rows(which):
-    netlink = nd.decode_addrs(chunks(which, "addr"), names(which))
+    netlink = nr.addr_rows(messages(which, "addr"), names(which))
     parsed = ij.addrs_from_ip(_ip(which, "addr"))
     assert sorted(parsed, key=repr) == sorted(netlink, key=repr)
     assert parsed
@@ -75,9 +75,9 @@ def test_route_get_from_ip_equals_the_kernel_answer():
             dst, CommandResult(tuple(out["argv"]), out["rc"], out["stdout"], out["stderr"])
         )
         if "chunk" in answer:
-            kernel = nd.decode_route_reply(bytes.fromhex(answer["chunk"]), dst, names("host"))
+            kernel = nr.route_reply_row(parse([bytes.fromhex(answer["chunk"])]), dst, names("host"))
         else:
-            kernel = lookup_refusal(dst, answer["errno"], answer["strerror"])
+            kernel = nr.lookup_refusal(dst, answer["errno"], answer["strerror"])
         assert parsed == kernel, dst
 
 

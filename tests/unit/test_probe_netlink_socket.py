@@ -1,4 +1,5 @@
-"""Netlink framing: kernel errors, interrupted dumps, the route shape cache, the live socket."""
+"""Netlink framing for the lean decoders: kernel errors, interrupted dumps, the route shape
+cache; and the live pyroute2 socket they read from."""
 
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ import struct
 import pytest
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes import netlink_query as nq
-from vnetdoctor.probes.netlink_socket import (
+from vnetdoctor.probes.errors import NetlinkError
+from vnetdoctor.probes.netlink_wire import (
     NLM_F_DUMP_INTR,
-    NLM_F_MULTI,
     NLMSG_DONE,
     NLMSG_ERROR,
-    NLMSGHDR,
-    RTM_GETLINK,
+    NLMSG_HEADER,
     RTM_NEWROUTE,
     DumpInterrupted,
-    NetlinkError,
-    RtnlSocket,
-    attr,
-    ifinfomsg,
     raise_for_control,
 )
 from vnetdoctor.probes.rows import RouteRow
 
+NLM_F_MULTI = 0x02
+
+
+def attr(attr_type: int, payload: bytes) -> bytes:
+    length = 4 + len(payload)
+    return struct.pack("=HH", length, attr_type) + payload + b"\0" * ((4 - length % 4) % 4)
+
 
 def msg(msg_type: int, body: bytes, flags: int = NLM_F_MULTI) -> bytes:
-    data = NLMSGHDR.pack(16 + len(body), msg_type, flags, 1, 0) + body
+    data = NLMSG_HEADER.pack(16 + len(body), msg_type, flags, 1, 0) + body
     return data + b"\0" * ((4 - len(data) % 4) % 4)
 
 
@@ -81,45 +84,45 @@ def test_interrupted_dump_is_reported():
         nd.decode_routes([route("198.18.0.0", 24, [], flags=NLM_F_MULTI | NLM_F_DUMP_INTR)], NAMES)
 
 
-def test_dump_decoded_retries_an_interrupted_dump(monkeypatch):
+def _fake_dumps(monkeypatch, answers) -> list[object]:
+    """Replace pyroute2's socket by canned datagrams, one list per socket opened."""
+    from contextlib import contextmanager
+
+    opened: list[object] = []
+
+    @contextmanager
+    def fake_dump(kind, family):
+        opened.append(kind)
+        yield iter(answers.pop(0) if isinstance(answers, list) else answers())
+
+    monkeypatch.setattr(nq, "_dump", fake_dump)
+    return opened
+
+
+def test_lean_dump_retries_an_interrupted_dump_on_a_fresh_socket(monkeypatch):
     answers = [
         [route("198.18.0.0", 24, [], flags=NLM_F_MULTI | NLM_F_DUMP_INTR)],
         [route("198.18.1.0", 24, [(4, u32(3))]) + done()],
     ]
-    opened = []
-
-    class FakeSocket:
-        def __init__(self):
-            opened.append(self)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return None
-
-        def dump_chunks(self, msg_type, body):
-            yield from answers.pop(0)
-
-    monkeypatch.setattr(nq, "RtnlSocket", FakeSocket)
-    rows = nq.dump_decoded(26, bytes(12), nd.decode_routes, NAMES)
+    opened = _fake_dumps(monkeypatch, answers)
+    rows = nq.lean_dump(nq.ROUTES, nd.decode_routes, NAMES)
     assert [r.dst for r in rows] == ["198.18.1.0/24"] and len(opened) == 2
 
 
-def test_dump_decoded_gives_up_when_the_table_keeps_changing(monkeypatch):
-    class AlwaysInterrupted:
-        def __enter__(self):
-            return self
+def test_lean_dump_gives_up_when_the_table_keeps_changing(monkeypatch):
+    opened = _fake_dumps(
+        monkeypatch, lambda: [route("198.18.0.0", 24, [], flags=NLM_F_MULTI | NLM_F_DUMP_INTR)]
+    )
+    with pytest.raises(NetlinkError, match="kept changing") as info:
+        nq.lean_dump(nq.ROUTES, nd.decode_routes, NAMES)
+    assert info.value.errno == errno.EAGAIN and len(opened) == 3
 
-        def __exit__(self, *exc):
-            return None
 
-        def dump_chunks(self, msg_type, body):
-            yield route("198.18.0.0", 24, [], flags=NLM_F_MULTI | NLM_F_DUMP_INTR)
-
-    monkeypatch.setattr(nq, "RtnlSocket", AlwaysInterrupted)
-    with pytest.raises(NetlinkError, match="kept changing"):
-        nq.dump_decoded(26, bytes(12), nd.decode_routes, NAMES)
+def test_a_kernel_error_in_a_lean_dump_is_the_probes_error(monkeypatch):
+    _fake_dumps(monkeypatch, [[error(-errno.EPERM)]])
+    with pytest.raises(NetlinkError, match="Operation not permitted") as info:
+        nq.lean_dump(nq.ROUTES, nd.decode_routes, NAMES)
+    assert info.value.errno == errno.EPERM
 
 
 def test_shape_cache_reads_same_length_messages_with_other_layouts_correctly():
@@ -152,26 +155,65 @@ def test_shape_cache_on_a_run_of_identical_layouts():
     )
 
 
-def test_live_link_dump_of_this_namespace():
-    with RtnlSocket() as sock:
-        datagrams = sock.dump_raw(RTM_GETLINK, ifinfomsg())
-    links = nd.decode_links(datagrams)
+def test_live_link_dump_of_this_namespace_on_pyroute2s_socket():
+    links = nd.decode_links(nq.dump_raw(nq.LINKS))
     assert links and any(link.kind == "loopback" for link in links)
     assert {link.ifindex: link.name for link in links} == nq.interface_names()
+    assert nq.link_dump() == links
 
 
-def test_live_request_error_carries_errno():
-    # An RTM_GETROUTE with a bogus family: the kernel refuses it.
-    body = struct.pack("=BBBBBBBBI", 255, 0, 0, 0, 0, 0, 0, 0, 0)
-    with RtnlSocket() as sock, pytest.raises(NetlinkError) as info:
-        sock.request(26, body)
-    assert info.value.errno in (errno.EAFNOSUPPORT, errno.EINVAL, errno.EOPNOTSUPP)
+def test_live_pyroute2_error_is_the_probes_error_with_its_errno():
+    """pyroute2's NetlinkError never escapes: it becomes ours, naming what was asked."""
+    with pytest.raises(NetlinkError, match="^link 999999: No such device$") as info:
+        nq.with_rtnl("link 999999", lambda ipr: ipr.link("get", index=999999))
+    assert info.value.errno == errno.ENODEV
 
 
-def test_route_get_request_validates_its_input():
-    target, body = nq.route_get_request("198.18.0.1", "198.18.0.2", 3)
-    assert target == "198.18.0.1" and len(body) == 12 + 8 + 8 + 8
+def test_socket_errors_are_the_probes_error_too():
+    def broken(ipr):
+        raise OSError(errno.ENOBUFS, "No buffer space available")
+
+    with pytest.raises(NetlinkError, match="dump: No buffer space available") as info:
+        nq.with_rtnl("dump", broken)
+    assert info.value.errno == errno.ENOBUFS
+
+
+def test_route_get_validates_its_input_before_any_io():
     with pytest.raises(ValueError):
-        nq.route_get_request("not an address")
+        nq.route_get("not an address")
     with pytest.raises(ValueError, match="same IP version"):
-        nq.route_get_request("198.18.0.1", "::1")
+        nq.route_get("198.18.0.1", "::1")
+
+
+def test_route_get_from_a_missing_interface_names_it():
+    with pytest.raises(NetlinkError, match="no interface named 'vnnl-nope'") as info:
+        nq.route_get("198.18.0.1", "198.18.0.2", "vnnl-nope")
+    assert info.value.errno == errno.ENODEV
+
+
+def test_pyroute2_runs_off_a_thread_that_has_an_event_loop():
+    """The TUI's thread runs asyncio; pyroute2's sync API then gets a thread of its own."""
+    import asyncio
+
+    async def inside_a_loop():
+        return nq.route_get("127.0.0.1")
+
+    row = asyncio.run(inside_a_loop())
+    assert (row.type, row.dev) == ("local", "lo")
+
+
+def test_pyroute2_is_imported_by_the_first_netlink_query_not_before():
+    """Loading every probe (what the engine does at start) leaves pyroute2 out; asking loads it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vnetdoctor.probes.base as b\n"
+        "b.load_all()\n"
+        "before = 'pyroute2' in sys.modules\n"
+        "from vnetdoctor.probes import netlink_query as nq\n"
+        "nq.route_get('127.0.0.1')\n"
+        "print(before, 'pyroute2' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
