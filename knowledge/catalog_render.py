@@ -22,7 +22,7 @@ from .catalog_templates import (
     strict_default,
 )
 from .model import Fix
-from .text import t
+from .text import join, t
 
 
 def render_fix(template: FixTemplate, lang: str = "en", *, where: str = "", strict: bool | None = None, **values: Any) -> Fix:
@@ -68,8 +68,7 @@ def guidance_text(fix: Fix, lang: str = "en") -> str:
         return ""
     words = _fix_words()
     if fix.missing or not fix.command:
-        sep = "、" if lang == "zh" else ", "
-        names = sep.join(value_label(m, lang) for m in fix.missing) or "?"
+        names = join((value_label(m, lang) for m in fix.missing), lang) or "?"
         return t(words.guidance["needs"], lang).format(names=names)
     return t(words.guidance["recorded"], lang).format(command=fix.command)
 

@@ -1,6 +1,6 @@
 """Platform layer: is the hypervisor itself letting the guest onto the network?
 
-Before any cable or bridge is examined, the seeds have the operator check the
+Before any cable or bridge is examined, an operator checks the
 virtualisation platform: is the VM running, is its virtual network started, is
 its virtual NIC "connected"? For libvirt those facts live in the domain and
 network XML; ``<link state='down'/>`` in particular shows nowhere else (the host

@@ -16,7 +16,7 @@ from typing import Any
 
 from .checks import check
 from .context import StepContext
-from .evidence_text import text
+from .text import probe_reason, tr
 from .model import Evidence
 from .platform_fixes import contains, found, subnet_of
 
@@ -32,7 +32,8 @@ def _problem(key: str, probe: str, **values: Any) -> Problem:
 
 def _host_rows(ctx: StepContext, probe: str) -> tuple[list[Any], str]:
     obs = ctx.observe(probe, ctx.host)
-    return (list(obs.rows), "") if obs.ok else ([], f"{probe}: {obs.reason}")
+    why = probe_reason(obs.reason or "", ctx.lang)
+    return (list(obs.rows), "") if obs.ok else ([], probe + tr("sep.colon", ctx.lang) + why)
 
 
 def _signs(ctx: StepContext, platform: str) -> list[Any] | None:
@@ -79,7 +80,7 @@ def _module_problems(signs: list[Any] | None, modules: Sequence[str]) -> list[Pr
 def _english(problem: Problem) -> str:
     """The problem's English line: what the ``state`` template variable is cut from."""
     key, values, _probe = problem
-    return text(key, "en", **values)
+    return tr(key, "en", **values)
 
 
 def _evidence(ctx: StepContext, problems: Sequence[Problem]) -> list[Evidence]:

@@ -16,7 +16,7 @@ from typing import Any
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage
 
-from . import evidence_text
+from . import text as translator
 from .model import FAIL, PASS, SKIP, WARN, Evidence, Finding, Fix, Question, Request
 from .observer import Observer
 
@@ -86,15 +86,17 @@ class StepContext:
     # --- words --------------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         """A note or evidence line from ``data/evidence.toml`` in the operator's language."""
-        return evidence_text.text(key, self.lang, audience=self.shared.request.audience, **values)
+        if isinstance(values.get("reason"), str):  # a probe's own words: in the operator's language
+            values["reason"] = translator.probe_reason(values["reason"], self.lang)
+        return translator.tr(key, self.lang, audience=self.shared.request.audience, **values)
 
     def join(self, items: Iterable[Any]) -> str:
         """A list in running text (``a, b`` / ``a、b``)."""
-        return evidence_text.join(items, self.lang)
+        return translator.join(items, self.lang)
 
     def join_clauses(self, items: Iterable[Any]) -> str:
         """Statements on one line (``a; b`` / ``a；b``)."""
-        return evidence_text.join_clauses(items, self.lang)
+        return translator.join_clauses(items, self.lang)
 
     # --- observing ----------------------------------------------------------------
     def observe(self, probe_id: str, vantage: Vantage, **params: Any) -> Observation:
@@ -146,10 +148,11 @@ class StepContext:
         by_reason: dict[str, list[str]] = {}
         behind = [o for o in self._background if not o.ok] if said else []
         for obs in [*self.unobserved(), *behind]:
-            if said and (obs.reason or obs.status) in said:
+            reason = obs.reason or obs.status
+            if said and (reason in said or translator.probe_reason(reason, self.lang) in said):
                 continue
             what = self.t("context.probe_on", probe=obs.probe, vantage=obs.vantage)
-            items = by_reason.setdefault(evidence_text.probe_reason(obs.reason or obs.status, self.lang), [])
+            items = by_reason.setdefault(translator.probe_reason(reason, self.lang), [])
             if what not in items:
                 items.append(what)
         clauses = [self.t("context.reason_for", reason=reason, probes=self.join(items))

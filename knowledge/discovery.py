@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.vantage import Vantage
 
-from .evidence_text import join, join_clauses, text
+from .text import join, join_clauses, probe_reason, tr
 
 if TYPE_CHECKING:
     from .context import StepContext
@@ -40,49 +40,49 @@ def _usable_v4(address: str) -> bool:
 def _status_line(source: str, obs: Observation, lang: str) -> str:
     """``agent: skipped: no guest agent …``: a source that could not be asked, and why."""
     status = {
-        "skipped": text("discovery.status_skipped", lang),
-        "error": text("discovery.status_error", lang),
+        "skipped": tr("discovery.status_skipped", lang),
+        "error": tr("discovery.status_error", lang),
     }.get(obs.status, obs.status)
     if obs.reason:
-        return text("discovery.status_reason", lang, source=source, status=status, reason=obs.reason)
-    return text("discovery.status", lang, source=source, status=status)
+        return tr("discovery.status_reason", lang, source=source, status=status, reason=probe_reason(obs.reason or "", lang))
+    return tr("discovery.status", lang, source=source, status=status)
 
 
 def _from_agent(observe: ObserveFn, guest: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("guest.interfaces", guest)
     if not obs.ok:
-        return None, _status_line(text("discovery.source_agent", lang), obs, lang)
+        return None, _status_line(tr("discovery.source_agent", lang), obs, lang)
     nic_mac = {r.name: r.mac for r in obs.rows if hasattr(r, "addresses")}
     candidates = [
         r for r in obs.rows
         if getattr(r, "family", "") == "inet" and _usable_v4(r.address)
     ]
     if not candidates:
-        return None, text("discovery.agent_no_ipv4", lang)
+        return None, tr("discovery.agent_no_ipv4", lang)
     # The address on the NIC that is the domain interface we follow, in XML order.
     for mac in macs:
         for addr in candidates:
             if nic_mac.get(addr.ifname, "").lower() == mac:
-                return addr.address, text("discovery.agent_found_mac", lang, ip=addr.address, dev=addr.ifname, mac=mac)
+                return addr.address, tr("discovery.agent_found_mac", lang, ip=addr.address, dev=addr.ifname, mac=mac)
     addr = candidates[0]
-    return addr.address, text("discovery.agent_found", lang, ip=addr.address, dev=addr.ifname)
+    return addr.address, tr("discovery.agent_found", lang, ip=addr.address, dev=addr.ifname)
 
 
 def _from_leases(observe: ObserveFn, guest: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("libvirt.leases", guest, domain=guest.name)
     if not obs.ok:
-        return None, _status_line(text("discovery.source_lease", lang), obs, lang)
+        return None, _status_line(tr("discovery.source_lease", lang), obs, lang)
     for mac in macs:
         for lease in obs.rows:
             if lease.mac == mac and _usable_v4(lease.ip):
-                return lease.ip, text("discovery.lease_found", lang, ip=lease.ip, mac=mac, network=lease.network)
-    return None, text("discovery.lease_none", lang, macs=join(macs, lang))
+                return lease.ip, tr("discovery.lease_found", lang, ip=lease.ip, mac=mac, network=lease.network)
+    return None, tr("discovery.lease_none", lang, macs=join(macs, lang))
 
 
 def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str], lang: str) -> tuple[str | None, str]:
     obs = observe("neigh.list", host)
     if not obs.ok:
-        return None, _status_line(text("discovery.source_neighbour", lang), obs, lang)
+        return None, _status_line(tr("discovery.source_neighbour", lang), obs, lang)
     for mac in macs:
         entries = [
             n for n in obs.rows
@@ -91,9 +91,9 @@ def _from_neighbours(observe: ObserveFn, host: Vantage, macs: Sequence[str], lan
         ]
         if entries:
             best = min(entries, key=lambda n: _NEIGH_RANK[n.state])
-            return best.address, text("discovery.neighbour_found", lang, ip=best.address, dev=best.ifname,
+            return best.address, tr("discovery.neighbour_found", lang, ip=best.address, dev=best.ifname,
                                       state=best.state.lower())
-    return None, text("discovery.neighbour_none", lang, macs=join(macs, lang), host=host)
+    return None, tr("discovery.neighbour_none", lang, macs=join(macs, lang), host=host)
 
 
 def _from_namespace(
@@ -101,14 +101,14 @@ def _from_namespace(
 ) -> tuple[str | None, list[str]]:
     obs = observe("addr.list", guest)
     if not obs.ok:
-        return None, [_status_line(text("discovery.source_guest_addresses", lang), obs, lang)]
+        return None, [_status_line(tr("discovery.source_guest_addresses", lang), obs, lang)]
     found = [r for r in obs.rows if r.family == "inet" and _usable_v4(r.address)]
     if len(found) == 1:
-        return found[0].address, [text("discovery.guest_found", lang, ip=found[0].address, dev=found[0].ifname)]
+        return found[0].address, [tr("discovery.guest_found", lang, ip=found[0].address, dev=found[0].ifname)]
     if not found:
-        return None, [text("discovery.guest_no_ipv4", lang)]
-    listed = join((text("discovery.address_on", lang, ip=r.address, dev=r.ifname) for r in found), lang)
-    return None, [text("discovery.guest_several", lang, audience=audience, addresses=listed)]
+        return None, [tr("discovery.guest_no_ipv4", lang)]
+    listed = join((tr("discovery.address_on", lang, ip=r.address, dev=r.ifname) for r in found), lang)
+    return None, [tr("discovery.guest_several", lang, audience=audience, addresses=listed)]
 
 
 def discover_target(
@@ -128,7 +128,7 @@ def discover_target(
     """
     obs_fn: ObserveFn = observe or run_probe
     if guest is None:
-        return None, [text("discovery.no_guest", lang, audience=audience)]
+        return None, [tr("discovery.no_guest", lang, audience=audience)]
     if guest.kind != "libvirt":
         return _from_namespace(obs_fn, guest, lang, audience)
 
@@ -138,14 +138,14 @@ def discover_target(
     if ifaces.ok:
         macs = [r.mac for r in ifaces.rows if r.mac]
     else:
-        lines.append(_status_line(text("discovery.source_domain_interfaces", lang), ifaces, lang))
+        lines.append(_status_line(tr("discovery.source_domain_interfaces", lang), ifaces, lang))
 
     ip, line = _from_agent(obs_fn, guest, macs, lang)
     lines.append(line)
     if ip:
         return ip, lines
     if not macs:
-        lines.append(text("discovery.lease_no_mac", lang) if not ifaces.ok else text("discovery.lease_no_interface", lang))
+        lines.append(tr("discovery.lease_no_mac", lang) if not ifaces.ok else tr("discovery.lease_no_interface", lang))
         return None, lines
     for step in (
         lambda: _from_leases(obs_fn, guest, macs, lang),

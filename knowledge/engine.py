@@ -25,7 +25,7 @@ from .context import Shared, StepContext
 from vnetdoctor.probes.vocabulary import LAYER_ORDER, layer_rank
 
 from .events import AskFn, DiagnosisReady, EngineEvent, EventSink, PlannedStep, StepFinished, StepStarted
-from .evidence_text import text
+from .text import tr
 from .model import FAIL, SKIP, Diagnosis, Request, StepResult
 from .observer import Observer
 
@@ -97,7 +97,7 @@ class Engine:
             explained = self._explained_below(step.layer)
             if explained is not None and not self.exhaustive:
                 self._finish(StepResult(step.id, step.layer, step.title(self.request.lang), SKIP,
-                                        note=text("engine.not_needed", self.request.lang, cause=explained)))
+                                        note=tr("engine.not_needed", self.request.lang, cause=explained)))
                 continue
             self._run_one(step.id)
         self._name_arp_fallback()

@@ -9,7 +9,7 @@ that matched, a chain policy) and taken from ``data/evidence.toml``.
 
 from __future__ import annotations
 
-from .evidence_text import text
+from .text import tr
 from .firewall_match import Suspect
 
 
@@ -23,10 +23,10 @@ def suspect_reason(s: Suspect, lang: str = "en") -> str:
 
     def say(in_lang: str) -> str:
         if s.delta:
-            return text("firewall.counter_moved", in_lang, delta=s.delta)
+            return tr("firewall.counter_moved", in_lang, delta=s.delta)
         if s.rule.rule:
-            return text("firewall.text_match", in_lang)
-        return text("firewall.policy_drop", in_lang, hook=s.rule.hook)
+            return tr("firewall.text_match", in_lang)
+        return tr("firewall.policy_drop", in_lang, hook=s.rule.hook)
 
     return say(lang) if say("en") == s.why else s.why
 
@@ -35,11 +35,11 @@ def describe_suspect(s: Suspect, lang: str = "en") -> str:
     """``nftables inet filter input: <rule> (handle 2) — <why>``; in English exactly ``s.describe()``."""
     r = s.rule
     chain = f"{r.backend} {r.family} {r.table} {r.chain}"
-    what = r.rule or text("firewall.policy", lang, policy=r.policy)
+    what = r.rule or tr("firewall.policy", lang, policy=r.policy)
     why = suspect_reason(s, lang)
     if r.handle is not None:
-        return text("firewall.suspect_handle", lang, chain=chain, rule=what, handle=r.handle, why=why)
-    return text("firewall.suspect", lang, chain=chain, rule=what, why=why)
+        return tr("firewall.suspect_handle", lang, chain=chain, rule=what, handle=r.handle, why=why)
+    return tr("firewall.suspect", lang, chain=chain, rule=what, why=why)
 
 
 __all__ = ["describe_suspect", "suspect_reason"]

@@ -1,6 +1,6 @@
 """The layered flowchart operators follow by hand, as data: ``data/flowchart.toml``.
 
-The seed articles all walk the same ladder: confirm the symptom, look at the
+Troubleshooting by hand walks the same ladder: confirm the symptom, look at the
 virtualisation platform, then physical -> data link -> network -> transport ->
 application. Each rung is a :class:`Step` with a fixed id that the engine's checks
 implement; this module only says what each step is, why an operator looks there,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from vnetdoctor.probes.target_kind import KINDS, ConnectedSubnet, NotAHost, classify
 from vnetdoctor.probes.vantage import Vantage
 
-from .evidence_text import text
+from .text import tr
 
 
 def message(found: NotAHost, lang: str = "en") -> str:
@@ -29,20 +29,20 @@ def message(found: NotAHost, lang: str = "en") -> str:
     a, n, d = found.address, found.network, found.dev
     # Literal keys, one per kind: the evidence-text tests prove each exists in both languages.
     if found.kind == "unspecified":
-        return text("target.unspecified", lang, address=a)
+        return tr("target.unspecified", lang, address=a)
     if found.kind == "this_network":
-        return text("target.this_network", lang, address=a)
+        return tr("target.this_network", lang, address=a)
     if found.kind == "loopback":
-        return text("target.loopback", lang, address=a)
+        return tr("target.loopback", lang, address=a)
     if found.kind == "limited_broadcast":
-        return text("target.limited_broadcast", lang, address=a)
+        return tr("target.limited_broadcast", lang, address=a)
     if found.kind == "link_local_multicast":
-        return text("target.link_local_multicast", lang, address=a)
+        return tr("target.link_local_multicast", lang, address=a)
     if found.kind == "multicast":
-        return text("target.multicast", lang, address=a)
+        return tr("target.multicast", lang, address=a)
     if found.kind == "subnet_network":
-        return text("target.subnet_network", lang, address=a, network=n, dev=d)
-    return text("target.subnet_broadcast", lang, address=a, network=n, dev=d)
+        return tr("target.subnet_network", lang, address=a, network=n, dev=d)
+    return tr("target.subnet_broadcast", lang, address=a, network=n, dev=d)
 
 
 def connected_subnets(vantage: Vantage) -> list[ConnectedSubnet]:

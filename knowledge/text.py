@@ -1,9 +1,27 @@
-"""Language choice and the small vocabulary every screen shares, in English and 简体中文.
+"""The one translator: every text an operator reads, in English and 简体中文.
 
 The documents vnetdoctor comes from are Chinese and many of its operators read
-Chinese first, so every text the operator reads exists in both languages. This
-module decides which one to show and keeps the handful of words (layer names,
-risk levels, answers) that would otherwise be re-translated in every widget.
+Chinese first, so every text the operator reads exists in both languages, and it
+comes through this module: the walk's step notes and evidence, the reports, the
+console output, ``diff``, ``causes`` and the TUI's chrome (key descriptions,
+headers, dialogs). Nothing else in the tree holds an ``{"en": …, "zh": …}`` table
+(tests/unit/test_translator.py greps the tree to keep it that way).
+
+Where the words live, and why: data files, not a Python catalogue. A translator
+edits TOML without reading code; every entry is ``key = { en = "…", zh = "…" }``
+with the same ``{name}`` placeholders in both, checked when the files load, so a
+missing translation or a placeholder typo fails the first test that looks up any
+text. One file per area (:data:`DATA_FILES`: the walk's evidence, the TUI's
+screens, its Packets and Tables views, the reports and CLI, the shared
+vocabulary) so that people editing different areas do not conflict; the files
+share one key space, and a key defined twice is an error. Texts that belong to a
+domain object (a cause's title, a flowchart step's question) stay with that object
+in ``causes.toml`` and ``flowchart.toml`` and arrive as :class:`Localized`.
+
+Look-ups are :func:`tr` (or a :class:`Translator` bound to one language). An
+unknown key or a placeholder nobody supplied raises in strict mode (the tests, see
+:func:`.templates.strict_default`) and shows as the key / ``<name>`` in
+production, so an operator's session never crashes over a word.
 
 Also here: the display width of a string on a terminal. A CJK character takes two
 columns; counting code points instead would overflow an 80-column console.
@@ -14,12 +32,32 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
-Lang = Literal["en", "zh"]
-LANGS: tuple[Lang, ...] = ("en", "zh")
+from .templates import render_template, strict_default
+from .text_data import (
+    DATA_FILES,
+    LANGS,
+    Lang,
+    Localized,
+    TextDataError,
+    UnknownTextKey,
+    file_texts,
+    parse_texts,
+    t,
+    texts,
+)
+
+# The loader's names are the translator's too: callers import them from here.
+__all__ = [
+    "CHOICE_LABELS", "DATA_FILES", "LAB_NAMES", "LANGS", "LAYER_NAMES", "PROBE_REASONS", "RISK_NAMES",
+    "SIDE_NAMES", "Lang", "Localized", "TextDataError", "Translator", "UnknownTextKey", "char_width",
+    "choose_lang", "clip", "display_width", "duration", "file_texts", "join", "join_clauses", "layer_name",
+    "pad", "parse_texts", "probe_reason", "punctuation_slips", "risk_name", "side_name", "t", "texts", "tr",
+    "wrap",
+]
+
 
 # Read in this order, as gettext does: LANGUAGE first, then the POSIX precedence.
 _LANG_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
@@ -43,93 +81,129 @@ def choose_lang(explicit: str | None = None, environ: Mapping[str, str] | None =
     return "en"
 
 
-def t(mapping: Mapping[str, str] | None, lang: str) -> str:
-    """``mapping[lang]``, falling back to English, then to the empty string.
+def tr(key: str, lang: str = "en", /, *, strict: bool | None = None, audience: str = "cli", **values: Any) -> str:
+    """The text ``key`` in ``lang``, filled from ``values``.
 
-    The fallback is deliberate: a text missing in one language must still show
-    something (tests make sure nothing shipped relies on it).
+    A note that tells the operator what to give (``--guest libvirt:DOMAIN``) depends on
+    the front end: ``key_tui`` (when the data has it) is the text for ``audience="tui"``,
+    which names the Start screen instead of a flag; ``key`` is the CLI's.
+
+    An unknown key raises :class:`UnknownTextKey` in strict mode and renders as the
+    key itself otherwise; a missing placeholder follows :func:`.templates.render_template`.
     """
-    if not mapping:
+    strict = strict_default() if strict is None else strict
+    if audience != "cli" and f"{key}_{audience}" in texts():
+        key = f"{key}_{audience}"
+    template = texts().get(key)
+    if template is None:
+        if strict:
+            raise UnknownTextKey(key)
+        return key
+    return render_template(t(template, lang), values, strict=strict, where=key)
+
+
+class Translator:
+    """:func:`tr` bound to one language: what screens, widgets and reports keep as ``tr``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang: Lang = "zh" if lang == "zh" else "en"
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        return tr(key, self.lang, **values)
+
+    def label(self, key: str, /, **values: Any) -> str:
+        """The text followed by the language's colon (full-width in Chinese)."""
+        return tr(key, self.lang, **values) + tr("sep.label", self.lang)
+
+
+def join(items: Iterable[Any], lang: str = "en") -> str:
+    """Items of a list in running text: ``a, b`` in English, ``a、b`` in Chinese."""
+    return tr("sep.list", lang).join(str(i) for i in items)
+
+
+def join_clauses(items: Iterable[Any], lang: str = "en") -> str:
+    """Independent statements on one line: ``a; b`` in English, ``a；b`` in Chinese."""
+    return tr("sep.clause", lang).join(str(i) for i in items)
+
+
+# The fixed words probes (the ground floor, English only) give as a skip reason, and the
+# key that says them in the operator's language; named groups are the key's placeholders.
+# Reasons not listed are facts (an error text from a tool or the kernel) and stay as they are.
+PROBE_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"needs (?P<cap>CAP_[A-Z_]+(?:, CAP_[A-Z_]+)*)", "reason.needs_cap"),
+        (r"needs the (?P<tool>\S+) command", "reason.needs_command"),
+        (r"not available on a (?P<kind>\w+) vantage", "reason.not_on_vantage"),
+        (r"needs libvirt-python \((?P<error>.*)\)", "reason.needs_libvirt_python"),
+        (r"needs libvirt-python", "reason.needs_libvirt_python_bare"),
+        (r"cannot connect to (?P<uri>\S+): (?P<error>.*)", "reason.libvirt_connect"),
+        (r"the libvirt test driver has no DHCP leases", "reason.test_driver_no_leases"),
+        (r"(?P<uri>\S+) cannot list DHCP leases: (?P<error>.*)", "reason.no_leases"),
+        (r"no guest agent", "reason.no_agent"),
+        (r"no guest agent: (?P<error>.*)", "reason.no_agent_error"),
+        (r"no guest agent interfaces: (?P<error>.*)", "reason.no_agent_interfaces"),
+        (r"no firewall tool could be read: (?P<reasons>.*)", "reason.no_firewall_tool"),
+        (r"no (?P<path>\S+): VMware Workstation networking is not configured here", "reason.no_vmware"),
+        (r"this kernel has no bridge VLAN filtering .*", "reason.no_vlan_filtering"),
+    )
+)
+
+
+def probe_reason(reason: str, lang: str = "en") -> str:
+    """A probe's skip reason for the operator, in their language: ``needs CAP_NET_ADMIN``
+    reads ``需要 CAP_NET_ADMIN 权限``; several reasons joined by ``; `` each in turn.
+
+    Probes (the ground floor) say why they were skipped in fixed English words
+    (:data:`PROBE_REASONS`); those are what an unprivileged operator, or one without
+    libvirt or a guest agent, meets on every step, so they are translated here. Other
+    reasons are facts (an error text) and stay as they are.
+    """
+    clauses = []
+    for clause in reason.strip().split("; "):
+        for pattern, key in PROBE_REASONS:
+            m = pattern.fullmatch(clause)
+            if m:
+                clause = tr(key, lang, **m.groupdict())
+                break
+        clauses.append(clause)
+    return join_clauses(clauses, lang)
+
+
+def duration(ms: float | None, lang: str = "en") -> str:
+    """``850 ms`` / ``2.2 s`` in English, ``850 毫秒`` / ``2.2 秒`` in Chinese; ``""`` for None."""
+    if ms is None:
         return ""
-    return mapping.get(lang) or mapping.get("en") or ""
+    if ms < 1000:
+        return tr("unit.ms", lang, n=f"{ms:.0f}")
+    return tr("unit.s", lang, n=f"{ms / 1000:.1f}")
 
 
-@dataclass(frozen=True)
-class Localized(Mapping[str, str]):
-    """One text in both languages; a read-only mapping ``{"en": …, "zh": …}``.
+class _Vocabulary(Mapping[str, Localized]):
+    """One section of ``words.toml`` as a read-only mapping ``{"datalink": Localized, …}``,
+    read from the data on first use (nothing is loaded at import)."""
 
-    Frozen and hashable so that the catalogue's dataclasses can stay frozen.
-    """
+    def __init__(self, section: str) -> None:
+        self._prefix = section + "."
 
-    en: str
-    zh: str
+    def _items(self) -> dict[str, Localized]:
+        return {k[len(self._prefix):]: v for k, v in texts().items() if k.startswith(self._prefix)}
 
-    def __getitem__(self, key: str) -> str:
-        if key == "en":
-            return self.en
-        if key == "zh":
-            return self.zh
-        raise KeyError(key)
+    def __getitem__(self, key: str) -> Localized:
+        return self._items()[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(LANGS)
+        return iter(self._items())
 
     def __len__(self) -> int:
-        return len(LANGS)
-
-    def __call__(self, lang: str = "en") -> str:
-        return t(self, lang)
-
-    @classmethod
-    def from_data(cls, data: object, what: str) -> Localized:
-        """Build from a TOML table ``{en = "…", zh = "…"}``; ``what`` names it in errors."""
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{what}: expected a table with 'en' and 'zh', got {type(data).__name__}")
-        extra = set(data) - set(LANGS)
-        if extra:
-            raise ValueError(f"{what}: unknown language(s) {sorted(extra)}")
-        en, zh = data.get("en"), data.get("zh")
-        if not isinstance(en, str) or not isinstance(zh, str):
-            raise TypeError(f"{what}: both 'en' and 'zh' must be strings")
-        return cls(en.strip(), zh.strip())
+        return len(self._items())
 
 
-# The walk's layers as the operator reads them. Keys are LAYER_ORDER of probes/vocabulary.py.
-LAYER_NAMES: Mapping[str, Localized] = {
-    "symptom": Localized("Symptom", "故障现象"),
-    "platform": Localized("Virtualisation platform", "虚拟化平台"),
-    "physical": Localized("Physical layer", "物理层"),
-    "datalink": Localized("Data link layer", "数据链路层"),
-    "network": Localized("Network layer", "网络层"),
-    "transport": Localized("Transport layer", "传输层"),
-    "application": Localized("Application layer", "应用层"),
-}
-
-RISK_NAMES: Mapping[str, Localized] = {
-    "low": Localized("low", "低"),
-    "medium": Localized("medium", "中"),
-    "high": Localized("high", "高"),
-}
-
-# Labels of the answers most question nodes offer; others carry their own labels.
-CHOICE_LABELS: Mapping[str, Localized] = {
-    "yes": Localized("yes", "是"),
-    "no": Localized("no", "否"),
-    "unknown": Localized("don't know / can't check", "不清楚 / 无法检查"),
-}
-
-SIDE_NAMES: Mapping[str, Localized] = {
-    "host": Localized("the host", "宿主机"),
-    "guest": Localized("the guest", "虚拟机"),
-}
-
-# Whether the fault lab reproduces a cause (the ``lab`` field of causes.toml).
-LAB_NAMES: Mapping[str, Localized] = {
-    "yes": Localized("yes", "是"),
-    "libvirt": Localized("libvirt", "libvirt"),
-    "sim": Localized("sim", "模拟"),
-    "no": Localized("no", "否"),
-}
+LAYER_NAMES: Mapping[str, Localized] = _Vocabulary("layer")  # keys: LAYER_ORDER
+RISK_NAMES: Mapping[str, Localized] = _Vocabulary("risk")
+CHOICE_LABELS: Mapping[str, Localized] = _Vocabulary("choice")  # most question nodes' answers
+SIDE_NAMES: Mapping[str, Localized] = _Vocabulary("side")
+LAB_NAMES: Mapping[str, Localized] = _Vocabulary("lab")  # the ``lab`` field of causes.toml
 
 
 def layer_name(layer: str, lang: str) -> str:
@@ -213,6 +287,14 @@ def _tokens(text: str) -> list[str]:
     if token:
         tokens.append(token)
     return tokens
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns with ``…``, never inside a wide character;
+    ``width <= 0`` keeps it whole (a file or a pipe)."""
+    if width <= 0 or display_width(text) <= width:
+        return text
+    return text[: _cut(text, max(10, width - 1))] + "…"
 
 
 def _cut(text: str, width: int) -> int:

@@ -19,7 +19,7 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
-from .evidence_text import join, text
+from .text import join, tr
 from .path import Hop, Path
 
 
@@ -30,9 +30,9 @@ def hop_label(side: str, iface: str, lang: str = "en") -> str:
     guest (a packet seen somewhere unexpected) is shown as it is.
     """
     if side == "host":
-        return text("hop.host", lang, iface=iface)
+        return tr("hop.host", lang, iface=iface)
     if side == "guest":
-        return text("hop.guest", lang, iface=iface)
+        return tr("hop.guest", lang, iface=iface)
     return f"{side} {iface}" if side else iface
 
 
@@ -91,28 +91,28 @@ class Leg:
     def where(self, lang: str = "en") -> str:
         """One line: where the requests were last seen, and where they never arrived."""
         if self.ok:
-            return text("trace.replies", lang, replies=self.replies, sent=self.sent)
+            return tr("trace.replies", lang, replies=self.replies, sent=self.sent)
         if self.send_errors:
-            return text("trace.send_failed", lang, errors=join(self.send_errors, lang))
+            return tr("trace.send_failed", lang, errors=join(self.send_errors, lang))
         last, missing = self.last_request_hop(), self.first_missing_request_hop()
         if not self.hops:
-            return text("trace.no_capture_points", lang)
+            return tr("trace.no_capture_points", lang)
         if last is None:
-            return text("trace.never_seen", lang, hop=hop_label(self.hops[0].side, self.hops[0].iface, lang))
+            return tr("trace.never_seen", lang, hop=hop_label(self.hops[0].side, self.hops[0].iface, lang))
         if missing is not None:
-            return text("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
+            return tr("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
         if self.reply_seen_anywhere():
             # reply_seen holds labels ("host vnet0"), as run_trace made them: split back.
             labels = sorted({h for labels in self.reply_seen.values() for h in labels})
             sides_ifaces = (label.split(" ", 1) if " " in label else ("", label) for label in labels)
             hops = join((hop_label(side, iface, lang) for side, iface in sides_ifaces), lang)
-            return text("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
-        return text("trace.no_reply", lang, last=hop_label(last.side, last.iface, lang))
+            return tr("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
+        return tr("trace.no_reply", lang, last=hop_label(last.side, last.iface, lang))
 
     def line(self, lang: str = "en") -> str:
         """``sender → dst: where`` — the leg as one evidence line."""
-        return text("trace.leg", lang, sender=self.sender, dst=self.dst, where=self.where(lang))
+        return tr("trace.leg", lang, sender=self.sender, dst=self.dst, where=self.where(lang))
 
 
 @dataclass(frozen=True)

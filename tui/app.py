@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual.app import App
@@ -18,9 +19,10 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.text import Translator
 
 from .bridge import EngineFactory
-from .i18n import Translator, translate_bindings
+from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
 from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
 from .state import SessionState
@@ -68,7 +70,8 @@ class VnetDoctorApp(App[None]):
         self.record_status = RecordStatus()  # what the recorder last reported (tests read it)
         self._record_notice_at: float | None = None  # when "not recorded yet" was last shown
         self.autorun = autorun
-        self.discover_fn = discover_fn or discover  # where Start finds guests (tests pass fixed ones)
+        # Where Start finds guests (tests pass fixed ones); notes in the operator's language.
+        self.discover_fn = discover_fn or partial(discover, state.lang)
         self.tr = Translator(state.lang)
         translate_bindings(self, state.lang)
         if keymap:

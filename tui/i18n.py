@@ -1,91 +1,33 @@
-"""Every string the TUI shows, in the operator's language, from ``knowledge/data/ui.toml``.
+"""Key descriptions in the operator's language: the Textual side of the translator.
 
-The strings live with the rest of the knowledge base (not in the widgets) so that a
-translator edits one data file, and so that a test can prove every key the TUI
-uses exists in English and in Simplified Chinese. Bindings carry an i18n key as
-their description; :func:`translate_bindings` swaps in the text once per screen,
-which is what the footer, the help screen and the command palette then show.
+The words themselves come from :mod:`vnetdoctor.knowledge.text` (the one translator;
+this floor may not hold strings of its own). Bindings carry a text key as their
+description; :func:`translate_bindings` swaps in the text once per screen, which is
+what the footer, the help screen and the command palette then show. It lives here
+and not with the translator because it touches Textual objects, which the headless
+floors must never import.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import tomllib
-from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
 
-LANGS = ("en", "zh")
+from vnetdoctor.knowledge.text import Translator, texts, tr
 
 
-# ui.toml holds the strings of Start, Walk, Help and the dialogs; ui_views.toml those
-# of the Packets and Tables screens; ui_records.toml the Sessions screen's (kept
-# apart so several people can edit them).
-DATA_FILES = ("data/ui.toml", "data/ui_views.toml", "data/ui_records.toml")
+def _text(description: str, lang: str) -> str:
+    """A binding's text: its key's text, or as it is when it is no key (Textual's own
+    bindings describe themselves in English; ours carry keys, checked by the i18n test)."""
+    return tr(description, lang) if description in texts() else description
 
 
-@functools.lru_cache(maxsize=1)
-def load_strings() -> dict[str, dict[str, str]]:
-    """``{"walk.next": {"en": "next", "zh": "下一步"}, …}`` from the packaged data files."""
-    flat: dict[str, dict[str, str]] = {}
-
-    def walk(prefix: str, node: Mapping[str, Any]) -> None:
-        for key, value in node.items():
-            name = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, Mapping) and set(value) <= set(LANGS) and value:
-                flat[name] = {lang: str(v) for lang, v in value.items()}
-            elif isinstance(value, Mapping):
-                walk(name, value)
-            else:
-                raise ValueError(f"ui.toml: {name} is neither a table nor an en/zh pair")
-
-    root = resources.files("vnetdoctor.knowledge")
-    for name in DATA_FILES:
-        path = root.joinpath(name)
-        if name != DATA_FILES[0] and not path.is_file():
-            continue
-        walk("", tomllib.loads(path.read_text("utf-8")))
-    return flat
-
-
-def tr(key: str, lang: str = "en", /, **fmt: Any) -> str:
-    """The text for ``key`` in ``lang`` (English when missing), formatted with ``fmt``.
-
-    An unknown key shows as itself, so a missing string is visible on screen and
-    caught by the i18n test rather than crashing an operator's session.
-    """
-    entry = load_strings().get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry.get("en") or key
-    if fmt:
-        try:
-            return text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
-            return text
-    return text
-
-
-class Translator:
-    """``tr`` bound to one language: what screens and widgets keep as ``self.tr``."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang if lang in LANGS else "en"
-
-    def __call__(self, key: str, /, **fmt: Any) -> str:
-        return tr(key, self.lang, **fmt)
-
-    def label(self, key: str, /, **fmt: Any) -> str:
-        """The text followed by the language's colon (full-width in Chinese)."""
-        return tr(key, self.lang, **fmt) + ("：" if self.lang == "zh" else ":")
-
-
-def translate_bindings(node: DOMNode, lang: str) -> None:
-    """Replace the node's binding descriptions (i18n keys) with their text in ``lang``.
+def translate_bindings(node: DOMNode, lang: str) -> Translator:
+    """Replace the node's binding descriptions (text keys) with their text in ``lang``;
+    returns the translator the node keeps for the rest of its text.
 
     Bindings are class attributes shared by every instance; each node holds its
     own copy in ``_bindings`` (Textual copies the merged map per instance), so
@@ -97,10 +39,10 @@ def translate_bindings(node: DOMNode, lang: str) -> None:
         keys[key] = [
             dataclasses.replace(
                 b,
-                description=tr(b.description, lang) if b.description else "",
-                tooltip=tr(b.tooltip, lang) if b.tooltip else "",
+                description=_text(b.description, lang),
+                tooltip=_text(b.tooltip, lang),
                 group=(
-                    dataclasses.replace(b.group, description=tr(b.group.description, lang))
+                    dataclasses.replace(b.group, description=_text(b.group.description, lang))
                     if b.group is not None and b.group.description
                     else b.group
                 ),
@@ -108,3 +50,4 @@ def translate_bindings(node: DOMNode, lang: str) -> None:
             for b in bindings
         ]
     node._bindings = BindingsMap.from_keys(keys)
+    return Translator(lang)

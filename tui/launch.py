@@ -126,7 +126,7 @@ def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
 
     None when there was nothing to record (the operator left the Start screen).
     """
-    from .i18n import tr
+    from vnetdoctor.knowledge.text import tr
 
     status = recorder.status()
     sid = recorder.session_id

@@ -1,6 +1,6 @@
 """Which probe feeds which table view, on which vantages, and how its rows become columns.
 
-The Tables screen shows what the seed articles have the operator type by hand
+The Tables screen shows what an operator would otherwise type by hand
 (``ip link``, ``ip addr``, ``ip route``, ``ip neigh``, ``bridge link``,
 ``bridge fdb``, ``nft list ruleset``, ``sysctl``, ``virsh list`` / ``net-list`` /
 ``net-dhcp-leases``), from the host and the guest side at once. This module is
@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.knowledge.text import probe_reason, texts, tr
 from vnetdoctor.probes.base import ERROR, SKIPPED, Observation
 from vnetdoctor.probes.rowkey import numbered, row_key
 from vnetdoctor.probes.vantage import LOCAL, Vantage
@@ -337,6 +338,24 @@ def columns_for(
     return specs
 
 
-def status_of(observations: Sequence[tuple[str, Observation]]) -> list[tuple[str, str, str]]:
-    """``(side, vantage, "skipped: reason")`` for every observation that did not succeed."""
-    return [(side, obs.vantage, f"{obs.status}: {obs.reason}") for side, obs in observations if not obs.ok]
+def localize_cells(rows: Mapping[str, dict[str, Any]], lang: str) -> None:
+    """The cells that are words, in the operator's language (in place): the side a row
+    came from, and yes/no. Row keys and the other values stay as the probes gave them."""
+    for values in rows.values():
+        values[SIDE_COLUMN] = tr(f"views.side.{values[SIDE_COLUMN]}", lang)
+        for name, value in values.items():
+            if isinstance(value, bool):
+                values[name] = tr("common.yes" if value else "common.no", lang)
+
+
+def column_label(field: str, lang: str) -> str:
+    """A column header in the operator's language (a field with no text reads as its name)."""
+    return tr(f"tables.col.{field}", lang) if f"tables.col.{field}" in texts() else field
+
+
+def status_of(observations: Sequence[tuple[str, Observation]], lang: str = "en") -> list[tuple[str, str, str]]:
+    """``(side, vantage, "skipped: reason")`` for every observation that did not succeed,
+    in the operator's language."""
+    return [(side, obs.vantage, tr("obs.skipped" if obs.status == SKIPPED else "obs.error", lang,
+                                   reason=probe_reason(obs.reason or "", lang)))
+            for side, obs in observations if not obs.ok]

@@ -172,9 +172,10 @@ def measure(packets: int, sessions: int) -> list[tuple[str, str, str, str, str]]
         rows.append(("list its packets", f"{listed * 1000:.0f} ms", "", "≤ 1000 ms", _ok(listed <= 1.0)))
 
         idle = _peak_rss_mb("vnetdoctor", "sessions", "--db", str(many), "--limit", "1")
-        json_rss = _peak_rss_mb("vnetdoctor", "export", sid, "--format", "json", "--db", str(big), "-o", os.devnull)
+        json_rss = _peak_rss_mb("vnetdoctor", "export", sid, "--format", "json", "--db", str(big),
+                                "-o", str(Path(tmp) / "out.json"))
         pcapng_rss = _peak_rss_mb("vnetdoctor", "export", sid, "--format", "pcapng", "--db", str(big),
-                                  "-o", os.devnull)
+                                  "-o", str(Path(tmp) / "out.pcapng"))
         rows.append(("export pcapng, peak memory", f"{pcapng_rss:.0f} MiB", f"sessions --limit 1 {idle:.0f} MiB",
                      "bounded (streamed)", _ok(pcapng_rss <= idle + 50)))
         rows.append(("export json, peak memory", f"{json_rss:.0f} MiB", f"sessions --limit 1 {idle:.0f} MiB",

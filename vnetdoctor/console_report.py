@@ -9,47 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
-from vnetdoctor.knowledge.text import layer_name, pad, risk_name, side_name
+from vnetdoctor.knowledge.text import clip, duration, layer_name, pad, risk_name, side_name, tr
 from vnetdoctor.probes.vocabulary import Verdict
 
 _COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
-_TEXT = {
-    "en": {
-        "title": "vnetdoctor: {sender} → {target}",
-        "cause": "Root cause",
-        "also": "Also",
-        "evidence": "evidence",
-        "fix": "fix",
-        "undo": "undo",
-        "risk": "risk",
-        "reachable": "reachable both ways, no cause found",
-        "unreachable_none": "unreachable, and no cause identified (inconclusive)",
-        "unknown": "the end-to-end check could not run",
-        "causes": "{n} cause(s) named",
-        "session": "session",
-        "in": "in",
-    },
-    "zh": {
-        "title": "vnetdoctor：{sender} → {target}",
-        "cause": "根本原因",
-        "also": "另外",
-        "evidence": "证据",
-        "fix": "修复",
-        "undo": "撤销",
-        "risk": "风险",
-        "reachable": "双向可达，未发现问题",
-        "unreachable_none": "不可达，但未能确定原因（无结论）",
-        "unknown": "端到端检查无法运行",
-        "causes": "找到 {n} 个原因",
-        "session": "会话",
-        "in": "于",
-    },
-}
-_COLON = {"en": ": ", "zh": "："}
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -58,13 +26,15 @@ def use_colour(stream: TextIO) -> bool:
 
 def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colour: bool = False,
            width: int | None = None) -> str:
-    t = _TEXT.get(lang, _TEXT["en"])
-    c = _COLON.get(lang, ": ")
+    def t(key: str, **values: object) -> str:
+        return tr(f"console.{key}", lang, **values)
+
+    c = t("colon")
     if width is None:  # fit a terminal; a file or a pipe (0) keeps every character
         width = min(shutil.get_terminal_size((100, 24)).columns, 160) if sys.stdout.isatty() else 0
     req = diagnosis.request
     sender = req.guest if req.from_side == "guest" and req.guest else req.host
-    lines = [t["title"].format(sender=sender, target=diagnosis.target or "?")
+    lines = [t("title", sender=sender, target=diagnosis.target or "?")
              + (f"  ({_side('guest' if req.from_side == 'host' else 'host', lang)}{c}"
                 f"{req.guest if req.from_side == 'host' else req.host})" if req.guest else "")]
 
@@ -79,54 +49,48 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         mark = paint(STATUS_MARK.get(step.status, "?"), step.status)
         head = pad(head, 12)
         text = f"{head}{mark} {step.title}{c}{step.note}" if step.note else f"{head}{mark} {step.title}"
-        lines.append(_clip(text, width + (len(mark) - 1)))
+        lines.append(clip(text, width + (len(mark) - 1)))
     lines.append("")
     for i, cause in enumerate(diagnosis.causes):
-        label = t["cause"] if i == 0 else t["also"]
+        label = t("cause") if i == 0 else t("also")
         lines.append(paint(f"{label}{c}{cause.cause}", "fail" if cause.severity == "fail" else "warn")
                      + f" — {cause.summary}")
         for ev in cause.evidence:
-            lines.append(_clip(f"  {t['evidence']}{c}{ev.text}", width))
+            lines.append(clip(f"  {t('evidence')}{c}{ev.text}", width))
         for fix in cause.fixes:
-            risk = f"[{t['risk']}{c}{risk_name(fix.risk, lang)}]"
+            risk = f"[{t('risk')}{c}{risk_name(fix.risk, lang)}]"
             if not fix.runnable:
                 # No command to paste: what it needs, and the note (whole) that says what to do.
-                lines.append(f"  {t['fix']}{c} {guidance_text(fix, lang)}   {risk}")
+                lines.append(f"  {t('fix')}{c} {guidance_text(fix, lang)}   {risk}")
                 if fix.note:
                     lines.append(f"        {fix.note}")
                 continue
-            lines.append(f"  {t['fix']}{c} {fix.command}   {risk}")
+            lines.append(f"  {t('fix')}{c} {fix.command}   {risk}")
             if fix.undo:
-                lines.append(f"  {t['undo']}{c}{fix.undo}")
+                lines.append(f"  {t('undo')}{c}{fix.undo}")
         lines.append("")
     verdict = _verdict_text(diagnosis, t)
-    tail = f"{verdict} ({diagnosis.duration_ms / 1000:.1f} s)"
+    tail = f"{verdict}{t('took', duration=duration(diagnosis.duration_ms, lang))}"
     if session_id:
-        tail += f"  {t['session']} {session_id}"
+        tail += f"  {t('session')} {session_id}"
     lines.append(tail)
     return "\n".join(lines)
 
 
-def _verdict_text(diagnosis: Diagnosis, t: dict[str, str]) -> str:
+def _verdict_text(diagnosis: Diagnosis, t: Callable[..., str]) -> str:
     """The closing line says ``Diagnosis.verdict``; an inconclusive one also says whether
     the end-to-end check failed or could not run at all."""
     verdict = diagnosis.verdict
     if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
-        return t["causes"].format(n=len(diagnosis.causes))
+        return t("causes", n=len(diagnosis.causes))
     if verdict is Verdict.HEALTHY:
-        return t["reachable"]
-    return t["unknown"] if diagnosis.reachable is None else t["unreachable_none"]
+        return t("reachable")
+    return t("unknown") if diagnosis.reachable is None else t("unreachable_none")
 
 
 def _side(side: str, lang: str) -> str:
     """``host``/``guest`` as the report's header says it (English keeps the bare word)."""
     return side if lang == "en" else side_name(side, lang)
-
-
-def _clip(text: str, width: int) -> str:
-    if width <= 0:
-        return text
-    return text if len(text) <= width else text[: max(10, width - 1)] + "…"
 
 
 def print_report(diagnosis: Diagnosis, session_id: str | None, lang: str) -> None:

@@ -223,8 +223,23 @@ def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
 
     A failure — a full disk, or ``fill`` raising UsageError — removes the temporary
     file, so there is never half an export under the name the operator asked for.
+    A path that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a
+    FIFO) is written in place: renaming over it would replace a device with a file.
     """
     target = Path(path)
+    try:
+        special = target.exists() and not target.is_file()
+    except OSError:
+        special = False
+    if special:
+        if target.is_dir():
+            raise UsageError(f"cannot write {path}: it is a directory")
+        try:
+            with open(target, "wb") as fh:
+                fill(fh)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent or Path(".")))
     except OSError as exc:

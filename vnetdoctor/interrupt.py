@@ -36,6 +36,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol, Self
 
+from vnetdoctor.knowledge.text import choose_lang, tr
+
 HANDLED = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 EXIT_GRACE = 3.0  # seconds the App gets to shut its driver down before the watchdog steps in
 
@@ -80,11 +82,8 @@ def signal_name(signum: int) -> str:
 
 
 def interrupted_message(signum: int, lang: str = "en") -> str:
-    """The one line the command prints when a signal ended it (operator-visible: en and zh)."""
-    name = signal_name(signum)
-    if lang.startswith("zh"):
-        return f"vnetdoctor: 收到 {name}，已中断"
-    return f"vnetdoctor: interrupted by {name}"
+    """The one line the command prints when a signal ended it, in the operator's language."""
+    return tr("cli.interrupted", choose_lang(lang), signal=signal_name(signum))
 
 
 _ACTIVE: SignalGuard | None = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
-from vnetdoctor.knowledge.text import display_width, pad
+from vnetdoctor.knowledge.text import display_width, pad, texts, tr
 from vnetdoctor.probes.rowkey import RUN_TO_RUN, index_rows, key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
@@ -286,7 +286,7 @@ def _notes(a: Any, b: Any, lang: str) -> list[str]:
                     "unfinished",
                     lang,
                     tag=tag,
-                    state=_t(s.state, lang) if s.state in _T else s.state,
+                    state=_t(s.state, lang) if f"diff.{s.state}" in texts() else s.state,
                 )
             )
     return notes
@@ -358,42 +358,9 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
     )
 
 
-_T: dict[str, dict[str, str]] = {
-    "reachable": {"en": "Reachable", "zh": "是否可达"},
-    "gone": {"en": "Causes gone", "zh": "已消除的原因"},
-    "new": {"en": "Causes new", "zh": "新出现的原因"},
-    "kept": {"en": "Still there", "zh": "仍然存在"},
-    "steps": {"en": "Steps whose status changed", "zh": "状态变化的步骤"},
-    "obs": {"en": "What the probes saw differently", "zh": "探测结果的差异"},
-    "only_a": {"en": "Probes only in A", "zh": "仅 A 中运行的探测"},
-    "only_b": {"en": "Probes only in B", "zh": "仅 B 中运行的探测"},
-    "same": {"en": "No differences.", "zh": "没有差异。"},
-    "none": {"en": "none", "zh": "无"},
-    "yes": {"en": "yes", "zh": "是"},
-    "no": {"en": "no", "zh": "否"},
-    "unknown": {"en": "unknown", "zh": "未知"},
-    "interrupted": {"en": "interrupted", "zh": "已中断"},
-    "not_run": {"en": "not run", "zh": "未运行"},
-    "more": {"en": "… and {n} more", "zh": "… 另有 {n} 项"},
-    "packets": {"en": "captured frames: {a} → {b}", "zh": "抓到的帧：{a} → {b}"},
-    "note": {"en": "Note", "zh": "注意"},
-    "running": {"en": "still running", "zh": "仍在运行"},
-    "other_path": {
-        "en": "the sessions examine different paths: A {a}; B {b}",
-        "zh": "两个会话检查的路径不同：A {a}；B {b}",
-    },
-    "unfinished": {
-        "en": "session {tag} never finished ({state}): its causes are what its steps found so far",
-        "zh": "会话 {tag} 没有完成（{state}）：其原因仅为已完成步骤的发现",
-    },
-    "reachable_word": {"en": "reachable", "zh": "可达"},
-    "no_cause": {"en": "unreachable, no cause found", "zh": "不可达，未找到原因"},
-}
-
-
 def _t(key: str, lang: str, **kw: Any) -> str:
-    text = _T[key].get(lang) or _T[key]["en"]
-    return text.format(**kw) if kw else text
+    """``diff``'s text ``key`` (``diff.*`` in data/reports.toml) in ``lang``."""
+    return tr(f"diff.{key}", lang, **kw)
 
 
 def _reach(value: bool | None, finished: bool, lang: str) -> str:
@@ -421,20 +388,21 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
         out.append(f"{tag}  {s.id}  {when(s.started, seconds=False)}  {s.source:<8}  {summary}")
     out.append("")
     notes = _notes(a, b, lang)
+    colon, label, sep = tr("sep.colon", lang), tr("sep.label", lang), tr("sep.list", lang)
+    width = max(display_width(_t(k, lang) + label) for k in ("reachable", "gone", "new", "kept")) + 1
     for note in notes:
-        out.append(f"{_t('note', lang)}: {note}")
+        out.append(f"{_t('note', lang)}{colon}{note}")
     if notes:
         out.append("")
     ra = _reach(d.reachable[0], d.finished[0], lang)
     rb = _reach(d.reachable[1], d.finished[1], lang)
-    width = max(display_width(_t(k, lang)) for k in ("reachable", "gone", "new", "kept")) + 2
     none = _t("none", lang)
-    out.append(pad(_t("reachable", lang) + ":", width) + f"{ra} → {rb}")
-    out.append(pad(_t("gone", lang) + ":", width) + (", ".join(d.causes_gone) or none))
-    out.append(pad(_t("new", lang) + ":", width) + (", ".join(d.causes_new) or none))
-    out.append(pad(_t("kept", lang) + ":", width) + (", ".join(d.causes_kept) or none))
+    out.append(pad(_t("reachable", lang) + label, width) + f"{ra} → {rb}")
+    out.append(pad(_t("gone", lang) + label, width) + (sep.join(d.causes_gone) or none))
+    out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
+    out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
     if d.steps:
-        out += ["", f"{_t('steps', lang)} ({len(d.steps)}):"]
+        out += ["", f"{_t('steps', lang)} ({len(d.steps)}){label}"]
         name_w = min(28, max(len(s.step) for s in d.steps))
         layer_w = max(len(s.layer) for s in d.steps)
         for s in d.steps:
@@ -447,7 +415,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
                 f"  {before} → {after}  {s.layer:<{layer_w}}  {s.step:<{name_w}}  {text}{gone}{new}".rstrip()
             )
     if d.observations:
-        out += ["", f"{_t('obs', lang)}:"]
+        out += ["", f"{_t('obs', lang)}{label}"]
         for o in d.observations:
             params = " ".join(f"{k}={v}" for k, v in o.params)
             out.append(f"  {o.probe} @ {o.vantage}" + (f" ({params})" if params else ""))
@@ -469,9 +437,9 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
     if d.only_a or d.only_b:
         out.append("")
         if d.only_a:
-            out.append(f"{_t('only_a', lang)}: {', '.join(d.only_a)}")
+            out.append(f"{_t('only_a', lang)}{colon}{sep.join(d.only_a)}")
         if d.only_b:
-            out.append(f"{_t('only_b', lang)}: {', '.join(d.only_b)}")
+            out.append(f"{_t('only_b', lang)}{colon}{sep.join(d.only_b)}")
     if d.empty:
         out += ["", _t("same", lang)]
     return "\n".join(out) + "\n"

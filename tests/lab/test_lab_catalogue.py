@@ -42,7 +42,7 @@ def test_scenarios_are_well_formed() -> None:
     prefix = "vnd-"
     for name, s in SCENARIOS.items():
         assert s.name == name and s.topology in TOPOLOGIES
-        assert s.description["en"].strip() and CJK.search(s.description["zh"]), name
+        assert s.describe("en").strip() and CJK.search(s.describe("zh")), name
         checks = s.checks(prefix)
         assert checks and all(c.kind in KINDS for c in checks), name
         assert all(c.ns.startswith(prefix) and c.ns[len(prefix):] in ROLES for c in checks), name

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fakes_views import ViewsApp, lost_at_guest, recorded_state, wait_for
 from textual.widgets import Button, Input
-from vnetdoctor.tui.i18n import tr
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.screens.packets import OverwriteDialog, PacketsScreen, SaveDialog, write_file
 from vnetdoctor.tui.widgets.packet_list import PacketList
 

@@ -318,7 +318,7 @@ async def test_bindings_have_ids_and_chinese_descriptions() -> None:
         assert "数据包" in _title(app)
         verdicts = screen.query_one(PathView)
         line = verdicts.verdict_line(next(v for v in verdicts.last_verdicts if v.flow == "icmp:4242"))
-        assert line == "icmp 4242：请求在 vnet0 (宿主机) 上看到，在 eth0 (虚拟机) 上从未出现"
+        assert line == "icmp 4242：请求在 vnet0（宿主机） 上看到，在 eth0（虚拟机） 上从未出现"
 
 
 async def test_plain_terminals_still_show_the_verdict_and_the_marks(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fakes_walk import REQUEST, make_app, scenario_results
-from vnetdoctor.tui.i18n import tr
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.launch import recording_outcome
 from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen

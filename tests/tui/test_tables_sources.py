@@ -117,10 +117,10 @@ def test_every_view_string_exists_in_english_and_chinese() -> None:
 
     from vnetdoctor.tui.screens.packets import PANE_KEYS, PANES, PacketsScreen
     from vnetdoctor.tui.screens.tables import TABLE_KEYS, TablesScreen
-    from vnetdoctor.tui.view_text import load_view_strings
+    from vnetdoctor.knowledge.text import file_texts
     from vnetdoctor.tui.widgets.packet_list import COLUMNS
 
-    strings = load_view_strings()
+    strings = file_texts("ui_views.toml")
     for key, entry in strings.items():
         assert entry.get("en") and entry.get("zh"), key
         assert set(re.findall(r"{\w+}", entry["en"])) == set(re.findall(r"{\w+}", entry["zh"])), key

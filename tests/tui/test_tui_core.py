@@ -253,7 +253,7 @@ def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  
 def test_a_healthy_lab_is_a_target_with_a_note(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Regression: a healthy baseline has no cause; the Start screen died on its None note."""
     from vnetdoctor.session import targets
-    from vnetdoctor.tui.i18n import tr
+    from vnetdoctor.knowledge.text import tr
 
     from vnetdoctor.lab import state as lab_state
 

@@ -7,11 +7,11 @@ import string
 from pathlib import Path
 
 import pytest
-from vnetdoctor.tui.i18n import LANGS, load_strings, tr
+from vnetdoctor.knowledge.text import LANGS, texts, tr
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
-# The Packets and Tables screens have their own strings file and loader (view_text.py).
-OTHERS = {"packets.py", "tables.py", "view_text.py", "table_sources.py"}
+# The Packets and Tables screens keep their strings in ui_views.toml (tests/tui/test_tables_sources.py).
+OTHERS = {"packets.py", "tables.py", "table_sources.py"}
 LITERAL = re.compile(r"""\btr\(\s*"([a-z_]+(?:\.[A-Za-z_]+)+)\"""")
 BINDING = re.compile(r"""Binding\([^)]*?"([a-z]+\.[a-z_]+)"\s*,\s*id=""")
 
@@ -37,7 +37,7 @@ def _used_keys() -> set[str]:
     keys |= {f"status.{k}" for k in MARK_KEYS}
     keys |= {f"screen.{s}" for s in ("StartScreen", "WalkScreen", "HelpScreen", "QuestionDialog", "FixConfirmDialog")}
     keys |= {"start.note_no_agent", "start.note_type_guest_ip"}
-    keys |= {k for k in load_strings() if k.startswith("form.")}
+    keys |= {k for k in texts() if k.startswith("form.")}
     return keys
 
 
@@ -49,8 +49,8 @@ def test_the_scan_finds_the_keys() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_key_the_tui_uses_exists(lang: str) -> None:
-    strings = load_strings()
-    missing = sorted(k for k in _used_keys() if not strings.get(k, {}).get(lang, "").strip())
+    strings = texts()
+    missing = sorted(k for k in _used_keys() if k not in strings or not strings[k][lang].strip())
     assert not missing, f"missing in {lang}: {missing}"
 
 
@@ -58,7 +58,7 @@ def test_both_languages_take_the_same_placeholders() -> None:
     def fields(text: str) -> set[str]:
         return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
-    for key, entry in load_strings().items():
+    for key, entry in texts().items():
         assert set(entry) == set(LANGS), f"{key}: {sorted(entry)}"
         assert fields(entry["en"]) == fields(entry["zh"]), key
 
@@ -66,7 +66,7 @@ def test_both_languages_take_the_same_placeholders() -> None:
 def test_tr_formats_and_falls_back() -> None:
     assert tr("verdict.reachable", "zh", target="198.18.0.11") == "198.18.0.11 可以访问"
     assert tr("form.bad_address", "en", value="x") == "'x' is not an IP address"
-    assert tr("no.such.key", "zh") == "no.such.key"  # visible, not a crash
+    assert tr("no.such.key", "zh", strict=False) == "no.such.key"  # visible in production, not a crash
     assert tr("walk.next", "fr") == "next"  # an unknown language reads English
 
 
@@ -83,3 +83,51 @@ def test_screen_bindings_are_translated_per_instance() -> None:
     assert described["walk.next"] == "下一步"
     # The class keeps its keys: another instance in English is unaffected.
     assert {b.description for _, b in WalkScreen._merged_bindings if b.id == "walk.next"} == {"walk.next"}
+
+
+def test_tables_say_skips_and_headers_in_chinese() -> None:
+    from vnetdoctor.probes.base import SKIPPED, Observation
+    from vnetdoctor.tui.table_sources import SIDE_COLUMN, SOURCES, _fields_of_class, column_label, status_of
+
+    obs = Observation("libvirt.domains", "netns:h", SKIPPED, reason="not available on a netns vantage")
+    assert status_of([("host", obs)], "zh") == [("host", "netns:h", "已跳过：在 netns 观察点上无法运行")]
+    assert status_of([("host", obs)], "en") == [("host", "netns:h", "skipped: not available on a netns vantage")]
+    fields = {SIDE_COLUMN} | {f for s in SOURCES for f in _fields_of_class(s.row_class)}
+    assert sorted(f for f in fields if f"tables.col.{f}" not in texts()) == []  # every header has its words
+    assert column_label("ifname", "zh") == "接口名" and column_label("ifname", "en") == "ifname"
+
+
+def test_start_screen_discovery_notes_in_chinese() -> None:
+    from vnetdoctor.probes.base import SKIPPED, Observation
+    from vnetdoctor.tui.targets import _note
+
+    obs = Observation("libvirt.domains", "local", SKIPPED, reason="needs libvirt-python (No module named 'libvirt')")
+    assert _note("libvirt", obs, "zh") == "libvirt：已跳过：需要 libvirt-python（No module named 'libvirt'）"
+    assert _note("libvirt", obs, "en") == "libvirt: skipped: needs libvirt-python (No module named 'libvirt')"
+
+
+def test_table_cells_that_are_words_read_in_chinese() -> None:
+    from vnetdoctor.tui.table_sources import SIDE_COLUMN, localize_cells
+
+    rows = {"eth0": {SIDE_COLUMN: "guest", "ifname": "eth0", "carrier": True, "noarp": False, "mtu": 1500}}
+    localize_cells(rows, "zh")
+    assert rows["eth0"] == {SIDE_COLUMN: "虚拟机", "ifname": "eth0", "carrier": "是", "noarp": "否", "mtu": 1500}
+
+
+def test_every_screen_has_a_name_in_both_languages() -> None:
+    """The help title and the command palette name the screen by ``screen.<class>``."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import vnetdoctor.tui.screens as screens_pkg
+
+    names = set()
+    for info in pkgutil.iter_modules(screens_pkg.__path__):
+        module = importlib.import_module(f"vnetdoctor.tui.screens.{info.name}")
+        names |= {c.__name__ for _, c in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(c, Screen) and c.__module__ == module.__name__}
+    assert {"WalkScreen", "SessionsScreen"} <= names
+    assert sorted(n for n in names if f"screen.{n}" not in texts()) == []

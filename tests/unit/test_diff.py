@@ -95,8 +95,8 @@ def test_diff_command_output(pair, capsys):
     out, _ = capsys.readouterr()
     assert (
         code == 0
-        and "已消除的原因: firewall.guest_blocks" in out
-        and "是否可达:     否 → 是" in out
+        and "已消除的原因： firewall.guest_blocks" in out
+        and "是否可达：     否 → 是" in out
     )
 
 

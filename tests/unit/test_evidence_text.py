@@ -17,23 +17,25 @@ import re
 from pathlib import Path
 
 import pytest
-from vnetdoctor.knowledge import evidence_text
 from vnetdoctor.knowledge.catalog import TemplateError, placeholders_of
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.discovery import describe, discover_target
-from vnetdoctor.knowledge.evidence_text import (
-    EvidenceTextError,
-    UnknownTextKey,
-    parse_texts,
-    text,
-    texts,
-)
 from vnetdoctor.knowledge.firewall_evidence import describe_suspect
 from vnetdoctor.knowledge.firewall_match import Suspect, Traffic, suspects
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.observer import Observer
 from vnetdoctor.knowledge.path import Hop
-from vnetdoctor.knowledge.text import punctuation_slips
+from vnetdoctor.knowledge.text import (
+    TextDataError,
+    UnknownTextKey,
+    file_texts,
+    texts as all_texts,
+    join,
+    join_clauses,
+    parse_texts,
+    punctuation_slips,
+)
+from vnetdoctor.knowledge.text import tr as text
 from vnetdoctor.knowledge.trace import Leg, hop_label
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.rows import AddrRow, FirewallRow
@@ -45,13 +47,19 @@ KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 SOURCES = sorted(
     [*KNOWLEDGE.glob("checks_*.py")]
     + [KNOWLEDGE / name for name in ("trace.py", "engine.py", "discovery.py", "platform_fixes.py", "context.py",
-                                      "firewall_evidence.py", "evidence_text.py", "target_kind.py")]
+                                      "firewall_evidence.py", "text.py", "target_kind.py")]
 )
 # Functions whose first argument is an evidence.toml key.
-KEY_FUNCTIONS = {"t", "text", "_problem"}
+KEY_FUNCTIONS = {"t", "tr", "_problem"}
 # Pass-through wrappers: they forward a key their caller chose (and the scan sees there).
-FORWARDERS = {("context.py", "t"), ("evidence_text.py", "text"), ("checks_platform_hosted.py", "_english"),
+FORWARDERS = {("context.py", "t"), ("text.py", "tr"), ("text.py", "__call__"), ("text.py", "label"), ("text.py", "probe_reason"),
+              ("text.py", "layer_name"), ("text.py", "risk_name"), ("text.py", "side_name"), ("checks_platform_hosted.py", "_english"),
               ("checks_platform_hosted.py", "_evidence")}
+def texts() -> dict:
+    """The messages of evidence.toml only (the translator holds every area's)."""
+    return file_texts("evidence.toml")
+
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 HOST = parse_vantage("netns:lab-host")
@@ -119,8 +127,8 @@ def _calls() -> list[tuple[str, int, list[str], set[str] | None]]:
 
 def test_the_code_uses_exactly_the_keys_of_the_data_file() -> None:
     used = {key for _f, _l, keys, _n in _calls() for key in keys}
-    assert sorted(used - set(texts())) == [], "keys the code uses but evidence.toml lacks"
-    # A front end's variant (``key_tui``) is used wherever its key is (evidence_text.text).
+    assert sorted(used - set(all_texts())) == [], "keys the code uses but no data file has"
+    # A front end's variant (``key_tui``) is used wherever its key is (text.tr).
     variants = {k for k in texts() if k.endswith("_tui") and k.removesuffix("_tui") in used}
     assert sorted(set(texts()) - used - variants) == [], "keys in evidence.toml nothing uses"
 
@@ -167,13 +175,13 @@ def test_the_scan_sees_the_calls_it_must() -> None:
 def test_rendering_fills_placeholders_in_each_language() -> None:
     assert text("firewall.counter_moved", "en", delta=3) == "counter +3 while the probes ran"
     assert text("firewall.counter_moved", "zh", delta=3) == "探测期间计数器增加了 3"
-    assert evidence_text.join(["a", "b"], "en") == "a, b"
-    assert evidence_text.join(["a", "b"], "zh") == "a、b"
-    assert evidence_text.join_clauses(["a", "b"], "zh") == "a；b"
+    assert join(["a", "b"], "en") == "a, b"
+    assert join(["a", "b"], "zh") == "a、b"
+    assert join_clauses(["a", "b"], "zh") == "a；b"
 
 
 def test_a_missing_placeholder_fails_loudly_under_pytest() -> None:
-    with pytest.raises(TemplateError, match=r"evidence.toml: firewall.counter_moved.*\{delta\}"):
+    with pytest.raises(TemplateError, match=r"firewall.counter_moved.*\{delta\}"):
         text("firewall.counter_moved", "zh")
     with pytest.raises(UnknownTextKey, match="no.such_key"):
         text("no.such_key", "en")
@@ -194,11 +202,11 @@ def test_production_rendering_never_raises() -> None:
         ('[a]\nb = "x"', "neither a table"),
         ('[a]\nb = { en = "{x!r}", zh = "{x!r}" }', "plain"),
         ("", "no texts"),
-        ("[a", "evidence.toml"),
+        ("[a", "text"),
     ],
 )
 def test_bad_data_is_rejected_with_the_key(data: str, message: str) -> None:
-    with pytest.raises(EvidenceTextError, match=re.escape(message)):
+    with pytest.raises(TextDataError, match=re.escape(message)):
         parse_texts(data)
 
 

@@ -72,3 +72,28 @@ def test_streamed_json_puts_frames_back_between_other_rows(tmp_path):
     rows = json.loads(buf.getvalue())["steps"][0]["observations"][0]["rows"]
     assert [r["_type"] for r in rows] == ["PacketRow", "LinkRow", "PacketRow", "PacketRow", "LinkRow", "PacketRow"]
     assert [r.get("summary") for r in rows if r["_type"] == "PacketRow"] == [f.summary for f in F.frames()[:4]]
+
+
+def test_export_to_a_device_writes_into_it_and_never_replaces_it(stored, tmp_path):
+    """`-o /dev/null` once renamed a temporary file over /dev/null, replacing the device with a file.
+
+    A FIFO stands in for the device here (nothing on the machine is touched): it must
+    still be a FIFO afterwards, with the export read from it.
+    """
+    import os
+    import stat
+    import threading
+
+    from vnetdoctor import cli
+
+    path, sid = stored
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert cli.main(["export", sid, "--format", "json", "--db", str(path), "-o", str(fifo)]) == 0
+    reader.join(10)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert json.loads(got[0].decode())["session_id"] == sid
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.fifo")] == []

@@ -1,4 +1,4 @@
-"""The flowchart: the fixed step ids in walk order, bilingual text from the seeds'
+"""The flowchart: the fixed step ids in walk order, bilingual text from the usual
 checklist, every cause named by exactly one step, and question nodes whose every
 answer leads to a known cause or to guidance."""
 
@@ -88,12 +88,12 @@ def test_by_hand_commands_are_real_and_render(step: flowchart.Step) -> None:
     assert step.by_hand_commands() == tuple(re.sub(r"\{(\w+)\}", r"<\1>", c) for c in step.by_hand)
 
 
-def test_by_hand_covers_the_seed_commands() -> None:
+def test_by_hand_covers_the_usual_commands() -> None:
     everything = " ; ".join(c for s in STEPS for c in s.by_hand)
-    for seed in ("ip -br link", "ethtool -S", "brctl show", "bridge link", "arp -n", "ip neigh",
+    for command in ("ip -br link", "ethtool -S", "brctl show", "bridge link", "arp -n", "ip neigh",
                  "tcpdump", "iptables -L -n -v", "nft", "virsh domifaddr", "virsh net-list --all",
                  "telnet", "ip route", "lspci", "ss -tlnp", "nslookup"):
-        assert seed in everything, seed
+        assert command in everything, command
 
 
 def test_every_cause_is_named_by_exactly_one_step() -> None:

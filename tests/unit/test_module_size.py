@@ -36,8 +36,6 @@ NOT_YET_SPLIT: dict[str, int] = {
     "tui/screens/walk.py": 679,
     # the Tables screen: links, addresses, routes, neighbours, firewall, libvirt, ...
     "tui/screens/tables.py": 538,
-    # what changed between two recorded sessions (before and after a fix)
-    "vnetdoctor/sessiondiff.py": 496,
 }
 
 

@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.model import Fix, Question
-from vnetdoctor.knowledge.text import CHOICE_LABELS, risk_name, t
+from vnetdoctor.knowledge.text import CHOICE_LABELS, Translator, risk_name, t
 
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..widgets.list_keys import ChoiceList
 
 
@@ -130,9 +130,8 @@ class FixConfirmDialog(ModalScreen[bool]):
                 yield Button(tr("dialog.cancel"), id="cancel", variant="primary", compact=True)
                 yield Button(tr("fix.apply"), id="apply", variant="error", compact=True)
 
-    @staticmethod
-    def _field(label: str, value: str, style: str) -> Text:
-        text = Text(f"{label}: ", style="dim")
+    def _field(self, label: str, value: str, style: str) -> Text:
+        text = Text(label + self.tr("sep.colon"), style="dim")
         text.append(value, style=style)
         return text
 

@@ -18,7 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from ..i18n import Translator, translate_bindings
+from vnetdoctor.knowledge.text import Translator
+from ..i18n import translate_bindings
 from ..widgets.flowchart import MARKS
 
 MARK_KEYS = ("pass", "fail", "warn", "ask", "skip", "running", "pending")

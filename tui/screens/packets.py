@@ -48,14 +48,15 @@ from vnetdoctor.probes.capture import (
 )
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.knowledge.text import Translator
 
+from ..i18n import translate_bindings
 from ..state import SessionState
 from ..table_sources import engine_observations
-from ..view_text import ViewText, localize_bindings, request_line
 from ..widgets.packet_detail import HexView, PacketLayers
 from ..widgets.packet_list import WIDE, PacketList
 from ..widgets.path_view import PathTracker, PathView
-from ..widgets.title_bar import TitleBar
+from ..widgets.title_bar import TitleBar, request_line
 from .commands import ScreenCommands
 
 DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
@@ -251,7 +252,7 @@ class SaveDialog(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "packets.save.cancel", id="packets.save.cancel")]
 
-    def __init__(self, text: ViewText, default: str) -> None:
+    def __init__(self, text: Translator, default: str) -> None:
         super().__init__()
         self.text = text
         self.default = default
@@ -263,7 +264,7 @@ class SaveDialog(ModalScreen[str | None]):
             yield Label(self.text("packets.save.hint"), classes="hint")
 
     def on_mount(self) -> None:
-        localize_bindings(self, self.text)
+        translate_bindings(self, self.text.lang)
         self.query_one("#save-name", Input).focus()
 
     @on(Input.Submitted)
@@ -305,7 +306,7 @@ class OverwriteDialog(ModalScreen[bool]):
         Binding("right", "app.focus_next", show=False),
     ]
 
-    def __init__(self, text: ViewText, path: str) -> None:
+    def __init__(self, text: Translator, path: str) -> None:
         super().__init__()
         self.text = text
         self.path = path
@@ -319,7 +320,7 @@ class OverwriteDialog(ModalScreen[bool]):
                 yield Button(self.text("packets.save.overwrite"), id="replace", variant="error", compact=True)
 
     def on_mount(self) -> None:
-        localize_bindings(self, self.text)
+        translate_bindings(self, self.text.lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -471,7 +472,7 @@ class PacketsScreen(Screen[None]):
     ) -> None:
         super().__init__(name=name, id=id)
         self.state = state
-        self.text = ViewText(state.lang)
+        self.text = translate_bindings(self, state.lang)
         self._capture_factory = capture_factory or _default_capture
         self._capture_blocked = capture_blocked or capture_blocker
         self._decoder = decoder or decode_layers
@@ -517,7 +518,6 @@ class PacketsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        localize_bindings(self, self.text)
         self.query_one(TitleBar).set_right(request_line(self.state))
         sides = self._side_names()
         self.query_one(PathView).side_of = sides

@@ -26,8 +26,9 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vnetdoctor.exports import FORMATS, SUFFIX
+from vnetdoctor.knowledge.text import Translator
 
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..widgets.title_bar import TitleBar
 
 

@@ -24,8 +24,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from vnetdoctor.knowledge.text import Translator
 
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..widgets.list_keys import ListTable
 from ..widgets.title_bar import TitleBar
 from .session_dialogs import DiffScreen, ExportDialog, ExportRequest

@@ -20,11 +20,12 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+from vnetdoctor.knowledge.text import Translator
 
 from ..emphasis import emphasis
 from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
 
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
 from vnetdoctor.session.targets import Target, discover

@@ -1,7 +1,7 @@
 """The Tables screen: links, addresses, routes, neighbours, bridge ports, fdb, firewall,
 sysctls and libvirt domains / networks / leases, from the host and the guest side.
 
-These are the tables the seed articles have the operator read by hand, one
+These are the tables an operator would otherwise read by hand, one
 command at a time, on each side. Here each is one key away (``1``–``9``, ``0``,
 ``[``/``]``), filtered with ``/`` (k9s style), sorted with ``s`` or a header click.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import ClassVar
 
@@ -39,23 +39,25 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.knowledge.observer import not_recorded
 from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
+from ..i18n import translate_bindings
 from ..state import SessionState
 from ..table_sources import (
     SIDE_COLUMN,
     SOURCES,
     ProbeRunner,
     TableSource,
+    column_label,
     columns_for,
     field_names,
     keyed_rows,
+    localize_cells,
     run_source,
     status_of,
     table_rows,
     vantages_for,
 )
-from ..view_text import ViewText, localize_bindings, request_line
 from ..widgets.keyed_table import KeyedTable
-from ..widgets.title_bar import TitleBar
+from ..widgets.title_bar import TitleBar, request_line
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 
 AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
@@ -239,7 +241,7 @@ class TablesScreen(Screen[None]):
     ) -> None:
         super().__init__(name=name, id=id)
         self.state = state
-        self.text = ViewText(state.lang)
+        self.text = translate_bindings(self, state.lang)
         # Live tables observe through the walk's session, so what they show is recorded too.
         session = getattr(state, "session", None)
         self.runner: ProbeRunner = runner or (partial(session.observe, refresh=True) if session else run_probe)
@@ -271,7 +273,6 @@ class TablesScreen(Screen[None]):
         return f"{key} {title}" if key else title
 
     def on_mount(self) -> None:
-        localize_bindings(self, self.text)
         self.query_one(TitleBar).set_right(request_line(self.state))
         self._show(self.current)
 
@@ -371,12 +372,11 @@ class TablesScreen(Screen[None]):
         )
         table = view.table
         table.fit_width = self.size.width or self.app.size.width
-        table.set_columns(specs)
+        table.set_columns([replace(s, label=column_label(s.key, self.text.lang)) for s in specs])
         keyed = keyed_rows(source, shown)
-        for values in keyed.values():  # the side reads in the operator's language; keys stay stable
-            values[SIDE_COLUMN] = self.text(f"views.side.{values[SIDE_COLUMN]}")
+        localize_cells(keyed, self.text.lang)  # the side and yes/no in the operator's words; keys stay
         table.update_rows(keyed)
-        problems = status_of(view.observations)
+        problems = status_of(view.observations, self.text.lang)
         lines = [
             self.text("tables.problem", where=f"{self.text(f'views.side.{side}')} {vantage}".strip(), reason=reason)
             for side, vantage, reason in problems
@@ -523,7 +523,7 @@ class TablesScreen(Screen[None]):
         if table.filter_text:
             parts.append(t("tables.filtered", text=table.filter_text, shown=table.row_count, total=table.total_rows))
         if table.sort_column:
-            parts.append(t("tables.sorted", column=table.sort_column, arrow="↓" if table.sort_reverse else "↑"))
+            parts.append(t("tables.sorted", column=column_label(table.sort_column, self.text.lang), arrow="↓" if table.sort_reverse else "↑"))
         if self.side_filter != "all":
             parts.append(t("tables.only_side", side=t("views.side." + self.side_filter)))
         if self.auto:

@@ -36,7 +36,7 @@ from vnetdoctor.session.sinks import RecordSink
 
 from ..bridge import EngineBridge, fallback_answer
 from ..emphasis import emphasis
-from ..i18n import Translator, translate_bindings
+from ..i18n import translate_bindings
 from ..kb import Knowledge
 from ..messages import (
     AnswerBox,
@@ -108,7 +108,7 @@ class WalkScreen(Screen[None]):
         super().__init__()
         assert state.request is not None, "the walk needs a request"
         self.state = state
-        self.tr = Translator(state.lang)
+        self.tr = translate_bindings(self, state.lang)
         self.kb = knowledge
         # True: the whole walk runs as soon as it is planned, as an operator expects (every
         # front end). False (step mode): only the symptom step runs, then one step per `n`.
@@ -140,7 +140,6 @@ class WalkScreen(Screen[None]):
         self._run_done: set[str] = set()
         self._stopped: bool = False
         self._ticker: Timer | None = None
-        translate_bindings(self, state.lang)
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

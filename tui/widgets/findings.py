@@ -1,7 +1,7 @@
 """A named cause as the operator reads it: what is wrong, the proof, and the fixes.
 
 A fix is shown as the exact command to paste, with its undo and its risk,
-because the seeds' readers fix things by hand and need to know how to go back.
+because operators often fix things by hand and need to know how to go back.
 The fixes are an OptionList so the operator can pick one with the arrows and
 copy (``c``) or, with ``--allow-changes``, apply (``f``) exactly that one. A fix
 whose values are not all known is guidance: it says what it needs instead of a
@@ -19,10 +19,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
-from vnetdoctor.knowledge.text import layer_name, risk_name
+from vnetdoctor.knowledge.text import Translator, layer_name, risk_name
 
 from ..emphasis import emphasis
-from ..i18n import Translator
 from ..kb import Knowledge
 
 
@@ -35,14 +34,14 @@ def fix_prompt(fix: Fix, tr: Translator) -> Text:
     if fix.runnable:
         text.append("$ ", style="dim")
         text.append(fix.command, style="bold")
-        text.append("\n  " + tr("fix.undo") + ": ", style="dim")
+        text.append("\n  " + tr("fix.undo") + tr("sep.colon"), style="dim")
         text.append(fix.undo or tr("fix.no_undo"))
     else:
         text.append(guidance_text(fix, tr.lang), style="bold yellow")
-    text.append("\n  " + tr("fix.risk") + ": ", style="dim")
+    text.append("\n  " + tr("fix.risk") + tr("sep.colon"), style="dim")
     text.append(risk_name(fix.risk, tr.lang) or "—", style=_risk_style(fix.risk))
     if fix.where:
-        text.append(" · " + tr("fix.where") + ": ", style="dim")
+        text.append(" · " + tr("fix.where") + tr("sep.colon"), style="dim")
         text.append(fix.where)
     if fix.note:
         text.append("\n  " + fix.note, style="italic")

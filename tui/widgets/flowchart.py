@@ -16,10 +16,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, FAIL, PASS, SKIP, STATUS_MARK, WARN
-from vnetdoctor.knowledge.text import layer_name
+from vnetdoctor.knowledge.text import Translator, layer_name
 
 from ..emphasis import emphasis
-from ..i18n import Translator
 from .list_keys import LIST_KEYS, ListKeys
 
 RUNNING = "running"

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.widgets import Static
 from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 
-from ..i18n import Translator
+from vnetdoctor.knowledge.text import Translator, duration, probe_reason
 
 MAX_ROWS = 8  # more than this and the operator is better served by the Tables screen
 
@@ -104,9 +104,9 @@ def caption(obs: Observation, tr: Translator) -> Text:
     if obs.params:
         text.append(" (" + " ".join(f"{k}={v}" for k, v in obs.params) + ")", style="dim")
     if obs.status == OK:
-        text.append(" · " + tr("obs.rows", n=len(obs.rows)) + f" · {obs.duration_ms:.0f} ms", style="dim")
+        text.append(" · " + tr("obs.rows", n=len(obs.rows)) + f" · {duration(obs.duration_ms, tr.lang)}", style="dim")
     elif obs.status == SKIPPED:
-        text.append(" · " + tr("obs.skipped", reason=obs.reason), style="dim")
+        text.append(" · " + tr("obs.skipped", reason=probe_reason(obs.reason or "", tr.lang)), style="dim")
     else:
         text.append(" · " + tr("obs.error", reason=obs.reason))
     return text

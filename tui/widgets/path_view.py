@@ -1,6 +1,6 @@
 """The path view: which interfaces along the path saw each probe packet, and where it vanished.
 
-This is the view the seed articles build by hand with one ``tcpdump`` per
+This is the view an operator builds by hand with one ``tcpdump`` per
 interface: "the echo request shows up on vnet0 but never on the guest's eth0"
 names the hop that drops it. Every probe packet vnetdoctor sends carries a tag
 (``icmp:ID:SEQ``, ``arp:IP``, ``tcp:SPORT:DPORT``); packets with the same tag
@@ -295,7 +295,7 @@ class PathView(VerticalScroll):
             if p is None:
                 return ""
             side = self.side_of.get(p[0]) or short_vantage(p[0])
-            return f"{p[1]} ({side})"
+            return self._text("pathview.point", iface=p[1], side=side)
 
         return self._text(
             f"pathview.verdict.{v.kind}",

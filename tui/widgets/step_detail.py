@@ -17,10 +17,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, StepResult
-from vnetdoctor.knowledge.text import CHOICE_LABELS, layer_name, t
+from vnetdoctor.knowledge.text import CHOICE_LABELS, Translator, duration, layer_name, t
 
 from ..emphasis import emphasis
-from ..i18n import Translator
 from ..kb import Knowledge, StepInfo
 from .findings import FindingView
 from .flowchart import MARK_STYLES, MARKS, PENDING, RUNNING
@@ -101,7 +100,7 @@ class StepDetail(VerticalScroll):
             label = "status.fail_cause"
         text.append("  " + self._tr(label), style=emphasis(MARK_STYLES.get(status, "")))
         if self.result is not None and self.result.duration_ms:
-            text.append(f"  {self.result.duration_ms:.0f} ms", style="dim")
+            text.append(f"  {duration(self.result.duration_ms, self._tr.lang)}", style="dim")
         return text
 
     @staticmethod

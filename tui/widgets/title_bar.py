@@ -14,8 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 from vnetdoctor.knowledge.model import Request
-
-from ..i18n import Translator
+from vnetdoctor.knowledge.text import Translator
 
 
 def describe_request(request: Request | None, tr: Translator) -> str:
@@ -33,6 +32,11 @@ def describe_request(request: Request | None, tr: Translator) -> str:
     if request.port:
         text += f"  tcp/{request.port}"
     return text
+
+
+def request_line(state: Any) -> Text:
+    """The request for a title bar's right part, in the App's wording, dimmed."""
+    return Text(describe_request(state.request, Translator(state.lang)), style="dim")
 
 
 class TitleBar(Horizontal):

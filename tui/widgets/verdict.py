@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
+from vnetdoctor.knowledge.text import Translator, duration
 from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
-from ..i18n import Translator
 from ..kb import Knowledge
 from .findings import FindingView
 from .flowchart import PENDING
@@ -123,5 +123,5 @@ class VerdictView(VerticalScroll):
             done = len(d.steps)
             text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")
         if d.duration_ms:
-            text.append(f"\n{tr('verdict.took')} {d.duration_ms / 1000:.1f} s", style="dim")
+            text.append(f"\n{tr('verdict.took')} {duration(d.duration_ms, tr.lang)}", style="dim")
         return text

@@ -22,34 +22,13 @@ from vnetdoctor.knowledge.text import (
     layer_name,
     pad,
     t,
+    tr,
     wrap,
 )
 
 WIDTH = 80
 INDENT = "  "
 GAP = "  "
-
-_HEAD = {
-    "en": ("ID", "LAB", "TITLE"),
-    "zh": ("编号", "复现", "名称"),
-}
-_INTRO = {
-    "en": "vnetdoctor can name {n} causes, grouped by layer as the walk meets them.",
-    "zh": "vnetdoctor 能识别 {n} 种故障原因，按排查时经过的层次分组。",
-}
-_LEGEND = {
-    "en": (
-        "LAB: yes = the fault lab reproduces it (vnetdoctor lab list); libvirt = "
-        "libvirt test driver or a real libvirtd guest; sim = simulated interfaces; "
-        "no = not on this kernel. Details: vnetdoctor causes --json."
-    ),
-    "zh": (
-        "复现：是 = 故障实验环境可以复现（vnetdoctor lab list）；libvirt = 用 libvirt "
-        "test 驱动或真实的 libvirtd 虚拟机复现；模拟 = 用模拟接口复现；否 = 本机内核无法复现。"
-        "详细内容：vnetdoctor causes --json。"
-    ),
-}
-
 
 def run(args: argparse.Namespace) -> int:
     lang = choose_lang(getattr(args, "lang", None))
@@ -64,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 def table_lines(lang: str, width: int = WIDTH) -> Iterator[str]:
     """The catalogue as lines of at most ``width`` terminal columns."""
     causes = catalog.all_causes()
-    head_id, head_lab, head_title = _HEAD.get(lang, _HEAD["en"])
+    head_id, head_lab, head_title = (tr(f"causes.head_{c}", lang) for c in ("id", "lab", "title"))
     id_width = max(display_width(head_id), *(display_width(c.id) for c in causes))
     lab_width = max(display_width(head_lab), *(display_width(t(name, lang)) for name in LAB_NAMES.values()))
     title_col = len(INDENT) + id_width + len(GAP) + lab_width + len(GAP)
@@ -72,7 +51,7 @@ def table_lines(lang: str, width: int = WIDTH) -> Iterator[str]:
     if title_width < 16:
         raise ValueError(f"{width} columns are too narrow for the catalogue table")
 
-    yield from wrap(t(_INTRO, lang).format(n=len(causes)), width)
+    yield from wrap(tr("causes.intro", lang, n=len(causes)), width)
     yield ""
     yield INDENT + pad(head_id, id_width) + GAP + pad(head_lab, lab_width) + GAP + head_title
     for layer, group in catalog.causes_by_layer().items():
@@ -85,4 +64,4 @@ def table_lines(lang: str, width: int = WIDTH) -> Iterator[str]:
             for more in title_lines[1:]:
                 yield " " * title_col + more
     yield ""
-    yield from wrap(t(_LEGEND, lang), width)
+    yield from wrap(tr("causes.legend", lang), width)

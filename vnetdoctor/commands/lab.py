@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
 from argparse import Namespace
 
 from vnetdoctor.commands._stdout import output_width
+from vnetdoctor.knowledge.text import choose_lang, clip, display_width, join, pad, probe_reason, tr
 from vnetdoctor.probes.errors import UsageError
 
 
@@ -32,11 +32,6 @@ def run(args: Namespace) -> int:
     raise UsageError(f"unknown lab action {action!r}")
 
 
-def _lang() -> str:
-    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
-    return "zh" if lang.lower().startswith("zh") else "en"
-
-
 def _list(args: Namespace) -> int:
     from vnetdoctor.lab import SCENARIOS
 
@@ -44,26 +39,23 @@ def _list(args: Namespace) -> int:
         doc = {"schema": "vnetdoctor.lab-scenarios/1", "scenarios": [s.to_dict() for s in SCENARIOS.values()]}
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
-    lang = _lang()
+    lang = choose_lang(getattr(args, "lang", None))
     width = output_width() or 1 << 30  # a file or a pipe: no clipping
     rows = []
     for s in SCENARIOS.values():
         reason = s.available()
-        rows.append((s.name, s.cause or "-", s.topology, "yes" if reason is None else "no", s.describe(lang), reason))
-    w_name = max(len(r[0]) for r in rows)
-    w_cause = max(len(r[1]) for r in rows)
-    w_topo = max(len(r[2]) for r in rows)
-    head = f"{'SCENARIO':<{w_name}}  {'CAUSE':<{w_cause}}  {'TOPOLOGY':<{w_topo}}  RUNS  DESCRIPTION"
-    print(head)
-    lead = w_name + w_cause + w_topo + 12
-    for name, cause, topo, ok, text, reason in rows:
-        room = max(20, width - lead)
-        line = text if len(text) <= room else text[: room - 1] + "…"
-        print(f"{name:<{w_name}}  {cause:<{w_cause}}  {topo:<{w_topo}}  {ok:<4}  {line}")
-    reasons = sorted({r[5] for r in rows if r[5]})
-    for reason in reasons:
-        names = ", ".join(r[0] for r in rows if r[5] == reason)
-        print(f"\nnot runnable here ({names}): {reason}")
+        ok = tr("lablist.yes" if reason is None else "lablist.no", lang)
+        rows.append((s.name, s.cause or "-", s.topology, ok, s.describe(lang), reason))
+    heads = [tr(f"lablist.{k}", lang) for k in ("scenario", "cause", "topology", "runs", "description")]
+    widths = [max(display_width(x) for x in [heads[i], *(r[i] for r in rows)]) for i in range(4)]
+    print("  ".join(pad(h, w) for h, w in zip(heads, widths)) + "  " + heads[4])
+    lead = sum(widths) + 2 * 4
+    for *cells, text, _reason in rows:
+        line = clip(text, max(20, width - lead))
+        print("  ".join(pad(c, w) for c, w in zip(cells, widths)) + "  " + line)
+    for reason in sorted({r[5] for r in rows if r[5]}):
+        names = join((r[0] for r in rows if r[5] == reason), lang)
+        print("\n" + tr("lablist.not_runnable", lang, names=names, reason=probe_reason(reason, lang)))
     return 0
 
 
@@ -79,7 +71,7 @@ def _up(args: Namespace) -> int:
     except LabError as exc:
         raise UsageError(str(exc)) from None
     elapsed = time.perf_counter() - start
-    lang = _lang()
+    lang = choose_lang(getattr(args, "lang", None))
     cause = f"cause {scenario.cause}" if scenario.cause else "no fault"
     print(f"lab {inst.prefix!r} is up: {scenario.name} ({cause}, topology {scenario.topology}) in {elapsed:.2f} s")
     print(f"  {scenario.describe(lang)}")

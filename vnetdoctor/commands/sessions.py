@@ -20,18 +20,18 @@ import time
 from pathlib import Path
 
 from vnetdoctor.commands._stdout import emit, output_width
-from vnetdoctor.knowledge.text import display_width
+from vnetdoctor.knowledge.text import choose_lang, display_width, tr
 from vnetdoctor.store import INTERRUPTED, RUNNING, SessionStore, SessionSummary, default_db_path
 
 MIN_WIDTH = 80
 # (header, minimum width when the table must shrink); None: never shrinks.
-_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("ID", None),
-    ("STARTED", None),
-    ("TARGET", 15),
-    ("HOST→GUEST", 24),
-    ("SCENARIO", 6),
-    ("RESULT", 14),
+_COLUMNS: tuple[tuple[str, int | None], ...] = (  # (sessions.* text key, minimum width)
+    ("id", None),
+    ("started", None),
+    ("target", 15),
+    ("path", 24),
+    ("scenario", 6),
+    ("result", 14),
 )
 # Which column gives up width first when the terminal is narrow: the target, the
 # result (why the operator is looking), and the path only as a last resort and
@@ -172,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     width = output_width(MIN_WIDTH)
     now = time.time()
-    rows = [[h for h, _ in _COLUMNS], *(_row(s, now) for s in found)]
+    lang = choose_lang(getattr(args, "lang", None) or None)
+    rows = [[tr(f"sessionlist.{h}", lang) for h, _ in _COLUMNS], *(_row(s, now) for s in found)]
     # A file or a pipe gets every character (no terminal to fit).
     lines = fit(rows, max(MIN_WIDTH, width) if width else 1 << 30)
     out = [lines[0]]

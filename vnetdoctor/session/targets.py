@@ -14,7 +14,8 @@ import os
 from dataclasses import dataclass
 
 from vnetdoctor.knowledge.target_kind import classify
-from vnetdoctor.probes.base import Observation, run_probe
+from vnetdoctor.knowledge.text import probe_reason, tr
+from vnetdoctor.probes.base import SKIPPED, Observation, run_probe
 from vnetdoctor.probes.vantage import LOCAL, NETNS_DIR
 
 
@@ -43,19 +44,23 @@ def _probe(probe_id: str, **params: object) -> Observation:
     return run_probe(probe_id, LOCAL, **params)
 
 
-def _why(obs: Observation) -> str:
-    return obs.reason or obs.status
+def _note(source: str, obs: Observation | None, lang: str, reason: str = "") -> str:
+    """``libvirt: skipped: needs libvirt-python``: a source that could not be read, in ``lang``."""
+    skipped = obs is None or obs.status == SKIPPED
+    why = probe_reason(reason or (obs.reason if obs else "") or (obs.status if obs else ""), lang)
+    text = tr("obs.skipped" if skipped else "obs.error", lang, reason=why)
+    return tr("start.source_note", lang, source=tr(f"start.source_{source}", lang), text=text)
 
 
-def libvirt_targets() -> tuple[list[Target], list[str]]:
+def libvirt_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases)."""
     try:
         import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
     except ImportError as exc:
-        return [], [f"libvirt: skipped: {exc}"]
+        return [], [_note("libvirt", None, lang, str(exc))]
     doms = _probe("libvirt.domains")
     if not doms.ok:
-        return [], [f"libvirt: {doms.status}: {_why(doms)}"]
+        return [], [_note("libvirt", doms, lang)]
     notes: list[str] = []
     ifaces = _probe("libvirt.interfaces")
     macs: dict[str, list[str]] = {}
@@ -63,14 +68,14 @@ def libvirt_targets() -> tuple[list[Target], list[str]]:
         for row in ifaces.rows:
             macs.setdefault(row.domain, []).append(row.mac)
     else:
-        notes.append(f"libvirt interfaces: {ifaces.status}: {_why(ifaces)}")
+        notes.append(_note("libvirt_interfaces", ifaces, lang))
     ips: dict[str, list[str]] = {}
     leases = _probe("libvirt.leases")
     if leases.ok:
         for row in leases.rows:
             ips.setdefault(row.mac.lower(), []).append(row.ip)
     else:
-        notes.append(f"libvirt leases: {leases.status}: {_why(leases)}")
+        notes.append(_note("libvirt_leases", leases, lang))
     out: list[Target] = []
     for dom in doms.rows:
         dom_macs = tuple(macs.get(dom.name, ()))
@@ -92,11 +97,11 @@ def libvirt_targets() -> tuple[list[Target], list[str]]:
     return out, notes
 
 
-def platform_targets() -> tuple[list[Target], list[str]]:
+def platform_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     """VMware ``vmnetN`` and VirtualBox ``vboxnetN`` host interfaces, with their addresses."""
     links = _probe("link.list")
     if not links.ok:
-        return [], [f"vmware/virtualbox: {links.status}: {_why(links)}"]
+        return [], [_note("platforms", links, lang)]
     addrs: dict[str, list[str]] = {}
     addr_obs = _probe("addr.list")
     if addr_obs.ok:
@@ -121,7 +126,7 @@ def platform_targets() -> tuple[list[Target], list[str]]:
     return out, []
 
 
-def lab_targets() -> tuple[list[Target], set[str], list[str]]:
+def lab_targets(lang: str = "en") -> tuple[list[Target], set[str], list[str]]:
     """Running lab instances and the namespaces they own.
 
     Read through the lab's public door (:func:`vnetdoctor.lab.running_labs`), never
@@ -135,7 +140,8 @@ def lab_targets() -> tuple[list[Target], set[str], list[str]]:
     try:
         running = running_labs()
     except OSError as exc:
-        return [], set(), [f"lab: cannot read {exc.filename}: {exc.strerror}"]
+        why = tr("start.lab_unreadable", lang, path=exc.filename, error=exc.strerror)
+        return [], set(), [_note("lab", None, lang, why)]
     out: list[Target] = []
     owned: set[str] = set()
     for lab in running:
@@ -171,14 +177,15 @@ def netns_targets(exclude: set[str]) -> list[Target]:
     return [Target(kind="netns", name=n, guest=f"netns:{n}") for n in names if n not in exclude]
 
 
-def discover() -> tuple[list[Target], list[str]]:
-    """Everything the Start screen lists, and one line per source that could not be read."""
+def discover(lang: str = "en") -> tuple[list[Target], list[str]]:
+    """Everything the Start screen lists, and one line per source that could not be read
+    (in ``lang``)."""
     targets: list[Target] = []
     notes: list[str] = []
-    lab, owned, lab_notes = lab_targets()
+    lab, owned, lab_notes = lab_targets(lang)
     targets += lab
     notes += lab_notes
-    for found, more in (libvirt_targets(), platform_targets()):
+    for found, more in (libvirt_targets(lang), platform_targets(lang)):
         targets += found
         notes += more
     targets += netns_targets(owned)
