@@ -99,7 +99,7 @@ def test_tables_say_skips_and_headers_in_chinese() -> None:
 
 def test_start_screen_discovery_notes_in_chinese() -> None:
     from vnetdoctor.probes.base import SKIPPED, Observation
-    from vnetdoctor.tui.targets import _note
+    from vnetdoctor.session.targets import _note
 
     obs = Observation("libvirt.domains", "local", SKIPPED, reason="needs libvirt-python (No module named 'libvirt')")
     assert _note("libvirt", obs, "zh") == "libvirt：已跳过：需要 libvirt-python（No module named 'libvirt'）"

@@ -16,10 +16,11 @@ from vnetdoctor.session.request import RequestError, cli_line, parse_request
 
 
 def usage_error(err: RequestError, lang: str) -> UsageError:
-    from vnetdoctor.tui.i18n import load_strings, tr
+    from vnetdoctor.knowledge.text import tr
+    from vnetdoctor.knowledge.text_data import texts
 
     whole = f"{err.key}_cli"
-    if whole in load_strings():
+    if whole in texts():
         return UsageError(tr(whole, lang, **err.fmt))
     return UsageError(cli_line(err, tr(err.key, lang, **err.fmt)))
 

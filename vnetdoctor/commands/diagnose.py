@@ -79,7 +79,7 @@ def progress_sink(session: Any, lang: str):  # type: ignore[no-untyped-def]
     if not sys.stderr.isatty():
         return None
     from vnetdoctor.session.sinks import ProgressLine
-    from vnetdoctor.tui.i18n import tr
+    from vnetdoctor.knowledge.text import tr
 
     plan = session.plan()
 
