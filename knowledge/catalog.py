@@ -17,9 +17,9 @@ it is accepted only when it matches its kind's strict pattern. A value that is n
 known, or not safe where it would go, makes the fix guidance: a
 :class:`~.model.Fix` that names what is missing and that nothing runs or copies.
 
-Rendering is strict in tests and forgiving in production: a diagnosis must never
-crash because a rule forgot a variable, but a test must say which one (see
-:func:`strict_default`).
+Rendering is forgiving by default and strict when ``VNETDOCTOR_STRICT_TEMPLATES=1``
+(the test suite sets it): a diagnosis must never crash because a rule forgot a
+variable, but a test must say which one (see :func:`strict_default`).
 
 The data is validated once, when first used; a broken catalogue fails loudly on
 that first use (and in the tests) rather than halfway through a diagnosis.

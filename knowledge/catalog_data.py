@@ -220,16 +220,21 @@ def _parse_cause(entry: Mapping[str, Any], index: int) -> Cause:
     )
 
 
+def _command(raw: Mapping[str, Any], name: str, where: str) -> str:
+    """The fix's ``command`` or ``undo``: present, a string, and a command we can run."""
+    value = raw.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogError(f"{where}: {name} is missing")
+    _check_command(value.strip(), f"{where}: {name}")
+    return value.strip()
+
+
 def _parse_fix(cid: str, raw: Mapping[str, Any], index: int) -> FixTemplate:
     where = f"cause {cid}: fix #{index + 1}"
     unknown = set(raw) - {"command", "undo", "risk", "note", "when"}
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}")
-    command, undo = raw.get("command"), raw.get("undo")
-    for name, value in (("command", command), ("undo", undo)):
-        if not isinstance(value, str) or not value.strip():
-            raise CatalogError(f"{where}: {name} is missing")
-        _check_command(value.strip(), f"{where}: {name}")
+    command, undo = (_command(raw, name, where) for name in ("command", "undo"))
     risk = raw.get("risk")
     if risk not in RISKS:
         raise CatalogError(f"{where}: risk {risk!r} is not one of {RISKS}")
@@ -243,7 +248,6 @@ def _parse_fix(cid: str, raw: Mapping[str, Any], index: int) -> FixTemplate:
     note = Localized(join_lines(note.en), join_lines(note.zh))
     if not (note.en and note.zh):
         raise CatalogError(f"{where}: note is empty in one language")
-    command, undo = command.strip(), undo.strip()
     used = placeholders_of(command) | placeholders_of(undo)
     # A note may only mention what the command already needs: otherwise a rule that
     # supplies the command's variables would still fail on the note.

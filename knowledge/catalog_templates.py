@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,13 +94,13 @@ class ArgvTemplate:
                     argv.extend(words)
                 continue
             out: list[str] = []
-            for literal, name in token:
+            for literal, field in token:
                 out.append(literal)
-                if name is None:
+                if field is None:
                     continue
-                words = value_words(name, _value(values, name, self.text, strict, where), embedded=True)
+                words = value_words(field, _value(values, field, self.text, strict, where), embedded=True)
                 if words is None:
-                    missing.append(name)
+                    missing.append(field)
                 else:
                     out.append(words[0])
             argv.append("".join(out))
@@ -223,7 +223,7 @@ def _is_cidr(text: str) -> bool:
     return "/" in text
 
 
-def _number(low: int, high: int):  # type: ignore[no-untyped-def]
+def _number(low: int, high: int) -> Callable[[str], bool]:
     return lambda text: text.isascii() and text.isdigit() and low <= int(text) <= high
 
 

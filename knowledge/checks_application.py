@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .checks import check
 from .context import StepContext
+from .model import Evidence
 
 
 @check("application.dns")
@@ -31,7 +32,7 @@ def dns(ctx: StepContext) -> None:
         ctx.passed(ctx.join(ctx.t("application.resolver_answers", resolver=r.resolver, rcode=r.rcode, rtt_ms=r.rtt_ms)
                             for r in good))
         return
-    ev = [ctx.evidence(
+    ev: list[str | Evidence] = [ctx.evidence(
         ctx.t("application.resolver_state", resolver=r.resolver or ctx.t("application.no_resolver"),
               source=r.source, state=r.state)
         + (ctx.t("common.paren_suffix", text=r.error) if r.error else ""), obs)

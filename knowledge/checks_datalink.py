@@ -242,7 +242,7 @@ def arp(ctx: StepContext) -> None:
 
 def _arp_suppressed(
     ctx: StepContext, receiver: Vantage | None, dev: str | None, recv_links: dict[str, Any], ip: str
-) -> tuple[list[str], dict[str, str]] | None:
+) -> tuple[list[str], dict[str, Any]] | None:
     """(evidence, template vars) when the receiver's settings keep it from answering ARP for ip."""
     if receiver is None or not dev:
         return None

@@ -21,10 +21,11 @@ from .context import StepContext
 from .facts import rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
 from .firewall_match import Suspect, Traffic, rule_vars, suspects
+from .model import Evidence
 from .path import global_v4
 
 
-def _net(addr: Any) -> ipaddress.IPv4Network:
+def _net(addr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_interface(f"{addr.address}/{addr.prefixlen}").network
 
 
@@ -117,7 +118,7 @@ def route(ctx: StepContext) -> None:
                       route="default" if receiver == ctx.guest else "subnet")
             return
     # Gateway: the guest's next hop must be an address that answers (the host, usually).
-    if fwd is not None and fwd.gateway and sender == ctx.guest:
+    if fwd is not None and fwd.gateway and sender is not None and sender == ctx.guest:
         host_addrs = {a.address for a in rows(ctx, "addr.list", ctx.host)}
         gw_neigh = [n for n in rows(ctx, "neigh.list", sender) if n.address == fwd.gateway]
         arp = ctx.observe("arp.probe", sender, dev=fwd.dev, target=fwd.gateway) if fwd.dev else None
@@ -194,7 +195,7 @@ def sysctl(ctx: StepContext) -> None:
         values = sysctls(ctx, receiver)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             ctx.found("sysctl.icmp_echo_ignored",
-                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.line(ctx.lang)],
+                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.evidence(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
     if path.outside and not path.bridged_through:
         values = sysctls(ctx, ctx.host)
@@ -203,9 +204,9 @@ def sysctl(ctx: StepContext) -> None:
         dev_fwd = sysctl_int(values, f"net.ipv4.conf.{in_dev}.forwarding", fwd) if in_dev else fwd
         if fwd == 0 or dev_fwd == 0:
             key = "net.ipv4.ip_forward" if fwd == 0 else f"net.ipv4.conf.{in_dev}.forwarding"
-            ev = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
+            ev: list[str | Evidence] = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
             if trace is not None and trace.forward is not None:
-                ev.append(trace.forward.line(ctx.lang))
+                ev.append(trace.forward.evidence(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
     if not ctx.findings and legs:
         ctx.passed(ctx.t("network.echo_answered") + (ctx.t("network.forwarding_on") if path.outside else ""))
@@ -305,13 +306,17 @@ def firewall(ctx: StepContext) -> None:
     stop_side = _stop_side(ctx, trace)
     found.sort(key=lambda f: (f[2].delta is None, f[1] != stop_side, not f[2].rule.rule))
     cause, vantage, best = found[0]
-    evidence = [describe_suspect(best, ctx.lang) + _manager_note(ctx, best)]
-    evidence += [describe_suspect(s, ctx.lang) for c, v, s in found[1:4] if c == cause]
+    # Each rule line is attributed to the firewall listing of the vantage it was read at.
+    evidence: list[str | Evidence] = [
+        Evidence(describe_suspect(best, ctx.lang) + _manager_note(ctx, best), "firewall.rules", str(vantage))
+    ]
+    evidence += [Evidence(describe_suspect(s, ctx.lang), "firewall.rules", str(v))
+                 for c, v, s in found[1:4] if c == cause]
     if trace.forward is not None:
-        evidence.append(trace.forward.line(ctx.lang))
+        evidence.append(trace.forward.evidence(ctx.lang))
     if cause == "firewall.br_netfilter_drop":
         evidence.append(ctx.t("network.br_netfilter_on"))
-    extra = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
+    extra: dict[str, Any] = {"sysctl": "net.bridge.bridge-nf-call-iptables"} if cause == "firewall.br_netfilter_drop" else {}
     subnet = _segment(ctx, path) or (f"{guest_ip}/32" if guest_ip else "")
     ctx.found(cause, evidence=evidence, where=vantage, subnet=subnet, bridge=path.host_bridge or "",
               **rule_vars(best.rule), **extra)
@@ -358,7 +363,7 @@ def nat(ctx: StepContext) -> None:
             evidence=[ctx.t("network.not_translated", uplink=path.uplink, ip=guest_ip),
                       ctx.t("network.no_masquerade", host=ctx.host, subnet=subnet or guest_ip)
                       + (ctx.t("network.other_nat_rules", count=len(nat_rules)) if nat_rules else ""),
-                      trace.forward.line(ctx.lang)],
+                      trace.forward.evidence(ctx.lang)],
             where=ctx.host, subnet=subnet or f"{guest_ip}/32", uplink=path.uplink or "",
             backend="nft" if any(r.backend == "nftables" for r in rules) or not rules else "iptables",
         )

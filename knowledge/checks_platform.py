@@ -166,7 +166,7 @@ def _check_networks(
                 "libvirt.network_inactive",
                 evidence,
                 # Already autostarted: only the start is missing.
-                keep=lambda fix, started=net.autostart: not (started and "autostart" in fix.command),
+                keep=lambda fix: not (net.autostart and "autostart" in fix.command),
                 uri=uri,
                 network=net_name,
                 domain=domain,

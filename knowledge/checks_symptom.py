@@ -8,6 +8,7 @@ read; right after, they are read again. Those two snapshots let later steps say
 from __future__ import annotations
 
 from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.vantage import Vantage
 
 from .checks import check
 from .context import StepContext
@@ -16,8 +17,8 @@ from .target_kind import classify, message
 from .trace import Trace, run_trace
 
 
-def sides(ctx: StepContext) -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = [("host", ctx.host)]
+def sides(ctx: StepContext) -> list[tuple[str, Vantage]]:
+    out: list[tuple[str, Vantage]] = [("host", ctx.host)]
     if ctx.guest is not None:
         out.append(("guest", ctx.guest))
     return out

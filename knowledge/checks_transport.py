@@ -10,6 +10,7 @@ from __future__ import annotations
 from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
+from .model import Evidence
 from .facts import rows
 from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_vars, suspects
@@ -27,6 +28,7 @@ def tcp(ctx: StepContext) -> None:
         return
     path = get_path(ctx)
     sender = ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    assert sender is not None, "the request validator requires a guest for --from guest"
     receiver = None if path.outside else (ctx.host if sender == ctx.guest else ctx.guest)
     before = rows(ctx, "firewall.rules", receiver) if receiver is not None else []
     # Counters and listeners only tell a closed port from a filtered one: the verdict is the connect.
@@ -42,7 +44,7 @@ def tcp(ctx: StepContext) -> None:
         lst = ctx.observe("tcp.listen", receiver)
         if lst.ok:
             listening = any(r.port == port for r in lst.rows)
-    evidence = [ctx.evidence(ctx.t("transport.tcp_result", target=target, port=port, sender=sender,
+    evidence: list[str | Evidence] = [ctx.evidence(ctx.t("transport.tcp_result", target=target, port=port, sender=sender,
                                    state=result.state)
                              + (ctx.t("common.paren_suffix", text=result.error) if result.error else ""), obs)]
     if result.state == "open":

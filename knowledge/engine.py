@@ -50,7 +50,7 @@ class Engine:
         load_checks()
         for vantage in (request.host, request.guest):
             if vantage is not None and vantage.kind == "libvirt":
-                _load_platform("libvirt")
+                importlib.import_module("vnetdoctor.probes.libvirt")  # registers its probes
         self.request = request
         self.exhaustive = exhaustive
         self._emit: EventSink = on_event or (lambda event: None)
@@ -131,7 +131,7 @@ class Engine:
         if self._prefetched:
             return
         self._prefetched = True
-        wanted = []
+        wanted: list[tuple[str, Vantage, dict[str, Any]]] = []
         for vantage in (self.request.host, self.request.guest):
             if vantage is not None:
                 wanted += [(p, vantage, {}) for p in CONFIG_PROBES]
@@ -212,13 +212,6 @@ def _warm_scapy() -> None:
         import scapy.layers.inet  # noqa: F401
         import scapy.layers.l2  # noqa: F401
     except Exception:  # noqa: BLE001 - the probes report it when they need scapy
-        pass
-
-
-def _load_platform(name: str) -> None:
-    try:
-        importlib.import_module(f"vnetdoctor.probes.{name}")
-    except ImportError:
         pass
 
 

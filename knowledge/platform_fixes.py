@@ -61,7 +61,7 @@ def found(
     """
     from .render import applicable, in_vantage, where_label
 
-    values = {k: ("" if v is None else v) for k, v in tvars.items()}
+    values: dict[str, Any] = {k: ("" if v is None else v) for k, v in tvars.items()}
     values.setdefault("where", where_label(where))
     fixes: list[Fix] = []
     for template in applicable(get_cause(cause).fixes, facts or {}):

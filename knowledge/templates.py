@@ -5,8 +5,8 @@ catalogue (:mod:`.catalog_templates`) is a template whose facts arrive as plain
 ``{name}`` fields. One set of rules for both: only plain names (no format specs, so
 a translator cannot break a template with ``{n:.1f}``), a value that is ``None`` or
 ``""`` shows as ``<name>`` (the rule knew the variable, not its value), and a name
-nobody supplied raises in strict mode (the tests) but shows as ``<name>`` in
-production, so a diagnosis never crashes over a word while every test proves each
+nobody supplied raises in strict mode (``VNETDOCTOR_STRICT_TEMPLATES=1``, as the
+tests set it) but shows as ``<name>`` in production, so a diagnosis never crashes over a word while every test proves each
 call supplies what its template needs. A module of its own because the translator
 and the catalogue both need it and neither may import the other at load.
 """
@@ -31,17 +31,17 @@ class TemplateError(LookupError):
 
 
 def strict_default() -> bool:
-    """Whether a missing placeholder raises (tests) or is let through (production: ``<name>``
-    in prose, guidance for a fix).
+    """Whether a missing placeholder raises or is let through (``<name>`` in prose,
+    guidance for a fix).
 
-    ``VNETDOCTOR_STRICT_TEMPLATES=1``/``0`` decides when set; otherwise strict exactly
-    when running under pytest, so every test that renders a finding proves the rule
-    supplied all the variables its cause's templates use.
+    An explicit setting, never a guess about who is running us:
+    ``VNETDOCTOR_STRICT_TEMPLATES=1`` makes rendering strict, anything else (unset, ``0``)
+    leaves it forgiving, as production must be. The test suite's ``tests/conftest.py``
+    sets it, so every test that renders a finding proves the rule supplied all the
+    variables its cause's templates use.
     """
-    value = os.environ.get(_STRICT_ENV)
-    if value is not None and value.strip() != "":
-        return value.strip().lower() not in ("0", "no", "false", "off")
-    return "PYTEST_CURRENT_TEST" in os.environ
+    value = os.environ.get(_STRICT_ENV, "").strip().lower()
+    return value not in ("", "0", "no", "false", "off")
 
 
 def placeholders_of(template: str) -> frozenset[str]:

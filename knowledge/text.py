@@ -164,7 +164,8 @@ def probe_reason(reason: str, lang: str = "en") -> str:
         for pattern, key in PROBE_REASONS:
             m = pattern.fullmatch(clause)
             if m:
-                clause = tr(key, lang, **m.groupdict())
+                found: dict[str, Any] = m.groupdict()  # the pattern's names, never strict/audience
+                clause = tr(key, lang, **found)
                 break
         clauses.append(clause)
     return join_clauses(clauses, lang)

@@ -19,8 +19,9 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
-from .text import join, tr
+from .model import Evidence
 from .path import Hop, Path
+from .text import join, tr
 
 
 def hop_label(side: str, iface: str, lang: str = "en") -> str:
@@ -48,6 +49,7 @@ class Leg:
     hops: tuple[Hop, ...]  # in the order the request crosses them
     request_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # seq -> hop labels
     reply_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    capture_vantage: str = ""  # where the path capture ran (what ``line`` says comes from it)
 
     @property
     def replies(self) -> int:
@@ -108,11 +110,18 @@ class Leg:
             sides_ifaces = (label.split(" ", 1) if " " in label else ("", label) for label in labels)
             hops = join((hop_label(side, iface, lang) for side, iface in sides_ifaces), lang)
             return tr("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
+        if not any(h.side == "guest" for h in self.hops):
+            # Nothing listened in the guest: whether it sent a reply was not observed.
+            return tr("trace.no_reply_unseen", lang, last=hop_label(last.side, last.iface, lang))
         return tr("trace.no_reply", lang, last=hop_label(last.side, last.iface, lang))
 
     def line(self, lang: str = "en") -> str:
         """``sender → dst: where`` — the leg as one evidence line."""
         return tr("trace.leg", lang, sender=self.sender, dst=self.dst, where=self.where(lang))
+
+    def evidence(self, lang: str = "en") -> Evidence:
+        """:meth:`line` as evidence, attributed to the path capture that saw (or missed) the packets."""
+        return Evidence(self.line(lang), "capture.path", self.capture_vantage)
 
 
 @dataclass(frozen=True)
@@ -195,9 +204,11 @@ def run_trace(
 
     fwd_hops = path.hops
     forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
-                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"))
+                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"),
+                  capture_obs.vantage)
     reverse = None
     if rev_obs is not None and reverse_sender is not None and reverse_dst:
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
-                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"))
+                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
+                      capture_obs.vantage)
     return Trace(forward, reverse, capture_obs, tuple(packets))

@@ -10,10 +10,11 @@ of failing, and lets the session store replay a run without the system.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 
 from .caps import NEED_SETNS, missing_needs
 from .rowkey import Row
@@ -29,16 +30,21 @@ ERROR = "error"
 
 _ROW_TYPES: dict[str, type] = {}
 
+_R = TypeVar("_R", bound=Row)
 
-def row(cls: type) -> type:
+
+@dataclass_transform(frozen_default=True)
+def row(cls: type[_R]) -> type[_R]:
     """Class decorator: a frozen row type that observations can carry and restore.
 
     A row type is a :class:`~.rowkey.Row`: it declares its identity (``KEY_FIELDS``),
-    which the tables and the session diff both key on.
+    which the tables and the session diff both key on. ``dataclass_transform`` tells
+    type checkers the class becomes a frozen dataclass, so row constructors are checked.
     """
     if not issubclass(cls, Row):
         raise TypeError(f"{cls.__name__} is not a Row: declare its KEY_FIELDS")
-    cls = dataclass(frozen=True)(cls) if not dataclasses.is_dataclass(cls) else cls
+    if not dataclasses.is_dataclass(cls):
+        cls = dataclass(frozen=True)(cls)
     _ROW_TYPES[cls.__name__] = cls
     return cls
 
@@ -187,37 +193,31 @@ def _params_tuple(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def run_spec(spec: ProbeSpec, vantage: Vantage, **params: Any) -> Observation:
     """Run a probe and turn every outcome into an Observation."""
-    base = {
-        "probe": spec.id,
-        "vantage": str(vantage),
-        "params": _params_tuple(params),
-        "layer": spec.layer,
-    }
+    observation = functools.partial(
+        Observation, probe=spec.id, vantage=str(vantage), params=_params_tuple(params), layer=spec.layer
+    )
     if vantage.kind not in spec.vantages:
-        return Observation(status=SKIPPED, reason=f"not available on a {vantage.kind} vantage", **base)
+        return observation(status=SKIPPED, reason=f"not available on a {vantage.kind} vantage")
     needs = set(spec.needs)
     if vantage.kind == "netns":
         needs.add(NEED_SETNS)
     why = missing_needs(needs)
     if why:
-        return Observation(status=SKIPPED, reason=why, **base)
+        return observation(status=SKIPPED, reason=why)
     start = time.perf_counter()
     try:
         out = spec.fn(vantage, **params)
     except Skip as exc:
-        return Observation(
-            status=SKIPPED, reason=str(exc), duration_ms=_ms(start), **base
-        )
+        return observation(status=SKIPPED, reason=str(exc), duration_ms=_ms(start))
     except Exception as exc:  # a probe never raises to its caller
-        return Observation(
+        return observation(
             status=ERROR,
             reason=f"{type(exc).__name__}: {exc}".strip().splitlines()[0],
             duration_ms=_ms(start),
-            **base,
         )
     if not isinstance(out, ProbeOutput):
         out = ProbeOutput(rows=tuple(out))
-    return Observation(rows=tuple(out.rows), raw=out.raw, duration_ms=_ms(start), **base)
+    return observation(rows=tuple(out.rows), raw=out.raw, duration_ms=_ms(start))
 
 
 def _ms(start: float) -> float:
@@ -252,16 +252,12 @@ _PROBE_MODULES = (
 
 
 def import_plugins(package: str, names: Iterable[str]) -> None:
-    """Import ``package.NAME`` for each name; a module that does not exist is passed over,
-    an import error inside one that does is not."""
+    """Import ``package.NAME`` for each name: each registers itself on import. Every
+    name is one of the project's own modules, so a missing one is a bug and raises."""
     import importlib
 
     for name in names:
-        try:
-            importlib.import_module(f"{package}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.{name}":
-                raise
+        importlib.import_module(f"{package}.{name}")
 
 
 def load_all() -> dict[str, ProbeSpec]:

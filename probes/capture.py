@@ -255,12 +255,13 @@ def decode_layers(row: PacketRow) -> list[tuple[str, list[tuple[str, str]]]]:
     """The frame's layers and their fields, decoded by scapy (for the packet detail view)."""
     import scapy.layers.inet  # noqa: F401 - binds IP/ICMP/TCP/UDP under Ether
     from scapy.layers.l2 import Ether  # lazy: scapy is slow to import
+    from scapy.packet import Packet
 
     pkt = Ether(bytes.fromhex(row.data_hex))
     layers: list[tuple[str, list[tuple[str, str]]]] = []
-    layer = pkt
+    layer: Packet | None = pkt
     while layer is not None and layer.__class__.__name__ != "NoPayload":
-        fields = []
+        fields: list[tuple[str, str]] = []
         for f in layer.fields_desc:
             try:
                 value = layer.getfieldval(f.name)
@@ -268,7 +269,7 @@ def decode_layers(row: PacketRow) -> list[tuple[str, list[tuple[str, str]]]]:
             except Exception:  # noqa: BLE001 - one odd field must not hide the packet
                 shown = "?"
             fields.append((f.name, str(shown)))
-        layers.append((layer.name, fields))
+        layers.append((layer.name or type(layer).__name__, fields))
         layer = layer.payload if layer.payload else None
     return layers
 

@@ -78,7 +78,7 @@ class LibvirtAgentTransport:
             raise AgentUnavailable(str(exc)) from None
         try:
             import libvirt_qemu  # lazily, like libvirt itself
-        except ImportError as exc:
+        except ImportError as exc:  # third-party (libvirt-python's QEMU half): may be absent
             raise AgentUnavailable(f"needs libvirt_qemu ({exc})") from None
         unavailable = {
             libvirt.VIR_ERR_AGENT_UNRESPONSIVE,

@@ -44,7 +44,7 @@ def import_libvirt() -> Any:
     global _quiet
     try:
         import libvirt  # lazily on purpose: start-up stays fast
-    except ImportError as exc:
+    except ImportError as exc:  # third-party C extension: absent or built against a missing libvirt.so
         raise Skip(f"needs libvirt-python ({exc})") from None
     if not _quiet:
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)

@@ -11,7 +11,7 @@ import operator
 import socket
 import struct
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .netlink_wire import (
     AF_INET,
@@ -327,11 +327,11 @@ class _RouteShape:
         shape = cls("".join(fmt), headers, tuple(expected), fields)
         return shape if shape._struct.size == length else None
 
-    def unpack(self, buf: bytes, offset: int) -> list[object] | None:
+    def unpack(self, buf: bytes, offset: int) -> list[Any] | None:
         values = self._struct.unpack_from(buf, offset)
         if self._headers(values) != self._expected:
             return None
-        out = list(self._DEFAULTS)
+        out: list[Any] = list(self._DEFAULTS)  # (int | None, bytes, bytes, int, int, bytes)
         for index, slot in self._fields:
             out[slot] = values[index]
         return out

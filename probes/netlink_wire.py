@@ -45,7 +45,7 @@ IFF_UP = 0x1
 IFF_NOARP = 0x80
 IFF_LOWER_UP = 0x10000
 
-FAMILIES = {AF_INET: "inet", AF_INET6: "inet6"}
+FAMILIES: dict[int, str] = {AF_INET: "inet", AF_INET6: "inet6"}
 
 
 class DumpInterrupted(Exception):

@@ -113,7 +113,7 @@ def hashable(value: Any) -> Hashable:
         return tuple(hashable(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((str(k), hashable(v)) for k, v in value.items()))
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 _NFT_COUNTER = re.compile(r"\bcounter packets \d+ bytes \d+")

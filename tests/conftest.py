@@ -20,6 +20,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,33 @@ _COUNTER = itertools.count()
 # Active probes in tests may only address 198.18.0.0/15 and the documentation ranges:
 # a namespace that inherited the machine's resolver must not send it a query.
 os.environ["VNETDOCTOR_TEST_RANGES_ONLY"] = "1"
+# Template rendering is strict in every test (knowledge/catalog_templates.strict_default):
+# a rule that forgets a placeholder fails the test that renders it instead of showing
+# ``<name>`` to an operator. Production never sets it; subprocesses inherit it.
+os.environ["VNETDOCTOR_STRICT_TEMPLATES"] = "1"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-screenshots", action="store_true", default=False,
+        help="write the README's screenshots/*.svg from the snapshot tests (they never write them otherwise)",
+    )
+
+
+LAB_DIR = Path(__file__).resolve().parent / "lab"
+
+
+def misplaced_lab_tests(items: list[pytest.Item]) -> list[str]:
+    """Tests marked ``lab`` outside tests/lab (the folder is the marker: see tests/lab/conftest.py)."""
+    return [item.nodeid for item in items
+            if item.get_closest_marker("lab") is not None and not item.path.is_relative_to(LAB_DIR)]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    misplaced = misplaced_lab_tests(items)
+    if misplaced:
+        raise pytest.UsageError("lab tests belong in tests/lab: " + ", ".join(misplaced[:5]))
 
 
 def privileged() -> bool:

@@ -12,16 +12,20 @@ import os
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import Provider
+from textual.command import CommandPalette, Provider, SearchIcon
 from textual.message import Message
+from textual.screen import Screen
+from textual.scrollbar import ScrollBar, ScrollBarRender
+
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.text import Translator
 
 from .bridge import EngineFactory
+from .glyphs import ascii_glyphs
 from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
 from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
@@ -40,10 +44,28 @@ class RecordStatusChanged(Message):
         self.status = status
 
 
+class AsciiScrollBarRender(ScrollBarRender):
+    """Scroll bars in whole cells (the thumb is its colour or reverse video), no eighth blocks."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+class AsciiCommandPalette(CommandPalette):
+    """The palette without its 🔎, one more glyph the Linux console lacks."""
+
+    def on_mount(self) -> None:
+        for icon in self.query(SearchIcon):
+            icon.icon = ">"
+
+
 class VnetDoctorApp(App[None]):
     CSS_PATH = "styles.tcss"
     TITLE = "vnetdoctor"
     COMMANDS: ClassVar[set[type[Provider]]] = set()  # each screen brings its own provider (commands that fit it)
+    # Width classes on every screen (styles.tcss): below 100 columns the sidebar narrows,
+    # below 70 the footer drops its palette key (":" and ctrl+p still open it; ? lists them).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-w-small"), (70, "-w-medium"), (100, "-w-large")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "app.quit", id="app.quit"),
         Binding("question_mark", "help", "app.help", id="app.help", key_display="?"),
@@ -61,6 +83,7 @@ class VnetDoctorApp(App[None]):
         autorun: bool = True,
         keymap: dict[str, str] | None = None,
         discover_fn: Callable[[], tuple[list[Target], list[str]]] | None = None,
+        first_screen: Callable[[], Screen[Any]] | None = None,
     ) -> None:
         super().__init__()
         self.state = state
@@ -72,15 +95,25 @@ class VnetDoctorApp(App[None]):
         self.autorun = autorun
         # Where Start finds guests (tests pass fixed ones); notes in the operator's language.
         self.discover_fn = discover_fn or partial(discover, state.lang)
+        # A view to open instead of Start or the walk (the snapshot tests open Packets and Tables).
+        self.first_screen = first_screen
         self.tr = Translator(state.lang)
+        self._scrollbar_renderer: type[ScrollBarRender] | None = None  # restored on unmount
         translate_bindings(self, state.lang)
         if keymap:
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        if ascii_glyphs():
+            # Borders (styles.tcss ".-ascii") and scroll bars without block glyphs.
+            self.add_class("-ascii")
+            self._scrollbar_renderer = ScrollBar.renderer
+            ScrollBar.renderer = AsciiScrollBarRender
         if self.recorder is not None:
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
-        if self.state.request is not None:
+        if self.first_screen is not None:
+            self.push_screen(self.first_screen())
+        elif self.state.request is not None:
             self.open_walk(self.state.request)
         elif self.state.sessions_db is not None:
             from .screens.sessions import SessionsScreen
@@ -108,6 +141,8 @@ class VnetDoctorApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
+        if self._scrollbar_renderer is not None:
+            ScrollBar.renderer = self._scrollbar_renderer
         if self.recorder is not None:
             self.recorder.set_listener(None)
 
@@ -123,6 +158,12 @@ class VnetDoctorApp(App[None]):
         elif self._record_notice_at is not None:
             self._record_notice_at = None
             self.notify(self.tr("record.caught_up"))
+
+    def action_command_palette(self) -> None:
+        if not ascii_glyphs():
+            super().action_command_palette()
+        elif self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(AsciiCommandPalette(id="--command-palette"))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

@@ -78,11 +78,11 @@ class FlowchartKnowledge:
 
     @staticmethod
     def _load_step(step_id: str, lang: str, values: Mapping[str, str]) -> StepInfo | None:
-        try:
-            from vnetdoctor.knowledge import flowchart
+        from vnetdoctor.knowledge import flowchart
 
+        try:
             step = flowchart.step(step_id)
-        except (ImportError, KeyError, LookupError):
+        except LookupError:  # KeyError included: a step id this flowchart does not have
             return None
         if step is None:
             return None
@@ -97,12 +97,12 @@ class FlowchartKnowledge:
     def cause_title(self, cause: str, lang: str) -> str:
         key = (cause, lang)
         if key not in self._causes:
-            try:
-                from vnetdoctor.knowledge import catalog
+            from vnetdoctor.knowledge import catalog
 
+            try:
                 info = catalog.get_cause(cause)
                 self._causes[key] = _text(getattr(info, "title", ""), lang)
-            except (ImportError, KeyError, LookupError):
+            except LookupError:  # KeyError included: a cause id the catalogue does not have
                 self._causes[key] = ""
         return self._causes[key]
 

@@ -12,6 +12,7 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.session import live_engine_factory as live_engine_factory  # what tui and demo run
 
@@ -21,6 +22,9 @@ from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message,
 from .bridge import EngineFactory
 from vnetdoctor.session.recorder import SessionRecorder
 from .state import SessionState
+
+if TYPE_CHECKING:
+    from .app import VnetDoctorApp
 
 
 def keymap_path() -> Path:
@@ -59,6 +63,27 @@ def require_terminal() -> None:
             )
 
 
+def build_app(
+    state: SessionState,
+    engine_factory: EngineFactory,
+    *,
+    recorder: SessionRecorder | None = None,
+    autorun: bool = True,
+    keymap: dict[str, str] | None = None,
+    **seams: Any,
+) -> VnetDoctorApp:
+    """The App every command runs, with its CSS, bindings and keymap: the one factory.
+
+    ``seams`` are the App's injection points (``knowledge``, ``discover_fn``,
+    ``first_screen``): the commands leave them at their defaults; the TUI tests and the
+    key-latency benchmark pass fakes, so they drive the App the operator gets, not a
+    stand-in without its styles or keys.
+    """
+    from .app import VnetDoctorApp
+
+    return VnetDoctorApp(state, engine_factory, recorder=recorder, autorun=autorun, keymap=keymap, **seams)
+
+
 def run_app(
     state: SessionState,
     engine_factory: EngineFactory,
@@ -67,10 +92,8 @@ def run_app(
     autorun: bool = True,
 ) -> int:
     """Run the App to the end; then drain the recorder and report what could not be recorded."""
-    from .app import VnetDoctorApp
-
     require_terminal()
-    app = VnetDoctorApp(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap())
+    app = build_app(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap())
     guard = active_guard()
     if guard is not None:
         guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))

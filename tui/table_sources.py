@@ -238,10 +238,7 @@ def _fields_of_class(name: str) -> list[str]:
     import importlib
 
     for module in ("vnetdoctor.probes.rows", "vnetdoctor.probes.rows_libvirt"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
+        mod = importlib.import_module(module)
         cls = getattr(mod, name, None)
         if cls is not None and dataclasses.is_dataclass(cls):
             return [f.name for f in dataclasses.fields(cls)]

@@ -228,11 +228,7 @@ class CaptureLoad(threading.Thread):
         self.packets = 0
 
     def run(self) -> None:
-        try:
-            from vnetdoctor.probes.capture import summarize
-        except ImportError:  # the decoder is optional for the load; the frames are not
-            def summarize(frame: bytes) -> tuple[str, str]:
-                return f"{len(frame)} bytes", ""
+        from vnetdoctor.probes.capture import summarize
 
         per_batch = max(1, int(self.load.packets_per_s * self.load.batch_ms / 1000))
         seq = 0
@@ -280,7 +276,7 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
     """Run the App under load and time ``presses`` key presses to their repaint."""
     from textual import events
 
-    from vnetdoctor.tui.app import VnetDoctorApp
+    from vnetdoctor.tui.launch import build_app
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
     from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
@@ -303,7 +299,7 @@ async def measure(presses: int = 120, load: Load | None = None, size: tuple[int,
         def cause_title(self, cause: str, lang: str) -> str:
             return ""
 
-    app = VnetDoctorApp(SessionState(request=request), factory, knowledge=_Knowledge(), autorun=True)
+    app = build_app(SessionState(request=request), factory, knowledge=_Knowledge(), autorun=True)
     latencies: list[float] = []
     started = time.perf_counter()
     capture: CaptureLoad | None = None

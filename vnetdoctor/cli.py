@@ -32,6 +32,11 @@ def _add_lang(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"), help="language of the text (default from LANG)")
 
 
+def _add_ascii(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ascii", action="store_true",
+                   help="draw marks as [ok] [X] [!] [?] [-] (automatic when TERM=linux)")
+
+
 def _add_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", metavar="IP", help="the address that does not answer")
     p.add_argument(
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tui", help="the full-screen assistant (the default)")
     _add_target(p)
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
+    _add_ascii(p)
 
     p = sub.add_parser("diagnose", help="walk the flowchart without the TUI")
     _add_target(p)
@@ -86,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="vnd-", help="name prefix of the lab it builds (default vnd-)")
     p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
+    _add_ascii(p)
     _add_db(p)
     _add_lang(p)
 
@@ -104,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="open a recorded session in the TUI, read-only")
     p.add_argument("session", nargs="?", help="session id or a unique prefix of one (default: the newest)")
+    _add_ascii(p)
     _add_db(p)
     _add_lang(p)
 
@@ -122,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="what changed between two sessions")
     p.add_argument("session_a", help="the session before (id or unique prefix)")
     p.add_argument("session_b", help="the session after")
+    p.add_argument("--json", action="store_true", help="one JSON document (schema vnetdoctor.diff/1)")
     _add_db(p)
     _add_lang(p)
 
@@ -170,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["tui"])
+    if getattr(args, "ascii", False):
+        # Read by vnetdoctor.tui.glyphs at each lookup, in every screen and worker.
+        os.environ["VNETDOCTOR_ASCII"] = "1"
     module = importlib.import_module(f"vnetdoctor.commands.{_COMMANDS[args.command]}")
     try:
         return int(module.run(args) or 0)

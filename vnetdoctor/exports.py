@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,6 +219,15 @@ def _note(red: Redactor, notes: list[str] | None) -> None:
     )
 
 
+def _special(path: str) -> bool:
+    """``path`` exists and is neither a regular file nor a directory (a device, a FIFO, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
     """Let ``fill`` write into a temporary file beside ``path``, then rename it into place.
 
@@ -227,6 +237,15 @@ def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
     FIFO) is written in place: renaming over it would replace a device with a file.
     """
     target = Path(path)
+    if _special(path):
+        # /dev/null, a FIFO, a terminal: written into, never replaced. Renaming a file over
+        # /dev/null (as root) turned the system's null device into a regular file.
+        try:
+            with open(path, "wb") as fh:
+                fill(fh)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     try:
         special = target.exists() and not target.is_file()
     except OSError:

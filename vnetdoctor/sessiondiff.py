@@ -18,18 +18,17 @@ a reply appeared or disappeared.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad, texts, tr
-from vnetdoctor.probes.rowkey import RUN_TO_RUN, index_rows, key_fields
+from vnetdoctor.probes.rowkey import index_rows, key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
+from vnetdoctor.sessiondiff_rows import VOLATILE, describe, row_fields, row_identity, value_text
 
-# Fields that differ between any two runs: never reported.
-VOLATILE = RUN_TO_RUN | {"time"}
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
 
@@ -100,15 +99,6 @@ class SessionDiff:
         return dataclasses.asdict(self)
 
 
-def _fields(row: Any) -> tuple[str, dict[str, Any]]:
-    if dataclasses.is_dataclass(row) and not isinstance(row, type):
-        return type(row).__name__, {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
-    if isinstance(row, Mapping):
-        data = dict(row)
-        return str(data.pop("_type", "row")), data
-    return type(row).__name__, {"value": row}
-
-
 def _hashable(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
@@ -117,106 +107,11 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _yn(value: Any) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value) or "—"
-    return str(value)
-
-
-def describe(row: Any) -> str:
-    """A row in one line, as an operator would say it."""
-    kind, d = _fields(row)
-    g = d.get
-    if kind == "LinkRow":
-        extra = f" master {g('master')}" if g("master") else ""
-        state = g("operstate") + ("" if g("admin_up") else " (admin down)")
-        return f"link {g('name')} {state} mtu {g('mtu')}{extra}"
-    if kind == "AddrRow":
-        return f"address {g('address')}/{g('prefixlen')} on {g('ifname')}"
-    if kind == "RouteRow":
-        via = f" via {g('gateway')}" if g("gateway") else ""
-        dev = f" dev {g('dev')}" if g("dev") else ""
-        table = f" table {g('table')}" if g("table") not in ("main", "", None) else ""
-        kind_ = f"{g('type')} " if g("type") not in ("unicast", "", None) else ""
-        return f"route {kind_}{g('dst')}{via}{dev}{table}"
-    if kind == "RouteLookupRow":
-        if g("error"):
-            return f"route get {g('dst')}: {g('error')}"
-        via = f" via {g('gateway')}" if g("gateway") else ""
-        return f"route get {g('dst')}: {g('type')}{via} dev {g('dev')}"
-    if kind == "NeighRow":
-        return f"neighbour {g('address')} on {g('ifname')}: {g('lladdr') or '—'} {g('state')}"
-    if kind == "BridgeRow":
-        return f"bridge {g('name')} stp {_yn(g('stp_enabled'))} vlan_filtering {_yn(g('vlan_filtering'))}"
-    if kind == "BridgePortRow":
-        return f"port {g('port')} of {g('bridge')}: {g('state')}"
-    if kind == "FdbRow":
-        return f"fdb {g('mac')} on {g('bridge')}/{g('port')}"
-    if kind == "BridgeVlanRow":
-        return f"vlan {g('vid')} on {g('bridge')}/{g('port')}"
-    if kind == "SysctlRow":
-        return f"{g('key')} = {g('value')}"
-    if kind == "FirewallRow":
-        where = f"{g('backend')} {g('family')} {g('table')} {g('chain')}"
-        if g("rule"):
-            return f"{where}: {g('rule')}"
-        return f"{where}: policy {g('policy') or '—'}"
-    if kind == "EchoRow":
-        got = (
-            f"reply {g('rtt_ms'):.1f} ms" if g("rtt_ms") is not None else (g("error") or "no reply")
-        )
-        return f"ping {g('dst')} size {g('size')}{' DF' if g('df') else ''} seq {g('seq')}: {got}"
-    if kind == "TcpRow":
-        return f"tcp {g('dst')}:{g('port')} {g('state')}"
-    if kind == "ArpReplyRow":
-        return f"arp {g('ip')} is-at {g('mac')} on {g('iface')}"
-    if kind == "DnsRow":
-        return f"dns {g('resolver')}: {g('state')}"
-    shown = " ".join(f"{k}={_yn(v)}" for k, v in d.items() if k not in VOLATILE)
-    return f"{kind} {shown}"
-
-
-def _ident(kind: str, data: Mapping[str, Any]) -> str:
-    """The short name of a row for a "changed" line (its identity only)."""
-    g = data.get
-    names = {
-        "LinkRow": lambda: f"link {g('name')}",
-        "AddrRow": lambda: f"address {g('address')} on {g('ifname')}",
-        "RouteRow": lambda: (
-            f"route {g('dst')}"
-            + (f" table {g('table')}" if g("table") not in ("main", "", None) else "")
-        ),
-        "RouteLookupRow": lambda: f"route get {g('dst')}",
-        "NeighRow": lambda: f"neighbour {g('address')} on {g('ifname')}",
-        "BridgeRow": lambda: f"bridge {g('name')}",
-        "BridgePortRow": lambda: f"port {g('port')}",
-        "FdbRow": lambda: f"fdb {g('mac')} on {g('bridge')}/{g('port')}",
-        "BridgeVlanRow": lambda: f"vlan {g('vid')} on {g('bridge')}/{g('port')}",
-        "SysctlRow": lambda: str(g("key")),
-        "FirewallRow": lambda: describe({"_type": kind, **data}),
-        "EchoRow": lambda: (
-            f"ping {g('dst')} size {g('size')}{' DF' if g('df') else ''} seq {g('seq')}"
-        ),
-        "ArpReplyRow": lambda: f"arp {g('ip')} is-at {g('mac')}",
-        "TcpRow": lambda: f"tcp {g('dst')}:{g('port')}",
-        "DnsRow": lambda: f"dns {g('resolver')}",
-    }
-    if kind in names:
-        return names[kind]()
-    return kind
-
-
 def _compare(a: Any, b: Any) -> tuple[tuple[str, Any, Any], ...]:
     """Fields that differ between two rows paired by key (the key fields matched already,
     in their normalised form: a rule's text whose counters moved is not a change)."""
-    kind, da = _fields(a)
-    _, db = _fields(b)
+    kind, da = row_fields(a)
+    _, db = row_fields(b)
     same = set(key_fields(kind))
     changes = []
     for name in dict.fromkeys([*da, *db]):
@@ -240,10 +135,10 @@ def diff_rows(
     rows_a: Iterable[Any], rows_b: Iterable[Any]
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RowChange, ...], tuple[int, int] | None]:
     """(removed, added, changed, packet counts) between two row lists."""
-    pa = [r for r in rows_a if _fields(r)[0] == "PacketRow"]
-    pb = [r for r in rows_b if _fields(r)[0] == "PacketRow"]
-    ia = index_rows(r for r in rows_a if _fields(r)[0] != "PacketRow")
-    ib = index_rows(r for r in rows_b if _fields(r)[0] != "PacketRow")
+    pa = [r for r in rows_a if row_fields(r)[0] == "PacketRow"]
+    pb = [r for r in rows_b if row_fields(r)[0] == "PacketRow"]
+    ia = index_rows(r for r in rows_a if row_fields(r)[0] != "PacketRow")
+    ib = index_rows(r for r in rows_b if row_fields(r)[0] != "PacketRow")
     removed = tuple(describe(ia[k]) for k in ia if k not in ib)
     added = tuple(describe(ib[k]) for k in ib if k not in ia)
     changed = []
@@ -251,8 +146,8 @@ def diff_rows(
         if k in ib:
             fields = _compare(ia[k], ib[k])
             if fields:
-                kind, data = _fields(ib[k])
-                changed.append(RowChange(_ident(kind, data), fields))
+                kind, data = row_fields(ib[k])
+                changed.append(RowChange(row_identity(kind, data), fields))
     packets = (len(pa), len(pb)) if (pa or pb) and len(pa) != len(pb) else None
     return removed, added, tuple(changed), packets
 
@@ -370,7 +265,7 @@ def _reach(value: bool | None, finished: bool, lang: str) -> str:
 
 
 def _value(value: Any) -> str:
-    return _yn(value)
+    return value_text(value)
 
 
 def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:

@@ -4,7 +4,7 @@ The same as ``vnetdoctor bench tui``: the Walk under a busy stand-in engine (its
 probes do real GIL-holding work in worker threads) and a capture decoding 2000
 frames a second, keys pressed through Textual's pilot, key-to-repaint latency
 printed as median / p95 / max. Not collected by pytest (the figure is for
-people; ``tests/tui/test_tui_bench_smoke.py`` proves it runs).
+people; ``tests/bench/test_tui_bench_smoke.py`` proves it runs).
 """
 
 from __future__ import annotations

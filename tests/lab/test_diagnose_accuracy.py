@@ -13,27 +13,15 @@ import shlex
 import pytest
 
 from vnetdoctor import lab
-from vnetdoctor.cli import build_parser
-from vnetdoctor.commands.diagnose import build_request
 from vnetdoctor.knowledge.apply import apply_fix
-from vnetdoctor.knowledge.engine import Engine
-from vnetdoctor.knowledge.model import Diagnosis, Fix
+from vnetdoctor.knowledge.model import Fix
+
+from tests.lab.support.diagnosis import describe, diagnose
 
 pytestmark = pytest.mark.lab
 
 RUNNABLE = [name for name, s in lab.SCENARIOS.items() if s.available() is None]
 SKIPPED = [name for name, s in lab.SCENARIOS.items() if s.available() is not None]
-
-
-def diagnose(args: list[str]) -> Diagnosis:
-    request = build_request(build_parser().parse_args(["diagnose", *args, "--no-record", "--lang", "en"]))
-    return Engine(request).run()
-
-
-def describe(d: Diagnosis) -> str:
-    lines = [f"reachable={d.reachable} causes={[c.cause for c in d.causes]}"]
-    lines += [f"  {s.status:4} {s.step}: {s.note}" for s in d.steps if s.status != "skip"]
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("name", RUNNABLE)

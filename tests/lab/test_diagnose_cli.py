@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from vnetdoctor import lab
-from variants import Variant, ns_sh
+from tests.lab.support.variants import Variant, ns_sh
 
 pytestmark = pytest.mark.lab
 
@@ -35,6 +35,11 @@ def test_json_contract_and_recording(lab_prefix: str, tmp_path) -> None:  # type
     cause = doc["causes"][0]
     assert cause["id"] == "firewall.guest_blocks" and cause["layer"] == "network"
     assert cause["summary"] and cause["evidence"]
+    # Each evidence line names what saw it and where: the rule from the guest's firewall
+    # listing, the packets' path from the capture.
+    sources = [(e["probe"], e["vantage"]) for e in cause["evidence"]]
+    assert sources[0] == ("firewall.rules", f"netns:{lab_prefix}guest")
+    assert ("capture.path", f"netns:{lab_prefix}host") in sources
     fix = cause["fixes"][0]
     assert set(fix) == {"command", "argv", "undo", "undo_argv", "where", "risk", "runnable", "missing", "note"}
     guest = f"{lab_prefix}guest"
@@ -76,6 +81,7 @@ def test_inconclusive_exit_3() -> None:
         v.destroy()
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 def test_human_report_without_colour(lab_prefix: str) -> None:
     with lab.up("sysctl.icmp_echo_ignored", lab_prefix) as inst:
         proc = run_cli("diagnose", *inst.diagnose_args(), "--no-record", "--lang", "en", env={"NO_COLOR": "1"})

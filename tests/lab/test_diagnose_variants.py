@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from test_diagnose_accuracy import describe, diagnose
-from variants import Variant, ns_sh
+from tests.lab.support.diagnosis import describe, diagnose
+from tests.lab.support.variants import Variant, ns_sh
 
 pytestmark = pytest.mark.lab
 

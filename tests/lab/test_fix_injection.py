@@ -60,6 +60,7 @@ def test_every_name_fits_a_linux_interface() -> None:
     assert set(";$()><|&\\`'\"*?") <= set("".join(NAMES))
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 def test_a_guest_nic_named_like_a_command_is_fixed_as_a_name(
     lab_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

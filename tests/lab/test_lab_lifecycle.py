@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from lab_footprint import Footprint, explain
+from tests.lab.support.lab_footprint import Footprint, explain
 
 from vnetdoctor.lab import (
     SCENARIOS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from lab_footprint import Footprint, explain
+from tests.lab.support.lab_footprint import Footprint, explain
 
 from vnetdoctor.lab import SCENARIOS, LabInstance, down, run_checks
 from vnetdoctor.lab.lifecycle import down_report

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 
 import pytest
-from probe_topology import (
+from tests.lab.support.probe_topology import (
     DOWN_LINK,
     FORWARD_DELAY_S,
     GATEWAY,

@@ -10,7 +10,7 @@ from vnetdoctor.knowledge.apply import FixRefused, fix_target
 from vnetdoctor.knowledge.engine import Engine
 from vnetdoctor.knowledge.model import Question, Request
 from vnetdoctor.probes.vantage import parse_vantage
-from variants import Variant, ns_sh
+from tests.lab.support.variants import Variant, ns_sh
 
 pytestmark = pytest.mark.lab
 

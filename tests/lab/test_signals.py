@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.slow]  # each run drives a real terminal for seconds
 
 VNETDOCTOR = [sys.executable, "-m", "vnetdoctor"]
 ALT_ENTER, ALT_EXIT = b"\x1b[?1049h", b"\x1b[?1049l"
@@ -302,8 +302,7 @@ def _has_session(db: Path) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_replay_signal_restores_terminal(sig: int, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
-    import store_fixtures as F
+    from tests.unit.support import store_fixtures as F
 
     from vnetdoctor.store import SessionStore
 

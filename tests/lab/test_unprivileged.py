@@ -74,6 +74,7 @@ def _steps(doc: dict) -> dict[str, dict]:
     return {s["id"]: s for s in doc["steps"]}
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 def test_without_root_diagnose_runs_what_it_can_and_claims_nothing_else(
     bring_up: Callable[[str], LabInstance], lab_prefix: str
 ) -> None:
@@ -123,6 +124,7 @@ def test_without_root_namespace_vantages_are_skipped_with_cap_sys_admin(
 
 # --- targets on a subnet's edge ------------------------------------------------------------------
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 def test_a_subnets_broadcast_and_network_address_are_refused(
     bring_up: Callable[[str], LabInstance], lab_prefix: str
 ) -> None:

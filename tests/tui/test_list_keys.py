@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes_views import FakeRunner, ViewsApp, live_state, lost_at_guest, recorded_state, standard_answers, wait_for
-from fakes_walk import QUESTION, MemoryStore, console_question, make_app, with_console_step
-from test_start_screen import discover
+from tests.tui.support.views import (
+    FakeRunner,
+    live_state,
+    lost_at_guest,
+    recorded_state,
+    standard_answers,
+    views_app,
+)
+from tests.tui.support.engine import MemoryStore, QUESTION, console_question, make_app, with_console_step
+from tests.tui.support.targets import discover
 from textual.widgets import DataTable, OptionList
 from vnetdoctor.knowledge import flowchart
 from vnetdoctor.session.recorder import SessionRecorder
@@ -24,7 +31,7 @@ from vnetdoctor.tui.screens.tables import TablesScreen, TableView
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.widgets.flowchart import VERDICT, FlowchartSidebar
 from vnetdoctor.tui.widgets.packet_list import PacketList
-from walk_helpers import screen_text, settle, showing, wait_until
+from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 
 
 
@@ -79,11 +86,11 @@ async def test_start_targets_move_with_j_k_g_G_home_end() -> None:
 
 async def test_tables_rows_move_with_j_k_g_G_home_end() -> None:
     state = live_state()
-    app = ViewsApp(lambda: TablesScreen(state, runner=FakeRunner(standard_answers())), state.lang)
+    app = views_app(lambda: TablesScreen(state, runner=FakeRunner(standard_answers())), state.lang)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         view = screen.query_one("#tv-links", TableView)
-        await wait_for(pilot, lambda: view.loaded and "links" not in screen._loading_tables, what="links")
+        await wait_until(pilot, lambda: view.loaded and "links" not in screen._loading_tables, what="links")
         await pilot.pause()
         view.table.focus()
         await pilot.pause()
@@ -94,12 +101,12 @@ async def test_tables_rows_move_with_j_k_g_G_home_end() -> None:
 async def test_recorded_packets_move_with_j_k_g_G_home_end() -> None:
     rows = lost_at_guest()
     state = recorded_state(rows)
-    app = ViewsApp(lambda: PacketsScreen(state, capture_blocked=lambda: None), state.lang)
+    app = views_app(lambda: PacketsScreen(state, capture_blocked=lambda: None), state.lang)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await wait_for(pilot, lambda: screen.mode == "recorded")
+        await wait_until(pilot, lambda: screen.mode == "recorded")
         packets = screen.query_one(PacketList)
-        await wait_for(pilot, lambda: packets.row_count == len(rows), what="the packets")
+        await wait_until(pilot, lambda: packets.row_count == len(rows), what="the packets")
         packets.focus()
         await pilot.pause()
         await _moves(pilot, lambda: packets.cursor_row, 0, packets.row_count - 1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from vnetdoctor.tui.emphasis import emphasis
 
-from tests.tui.fakes_walk import make_app
-from tests.tui.walk_helpers import settle, wait_until
+from tests.tui.support.engine import make_app
+from tests.tui.support.waiting import settle, wait_until
 
 
 def test_colours_keep_their_meaning_without_colour(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import struct
 
-from fakes_views import (
-    GUEST,
+from tests.tui.support.engine import GUEST, HOST, PATH
+from tests.tui.support.views import (
     GUEST_IP,
-    HOST,
     HOST_IP,
-    PATH,
     T0,
     arp_frame,
     capture_step,
@@ -43,7 +41,7 @@ def test_parse_summary_splits_icmp_arp_tcp_and_keeps_unknown_whole() -> None:
 def test_packet_cells_narrow_uses_side_names_and_drops_the_length() -> None:
     row = packet(icmp_frame(HOST_IP, GUEST_IP, 7, 1), 1.5, HOST, "vnet0", out=True)
     narrow = packet_cells(row, 3, T0, wide=False, side_of={str(HOST): "host"})
-    assert narrow == ["1.500", "vnet0", "host", f"{HOST_IP} → {GUEST_IP}", "ICMP", "echo-request id=7 seq=1"]
+    assert narrow == ["1.500000", "vnet0", "host", f"{HOST_IP} → {GUEST_IP}", "ICMP", "echo-request id=7 seq=1"]
     wide = packet_cells(row, 3, T0, wide=True)
     assert wide[0] == "3" and str(HOST) in wide and "out" in wide and wide[-1].endswith("len=84 DF")
 
@@ -107,6 +105,22 @@ def test_recorded_capture_collects_packets_and_unopened_points() -> None:
     assert rec.failed == {"eth1@netns:vnd-guest": "No such device"}
     assert rec.bpf == "icmp or arp"
     assert point_from_text("eth1@netns:vnd-guest") == ("netns:vnd-guest", "eth1")
+
+
+def test_packets_with_the_same_time_are_listed_in_path_order() -> None:
+    """One frame on br0 and vnet0 in the same microsecond: a request host side first, a reply back."""
+    req, rep = icmp_frame(HOST_IP, GUEST_IP, 7, 1), icmp_frame(GUEST_IP, HOST_IP, 7, 1, reply=True)
+    captured = [  # as the reader threads delivered them: vnet0's copy first
+        packet(req, 0.000001, HOST, "vnet0"), packet(req, 0.000001, HOST, "br0"),
+        packet(req, 0.000002, GUEST, "eth0"),
+        packet(rep, 0.000003, HOST, "br0"), packet(rep, 0.000003, HOST, "vnet0"),
+    ]
+    rec = recorded_capture(capture_step(captured).observations, PATH)
+    assert [(r.iface, "reply" in r.summary) for r in rec.rows] == [
+        ("br0", False), ("vnet0", False), ("eth0", False), ("vnet0", True), ("br0", True)
+    ]
+    cells = packet_cells(rec.rows[1], 1, T0, wide=True)
+    assert "0.000001" in cells  # microseconds, so the hops of one packet do not tie on screen
 
 
 def test_frames_built_for_the_tests_are_what_capture_summarize_reads() -> None:

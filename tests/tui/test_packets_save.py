@@ -12,21 +12,23 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes_views import ViewsApp, lost_at_guest, recorded_state, wait_for
+from tests.tui.support.views import lost_at_guest, recorded_state, views_app
+from tests.tui.support.waiting import wait_until
 from textual.widgets import Button, Input
 from vnetdoctor.knowledge.text import tr
+from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.screens.packets import OverwriteDialog, PacketsScreen, SaveDialog, write_file
 from vnetdoctor.tui.widgets.packet_list import PacketList
 
 SIZE = (100, 30)
 
 
-async def _ask_to_save(pilot, app: ViewsApp, path: Path) -> PacketsScreen:  # type: ignore[no-untyped-def]
+async def _ask_to_save(pilot, app: VnetDoctorApp, path: Path) -> PacketsScreen:  # type: ignore[no-untyped-def]
     screen = app.screen
     assert isinstance(screen, PacketsScreen)
-    await wait_for(pilot, lambda: screen.query_one(PacketList).row_count > 0)
+    await wait_until(pilot, lambda: screen.query_one(PacketList).row_count > 0)
     await pilot.press("s")
-    await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), what="the save dialog")
+    await wait_until(pilot, lambda: isinstance(app.screen, SaveDialog), what="the save dialog")
     app.screen.query_one(Input).value = str(path)
     await pilot.press("enter")
     return screen
@@ -36,36 +38,36 @@ async def _ask_to_save(pilot, app: ViewsApp, path: Path) -> PacketsScreen:  # ty
 async def test_an_existing_file_is_kept_unless_the_operator_chooses_replace(tmp_path: Path, lang: str) -> None:
     target = tmp_path / "report.pcap"
     target.write_bytes(b"precious")
-    app = ViewsApp(lambda: PacketsScreen(recorded_state(lost_at_guest(), lang=lang), save_dir=str(tmp_path)), lang)
+    app = views_app(lambda: PacketsScreen(recorded_state(lost_at_guest(), lang=lang), save_dir=str(tmp_path)), lang)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _ask_to_save(pilot, app, target)
-        await wait_for(pilot, lambda: isinstance(app.screen, OverwriteDialog), what="the overwrite question")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog), what="the overwrite question")
         dialog = app.screen
         assert app.focused is not None and app.focused.id == "keep"  # Cancel is the default
         labels = {str(b.label) for b in dialog.query(Button)}
         assert labels == {tr("packets.save.keep", lang), tr("packets.save.overwrite", lang)}
         await pilot.press("enter")  # Enter on the default keeps the file
-        await wait_for(pilot, lambda: isinstance(app.screen, PacketsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, PacketsScreen))
         assert screen.last_message == tr("packets.save.not_saved", lang, path=str(target))
         assert target.read_bytes() == b"precious"
         await _ask_to_save(pilot, app, target)
-        await wait_for(pilot, lambda: isinstance(app.screen, OverwriteDialog))
+        await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog))
         await pilot.press("escape")  # esc keeps it too
-        await wait_for(pilot, lambda: isinstance(app.screen, PacketsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, PacketsScreen))
         assert target.read_bytes() == b"precious"
         await _ask_to_save(pilot, app, target)
-        await wait_for(pilot, lambda: isinstance(app.screen, OverwriteDialog))
+        await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog))
         await pilot.click("#replace")
-        await wait_for(pilot, lambda: target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1"), what="the pcap")
+        await wait_until(pilot, lambda: target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1"), what="the pcap")
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
 
 
 async def test_a_new_name_is_written_without_a_question(tmp_path: Path) -> None:
     target = tmp_path / "new.pcap"
-    app = ViewsApp(lambda: PacketsScreen(recorded_state(lost_at_guest()), save_dir=str(tmp_path)))
+    app = views_app(lambda: PacketsScreen(recorded_state(lost_at_guest()), save_dir=str(tmp_path)))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _ask_to_save(pilot, app, target)
-        await wait_for(pilot, lambda: "saved" in screen.last_message, what="the save")
+        await wait_until(pilot, lambda: "saved" in screen.last_message, what="the save")
         assert not isinstance(app.screen, OverwriteDialog)
     assert target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.pcap"]  # no temporary file left
@@ -76,12 +78,12 @@ async def test_replacing_a_symlink_replaces_the_link_never_its_target(tmp_path: 
     victim.write_bytes(b"root:secret")
     link = tmp_path / "capture.pcap"
     link.symlink_to(victim)
-    app = ViewsApp(lambda: PacketsScreen(recorded_state(lost_at_guest()), save_dir=str(tmp_path)))
+    app = views_app(lambda: PacketsScreen(recorded_state(lost_at_guest()), save_dir=str(tmp_path)))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _ask_to_save(pilot, app, link)
-        await wait_for(pilot, lambda: isinstance(app.screen, OverwriteDialog))
+        await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog))
         await pilot.click("#replace")
-        await wait_for(pilot, lambda: "saved" in screen.last_message, what="the save")
+        await wait_until(pilot, lambda: "saved" in screen.last_message, what="the save")
     assert victim.read_bytes() == b"root:secret"
     assert not link.is_symlink() and link.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
 

@@ -12,12 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fakes_walk import REQUEST, make_app, scenario_results
+from tests.tui.support.engine import REQUEST, make_app, scenario_results
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.launch import recording_outcome
 from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen
-from walk_helpers import settle, wait_until
+from tests.tui.support.waiting import settle, wait_until
 
 from vnetdoctor.store import SessionStore
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from vnetdoctor.knowledge.model import Diagnosis
 
-from tests.tui.fakes_walk import make_app, scenario_results
-from tests.tui.walk_helpers import settle, wait_until
+from tests.tui.support.engine import make_app, scenario_results
+from tests.tui.support.waiting import settle, wait_until
 
 
 async def test_results_that_drop_and_bring_back_views_in_one_tick() -> None:

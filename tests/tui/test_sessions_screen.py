@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-import store_fixtures as F  # noqa: E402
-
-from vnetdoctor.probes.pcapng import read_pcapng  # noqa: E402
-from vnetdoctor.store import SessionStore  # noqa: E402
-from vnetdoctor.tui.app import VnetDoctorApp  # noqa: E402
-from vnetdoctor.tui.screens.session_dialogs import DiffScreen, ExportDialog  # noqa: E402
-from vnetdoctor.tui.screens.sessions import SessionsScreen  # noqa: E402
-from vnetdoctor.tui.state import SessionState  # noqa: E402
+from tests.unit.support import store_fixtures as F
+from vnetdoctor.probes.pcapng import read_pcapng
+from vnetdoctor.store import SessionStore
+from vnetdoctor.tui.app import VnetDoctorApp
+from vnetdoctor.tui.launch import build_app
+from vnetdoctor.tui.screens.session_dialogs import DiffScreen, ExportDialog
+from vnetdoctor.tui.screens.sessions import SessionsScreen
+from vnetdoctor.tui.state import SessionState
 
 T0 = 1_790_000_000.0  # 2026-09-21 (UTC)
 
@@ -53,7 +51,7 @@ def build_db(path: Path, extra: int = 0) -> dict[str, str]:
 
 
 def _app(path: Path, lang: str = "en") -> VnetDoctorApp:
-    return VnetDoctorApp(SessionState(request=None, lang=lang, sessions_db=path), lambda *a: None)
+    return build_app(SessionState(request=None, lang=lang, sessions_db=path), lambda *a: None)
 
 
 async def _loaded(pilot: Any, count: int | None = None) -> SessionsScreen:
@@ -70,7 +68,7 @@ def run_screen(path: Path, body: Any, state: SessionState | None = None) -> None
     """Run the production app on the Sessions screen of ``path`` and await ``body(pilot, screen)``."""
 
     async def run() -> None:
-        app = VnetDoctorApp(state or SessionState(request=None, lang="en", sessions_db=path), lambda *a: None)
+        app = build_app(state or SessionState(request=None, lang="en", sessions_db=path), lambda *a: None)
         async with app.run_test(size=(80, 24)) as pilot:
             await body(pilot, await _loaded(pilot))
 
@@ -189,7 +187,7 @@ def test_enter_hands_the_session_to_replay(tmp_path: Path) -> None:
 
     async def run() -> None:
         state = SessionState(request=None, lang="en", sessions_db=path)
-        app = VnetDoctorApp(state, lambda *a: None)
+        app = build_app(state, lambda *a: None)
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await _loaded(pilot)
             chosen = screen.summaries[1].id

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from fakes_walk import make_app
+import pytest
+
+from tests.tui.support.engine import make_app
+from tests.tui.support.targets import NOTES, TARGETS, discover
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
+from tests.tui.support.waiting import screen_text, settle, wait_until
 from vnetdoctor.session.targets import Target
-from walk_helpers import screen_text, settle
 
 SIZE = (80, 24)
-
-TARGETS = [
-    Target("libvirt", "web01", "running", ("192.0.2.10",), ("52:54:00:12:34:56",), guest="libvirt:web01",
-           target="192.0.2.10"),
-    Target("libvirt", "db02", "shutoff", (), ("52:54:00:ab:cd:ef",), guest="libvirt:db02",
-           note="start.note_no_agent"),
-    Target("vmware", "vmnet8", "UP", ("198.51.100.1/24",), ("00:50:56:c0:00:08",), note="start.note_type_guest_ip"),
-]
-NOTES = ["libvirt leases: skipped: needs libvirt-python"]
-
-
-def discover() -> tuple[list[Target], list[str]]:
-    return list(TARGETS), list(NOTES)
-
 
 def start_app(**kw):  # type: ignore[no-untyped-def]
     return make_app(request=None, discover_fn=discover, **kw)
@@ -40,6 +29,7 @@ async def test_start_lists_what_it_found_and_why_something_is_missing() -> None:
         assert "needs libvirt-python" in text
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_enter_on_a_guest_starts_the_walk_on_it() -> None:
     app, deps = start_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -55,6 +45,7 @@ async def test_enter_on_a_guest_starts_the_walk_on_it() -> None:
         assert isinstance(app.screen, StartScreen)
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_a_guest_without_address_is_walked_with_the_address_to_be_found() -> None:
     app, deps = start_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -63,9 +54,29 @@ async def test_a_guest_without_address_is_walked_with_the_address_to_be_found() 
         await settle(pilot)
         assert isinstance(app.screen, WalkScreen)
         assert deps.engines[0].request.target is None
-        assert "(address to be found)" in screen_text(app)
+        # The walk found the address: the header names it and no longer says "to be found".
+        header = screen_text(app).splitlines()[0]
+        assert "local → 198.18.0.11  (guest libvirt:db02)" in header and "to be found" not in header
 
 
+async def test_the_header_says_to_be_found_until_the_address_is_found() -> None:
+    import threading
+
+    gate = threading.Event()  # the symptom step, which finds the address, waits
+    app, deps = start_app(gates={"symptom.ping": gate})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalkScreen), what="the walk")
+        await pilot.pause(0.2)
+        assert deps.engines[0].request.target is None
+        assert "(address to be found)" in screen_text(app).splitlines()[0]
+        gate.set()
+        await wait_until(pilot, lambda: app.screen.complete, what="the walk to finish")
+        assert "to be found" not in screen_text(app).splitlines()[0]
+
+
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_a_typed_address_is_checked_as_you_type() -> None:
     app, deps = start_app()
     async with app.run_test(size=SIZE) as pilot:

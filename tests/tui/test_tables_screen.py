@@ -6,20 +6,19 @@ import dataclasses
 
 import pytest
 
-from fakes_views import (
+from tests.tui.support.engine import FakeEngine, GUEST, HOST
+from tests.tui.support.views import (
     FIREWALL,
-    GUEST,
-    HOST,
-    FakeEngine,
     FakeRunner,
-    ViewsApp,
     links,
     live_state,
     make_request,
     standard_answers,
-    wait_for,
+    views_app,
 )
+from tests.tui.support.waiting import wait_until
 from textual.widgets import Input, Static
+from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.knowledge.model import StepResult
 from vnetdoctor.probes.base import ERROR, OK, Observation
 from vnetdoctor.probes.rows import LinkRow
@@ -29,24 +28,24 @@ from vnetdoctor.tui.widgets.keyed_table import KeyedTable
 from vnetdoctor.tui.widgets.title_bar import TitleBar
 
 
-def _app(runner: FakeRunner, state: SessionState | None = None, **kw: object) -> ViewsApp:
+def _app(runner: FakeRunner, state: SessionState | None = None, **kw: object) -> VnetDoctorApp:
     state = state or live_state()
-    return ViewsApp(lambda: TablesScreen(state, runner=runner, **kw), state.lang)
+    return views_app(lambda: TablesScreen(state, runner=runner, **kw), state.lang)
 
 
-def _screen(app: ViewsApp) -> TablesScreen:
+def _screen(app: VnetDoctorApp) -> TablesScreen:
     assert isinstance(app.screen, TablesScreen)
     return app.screen
 
 
-def _title(app: ViewsApp) -> str:
+def _title(app: VnetDoctorApp) -> str:
     return str(_screen(app).query_one(TitleBar).query_one("#title-left", Static).render())
 
 
 async def _loaded(pilot, table_id: str = "links") -> KeyedTable:  # type: ignore[no-untyped-def]
     screen = _screen(pilot.app)
     view = screen.query_one(f"#tv-{table_id}", TableView)
-    await wait_for(pilot, lambda: view.loaded and table_id not in screen._loading_tables,
+    await wait_until(pilot, lambda: view.loaded and table_id not in screen._loading_tables,
                    what=f"the {table_id} table")
     await pilot.pause()
     return view.table
@@ -93,12 +92,19 @@ async def test_sort_cycles_columns_numbers_sort_as_numbers_and_reverse() -> None
         assert table.sort_column == "mtu" and "sort mtu↑" in _title(app)
         mtus = [int(table.source_row(k)["mtu"]) for k in table.row_keys]  # type: ignore[index]
         assert mtus == sorted(mtus) and mtus[-1] == 65536 and 9000 in mtus
+        assert _headers(table)["mtu"].endswith(" ↑") and _headers(table)["name"] == "name"
         await pilot.press("S")
         mtus = [int(table.source_row(k)["mtu"]) for k in table.row_keys]  # type: ignore[index]
         assert mtus == sorted(mtus, reverse=True) and "sort mtu↓" in _title(app)
+        assert _headers(table)["mtu"].endswith(" ↓")  # the header says it too, where the eye is
         for _ in range(3):  # mtu → mac → master → back to the source order
             await pilot.press("s")
         assert table.sort_column is None and table.row_keys[0] == "host|lo"
+        assert not [h for h in _headers(table).values() if h.endswith(("↑", "↓"))]
+
+
+def _headers(table) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {str(c.key.value): str(c.label) for c in table.ordered_columns}
 
 
 async def test_clicking_a_header_sorts_by_it() -> None:
@@ -127,7 +133,7 @@ async def test_refresh_updates_a_changed_cell_in_place_and_keeps_cursor_and_scro
         keys_before = table.row_keys
         runner.answers[("link.list", str(HOST))] = links(host_mtu=9000)
         await pilot.press("r")
-        await wait_for(pilot, lambda: runner.calls.count(("link.list", str(HOST))) == 2)
+        await wait_until(pilot, lambda: runner.calls.count(("link.list", str(HOST))) == 2)
         table = await _loaded(pilot)
         stats = table.last_sync
         assert (stats.added, stats.removed, stats.updated_cells) == (0, 0, 1)
@@ -149,7 +155,7 @@ async def test_refresh_adds_and_removes_rows_by_key_without_moving_the_cursor() 
         del host[0]  # lo is gone, vnet9 is new
         runner.answers[("link.list", str(HOST))] = tuple(host)
         await pilot.press("r")
-        await wait_for(pilot, lambda: runner.calls.count(("link.list", str(HOST))) == 2)
+        await wait_until(pilot, lambda: runner.calls.count(("link.list", str(HOST))) == 2)
         table = await _loaded(pilot)
         assert (table.last_sync.added, table.last_sync.removed) == (1, 1)
         assert "host|lo" not in table.row_keys and table.row_keys.index("host|vnet9") == 33
@@ -186,6 +192,7 @@ async def test_partial_failure_shows_rows_and_the_failed_side() -> None:
         assert "guest n/a" in _title(app)
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_number_keys_and_brackets_switch_tables() -> None:
     runner = FakeRunner(standard_answers())
     app = _app(runner)
@@ -216,12 +223,12 @@ async def test_auto_refresh_polls_one_at_a_time_until_turned_off() -> None:
         runner.release.clear()  # probes now "take long"
         await pilot.press("a")
         assert screen.auto and "auto 0.02s" in _title(app)
-        await wait_for(pilot, lambda: runner.inflight == 1)
+        await wait_until(pilot, lambda: runner.inflight == 1)
         polls = screen.polls
         await pilot.press("r", "r")  # a poll is running: no second one starts
         assert screen.polls == polls and runner.max_inflight == 1
         runner.release.set()
-        await wait_for(pilot, lambda: screen.polls >= polls + 3, what="three more polls")
+        await wait_until(pilot, lambda: screen.polls >= polls + 3, what="three more polls")
         assert runner.max_inflight == 1  # the two sides run in sequence, polls never overlap
         await pilot.press("a")
         assert not screen.auto and screen._timer is None
@@ -277,7 +284,7 @@ async def test_replay_shows_recorded_rows_and_runs_no_probe(monkeypatch: pytest.
 
     monkeypatch.setattr(observer, "run_probe", no_probe)
     monkeypatch.setattr(tables, "run_probe", no_probe)
-    app = ViewsApp(lambda: TablesScreen(state), state.lang)  # no runner injected: the session's
+    app = views_app(lambda: TablesScreen(state), state.lang)  # no runner injected: the session's
     async with app.run_test(size=(80, 24)) as pilot:
         table = await _loaded(pilot)
         assert table.row_keys == ["host|lo", "host|br0", "host|vnet0"]
@@ -308,7 +315,7 @@ async def test_help_lists_the_table_bindings() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(pilot)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         keys = {desc: key for key, desc in app.screen.keys}
         assert keys["filter"] == "/" and keys["sort"] == "s" and keys["refresh"] == "r"
         assert keys["auto"] == "a" and keys["side"] == "v" and keys["back"] == "esc"
@@ -337,7 +344,7 @@ async def test_a_crashing_load_ends_with_its_reason_and_does_not_block_refresh()
 
     broken = dataclasses.replace(SOURCE_BY_ID["links"], sides=Exploding(("host",)))
     runner = FakeRunner(standard_answers())
-    app = ViewsApp(lambda: TablesScreen(live_state(), runner=runner, sources=[broken]))
+    app = views_app(lambda: TablesScreen(live_state(), runner=runner, sources=[broken]))
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(pilot)
         view = _screen(app).query_one("#tv-links", TableView)
@@ -346,6 +353,7 @@ async def test_a_crashing_load_ends_with_its_reason_and_does_not_block_refresh()
         assert _screen(app)._refresh("links")  # not stuck "loading"
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_clicking_a_table_name_switches_to_it() -> None:
     from vnetdoctor.tui.screens.tables import TableTabs
 
@@ -383,7 +391,7 @@ async def test_a_firewall_reload_with_new_handles_and_counters_updates_the_rule_
         reloaded = dataclasses.replace(rule, handle=17, packets=9, bytes=756)
         runner.answers[("firewall.rules", str(HOST))] = (policy, reloaded)
         await pilot.press("r")
-        await wait_for(pilot, lambda: runner.calls.count(("firewall.rules", str(HOST))) == 2)
+        await wait_until(pilot, lambda: runner.calls.count(("firewall.rules", str(HOST))) == 2)
         table = await _loaded(pilot, "firewall")
         stats = table.last_sync
         assert (stats.added, stats.removed, stats.updated_cells) == (0, 0, 1)  # the packets cell

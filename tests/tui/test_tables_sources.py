@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from fakes_views import FIREWALL, GUEST, HOST, links, make_request
+from tests.tui.support.engine import GUEST, HOST
+from tests.tui.support.views import FIREWALL, links, make_request
 from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import LinkRow, SysctlRow
 from vnetdoctor.probes.vantage import LOCAL, Vantage
@@ -125,9 +126,10 @@ def test_every_view_string_exists_in_english_and_chinese() -> None:
         assert entry.get("en") and entry.get("zh"), key
         assert set(re.findall(r"{\w+}", entry["en"])) == set(re.findall(r"{\w+}", entry["zh"])), key
     root = Path(__file__).resolve().parents[2] / "tui"
-    files = ["screens/packets.py", "screens/tables.py", "widgets/path_view.py", "widgets/packet_detail.py"]
+    files = [*sorted(root.glob("screens/packets*.py")), *sorted(root.glob("screens/tables*.py"))]
+    files += [root / "widgets/path_view.py", root / "widgets/packet_detail.py", root / "widgets/table_view.py"]
     literal = re.compile(r"""\b(?:text|_text|t)\(\s*["']((?:packets|tables|pathview|views)\.[\w.]*\w)["']""")
-    used = {m for f in files for m in literal.findall((root / f).read_text())}
+    used = {m for f in files for m in literal.findall(f.read_text())}
     used |= {f"tables.name.{s.id}" for s in SOURCES} | {c.label_key for c in COLUMNS}
     used |= {f"packets.pane.{p}" for p in PANES} | {PANE_KEYS.description, TABLE_KEYS.description}
     used |= {f"pathview.verdict.{k}" for k in ("ok", "lost_request", "answered_early", "no_reply", "lost_reply", "unknown")}

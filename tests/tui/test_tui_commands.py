@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from fakes_walk import QUESTION, REQUEST, FakeEngine, fake_knowledge, scenario_results
+from tests.tui.support.engine import FakeEngine, QUESTION, REQUEST, fake_knowledge, scenario_results
 from vnetdoctor.knowledge.events import StepFinished
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.session.recorder import SessionRecorder
-from walk_helpers import screen_text, settle
+from tests.tui.support.waiting import screen_text, settle
 
 
 def vnetdoctor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

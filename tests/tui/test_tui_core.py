@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 import pytest
-from fakes_walk import QUESTION, REQUEST, FakeEngine, MemoryStore, scenario_results
+from tests.tui.support.engine import FakeEngine, MemoryStore, QUESTION, REQUEST, scenario_results
 from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.probes.base import OK, SKIPPED, Observation

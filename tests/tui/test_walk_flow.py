@@ -11,15 +11,15 @@ import threading
 from dataclasses import replace
 
 import pytest
-from fakes_walk import (
+from tests.tui.support.engine import (
     FIREWALL_FIX,
     FIREWALL_FIX_2,
-    QUESTION,
     MemoryStore,
+    QUESTION,
     make_app,
     scenario_results,
 )
-from walk_helpers import screen_text, settle, showing, wait_until
+from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
 from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
@@ -125,6 +125,11 @@ async def test_question_is_asked_in_a_modal_and_the_answer_goes_back_to_the_engi
         assert deps.engines[0].answers == ["no"]
         assert sidebar(app).status(QUESTION.step) == FAIL
         assert walk(app).complete
+        # The answer failed its step without a cause id: the verdict still says so, as the operator's word.
+        walk(app).goto(VERDICT)
+        await settle(pilot)
+        line = next(l for l in screen_text(app).splitlines() if "(your answer)" in l)
+        assert "asked the operator (your answer)" in line
     recorder.close()
     events = store.sessions["s1"]["events"]
     assert ("answer", {"step": QUESTION.step, "question": QUESTION.text, "answer": "no"}) in events
@@ -374,7 +379,7 @@ async def test_an_engine_failure_is_reported_not_raised() -> None:
         pass
 
     def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
-        from fakes_walk import FakeEngine
+        from tests.tui.support.engine import FakeEngine
 
         engine = FakeEngine(request, scenario_results(), ask=ask, on_event=on_event)
 

@@ -2,19 +2,17 @@
 
 Deterministic: the fake engine has fixed data and durations, nothing shows a
 clock, the focused widgets have no blinking cursor, and every shot waits for the
-workers to finish. Each shot is also written to ``screenshots/`` (README shows
-them); ``--snapshot-update`` refreshes the stored snapshots after a deliberate
-change.
+workers to finish. ``--update-screenshots`` also writes each shot to
+``screenshots/`` (README shows them); ``--snapshot-update`` refreshes the stored
+snapshots after a deliberate change.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fakes_walk import console_question, make_app, with_console_step
-from test_start_screen import discover
-from walk_helpers import settle, showing, wait_until
+from tests.tui.support.engine import console_question, make_app, with_console_step
+from tests.tui.support.targets import discover
+from tests.tui.support.waiting import settle, showing, wait_until
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens import walk as walk_screen
@@ -26,16 +24,14 @@ def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(walk_screen, "monotonic", lambda: 1000.0)
 
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZES = [(80, 24), (160, 48)]
 
 
-def _shot(name: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]
-    """A run_before step that saves the screen as screenshots/NAME-WxH.svg."""
+def _shot(screenshot, name: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]
+    """A run_before step that saves the screen as screenshots/NAME-WxH.svg (--update-screenshots)."""
 
     def save(app) -> None:  # type: ignore[no-untyped-def]
-        SCREENSHOTS.mkdir(exist_ok=True)
-        app.save_screenshot(f"{name}-{size[0]}x{size[1]}.svg", path=str(SCREENSHOTS))
+        screenshot(app, f"{name}-{size[0]}x{size[1]}.svg")
 
     return save
 
@@ -45,9 +41,9 @@ def _size_id(size: tuple[int, int]) -> str:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_start(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_start(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app(request=None, discover_fn=discover)
-    save = _shot("start", size)
+    save = _shot(screenshot, "start", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -57,9 +53,9 @@ def test_start(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_walk_verdict(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_walk_verdict(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app()
-    save = _shot("walk", size)
+    save = _shot(screenshot, "walk", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -69,9 +65,9 @@ def test_walk_verdict(snap_compare, size) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_walk_step(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_walk_step(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app()
-    save = _shot("walk-step", size)
+    save = _shot(screenshot, "walk-step", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -82,9 +78,9 @@ def test_walk_step(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_walk_chinese(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_walk_chinese(snap_compare, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app(lang="zh")
-    save = _shot("walk-zh", (80, 24))
+    save = _shot(screenshot, "walk-zh", (80, 24))
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -95,9 +91,9 @@ def test_walk_chinese(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-def test_walk_replay(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_walk_replay(snap_compare, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app(replay=True)
-    save = _shot("replay", (80, 24))
+    save = _shot(screenshot, "replay", (80, 24))
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -107,9 +103,9 @@ def test_walk_replay(snap_compare) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_help(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_help(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app()
-    save = _shot("help", size)
+    save = _shot(screenshot, "help", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -121,10 +117,10 @@ def test_help(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_question_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_question_dialog(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     # The 8-answer guest-console question: every label must show, even at 80x24.
     app, _ = make_app(question=console_question(), results=with_console_step)
-    save = _shot("question", size)
+    save = _shot(screenshot, "question", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await wait_until(pilot, lambda: showing(pilot.app, QuestionDialog), what="the question")
@@ -135,9 +131,9 @@ def test_question_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize("size", SIZES, ids=_size_id)
-def test_fix_confirm_dialog(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+def test_fix_confirm_dialog(snap_compare, size, screenshot) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app(allow_changes=True)
-    save = _shot("fix-confirm", size)
+    save = _shot(screenshot, "fix-confirm", size)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -147,3 +143,23 @@ def test_fix_confirm_dialog(snap_compare, size) -> None:  # type: ignore[no-unty
         save(pilot.app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [("TERM", "walk-ascii"), ("NO_COLOR", "walk-no-color")],
+    ids=["ascii", "no_color"],
+)
+def test_walk_plain(snap_compare, screenshot, monkeypatch: pytest.MonkeyPatch, env: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """TERM=linux: [ok] [X] [!] marks, ASCII arrows and borders, no block glyphs.
+    NO_COLOR: the failure reads in bold reverse video and keeps its mark."""
+    monkeypatch.setenv(env, "linux" if env == "TERM" else "1")
+    app, _ = make_app()
+    save = _shot(screenshot, name, (80, 24))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        save(pilot.app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

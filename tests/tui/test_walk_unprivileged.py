@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fakes_walk import GUEST, HOST, REQUEST, make_app, scenario_results
+from tests.tui.support.engine import GUEST, HOST, REQUEST, make_app, scenario_results
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import SKIP, StepResult
 from vnetdoctor.knowledge.observer import RecordedObserver
 from vnetdoctor.probes.base import SKIPPED, Observation
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
-from walk_helpers import screen_text, settle
+from tests.tui.support.waiting import screen_text, settle
 
 SIZE = (100, 30)
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from fakes_walk import FakeEngine, in_language, make_app, scenario_results
-from test_start_screen import discover
+from tests.tui.support.engine import FakeEngine, in_language, make_app, scenario_results
+from tests.tui.support.targets import discover
 from vnetdoctor.knowledge.checks import CHECKS, load_checks
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import FAIL, PASS, Request, parse_vantage
 from vnetdoctor.knowledge.observer import Observer
 from vnetdoctor.tui.screens.walk import WalkScreen
-from walk_helpers import screen_text, settle, wait_until
+from tests.tui.support.waiting import screen_text, settle, wait_until
 
 SIZE = (80, 24)
 FLAGS = ("--guest", "--host", "--target", "--port", "--from")

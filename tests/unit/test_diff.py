@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.probes.rows import FirewallRow, LinkRow, SysctlRow
 
 from vnetdoctor import cli
@@ -98,6 +98,30 @@ def test_diff_command_output(pair, capsys):
         and "已消除的原因： firewall.guest_blocks" in out
         and "是否可达：     否 → 是" in out
     )
+
+
+def test_diff_json(pair, capsys):
+    """--json: one document with every before/after as {"a", "b"}, nothing else on stdout."""
+    import json
+
+    path, before, after, _ = pair
+    code = cli.main(["diff", before, after, "--db", str(path), "--json"])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert code == 0 and err == ""
+    assert doc["schema"] == "vnetdoctor.diff/1" and (doc["a"], doc["b"]) == (before, after)
+    assert doc["changed"] is True and doc["reachable"] == {"a": False, "b": True}
+    assert doc["causes"] == {"gone": ["firewall.guest_blocks"], "new": [], "kept": []}
+    assert {"id": "link.host", "a": "fail", "b": "pass"} in [
+        {"id": s["id"], **s["status"]} for s in doc["steps"]
+    ]
+    links = next(o for o in doc["observations"] if o["probe"] == "links")
+    assert links["vantage"] == "netns:vndt-host"
+    (row,) = links["rows_changed"]
+    assert row["row"] == "link vnet0"
+    assert {"field": "operstate", "a": "DOWN", "b": "UP"} in row["fields"]
+    capture = next(o for o in doc["observations"] if o["probe"] == "capture")
+    assert capture["packets"] == {"a": 5, "b": 3}
 
 
 def test_same_session_twice_and_identical_sessions(pair, tmp_path, capsys):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 
 import pytest
-from libvirt_fakes import LAB_URI, FakeAgent, FakeLeases, lease
+from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, FakeLeases, lease
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.discovery import describe, discover_into, discover_target
 from vnetdoctor.knowledge.model import Request
@@ -111,31 +109,3 @@ def test_discover_into_sets_the_target_and_records_the_observations(agent):
 def test_a_given_target_wins():
     ctx = StepContext(Shared(Request(target="198.51.100.50", host=LOCAL, guest=WEB), Observer(), "en"), "s", "symptom")
     assert discover_into(ctx) == "198.51.100.50" and ctx.observations == []
-
-
-def _root() -> bool:
-    return os.geteuid() == 0
-
-
-@pytest.mark.lab
-@pytest.mark.skipif(not _root(), reason="needs root to create network namespaces")
-def test_neighbour_discovery_in_a_real_namespace(leases):
-    """The host's neighbour table read by the real neigh.list probe inside a namespace."""
-    leases.leases_by_network.clear()
-    prefix = f"vnd-tpl{os.getpid()}-"
-    host, peer = f"{prefix}h", f"{prefix}p"
-    try:
-        for ns in (host, peer):
-            subprocess.run(["ip", "netns", "add", ns], check=True)
-        subprocess.run(["ip", "-n", host, "link", "add", "vnet0", "type", "veth", "peer", "name", "eth0",
-                        "netns", peer], check=True)
-        subprocess.run(["ip", "-n", host, "addr", "add", "198.18.0.1/24", "dev", "vnet0"], check=True)
-        subprocess.run(["ip", "-n", host, "link", "set", "vnet0", "up"], check=True)
-        subprocess.run(["ip", "-n", host, "neigh", "add", "198.18.0.11", "lladdr", MAC, "dev", "vnet0",
-                        "nud", "permanent"], check=True)
-        ip, lines = discover_target(WEB, parse_vantage(f"netns:{host}"))
-        assert ip == "198.18.0.11"
-        assert lines[-1] == "neighbour: 198.18.0.11 on vnet0 (permanent)"
-    finally:
-        for ns in (host, peer):
-            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)

@@ -252,6 +252,10 @@ LOST = [EchoRow("192.0.2.11", seq, 7, 56, False, None) for seq in (1, 2, 3)]
          "回显请求已到达虚拟机 eth0；在虚拟机 eth0、宿主机 vnet0 上看到了回包，但回包没有回到发送方"),
         (_leg(LOST, HOPS, {"1": ("host br0", "host vnet0", "guest eth0")}),
          "echo request reached guest eth0; no reply was sent back", "回显请求已到达虚拟机 eth0，但对方没有发出回包"),
+        # No vantage in the guest: whether it replied was not observed, and the line says so.
+        (_leg(LOST, HOPS[:2], {"1": ("host br0", "host vnet0")}),
+         "echo request reached host vnet0; no reply came back (not captured in the guest: no vantage there)",
+         "回显请求已到达宿主机 vnet0，但没有回包（虚拟机内未抓包：那里没有观测点）"),
     ],
 )
 def test_where_the_echo_requests_went(leg: Leg, en: str, zh: str) -> None:

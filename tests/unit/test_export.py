@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.probes.rows import PacketRow
 
 from vnetdoctor import cli

@@ -13,7 +13,7 @@ import io
 import json
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.exports import export_json, stream_json
 from vnetdoctor.knowledge.model import StepResult

@@ -12,8 +12,8 @@ import re
 import shlex
 
 import pytest
-from probe_recording import side
-from store_fixtures import diagnosis
+from tests.unit.support.probe_recording import side
+from tests.unit.support.store_fixtures import diagnosis
 from vnetdoctor.knowledge import catalog
 from vnetdoctor.knowledge.apply import FixRefused, fix_target
 from vnetdoctor.knowledge.catalog import Words
@@ -325,7 +325,7 @@ def test_the_recorded_session_fixture_has_runnable_fixes_that_read_as_they_run()
 def test_every_fix_of_the_libvirt_test_domains_reads_as_it_runs() -> None:
     """The recorded libvirt definitions (tests/data/libvirt/lab.xml), through the platform check."""
     pytest.importorskip("libvirt")
-    from libvirt_fakes import LAB_URI
+    from tests.unit.support.libvirt_fakes import LAB_URI
     from vnetdoctor.knowledge.checks import load_checks
     from vnetdoctor.knowledge.context import Shared, StepContext
     from vnetdoctor.knowledge.observer import Observer

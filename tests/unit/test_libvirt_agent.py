@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 import pytest
-from libvirt_fakes import LAB_URI, FakeAgent
+from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent
 from vnetdoctor.probes import guest_agent, libvirt_conn
 from vnetdoctor.probes.base import OK, SKIPPED, run_probe
 from vnetdoctor.probes.iproute_json import IP_LINK

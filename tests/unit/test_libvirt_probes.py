@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from libvirt_fakes import LAB_URI, LAB_XML, FakeLeases, lease
+from tests.unit.support.libvirt_fakes import LAB_URI, LAB_XML, FakeLeases, lease
 from vnetdoctor.probes import libvirt_conn
 from vnetdoctor.probes.base import (
     ERROR,

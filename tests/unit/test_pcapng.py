@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor import cli
 from vnetdoctor.probes.pcap import PcapError

@@ -8,7 +8,7 @@ cause's fixes need fails here.
 from __future__ import annotations
 
 import pytest
-from libvirt_fakes import LAB_URI, FakeAgent, FakeLeases, lease
+from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, FakeLeases, lease
 from vnetdoctor.knowledge.checks import load_checks
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import FAIL, PASS, SKIP, Request

@@ -9,7 +9,7 @@ RTM_NEWLINK per port with IFLA_AF_SPEC holding IFLA_BRIDGE_VLAN_INFO entries.
 from __future__ import annotations
 
 import pytest
-from probe_recording import chunks, parse
+from tests.unit.support.probe_recording import chunks, parse
 from pyroute2.netlink import NLM_F_MULTI
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from vnetdoctor.probes import bridges

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from probe_recording import side
+from tests.unit.support.probe_recording import side
 from vnetdoctor.probes import firewall_parse as fp
 from vnetdoctor.probes.rows import FirewallRow
 

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import pytest
-from probe_recording import chunks, messages, names, side
+from tests.unit.support.probe_recording import chunks, messages, names, side
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes import netlink_rows as nr
 from vnetdoctor.probes import nsexec

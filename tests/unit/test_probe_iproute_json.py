@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from probe_recording import chunks, command, messages, names, parse, side
+from tests.unit.support.probe_recording import chunks, command, messages, names, parse, side
 from vnetdoctor.probes import iproute_json as ij
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes import netlink_rows as nr

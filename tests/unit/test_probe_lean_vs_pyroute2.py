@@ -13,7 +13,7 @@ disagreement is a bug in one of them, and pyroute2 has far more users.
 from __future__ import annotations
 
 import pytest
-from probe_recording import chunks, names, parse, side
+from tests.unit.support.probe_recording import chunks, names, parse, side
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes import netlink_query as nq
 

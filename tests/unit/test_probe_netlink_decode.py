@@ -2,7 +2,7 @@
 
 Each row is checked as the lab set it up.
 
-The lab (``tests/lab/probe_topology.py``) builds a host namespace with a bridge
+The lab (``tests/lab/support/probe_topology.py``) builds a host namespace with a bridge
 whose two ports are in STP listening, one with flooding/learning off and BPDU
 guard on, routes of every type, neighbours, a static fdb entry; the guest has
 an MTU of 1450 and a default route. These tests read what the kernel answered.
@@ -11,7 +11,7 @@ an MTU of 1450 and a default route. These tests read what the kernel answered.
 from __future__ import annotations
 
 import pytest
-from probe_recording import chunks, names, side
+from tests.unit.support.probe_recording import chunks, names, side
 from vnetdoctor.probes import netlink_decode as nd
 from vnetdoctor.probes.rows import NeighRow, RouteRow
 

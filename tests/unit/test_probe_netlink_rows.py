@@ -10,7 +10,7 @@ lab set it up, without root.
 from __future__ import annotations
 
 import pytest
-from probe_recording import messages, names, parse, side
+from tests.unit.support.probe_recording import messages, names, parse, side
 from vnetdoctor.probes import netlink_rows as nr
 from vnetdoctor.probes.rows import BridgePortRow, FdbRow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from probe_recording import side
+from tests.unit.support.probe_recording import side
 from vnetdoctor.probes import sysctls
 from vnetdoctor.probes.rows import SysctlRow
 

@@ -8,7 +8,7 @@ import re
 import struct
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor import cli
 from vnetdoctor.probes.frame_layout import internet_checksum

@@ -12,7 +12,7 @@ import json
 import time
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor import cli
 from vnetdoctor.store import SessionStore

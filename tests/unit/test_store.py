@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.knowledge.model import Diagnosis, StepResult
 from vnetdoctor.probes.rows import FirewallRow, LinkRow, PacketRow
 
@@ -205,7 +205,7 @@ _CRASH_SCRIPT = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {here!r})
-    import store_fixtures as F
+    from tests.unit.support import store_fixtures as F
     from vnetdoctor.store import SessionStore
     st = SessionStore({db!r})
     sid = st.start_session(F.request(), source="diagnose", scenario="crash-test")
@@ -235,7 +235,7 @@ def _readline(proc: subprocess.Popen, timeout: float) -> str:
 
 def test_sigkill_after_three_steps_leaves_them_and_lists_interrupted(tmp_path, capsys):
     db = tmp_path / "crash.db"
-    script = _CRASH_SCRIPT.format(here=str(HERE), db=str(db))
+    script = _CRASH_SCRIPT.format(here=str(ROOT), db=str(db))
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
         stdin=subprocess.PIPE,

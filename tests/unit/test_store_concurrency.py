@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import SessionStore, StoreBusy
 
 HERE = Path(__file__).resolve().parent
-WRITER = HERE / "store_writer.py"
+WRITER = HERE / "support" / "store_writer.py"
 
 
 def run_writers(db: Path, n: int, rounds: int = 3) -> tuple[list[subprocess.CompletedProcess[str]], float]:

@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.store import SessionStore, default_db_path
 from vnetdoctor.store import files as store_mod
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]  # subprocesses import tests.unit.support from here
 
 # Child for the kill test: umask 0 (SQLite alone would then create 0644 files), every
 # import done before "ready", then it creates the store and records until killed.
@@ -32,7 +33,8 @@ _CREATOR = """
 import os, sys
 sys.path.insert(0, {here!r})
 os.umask(0)
-import sqlite_utils, store_fixtures as F
+import sqlite_utils
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.store import SessionStore
 print("ready", flush=True)
 sys.stdin.readline()
@@ -115,7 +117,7 @@ def test_killed_at_any_moment_while_creating_leaves_only_private_files(tmp_path:
         procs = []
         for root, delay in runs[batch : batch + 8]:
             db = root / "data" / "sessions.db"
-            code = _CREATOR.format(here=str(HERE), db=str(db))
+            code = _CREATOR.format(here=str(ROOT), db=str(db))
             p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             procs.append((p, root, delay))

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor import cli
 from vnetdoctor.store import SessionStore
@@ -40,7 +40,7 @@ READ_COMMANDS = [
 _KILLED_WRITER = """
 import os, signal, sys
 sys.path.insert(0, {here!r})
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 from vnetdoctor.store import SessionStore
 store = SessionStore({db!r})
 F.record(store, fixed=True)
@@ -67,7 +67,7 @@ def wal_db(path: Path, *, live_wal: bool) -> Path:
     with SessionStore(path) as store:
         F.record(store, fixed=False)
     if live_wal:
-        code = _KILLED_WRITER.format(here=str(HERE), db=str(path))
+        code = _KILLED_WRITER.format(here=str(ROOT), db=str(path))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False)
         assert proc.returncode == -signal.SIGKILL, proc.stderr
         assert Path(f"{path}-wal").stat().st_size > 0

@@ -34,11 +34,11 @@ def choice_label(step_id: str, choice: str, lang: str) -> str:
     The flowchart is imported here, not at module level, for the same reason as in
     :mod:`..kb`: the TUI starts without loading the knowledge data.
     """
-    try:
-        from vnetdoctor.knowledge import flowchart
+    from vnetdoctor.knowledge import flowchart
 
+    try:
         return flowchart.step(step_id).choice_label(choice, lang) or choice
-    except (ImportError, KeyError, LookupError):
+    except LookupError:  # KeyError included: a step id this flowchart does not have
         return t(CHOICE_LABELS.get(choice), lang) or choice
 
 

@@ -20,11 +20,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+
 from vnetdoctor.knowledge.text import Translator
 
 from ..emphasis import emphasis
 from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
 
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
@@ -225,7 +227,7 @@ class StartScreen(Screen[None]):
             box.update("")
             return
         label = self.tr(FIELD_LABELS.get(err.field, "start.field_address"))
-        box.update(Text(f"✗ {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -24,21 +24,20 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 from vnetdoctor.knowledge.observer import not_recorded
 from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..state import SessionState
 from ..table_sources import (
@@ -57,8 +56,12 @@ from ..table_sources import (
     vantages_for,
 )
 from ..widgets.keyed_table import KeyedTable
+from ..widgets.table_view import TableTabs, TableView
 from ..widgets.title_bar import TitleBar, request_line
 from .commands import PaletteCommand, ScreenCommands, binding_commands
+from .detail import row_detail
+
+__all__ = ["TABLE_KEYS", "TableTabs", "TableView", "TablesScreen"]
 
 AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
 NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-")
@@ -74,112 +77,6 @@ class TableLoaded(Message):
     table: str
     observations: list[tuple[str, Observation]]
     recorded: bool = False
-
-
-class TableView(Vertical):
-    """One table and the line that says why it is empty (skipped, error, not recorded)."""
-
-    DEFAULT_CSS = """
-    TableView {
-        height: 1fr;
-    }
-    TableView > .reason {
-        height: auto;
-        max-height: 4;
-        padding: 0 1;
-        display: none;
-    }
-    TableView > .reason.-shown {
-        display: block;
-    }
-    TableView.-empty > KeyedTable {
-        display: none;
-    }
-    TableView.-empty > .reason {
-        max-height: 100%;
-    }
-    """
-
-    def __init__(self, source: TableSource) -> None:
-        super().__init__(id=f"tv-{source.id}")
-        self.source = source
-        self.observations: list[tuple[str, Observation]] = []
-        self.loaded = False
-        self.recorded = False
-
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="reason", markup=False)
-        yield KeyedTable(id=f"tb-{self.source.id}")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
-    def show_reason(self, text: str, empty: bool) -> None:
-        reason = self.query_one(".reason", Static)
-        reason.update(text)
-        reason.set_class(bool(text), "-shown")
-        self.set_class(empty, "-empty")
-
-
-class TableTabs(Static):
-    """One line naming every table, the current one in reverse video (readable without colour).
-
-    Not Textual's ``Tabs``: that takes two lines and animates its underline for
-    0.3 s on every switch; at 80x24 the line is worth a table row, and a switch
-    should be drawn at once. When the names do not fit, the line starts with "…"
-    so that the current table is always visible. A click picks a table.
-    """
-
-    DEFAULT_CSS = """
-    TableTabs {
-        height: 1;
-        width: 1fr;
-        background: $panel;
-    }
-    """
-
-    @dataclass
-    class Picked(Message):
-        index: int
-
-    def __init__(self, labels: list[str], *, id: str | None = None) -> None:
-        super().__init__("", id=id, markup=False)
-        self.labels = labels
-        self._active = 0
-        self._spans: list[tuple[int, int, int]] = []  # (start x, end x, index) as drawn
-
-    @property
-    def active(self) -> int:
-        return self._active
-
-    @active.setter
-    def active(self, index: int) -> None:
-        self._active = index
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
-        width = self.size.width or 80
-        cells = [f" {label} " for label in self.labels]
-        first = 0
-        while first < self._active and sum(map(cell_len, cells[first : self._active + 1])) + 1 > width:
-            first += 1
-        text = Text("…" if first else "", no_wrap=True, overflow="crop", end="")
-        self._spans = []
-        for i in range(first, len(cells)):
-            start = text.cell_len
-            text.append(cells[i], style="bold reverse" if i == self._active else "")
-            self._spans.append((start, text.cell_len, i))
-        self.update(text)
-
-    def on_click(self, event: events.Click) -> None:
-        for start, end, index in self._spans:
-            if start <= event.x < end:
-                self.post_message(self.Picked(index))
-                return
 
 
 class TablesScreen(Screen[None]):
@@ -464,6 +361,16 @@ class TablesScreen(Screen[None]):
             table.set_sort(key)
         self._status()
 
+    @on(DataTable.RowSelected)
+    def _on_row(self, event: DataTable.RowSelected) -> None:
+        """Enter: the row in full, every field (a firewall rule with its counters and handle)."""
+        key = self.table.cursor_key
+        values = self.table.source_row(key) if key is not None else None
+        if values is not None:
+            title = self.text(f"tables.name.{self.current}")  # the row's own fields say which row
+            labels = {spec.key: spec.label for spec in self.table.columns_spec}
+            self.app.push_screen(row_detail(title, values, labels, self.text.lang))
+
     def action_side(self) -> None:
         i = SIDE_FILTERS.index(self.side_filter)
         self.side_filter = SIDE_FILTERS[(i + 1) % len(SIDE_FILTERS)]
@@ -523,7 +430,7 @@ class TablesScreen(Screen[None]):
         if table.filter_text:
             parts.append(t("tables.filtered", text=table.filter_text, shown=table.row_count, total=table.total_rows))
         if table.sort_column:
-            parts.append(t("tables.sorted", column=column_label(table.sort_column, self.text.lang), arrow="↓" if table.sort_reverse else "↑"))
+            parts.append(t("tables.sorted", column=column_label(table.sort_column, self.text.lang), arrow=glyph("down" if table.sort_reverse else "up")))
         if self.side_filter != "all":
             parts.append(t("tables.only_side", side=t("views.side." + self.side_filter)))
         if self.auto:

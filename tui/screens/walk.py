@@ -23,8 +23,8 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, OptionList
 from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, OptionList
 from textual.worker import Worker, WorkerState
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
@@ -36,6 +36,7 @@ from vnetdoctor.session.sinks import RecordSink
 
 from ..bridge import EngineBridge, fallback_answer
 from ..emphasis import emphasis
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..kb import Knowledge
 from ..messages import (
@@ -55,6 +56,7 @@ from ..widgets.step_detail import StepDetail
 from ..widgets.title_bar import TitleBar, describe_request
 from ..widgets.verdict import VerdictView, verdict_status
 from .commands import PaletteCommand, ScreenCommands, binding_commands
+from .detail import step_detail
 from .dialogs import FixConfirmDialog, QuestionDialog
 
 if TYPE_CHECKING:
@@ -159,7 +161,10 @@ class WalkScreen(Screen[None]):
         elif self.state.allow_changes:
             text.append("[" + self.tr("walk.changes_tag") + "]", style=emphasis("bold red"))
             text.append(" ")
-        text.append(describe_request(self.state.request, self.tr), style="bold")
+        request, found = self.state.request, self.diagnosis.target if self.diagnosis else None
+        if request is not None and not request.target and found:  # "(address to be found)" was found
+            request = replace(request, target=found)
+        text.append(describe_request(request, self.tr), style="bold")
         if self.state.scenario:
             text.append(f"  lab:{self.state.scenario}", style="dim")
         return text
@@ -332,6 +337,7 @@ class WalkScreen(Screen[None]):
 
     def _show_diagnosis(self, diagnosis: Diagnosis, *, complete: bool) -> None:
         self.diagnosis = diagnosis
+        self.query_one(TitleBar).set_left(self._title_left())
         self.complete = self.complete or complete
         if complete:
             self._stopped = False
@@ -358,7 +364,7 @@ class WalkScreen(Screen[None]):
             return
         if running is not None:
             step = self._planned.get(running)
-            bar.set_right(Text("… " + self.tr("walk.running", step=step.title if step else running), style="italic"))
+            bar.set_right(Text(glyph("running") + " " + self.tr("walk.running", step=step.title if step else running), style="italic"))
             return
         if self._stopped:
             done = len(self._run_done)
@@ -373,14 +379,14 @@ class WalkScreen(Screen[None]):
             return
         if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
             cause = verdict is Verdict.CAUSE
-            text = Text("✗ " if cause else "! ", style=emphasis("bold red" if cause else "bold yellow"))
+            text = Text(glyph("fail" if cause else "warn") + " ", style=emphasis("bold red" if cause else "bold yellow"))
             text.append(d.causes[0].cause, style="bold")
             if len(d.causes) > 1:
                 text.append(f" +{len(d.causes) - 1}")
         elif verdict is Verdict.HEALTHY:
-            text = Text("✓ " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
+            text = Text(glyph("pass") + " " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
         else:
-            text = Text("? " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
+            text = Text(glyph("ask") + " " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
         bar.set_right(text)
 
     def _progress_text(self, running: str | None, total: int) -> Text:
@@ -393,7 +399,7 @@ class WalkScreen(Screen[None]):
                            step=step.title if step else running)
         else:
             line = self.tr("walk.run_progress_idle", done=done, total=total, seconds=f"{seconds:.1f}")
-        return Text("… " + line, style="italic")
+        return Text(glyph("running") + " " + line, style="italic")
 
     def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:
         """The detail pane of a step, built on first use (so opening the walk stays cheap).
@@ -511,14 +517,15 @@ class WalkScreen(Screen[None]):
             self._ticker = None
 
     def action_run_this(self) -> None:
-        """Enter: run the highlighted step if it has not run, or answer its question."""
+        """Enter: run the highlighted step if it has not run, or answer its question; one that
+        ran (or any in a replay) opens in full: its whole note, findings and probes."""
         current = self._current()
-        if current is None or current == VERDICT or self.state.replay:
+        if current is None or current == VERDICT:
             return
         result = self.results.get(current)
-        if result is not None and result.status != ASK:
-            return
-        if not self._refuse_busy():
+        if result is not None and (result.status != ASK or self.state.replay):
+            self.app.push_screen(step_detail(result, self.tr))
+        elif not self.state.replay and not self._refuse_busy():
             self._start_step(current)
 
     def action_rerun(self) -> None:
@@ -609,19 +616,13 @@ class WalkScreen(Screen[None]):
 
     # -- other screens ------------------------------------------------------------------------------------
     def action_packets(self) -> None:
-        try:
-            from .packets import PacketsScreen
-        except ImportError as exc:
-            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
-            return
+        from .packets import PacketsScreen
+
         self.app.push_screen(PacketsScreen(self.state))
 
     def action_tables(self) -> None:
-        try:
-            from .tables import TablesScreen
-        except ImportError as exc:
-            self.notify(self.tr("walk.screen_missing", error=str(exc)), severity="error")
-            return
+        from .tables import TablesScreen
+
         self.app.push_screen(TablesScreen(self.state))
 
     def action_leave(self) -> None:
@@ -656,9 +657,6 @@ class WalkScreen(Screen[None]):
     def palette_commands(self) -> list[PaletteCommand]:
         commands = binding_commands(self)
         for step in self.query_one(FlowchartSidebar).steps:
-            commands.append(
-                PaletteCommand(
-                    self.tr("walk.goto", step=step.title), step.id, lambda s=step.id: self.goto(s)
-                )
-            )
+            goto = self.tr("walk.goto", step=step.title)
+            commands.append(PaletteCommand(goto, step.id, lambda s=step.id: self.goto(s)))
         return commands

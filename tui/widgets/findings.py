@@ -17,12 +17,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
 from vnetdoctor.knowledge.catalog import guidance_text
-from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, Fix
+from vnetdoctor.knowledge.model import FAIL, WARN, Finding, Fix
 from vnetdoctor.knowledge.text import Translator, layer_name, risk_name
 
 from ..emphasis import emphasis
 from ..kb import Knowledge
+from .flowchart import MARKS
 
 
 def fix_prompt(fix: Fix, tr: Translator) -> Text:
@@ -93,7 +95,7 @@ class FixList(OptionList):
 
 def finding_text(finding: Finding, tr: Translator, kb: Knowledge, index: int | None = None) -> Text:
     """Headline (mark, cause id, layer), the cause's title, the summary and the evidence."""
-    mark = STATUS_MARK.get(finding.severity, "!")
+    mark = MARKS.get(finding.severity, MARKS[WARN])
     text = Text()
     if index is not None:
         text.append(f"{index}. ", style="bold")

@@ -14,16 +14,18 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
 from vnetdoctor.knowledge.events import PlannedStep
-from vnetdoctor.knowledge.model import ASK, FAIL, PASS, SKIP, STATUS_MARK, WARN
+from vnetdoctor.knowledge.model import ASK, FAIL, PASS, SKIP, WARN
 from vnetdoctor.knowledge.text import Translator, layer_name
 
 from ..emphasis import emphasis
+from ..glyphs import GlyphMap
 from .list_keys import LIST_KEYS, ListKeys
 
 RUNNING = "running"
 PENDING = "pending"
-MARKS = {**STATUS_MARK, RUNNING: "…", PENDING: "·"}
+MARKS = GlyphMap({s: s for s in (PASS, FAIL, WARN, SKIP, ASK, RUNNING, PENDING)})
 MARK_STYLES = {
     PASS: "green",
     FAIL: "bold red",

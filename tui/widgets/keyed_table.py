@@ -34,6 +34,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from ..glyphs import glyph
 from ..table_cells import ColumnSpec, format_value, matches, sort_key, truncate
 from .list_keys import LIST_KEYS, ListKeys
 
@@ -116,11 +117,18 @@ class KeyedTable(ListKeys, DataTable[Text]):
         self._specs = specs
         self.clear(columns=True)
         self._shown.clear()
-        for spec in specs:
-            self.add_column(spec.label, key=spec.key, width=cell_len(spec.label))
         if self.sort_column not in {s.key for s in specs}:
             self.sort_column = None
+        for spec in specs:
+            label = self.header_label(spec)
+            self.add_column(label, key=spec.key, width=cell_len(label))
         self._sync(keep)
+
+    def header_label(self, spec: ColumnSpec) -> str:
+        """The column's header: its label, and the sort direction on the sorted column."""
+        if spec.key != self.sort_column:
+            return spec.label
+        return f"{spec.label} {glyph('down' if self.sort_reverse else 'up')}"
 
     def update_rows(self, rows: Mapping[str, Mapping[str, Any]]) -> SyncStats:
         """Replace the snapshot with ``rows`` (key → field values, in source order)."""
@@ -135,8 +143,13 @@ class KeyedTable(ListKeys, DataTable[Text]):
     def set_sort(self, column: str | None, reverse: bool = False) -> SyncStats:
         if column is not None and column not in {s.key for s in self._specs}:
             raise KeyError(column)
+        changed = (column, reverse) != (self.sort_column, self.sort_reverse)
         self.sort_column = column
         self.sort_reverse = reverse
+        if changed and self._specs:  # the headers name the sort: rebuild them (the cursor stays)
+            specs, self._specs = self._specs, []
+            self.set_columns(specs)
+            return self.last_sync
         return self._sync(self.cursor_key)
 
     def cycle_sort(self) -> SyncStats:
@@ -230,7 +243,7 @@ class KeyedTable(ListKeys, DataTable[Text]):
         Uncapped columns are then narrowed to what :attr:`fit_width` leaves, so that
         the table does not scroll sideways (their cells end in "…").
         """
-        widths = [cell_len(s.label) for s in self._specs]
+        widths = [cell_len(self.header_label(s)) for s in self._specs]
         for key in keys:
             for i, text in enumerate(self._texts(self._source[key])):
                 widths[i] = max(widths[i], cell_len(text))
@@ -240,7 +253,7 @@ class KeyedTable(ListKeys, DataTable[Text]):
             fixed = sum(w for i, w in enumerate(widths) if i not in flexible)
             share = max(0, self.fit_width - gutter - fixed) // len(flexible)
             for i in flexible:
-                widths[i] = max(cell_len(self._specs[i].label), min(widths[i], share))
+                widths[i] = max(cell_len(self.header_label(self._specs[i])), min(widths[i], share))
         changed = False
         for spec, width in zip(self._specs, widths):
             column = self.columns.get(ColumnKey(spec.key))

@@ -18,9 +18,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
-from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
 
 from vnetdoctor.knowledge.text import Translator, duration, probe_reason
+from vnetdoctor.probes.base import ERROR, OK, SKIPPED, Observation
+
+from ..glyphs import GlyphMap, glyph
 
 MAX_ROWS = 8  # more than this and the operator is better served by the Tables screen
 
@@ -51,7 +53,7 @@ COMPACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "GuestLinkRow": ("name", "mac", "addresses"),
 }
 
-STATUS_MARKS = {OK: "✓", SKIPPED: "-", ERROR: "✗"}
+STATUS_MARKS = GlyphMap({OK: "ok", SKIPPED: "skipped", ERROR: "error"})
 
 
 def observation_key(obs: Observation) -> str:
@@ -95,7 +97,7 @@ def _get(item: Any, name: str) -> Any:
 
 def caption(obs: Observation, tr: Translator) -> Text:
     """``✓ firewall.rules @ netns:vnd-guest · 5 rows · 3 ms`` or the skip/error reason."""
-    mark = STATUS_MARKS.get(obs.status, "?")
+    mark = STATUS_MARKS.get(obs.status, glyph("ask"))
     style = {OK: "", SKIPPED: "dim", ERROR: "bold"}.get(obs.status, "")
     text = Text()
     text.append(f"{mark} ", style=style)

@@ -23,10 +23,12 @@ from textual.binding import BindingType
 from textual.widgets import DataTable
 from vnetdoctor.probes.rows import PacketRow
 
+from ..glyphs import glyph
 from .list_keys import LIST_KEYS, ListKeys
 from .path_view import short_vantage
 
 WIDE = 120  # from this width on the list shows every column
+TIGHT = 80  # below this width the flow column goes (Enter shows it): the info keeps ~25 cells
 
 _IP_FLOW = re.compile(r"^(?P<proto>[A-Z][A-Za-z0-9]*) (?P<src>\S+) > (?P<dst>\S+)\s*(?P<info>.*)$")
 _ARP_ASK = re.compile(r"^ARP who-has (?P<dst>\S+) tell (?P<src>\S+)\s*(?P<info>.*)$")
@@ -69,6 +71,10 @@ class ListColumn:
     key: str
     label_key: str  # UI text key of the header
     wide_only: bool = False
+    roomy_only: bool = False  # left out below TIGHT columns
+
+    def shown(self, wide: bool, tight: bool) -> bool:
+        return (wide or not self.wide_only) and not (tight and self.roomy_only)
 
 
 COLUMNS: tuple[ListColumn, ...] = (
@@ -77,7 +83,7 @@ COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("iface", "packets.col.iface"),
     ListColumn("vantage", "packets.col.vantage"),
     ListColumn("dir", "packets.col.dir", wide_only=True),
-    ListColumn("flow", "packets.col.flow"),
+    ListColumn("flow", "packets.col.flow", roomy_only=True),
     ListColumn("proto", "packets.col.proto"),
     ListColumn("len", "packets.col.len", wide_only=True),
     ListColumn("info", "packets.col.info"),
@@ -89,7 +95,8 @@ _MAC_NOTE = re.compile(r" \([0-9a-f:]{17}\)$")
 
 
 def packet_cells(
-    row: PacketRow, number: int, t0: float, wide: bool, side_of: Mapping[str, str] | None = None
+    row: PacketRow, number: int, t0: float, wide: bool, side_of: Mapping[str, str] | None = None,
+    tight: bool = False,
 ) -> list[str]:
     """The cell texts of one packet line for the chosen layout.
 
@@ -97,7 +104,7 @@ def packet_cells(
     IP length (its own column when wide) leaves the info.
     """
     f = parse_summary(row.summary)
-    flow = f"{f.src} → {f.dst}" if f.dst else f.src
+    flow = f"{f.src} {glyph('right')} {f.dst}" if f.dst else f.src
     if wide:
         vantage, info = row.vantage, f.info
     else:
@@ -105,7 +112,7 @@ def packet_cells(
         info = _MAC_NOTE.sub("", _LEN_DF.sub("", f.info))
     values = {
         "no": str(number),
-        "time": f"{row.time - t0:.3f}",
+        "time": f"{row.time - t0:.6f}",  # µs: hops of one packet are µs apart
         "iface": row.iface if wide else _cut(row.iface, 8),
         "vantage": vantage,
         "dir": f.direction,
@@ -114,11 +121,11 @@ def packet_cells(
         "len": str(row.length),
         "info": info,
     }
-    return [values[c.key] for c in COLUMNS if wide or not c.wide_only]
+    return [values[c.key] for c in COLUMNS if c.shown(wide, tight)]
 
 
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width - len(glyph("more"))] + glyph("more")
 
 
 class PacketList(ListKeys, DataTable[Text]):
@@ -141,19 +148,20 @@ class PacketList(ListKeys, DataTable[Text]):
         self.packets: list[PacketRow] = []
         self.t0: float | None = None
         self.wide = False
+        self.tight = False
         self.side_of: Mapping[str, str] = {}
         # The width to fill: when narrow, the info column gets what the others leave.
         self.fit_width: int | None = None
         self._natural: dict[str, int] = {}  # column key -> widest text so far
 
-    def setup(self, headers: dict[str, str], wide: bool) -> None:
+    def setup(self, headers: dict[str, str], wide: bool, tight: bool = False) -> None:
         """(Re)build the columns for a layout; existing packets are re-listed."""
-        self.wide = wide
+        self.wide, self.tight = wide, tight
         keep = self.cursor_row
         self._natural = {}
         self.clear(columns=True)
         for col in COLUMNS:
-            if wide or not col.wide_only:
+            if col.shown(wide, tight):
                 label = headers.get(col.key, col.key)
                 self.add_column(label, key=col.key, width=cell_len(label))
         self._append(self.packets, 0)
@@ -179,7 +187,7 @@ class PacketList(ListKeys, DataTable[Text]):
             return
         t0 = self.t0 if self.t0 is not None else 0.0
         lines = [
-            packet_cells(row, i + 1, t0, self.wide, self.side_of) for i, row in enumerate(rows, start=start)
+            packet_cells(row, i + 1, t0, self.wide, self.side_of, self.tight) for i, row in enumerate(rows, start=start)
         ]
         # Widths before rows: see keyed_table's module docstring for why not auto-width.
         for column, texts in zip(self.ordered_columns, zip(*lines)):

@@ -23,7 +23,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.probes.rows import PacketRow
 
-SEEN, NOT_SEEN, NOT_LISTENING = "✓", "·", "?"
+from ..glyphs import glyph
+
 
 Point = tuple[str, str]  # (vantage as text, interface)
 
@@ -82,7 +83,7 @@ def _classify(row: PacketRow) -> tuple[str, str, str, bool] | None:
         a, _, b = rest.partition(":")
         ends = sorted((a, b), key=lambda s: int(s) if s.isdigit() else 0)
         key = f"tcp:{ends[0]}-{ends[1]}"
-        return key, key, f"tcp {a}→{b}", False  # the direction is settled by the first seen
+        return key, key, f"tcp {a}{glyph('right')}{b}", False  # the direction is settled by the first seen
     return tag, tag, tag.replace(":", " ", 1), False
 
 
@@ -320,10 +321,10 @@ class PathView(VerticalScroll):
             table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
         for g in groups:
             direction = trace.directions.get(g.flow, 1)
-            arrow_req, arrow_rep = ("→", "←") if direction > 0 else ("←", "→")
+            arrow_req, arrow_rep = (glyph("right"), glyph("left")) if direction > 0 else (glyph("left"), glyph("right"))
             for kind, seen, arrow in (("req", g.request, arrow_req), ("rep", g.reply, arrow_rep)):
                 marks = [
-                    NOT_LISTENING if p in trace.unavailable else (SEEN if p in seen else NOT_SEEN)
+                    glyph("not_listening" if p in trace.unavailable else ("seen" if p in seen else "not_seen"))
                     for p in trace.points
                 ]
                 label = g.label if kind == "req" else ""

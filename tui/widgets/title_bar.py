@@ -13,8 +13,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
+
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.text import Translator
+
+from ..glyphs import glyph
 
 
 def describe_request(request: Request | None, tr: Translator) -> str:
@@ -23,10 +26,10 @@ def describe_request(request: Request | None, tr: Translator) -> str:
         return tr("title.no_target")
     target = request.target or tr("title.target_auto")
     if request.from_side == "guest":
-        text = f"{request.guest or tr('title.guest')} → {target}"
+        text = f"{request.guest or tr('title.guest')} {glyph('right')} {target}"
         text += f"  ({tr('title.host')} {request.host})"
     else:
-        text = f"{request.host} → {target}"
+        text = f"{request.host} {glyph('right')} {target}"
         if request.guest:
             text += f"  ({tr('title.guest')} {request.guest})"
     if request.port:

@@ -13,15 +13,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
+
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 from vnetdoctor.knowledge.text import Translator, duration
 from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
+from ..glyphs import glyph
 from ..kb import Knowledge
 from .findings import FindingView
 from .flowchart import PENDING
 from .ids import css_id
+from .verified import verified_lines
 
 
 def verdict_status(diagnosis: Diagnosis | None) -> str:
@@ -104,21 +107,32 @@ class VerdictView(VerticalScroll):
         text = Text()
         target = d.target or d.request.target or "?"
         if d.reachable is True:
-            text.append("✓ " + tr("verdict.reachable", target=target), style=emphasis("bold green"))
+            text.append(glyph("pass") + " " + tr("verdict.reachable", target=target), style=emphasis("bold green"))
         elif d.reachable is False:
-            text.append("✗ " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
+            text.append(glyph("fail") + " " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
         else:
-            text.append("? " + tr("verdict.unknown_reach", target=target), style="bold")
+            text.append(glyph("ask") + " " + tr("verdict.unknown_reach", target=target), style="bold")
         fails = [f for f in d.causes if f.severity == FAIL]
         text.append("\n")
         if verdict is Verdict.CAUSE:
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
         elif verdict is Verdict.HEALTHY:
             text.append(tr("verdict.healthy"), style=emphasis("green"))
+            info = lambda step: getattr(self._kb.step_info(step, tr.lang), "title", None)  # noqa: E731
+            verified = verified_lines(d, tr, info)
+            if verified:
+                text.append("\n" + tr("verdict.verified"), style="bold")
+                text.append("".join(f"\n • {line}" for line in verified))
         elif verdict is Verdict.WARNINGS:
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
+        # An answer that failed a step names no cause id (the flowchart has none for it), but
+        # the operator said what is wrong: the verdict repeats it, marked as their word.
+        for s in d.steps:
+            if s.answer and s.status == FAIL and not s.findings:
+                text.append(f"\n{glyph('fail')} {s.title}: {s.note} ", style=emphasis("bold red"))
+                text.append(f"({tr('verdict.your_answer')})", style="italic")
         if not complete:
             done = len(d.steps)
             text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")

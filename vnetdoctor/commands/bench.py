@@ -1,27 +1,14 @@
 """``vnetdoctor bench [netlink|diagnose|all] [--quick]``: dispatch to the benchmarks.
 
 The netlink benchmark lives in :mod:`vnetdoctor.bench_netlink`; the end-to-end
-diagnosis benchmark in ``vnetdoctor.bench_diagnose``, imported only when asked
-for so that one missing benchmark never breaks the other.
+diagnosis benchmark in ``vnetdoctor.bench_diagnose``, the TUI's in
+``vnetdoctor.bench_tui``; each is imported only when asked for.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-
-from vnetdoctor.probes.errors import UsageError
-
-
-def _bench_module(name: str):
-    try:
-        return importlib.import_module(f"vnetdoctor.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"vnetdoctor.{name}":
-            raise UsageError(
-                f"the {name.removeprefix('bench_')} benchmark is not available in this build"
-            ) from None
-        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
         "records": ["bench_records"],
         "all": ["bench_netlink", "bench_diagnose", "bench_tui", "bench_records"],
     }[what]
-    modules = [_bench_module(name) for name in names]  # fail before any work when one is missing
+    # imported only when asked for: each pulls in what it measures (Textual, pyroute2)
+    modules = [importlib.import_module(f"vnetdoctor.{name}") for name in names]
     status = 0
     for module in modules:
         status = max(status, int(module.run(args) or 0))

@@ -54,10 +54,7 @@ def _note(source: str, obs: Observation | None, lang: str, reason: str = "") -> 
 
 def libvirt_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases)."""
-    try:
-        import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes
-    except ImportError as exc:
-        return [], [_note("libvirt", None, lang, str(exc))]
+    import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes (libvirt itself loads lazily)
     doms = _probe("libvirt.domains")
     if not doms.ok:
         return [], [_note("libvirt", doms, lang)]

@@ -1,4 +1,4 @@
-"""Fixtures for the Start/Walk/Help/dialog tests: a fake engine and a factory for the App.
+"""The one fake engine of the TUI tests, its scripted walk, and a factory for the App.
 
 The fake engine implements ``EngineLike`` from hand-built ``StepResult``s made of
 real row types (``probes.rows``) and findings with real fixes: the guest
@@ -225,13 +225,14 @@ class FakeEngine:
     """``EngineLike`` over fixed results; gates and questions make it behave like a live walk."""
 
     request: Request
-    scripted: list[StepResult]
+    scripted: list[StepResult] = field(default_factory=list)
     ask: AskFn | None = None
     on_event: EventSink | None = None
     question: Question | None = None  # asked when its step runs
     gates: Mapping[str, threading.Event] = field(default_factory=dict)
     busy_ms: float = 0.0  # real CPU work per step, in the worker thread
     fixed_results: dict[str, StepResult] = field(default_factory=dict)  # replaces a step's result once fixed
+    points: Sequence[tuple[Vantage, str]] = tuple(PATH)  # the path a capture listens on
     _results: dict[str, StepResult] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
@@ -289,7 +290,15 @@ class FakeEngine:
         return Diagnosis(self.request, reachable, causes, tuple(done), duration_ms=1312.0, target=TARGET)
 
     def path_points(self) -> list[tuple[Vantage, str]]:
-        return list(PATH)
+        return list(self.points)
+
+    @classmethod
+    def recorded(cls, request: Request, results: Sequence[StepResult] = (), *,
+                 points: Sequence[tuple[Vantage, str]] = tuple(PATH)) -> FakeEngine:
+        """An engine whose steps have all run already (a replay, or Tables/Packets over a walk)."""
+        engine = cls(request, list(results), points=points)
+        engine._results = {r.step: r for r in results}
+        return engine
 
 
 def burn(ms: float) -> None:
@@ -389,8 +398,8 @@ def make_app(
     results: Callable[[], list[StepResult]] = scenario_results,
     store: Any = None,
 ) -> tuple[Any, FakeDeps]:
-    """The App as the commands build it, with the fake engine behind it."""
-    from vnetdoctor.tui.app import VnetDoctorApp
+    """The App as the commands build it (``tui.launch.build_app``), with the fake engine behind it."""
+    from vnetdoctor.tui.launch import build_app
 
     deps = FakeDeps()
     if request is not None and request.lang != lang:
@@ -404,6 +413,7 @@ def make_app(
 
     state = SessionState(request=request, lang=lang, allow_changes=allow_changes, replay=replay, store=store,
                          scenario="firewall.guest_blocks" if request is not None else None)
-    app = VnetDoctorApp(state, engine_factory or factory, knowledge=fake_knowledge(), recorder=recorder,
-                        **({} if autorun is None else {"autorun": autorun}), keymap=keymap, discover_fn=discover_fn or (lambda: ([], [])))
+    app = build_app(state, engine_factory or factory, knowledge=fake_knowledge(), recorder=recorder,
+                    **({} if autorun is None else {"autorun": autorun}), keymap=keymap,
+                    discover_fn=discover_fn or (lambda: ([], [])))
     return app, deps

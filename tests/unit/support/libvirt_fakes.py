@@ -20,7 +20,7 @@ from vnetdoctor.probes.guest_agent import AgentCommandError, AgentUnavailable
 from vnetdoctor.probes.iproute_json import IP4_ROUTE, IP6_ROUTE, IP_ADDR, IP_LINK, IP_NEIGH
 from vnetdoctor.probes.vantage import Vantage
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "libvirt"
+DATA = Path(__file__).resolve().parents[2] / "data" / "libvirt"
 LAB_XML = DATA / "lab.xml"
 LAB_URI = f"test://{LAB_XML}"
 AGENT = DATA / "agent"

@@ -9,13 +9,14 @@ replays to the same verdict.
 from __future__ import annotations
 
 import pytest
-from walk_helpers import screen_text, settle, wait_until
+from tests.tui.support.waiting import screen_text, settle, wait_until
 
 pytestmark = pytest.mark.lab
 
 SCENARIO = "firewall.guest_blocks"
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_demo_flow_reaches_the_verdict_on_the_real_lab(lab_prefix: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from vnetdoctor.knowledge.replay import ReplayEngine
     from vnetdoctor.tui.app import VnetDoctorApp

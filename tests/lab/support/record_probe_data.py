@@ -1,6 +1,6 @@
 """Record what the kernel and iproute2 say about the probe lab, for the unit tests.
 
-Run as root from the repository: ``.venv/bin/python tests/lab/record_probe_data.py``.
+Run as root from the repository: ``.venv/bin/python tests/lab/support/record_probe_data.py``.
 It builds the namespaces of :mod:`probe_topology` (prefix ``vnd-rec<pid>-``),
 records the raw netlink dumps the probes decode, the ``ip -j``/``bridge -j``
 output the guest path parses, the firewall tools' output and ``sysctl -a``,
@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[2]))  # run as a script: the repository root
 
-from probe_topology import probe_lab, sh
+from tests.lab.support.probe_topology import probe_lab, sh
 from vnetdoctor.probes import iproute_json, netlink_query
 from vnetdoctor.probes.netlink_query import (
     ADDRESSES,
@@ -35,7 +35,7 @@ from vnetdoctor.probes.netlink_wire import AF_BRIDGE, NLMSG_ERROR, NLMSG_HEADER
 from vnetdoctor.probes.nsexec import call_in, run_command
 from vnetdoctor.probes.vantage import Vantage
 
-OUT = HERE.parent / "unit" / "data" / "probes"
+OUT = HERE.parents[1] / "unit" / "data" / "probes"
 LOOKUPS = [
     "198.18.0.11",
     "198.51.100.7",

@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script: the repository root
 
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.store import SessionStore
 

@@ -1,4 +1,4 @@
-"""Fixtures for the Packets and Tables screen tests: a fake engine, capture and probe runner.
+"""Fixtures for the Packets and Tables screen tests: frames, a fake capture and probe runner.
 
 Everything is injected through the screens' constructors (no monkeypatching of
 Textual): the capture factory, the capability check and the probe runner. Frames
@@ -15,10 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from textual.app import App
-from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
+from vnetdoctor.knowledge.model import Request, StepResult
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
 from vnetdoctor.probes.capture import FilterError, summarize
 from vnetdoctor.probes.rows import (
@@ -29,17 +27,16 @@ from vnetdoctor.probes.rows import (
     RouteRow,
 )
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.state import SessionState
 
-HOST = Vantage("netns", "vnd-host")
-GUEST = Vantage("netns", "vnd-guest")
+from tests.tui.support.engine import GUEST, HOST, PATH, FakeEngine
+
 T0 = 1_700_000_000.0  # fixed epoch for every fake packet
 
 HOST_MAC = bytes.fromhex("020000000001")
 GUEST_MAC = bytes.fromhex("020000000002")
 HOST_IP, GUEST_IP = "198.18.0.1", "198.18.0.11"
-
-PATH = [(HOST, "br0"), (HOST, "vnet0"), (GUEST, "eth0")]
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -121,35 +118,7 @@ def round_trip(ident: int, seq: int, at: float) -> list[PacketRow]:
     ]
 
 
-# --- engine and state ----------------------------------------------------------------------
-
-
-class FakeEngine:
-    """An EngineLike with fixed results and path; nothing runs."""
-
-    def __init__(self, request: Request, results: Mapping[str, StepResult] | None = None,
-                 points: Sequence[tuple[Vantage, str]] = PATH) -> None:
-        self.request = request
-        self._results = dict(results or {})
-        self._points = list(points)
-
-    def plan(self) -> list[Any]:
-        return []
-
-    def run_step(self, step_id: str) -> StepResult:
-        return self._results[step_id]
-
-    def run(self) -> Diagnosis:
-        return self.diagnosis()
-
-    def results(self) -> dict[str, StepResult]:
-        return dict(self._results)
-
-    def diagnosis(self) -> Diagnosis:
-        return Diagnosis(self.request, reachable=False)
-
-    def path_points(self) -> list[tuple[Vantage, str]]:
-        return list(self._points)
+# --- state --------------------------------------------------------------------------
 
 
 def make_request() -> Request:
@@ -168,7 +137,7 @@ def capture_step(rows: Sequence[PacketRow], failed: Mapping[str, str] | None = N
 def recorded_state(rows: Sequence[PacketRow], lang: str = "en", replay: bool = True,
                    failed: Mapping[str, str] | None = None) -> SessionState:
     request = make_request()
-    engine = FakeEngine(request, {"symptom.ping": capture_step(rows, failed)})
+    engine = FakeEngine.recorded(request, [capture_step(rows, failed)])
     return SessionState(request=request, engine=engine, lang=lang, replay=replay, session_id="s-test")
 
 
@@ -316,17 +285,6 @@ def standard_answers() -> dict[tuple[str, str], Any]:
     }
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
-    """Let the app run until ``condition()`` holds (polled every 20 ms), or fail after ``timeout``."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await pilot.pause(0.02)
-
-
 def shown_text(static: Any, width: int = 160) -> str:
     """What a Static shows, as plain text (its content may be a rich renderable)."""
     import io
@@ -338,27 +296,16 @@ def shown_text(static: Any, width: int = 160) -> str:
     return out.getvalue()
 
 
-# --- the app the screens are pushed on ------------------------------------------------------
+# --- the app the screens are opened in ---------------------------------------------------------
 
 
-class ViewsApp(App[None]):
-    """A minimal App that pushes one screen, with the real App's ``?`` (the shared help screen)."""
+def views_app(make_screen: Callable[[], Screen[Any]], lang: str = "en") -> VnetDoctorApp:
+    """The production App (``tui.launch.build_app``: its CSS, bindings, help and keymap),
+    opened on the screen ``make_screen`` builds instead of Start or the walk."""
+    from vnetdoctor.tui.launch import build_app
 
-    TITLE = "vnetdoctor"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "help", id="app.help", key_display="?")
-    ]
+    def no_engine(request: Request, ask: Any, on_event: Any) -> FakeEngine:
+        raise AssertionError("a Packets or Tables test started a walk")
 
-    def __init__(self, make_screen: Callable[[], Screen[Any]], lang: str = "en") -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.lang = lang
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen())
-
-    def action_help(self) -> None:
-        from vnetdoctor.tui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen, self.lang, type(self.screen).__name__))
+    return build_app(SessionState(request=None, lang=lang), no_engine, autorun=False, first_screen=make_screen,
+                     discover_fn=lambda: ([], []))

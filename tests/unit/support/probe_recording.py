@@ -1,4 +1,4 @@
-"""Load the probe lab state recorded by ``tests/lab/record_probe_data.py``.
+"""Load the probe lab state recorded by ``tests/lab/support/record_probe_data.py``.
 
 One recording holds, for the same moment of one lab, the raw netlink dumps, the
 ``ip -j``/``bridge -j`` output, the firewall tools' output and ``sysctl -a``:
@@ -16,7 +16,7 @@ from vnetdoctor.bench_netlink_pyroute2 import parse
 
 __all__ = ["chunks", "command", "messages", "names", "parse", "side", "state"]
 
-DATA = Path(__file__).resolve().parent / "data" / "probes"
+DATA = Path(__file__).resolve().parents[1] / "data" / "probes"
 
 
 @lru_cache(maxsize=1)

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes_walk import make_app, scenario_results
+from tests.tui.support.engine import make_app, scenario_results
 from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen
-from walk_helpers import settle, wait_until
+from tests.tui.support.waiting import settle, wait_until
 
 from vnetdoctor import lab
 from vnetdoctor.store import SessionStore
@@ -33,6 +33,7 @@ def start(argv: list[str], n: int) -> list[subprocess.Popen[str]]:
                              env={**os.environ, "LANG": "C.UTF-8"}) for _ in range(n)]
 
 
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
 async def test_eight_diagnose_runs_and_a_tui_walk_lose_nothing(lab_prefix: str, tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     with lab.up("firewall.guest_blocks", lab_prefix) as inst:

@@ -14,7 +14,8 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from fakes_views import ViewsApp, wait_for
+from tests.tui.support.views import views_app
+from tests.tui.support.waiting import wait_until
 from textual.widgets import Input
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.base import run_probe
@@ -69,11 +70,11 @@ async def test_real_capture_sees_pings_and_where_replies_stop(veth_pair: tuple[V
         request=Request(target=GUEST_IP, host=host, guest=guest),
         path_ifaces=[(host, "vph"), (guest, "vpg")],
     )
-    app = ViewsApp(lambda: PacketsScreen(state))
+    app = views_app(lambda: PacketsScreen(state))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, PacketsScreen)
-        await wait_for(pilot, lambda: screen.mode == "live", timeout=10, what="the capture to open")
+        await wait_until(pilot, lambda: screen.mode == "live", timeout=10, what="the capture to open")
         assert screen.failed == {}
         view = screen.query_one(PathView)
         plist = screen.query_one(PacketList)
@@ -81,7 +82,7 @@ async def test_real_capture_sees_pings_and_where_replies_stop(veth_pair: tuple[V
         obs = await asyncio.to_thread(run_probe, "icmp.echo", host, dst=GUEST_IP, count=2, timeout=1.0,
                                       ident=4101)
         assert obs.ok, obs.reason
-        await wait_for(pilot, lambda: _verdict(view, 4101) == "ok", timeout=10, what="both echoes on both ends")
+        await wait_until(pilot, lambda: _verdict(view, 4101) == "ok", timeout=10, what="both echoes on both ends")
         echoes = [p for p in plist.packets if p.tag.startswith("icmp:4101:")]
         assert {(p.iface, "reply" in p.summary) for p in echoes} == {
             ("vph", False), ("vpg", False), ("vpg", True), ("vph", True)}
@@ -92,7 +93,7 @@ async def test_real_capture_sees_pings_and_where_replies_stop(veth_pair: tuple[V
             check=True, timeout=10,
         )
         await asyncio.to_thread(run_probe, "icmp.echo", host, dst=GUEST_IP, count=1, timeout=0.5, ident=4102)
-        await wait_for(pilot, lambda: _verdict(view, 4102) == "no_reply", timeout=10, what="the missing reply")
+        await wait_until(pilot, lambda: _verdict(view, 4102) == "no_reply", timeout=10, what="the missing reply")
         v = next(v for v in view.last_verdicts if v.flow == "icmp:4102")
         assert v.seen_at == (str(guest), "vpg")
 
@@ -100,8 +101,8 @@ async def test_real_capture_sees_pings_and_where_replies_stop(veth_pair: tuple[V
         await pilot.press("slash")
         screen.query_one("#pk-filter", Input).value = "icmp and nonsense("
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.filter_error != "", timeout=10, what="the filter error")
+        await wait_until(pilot, lambda: screen.filter_error != "", timeout=10, what="the filter error")
         assert screen.bpf == "icmp or arp" and screen.mode == "live"
         before = len(plist.packets)
         await asyncio.to_thread(run_probe, "icmp.echo", host, dst=GUEST_IP, count=1, timeout=0.3, ident=4103)
-        await wait_for(pilot, lambda: len(plist.packets) > before, timeout=10, what="packets after the bad filter")
+        await wait_until(pilot, lambda: len(plist.packets) > before, timeout=10, what="packets after the bad filter")

@@ -1,0 +1,6 @@
+"""What the TUI tests share: the one fake engine and its scripted walk (``engine``), the
+Packets and Tables fakes (``views``: frames, captures, a probe runner) and the waiting
+helpers (``waiting``). Test modules import them by their package path
+(``tests.tui.support.engine``), never by a bare module name; every App they drive is
+built by the production factory, ``vnetdoctor.tui.launch.build_app``.
+"""

@@ -1,0 +1,42 @@
+"""Footers fit the terminal: every key shown whole, none under the palette key; the sidebar narrows."""
+
+from __future__ import annotations
+
+import pytest
+from tests.tui.support.engine import make_app
+from tests.tui.support.waiting import settle
+from textual.widgets._footer import FooterKey
+
+
+def _footer_problems(app) -> list[str]:  # type: ignore[no-untyped-def]
+    width = app.size.width
+    keys = [k for k in app.screen.query(FooterKey) if k.display and k.region.width]
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    problems = [f"{k.key_display} {k.description} ends at {k.region.right}" for k in keys if k.region.right > width]
+    for p in palette:
+        problems += [f"{k.key_display} {k.description} under the palette key" for k in keys
+                     if k is not p and k.region.right > p.region.x]
+    return problems
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+@pytest.mark.parametrize("keys", [(), ("p",), ("t",)], ids=["walk", "packets", "tables"])
+async def test_footers_fit(size: tuple[int, int], keys: tuple[str, ...]) -> None:
+    app, _ = make_app(replay=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _footer_problems(app) == []
+
+
+async def test_the_sidebar_narrows_below_100_columns() -> None:
+    app, _ = make_app(replay=True)
+    widths = {}
+    for size in ((120, 30), (80, 24), (60, 20)):
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            widths[size[0]] = app.screen.query_one("#sidebar").region.width
+        app, _ = make_app(replay=True)
+    assert widths[120] >= 26 and widths[80] < 26 and widths[60] <= 19, widths
