@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import store_fixtures as F
+from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
 from vnetdoctor.knowledge.model import Diagnosis, Fix, Question, Request, StepResult
