@@ -36,9 +36,18 @@ def fix_target(fix: Fix) -> tuple[Vantage, tuple[str, ...]]:
 
 
 def apply_fix(fix: Fix, timeout: float) -> CommandResult:
-    """Run ``fix`` (see :func:`fix_target`); never through a shell."""
+    """Run ``fix`` (see :func:`fix_target`) and then each of its further steps, in order;
+    never through a shell. The first step that fails stops it: its result is returned."""
+    for step in fix.then:
+        fix_target(step)  # every step must be runnable where it says before any runs
     where, argv = fix_target(fix)
-    return run_command(where, argv, timeout=timeout)
+    result = run_command(where, argv, timeout=timeout)
+    for step in fix.then:
+        if not result.ok:
+            break
+        step_where, step_argv = fix_target(step)
+        result = run_command(step_where, step_argv, timeout=timeout)
+    return result
 
 
 __all__ = ["FixRefused", "apply_fix", "fix_target"]

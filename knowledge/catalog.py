@@ -35,6 +35,7 @@ from __future__ import annotations
 from vnetdoctor.probes.vocabulary import CAUSE_LAYERS
 
 from .catalog_data import (
+    CATALOG_LAYERS,
     GUIDANCE_KEYS,
     Cause,
     FixWords,
@@ -78,6 +79,7 @@ from .catalog_templates import (
 )
 
 __all__ = [
+    "CATALOG_LAYERS",
     "CAUSE_LAYERS",
     "GUIDANCE_KEYS",
     "JOINING_PROGRAMS",

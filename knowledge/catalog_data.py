@@ -18,6 +18,11 @@ from typing import Any
 
 from vnetdoctor.probes.vocabulary import CAUSE_LAYERS
 
+# A cause found by no one layer's check (the kernel's word on a drop, kernel.drop_unexplained)
+# sits on "any": listed after the layers, ranked after them in a verdict.
+ANY_LAYER = "any"
+CATALOG_LAYERS: tuple[str, ...] = (*CAUSE_LAYERS, ANY_LAYER)
+
 from .catalog_templates import (
     _PUNCTUATION,
     LAB_VALUES,
@@ -183,8 +188,8 @@ def _parse_cause(entry: Mapping[str, Any], index: int) -> Cause:
     if unknown:
         raise CatalogError(f"cause {cid}: unknown field(s) {sorted(unknown)}")
     layer = entry.get("layer")
-    if layer not in CAUSE_LAYERS:
-        raise CatalogError(f"cause {cid}: layer {layer!r} is not one of {', '.join(CAUSE_LAYERS)}")
+    if layer not in CATALOG_LAYERS:
+        raise CatalogError(f"cause {cid}: layer {layer!r} is not one of {', '.join(CATALOG_LAYERS)}")
     lab = entry.get("lab")
     if lab not in LAB_VALUES:
         raise CatalogError(f"cause {cid}: lab {lab!r} is not one of {LAB_VALUES}")
@@ -349,7 +354,7 @@ def get_cause(cause_id: str) -> Cause:
 
 def causes_by_layer() -> dict[str, tuple[Cause, ...]]:
     """Causes grouped by layer, layers in walk order, empty layers left out."""
-    groups: dict[str, list[Cause]] = {layer: [] for layer in CAUSE_LAYERS}
+    groups: dict[str, list[Cause]] = {layer: [] for layer in CATALOG_LAYERS}
     for cause in all_causes():
         groups[cause.layer].append(cause)
     return {layer: tuple(items) for layer, items in groups.items() if items}

@@ -14,6 +14,7 @@ from .catalog_data import (
     get_cause,
 )
 from .catalog_templates import (
+    NO_UNDO,
     PLACEHOLDERS,
     FixTemplate,
     UnknownCause,
@@ -37,7 +38,8 @@ def render_fix(template: FixTemplate, lang: str = "en", *, where: str = "", stri
     strict = strict_default() if strict is None else strict
     label = f"cause {template.cause}: fix {template.command!r}"
     argv, missing = template.argv.fill(values, strict=strict, where=label)
-    undo_argv, undo_missing = template.undo_argv.fill(values, strict=strict, where=label)
+    undo_argv, undo_missing = ((), []) if template.undo == NO_UNDO else template.undo_argv.fill(
+        values, strict=strict, where=label)
     # The note is prose: a known value reads as it is; an unknown one by its name.
     prose = {k: (v if is_known(v) or k not in PLACEHOLDERS else f"<{value_label(k, lang)}>") for k, v in values.items()}
     note = render_template(template.note(lang), prose, strict=strict, where=label)

@@ -38,6 +38,9 @@ PLACEHOLDERS: frozenset[str] = frozenset(PLACEHOLDER_KINDS)
 SUMMARY_PLACEHOLDERS: frozenset[str] = PLACEHOLDERS | {"where", "state", "other"}
 
 RISKS: tuple[str, ...] = ("low", "medium", "high")
+# `undo = "none"`: no command undoes this fix (the note must say what brings the old state
+# back, e.g. the domain's next start re-applies its nwfilter). Rendered as no undo argv.
+NO_UNDO = "none"
 LAB_VALUES: tuple[str, ...] = tuple(LAB_NAMES)  # yes, libvirt, sim, no
 
 # Characters that, outside quotes, make a shell do more than run one command. A fix is
@@ -48,7 +51,7 @@ _PUNCTUATION = "();<>|&"
 # Programs that join their arguments with spaces and parse the result as one command
 # line of their own language (nft does): every value in their argv is inside that
 # language, so it must match its kind's strict pattern even as a token of its own.
-JOINING_PROGRAMS: frozenset[str] = frozenset({"nft"})
+JOINING_PROGRAMS: frozenset[str] = frozenset({"nft", "powershell.exe"})  # -Command joins its arguments
 
 class CatalogError(ValueError):
     """The data file is malformed; the message names the cause and the field."""

@@ -11,6 +11,9 @@ from .context import StepContext
 from .model import Evidence
 
 
+FAILED_RCODES = ("REFUSED", "SERVFAIL", "NOTIMP", "FORMERR")
+
+
 @check("application.dns")
 def dns(ctx: StepContext) -> None:
     guest = ctx.guest
@@ -21,7 +24,8 @@ def dns(ctx: StepContext) -> None:
     if not obs.ok:
         ctx.skip(ctx.t("application.dns_probe_failed", reason=obs.reason))
         return
-    good = [r for r in obs.rows if r.state == "answered"]
+    # An answer is not a working resolver: REFUSED/SERVFAIL say it will not resolve for us.
+    good = [r for r in obs.rows if r.state == "answered" and r.rcode not in FAILED_RCODES]
     trace = ctx.facts.get("trace")
     if not good and trace is not None and trace.reachable is False:
         # The guest cannot even ping across the path: its resolver (often the host) is out of
@@ -29,12 +33,15 @@ def dns(ctx: StepContext) -> None:
         ctx.skip(ctx.t("application.path_broken_first"))
         return
     if good:
-        ctx.passed(ctx.join(ctx.t("application.resolver_answers", resolver=r.resolver, rcode=r.rcode, rtt_ms=r.rtt_ms)
-                            for r in good))
+        ctx.passed(ctx.join(
+            ctx.t("application.resolver_answers", resolver=r.resolver, rcode=r.rcode, rtt_ms=r.rtt_ms)
+            if r.rtt_ms is not None and r.rcode
+            else ctx.t("application.resolver_answers_rcode", resolver=r.resolver, rcode=r.rcode or "?")
+            for r in good))
         return
     ev: list[str | Evidence] = [ctx.evidence(
         ctx.t("application.resolver_state", resolver=r.resolver or ctx.t("application.no_resolver"),
-              source=r.source, state=r.state)
+              source=r.source, state=r.rcode if r.state == "answered" and r.rcode else r.state)
         + (ctx.t("common.paren_suffix", text=r.error) if r.error else ""), obs)
         for r in obs.rows]
     # Suggest the host's address on the guest's segment (where libvirt's dnsmasq answers),
@@ -46,7 +53,9 @@ def dns(ctx: StepContext) -> None:
     below = [cause for _layer, cause, severity in ctx.facts.get("named", []) if severity == "fail"]
     if below:
         ev.append(ctx.t("application.may_follow_from", causes=ctx.join(below)))
-    ctx.found("dns.unresolvable", evidence=ev, where=guest, resolver=path.host_ip or "",
+    failed = {r.resolver for r in obs.rows}
+    resolver = path.host_ip if path.host_ip and path.host_ip not in failed else ""
+    ctx.found("dns.unresolvable", evidence=ev, where=guest, resolver=resolver,
               severity="warn" if below else "fail",
               dev=path.guest_dev or "", when_resolver="systemd-resolved" if systemd else "resolv.conf")
 

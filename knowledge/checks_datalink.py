@@ -16,7 +16,7 @@ from .checks_symptom import get_path, get_trace
 from .context import StepContext
 from .facts import conf_max, links, rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
-from .firewall_match import Traffic, rule_vars, suspects
+from .firewall_match import Traffic, rule_key, rule_vars, suspects
 from .trace import hop_label
 
 
@@ -58,6 +58,7 @@ def bridge_port(ctx: StepContext) -> None:
     trace = get_trace(ctx)
     unreachable = trace is not None and trace.reachable is False
     checked = [path.host_port]
+    transient: list[str] = []
     if path.bridged_through:
         checked += [p for p in ports if p != path.host_port]
     for name in checked:
@@ -66,6 +67,12 @@ def bridge_port(ctx: StepContext) -> None:
             continue
         link = host_links.get(name)
         link_up = link is not None and link.admin_up and link.carrier
+        if p.state != "forwarding" and link_up and p.state in TRANSIENT_STP and _never_left(trace):
+            # A port that just joined (a guest started ~2 s ago) passes through listening and
+            # learning; the sender's own kernel refused the echo (EPERM: its output firewall),
+            # so the frames never got as far as this port and its state explains nothing.
+            transient.append(ctx.t("datalink.stp_transient_not_cause", port=name, bridge=bridge, state=p.state))
+            continue
         if p.state != "forwarding" and link_up:
             br = bridges.get(bridge)
             ev = [ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state)]
@@ -92,7 +99,20 @@ def bridge_port(ctx: StepContext) -> None:
                           state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
                           severity="fail" if unreachable else "warn")
     if not ctx.findings:
-        ctx.passed(ctx.t("datalink.forwarding_port", port=path.host_port, bridge=bridge))
+        ctx.passed(ctx.join_clauses(transient) if transient
+                   else ctx.t("datalink.forwarding_port", port=path.host_port, bridge=bridge))
+    else:
+        for line in transient:
+            ctx.note(line)
+
+
+TRANSIENT_STP = ("listening", "learning")
+
+
+def _never_left(trace: Any) -> bool:
+    """Did the sender's kernel refuse to send the echo (EPERM: an output firewall)?"""
+    leg = trace.forward if trace is not None else None
+    return leg is not None and any("not permitted" in e.lower() for e in leg.send_errors)
 
 
 @check("datalink.bridge_filter")
@@ -108,6 +128,10 @@ def bridge_filter(ctx: StepContext) -> None:
         t = Traffic(proto, path.host_ip or "", path.guest_ip or "", ("input", "output", "forward", "prerouting",
                     "postrouting"), ifaces, families=("bridge",))
         found += [s for s in suspects(before, after, t) if s not in found]
+    # A drop in libvirt's nwfilter chains is named by the platform step (libvirt.nwfilter_blocks):
+    # deleting a rule there does not last, libvirt rebuilds its chains.
+    libvirts = ctx.facts.get("nwfilter_rules", set())
+    found = [s for s in found if rule_key(s.rule) not in libvirts]
     trace = get_trace(ctx)
     if found and (trace is None or trace.reachable is not True):
         ctx.found(
@@ -237,7 +261,16 @@ def arp(ctx: StepContext) -> None:
             # fallback (arp.unresolved) unless another step explains it first.
             ctx.fail(ctx.t("arp.nobody_answers", ip=next_hop))
     if not ctx.findings and not ctx.notes:
-        ctx.passed(ctx.t("datalink.arp_resolved", ip=next_hop, macs=ctx.join(macs) or "?"))
+        if not macs and not probe.ok:
+            # No ARP probe from this sender (a libvirt guest: no raw socket there). Its own
+            # neighbour table may still know the answer; an unknown MAC is never a pass.
+            known = sorted({n.lladdr.lower() for n in neigh if n.lladdr and n.state not in ("INCOMPLETE", "FAILED")})
+            if known:
+                ctx.passed(ctx.t("datalink.arp_in_neighbour_table", ip=next_hop, macs=ctx.join(known), sender=sender))
+            else:
+                ctx.skip(ctx.t("datalink.arp_not_probed", ip=next_hop, reason=probe.reason or probe.status))
+            return
+        ctx.passed(ctx.t("datalink.arp_resolved", ip=next_hop, macs=ctx.join(macs)))
 
 
 def _arp_suppressed(

@@ -83,7 +83,7 @@ def symptom_ping(ctx: StepContext) -> None:
             return
         sender, dst = ctx.guest, target
         reverse_sender = ctx.host if not path.outside else None
-        reverse_dst = path.guest_ip if not path.outside else None
+        reverse_dst = (path.guest_ip or ctx.facts.get("guest_address")) if not path.outside else None
 
     # Counters before: the firewall rules and link statistics of both ends.
     before: dict[str, object] = {}
@@ -92,9 +92,12 @@ def symptom_ping(ctx: StepContext) -> None:
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
     # The pings go through the session's observer like every probe (live, or served from a record).
-    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side,
+    trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops,
                       observe=ctx.shared.observer.observe)
     ctx.facts["trace"] = trace
+    from .kernel_rules import trace_rules_if_asked
+
+    trace_rules_if_asked(ctx, trace, path)  # opt-in (--trace-rules): the exact nftables rule
     after: dict[str, object] = {}
     for side, vantage in sides(ctx):
         fw = ctx.shared.observer.observe("firewall.rules", vantage, refresh=True)
@@ -109,6 +112,8 @@ def symptom_ping(ctx: StepContext) -> None:
         if leg is not None:
             ctx.record(leg.echo)
     ctx.record(trace.capture)
+    for kernel_obs in trace.kernel:
+        ctx.record(kernel_obs)
 
     fwd = trace.forward
     assert fwd is not None

@@ -173,12 +173,14 @@ class StepContext:
         **template_vars: Any,
     ) -> Finding:
         """Name a cause: summary and fixes rendered from the catalogue with these vars."""
+        from .checks_kernel import kernel_evidence
         from .render import render_finding
 
         finding = render_finding(
             cause,
             lang=self.lang,
-            evidence=[e if isinstance(e, Evidence) else Evidence(str(e)) for e in evidence],
+            evidence=[*(e if isinstance(e, Evidence) else Evidence(str(e)) for e in evidence),
+                      *kernel_evidence(self, cause)],
             where=where,
             severity=severity,
             fixes=fixes,

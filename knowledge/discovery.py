@@ -171,12 +171,44 @@ def discover_into(ctx: StepContext) -> str | None:
         return None
     ip, lines = discover_target(guest, ctx.host, observe=ctx.observe, lang=ctx.lang,
                                 audience=ctx.shared.request.audience)
+    if ctx.request.from_side == "guest":
+        # The guest pings the host: its target is the host's address on the guest's
+        # network, never the guest's own address.
+        ctx.facts["guest_address"] = ip
+        ip, line = host_address(ctx.observe, guest, ctx.host, ctx.lang)
+        lines.append(line)
     ctx.facts["discovery"] = tuple(lines)
     for line in lines:
         ctx.note(line)
     if ip:
         ctx.facts["target"] = ip
     return ip
+
+
+def host_address(observe: ObserveFn, guest: Vantage, host: Vantage, lang: str = "en") -> tuple[str | None, str]:
+    """The host's IPv4 address on the network of the guest's first interface, and how it was found.
+
+    A libvirt network carries its own address (``<ip address=…>``: virbrN's); a guest
+    bridged onto a host bridge is reached at that bridge's address on the host.
+    """
+    ifaces = observe("libvirt.interfaces", guest, domain=guest.name)
+    if not ifaces.ok:
+        return None, _status_line(tr("discovery.source_domain_interfaces", lang), ifaces, lang)
+    for iface in ifaces.rows:
+        if iface.type == "network" and iface.network:
+            nets = observe("libvirt.networks", guest)
+            if not nets.ok:
+                return None, _status_line(tr("discovery.source_networks", lang), nets, lang)
+            for net in nets.rows:
+                if net.name == iface.network and _usable_v4(net.address):
+                    return net.address, tr("discovery.host_on_network", lang, ip=net.address,
+                                             network=net.name, bridge=net.bridge)
+        elif iface.type == "bridge" and iface.bridge:
+            addrs = observe("addr.list", host)
+            for a in addrs.rows if addrs.ok else ():
+                if a.ifname == iface.bridge and a.family == "inet" and _usable_v4(a.address):
+                    return a.address, tr("discovery.host_on_bridge", lang, ip=a.address, bridge=iface.bridge)
+    return None, tr("discovery.host_none", lang)
 
 
 def describe(lines: Sequence[str], lang: str = "en") -> str:

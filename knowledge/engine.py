@@ -21,6 +21,7 @@ from vnetdoctor.probes.vantage import Vantage
 
 from . import flowchart
 from .checks import CHECKS, load_checks
+from .checks_kernel import name_unexplained
 from .context import Shared, StepContext
 from vnetdoctor.probes.vocabulary import LAYER_ORDER, layer_rank
 
@@ -101,6 +102,7 @@ class Engine:
                 continue
             self._run_one(step.id)
         self._name_arp_fallback()
+        self._name_kernel_drops()
         diagnosis = self.diagnosis()
         self._emit(DiagnosisReady(diagnosis))
         return diagnosis
@@ -205,6 +207,22 @@ class Engine:
         self._finish(StepResult(step.step, step.layer, step.title, FAIL, note=ctx.summary_note(),
                                 duration_ms=step.duration_ms, observations=step.observations,
                                 findings=tuple(ctx.findings), answer=step.answer))
+
+
+    def _name_kernel_drops(self) -> None:
+        """A drop the kernel reported that no named cause explains is a cause of its own
+        (checks_kernel); it joins the symptom step, whose pings the kernel watched."""
+        with self._lock:
+            step = self._results.get(SYMPTOM)
+            named = [f for r in self._results.values() for f in r.findings]
+        if step is None:
+            return
+        ctx = StepContext(self._shared, step.step, step.layer)
+        if not name_unexplained(ctx, named):
+            return
+        self._finish(StepResult(step.step, step.layer, step.title, FAIL, note=step.note,
+                                duration_ms=step.duration_ms, observations=step.observations,
+                                findings=(*step.findings, *ctx.findings), answer=step.answer))
 
 
 def _warm_scapy() -> None:

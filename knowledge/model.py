@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vnetdoctor.probes.base import Observation
@@ -35,6 +35,12 @@ class Fix:
     into) is guidance: ``runnable`` is False, ``missing`` names the values that could
     not be known, ``argv`` is empty and nothing may run or copy it. Build fixes with
     :meth:`of` and :meth:`guidance`; the invariants are checked here.
+
+    Some fixes take several commands (``virsh net-start`` and then each running guest's
+    tap back on the bridge): ``then`` holds the further steps, each a runnable Fix with
+    its own vantage and undo, run in order after ``argv`` (:meth:`sequence`). ``command``
+    is then one line per step and ``undo`` one line per undo, last step first: still
+    exactly what runs.
     """
 
     command: str
@@ -46,27 +52,41 @@ class Fix:
     undo_argv: tuple[str, ...] = ()
     runnable: bool = False
     missing: tuple[str, ...] = ()  # placeholder names of the values that could not be known
+    then: tuple[Fix, ...] = ()  # further steps of this fix, run in order after argv
 
     def __post_init__(self) -> None:
-        for name in ("argv", "undo_argv", "missing"):
+        for name in ("argv", "undo_argv", "missing", "then"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
         if self.runnable:
             if not self.argv or self.missing or not all(isinstance(a, str) for a in self.argv + self.undo_argv):
                 raise ValueError(f"a runnable fix needs its argv and nothing missing: {self!r}")
-            if self.command != shlex.join(self.argv) or self.undo != (shlex.join(self.undo_argv) if self.undo_argv else ""):
+            if any(not step.runnable or step.then for step in self.then):
+                raise ValueError(f"each further step is one runnable command: {self!r}")
+            if (self.command, self.undo) != _display(self.argv, self.undo_argv, self.then):
                 raise ValueError(f"a runnable fix is displayed as its argv, shell-quoted: {self!r}")
-        elif self.argv or self.undo_argv:
+        elif self.argv or self.undo_argv or self.then:
             raise ValueError(f"guidance carries no argv: {self!r}")
 
     @classmethod
     def of(cls, argv: Sequence[str], undo_argv: Sequence[str] = (), *, risk: str, where: str = "",
-           note: str = "") -> Fix:
+           note: str = "", then: Sequence[Fix] = ()) -> Fix:
         """A runnable fix: ``argv`` as it is run on this host (or in the guest for a libvirt vantage)."""
-        argv, undo_argv = tuple(argv), tuple(undo_argv)
-        return cls(shlex.join(argv), shlex.join(undo_argv) if undo_argv else "", risk, where, note,
-                   argv, undo_argv, True, ())
+        argv, undo_argv, steps = tuple(argv), tuple(undo_argv), tuple(then)
+        command, undo = _display(argv, undo_argv, steps)
+        return cls(command, undo, risk, where, note, argv, undo_argv, True, (), steps)
+
+    @classmethod
+    def sequence(cls, steps: Sequence[Fix]) -> Fix:
+        """One fix made of runnable ``steps`` run in order: the first's vantage and note, the highest risk."""
+        first, rest = steps[0], tuple(steps[1:])
+        if not rest:
+            return first
+        risk = max((s.risk for s in steps), key=lambda r: ("low", "medium", "high").index(r))
+        flat = tuple(step for s in rest for step in (replace(s, then=()), *s.then))
+        return cls.of(first.argv, first.undo_argv, risk=risk, where=first.where, note=first.note,
+                      then=tuple(Fix.of(s.argv, s.undo_argv, risk=s.risk, where=s.where, note=s.note) for s in flat))
 
     @classmethod
     def guidance(cls, missing: Sequence[str], *, risk: str, where: str = "", note: str = "") -> Fix:
@@ -74,7 +94,7 @@ class Fix:
         return cls("", "", risk, where, note, (), (), False, tuple(missing))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "command": self.command,
             "argv": list(self.argv),
             "undo": self.undo,
@@ -85,6 +105,9 @@ class Fix:
             "runnable": self.runnable,
             "missing": list(self.missing),
         }
+        if self.then:
+            out["then"] = [step.to_dict() for step in self.then]  # added field: older readers ignore it
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Fix:
@@ -99,9 +122,18 @@ class Fix:
             and isinstance(undo_argv, list)
             and all(isinstance(a, str) for a in argv + undo_argv)
         ):
-            return cls.of(argv, undo_argv, risk=risk, where=where, note=note)
+            steps = [cls.from_dict(s) for s in d.get("then") or () if isinstance(s, Mapping)]
+            if all(s.runnable for s in steps):
+                return cls.of(argv, undo_argv, risk=risk, where=where, note=note, then=steps)
         missing = tuple(str(m) for m in d.get("missing") or ())
         return cls(str(d.get("command", "")), str(d.get("undo", "")), risk, where, note, missing=missing)
+
+
+def _display(argv: tuple[str, ...], undo_argv: tuple[str, ...], then: tuple[Fix, ...]) -> tuple[str, str]:
+    """(command, undo) as shown: one shell-quoted line per step; undo lines last step first."""
+    command = "\n".join(shlex.join(a) for a in (argv, *(s.argv for s in then)))
+    undos = [u for u in (undo_argv, *(s.undo_argv for s in then)) if u]
+    return command, "\n".join(shlex.join(u) for u in reversed(undos))
 
 
 @dataclass(frozen=True)
@@ -217,6 +249,11 @@ class Request:
     # "tui" (no flags: the Start screen picks what they would). Not part of what was asked,
     # so neither compared nor recorded.
     audience: str = field(default="cli", compare=False)
+    # Follow the probe packets in the host kernel (kernel.drops, read-only); off only to
+    # measure what it saves (bench diagnose).
+    kernel_drops: bool = True
+    # Opt-in: after a NETFILTER_DROP, a temporary nftables trace table names the rule.
+    trace_rules: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,6 +263,8 @@ class Request:
             "from": self.from_side,
             "port": self.port,
             "lang": self.lang,
+            "kernel_drops": self.kernel_drops,
+            "trace_rules": self.trace_rules,
         }
 
     def argv(self) -> list[str]:
@@ -250,6 +289,8 @@ class Request:
             from_side=d.get("from", "host"),
             port=d.get("port"),
             lang=d.get("lang", "en"),
+            kernel_drops=bool(d.get("kernel_drops", True)),
+            trace_rules=bool(d.get("trace_rules", False)),
         )
 
 

@@ -48,6 +48,8 @@ def found(
     where: Vantage | None = None,
     guest: Vantage | None = None,
     severity: str = FAIL,
+    extra: Sequence[Fix] = (),
+    join: int = 1,
     **tvars: Any,
 ) -> None:
     """Name a cause with only the fixes that fit what was seen.
@@ -57,7 +59,9 @@ def found(
     the engine's ``applicable`` rules).
     ``keep`` narrows further, by template. ``virsh`` commands talk to the guest's URI and run
     on this machine; any other command of a libvirt cause runs inside ``guest``
-    (none given: in ``where``).
+    (none given: in ``where``). A fix that takes several commands is one :class:`Fix` with
+    further steps: the first ``join`` fixes of the catalogue, then the ``extra`` ones
+    (rendered per tap by :func:`each`), when all of them can run.
     """
     from .render import applicable, in_vantage, where_label
 
@@ -75,6 +79,9 @@ def found(
         else:
             fix = in_vantage(fix, where)
         fixes.append(fix)
+    steps = [*fixes[:join], *extra]
+    if len(steps) > 1 and all(f.runnable for f in steps):
+        fixes[:join] = [Fix.sequence(steps)]
     ctx.found(cause, evidence=evidence, where=where, severity=severity, fixes=fixes, **tvars)
 
 
@@ -92,3 +99,39 @@ def contains(address: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -
         return ipaddress.ip_address(address) in net
     except ValueError:
         return False
+
+
+def each(ctx: StepContext, cause: str, when: str, rows: Sequence[Mapping[str, Any]], where: Vantage | None) -> list[Fix]:
+    """The cause's ``when = WHEN`` fix rendered once per row of values (one per tap, say), in ``where``."""
+    from .render import in_vantage
+
+    templates = [t for t in get_cause(cause).fixes if t.when == when]
+    return [in_vantage(render_fix(t, ctx.lang, **values), where) for values in rows for t in templates]
+
+
+def only(*whens: str) -> Callable[[FixTemplate], bool]:
+    """``keep`` for :func:`found`: the unconditional fixes and those whose ``when`` is one of ``whens``.
+
+    (Without it, facts that select no conditional fix offer all of them.)
+    """
+    return lambda template: not template.when or template.when in whens
+
+
+def taps_to_reattach(ctx: StepContext, guest: Vantage, network: str, bridge: str,
+                     restart: bool = False) -> list[dict[str, str]]:
+    """Running guests' taps on ``network`` that are not on its ``bridge``: what ``net-start`` leaves off
+    (with ``restart``, those on it too: ``net-destroy`` is about to take them off).
+
+    From ``libvirt.path`` over every domain of the URI (not only the guest asked about):
+    a restarted network strands all of them.
+    """
+    if not bridge:
+        return []
+    obs = ctx.observe("libvirt.path", guest, host=str(ctx.host))
+    ctx.optional("libvirt.path", guest)  # only decides which taps the fix re-attaches
+    rows = list(obs.rows) if obs.ok else []
+    # Only taps the host showed: the test driver invents tap names, a remote host's are not seen.
+    taps = dict.fromkeys(r.tap for r in rows
+                         if r.network == network and r.tap and r.tap_present is True
+                         and (restart or r.tap_master != bridge))
+    return [{"port": tap, "bridge": bridge} for tap in taps]

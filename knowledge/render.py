@@ -47,7 +47,8 @@ def applicable(templates: Sequence[Any], facts: Mapping[str, Any]) -> list[Any]:
             # A fact named like a placeholder can be given apart as when_KEY (dns: resolver).
             if str(facts.get(f"when_{key}", facts.get(key, ""))) == value:
                 chosen.append(t)
-    conditional = [t for t in templates if getattr(t, "when", "")]
+    # An operating system is never guessed: a Windows fix is offered only for a Windows guest.
+    conditional = [t for t in templates if getattr(t, "when", "") and not t.when.startswith("os=")]
     if conditional and not chosen:
         chosen = conditional
     return [t for t in templates if t in plain or t in chosen]

@@ -19,6 +19,7 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
+from .kernel_window import KernelWindow
 from .model import Evidence
 from .path import Hop, Path
 from .text import join, tr
@@ -50,6 +51,12 @@ class Leg:
     request_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # seq -> hop labels
     reply_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
     capture_vantage: str = ""  # where the path capture ran (what ``line`` says comes from it)
+    # Hop labels nothing listened on (a libvirt guest has no capture vantage on this host):
+    # "never seen there" would claim an observation nobody made.
+    uncaptured: frozenset[str] = frozenset()
+    # The sender's own ping chose its ICMP identifier (busybox in a guest): no capture can tell
+    # its packets, so nothing is said about where they were or were not seen.
+    untracked: bool = False
 
     @property
     def replies(self) -> int:
@@ -97,10 +104,19 @@ class Leg:
         if self.send_errors:
             return tr("trace.send_failed", lang, errors=join(self.send_errors, lang))
         last, missing = self.last_request_hop(), self.first_missing_request_hop()
+        if self.untracked:
+            return tr("trace.untracked", lang, replies=self.replies, sent=self.sent)
         if not self.hops:
             return tr("trace.no_capture_points", lang)
         if last is None:
-            return tr("trace.never_seen", lang, hop=hop_label(self.hops[0].side, self.hops[0].iface, lang))
+            first = next((h for h in self.hops if h.label() not in self.uncaptured), None)
+            if first is None:
+                return tr("trace.nothing_captured", lang)
+            return tr("trace.never_seen", lang, hop=hop_label(first.side, first.iface, lang))
+        if missing is not None and missing.label() in self.uncaptured:
+            return tr("trace.seen_guest_uncaptured" if missing.side == "guest" else "trace.seen_uncaptured",
+                      lang, last=hop_label(last.side, last.iface, lang),
+                      missing=hop_label(missing.side, missing.iface, lang))
         if missing is not None:
             return tr("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
@@ -130,6 +146,8 @@ class Trace:
     reverse: Leg | None
     capture: Observation
     packets: tuple[PacketRow, ...] = ()
+    # What the kernel said about the probe packets (kernel.drops), one per kernel.
+    kernel: tuple[Observation, ...] = ()
 
     @property
     def reachable(self) -> bool | None:
@@ -148,6 +166,7 @@ def run_trace(
     hop_side: dict[tuple[str, str], str],
     count: int = 3,
     timeout: float = 1.0,
+    kernel: bool = True,
     observe: Callable[..., Observation] | None = None,
 ) -> Trace:
     """Ping forward (and back, when the other end is a vantage) while capturing on the path.
@@ -166,18 +185,27 @@ def run_trace(
         failed = {"capture": str(exc)}
     fwd_ident = random.randint(1, 0x7FFF)
     rev_ident = fwd_ident + 0x8000
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fwd = pool.submit(ping, "icmp.echo", sender, dst=dst, count=count, timeout=timeout, ident=fwd_ident)
-        rev = (
-            pool.submit(
-                ping, "icmp.echo", reverse_sender, dst=reverse_dst, count=count, timeout=timeout, ident=rev_ident
+    both = reverse_sender is not None and bool(reverse_dst)
+    legs = [("forward", sender, fwd_ident, count)]
+    if both and reverse_sender is not None:
+        legs.append(("reverse", reverse_sender, rev_ident, count))
+    window = KernelWindow(path, legs, enabled=kernel)
+    try:
+        window.open()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fwd = pool.submit(ping, "icmp.echo", sender, dst=dst, count=count, timeout=timeout,
+                              ident=fwd_ident, size=window.sizes["forward"])
+            rev = (
+                pool.submit(ping, "icmp.echo", reverse_sender, dst=reverse_dst, count=count,
+                            timeout=timeout, ident=rev_ident, size=window.sizes["reverse"])
+                if both and reverse_sender is not None
+                else None
             )
-            if reverse_sender is not None and reverse_dst
-            else None
-        )
-        fwd_obs = fwd.result()
-        rev_obs = rev.result() if rev is not None else None
-    packets = cap.stop(linger=0.05)
+            fwd_obs = fwd.result()
+            rev_obs = rev.result() if rev is not None else None
+        packets = cap.stop(linger=0.05)
+    finally:
+        kernel_obs = window.close()  # the capture lingered already: drain, do not wait again
     capture_obs = Observation(
         probe="capture.path",
         vantage=str(path.hops[0].vantage) if path.hops else str(sender),
@@ -203,12 +231,18 @@ def run_trace(
         return {k: tuple(v) for k, v in out.items()}
 
     fwd_hops = path.hops
+    uncaptured = frozenset(h.label() for h in fwd_hops if f"{h.iface}@{h.vantage}" in failed or "capture" in failed)
+
+    def untracked(obs: Observation, ident: int) -> bool:
+        # A guest's own ping without `-e` picks its identifier: our capture cannot tell its packets.
+        return obs.ok and any(getattr(r, "ident", ident) != ident for r in obs.rows)
+
     forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
                   label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"),
-                  capture_obs.vantage)
+                  capture_obs.vantage, uncaptured, untracked(fwd_obs, fwd_ident))
     reverse = None
     if rev_obs is not None and reverse_sender is not None and reverse_dst:
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
                       label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
-                      capture_obs.vantage)
-    return Trace(forward, reverse, capture_obs, tuple(packets))
+                      capture_obs.vantage, uncaptured, untracked(rev_obs, rev_ident))
+    return Trace(forward, reverse, capture_obs, tuple(packets), kernel_obs)

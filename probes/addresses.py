@@ -8,6 +8,7 @@ The dump is pyroute2's (``IPRoute.get_addr``): a host has few addresses.
 from __future__ import annotations
 
 from .base import ProbeOutput, probe
+from .guest_windows import windows_output
 from .iproute_json import IP_ADDR, addrs_from_ip, clip, run_json
 from .netlink_query import interface_names, with_rtnl
 from .netlink_rows import addr_rows
@@ -29,6 +30,8 @@ def _addrs_here() -> list[AddrRow]:
     vantages=("local", "netns", "libvirt"),
 )
 def addr_list(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("addr.list", vantage)) is not None:
+        return windows
     if vantage.kind == "libvirt":
         items, text = run_json(vantage, IP_ADDR)
         return ProbeOutput(rows=tuple(addrs_from_ip(items)), raw=clip(text))

@@ -248,6 +248,7 @@ _PROBE_MODULES = (
     "sockets",
     "libvirt",
     "platforms",
+    "kernel_drops",
 )
 
 

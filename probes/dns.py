@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import socket
 import struct
 import time
@@ -82,6 +83,33 @@ def _query(resolver: str, timeout: float) -> tuple[str, str, float | None, str]:
     return "answered", rcode, rtt, ""
 
 
+_CANT_FIND = re.compile(r"can'?t find [^:]*:\s*([A-Za-z]+)")
+
+
+def read_nslookup(output: str) -> tuple[str, str, str]:
+    """(state, rcode, error) from what nslookup (busybox or BIND's) printed.
+
+    Its exit status is not trusted: busybox exits 0 on some failures and 1 on an
+    empty answer. The rcode is read from ``** server can't find .: REFUSED``; an
+    answer section means NOERROR; a timeout is said as such.
+    """
+    low = output.lower()
+    if "timed out" in low or "no servers could be reached" in low:
+        return "timeout", "", "no answer"
+    match = _CANT_FIND.search(output)
+    if match:
+        word = match.group(1).upper()
+        if word in _RCODES.values():
+            return "answered", word, ""
+        return "error", "", match.group(0)[:200]
+    if "connection refused" in low:
+        return "refused", "", "connection refused"
+    if "nameserver =" in low or "answer:" in low or "address:" in low and "name:" in low:
+        return "answered", "NOERROR", ""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return "error", "", (lines[-1] if lines else "no output")[:200]
+
+
 @probe("dns.resolve", layer="application", title="DNS resolvers answer", vantages=("local", "netns", "libvirt"))
 def dns_resolve(vantage: Vantage, timeout: float = 1.0) -> ProbeOutput:
     text, source = resolv_conf(vantage)
@@ -90,12 +118,17 @@ def dns_resolve(vantage: Vantage, timeout: float = 1.0) -> ProbeOutput:
         return ProbeOutput(rows=(DnsRow("", "no-resolver", source=source, error="no nameserver line"),), raw=text)
     if vantage.kind == "libvirt":
         rows = []
+        raws = [text]
         for server in servers:
             guard(server)
-            res = run_command(vantage, ["nslookup", "-timeout=1", ".", server], timeout=5)
-            state = "answered" if res.ok else ("timeout" if "timed out" in res.stdout + res.stderr else "error")
-            rows.append(DnsRow(server, state, source=source, error=(res.stderr or "").strip()[:200]))
-        return ProbeOutput(rows=tuple(rows), raw=text)
+            res = run_command(vantage, ["nslookup", "-type=ns", ".", server], timeout=5)
+            if res.returncode == 127:
+                raise Skip(res.stderr.strip().splitlines()[0] if res.stderr.strip() else "no nslookup in the guest")
+            state, rcode, err = read_nslookup(res.stdout + "\n" + res.stderr)
+            raws.append(f"$ nslookup -type=ns . {server}  (exit {res.returncode})\n{res.stdout}{res.stderr}")
+            # nslookup prints no round-trip time: rtt_ms stays unknown (None), never made up.
+            rows.append(DnsRow(server, state, rcode, None, source, err))
+        return ProbeOutput(rows=tuple(rows), raw="\n".join(raws))
     rows = []
     for server in servers:
         guard(server)

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .base import ProbeOutput, Skip, probe
+from .guest_windows import windows_output
 from .caps import NEED_NET_ADMIN
 from .firewall_parse import (
     COMPAT_TABLES,
@@ -147,6 +148,8 @@ def _raw(collected: _Collected) -> str:
     vantages=("local", "netns", "libvirt"),
 )
 def firewall_rules(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("firewall.rules", vantage)) is not None:
+        return windows
     collected = collect(vantage)
     nft_read = any(title == " ".join(NFT_JSON) for title, _ in collected.evidence)
     if not nft_read and not collected.rows:

@@ -115,7 +115,39 @@ def set_agent_transport(new: AgentTransport | None) -> AgentTransport:
     global _transport
     previous = _transport
     _transport = new if new is not None else LibvirtAgentTransport()
+    _os_info.clear()  # another transport may be another guest
     return previous
+
+
+# --- guest-get-osinfo: Linux or Windows -----------------------------------------------
+
+_os_info: dict[str, Mapping[str, Any]] = {}
+
+
+def os_info(vantage: Vantage) -> Mapping[str, Any]:
+    """The agent's ``guest-get-osinfo`` answer ({} when it cannot tell), asked once per guest.
+
+    A guest does not change its operating system between two probes of one run; the
+    cache is dropped when the transport changes.
+    """
+    key = str(vantage)
+    if key not in _os_info:
+        try:
+            answer = _transport.command(vantage, {"execute": "guest-get-osinfo"}, 5.0)
+        except AgentUnavailable:
+            return {}  # not cached: the agent may come up later in the run
+        except AgentCommandError:
+            answer = {}  # an agent without guest-get-osinfo (older than 2.10): not Windows-aware
+        _os_info[key] = answer if isinstance(answer, Mapping) else {}
+    return _os_info[key]
+
+
+def is_windows(vantage: Vantage) -> bool:
+    """Does the guest run Windows? (qemu-ga for Windows reports ``id`` "mswindows")."""
+    if vantage.kind != "libvirt":
+        return False
+    info = os_info(vantage)
+    return str(info.get("id", "")).lower() == "mswindows" or "windows" in str(info.get("name", "")).lower()
 
 
 def agent_command(vantage: Vantage, payload: Mapping[str, Any], timeout: float = 5.0) -> Any:

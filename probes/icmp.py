@@ -16,9 +16,10 @@ import random
 import select
 import socket
 import struct
+import threading
 import time
 
-from .base import ProbeOutput, probe
+from .base import ProbeOutput, Skip, probe
 from .caps import NEED_NET_RAW
 from .nsexec import call_in
 from .rows_active import EchoRow
@@ -38,6 +39,23 @@ _UNREACH = {
     10: "host administratively prohibited",
     13: "communication administratively prohibited",
 }
+
+
+# Pings whose answer is already known (the kernel reported every probe packet dropped):
+# their wait for replies ends now instead of at the timeout. Keyed by ICMP identifier.
+_settled: set[int] = set()
+_settled_lock = threading.Lock()
+
+
+def stop_waiting(ident: int) -> None:
+    """End the reply wait of the running ping with this identifier (kernel.drops calls it)."""
+    with _settled_lock:
+        _settled.add(ident)
+
+
+def _is_settled(ident: int) -> bool:
+    with _settled_lock:
+        return ident in _settled
 
 
 def echo_request(ident: int, seq: int, size: int) -> bytes:
@@ -68,6 +86,8 @@ def ping(
 ) -> list[EchoRow]:
     """Send ``count`` echo requests and wait up to ``timeout`` after the last for answers."""
     ident = ident if ident is not None else random.randint(1, 0xFFFF)
+    with _settled_lock:
+        _settled.discard(ident)  # a word about an earlier ping with this identifier
     sock = call_in(vantage, _open, df)
     rows: dict[int, EchoRow] = {}
     sent_at: dict[int, float] = {}
@@ -81,10 +101,12 @@ def ping(
                 rows[seq] = EchoRow(dst, seq, ident, size, df, None, error=os.strerror(exc.errno or errno.EIO))
             _collect(sock, ident, dst, size, df, rows, sent_at, time.perf_counter() + (interval if seq < count else 0))
         deadline = time.perf_counter() + timeout
-        while len(rows) < count and time.perf_counter() < deadline:
+        while len(rows) < count and time.perf_counter() < deadline and not _is_settled(ident):
             _collect(sock, ident, dst, size, df, rows, sent_at, min(deadline, time.perf_counter() + 0.05))
     finally:
         sock.close()
+        with _settled_lock:
+            _settled.discard(ident)
     return [rows.get(seq) or EchoRow(dst, seq, ident, size, df, None) for seq in range(1, count + 1)]
 
 
@@ -145,7 +167,8 @@ def _match(
             rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}")
 
 
-@probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,))
+@probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,),
+       vantages=("local", "netns", "libvirt"))
 def icmp_echo(
     vantage: Vantage,
     dst: str,
@@ -156,6 +179,16 @@ def icmp_echo(
     ident: int | None = None,
 ) -> ProbeOutput:
     checked_ipv4(dst)
+    if vantage.kind == "libvirt":
+        # No raw socket inside a guest from here: its own ping, through the guest agent.
+        from .guest_agent import is_windows
+        from .guest_ping import guest_ping
+
+        if df:
+            raise Skip("DF pings from inside a libvirt guest are not supported")
+        grows, graw = guest_ping(vantage, dst, count=int(count), size=int(size), timeout=float(timeout),
+                                 ident=ident, windows=is_windows(vantage))
+        return ProbeOutput(rows=tuple(grows), raw=graw)
     rows = ping(vantage, dst, count=int(count), size=int(size), df=bool(df), timeout=float(timeout), ident=ident)
     answered = sum(1 for r in rows if r.rtt_ms is not None)
     return ProbeOutput(rows=tuple(rows), raw=f"{answered}/{len(rows)} echo replies from {dst} (size {size}, df={df})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import libvirt_dhcp  # noqa: F401 - registers libvirt.dnsmasq and guest.dhcp_client
 from .base import ProbeOutput, Skip, probe
 from .guest_agent import (
     NO_AGENT,
@@ -371,9 +372,14 @@ def check_libvirt_vantage(vantage: Vantage) -> Vantage:
     uri = uri_for(vantage)
     try:
         conn = connection(uri)
-        list_domains(conn, uri, vantage.name)
     except Skip as exc:
-        raise VantageError(str(exc)) from None
+        if is_test_uri(uri):
+            raise VantageError(str(exc)) from None  # a test:/// file path is the operator's typo
+        # libvirtd down, no libvirt-python: not bad input. The platform step is skipped
+        # with this reason and the network walk still runs from the other vantages.
+        return vantage
+    try:
+        list_domains(conn, uri, vantage.name)
     except LibvirtLookupError as exc:
         raise VantageError(str(exc)) from None
     except import_libvirt().libvirtError as exc:  # any other refusal: still one line
@@ -384,8 +390,9 @@ def check_libvirt_vantage(vantage: Vantage) -> Vantage:
 def check_domain(vantage: Vantage) -> str | None:
     """The one-line problem with a ``libvirt:`` vantage, or None when it can be used.
 
-    What ``diagnose`` asks before it starts: an unknown domain or an unreachable
-    URI is bad input (exit 2), not a skipped step.
+    What ``diagnose`` asks before it starts: an unknown domain (or a ``test:///``
+    file that does not exist) is bad input (exit 2). An unreachable libvirtd is
+    not: the walk goes on and the platform step is skipped with the reason.
     """
     try:
         check_libvirt_vantage(vantage)

@@ -140,6 +140,7 @@ def parse_network(
         forward_dev = fwd.get("dev", "")
     br = root.find("bridge")
     address, prefixlen, dhcp_start, dhcp_end, hosts = "", 0, "", "", 0
+    host_macs: tuple[str, ...] = ()
     for ip_el in root.iterfind("ip"):
         family = ip_el.get("family", "ipv4")
         if family != "ipv4":
@@ -152,6 +153,7 @@ def parse_network(
             if rng is not None:
                 dhcp_start, dhcp_end = rng.get("start", ""), rng.get("end", "")
             hosts = len(dhcp.findall("host"))
+            host_macs = tuple(h.get("mac", "").lower() for h in dhcp.findall("host") if h.get("mac"))
         break
     uuid_el = root.find("uuid")
     return NetworkRow(
@@ -168,6 +170,7 @@ def parse_network(
         forward_dev=forward_dev,
         persistent=persistent,
         uuid=(uuid_el.text or "").strip() if uuid_el is not None else "",
+        host_macs=host_macs,
     )
 
 

@@ -11,6 +11,7 @@ libvirt guest from ``ip -j -d -s link`` run through the guest agent.
 from __future__ import annotations
 
 from .base import ProbeOutput, probe
+from .guest_windows import windows_output
 from .iproute_json import IP_LINK, clip, links_from_ip, run_json
 from .netlink_decode import link_rows
 from .netlink_query import ethtool_drivers, link_dump
@@ -45,6 +46,8 @@ def _summary(rows: list[LinkRow]) -> str:
     vantages=("local", "netns", "libvirt"),
 )
 def link_list(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("link.list", vantage)) is not None:
+        return windows
     if vantage.kind == "libvirt":
         items, text = run_json(vantage, IP_LINK)
         return ProbeOutput(rows=tuple(links_from_ip(items)), raw=clip(text))

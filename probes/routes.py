@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 
 from .base import ProbeOutput, Skip, probe
+from .guest_windows import windows_output
 from .iproute_json import IP4_ROUTE, IP6_ROUTE, clip, route_lookup_from_ip, routes_from_ip, run_json
 from .netlink_decode import decode_routes
 from .netlink_query import ROUTES, interface_names, lean_dump, route_get
@@ -66,6 +67,8 @@ def _routes_raw(rows: list[RouteRow]) -> str:
     vantages=("local", "netns", "libvirt"),
 )
 def route_list(vantage: Vantage) -> ProbeOutput:
+    if (windows := windows_output("route.list", vantage)) is not None:
+        return windows
     if vantage.kind == "libvirt":
         rows: list[RouteRow] = []
         texts = []
@@ -98,6 +101,8 @@ def route_lookup(
     if not dst:
         raise ValueError("route.lookup needs dst=ADDRESS")
     dst = str(ipaddress.ip_address(dst))  # refuse anything that is not an address, before any I/O
+    if (windows := windows_output("route.lookup", vantage, dst=dst)) is not None:
+        return windows
     if vantage.kind == "libvirt":
         argv = ["ip", "-j", "-d", "route", "get", dst]
         if src:

@@ -76,6 +76,21 @@ class NetworkRow(Row):
     forward_dev: str = ""  # <forward dev='…'/>: the uplink NAT/route traffic leaves by
     persistent: bool = True
     uuid: str = ""
+    host_macs: tuple[str, ...] = ()  # MACs with a static <host> entry in the DHCP section
+
+
+@row
+class DnsmasqRow(Row):
+    """The dnsmasq process libvirt runs for one network (none: the network hands out nothing).
+
+    Key: the network's name; the pid changes on every start.
+    """
+
+    KEY_FIELDS = ("network",)
+
+    network: str
+    pid: int
+    conf: str = ""  # its --conf-file (libvirt: …/dnsmasq/NETWORK.conf)
 
 
 @row

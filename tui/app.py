@@ -134,6 +134,8 @@ class VnetDoctorApp(App[None]):
             WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
                        autorun=self.autorun)
         )
+        if request.trace_rules:  # a ruleset change, however brief: said before the walk makes it
+            self.notify(self.tr("walk.trace_rules"), severity="warning", timeout=10)
 
     def on_replay_requested(self, message: Message) -> None:
         """A session picked on the Sessions screen: the command replays it, then brings the list back."""

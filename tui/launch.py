@@ -90,10 +90,12 @@ def run_app(
     *,
     recorder: SessionRecorder | None = None,
     autorun: bool = True,
+    discover_fn: Any = None,
 ) -> int:
     """Run the App to the end; then drain the recorder and report what could not be recorded."""
     require_terminal()
-    app = build_app(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap())
+    app = build_app(state, engine_factory, recorder=recorder, autorun=autorun, keymap=load_keymap(),
+                    discover_fn=discover_fn)
     guard = active_guard()
     if guard is not None:
         guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))

@@ -48,6 +48,8 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     # Checked by the session's request parser with the other target options (one validator).
     p.add_argument("--port", metavar="N", help="also check this TCP port on the target")
     p.add_argument("--no-record", action="store_true", help="keep nothing of this run")
+    p.add_argument("--trace-rules", action="store_true",
+                   help="after a firewall drop, add a temporary nftables trace table to name the exact rule")
     _add_db(p)
     _add_lang(p)
 
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_ascii(p)
+    p.add_argument("--connect", metavar="URI",
+                   help="libvirt connection for discovery (default: LIBVIRT_DEFAULT_URI, then qemu:///system)")
 
     p = sub.add_parser("diagnose", help="walk the flowchart without the TUI")
     _add_target(p)
@@ -93,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="print the diagnosis instead of opening the TUI")
     p.add_argument("--allow-changes", action="store_true", help="offer to apply fixes (always asks first)")
     _add_ascii(p)
+    p.add_argument("--trace-rules", action="store_true",
+                   help="after a firewall drop, add a temporary nftables trace table to name the exact rule")
     _add_db(p)
     _add_lang(p)
 

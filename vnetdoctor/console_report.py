@@ -65,9 +65,11 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
                 if fix.note:
                     lines.append(f"        {fix.note}")
                 continue
-            lines.append(f"  {t('fix')}{c} {fix.command}   {risk}")
+            # A fix of several steps shows one command per line, aligned under the first.
+            indent = "\n" + " " * (len(t("fix")) + len(c) + 3)
+            lines.append(f"  {t('fix')}{c} {fix.command.replace(chr(10), indent)}   {risk}")
             if fix.undo:
-                lines.append(f"  {t('undo')}{c}{fix.undo}")
+                lines.append(f"  {t('undo')}{c}{fix.undo.replace(chr(10), indent)}")
         lines.append("")
     verdict = _verdict_text(diagnosis, t)
     tail = f"{verdict}{t('took', duration=duration(diagnosis.duration_ms, lang))}"

@@ -12,11 +12,11 @@ import shlex
 
 import pytest
 
+from tests.lab.support.diagnosis import describe, diagnose
+from tests.lab.support.kernel_expected import kernel_mismatch
 from vnetdoctor import lab
 from vnetdoctor.knowledge.apply import apply_fix
 from vnetdoctor.knowledge.model import Fix
-
-from tests.lab.support.diagnosis import describe, diagnose
 
 pytestmark = pytest.mark.lab
 
@@ -38,6 +38,10 @@ def test_scenario_first_cause(name: str, lab_prefix: str) -> None:
         first = d.causes[0]
         assert first.evidence, "a cause is named with its evidence"
         assert first.fixes and all(f.risk for f in first.fixes)
+    # The kernel's own word on the probe packets (kernel.drops), as measured on this kernel.
+    assert kernel_mismatch(name, d) is None, kernel_mismatch(name, d)
+    if scenario.cause != "kernel.drop_unexplained":
+        assert "kernel.drop_unexplained" not in [c.cause for c in d.causes], describe(d)
     for cause in d.causes:
         for fix in cause.fixes:
             check_fix(fix)

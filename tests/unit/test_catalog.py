@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vnetdoctor.knowledge import catalog
+from vnetdoctor.knowledge import catalog, catalog_templates
 from vnetdoctor.knowledge.model import Fix
 from vnetdoctor.knowledge.text import punctuation_slips
 
@@ -91,9 +91,6 @@ def parse_causes_md(text: str) -> dict[str, str]:
 # Ids causes.md announces for open issues that the catalogue does not name yet. An id
 # leaves this list in the commit that adds it to the catalogue (then it is in ADDED).
 PLANNED: dict[str, str] = {
-    "libvirt.nwfilter_blocks": "platform",  # issue 11: real libvirtd
-    "libvirt.nat_inbound": "platform",  # issue 11: NAT networks are closed from outside
-    "kernel.drop_unexplained": "any",  # issue 12: the kernel's drop reasons
 }
 
 
@@ -111,6 +108,9 @@ def test_embedded_list_agrees_with_causes_md() -> None:
 # Ids added beyond causes.md ("add new ids freely; never rename or reuse one").
 ADDED: dict[str, str] = {
     "libvirt.macvtap_isolation": "platform",
+    "kernel.drop_unexplained": "any",  # issue 12: the kernel's drop reasons
+    "libvirt.nwfilter_blocks": "platform",  # issue 11: real libvirtd
+    "libvirt.nat_inbound": "platform",  # issue 11: NAT networks are closed from outside
 }
 
 
@@ -118,13 +118,14 @@ def test_catalogue_has_exactly_the_contract_ids_and_layers() -> None:
     got = {c.id: c.layer for c in catalog.all_causes()}
     assert got == {**EMBEDDED, **ADDED}
     assert not set(ADDED) & set(EMBEDDED)
-    assert len(catalog.all_causes()) == len(EMBEDDED) + len(ADDED) == 35
+    assert len(catalog.all_causes()) == len(EMBEDDED) + len(ADDED) == 38
 
 
 def test_catalogue_is_in_walk_order_of_layers() -> None:
-    ranks = [catalog.CAUSE_LAYERS.index(c.layer) for c in catalog.all_causes()]
+    ranks = [catalog.CATALOG_LAYERS.index(c.layer) for c in catalog.all_causes()]
     assert ranks == sorted(ranks)
-    assert list(catalog.causes_by_layer()) == list(catalog.CAUSE_LAYERS)
+    assert list(catalog.causes_by_layer()) == list(catalog.CATALOG_LAYERS)
+    assert catalog.CATALOG_LAYERS[-1] == "any"  # a cause no one layer's check finds comes last
 
 
 def test_get_cause_and_unknown_ids() -> None:
@@ -234,16 +235,20 @@ def test_templates_render_with_every_placeholder_supplied(cause: catalog.Cause) 
             assert isinstance(rendered, Fix) and rendered.runnable, rendered
             # What is shown is what runs, and it reads as the template does.
             assert shlex.split(rendered.command) == list(rendered.argv) == shlex.split(fix.command.format(**values))
-            assert shlex.split(rendered.undo) == list(rendered.undo_argv) == shlex.split(fix.undo.format(**values))
+            if fix.undo == catalog_templates.NO_UNDO:  # the note says what brings the old state back
+                assert rendered.undo == "" and rendered.undo_argv == () and fix.risk != "low"
+            else:
+                assert shlex.split(rendered.undo) == list(rendered.undo_argv) == shlex.split(fix.undo.format(**values))
             assert rendered.risk == fix.risk and rendered.where == "netns:vnd-guest"
-            for command in (rendered.command, rendered.undo):
+            for command in filter(None, (rendered.command, rendered.undo)):
                 assert catalog.is_one_command(command), command
                 assert shlex.split(command)[0] in KNOWN_TOOLS, command
 
 
 KNOWN_TOOLS = {
     "ip", "bridge", "sysctl", "nft", "iptables", "iptables-legacy", "ebtables", "virsh", "modprobe",
-    "dhclient", "nmcli", "vmware-networks", "firewall-cmd", "ufw", "systemctl", "resolvectl", "sed",
+    "dhclient", "udhcpc", "powershell.exe", "nmcli", "vmware-networks", "firewall-cmd", "ufw", "systemctl", "resolvectl", "sed",
+    "tc",
 }
 
 

@@ -122,6 +122,7 @@ def test_networks_nat_isolated_routed():
         name="default", active=True, autostart=False, forward="nat", bridge="virbr0",
         address="198.51.100.1", prefixlen=24, dhcp_start="198.51.100.100", dhcp_end="198.51.100.199",
         static_hosts=1, forward_dev="", persistent=True, uuid="0f1b2c3d-0000-4000-8000-000000000001",
+        host_macs=("52:54:00:00:00:02",),
     )
     assert (nets["isolated"].forward, nets["isolated"].bridge, nets["isolated"].prefixlen) == ("isolated", "virbr1", 24)
     assert nets["isolated"].dhcp_start == "" and nets["isolated"].static_hosts == 0

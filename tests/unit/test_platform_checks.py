@@ -8,7 +8,7 @@ cause's fixes need fails here.
 from __future__ import annotations
 
 import pytest
-from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, FakeLeases, lease
+from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, installed_leases, lease
 from vnetdoctor.knowledge.checks import load_checks
 from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import FAIL, PASS, SKIP, Request
@@ -45,12 +45,8 @@ def fresh():
 
 @pytest.fixture
 def leases():
-    fake = FakeLeases({})
-    previous = libvirt_conn.set_lease_source(fake)
-    try:
+    with installed_leases() as fake:
         yield fake
-    finally:
-        libvirt_conn.set_lease_source(previous)
 
 
 # --- libvirt ------------------------------------------------------------------------------
@@ -142,13 +138,12 @@ def test_no_lease_on_a_dhcp_network(leases):
     assert [e.text for e in f.evidence] == [
         "network default hands out 198.51.100.100-198.51.100.199",
         "no DHCP lease for web's 52:54:00:00:00:02 on default",
+        "52:54:00:00:00:02 already has a static DHCP host entry in default",
     ]
-    reserve, renew = f.fixes
-    # Which address to reserve is the operator's choice: guidance, naming what it needs.
-    assert (reserve.runnable, reserve.missing, reserve.command) == (False, ("ip",), "")
-    assert reserve.where == "local"
-    # dhclient runs inside the guest; without an agent its NIC name is unknown.
-    assert (renew.runnable, renew.missing, renew.where) == (False, ("dev",), lab("web"))
+    # No reservation for a MAC that has one already (and the range is not full); without
+    # an agent neither the guest's NIC nor its DHCP client is known: guidance only.
+    assert [(x.runnable, x.missing, x.where) for x in f.fixes] == [(False, ("dev",), lab("web"))] * 2
+    assert all("<" not in x.note for x in f.fixes)
 
 
 def test_lease_present_passes(leases):

@@ -83,7 +83,8 @@ def test_every_floor_shares_the_one_order() -> None:
     assert engine.LAYER_ORDER is LAYER_ORDER and flowchart.LAYER_ORDER is LAYER_ORDER
     assert catalog.CAUSE_LAYERS is CAUSE_LAYERS and base.LAYERS is CAUSE_LAYERS
     assert CAUSE_LAYERS == LAYER_ORDER[1:]
-    assert set(LAYER_NAMES) == set(LAYER_ORDER)  # every layer has its bilingual name
+    # every layer has its bilingual name, and so has "any" (kernel.drop_unexplained's)
+    assert set(LAYER_NAMES) == {*LAYER_ORDER, "any"} and catalog.CATALOG_LAYERS == (*CAUSE_LAYERS, "any")
 
 
 def test_layer_rank_follows_the_walk_and_puts_unknown_layers_last() -> None:

@@ -34,10 +34,11 @@ def fix_prompt(fix: Fix, tr: Translator) -> Text:
     """
     text = Text()
     if fix.runnable:
-        text.append("$ ", style="dim")
-        text.append(fix.command, style="bold")
+        for i, line in enumerate(fix.command.splitlines()):  # a fix of several steps: one line each
+            text.append(("\n" if i else "") + "$ ", style="dim")
+            text.append(line, style="bold")
         text.append("\n  " + tr("fix.undo") + tr("sep.colon"), style="dim")
-        text.append(fix.undo or tr("fix.no_undo"))
+        text.append((fix.undo or tr("fix.no_undo")).replace("\n", "\n        "))
     else:
         text.append(guidance_text(fix, tr.lang), style="bold yellow")
     text.append("\n  " + tr("fix.risk") + tr("sep.colon"), style="dim")

@@ -16,6 +16,9 @@ from textual.widgets import Static, Tree
 from vnetdoctor.probes.capture import hexdump
 from vnetdoctor.probes.rows import PacketRow
 
+from .kernel_loader import KernelMarksLoaded, load_marks
+from .kernel_marks import KernelMarks
+
 Layers = Sequence[tuple[str, Sequence[tuple[str, str]]]]
 TextFn = Callable[..., str]
 
@@ -48,6 +51,13 @@ class PacketLayers(Tree[str]):
         self.show_root = False
         self.guide_depth = 2
         self.shown_key: str | None = None
+        self.kernel = KernelMarks()  # the kernel's word per ping flow: a branch under its packets
+
+    def on_mount(self) -> None:
+        load_marks(self)
+
+    def on_kernel_marks_loaded(self, message: KernelMarksLoaded) -> None:
+        self.kernel = message.marks
 
     def show_message(self, message: str) -> None:
         self.clear()
@@ -57,7 +67,7 @@ class PacketLayers(Tree[str]):
     def show_layers(self, key: str, layers: Layers) -> None:
         """Draw a decoded packet; ``key`` identifies it so a stale decode can be ignored."""
         self.clear()
-        for name, fields in layers:
+        for name, fields in [*layers, *self.kernel.for_layers(layers, self._text)]:
             branch = self.root.add(Text(layer_title(name, fields), style="bold"), expand=True)
             for fname, value in fields:
                 branch.add_leaf(Text(f"{fname} = {value}"))

@@ -21,10 +21,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
 from vnetdoctor.probes.rows import PacketRow
 
 from ..glyphs import glyph
-
+from .kernel_loader import KernelMarksLoaded, load_marks
+from .kernel_marks import KernelMarks
 
 Point = tuple[str, str]  # (vantage as text, interface)
 
@@ -283,6 +285,16 @@ class PathView(VerticalScroll):
         self.side_of: Mapping[str, str] = {}  # vantage text -> "host" / "guest"
         self.max_groups = 40
         self.last_verdicts: list[Verdict] = []
+        self.kernel = KernelMarks()  # the kernel's word per ping flow (the walk's kernel.drops)
+        self._last: PathTrace | None = None
+
+    def on_mount(self) -> None:
+        load_marks(self)
+
+    def on_kernel_marks_loaded(self, message: KernelMarksLoaded) -> None:
+        self.kernel = message.marks
+        if self._last is not None:
+            self.show(self._last)
 
     def compose(self):  # type: ignore[override]
         yield self._static
@@ -309,6 +321,7 @@ class PathView(VerticalScroll):
 
     def show(self, trace: PathTrace) -> None:
         """Redraw from a trace (cheap: a few dozen rows of text)."""
+        self._last = trace
         groups = trace.groups[-self.max_groups :]
         if not groups:
             self.last_verdicts = []
@@ -319,6 +332,8 @@ class PathView(VerticalScroll):
         table.add_column("", no_wrap=True)
         for p in trace.points:
             table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
+        if self.kernel:  # after the last hop: where the kernel ended the packet, and why
+            table.add_column(self._text("pathview.kernel"), no_wrap=True)
         for g in groups:
             direction = trace.directions.get(g.flow, 1)
             arrow_req, arrow_rep = (glyph("right"), glyph("left")) if direction > 0 else (glyph("left"), glyph("right"))
@@ -328,13 +343,16 @@ class PathView(VerticalScroll):
                     for p in trace.points
                 ]
                 label = g.label if kind == "req" else ""
-                table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks)
+                table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks,
+                              *self.kernel.cells(g.flow, kind))
         self.last_verdicts = verdicts(trace)
         body = Text()
         for i, v in enumerate(self.last_verdicts):
             if i:
                 body.append("\n")
             body.append(self.verdict_line(v), style="bold" if v.kind != "ok" else "")
+        for line in self.kernel.lines(dict.fromkeys(v.flow for v in self.last_verdicts), self._text):
+            body.append("\n" + line, style="bold")
         from rich.console import Group
 
         self._static.update(Group(body, table))

@@ -33,7 +33,10 @@ def request_from_args(args: argparse.Namespace, lang: str, *, connect: bool, opt
     ``libvirt:`` guest exists before anything runs (``diagnose``).
     """
     from_side = getattr(args, "from_side", "host") or "host"
+    trace_rules = bool(getattr(args, "trace_rules", False))
     if optional and not args.target and not args.guest and from_side == "host":
+        if trace_rules:
+            raise UsageError("--trace-rules needs --target or --guest (the Start screen does not offer it)")
         return None
     try:
         return parse_request(
@@ -44,6 +47,7 @@ def request_from_args(args: argparse.Namespace, lang: str, *, connect: bool, opt
             guest=args.guest or "",
             lang=lang,
             connect=connect,
+            trace_rules=trace_rules,
         )
     except RequestError as err:
         raise usage_error(err, lang) from None

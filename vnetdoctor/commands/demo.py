@@ -9,6 +9,7 @@ when the operator quits, also when anything fails on the way.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 import threading
 
@@ -84,7 +85,8 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
         print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}",
               file=sys.stderr)
         # The lab's scenario yields a Request, checked by the session's rules like any other.
-        request = checked(instance.request(lang), lang)
+        request = checked(replace(instance.request(lang), trace_rules=bool(getattr(args, "trace_rules", False))),
+                          lang)
         if args.no_tui:
             return _diagnose(request, args)
         return _tui(request, args, lang, scenario.name)

@@ -9,6 +9,7 @@ rules, same words), and a bad value is one line and exit status 2 before any scr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from vnetdoctor.knowledge.model import Request
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             store, recorder = open_recorder(args, source="tui")
             state = SessionState(request=request, lang=lang, allow_changes=args.allow_changes,
                                  store=store)
-            return run_app(state, live_engine_factory, recorder=recorder)
+            return run_app(state, live_engine_factory, recorder=recorder, discover_fn=_discovery(args, lang))
         except Interrupted as exc:  # before the App ran: nothing on screen to restore
             say(interrupted_message(exc.signum, lang))
             return exc.exit_code

@@ -231,6 +231,15 @@ def _arp_blackhole_off(inst: LabInstance) -> None:
     inst.tc(GUEST, "qdisc del dev eth0 clsact")
 
 
+def _ip_blackhole(inst: LabInstance) -> None:
+    """The same one-instruction drop, for every IPv4 frame: no rule, sysctl or setting shows it."""
+    inst.tc(
+        GUEST,
+        "qdisc add dev eth0 clsact",
+        f'filter add dev eth0 ingress protocol ip prio 1 bpf bytecode "{ARP_DROP_BPF}" da',
+    )
+
+
 # network
 
 def _guest_no_address(inst: LabInstance) -> None:

@@ -26,6 +26,7 @@ from .faults import (
     FORWARD_DROP,
     GUEST_ICMP_DROP,
     GUEST_TCP_DROP,
+    _ip_blackhole,
     Action,
     _arp_blackhole,
     _arp_blackhole_off,
@@ -255,6 +256,11 @@ _ALL: list[Scenario] = [
         (H2G, G2H), inject=_arp_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,),
         notes="this kernel has no cls_matchall/act_gact: the drop is a one-instruction classic BPF "
               "program (ret #2 = TC_ACT_SHOT) in a cls_bpf direct-action filter on a clsact qdisc",
+    ),
+    Scenario(
+        "kernel.drop_unexplained", "kernel.drop_unexplained", "bridged",
+        (H2G, G2H), inject=_ip_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,),
+        notes="the same classic BPF drop as arp.unresolved, for protocol ip",
     ),
     Scenario(
         "ip.no_address", "ip.no_address", "nat",

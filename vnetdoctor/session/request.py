@@ -92,6 +92,7 @@ def parse_request(
     guest: str | None = "",
     lang: str = "en",
     connect: bool = False,
+    trace_rules: bool = False,
 ) -> Request:
     """The request the fields describe, or the first :class:`RequestError` (in field order).
 
@@ -111,6 +112,7 @@ def parse_request(
         from_side=side,
         port=port_no,
         lang=lang,
+        trace_rules=trace_rules,
     )
     return check_request(request, connect=connect)
 

@@ -52,14 +52,23 @@ def _note(source: str, obs: Observation | None, lang: str, reason: str = "") -> 
     return tr("start.source_note", lang, source=tr(f"start.source_{source}", lang), text=text)
 
 
-def libvirt_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
-    """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases)."""
+def libvirt_targets(lang: str = "en", connect: str | None = None,
+                    host: str = "local") -> tuple[list[Target], list[str]]:
+    """Domains with their state, MACs (XML) and IPv4 addresses (DHCP leases).
+
+    At ``connect`` (``--connect``), else libvirt's own default: ``LIBVIRT_DEFAULT_URI``,
+    then ``qemu:///system``. A domain found at an explicit URI keeps it in its vantage
+    (``libvirt:NAME@URI``) so the walk talks to the same daemon; ``host`` (``--host``) is
+    the host side of every target.
+    """
     import vnetdoctor.probes.libvirt  # noqa: F401 - registers the libvirt probes (libvirt itself loads lazily)
-    doms = _probe("libvirt.domains")
+    from vnetdoctor.probes.libvirt_conn import uri_for
+    uri = uri_for(LOCAL, connect)
+    doms = _probe("libvirt.domains", uri=uri)
     if not doms.ok:
-        return [], [_note("libvirt", doms, lang)]
+        return [], [_note("libvirt", doms, lang, f"{uri}: {doms.reason or doms.status}")]
     notes: list[str] = []
-    ifaces = _probe("libvirt.interfaces")
+    ifaces = _probe("libvirt.interfaces", uri=uri)
     macs: dict[str, list[str]] = {}
     if ifaces.ok:
         for row in ifaces.rows:
@@ -67,7 +76,7 @@ def libvirt_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     else:
         notes.append(_note("libvirt_interfaces", ifaces, lang))
     ips: dict[str, list[str]] = {}
-    leases = _probe("libvirt.leases")
+    leases = _probe("libvirt.leases", uri=uri)
     if leases.ok:
         for row in leases.rows:
             ips.setdefault(row.mac.lower(), []).append(row.ip)
@@ -86,7 +95,8 @@ def libvirt_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
                 state=dom.state,
                 addresses=addrs,
                 macs=dom_macs,
-                guest=f"libvirt:{dom.name}",
+                host=host,
+                guest=f"libvirt:{dom.name}@{uri}" if connect else f"libvirt:{dom.name}",
                 target=hosts[0] if hosts else None,
                 note="" if dom.agent_channel else "start.note_no_agent",
             )
@@ -174,15 +184,20 @@ def netns_targets(exclude: set[str]) -> list[Target]:
     return [Target(kind="netns", name=n, guest=f"netns:{n}") for n in names if n not in exclude]
 
 
-def discover(lang: str = "en") -> tuple[list[Target], list[str]]:
+def discover(lang: str = "en", connect: str | None = None, host: str = "local") -> tuple[list[Target], list[str]]:
     """Everything the Start screen lists, and one line per source that could not be read
-    (in ``lang``)."""
+    (in ``lang``).
+
+    ``connect`` and ``host`` are the command line's ``--connect`` and ``--host``: libvirt
+    is asked at that URI, and its guests get that host side. (With ``--guest`` the walk
+    opens on that guest directly.)
+    """
     targets: list[Target] = []
     notes: list[str] = []
     lab, owned, lab_notes = lab_targets(lang)
     targets += lab
     notes += lab_notes
-    for found, more in (libvirt_targets(lang), platform_targets(lang)):
+    for found, more in (libvirt_targets(lang, connect, host), platform_targets(lang)):
         targets += found
         notes += more
     targets += netns_targets(owned)

@@ -10,9 +10,10 @@ argv the probes run (``ip -j …`` in a namespace shaped like a guest).
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,21 @@ def lease(mac: str, ip: str, *, prefix: int = 24, hostname: str = "", iface: str
         "hostname": hostname or None,
         "clientid": f"01:{mac}",
     }
+
+
+def lab(domain: str) -> str:
+    """The vantage of a domain of ``lab.xml`` on the test driver."""
+    return f"libvirt:{domain}@{LAB_URI}"
+
+
+@contextlib.contextmanager
+def installed_leases() -> Iterator[FakeLeases]:
+    """A FakeLeases as the lease source for the block (libvirt's own again afterwards)."""
+    from vnetdoctor.probes import libvirt_conn
+
+    fake = FakeLeases({})
+    previous = libvirt_conn.set_lease_source(fake)
+    try:
+        yield fake
+    finally:
+        libvirt_conn.set_lease_source(previous)
