@@ -21,6 +21,15 @@ def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
     return _request.request_from_args(args, lang, connect=False, optional=True)
 
 
+def _discovery(args: argparse.Namespace, lang: str):  # type: ignore[no-untyped-def]
+    """The Start screen's discovery (the session's) with --connect and --host applied."""
+    import functools
+
+    from vnetdoctor.session.targets import discover
+
+    return functools.partial(discover, lang, connect=getattr(args, "connect", None), host=args.host or "local")
+
+
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
     """The session store behind the write-behind recorder, or (None, None) with --no-record."""
     if getattr(args, "no_record", False):
