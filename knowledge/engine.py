@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from vnetdoctor.probes.base import load_all
+from vnetdoctor.probes.base import Observation, load_all
 from vnetdoctor.probes.vantage import Vantage
 
 from . import flowchart
@@ -69,6 +69,10 @@ class Engine:
     def results(self) -> dict[str, StepResult]:
         with self._lock:
             return dict(self._results)
+
+    def observe(self, probe_id: str, vantage: Vantage, refresh: bool = False, **params: Any) -> Observation:
+        """One observation through this diagnosis's observer (the Tables screen asks here)."""
+        return self._shared.observer.observe(probe_id, vantage, refresh=refresh, **params)
 
     def path_points(self) -> list[tuple[Vantage, str]]:
         path = self._shared.facts.get("path")

@@ -267,6 +267,19 @@ class Request:
             "trace_rules": self.trace_rules,
         }
 
+    def argv(self) -> list[str]:
+        """The target options that ask for this request (``--host … --target …``), for a command shown."""
+        args = ["--host", str(self.host)]
+        if self.guest is not None:
+            args += ["--guest", str(self.guest)]
+        if self.from_side != "host":
+            args += ["--from", self.from_side]
+        if self.target is not None:
+            args += ["--target", self.target]
+        if self.port:
+            args += ["--port", str(self.port)]
+        return args
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Request:
         return cls(

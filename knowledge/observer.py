@@ -81,6 +81,14 @@ class Observer:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+NOT_RECORDED = "not in the recording"
+
+
+def not_recorded(obs: Observation) -> bool:
+    """True for the answer a recording gives for a probe it does not hold."""
+    return obs.status == "skipped" and obs.reason == NOT_RECORDED
+
+
 class RecordedObserver(Observer):
     """Serves observations from a recording; a probe that was not recorded is 'skipped'."""
 
@@ -92,4 +100,4 @@ class RecordedObserver(Observer):
         found = self._recorded.get(key_of(probe_id, vantage, params))
         if found is not None:
             return found
-        return Observation(probe=probe_id, vantage=str(vantage), status="skipped", reason="not in the recording")
+        return Observation(probe=probe_id, vantage=str(vantage), status="skipped", reason=NOT_RECORDED)

@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage
 from vnetdoctor.probes.vocabulary import layer_rank
 
 from .events import AskFn, DiagnosisReady, EventSink, PlannedStep, StepFinished, StepStarted
 from .model import ASK, FAIL, Diagnosis, Request, StepResult
+from .observer import RecordedObserver
 
 
 
@@ -42,18 +44,26 @@ class ReplayEngine:
         *,
         ask: AskFn | None = None,  # accepted for the factory's signature; a replay never asks
         on_event: EventSink | None = None,
+        observations: Iterable[Observation] = (),
     ) -> None:
         self.request = request
         self._steps = list(steps)
         self._recorded = diagnosis
         self._emit: EventSink = on_event or (lambda event: None)
         self._fed: dict[str, StepResult] = {}
+        # Every observation of the record, steps first then those seen outside a step (the
+        # Tables screen's), served through the live observer's interface; later ones win.
+        self._observer = RecordedObserver([*(o for s in self._steps for o in s.observations), *observations])
 
     @classmethod
     def from_recorded(
         cls, session: RecordedLike, *, ask: AskFn | None = None, on_event: EventSink | None = None
     ) -> ReplayEngine:
         return cls(session.request, session.latest_steps(), session.as_diagnosis(), ask=ask, on_event=on_event)
+
+    def observe(self, probe_id: str, vantage: Vantage, refresh: bool = False, **params: Any) -> Observation:
+        """What the record holds for this probe (``skipped: not in the recording`` otherwise); never runs one."""
+        return self._observer.observe(probe_id, vantage, **params)
 
     # -- EngineLike ------------------------------------------------------------------------
     def plan(self) -> list[PlannedStep]:

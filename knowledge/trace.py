@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.capture import Capture
@@ -165,8 +167,14 @@ def run_trace(
     count: int = 3,
     timeout: float = 1.0,
     kernel: bool = True,
+    observe: Callable[..., Observation] | None = None,
 ) -> Trace:
-    """Ping forward (and back, when the other end is a vantage) while capturing on the path."""
+    """Ping forward (and back, when the other end is a vantage) while capturing on the path.
+
+    ``observe`` is the engine's observer (``observe(probe, vantage, refresh=True, **params)``):
+    the pings are observations like any other, so a recording can serve them back.
+    """
+    ping = partial(observe, refresh=True) if observe is not None else run_probe
     points = path.capture_points()
     cap = Capture(points, bpf="icmp or arp")
     failed: dict[str, str] = {}
@@ -185,10 +193,10 @@ def run_trace(
     try:
         window.open()
         with ThreadPoolExecutor(max_workers=2) as pool:
-            fwd = pool.submit(run_probe, "icmp.echo", sender, dst=dst, count=count, timeout=timeout,
+            fwd = pool.submit(ping, "icmp.echo", sender, dst=dst, count=count, timeout=timeout,
                               ident=fwd_ident, size=window.sizes["forward"])
             rev = (
-                pool.submit(run_probe, "icmp.echo", reverse_sender, dst=reverse_dst, count=count,
+                pool.submit(ping, "icmp.echo", reverse_sender, dst=reverse_dst, count=count,
                             timeout=timeout, ident=rev_ident, size=window.sizes["reverse"])
                 if both and reverse_sender is not None
                 else None

@@ -28,9 +28,9 @@ from .bridge import EngineFactory
 from .glyphs import ascii_glyphs
 from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
-from .recorder import RecordStatus, SessionRecorder
+from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
 from .state import SessionState
-from .targets import Target, discover
+from vnetdoctor.session.targets import Target, discover
 
 # How long the "not recorded yet" notice stays up; it is shown again while the wait goes on.
 RECORD_NOTICE_SECONDS = 15.0

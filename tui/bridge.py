@@ -1,4 +1,4 @@
-"""Between the engine's thread and the UI thread: events become messages, questions a modal.
+"""The TUI's sink of a Session: events become messages, questions a modal.
 
 The engine calls ``on_event`` and ``ask`` from whatever thread runs it. The
 bridge never touches a widget: it posts a message to the screen that owns the
@@ -11,26 +11,18 @@ thread is left waiting and the app can exit.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from vnetdoctor.knowledge.events import AskFn, EngineEvent, EngineLike, EventSink
-from vnetdoctor.knowledge.model import Question, Request
+from vnetdoctor.knowledge.model import Question
+from vnetdoctor.session import EngineFactory as EngineFactory  # re-exported: the App's type
+from vnetdoctor.session.core import SessionEvent, fallback_answer
 
 from .messages import AnswerBox, EngineEventPosted, QuestionAsked
 
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
-# Builds the engine for a request once the UI knows it (Start screen, or the command line).
-EngineFactory = Callable[[Request, AskFn, EventSink], EngineLike]
-
-
-def fallback_answer(question: Question) -> str:
-    """What an unanswered question counts as: "unknown" when offered, else the last choice."""
-    if "unknown" in question.choices:
-        return "unknown"
-    return question.choices[-1] if question.choices else ""
+__all__ = ["EngineBridge", "EngineFactory", "fallback_answer"]
 
 
 class EngineBridge:
@@ -42,8 +34,8 @@ class EngineBridge:
         self._lock = threading.Lock()
         self._closed = False
 
-    def on_event(self, event: EngineEvent) -> None:
-        """Called from the engine's thread: hand the event to the UI thread."""
+    def on_event(self, event: SessionEvent) -> None:
+        """A sink of the session, called from the engine's thread: hand the event to the UI thread."""
         if not self._closed:
             self._target.post_message(EngineEventPosted(event))
 

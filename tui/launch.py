@@ -14,25 +14,17 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink
-from vnetdoctor.knowledge.model import Request
+from vnetdoctor.session import live_engine_factory as live_engine_factory  # what tui and demo run
 
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
 
 from .bridge import EngineFactory
-from .recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from .state import SessionState
 
 if TYPE_CHECKING:
     from .app import VnetDoctorApp
-
-
-def live_engine_factory(request: Request, ask: AskFn, on_event: EventSink) -> EngineLike:
-    """The real engine (imported here, not at start-up: it loads probes and the flowchart)."""
-    from vnetdoctor.knowledge.engine import Engine
-
-    return Engine(request, ask=ask, on_event=on_event)
 
 
 def keymap_path() -> Path:

@@ -7,17 +7,21 @@ handed to the App; screens read it, they do not rebuild it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.knowledge.events import EngineLike
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.vantage import Vantage
+
+if TYPE_CHECKING:
+    from vnetdoctor.session import Session
 
 
 @dataclass
 class SessionState:
     request: Request | None  # None until the Start screen has a target
     engine: EngineLike | None = None
+    session: Session | None = None  # the Session running this walk (set by the walk screen)
     lang: str = "en"
     allow_changes: bool = False  # applying fixes is offered only with --allow-changes
     replay: bool = False  # a recorded session: read-only, no probes run

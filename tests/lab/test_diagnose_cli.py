@@ -97,7 +97,7 @@ def test_human_report_without_colour(lab_prefix: str) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--target", "300.1.1.1"], "not an IP address"),
+        (["--target", "300.1.1.1"], "--target: '300.1.1.1' is not an IP address"),
         (["--target", "198.18.0.1", "--host", "netns:vnd-no-such-ns"], "unknown network namespace"),
         (["--target", "198.18.0.1", "--guest", "bogus"], "bad vantage"),
         (["--target", "198.18.0.1", "--from", "guest"], "--from guest needs --guest"),

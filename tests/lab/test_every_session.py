@@ -31,7 +31,7 @@ async def test_the_start_screen_with_each_lab_scenario_up(lab_prefix: str) -> No
     from vnetdoctor.tui.app import VnetDoctorApp
     from vnetdoctor.tui.screens.start import StartScreen
     from vnetdoctor.tui.state import SessionState
-    from vnetdoctor.tui.targets import discover
+    from vnetdoctor.session.targets import discover
 
     def ours():  # type: ignore[no-untyped-def]
         found, notes = discover()
@@ -76,7 +76,7 @@ async def _walk_with_a_fix_and_a_rerun(lab_prefix: str, db) -> None:  # type: ig
     from vnetdoctor.lab.lifecycle import up
     from vnetdoctor.tui.app import VnetDoctorApp
     from vnetdoctor.tui.launch import live_engine_factory
-    from vnetdoctor.tui.recorder import SessionRecorder
+    from vnetdoctor.session.recorder import SessionRecorder
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
     from vnetdoctor.store import SessionStore

@@ -66,7 +66,13 @@ def test_diagnose_args_parse_and_point_inside_the_lab() -> None:
         assert _allowed(args.target), name
         assert args.from_side in ("host", "guest")
         if s.cause in ("tcp.port_closed", "tcp.port_filtered") or name == "healthy":
-            assert args.port == LAB_PORT
+            assert args.port == str(LAB_PORT)  # a field as typed: the session's parser reads it
+            assert s.request("vnd-t1x0-").port == LAB_PORT
+        # The scenario's Request and its command line are the same request.
+        request = s.request("vnd-t1x0-")
+        assert (str(request.host), str(request.guest), request.target, request.from_side) == (
+            args.host, args.guest, args.target, args.from_side), name
+        assert request.argv() == s.diagnose_args("vnd-t1x0-")
 
 
 def test_topology_addresses_stay_in_the_allowed_ranges() -> None:

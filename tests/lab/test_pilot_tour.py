@@ -23,7 +23,7 @@ from vnetdoctor.tui.screens.packets import PacketsScreen
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.tables import TablesScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
-from vnetdoctor.tui.targets import Target
+from vnetdoctor.session.targets import Target
 from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
 from vnetdoctor.tui.widgets.packet_list import PacketList
 
@@ -42,7 +42,7 @@ def _results():  # type: ignore[no-untyped-def]
 
 async def test_the_whole_tour_at_80x24_without_colour(monkeypatch: pytest.MonkeyPatch, lab_prefix: str) -> None:
     from vnetdoctor.lab.lifecycle import up
-    from vnetdoctor.tui.targets import discover
+    from vnetdoctor.session.targets import discover
 
     monkeypatch.setenv("NO_COLOR", "1")
     up(SCENARIO, lab_prefix)  # taken down by the lab_prefix fixture, also on failure

@@ -21,21 +21,19 @@ async def test_demo_flow_reaches_the_verdict_on_the_real_lab(lab_prefix: str, tm
     from vnetdoctor.knowledge.replay import ReplayEngine
     from vnetdoctor.tui.app import VnetDoctorApp
     from vnetdoctor.tui.launch import live_engine_factory
-    from vnetdoctor.tui.recorder import SessionRecorder
+    from vnetdoctor.session.recorder import SessionRecorder
     from vnetdoctor.tui.screens.packets import PacketsScreen
     from vnetdoctor.tui.screens.tables import TablesScreen
     from vnetdoctor.tui.screens.walk import WalkScreen
     from vnetdoctor.tui.state import SessionState
     from vnetdoctor.tui.widgets.flowchart import VERDICT, FlowchartSidebar
 
-    from vnetdoctor.cli import build_parser
-    from vnetdoctor.commands.tui import request_from_args
+    from vnetdoctor.commands._request import checked
     from vnetdoctor.lab.lifecycle import up
     from vnetdoctor.store import SessionStore
 
     instance = up(SCENARIO, lab_prefix)  # taken down by the lab_prefix fixture, also on failure
-    ns = build_parser().parse_args(["tui", *instance.diagnose_args(), "--lang", "en"])
-    request = request_from_args(ns, "en")
+    request = checked(instance.request("en"), "en")  # what `demo` does: the lab yields a Request
     store = SessionStore(tmp_path / "s.db")
     recorder = SessionRecorder(store, source="demo", scenario=SCENARIO)
     state = SessionState(request=request, lang="en", store=store, scenario=SCENARIO)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests.tui.support.engine import make_app, scenario_results
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen
 from tests.tui.support.waiting import settle, wait_until
 

@@ -128,7 +128,7 @@ def test_without_root_namespace_vantages_are_skipped_with_cap_sys_admin(
 def test_a_subnets_broadcast_and_network_address_are_refused(
     bring_up: Callable[[str], LabInstance], lab_prefix: str
 ) -> None:
-    from vnetdoctor.tui.form import FormError, build_request
+    from vnetdoctor.session.request import RequestError, parse_request
 
     bring_up("healthy")  # host br0 198.18.0.1/24, guest eth0 198.18.0.11/24
     host, guest = f"netns:{lab_prefix}host", f"netns:{lab_prefix}guest"
@@ -148,10 +148,10 @@ def test_a_subnets_broadcast_and_network_address_are_refused(
                              check=False, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert res.returncode == 2 and res.stderr.count("\n") == 1 and "198.18.0." in res.stderr, res.stderr
     # The guest's own subnet counts when the guest sends (its eth0 here, seen from inside).
-    with pytest.raises(FormError) as err:
-        build_request(address="198.18.0.255", direction="guest_to_host", host="local", guest=guest)
+    with pytest.raises(RequestError) as err:
+        parse_request(target="198.18.0.255", from_side="guest", host="local", guest=guest)
     assert err.value.fmt["reason"] == "198.18.0.255 is the broadcast address of 198.18.0.0/24 on eth0, not a host"
-    with pytest.raises(FormError):
-        build_request(address="198.18.0.0", host=host)
+    with pytest.raises(RequestError):
+        parse_request(target="198.18.0.0", host=host)
     # A host of that subnet is still a target.
-    assert build_request(address="198.18.0.11", host=host).target == "198.18.0.11"
+    assert parse_request(target="198.18.0.11", host=host).target == "198.18.0.11"

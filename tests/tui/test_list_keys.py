@@ -22,7 +22,7 @@ from tests.tui.support.engine import MemoryStore, QUESTION, console_question, ma
 from tests.tui.support.targets import discover
 from textual.widgets import DataTable, OptionList
 from vnetdoctor.knowledge import flowchart
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens.packets import PacketsScreen

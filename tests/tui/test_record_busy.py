@@ -15,7 +15,7 @@ import pytest
 from tests.tui.support.engine import REQUEST, make_app, scenario_results
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.launch import recording_outcome
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.walk import WalkScreen
 from tests.tui.support.waiting import settle, wait_until
 

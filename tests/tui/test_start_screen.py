@@ -9,7 +9,7 @@ from tests.tui.support.targets import NOTES, TARGETS, discover
 from vnetdoctor.tui.screens.start import StartScreen
 from vnetdoctor.tui.screens.walk import WalkScreen
 from tests.tui.support.waiting import screen_text, settle, wait_until
-from vnetdoctor.tui.targets import Target
+from vnetdoctor.session.targets import Target
 
 SIZE = (80, 24)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import dataclasses
+
+import pytest
 
 from tests.tui.support.engine import FakeEngine, GUEST, HOST
 from tests.tui.support.views import (
@@ -259,7 +259,7 @@ async def test_wide_terminal_shows_every_field() -> None:
         assert len(table.ordered_columns) == len(dataclasses.fields(LinkRow)) + 1
 
 
-async def test_replay_shows_recorded_rows_and_runs_no_probe() -> None:
+async def test_replay_shows_recorded_rows_and_runs_no_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     request = make_request()
     recorded = StepResult(
         "physical.links", "physical", "links", "pass",
@@ -268,9 +268,23 @@ async def test_replay_shows_recorded_rows_and_runs_no_probe() -> None:
             Observation("link.list", str(GUEST), ERROR, reason="guest agent timed out"),
         ),
     )
-    state = SessionState(request=request, engine=FakeEngine.recorded(request, [recorded]), replay=True)
+    # Replay is a Session built from the record: the screen asks it as it asks a live one.
+    from vnetdoctor.knowledge import observer
+    from vnetdoctor.knowledge.replay import ReplayEngine
+    from vnetdoctor.session import Session
+    from vnetdoctor.tui.screens import tables
+
+    session = Session(request, lambda req, ask, emit: ReplayEngine(request, [recorded], on_event=emit))
+    state = SessionState(request=request, engine=session.engine, session=session, replay=True)
     runner = FakeRunner(standard_answers())
-    app = _app(runner, state)
+
+    def no_probe(*args: object, **kwargs: object) -> None:
+        runner.calls.append(args)  # a probe run in a replay: the assertion below fails
+        raise AssertionError("a replay ran a probe")
+
+    monkeypatch.setattr(observer, "run_probe", no_probe)
+    monkeypatch.setattr(tables, "run_probe", no_probe)
+    app = views_app(lambda: TablesScreen(state), state.lang)  # no runner injected: the session's
     async with app.run_test(size=(80, 24)) as pilot:
         table = await _loaded(pilot)
         assert table.row_keys == ["host|lo", "host|br0", "host|vnet0"]

@@ -10,7 +10,7 @@ import pytest
 from tests.tui.support.engine import FakeEngine, QUESTION, REQUEST, fake_knowledge, scenario_results
 from vnetdoctor.knowledge.events import StepFinished
 from vnetdoctor.knowledge.replay import ReplayEngine
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from tests.tui.support.waiting import screen_text, settle
 
 
@@ -41,7 +41,7 @@ def one_line_exit_2(proc: subprocess.CompletedProcess[str]) -> str:
         (["tui", "--target", "198.18.0.300"], "--target: '198.18.0.300' is not an IP address"),
         (["tui", "--target", "2001:db8::1"], "only IPv4"),
         (["tui", "--target", "198.18.0.11", "--host", "netns:no-such-ns-d1"], "unknown network namespace"),
-        (["tui", "--from", "guest", "--target", "198.18.0.11"], "--guest: sending from the guest needs the guest side"),
+        (["tui", "--from", "guest", "--target", "198.18.0.11"], "--from guest needs --guest VANTAGE"),
         (["tui", "--target", "198.18.0.11"], "needs a terminal"),
         (["tui"], "needs a terminal"),
     ],

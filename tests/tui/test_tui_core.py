@@ -13,40 +13,41 @@ from vnetdoctor.probes.base import OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import AddrRow, LinkRow
 from vnetdoctor.probes.rows_libvirt import DomainIfaceRow, DomainRow
 from vnetdoctor.tui.bridge import EngineBridge, fallback_answer
-from vnetdoctor.tui.form import FormError, build_request
+from vnetdoctor.session.request import RequestError, parse_request
 from vnetdoctor.tui.messages import EngineEventPosted, QuestionAsked
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 
 # --- the form ---------------------------------------------------------------------------
 
 
 def test_form_builds_the_request() -> None:
-    r = build_request(address=" 198.18.0.11 ", port="22", host="local", guest="libvirt:web01", lang="zh")
+    r = parse_request(target=" 198.18.0.11 ", port="22", host="local", guest="libvirt:web01", lang="zh")
     assert (r.target, r.port, r.from_side, str(r.host), str(r.guest), r.lang) == (
         "198.18.0.11", 22, "host", "local", "libvirt:web01", "zh")
-    r = build_request(address="", guest="libvirt:web01")  # the engine finds the address
+    r = parse_request(target="", guest="libvirt:web01")  # the engine finds the address
     assert r.target is None
 
 
 @pytest.mark.parametrize(
     ("fields", "field", "key"),
     [
-        ({"address": "198.18.0.300"}, "address", "form.bad_address"),
-        ({"address": "2001:db8::1"}, "address", "form.ipv6"),
-        ({"address": "198.18.0.11", "port": "ssh"}, "port", "form.bad_port"),
-        ({"address": "198.18.0.11", "port": "0"}, "port", "form.port_range"),
-        ({"address": "198.18.0.11", "host": "netns:no-such-ns-d1"}, "host", "form.bad_vantage"),
-        ({"address": "198.18.0.11", "host": "libvirt:web01"}, "host", "form.host_libvirt"),
-        ({"address": "198.18.0.11", "guest": "bogus"}, "guest", "form.bad_vantage"),
-        ({"address": "198.18.0.11", "direction": "guest_to_host"}, "guest", "form.need_guest"),
-        ({"address": "", "direction": "guest_to_outside", "guest": "libvirt:x"}, "address",
+        ({"target": "198.18.0.300"}, "target", "form.bad_address"),
+        ({"target": "2001:db8::1"}, "target", "form.ipv6"),
+        ({"target": "198.18.0.11", "port": "ssh"}, "port", "form.bad_port"),
+        ({"target": "198.18.0.11", "port": "0"}, "port", "form.port_range"),
+        ({"target": "198.18.0.11", "host": "netns:no-such-ns-d1"}, "host", "form.bad_vantage"),
+        ({"target": "198.18.0.11", "host": "libvirt:web01"}, "host", "form.host_libvirt"),
+        ({"target": "198.18.0.11", "guest": "bogus"}, "guest", "form.bad_vantage"),
+        ({"target": "198.18.0.11", "from_side": "guest"}, "guest", "form.need_guest"),
+        ({"target": "", "from_side": "guest", "guest": "libvirt:x"}, "target",
          "form.need_address_from_guest"),
-        ({"address": ""}, "address", "form.need_address"),
+        ({"target": ""}, "target", "form.need_address"),
+        ({"target": "198.18.0.11", "from_side": "sideways"}, "from_side", "form.bad_side"),
     ],
 )
 def test_form_names_the_field_and_the_problem(fields: dict[str, str], field: str, key: str) -> None:
-    with pytest.raises(FormError) as err:
-        build_request(**{"address": "", **fields})
+    with pytest.raises(RequestError) as err:
+        parse_request(**{"target": "", **fields})
     assert (err.value.field, err.value.key) == (field, key)
 
 
@@ -205,7 +206,7 @@ def test_replay_engine_path_points_come_from_the_verdict() -> None:
 
 
 def test_discovery_lists_libvirt_and_vmware_and_says_what_it_could_not_read(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.tui import targets
+    from vnetdoctor.session import targets
 
     answers = {
         "libvirt.domains": Observation("libvirt.domains", "local", OK, (
@@ -235,7 +236,7 @@ def test_discovery_lists_libvirt_and_vmware_and_says_what_it_could_not_read(monk
 
 
 def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vnetdoctor.tui import targets
+    from vnetdoctor.session import targets
 
     from vnetdoctor.lab import state as lab_state
 
@@ -251,7 +252,7 @@ def test_lab_instances_become_complete_targets(monkeypatch, tmp_path) -> None:  
 
 def test_a_healthy_lab_is_a_target_with_a_note(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Regression: a healthy baseline has no cause; the Start screen died on its None note."""
-    from vnetdoctor.tui import targets
+    from vnetdoctor.session import targets
     from vnetdoctor.knowledge.text import tr
 
     from vnetdoctor.lab import state as lab_state

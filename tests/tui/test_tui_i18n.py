@@ -27,9 +27,8 @@ def _used_keys() -> set[str]:
         keys.update(LITERAL.findall(text))
         keys.update(BINDING.findall(text))
     # Keys built at run time from a known set of names.
-    from vnetdoctor.tui.form import DIRECTIONS
     from vnetdoctor.tui.screens.help import MARK_KEYS
-    from vnetdoctor.tui.screens.start import COLUMNS
+    from vnetdoctor.tui.screens.start import COLUMNS, DIRECTIONS
 
     keys |= {f"start.col_{c}" for c in COLUMNS}
     keys |= {f"start.dir_{d}" for d in DIRECTIONS}
@@ -100,7 +99,7 @@ def test_tables_say_skips_and_headers_in_chinese() -> None:
 
 def test_start_screen_discovery_notes_in_chinese() -> None:
     from vnetdoctor.probes.base import SKIPPED, Observation
-    from vnetdoctor.tui.targets import _note
+    from vnetdoctor.session.targets import _note
 
     obs = Observation("libvirt.domains", "local", SKIPPED, reason="needs libvirt-python (No module named 'libvirt')")
     assert _note("libvirt", obs, "zh") == "libvirt：已跳过：需要 libvirt-python（No module named 'libvirt'）"

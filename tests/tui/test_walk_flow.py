@@ -21,7 +21,7 @@ from tests.tui.support.engine import (
 )
 from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
-from vnetdoctor.tui.recorder import SessionRecorder
+from vnetdoctor.session.recorder import SessionRecorder
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
 from vnetdoctor.tui.screens.walk import WalkScreen

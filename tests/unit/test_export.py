@@ -110,6 +110,8 @@ def test_markdown_skipped_step_and_fix_note_with_pipe(tmp_path, capsys):
                 "libvirt.net", "platform", "libvirt network", "skip", "needs libvirt | not here"
             ),
         )
+        for step in F.steps(False):  # as the session's record sink writes them
+            st.record_step(sid, step)
         st.finish_session(sid, F.diagnosis(False))
     code, md, _ = export(capsys, sid, "--db", str(path))
     assert code == 0

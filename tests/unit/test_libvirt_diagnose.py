@@ -61,4 +61,4 @@ def test_healthy_domain_has_no_platform_cause(tmp_path):
 def test_unknown_domain_is_one_line_and_exit_2(tmp_path):
     code, doc, err = diagnose("--guest", f"libvirt:nosuch@{LAB_URI}", "--json", "--no-record", tmp_path=tmp_path)
     assert code == 2 and doc is None
-    assert err.strip().splitlines() == [f"vnetdoctor diagnose: no libvirt domain 'nosuch' on {LAB_URI}"]
+    assert err.strip().splitlines() == [f"vnetdoctor diagnose: --guest: no libvirt domain 'nosuch' on {LAB_URI}"]

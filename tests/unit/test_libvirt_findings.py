@@ -521,7 +521,7 @@ def test_a_linux_guest_is_never_offered_a_windows_fix():
 
 
 def test_start_screen_discovery_asks_the_connect_uri_and_keeps_it_and_the_host(monkeypatch, tmp_path):
-    from vnetdoctor.tui import targets
+    from vnetdoctor.session import targets
 
     monkeypatch.delenv("LIBVIRT_DEFAULT_URI", raising=False)
     found, _notes = targets.libvirt_targets("en", LAB_URI, "netns:vnlv-host")
@@ -532,7 +532,7 @@ def test_start_screen_discovery_asks_the_connect_uri_and_keeps_it_and_the_host(m
 
 
 def test_start_screen_discovery_default_is_libvirts_default_uri(monkeypatch):
-    from vnetdoctor.tui import targets
+    from vnetdoctor.session import targets
 
     monkeypatch.setenv("LIBVIRT_DEFAULT_URI", LAB_URI)
     found, _notes = targets.libvirt_targets()

@@ -135,12 +135,14 @@ def test_frames_live_in_their_own_table_not_in_the_step_json(store):
     assert causes == [("firewall.guest_blocks", 0), ("firewall.guest_blocks", 1)]
 
 
-def test_finish_records_steps_that_were_never_recorded(store):
+def test_finish_writes_the_verdict_and_nothing_else(store):
+    """Steps reach the store through the session's record sink as they finish; finish back-fills none."""
     sid = store.start_session(F.request(), source="demo", scenario="x")
     store.record_step(sid, F.steps(False)[0])
     store.finish_session(sid, F.diagnosis(False))
     rec = store.load(sid)
-    assert rec.steps == tuple(F.steps(False))  # the first not duplicated, the rest added
+    assert rec.steps == tuple(F.steps(False)[:1])  # the one recorded, not duplicated, none added
+    assert rec.finished is not None and rec.as_diagnosis() is not None
 
 
 def test_rerun_step_keeps_every_run_and_latest_wins(store):

@@ -111,25 +111,42 @@ def test_a_lock_held_past_every_attempt_is_store_busy_and_writes_nothing(tmp_pat
     store.close()
 
 
-def test_finish_is_one_transaction_with_the_missing_steps(tmp_path: Path) -> None:
-    """A verdict never lands without its steps: both go in, or neither does."""
+def test_finish_is_one_transaction(tmp_path: Path) -> None:
+    """A verdict that fails half-way leaves no verdict: all of it goes in, or none."""
     db = tmp_path / "s.db"
     store = SessionStore(db)
     sid = store.start_session(F.request(), source="test")
+    for step in F.steps(False):
+        store.record_step(sid, step)
     bad = F.diagnosis(False)
     object.__setattr__(bad, "causes", (*bad.causes, "not a finding"))  # fails half-way through
     with pytest.raises(AttributeError):
         store.finish_session(sid, bad)
     rec = store.load(sid)
-    assert rec.steps == () and rec.finished is None
+    assert rec.finished is None and len(rec.steps) == len(F.steps(False))
     store.finish_session(sid, F.diagnosis(False))
-    assert len(store.load(sid).steps) == len(F.steps(False))
+    rec = store.load(sid)
+    assert rec.finished is not None and len(rec.steps) == len(F.steps(False))
     store.close()
+
+
+def _record(recorder, steps) -> None:  # type: ignore[no-untyped-def]
+    """What the session's record sink does for a whole walk."""
+    from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished
+    from vnetdoctor.session import Opened
+    from vnetdoctor.session.sinks import RecordSink
+
+    sink = RecordSink(recorder)
+    sink(Opened(F.request()))
+    for step in steps:
+        sink(StepFinished(step))
+    sink(DiagnosisReady(F.diagnosis(False)))
 
 
 def test_diagnose_keeps_its_diagnosis_when_the_database_stays_busy(tmp_path: Path, capsys) -> None:
     """A busy database costs ``diagnose`` the record (said on stderr), never the diagnosis."""
-    from vnetdoctor.commands.diagnose import Recording
+    from vnetdoctor.commands.diagnose import close_recorder
+    from vnetdoctor.session.recorder import SessionRecorder
 
     db = tmp_path / "s.db"
     SessionStore(db).close()
@@ -137,30 +154,28 @@ def test_diagnose_keeps_its_diagnosis_when_the_database_stays_busy(tmp_path: Pat
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        rec = Recording(store)
-        rec.start(F.request())
-        for step in F.steps(False):
-            rec.step(step)  # not retried one by one: finish writes them all
-        assert rec.finish(F.request(), F.diagnosis(False)) is None
+        recorder = SessionRecorder(store, source="diagnose", retry_interval=0.05)
+        _record(recorder, F.steps(False))
+        assert close_recorder(recorder, timeout=0.3) is None
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     err = capsys.readouterr().err
     assert err.startswith("vnetdoctor diagnose: session not recorded:") and "busy" in err
     assert len(err.strip().splitlines()) == 1
-    # The lock comes free before the verdict: the whole session lands at the end.
-    rec = Recording(store)
-    rec.start(F.request())
+    # The lock comes free before the end: the whole session lands, in order.
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
+    recorder = SessionRecorder(store, source="diagnose", retry_interval=0.05)
     try:
-        rec.step(F.steps(False)[0])
-        assert rec.deferred
+        _record(recorder, F.steps(False))
+        time.sleep(0.2)
+        assert not recorder.status().complete and recorder.session_id is None
     finally:
         holder.execute("COMMIT")
         holder.close()
-    for step in F.steps(False)[1:]:
-        rec.step(step)
-    sid = rec.finish(F.request(), F.diagnosis(False))
+    sid = close_recorder(recorder, timeout=5)
     assert sid is not None and len(store.load(sid).steps) == len(F.steps(False))
+    assert store.load(sid).finished is not None
+    assert capsys.readouterr().err == ""
     store.close()

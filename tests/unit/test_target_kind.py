@@ -15,7 +15,7 @@ import sys
 
 import pytest
 from vnetdoctor.knowledge.target_kind import ConnectedSubnet, classify, message, not_a_host
-from vnetdoctor.tui.form import FormError, build_request, parse_address
+from vnetdoctor.session.request import RequestError, parse_request, parse_target
 
 # (address, kind, words the line must contain)
 NOT_HOSTS = [
@@ -78,14 +78,14 @@ def test_point_to_point_subnets_have_no_edges(net: str) -> None:
 # --- the Start screen's form (and so ``tui --target``) ---------------------------------------
 
 def test_the_form_refuses_by_kind_as_the_field_is_typed() -> None:
-    with pytest.raises(FormError) as err:
-        parse_address("224.0.0.1", lang="zh")
-    assert err.value.field == "address" and err.value.key == "form.not_a_host"
+    with pytest.raises(RequestError) as err:
+        parse_target("224.0.0.1", lang="zh")
+    assert err.value.field == "target" and err.value.key == "form.not_a_host"
     assert err.value.fmt["reason"] == "224.0.0.1 是链路本地组播地址，不是一台主机"
-    with pytest.raises(FormError) as err:
-        build_request(address="::1")
+    with pytest.raises(RequestError) as err:
+        parse_request(target="::1")
     assert err.value.fmt["reason"] == "::1 is a loopback address (this machine itself), not a host"
-    assert build_request(address="198.18.0.11").target == "198.18.0.11"
+    assert parse_request(target="198.18.0.11").target == "198.18.0.11"
 
 
 # --- the command line: one line, exit 2, no traceback, nothing sent ----------------------------
@@ -105,7 +105,8 @@ def test_the_cli_refuses_with_one_line_and_exit_2(command: str, address: str, ki
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
-    assert f"--target{':' if command == 'tui' else ''} {address} is " in lines[0] and words in lines[0]
+    # One parser: both commands say it in the same words.
+    assert f"--target {address} is " in lines[0] and words in lines[0]
     assert res.stdout == ""
 
 

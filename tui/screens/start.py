@@ -24,17 +24,31 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton
 from vnetdoctor.knowledge.text import Translator
 
 from ..emphasis import emphasis
-from ..form import DIRECTIONS, FormError, build_request, parse_address, parse_port
+from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
+
 from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
-from ..targets import Target, discover
+from vnetdoctor.session.targets import Target, discover
 from ..widgets.list_keys import ListTable
 from ..widgets.title_bar import TitleBar
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 
 COLUMNS = ("kind", "name", "state", "address", "mac", "note")
+
+# The three directions the form offers: (radio button, the request's from_side).
+DIRECTIONS = {
+    "host_to_guest": "host",
+    "guest_to_host": "guest",
+    "guest_to_outside": "guest",
+}
+# The form's input for each field of the request (where an error is shown and focused).
+FIELD_INPUTS = {"target": "#address", "port": "#port", "host": "#host-side", "guest": "#guest-side",
+                "from_side": "#direction"}
+# The label of each field, as the form names it.
+FIELD_LABELS = {"target": "start.field_address", "port": "start.field_port", "host": "start.field_host",
+                "guest": "start.field_guest", "from_side": "start.direction"}
 
 
 class MarkedRadioButton(RadioButton):
@@ -193,7 +207,7 @@ class StartScreen(Screen[None]):
 
     @on(Input.Changed, "#address")
     def _address_changed(self, event: Input.Changed) -> None:
-        self._check_field(lambda: parse_address(event.value, lang=self.state.lang))
+        self._check_field(lambda: parse_target(event.value, lang=self.state.lang))
 
     @on(Input.Changed, "#port")
     def _port_changed(self, event: Input.Changed) -> None:
@@ -202,17 +216,17 @@ class StartScreen(Screen[None]):
     def _check_field(self, check: Any) -> None:
         try:
             check()
-        except FormError as err:
+        except RequestError as err:
             self._show_error(err)
         else:
             self._show_error(None)
 
-    def _show_error(self, err: FormError | None) -> None:
+    def _show_error(self, err: RequestError | None) -> None:
         box = self.query_one("#form-error", Static)
         if err is None:
             box.update("")
             return
-        label = self.tr(f"start.field_{err.field}")
+        label = self.tr(FIELD_LABELS.get(err.field, "start.field_address"))
         box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
 
     @on(Input.Submitted)
@@ -229,18 +243,18 @@ class StartScreen(Screen[None]):
 
     def action_start(self) -> None:
         try:
-            request = build_request(
-                address=self.query_one("#address", Input).value,
+            # The session's one parser, as `diagnose` and `tui --target` use it.
+            request = parse_request(
+                target=self.query_one("#address", Input).value,
                 port=self.query_one("#port", Input).value,
-                direction=self._direction(),
+                from_side=DIRECTIONS.get(self._direction(), "host"),
                 host=self.query_one("#host-side", Input).value,
                 guest=self.query_one("#guest-side", Input).value,
                 lang=self.state.lang,
             )
-        except FormError as err:
+        except RequestError as err:
             self._show_error(err)
-            field_id = {"address": "#address", "port": "#port", "host": "#host-side", "guest": "#guest-side"}
-            self.query_one(field_id.get(err.field, "#address")).focus()
+            self.query_one(FIELD_INPUTS.get(err.field, "#address")).focus()
             return
         self._show_error(None)
         self.app.open_walk(request)  # type: ignore[attr-defined]

@@ -12,7 +12,8 @@ them and only changed cells repaint. Auto-refresh is dolphie's loop: one
 one-shot worker per poll, re-armed with ``set_timer`` when its result has been
 shown, so two polls can never overlap however slow a probe is.
 
-In replay, the recorded observations fill the same tables and no probe runs.
+In replay, the session serves the recorded observations through the same call
+(its observer reads the record) and no probe runs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
-
+from vnetdoctor.knowledge.observer import not_recorded
 from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
 from ..glyphs import glyph
@@ -46,11 +47,9 @@ from ..table_sources import (
     TableSource,
     column_label,
     columns_for,
-    engine_observations,
     field_names,
     keyed_rows,
     localize_cells,
-    recorded_for,
     run_source,
     status_of,
     table_rows,
@@ -140,7 +139,9 @@ class TablesScreen(Screen[None]):
         super().__init__(name=name, id=id)
         self.state = state
         self.text = translate_bindings(self, state.lang)
-        self.runner: ProbeRunner = runner or run_probe
+        # Live tables observe through the walk's session, so what they show is recorded too.
+        session = getattr(state, "session", None)
+        self.runner: ProbeRunner = runner or (partial(session.observe, refresh=True) if session else run_probe)
         self.sources = list(sources)
         self.by_id = {s.id: s for s in self.sources}
         self.current = initial if initial in self.by_id else self.sources[0].id
@@ -232,18 +233,15 @@ class TablesScreen(Screen[None]):
         return True
 
     def _load(self, source: TableSource) -> None:
-        """Worker: run the source's probe on each side, or look it up in the recording."""
+        """Worker: the source's observation on each side, from the session (live, or served from the record)."""
         worker = get_current_worker()
-        request = self.state.request
-        if self.state.replay:
-            observations = recorded_for(source, engine_observations(self.state.engine), request)
-            self.post_message(TableLoaded(source.id, observations, recorded=True))
-            return
         observations = run_source(
-            source, vantages_for(source, request), self.runner, cancelled=lambda: worker.is_cancelled
+            source, vantages_for(source, self.state.request), self.runner, cancelled=lambda: worker.is_cancelled
         )
+        # A probe the record does not hold is said once for the table, not as a problem per side.
+        observations = [(side, obs) for side, obs in observations if not not_recorded(obs)]
         if not worker.is_cancelled:
-            self.post_message(TableLoaded(source.id, observations))
+            self.post_message(TableLoaded(source.id, observations, recorded=self.state.replay))
 
     @on(TableLoaded)
     def _on_loaded(self, message: TableLoaded) -> None:

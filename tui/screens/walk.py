@@ -26,14 +26,15 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, OptionList
 from textual.worker import Worker, WorkerState
-
-from vnetdoctor.knowledge.apply import FixRefused, apply_fix, fix_target
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
 from vnetdoctor.probes.vocabulary import Verdict
 
-from ..bridge import EngineBridge, EngineFactory, fallback_answer
+from vnetdoctor.session import EngineFactory, Session
+from vnetdoctor.session.sinks import RecordSink
+
+from ..bridge import EngineBridge, fallback_answer
 from ..emphasis import emphasis
 from ..glyphs import glyph
 from ..i18n import translate_bindings
@@ -59,7 +60,7 @@ from .detail import step_detail
 from .dialogs import FixConfirmDialog, QuestionDialog
 
 if TYPE_CHECKING:
-    from ..recorder import SessionRecorder
+    from vnetdoctor.session.recorder import SessionRecorder
 
 FIX_TIMEOUT_S = 30.0
 # The clock of the progress line (a module name, so snapshot tests can hold it still).
@@ -111,22 +112,27 @@ class WalkScreen(Screen[None]):
         self.state = state
         self.tr = translate_bindings(self, state.lang)
         self.kb = knowledge
-        self.recorder = recorder if not state.replay else None
         # True: the whole walk runs as soon as it is planned, as an operator expects (every
         # front end). False (step mode): only the symptom step runs, then one step per `n`.
         self.autorun = autorun
         self.bridge = EngineBridge(self)
-        # The notes are written for a TUI reader: no CLI flag in them (see Request.audience).
-        self.engine = engine_factory(replace(state.request, audience="tui"), self.bridge.ask,
-                                     self.bridge.on_event)
+        # The session runs the engine and fans its events out: to this screen (the bridge)
+        # and to the recorder, the same path the CLI records through. The notes are
+        # written for a TUI reader: no CLI flag in them (see Request.audience).
+        sinks: list = [self.bridge.on_event]
+        if recorder is not None:
+            sinks.append(RecordSink(recorder, lambda sid: self.post_message(SessionStarted(sid))))
+        self.session = Session(replace(state.request, audience="tui"), engine_factory, ask=self.bridge.ask,
+                               sinks=sinks)
+        self.engine = self.session.engine
         state.engine = self.engine
+        state.session = self.session
         self.results: dict[str, StepResult] = {}
         self.diagnosis: Diagnosis | None = None
         self.complete = False
         self.busy: str | None = None  # "plan" | "all" | "step" | "fix" while the engine works
         self._planned: dict[str, PlannedStep] = {}
         self._running_steps: set[str] = set()
-        self._finished_ids: set[int] = set()
         self._jump_to_verdict_from: str | None = None
         self._worker: Worker[None] | None = None  # the engine worker running now, if any
         self._panes: dict[str, StepDetail] = {}
@@ -164,13 +170,14 @@ class WalkScreen(Screen[None]):
         return text
 
     def on_mount(self) -> None:
-        if self.recorder is not None and self.state.request is not None:
-            self.recorder.start(self.state.request, lambda sid: self.post_message(SessionStarted(sid)))
+        self.session.open()
         self.busy = "plan"
         self._worker = self._plan()
 
     def on_unmount(self) -> None:
-        # Release an engine thread waiting on a question; the App may be exiting.
+        # Release an engine thread waiting on a question; the App may be exiting. What the
+        # engine finishes after this is not recorded: the session ended here.
+        self.session.close()
         self.bridge.close()
 
     def help_intro(self) -> str:
@@ -179,34 +186,32 @@ class WalkScreen(Screen[None]):
     # -- workers: every engine call, one at a time ---------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _plan(self) -> None:
-        self.post_message(PlanReady(self.engine.plan()))
+        self.post_message(PlanReady(self.session.plan()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _run_all(self) -> None:
-        diagnosis = self.engine.run()
-        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=True))
+        diagnosis = self.session.run()
+        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=True))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _run_step(self, step_id: str) -> None:
-        self.engine.run_step(step_id)
-        diagnosis = self.engine.diagnosis()
-        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=False, step=step_id))
+        self.session.run_step(step_id)
+        diagnosis = self.session.diagnosis()
+        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=False, step=step_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _apply_fix(self, fix: Fix, step_id: str | None) -> None:
-        # The fix's argv, without a shell: namespace fixes carry `ip netns exec NAME`, a
-        # libvirt guest's runs inside the guest through its agent. Guidance is refused.
-        try:
-            res = apply_fix(fix, FIX_TIMEOUT_S)
-        except FixRefused as exc:
-            self.post_message(FixApplied(fix, step_id, 126, str(exc)))
+        # The session runs the fix's argv without a shell (a namespace fix carries `ip netns
+        # exec NAME`, a libvirt guest's runs inside the guest through its agent), records it,
+        # and refuses guidance. The step is re-run after the outcome is on screen.
+        outcome = self.session.apply_fix(fix, step_id, FIX_TIMEOUT_S, rerun=False)
+        self.post_message(FixApplied(fix, step_id, outcome.returncode, outcome.output))
+        if outcome.refused:
             return
-        output = (res.stdout + res.stderr).strip()
-        self.post_message(FixApplied(fix, step_id, res.returncode, output))
         if step_id:
-            self.engine.run_step(step_id)
-        diagnosis = self.engine.diagnosis()
-        self.post_message(RunDone(diagnosis, self.engine.path_points(), whole_walk=False, step=step_id))
+            self.session.run_step(step_id)
+        diagnosis = self.session.diagnosis()
+        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=False, step=step_id))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place engine workers end: free the engine, say what failed, start what follows."""
@@ -226,8 +231,7 @@ class WalkScreen(Screen[None]):
             error = event.worker.error
             line = f"{type(error).__name__}: {error}".splitlines()[0] if error else "?"
             self.notify(self.tr("walk.worker_failed", error=line), severity="error", timeout=8)
-            if self.recorder is not None:
-                self.recorder.event("error", {"error": line})
+            self.session.note("error", {"error": line})
         elif state == WorkerState.SUCCESS and kind == "plan":
             self._start_initial_run()
 
@@ -295,11 +299,7 @@ class WalkScreen(Screen[None]):
 
     def _answered(self, box: AnswerBox, answer: str | None) -> None:
         value = answer if answer is not None else fallback_answer(box.question)
-        box.answer(value)
-        if self.recorder is not None:
-            self.recorder.event(
-                "answer", {"step": box.question.step, "question": box.question.text, "answer": value}
-            )
+        box.answer(value)  # the session records the answer once the engine has it
 
     def on_fix_applied(self, message: FixApplied) -> None:
         ok = message.returncode == 0
@@ -309,12 +309,6 @@ class WalkScreen(Screen[None]):
         else:
             self.notify(
                 self.tr("fix.failed", code=message.returncode, output=last), severity="error", timeout=10
-            )
-        if self.recorder is not None:
-            self.recorder.event(
-                "fix_applied",
-                {**message.fix.to_dict(), "step": message.step, "returncode": message.returncode,
-                 "output": message.output[-2000:]},
             )
 
     def on_session_started(self, message: SessionStarted) -> None:
@@ -328,8 +322,6 @@ class WalkScreen(Screen[None]):
         pane = self._pane(result.step, create=False)
         if pane is not None:
             pane.update_result(result)
-        if self.recorder is not None:
-            self.recorder.step(result)
         self._update_status()
 
     def _set_running(self, step_id: str, running: bool) -> None:
@@ -351,9 +343,6 @@ class WalkScreen(Screen[None]):
             self._stopped = False
         self.query_one(VerdictView).show(diagnosis, total_steps=len(self._planned), complete=complete)
         self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis))
-        if complete and self.recorder is not None and id(diagnosis) not in self._finished_ids:
-            self._finished_ids.add(id(diagnosis))
-            self.recorder.finish(diagnosis)
         self._update_status()
 
     def _update_status(self, running: str | None = None) -> None:
@@ -593,8 +582,7 @@ class WalkScreen(Screen[None]):
             return
         self.app.copy_to_clipboard(fix.command)
         self.notify(self.tr("walk.copied", command=fix.command), timeout=4)
-        if self.recorder is not None:
-            self.recorder.event("fix_copied", {**fix.to_dict(), "step": step})
+        self.session.note("fix_copied", {**fix.to_dict(), "step": step})
 
     def action_apply_fix(self) -> None:
         if not self.state.allow_changes or self.state.replay:
@@ -606,16 +594,13 @@ class WalkScreen(Screen[None]):
             return
         if self._refuse_guidance(fix) or self._refuse_busy():
             return
-        try:
-            fix_target(fix)
-        except FixRefused:
+        if self.session.refusal(fix) is not None:
             self.notify(self.tr("walk.not_here", where=fix.where), severity="warning", timeout=5)
             return
 
         def confirmed(ok: bool | None) -> None:
             if not ok:
-                if self.recorder is not None:
-                    self.recorder.event("fix_cancelled", {**fix.to_dict(), "step": step})
+                self.session.note("fix_cancelled", {**fix.to_dict(), "step": step})
                 return
             if self._refuse_busy():
                 return

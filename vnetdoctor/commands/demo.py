@@ -9,6 +9,7 @@ when the operator quits, also when anything fails on the way.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 import threading
 
@@ -72,6 +73,8 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
     from vnetdoctor.lab.lifecycle import up
     from vnetdoctor.lab.ops import LabError
 
+    from ._request import checked
+
     owned = True  # set before up(): a signal between up() returning and an assignment is covered
     try:
         try:
@@ -81,9 +84,12 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
             raise UsageError(str(exc)) from None
         print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}",
               file=sys.stderr)
+        # The lab's scenario yields a Request, checked by the session's rules like any other.
+        request = checked(replace(instance.request(lang), trace_rules=bool(getattr(args, "trace_rules", False))),
+                          lang)
         if args.no_tui:
-            return _diagnose(instance.diagnose_args(), args, lang)
-        return _tui(instance.diagnose_args(), args, lang, scenario.name)
+            return _diagnose(request, args)
+        return _tui(request, args, lang, scenario.name)
     finally:
         if owned:
             _down(args.prefix)
@@ -108,29 +114,20 @@ def _down(prefix: str) -> None:
             say(f"vnetdoctor demo: {exc}")
 
 
-def _extra(args: argparse.Namespace, lang: str) -> list[str]:
-    trace = ["--trace-rules"] if getattr(args, "trace_rules", False) else []
-    return (["--db", args.db] if args.db else []) + ["--lang", lang] + trace
-
-
-def _diagnose(diag_args: list[str], args: argparse.Namespace, lang: str) -> int:
+def _diagnose(request, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """``--no-tui``: exactly what ``vnetdoctor diagnose`` prints for this lab."""
-    from vnetdoctor.cli import build_parser
     from vnetdoctor.commands import diagnose
 
-    ns = build_parser().parse_args(["diagnose", *diag_args, *_extra(args, lang)])
-    return diagnose.run(ns)
+    return diagnose.diagnose(request, db=args.db, record=True)
 
 
-def _tui(diag_args: list[str], args: argparse.Namespace, lang: str, scenario: str) -> int:
-    from vnetdoctor.cli import build_parser
-    from vnetdoctor.commands.tui import open_recorder, request_from_args
-    from vnetdoctor.tui.launch import live_engine_factory, run_app
+def _tui(request, args: argparse.Namespace, lang: str, scenario: str) -> int:  # type: ignore[no-untyped-def]
+    from vnetdoctor.commands.tui import open_recorder
+    from vnetdoctor.tui.launch import run_app
     from vnetdoctor.tui.state import SessionState
+    from vnetdoctor.session import live_engine_factory
 
-    ns = build_parser().parse_args(["tui", *diag_args, *_extra(args, lang)])
-    request = request_from_args(ns, lang)
-    store, recorder = open_recorder(ns, source="demo", scenario=scenario)
+    store, recorder = open_recorder(args, source="demo", scenario=scenario)
     state = SessionState(request=request, lang=lang, store=store, scenario=scenario,
                          allow_changes=args.allow_changes)
     return run_app(state, live_engine_factory, recorder=recorder, autorun=True)

@@ -13,56 +13,22 @@ or a pass it did not observe.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 from typing import Any
 
-from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Diagnosis, Question, Request
-from vnetdoctor.knowledge.target_kind import message, not_a_host
-from vnetdoctor.probes.vantage import Vantage, resolve_vantage
 
 
 def build_request(args: argparse.Namespace) -> Request:
-    """Validate the target options into a Request; every problem is one UsageError line."""
+    """The target options through the session's one parser (libvirt asked too); one UsageError line."""
     from vnetdoctor.knowledge.text import choose_lang
 
-    lang = choose_lang(getattr(args, "lang", None))
-    host = resolve_vantage(args.host or "local")
-    if host.kind == "libvirt":
-        raise UsageError("--host must be local or netns:NAME (a libvirt domain is a guest: use --guest)")
-    guest = resolve_vantage(args.guest) if args.guest else None
-    if guest is not None and guest.kind == "libvirt":
-        _check_domain(guest)
-    target = args.target
-    if target is not None:
-        try:
-            addr = ipaddress.ip_address(target)
-        except ValueError:
-            raise UsageError(f"--target {target!r} is not an IP address") from None
-        # Before any packet: broadcast, multicast, loopback, … and the sender's subnet edges.
-        senders = (host, guest) if args.from_side == "guest" else (host,)
-        wrong = not_a_host(str(addr), senders)
-        if wrong is not None:
-            raise UsageError(f"--target {message(wrong, lang)}")
-        if addr.version != 4:
-            raise UsageError(f"--target {target}: only IPv4 is diagnosed so far")
-        target = str(addr)
-    if args.from_side == "guest" and guest is None:
-        raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
-    if target is None and guest is None:
-        raise UsageError("give --target IP, or --guest VANTAGE so the guest's address can be found")
-    return Request(target=target, host=host, guest=guest, from_side=args.from_side, port=args.port, lang=lang,
-                   trace_rules=bool(getattr(args, "trace_rules", False)))
+    from ._request import request_from_args
 
-
-def _check_domain(guest: Vantage) -> None:
-    from vnetdoctor.probes.libvirt import check_domain
-
-    problem = check_domain(guest)
-    if problem:
-        raise UsageError(problem)
+    request = request_from_args(args, choose_lang(getattr(args, "lang", None)), connect=True)
+    assert request is not None  # not optional: a missing target is an error
+    return request
 
 
 def exit_status(d: Diagnosis) -> int:
@@ -78,85 +44,78 @@ def ask_on_terminal(q: Question) -> str:
     return answer if answer in q.choices else "unknown"
 
 
-def open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The session store, or None with --no-record or when it stayed busy (said on stderr)."""
-    if getattr(args, "no_record", False):
-        return None
-    from vnetdoctor.store import SessionStore, StoreBusy
+def open_recorder(db: str | None, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
+    """The recorder both front ends record through; a database too busy even to open costs
+    the record, never the diagnosis (said on stderr)."""
+    from vnetdoctor.session.recorder import open_recorder as open_session_recorder
+    from vnetdoctor.store import StoreBusy
 
     try:
-        return SessionStore(args.db)
+        return open_session_recorder(db, source=source, scenario=scenario)[1]
     except StoreBusy as exc:
         print(f"vnetdoctor diagnose: not recording this session: {exc}", file=sys.stderr)
         return None
 
 
-class Recording:
-    """diagnose's writes: a database kept busy by others costs the record, never the diagnosis.
+# How long diagnose waits at the end for a database another process keeps busy.
+RECORD_WAIT_S = 30.0
 
-    Each write already waits for the lock and retries (see ``SessionStore._write``).
-    When even that fails, the steps are not tried one by one again (each would wait
-    as long): ``finish_session`` records every step it does not find, so the whole
-    session is written at the end in one transaction, or reported as not recorded.
-    """
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.session_id: str | None = None
-        self.deferred = False
+def close_recorder(recorder: Any, timeout: float = RECORD_WAIT_S) -> str | None:
+    """Write what is queued; the session id, or None if nothing was kept. Never a false "recorded"."""
+    if recorder is None:
+        return None
+    status = recorder.close(timeout)
+    sid = recorder.session_id
+    reason = status.reason or (recorder.errors[0] if recorder.errors else "")
+    if not status.complete or recorder.errors:
+        what = f"session {sid} not fully recorded" if sid else "session not recorded"
+        print(f"vnetdoctor diagnose: {what}: {reason}".splitlines()[0], file=sys.stderr)
+    return sid
 
-    def start(self, request: Request) -> None:
-        from vnetdoctor.store import StoreBusy
 
-        if self.store is None:
-            return
-        try:
-            self.session_id = self.store.start_session(request, source="diagnose")
-        except StoreBusy:
-            self.deferred = True
+def progress_sink(session: Any, lang: str):  # type: ignore[no-untyped-def]
+    """The progress line on stderr when it is a terminal (issue 10 item 9); None otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from vnetdoctor.session.sinks import ProgressLine
+    from vnetdoctor.knowledge.text import tr
 
-    def step(self, result: Any) -> None:
-        from vnetdoctor.store import StoreBusy
+    plan = session.plan()
 
-        if self.store is None or self.deferred or self.session_id is None:
-            return
-        try:
-            self.store.record_step(self.session_id, result)
-        except StoreBusy:
-            self.deferred = True
+    def fmt(done: int, total: int, seconds: float, running: str | None) -> str:
+        if running is None:
+            return tr("walk.run_progress_idle", lang, done=done, total=total, seconds=f"{seconds:.1f}")
+        return tr("walk.run_progress", lang, done=done, total=total, seconds=f"{seconds:.1f}", step=running)
 
-    def finish(self, request: Request, diagnosis: Diagnosis) -> str | None:
-        """Write the verdict (and whatever was deferred); the session id, or None if nothing was kept."""
-        from vnetdoctor.store import StoreBusy
-
-        if self.store is None:
-            return None
-        try:
-            if self.session_id is None:
-                self.session_id = self.store.start_session(request, source="diagnose")
-            self.store.finish_session(self.session_id, diagnosis)
-        except StoreBusy as exc:
-            what = f"session {self.session_id} not fully recorded" if self.session_id else "session not recorded"
-            print(f"vnetdoctor diagnose: {what}: {exc}", file=sys.stderr)
-        return self.session_id
+    return ProgressLine(len(plan), {s.id: s.title for s in plan}, fmt)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vnetdoctor.knowledge.engine import Engine
-    from vnetdoctor.knowledge.events import StepFinished
-
     request = build_request(args)
-    recording = Recording(open_store(args))
-    recording.start(request)
+    return diagnose(request, db=args.db, record=not args.no_record, as_json=args.json,
+                    interactive=args.interactive)
 
-    def on_event(event: object) -> None:
-        if isinstance(event, StepFinished):
-            recording.step(event.result)
 
-    engine = Engine(request, ask=ask_on_terminal if args.interactive else None, on_event=on_event)
-    diagnosis = engine.run()
-    session_id = recording.finish(request, diagnosis)
-    if args.json:
+def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = False,
+             interactive: bool = False, source: str = "diagnose", scenario: str | None = None) -> int:
+    """Run one Session for ``request`` with the console's sinks; print the report; the exit status."""
+    from vnetdoctor.session import Session, live_engine_factory
+    from vnetdoctor.session.sinks import RecordSink
+
+    recorder = open_recorder(db, source=source, scenario=scenario) if record else None
+    session = Session(request, live_engine_factory, ask=ask_on_terminal if interactive else None,
+                      sinks=[RecordSink(recorder)] if recorder is not None else [])
+    progress = progress_sink(session, request.lang)
+    if progress is not None:
+        session.add_sink(progress)
+    try:
+        diagnosis = session.run()
+    finally:
+        if progress is not None:
+            progress.clear()
+        session_id = close_recorder(recorder)
+    if as_json:
         json.dump(diagnosis.to_json(session_id), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:

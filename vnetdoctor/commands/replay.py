@@ -1,8 +1,9 @@
 """``vnetdoctor replay [SESSION]``: a recorded session in the walk, read-only.
 
-The recorded step results go through the same screens as a live walk (a
-ReplayEngine emits them as the engine did), so a replay looks exactly like the
-session did. No probe runs and no fix can be applied; SESSION is an id, a
+The recorded step results go through the same screens as a live walk: a
+Session built from the record (``vnetdoctor.session.replay``) emits them as the
+engine did and serves the recorded observations, so a replay looks exactly like
+the session did. No probe runs and no fix can be applied; SESSION is an id, a
 unique prefix, ``last`` (the default) or ``last~N``.
 """
 
@@ -13,7 +14,7 @@ import argparse
 
 def run(args: argparse.Namespace) -> int:
     from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
-    from vnetdoctor.knowledge.replay import ReplayEngine
+    from vnetdoctor.session.replay import replay_factory
     from vnetdoctor.knowledge.text import choose_lang
     from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.launch import require_terminal, run_app
@@ -25,9 +26,7 @@ def run(args: argparse.Namespace) -> int:
     require_terminal()
     lang = choose_lang(args.lang or None)
 
-    def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
-        return ReplayEngine.from_recorded(recorded, ask=ask, on_event=on_event)
-
+    factory = replay_factory(recorded)  # replay is a Session built from the record
     state = SessionState(
         request=recorded.request,
         lang=lang,

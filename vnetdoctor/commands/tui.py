@@ -2,8 +2,8 @@
 
 With ``--target`` or ``--guest`` the walk opens directly on that request; without,
 the Start screen lets the operator pick the guest. The target options are
-validated exactly as the Start screen validates its form (same rules, same
-words), and a bad value is one line and exit status 2 before any screen opens.
+validated by the session's one request parser, as the Start screen's form is (same
+rules, same words), and a bad value is one line and exit status 2 before any screen opens.
 """
 
 from __future__ import annotations
@@ -11,57 +11,32 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.model import Request
+
+from . import _request
 
 
 def request_from_args(args: argparse.Namespace, lang: str) -> Request | None:
-    """The request the options describe, or None when they name no target (Start screen)."""
-    from vnetdoctor.tui.form import FormError, build_request
-    from vnetdoctor.knowledge.text import tr
-
-    from_side = getattr(args, "from_side", "host") or "host"
-    if not args.target and not args.guest:
-        if from_side == "guest":
-            raise UsageError("--from guest needs --guest VANTAGE (netns:NAME or libvirt:DOMAIN)")
-        if getattr(args, "trace_rules", False):
-            raise UsageError("--trace-rules needs --target or --guest (the Start screen does not offer it)")
-        return None
-    try:
-        request = build_request(
-            address=args.target or "",
-            port=str(args.port) if args.port else "",
-            direction="guest_to_host" if from_side == "guest" else "host_to_guest",
-            host=args.host or "local",
-            guest=args.guest or "",
-            lang=lang,
-        )
-    except FormError as err:
-        flag = {"address": "--target", "port": "--port", "host": "--host", "guest": "--guest"}[err.field]
-        raise UsageError(f"{flag}: {tr(err.key, 'en', **err.fmt)}") from None
-    return dataclasses.replace(request, trace_rules=bool(getattr(args, "trace_rules", False)))
+    """The request ``tui``'s options describe, or None when they name none (the Start screen picks)."""
+    return _request.request_from_args(args, lang, connect=False, optional=True)
 
 
 def _discovery(args: argparse.Namespace, lang: str):  # type: ignore[no-untyped-def]
-    """The Start screen's discovery with --connect and --host applied."""
+    """The Start screen's discovery (the session's) with --connect and --host applied."""
     import functools
 
-    from vnetdoctor.tui.targets import discover
+    from vnetdoctor.session.targets import discover
 
     return functools.partial(discover, lang, connect=getattr(args, "connect", None), host=args.host or "local")
 
 
 def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None = None):  # type: ignore[no-untyped-def]
-    """The session store behind a write-behind recorder, or (None, None) with --no-record."""
+    """The session store behind the write-behind recorder, or (None, None) with --no-record."""
     if getattr(args, "no_record", False):
         return None, None
-    from vnetdoctor.store import SessionStore
-    from vnetdoctor.tui.recorder import SessionRecorder
+    from vnetdoctor.session.recorder import open_recorder as open_session_recorder
 
-    # Short store-level waits (about 2 s): the recorder's thread retries for as long as it
-    # takes, and the operator learns within seconds that the database is busy.
-    store = SessionStore(args.db, busy_timeout=1.0, write_attempts=2)
-    return store, SessionRecorder(store, source=source, scenario=scenario)
+    return open_session_recorder(args.db, source=source, scenario=scenario)
 
 
 def run(args: argparse.Namespace) -> int:

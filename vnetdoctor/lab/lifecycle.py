@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
+from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
 
@@ -66,6 +67,10 @@ class LabInstance:
     @property
     def injected(self) -> bool:
         return self.state.injected
+
+    def request(self, lang: str = "en") -> Request:
+        """What to diagnose in this lab (see :meth:`Scenario.request`)."""
+        return self.scenario.request(self.prefix, lang)
 
     def diagnose_args(self) -> list[str]:
         """The ``vnetdoctor diagnose`` arguments that point at this lab's fault."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vnetdoctor.knowledge.model import Request
+from vnetdoctor.probes.vantage import Vantage
 from vnetdoctor.knowledge.text import LANGS, tr
 
 from . import kernel
@@ -143,15 +145,15 @@ class Scenario:
                 out.append(check)
         return out
 
+    def request(self, prefix: str, lang: str = "en") -> Request:
+        """What to diagnose in this lab: a Request (validated by the session like any other)."""
+        return Request(self.topo.address(self.diagnose.target), Vantage("netns", f"{prefix}{HOST}"),
+                       Vantage("netns", f"{prefix}{GUEST}"), self.diagnose.from_side,
+                       self.diagnose.port or None, lang)
+
     def diagnose_args(self, prefix: str) -> list[str]:
-        topo = self.topo
-        args = ["--host", f"netns:{prefix}{HOST}", "--guest", f"netns:{prefix}{GUEST}"]
-        if self.diagnose.from_side != "host":
-            args += ["--from", self.diagnose.from_side]
-        args += ["--target", topo.address(self.diagnose.target)]
-        if self.diagnose.port:
-            args += ["--port", str(self.diagnose.port)]
-        return args
+        """The same request as ``vnetdoctor diagnose`` options, for the command ``lab up`` shows."""
+        return self.request(prefix).argv()
 
     def to_dict(self) -> dict[str, object]:
         reason = self.available()

@@ -180,7 +180,12 @@ class _Recorder(_SchemaStore):
         self._write(body)
 
     def finish_session(self, session_id: str, diagnosis: Diagnosis) -> None:
-        """Store the verdict, in one transaction with the steps of it that were never recorded."""
+        """Store the verdict (its causes and the session's summary) in one transaction.
+
+        Only the verdict: every step reached the store through the session's record
+        sink as it finished, in order, so nothing is back-filled here (a step missing
+        from the record is a recording that failed, and said so on screen or stderr).
+        """
         doc = diagnosis.to_json(session_id)
         doc.pop("steps", None)
         try:
@@ -190,16 +195,6 @@ class _Recorder(_SchemaStore):
 
         def body() -> None:
             self._require(session_id)
-            recorded: dict[str, int] = {}
-            for (name,) in self._conn.execute(
-                "SELECT step FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
-            ).fetchall():
-                recorded[name] = recorded.get(name, 0) + 1
-            for step in diagnosis.steps:
-                if recorded.get(step.step, 0) > 0:
-                    recorded[step.step] -= 1
-                else:
-                    self._insert_step(session_id, step)
             self._conn.execute("DELETE FROM causes WHERE session_id=? AND final=1", (session_id,))
             self._insert_causes(session_id, None, diagnosis.causes)
             self._db.table("sessions").update(

@@ -70,7 +70,7 @@ class _WriteLock:
         first and failing to upgrade later. If the lock is still taken after the
         timeout, the attempt is rolled back and made again after a jittered pause,
         at most ``write_attempts`` times; then :class:`StoreBusy`. Nested calls
-        (``finish_session`` recording a missed step) join the open transaction.
+        (``mark_interrupted`` recording its event) join the open transaction.
         """
         if self.readonly:
             raise UsageError(f"{self.path} is open read-only: nothing can be recorded")

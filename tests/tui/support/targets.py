@@ -3,7 +3,7 @@ and the note of a source that could not be asked."""
 
 from __future__ import annotations
 
-from vnetdoctor.tui.targets import Target
+from vnetdoctor.session.targets import Target
 
 TARGETS = [
     Target("libvirt", "web01", "running", ("192.0.2.10",), ("52:54:00:12:34:56",), guest="libvirt:web01",

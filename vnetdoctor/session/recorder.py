@@ -1,4 +1,4 @@
-"""Records the TUI's session into the store from one background thread, in order.
+"""Records a session (the TUI's or the CLI's) into the store from one background thread, in order.
 
 The UI thread never waits for SQLite: a step that finished, an answer, a fix
 applied are queued here and written by a single thread (so they land in the
@@ -227,3 +227,17 @@ class SessionRecorder:
             self.store.record_event(self.session_id, item[1], item[2])
         elif kind == "finish":
             self.store.finish_session(self.session_id, item[1])
+
+
+def open_recorder(db: Any, *, source: str, scenario: str | None = None) -> tuple[Any, SessionRecorder]:
+    """The session store and the write-behind recorder in front of it, as both front ends record.
+
+    Short store-level waits (about 2 s per attempt): the recorder's thread retries for as
+    long as it takes, so the operator learns within seconds that the database is busy
+    (on screen, or on stderr at the end), and a diagnosis never waits for it. Raises
+    :class:`~vnetdoctor.store.StoreBusy` when the database is too busy even to open.
+    """
+    from vnetdoctor.store import SessionStore
+
+    store = SessionStore(db, busy_timeout=1.0, write_attempts=2)
+    return store, SessionRecorder(store, source=source, scenario=scenario)

@@ -4,13 +4,13 @@ Read-only discovery in four places: libvirt domains (state, MACs, addresses from
 DHCP leases), VMware/VirtualBox host interfaces (``vmnet*``, ``vboxnet*``), the
 fault lab's running instances, and other network namespaces. A source that
 cannot be read says why (``skipped: needs libvirt-python``) instead of hiding.
-No Textual here: the Start screen runs :func:`discover` in a worker thread.
+No Textual here: part of the session core; the Start screen runs :func:`discover`
+in a worker thread.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vnetdoctor.knowledge.target_kind import classify
@@ -133,16 +133,6 @@ def platform_targets(lang: str = "en") -> tuple[list[Target], list[str]]:
     return out, []
 
 
-def _parse_diagnose_args(args: Sequence[str]) -> dict[str, str]:
-    """``["--host", "netns:a", "--target", "198.18.0.11"]`` → ``{"host": …, "target": …}``."""
-    out: dict[str, str] = {}
-    items = list(args)
-    for i, item in enumerate(items):
-        if item.startswith("--") and i + 1 < len(items) and not items[i + 1].startswith("--"):
-            out[item[2:].replace("-", "_")] = items[i + 1]
-    return out
-
-
 def lab_targets(lang: str = "en") -> tuple[list[Target], set[str], list[str]]:
     """Running lab instances and the namespaces they own.
 
@@ -166,19 +156,18 @@ def lab_targets(lang: str = "en") -> tuple[list[Target], set[str], list[str]]:
         scenario, prefix = lab.scenario, lab.prefix
         if scenario is None:
             continue
-        args = _parse_diagnose_args(scenario.diagnose_args(prefix))
-        port = args.get("port")
+        request = scenario.request(prefix)  # a Request, never argv parsed back
         out.append(
             Target(
                 kind="lab",
                 name=f"{prefix} {lab.scenario_name}",
                 state="up",
-                addresses=(args["target"],) if args.get("target") else (),
-                host=args.get("host", "local"),
-                guest=args.get("guest"),
-                target=args.get("target"),
-                from_side=args.get("from", "host"),
-                port=int(port) if port and port.isdigit() else None,
+                addresses=(request.target,) if request.target else (),
+                host=str(request.host),
+                guest=str(request.guest) if request.guest else None,
+                target=request.target,
+                from_side=request.from_side,
+                port=request.port,
                 # A healthy baseline injects no cause (None): say so rather than nothing.
                 note=getattr(scenario, "cause", None) or "start.note_healthy_lab",
             )

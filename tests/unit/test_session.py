@@ -1,0 +1,194 @@
+"""The headless session core: one Session fanning every event out to sinks, recording once, replay from a record."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.unit.support import store_fixtures as F
+
+from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
+from vnetdoctor.knowledge.model import Diagnosis, Fix, Question, Request, StepResult
+from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.vantage import LOCAL, Vantage
+from vnetdoctor.session import Noted, Observed, Opened, Session
+from vnetdoctor.session.recorder import SessionRecorder
+from vnetdoctor.session.replay import replay_session
+from vnetdoctor.session.sinks import OBSERVATION, ProgressLine, RecordSink
+from vnetdoctor.store import SessionStore
+
+
+@dataclass
+class Engine:
+    """An EngineLike over F.steps(False); asks one question in the step named ``asks``."""
+
+    request: Request
+    ask: Any
+    on_event: Any
+    asks: str | None = None
+    observed: list[tuple[str, str]] = field(default_factory=list)
+    _results: dict[str, StepResult] = field(default_factory=dict)
+
+    def plan(self) -> list[PlannedStep]:
+        return [PlannedStep(s.step, s.layer, s.title) for s in F.steps(False)]
+
+    def run_step(self, step_id: str) -> StepResult:
+        self.on_event(StepStarted(step_id))
+        result = next(s for s in F.steps(False) if s.step == step_id)
+        if step_id == self.asks:
+            self.ask(Question(step_id, "Is the LED on?", ("yes", "no", "unknown")))
+        self._results[step_id] = result
+        self.on_event(StepFinished(result))
+        return result
+
+    def run(self) -> Diagnosis:
+        for s in F.steps(False):
+            self.run_step(s.step)
+        d = self.diagnosis()
+        self.on_event(DiagnosisReady(d))
+        return d
+
+    def results(self) -> dict[str, StepResult]:
+        return dict(self._results)
+
+    def diagnosis(self) -> Diagnosis:
+        return Diagnosis(self.request, False, (F.finding(),), tuple(self._results.values()))
+
+    def path_points(self) -> list[tuple[Vantage, str]]:
+        return []
+
+    def observe(self, probe_id: str, vantage: Vantage, refresh: bool = False, **params: Any) -> Observation:
+        self.observed.append((probe_id, str(vantage)))
+        obs = F.links(True)
+        return Observation(probe_id, str(vantage), obs.status, obs.rows, obs.raw)
+
+
+def factory(asks: str | None = None):  # type: ignore[no-untyped-def]
+    return lambda request, ask, on_event: Engine(request, ask, on_event, asks)
+
+
+def test_every_sink_gets_every_event_in_order_and_the_diagnosis_once() -> None:
+    a: list[object] = []
+    b: list[object] = []
+    session = Session(F.request(), factory(), sinks=[a.append, b.append])
+    session.plan()
+    session.run()
+    assert a == b
+    assert isinstance(a[0], Opened)
+    assert [type(e) for e in a].count(DiagnosisReady) == 1  # not twice (engine + front end)
+    assert [e.result.step for e in a if isinstance(e, StepFinished)] == [s.step for s in F.steps(False)]
+
+
+def test_a_step_run_that_completes_the_walk_delivers_the_verdict_once() -> None:
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    steps = session.plan()
+    for step in steps[:-1]:
+        session.run_step(step.id)
+    assert not any(isinstance(e, DiagnosisReady) for e in events) and not session.complete
+    session.run_step(steps[-1].id)
+    assert [type(e) for e in events].count(DiagnosisReady) == 1 and session.complete
+
+
+def test_the_answer_is_a_noted_event_after_the_operator_gave_it() -> None:
+    events: list[object] = []
+    first = F.steps(False)[0].step
+    session = Session(F.request(), factory(asks=first), sinks=[events.append], ask=lambda q: "yes")
+    session.plan()
+    session.run_step(first)
+    noted = [e for e in events if isinstance(e, Noted)]
+    assert [(n.kind, n.detail["answer"]) for n in noted] == [("answer", "yes")]
+    # Recorded before the step it belongs to finished.
+    assert events.index(noted[0]) < next(i for i, e in enumerate(events) if isinstance(e, StepFinished))
+
+
+def test_guidance_is_refused_never_run_and_recorded() -> None:
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    guidance = Fix.guidance(("the switch port",), risk="low", note="check the cable")
+    assert session.refusal(guidance) is not None
+    outcome = session.apply_fix(guidance, "physical.link", 5.0)
+    assert outcome.refused and not outcome.ok
+    (noted,) = [e for e in events if isinstance(e, Noted)]
+    assert noted.kind == "fix_applied" and noted.detail["returncode"] == 126
+    assert not any(isinstance(e, StepStarted) for e in events)  # a refused fix re-runs nothing
+
+
+def test_the_cli_and_the_tui_record_through_the_same_sink(tmp_path: Path) -> None:
+    """Steps, answers, observations and the verdict land once each, in order, with no back-filling."""
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(store, source="diagnose")
+    first = F.steps(False)[0].step
+    session = Session(F.request(), factory(asks=first), sinks=[RecordSink(recorder)], ask=lambda q: "no")
+    session.plan()
+    session.run()
+    seen = session.observe("link.list", LOCAL)
+    assert recorder.close().complete and not recorder.errors
+    rec = store.load(recorder.session_id or "")
+    assert [s.step for s in rec.steps] == [s.step for s in F.steps(False)]
+    assert rec.finished is not None
+    assert [e.kind for e in rec.events] == ["answer", OBSERVATION]
+    # Replay is a Session built from the record: the observation comes back through observe().
+    replay = replay_session(rec)
+    served = replay.observe("link.list", Vantage("local"))  # the same key, however it is spelt
+    assert served.to_dict() == seen.to_dict()
+    missing = replay.observe("route.list", LOCAL)
+    assert missing.status == "skipped" and "not in the recording" in missing.reason
+    replayed: list[object] = []
+    replay.add_sink(replayed.append)
+    replay.plan()
+    assert replay.run().verdict == rec.verdict
+    assert [e.result.step for e in replayed if isinstance(e, StepFinished)] == [s.step for s in rec.latest_steps()]
+    store.close()
+
+
+def test_an_observation_outside_a_step_is_an_observed_event() -> None:
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    obs = session.observe("link.list", LOCAL, refresh=True)
+    assert events == [Observed(obs)] and session.engine.observed == [("link.list", "local")]
+
+
+def test_the_progress_line_redraws_in_place_and_clears_itself() -> None:
+    out = io.StringIO()
+
+    def fmt(done: int, total: int, seconds: float, running: str | None) -> str:
+        return f"{done}/{total} · {seconds:.1f} s" + (f" · running: {running}" if running else "")
+
+    line = ProgressLine(2, {"a": "Routing table"}, fmt, stream=out)
+    line(StepStarted("a"))
+    line(StepFinished(StepResult("a", "network", "Routing table", "pass")))
+    line(DiagnosisReady(Diagnosis(F.request(), True)))
+    text = out.getvalue()
+    assert re.search(r"\r0/2 · \d+\.\d s · running: Routing table", text)
+    assert re.search(r"\r1/2 · \d+\.\d s", text)
+    assert "\n" not in text and text.endswith("\r")  # nothing left on the terminal for the report
+
+
+def test_after_close_no_sink_hears_of_the_engine() -> None:
+    """The front end went away (quit, a signal): a step the engine still finishes is not recorded."""
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    session.plan()
+    session.run_step(F.steps(False)[0].step)
+    heard = len(events)
+    session.close()
+    session.run_step(F.steps(False)[1].step)
+    session.note("error", {"error": "late"})
+    assert len(events) == heard
+
+
+def test_a_table_polled_without_change_is_recorded_once(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(store, source="tui")
+    session = Session(F.request(), factory(), sinks=[RecordSink(recorder)])
+    session.open()
+    for _ in range(5):  # auto-refresh: the same rows every poll
+        session.observe("link.list", LOCAL, refresh=True)
+    assert recorder.close().complete
+    rec = store.load(recorder.session_id or "")
+    assert [e.kind for e in rec.events] == [OBSERVATION]
+    store.close()

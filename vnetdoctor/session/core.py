@@ -1,0 +1,250 @@
+"""One Session: runs the engine for one request and fans every event out to its sinks.
+
+The CLI and the TUI drive a diagnosis through this one object, so they record
+through the same path and see the same events: the TUI's bridge, the recorder and
+the console's progress line are all *sinks*, callables that receive each event in
+order, from whichever thread produced it (a sink that owns a UI hands the event to
+its own thread). The diagnosis is delivered once per run that completes the walk:
+the engine's own :class:`DiagnosisReady` for a whole walk, the session's for a
+step run that leaves every planned step with a result.
+
+What the operator did besides running steps (an answer, a fix applied, copied or
+cancelled, a worker that failed) is a :class:`Noted` event through the same sinks.
+Applying a fix is a session call (:meth:`Session.apply_fix`), so the command, its
+outcome and the re-run of its step are recorded whoever asked for it.
+
+Headless: no Textual here (import contract ``headless``).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vnetdoctor.knowledge.events import (
+    AskFn,
+    DiagnosisReady,
+    EngineEvent,
+    EngineLike,
+    PlannedStep,
+    StepFinished,
+    StepStarted,
+)
+from vnetdoctor.knowledge.model import Diagnosis, Fix, Question, Request, StepResult
+from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.vantage import Vantage
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The session began (before any step): the recorder opens its record here."""
+
+    request: Request
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Something the operator did or saw that is not a step: an answer, a fix, an error."""
+
+    kind: str  # answer | fix_applied | fix_copied | fix_cancelled | error
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """An observation made outside a step (the Tables screen's), so the record holds it too."""
+
+    observation: Observation
+
+
+SessionEvent = Opened | Noted | Observed | StepStarted | StepFinished | DiagnosisReady
+Sink = Callable[[SessionEvent], object]  # what it returns is ignored
+# Builds the engine (live, replayed, or a test's fake) for a request, with the session's ask and emit.
+EngineFactory = Callable[[Request, AskFn, Callable[[EngineEvent], None]], EngineLike]
+
+
+def live_engine_factory(request: Request, ask: AskFn, on_event: Callable[[EngineEvent], None]) -> EngineLike:
+    """The real engine (imported here, not at start-up: it loads probes and the flowchart)."""
+    from vnetdoctor.knowledge.engine import Engine
+
+    return Engine(request, ask=ask, on_event=on_event)
+
+
+REFUSED = 126  # the shell's "found but not runnable": a refused fix never ran
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What applying a fix did: its exit status and output (126: refused, never run)."""
+
+    fix: Fix
+    step: str | None
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def refused(self) -> bool:
+        return self.returncode == REFUSED
+
+
+def _run(run_probe: Callable[..., Observation], probe_id: str, vantage: Vantage, refresh: bool = False,
+         **params: Any) -> Observation:
+    return run_probe(probe_id, vantage, **params)
+
+
+def fallback_answer(question: Question) -> str:
+    """What an unanswered question counts as: "unknown" when offered, else the last choice."""
+    if "unknown" in question.choices:
+        return "unknown"
+    return question.choices[-1] if question.choices else ""
+
+
+class Session:
+    """The one door to a diagnosis: plan, run, re-run, observe, apply a fix; every event to every sink."""
+
+    def __init__(
+        self,
+        request: Request,
+        engine_factory: EngineFactory,
+        *,
+        sinks: Iterable[Sink] = (),
+        ask: AskFn | None = None,
+    ) -> None:
+        self.request = request
+        self._sinks: list[Sink] = list(sinks)
+        self._ask = ask or fallback_answer
+        self._lock = threading.Lock()
+        self._planned: list[PlannedStep] = []
+        self._opened = False
+        self._closed = False
+        self._in_run = False
+        self.engine = engine_factory(request, self._ask_operator, self._from_engine)
+
+    # -- sinks -----------------------------------------------------------------------------
+    def add_sink(self, sink: Sink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+
+    def _emit(self, event: SessionEvent) -> None:
+        with self._lock:
+            sinks = list(self._sinks) if not self._closed else []
+        for sink in sinks:
+            sink(event)
+
+    def close(self) -> None:
+        """The front end has gone (the operator quit, a signal): later events reach no sink.
+
+        An engine thread may still be finishing a step it cannot be stopped in; what it
+        finds after the session ended is not part of the record (which says the session
+        was interrupted, not that a walk nobody watched completed).
+        """
+        with self._lock:
+            self._closed = True
+
+    def _from_engine(self, event: EngineEvent) -> None:
+        if isinstance(event, DiagnosisReady) and not self._in_run:
+            return  # only a whole walk's verdict is the engine's to deliver; see run_step
+        self._emit(event)
+
+    def _ask_operator(self, question: Question) -> str:
+        answer = self._ask(question)
+        self.note("answer", {"step": question.step, "question": question.text, "answer": answer})
+        return answer
+
+    # -- the walk ---------------------------------------------------------------------------
+    def open(self) -> None:
+        """Announce the session (the recorder starts its record); once, before any step."""
+        with self._lock:
+            if self._opened:
+                return
+            self._opened = True
+        self._emit(Opened(self.request))
+
+    def plan(self) -> list[PlannedStep]:
+        self._planned = list(self.engine.plan())
+        return list(self._planned)
+
+    def run(self) -> Diagnosis:
+        """The whole walk; its verdict reaches every sink once (the engine's DiagnosisReady)."""
+        self.open()
+        self._in_run = True
+        try:
+            return self.engine.run()
+        finally:
+            self._in_run = False
+
+    def run_step(self, step_id: str) -> StepResult:
+        """One step (or a re-run); when every planned step then has a result, the verdict follows."""
+        self.open()
+        result = self.engine.run_step(step_id)
+        if self.complete:
+            self._emit(DiagnosisReady(self.engine.diagnosis()))
+        return result
+
+    def note(self, kind: str, detail: Mapping[str, Any]) -> None:
+        self._emit(Noted(kind, dict(detail)))
+
+    def results(self) -> dict[str, StepResult]:
+        return self.engine.results()
+
+    def diagnosis(self) -> Diagnosis:
+        return self.engine.diagnosis()
+
+    def path_points(self) -> list[tuple[Vantage, str]]:
+        return self.engine.path_points()
+
+    @property
+    def complete(self) -> bool:
+        planned = {s.id for s in self._planned}
+        return bool(planned) and planned <= set(self.engine.results())
+
+    # -- observations -----------------------------------------------------------------------
+    def observe(self, probe_id: str, vantage: Vantage, *, refresh: bool = False, **params: Any) -> Observation:
+        """One probe's observation through the engine's observer (live, or served from a record)."""
+        observe = getattr(self.engine, "observe", None)
+        if observe is None:  # an engine without an observer (a test's fake): the probe itself
+            from vnetdoctor.probes.base import run_probe
+
+            observe = partial(_run, run_probe)
+        obs: Observation = observe(probe_id, vantage, refresh=refresh, **params)
+        self._emit(Observed(obs))
+        return obs
+
+    # -- changing the system --------------------------------------------------------------
+    def refusal(self, fix: Fix) -> str | None:
+        """Why this fix must not be run from here (guidance, a place this host cannot enter), or None."""
+        from vnetdoctor.knowledge.apply import FixRefused, fix_target
+
+        try:
+            fix_target(fix)
+        except FixRefused as exc:
+            return str(exc)
+        return None
+
+    def apply_fix(self, fix: Fix, step_id: str | None, timeout: float, *, rerun: bool = True) -> FixOutcome:
+        """Run the fix's argv where it says, without a shell; record it; re-run its step.
+
+        A fix that is guidance or names a place this host cannot enter is refused
+        (126, never run). ``rerun=False``: the caller re-runs the step itself (the TUI
+        shows the outcome first). Blocking: the TUI calls it from a worker.
+        """
+        from vnetdoctor.knowledge.apply import FixRefused, apply_fix
+
+        try:
+            res = apply_fix(fix, timeout)
+        except FixRefused as exc:
+            outcome = FixOutcome(fix, step_id, REFUSED, str(exc))
+        else:
+            outcome = FixOutcome(fix, step_id, res.returncode, (res.stdout + res.stderr).strip())
+        self.note("fix_applied", {**fix.to_dict(), "step": step_id, "returncode": outcome.returncode,
+                                  "output": outcome.output[-2000:]})
+        if rerun and step_id and not outcome.refused:
+            self.run_step(step_id)
+        return outcome
