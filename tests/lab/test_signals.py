@@ -219,14 +219,20 @@ def test_demo_hangup_after_the_terminal_is_gone_does_not_hang(lab_prefix: str, t
         servers = lab_pids(lab_prefix)
         assert servers, "the scenario's tcp and dns servers should be running"
         wait_for_session(run, db)
-        started = time.monotonic()
+        started, hung_up_at = time.monotonic(), time.time()
         run.close_master()  # hang-up: SIGHUP to the session leader, EIO for every later write
         status = run.wait_exit(EXIT_WITHIN)
         assert status is not None, "hung after the terminal went away"
         assert time.monotonic() - started < EXIT_WITHIN
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGHUP
     assert_lab_gone(lab_prefix, servers)
-    assert_interrupted(db, signal.SIGHUP)
+    summary, _recorded = session_of(db)
+    if summary.state == "finished":
+        # The 1.5 s walk can end before the hang-up lands: then its verdict stands, recorded
+        # before the terminal went away, and saying "interrupted" would be a lie.
+        assert summary.finished is not None and summary.finished <= hung_up_at, summary
+    else:
+        assert_interrupted(db, signal.SIGHUP)
 
 
 def test_demo_signal_while_the_lab_is_being_built(lab_prefix: str, tmp_path: Path) -> None:
