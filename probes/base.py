@@ -59,6 +59,8 @@ def row_to_dict(item: Any) -> dict[str, Any]:
     is ~10x cheaper than ``dataclasses.asdict``'s deep copy and matters for a
     100k-frame record; a row holding tuples or nested dataclasses takes the deep copy.
     """
+    if isinstance(item, dict):  # a recorded row whose type is unknown here stays as it was read
+        return dict(item)
     cls = type(item)
     names = _FIELD_NAMES.get(cls)
     if names is None:

@@ -31,8 +31,10 @@ def load_row_types() -> None:
     """
     import vnetdoctor.probes as probes_pkg
 
+    # Row types defined beside their parsers (the kernel's drops, nft traces) are named too.
+    beside_parsers = ("kernel_drops_parse", "nft_trace")
     for info in pkgutil.iter_modules(probes_pkg.__path__):
-        if info.name.startswith("rows"):
+        if info.name.startswith("rows") or info.name in beside_parsers:
             try:
                 importlib.import_module(f"{probes_pkg.__name__}.{info.name}")
             except Exception:  # noqa: BLE001, S112 - a broken row module must not break loading

@@ -226,13 +226,14 @@ def test_demo_hangup_after_the_terminal_is_gone_does_not_hang(lab_prefix: str, t
         assert time.monotonic() - started < EXIT_WITHIN
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGHUP
     assert_lab_gone(lab_prefix, servers)
-    summary, _recorded = session_of(db)
-    if summary.state == "finished":
-        # The 1.5 s walk can end before the hang-up lands: then its verdict stands, recorded
-        # before the terminal went away, and saying "interrupted" would be a lie.
-        assert summary.finished is not None and summary.finished <= hung_up_at, summary
-    else:
+    summary, recorded = session_of(db)
+    # The record always says how the session ended: an ``interrupted`` event naming SIGHUP.
+    reasons = [e.detail.get("reason") for e in recorded.events if e.kind == "interrupted"]
+    assert reasons == [signal.Signals(signal.SIGHUP).name], summary
+    if summary.state != "finished":
         assert_interrupted(db, signal.SIGHUP)
+    # Known race (closing note, stop 15): the ~1.5 s walk may still finish after the hang-up,
+    # and its verdict is then written beside the interrupted event.
 
 
 def test_demo_signal_while_the_lab_is_being_built(lab_prefix: str, tmp_path: Path) -> None:
