@@ -305,8 +305,9 @@ def test_fix_applies_and_its_undo_restores(ns: Namespace, cause_id: str, index: 
     assert diff == {}, f"undo {fix.undo!r} did not restore the state"
 
 
-def _wait_for(ns: Namespace, done: Callable[[dict[str, list[str]]], bool], timeout: float = 3.0) -> dict[str, list[str]]:
-    """Poll the snapshot until ``done`` (link and STP states settle asynchronously)."""
+def _wait_for(ns: Namespace, done: Callable[[dict[str, list[str]]], bool], timeout: float = 8.0) -> dict[str, list[str]]:
+    """Poll the snapshot until ``done``: link and STP states settle asynchronously (a port put back
+    on a bridge passes through STP listening and learning, ~4 s, before its flags settle)."""
     deadline = time.monotonic() + timeout
     snap = ns.snapshot()
     while not done(snap) and time.monotonic() < deadline:
