@@ -28,7 +28,9 @@ from .bridge import EngineFactory
 from .glyphs import ascii_glyphs
 from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
+from .messages import SessionStarted
 from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
+from vnetdoctor.session.sinks import attach_recorder
 from .state import SessionState
 from vnetdoctor.session.targets import Target, discover
 
@@ -130,10 +132,11 @@ class VnetDoctorApp(App[None]):
         from .screens.walk import WalkScreen
 
         self.state.request = request
-        self.push_screen(
-            WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
-                       autorun=self.autorun)
-        )
+        walk = WalkScreen(self.state, self.engine_factory, self.knowledge, autorun=self.autorun)
+        # Recorded as `diagnose` records, through the session core's one sink, attached before
+        # the walk's first event (its screen only renders); the id goes to the walk's header.
+        attach_recorder(walk.session, self.recorder, lambda sid: walk.post_message(SessionStarted(sid)))
+        self.push_screen(walk)
         if request.trace_rules:  # a ruleset change, however brief: said before the walk makes it
             self.notify(self.tr("walk.trace_rules"), severity="warning", timeout=10)
 
