@@ -98,6 +98,9 @@ def run_app(
                     discover_fn=discover_fn)
     guard = active_guard()
     if guard is not None:
+        # The moment a signal arrives the session is over: nothing the walk finds after it
+        # (a verdict while the App exits) is recorded beside the `interrupted` mark.
+        guard.on_signal("close the session", lambda: _close_session(state))
         guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))
         guard.attach(app)
     try:
@@ -127,6 +130,11 @@ def run_app(
         sid = recorder.session_id
         out(f"vnetdoctor: session {sid} recorded (vnetdoctor replay {sid})")
     return 1 if app.return_code and app.return_code != 0 else 0
+
+
+def _close_session(state: SessionState) -> None:
+    if state.session is not None:
+        state.session.close()
 
 
 def _print_err(line: str) -> None:

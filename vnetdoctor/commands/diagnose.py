@@ -108,6 +108,11 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
         from vnetdoctor.session.sinks import attach_recorder
 
         attach_recorder(session, recorder)
+    from vnetdoctor.interrupt import active_guard
+
+    guard = active_guard()  # `demo --no-tui`: a signal ends the session before it unwinds the walk
+    if guard is not None:
+        guard.on_signal("close the session", session.close)
     progress = progress_sink(session, request.lang)
     if progress is not None:
         session.add_sink(progress)
