@@ -126,9 +126,9 @@ def run_app(
             sid = recorder.session_id
             out(f"vnetdoctor: session {sid} kept as interrupted (vnetdoctor replay {sid})")
         return 128 + guard.signum
-    if recorder is not None and recorder.session_id:
-        sid = recorder.session_id
-        out(f"vnetdoctor: session {sid} recorded (vnetdoctor replay {sid})")
+    outcome = recording_outcome(recorder, state.lang) if recorder is not None else None
+    if outcome:  # "recorded" only when every record is in the database; else what was lost, and why
+        out(outcome)
     return 1 if app.return_code and app.return_code != 0 else 0
 
 
@@ -167,6 +167,9 @@ def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
         return tr("record.exit_done", lang, sid=sid) if sid else None
     reason = status.reason or (recorder.errors[0] if recorder.errors else "?")
     if sid is None:
+        if status.pending == 0:  # not busy: the database refused to start the session at all
+            return tr("record.exit_failed", lang, reason=reason)
         return tr("record.exit_none", lang, steps=status.pending_steps, reason=reason)
-    others = status.pending - status.pending_steps
-    return tr("record.exit_partial", lang, sid=sid, steps=status.pending_steps, others=others, reason=reason)
+    steps = status.pending_steps + status.failed_steps  # still waiting, or refused for good
+    others = status.pending + status.failed - steps
+    return tr("record.exit_partial", lang, sid=sid, steps=steps, others=others, reason=reason)
