@@ -108,9 +108,10 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
         from vnetdoctor.session.sinks import attach_recorder
 
         attach_recorder(session, recorder)
-    from vnetdoctor.interrupt import active_guard
-
-    guard = active_guard()  # `demo --no-tui`: a signal ends the session before it unwinds the walk
+    # `demo --no-tui` runs under a signal guard: a signal ends the session before it unwinds the
+    # walk. Without the module loaded there is no guard (and `diagnose` need not load it).
+    interrupt = sys.modules.get("vnetdoctor.interrupt")
+    guard = interrupt.active_guard() if interrupt is not None else None
     if guard is not None:
         guard.on_signal("close the session", session.close)
     progress = progress_sink(session, request.lang)
