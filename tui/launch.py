@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.session import live_engine_factory as live_engine_factory  # what tui and demo run
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
 
@@ -101,7 +102,7 @@ def run_app(
         # The moment a signal arrives the session is over: nothing the walk finds after it
         # (a verdict while the App exits) is recorded beside the `interrupted` mark.
         guard.on_signal("close the session", lambda: _close_session(state))
-        guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))
+        guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard, state.lang))
         guard.attach(app)
     try:
         app.run()
@@ -117,14 +118,14 @@ def run_app(
     out = say if guard is not None and guard.signum is not None else _print_err
     if recorder is not None:
         for line in recorder.errors[:3]:
-            out(f"vnetdoctor: could not record: {line}")
+            out(tr("record.could_not", state.lang, error=line))
     if signalled:
         assert guard is not None and guard.signum is not None
-        _mark_interrupted(recorder, guard)
+        _mark_interrupted(recorder, guard, state.lang)
         out(interrupted_message(guard.signum, state.lang))
         if recorder is not None and recorder.session_id:
             sid = recorder.session_id
-            out(f"vnetdoctor: session {sid} kept as interrupted (vnetdoctor replay {sid})")
+            out(tr("record.exit_interrupted", state.lang, sid=sid))
         return 128 + guard.signum
     outcome = recording_outcome(recorder, state.lang) if recorder is not None else None
     if outcome:  # "recorded" only when every record is in the database; else what was lost, and why
@@ -141,7 +142,7 @@ def _print_err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard) -> None:
+def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard, lang: str = "en") -> None:
     """Say in the record that a signal ended the session (why it has no verdict, or a partial one)."""
     if recorder is None or not recorder.session_id or guard.signum is None:
         return
@@ -151,7 +152,7 @@ def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard) -> N
     try:
         mark(recorder.session_id, signal_name(guard.signum))
     except Exception as exc:  # noqa: BLE001 - reported, never a traceback on the way out
-        say(f"vnetdoctor: could not record: interrupted: {type(exc).__name__}: {exc}")
+        say(tr("record.could_not", lang, error=f"interrupted: {type(exc).__name__}: {exc}"))
 
 
 def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
@@ -159,8 +160,6 @@ def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
 
     None when there was nothing to record (the operator left the Start screen).
     """
-    from vnetdoctor.knowledge.text import tr
-
     status = recorder.status()
     sid = recorder.session_id
     if status.complete:
