@@ -124,8 +124,9 @@ def run_app(
         _mark_interrupted(recorder, guard, state.lang)
         out(interrupted_message(guard.signum, state.lang))
         if recorder is not None and recorder.session_id:
-            sid = recorder.session_id
-            out(tr("record.exit_interrupted", state.lang, sid=sid))
+            # A walk that reached its verdict before the signal keeps it: that session is recorded.
+            key = "record.exit_done" if recorder.finished else "record.exit_interrupted"
+            out(tr(key, state.lang, sid=recorder.session_id))
         return 128 + guard.signum
     outcome = recording_outcome(recorder, state.lang) if recorder is not None else None
     if outcome:  # "recorded" only when every record is in the database; else what was lost, and why

@@ -87,6 +87,7 @@ class SessionRecorder:
         self.scenario = scenario
         self.retry_interval = retry_interval
         self.session_id: str | None = None
+        self.finished = False  # the verdict is in the database (a walk that ended before a signal)
         self.errors: list[str] = []  # one line each; shown by the command after the App exits
         self._items: collections.deque[tuple[Any, ...]] = collections.deque()
         self._cond = threading.Condition()
@@ -241,6 +242,7 @@ class SessionRecorder:
             self.store.record_event(self.session_id, item[1], item[2])
         elif kind == "finish":
             self.store.finish_session(self.session_id, item[1])
+            self.finished = True
 
 
 def open_recorder(db: Any, *, source: str, scenario: str | None = None) -> tuple[Any, SessionRecorder]:
