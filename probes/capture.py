@@ -14,11 +14,12 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .nsexec import call_in
 from .rows import PacketRow
+from .rows_active import CaptureFailure
 from .vantage import Vantage
 
 ETH_P_ALL = 0x0003
@@ -68,6 +69,32 @@ class CapturePoint:
 
     def __str__(self) -> str:
         return f"{self.iface}@{self.vantage}"
+
+
+WHOLE_CAPTURE = "capture"  # the key of a failure of the capture as a whole (not one point)
+
+
+def capture_failures(
+    points: Iterable[tuple[Vantage | str, str]], failed: Mapping[str, str]
+) -> tuple[CaptureFailure, ...]:
+    """What :meth:`Capture.start` could not open, as rows: one per point, looked up by the point.
+
+    ``failed`` is keyed by each point's text; the points are known, so each is
+    looked up (never split back out of the key). A key that is no point (the
+    capture as a whole, :data:`WHOLE_CAPTURE`) becomes a failure with no vantage
+    and no interface, keeping its key in the reason unless it is the whole capture.
+    """
+    out: list[CaptureFailure] = []
+    known: set[str] = set()
+    for vantage, iface in points:
+        key = str(CapturePoint(vantage, iface))  # type: ignore[arg-type]
+        known.add(key)
+        if key in failed:
+            out.append(CaptureFailure(str(vantage), iface, failed[key]))
+    for key, reason in failed.items():
+        if key not in known:
+            out.append(CaptureFailure("", "", reason if key == WHOLE_CAPTURE else f"{key}: {reason}"))
+    return tuple(out)
 
 
 class Capture:

@@ -23,6 +23,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.vantage import VantageError, parse_vantage
 
 from ..glyphs import glyph
 from .kernel_loader import KernelMarksLoaded, load_marks
@@ -262,8 +263,16 @@ TextFn = Callable[..., str]  # text(key, **values) in the operator's language
 
 
 def short_vantage(vantage: str) -> str:
-    """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns."""
-    return vantage.split(":", 1)[1] if ":" in vantage else vantage
+    """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns.
+
+    Read by the vantage's own parser (a libvirt guest's ``@URI`` is not its name);
+    text that is no vantage is shown as it is.
+    """
+    try:
+        parsed = parse_vantage(vantage)
+    except VantageError:
+        return vantage
+    return parsed.name or str(parsed)
 
 
 class PathView(VerticalScroll):

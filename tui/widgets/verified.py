@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from vnetdoctor.knowledge.model import PASS, Diagnosis
+from vnetdoctor.knowledge.path import PathPoint
 from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.trace import hop_label
 from vnetdoctor.probes.base import Observation
 
 
@@ -43,7 +45,8 @@ def verified_lines(d: Diagnosis, tr: Translator, title: Callable[[str], str | No
         lines.append(tr("verdict.verified_df", size=max(df)))
     hops = d.extra.get("path") if d.extra else None
     if hops:
-        lines.append(tr("verdict.verified_path", hops=" → ".join(str(h) for h in hops)))
+        named = (hop_label(h.side, h.iface, tr.lang) for h in hops if isinstance(h, PathPoint))
+        lines.append(tr("verdict.verified_path", hops=" → ".join(named)))
     passed = [title(s.step) or s.title for s in d.steps if s.status == PASS]
     if passed:
         lines.append(tr("verdict.verified_checks", n=len(passed), titles="; ".join(passed)))
