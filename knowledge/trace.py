@@ -16,6 +16,7 @@ from functools import partial
 
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.capture import WHOLE_CAPTURE, Capture, capture_failures
+from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
@@ -222,9 +223,10 @@ def run_trace(
     def label_seen(ident: int, kind: str) -> dict[str, tuple[PathPoint, ...]]:
         out: dict[str, list[PathPoint]] = {}
         for p in packets:
-            if not p.tag.startswith(f"icmp:{ident}:") or kind not in p.summary:
+            tag = ProbeTag.read(p.tag)
+            if tag is None or not tag.of_ping(ident) or kind not in p.summary:
                 continue
-            seq = p.tag.rsplit(":", 1)[1]
+            seq = tag.seq
             side = hop_side.get((p.vantage, p.iface), "host" if p.vantage == str(sender) else "?")
             point = PathPoint(side, p.iface)
             if point not in out.setdefault(seq, []):

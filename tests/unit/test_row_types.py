@@ -100,3 +100,22 @@ def test_a_step_of_an_unknown_row_type_keeps_it_as_it_was_read() -> None:
     data = {"id": "x", "layer": "symptom", "title": "x", "status": "pass", "observations": [
         {"probe": "p", "vantage": "local", "rows": [{"_type": "RowOfTheFuture", "a": 1}]}]}
     assert step_from_json(data).observations[0].rows == ({"a": 1},)
+
+
+def test_the_probe_tag_is_written_and_read_by_one_codec() -> None:
+    from vnetdoctor.probes.capture import summarize
+    from vnetdoctor.probes.probe_tag import ProbeTag
+
+    icmp = ProbeTag.icmp(4242, 7)
+    assert str(icmp) == "icmp:4242:7" and ProbeTag.read(str(icmp)) == icmp
+    assert (icmp.ident, icmp.seq, icmp.flow) == ("4242", "7", "icmp:4242") and icmp.of_ping(4242)
+    assert not icmp.of_ping(424) and ProbeTag.read("") is None
+    arp = ProbeTag.read("arp:192.0.2.11")
+    assert arp == ProbeTag("arp", ("192.0.2.11",)) and arp.flow == "arp:192.0.2.11" and arp.ident == ""
+    # The capture writes what the codec reads: an echo request to 192.0.2.11, id 5, seq 2.
+    frame = bytes.fromhex(
+        "020000000002" "020000000001" "0800"
+        "45000054000040004001" "0000" "c0000201" "c000020b"
+        "0800" "0000" "0005" "0002") + bytes(56)
+    summary, tag = summarize(frame)
+    assert "echo-request" in summary and ProbeTag.read(tag) == ProbeTag.icmp(5, 2)
