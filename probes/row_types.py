@@ -121,8 +121,13 @@ def from_json(cls: type, data: Mapping[str, Any]) -> Any:
     return cls(**{k: decoders[k](v) for k, v in data.items() if k in decoders})
 
 
-def row_from_json(data: Mapping[str, Any]) -> Any:
-    """A recorded row as its type (``_type`` names it); a type this version lacks stays a dict."""
+def row_from_json(data: Any) -> Any:
+    """A recorded row as its type (``_type`` names it); a type this version lacks stays a dict.
+
+    A row that is already an object (a frame the store rebuilt from its table) is kept.
+    """
+    if not isinstance(data, Mapping):
+        return data
     cls = BY_KIND.get(str(data.get("_type", "")))
     if cls is None:
         out = dict(data)

@@ -55,6 +55,12 @@ def packet_from_columns(t: float, vantage: str, iface: str, length: int, linktyp
             "summary": summary, "data_hex": hexdata, "linktype": linktype, "tag": tag}
 
 
+def packet_row_from_columns(t: float, vantage: str, iface: str, length: int, linktype: int, hexdata: str,
+                            summary: str, tag: str) -> PacketRow:
+    """The packets table's columns as the PacketRow itself (loading: no JSON form in between)."""
+    return PacketRow(t, vantage, iface, length, summary, hexdata, linktype, tag)
+
+
 def split_frames(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Take the frames out of a step's JSON (in place): each as columns with its place in the step.
 
@@ -73,17 +79,18 @@ def split_frames(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     return frames
 
 
-def put_frames_back(step: dict[str, Any], frames: Iterable[tuple[int, int, dict[str, Any]]]) -> dict[str, Any]:
-    """The inverse of :func:`split_frames`: ``(obs_index, row_index, row JSON)`` back in place."""
+def put_frames_back(step: dict[str, Any], frames: Iterable[tuple[int, int, Any]]) -> dict[str, Any]:
+    """The inverse of :func:`split_frames`: ``(obs_index, row_index, row)`` back in place, given in
+    row order (rows in their JSON form, or PacketRows already)."""
     observations = step.get("observations", ())
-    by_obs: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    by_obs: dict[int, list[tuple[int, Any]]] = {}
     for oi, ri, row in frames:
         by_obs.setdefault(oi, []).append((ri, row))
     for oi, placed in by_obs.items():
         if oi >= len(observations):
             continue
         rows = list(observations[oi].get("rows", ()))
-        for ri, row in sorted(placed, key=lambda p: p[0]):
+        for ri, row in placed:  # in row order, as the packets table is read
             rows.insert(min(ri, len(rows)), row)
         observations[oi]["rows"] = rows
     return step

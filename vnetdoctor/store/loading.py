@@ -11,9 +11,17 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from vnetdoctor.convert import PACKET_COLUMNS, extra_from_json, packet_from_columns, put_frames_back, step_from_json
+from vnetdoctor.convert import (
+    PACKET_COLUMNS,
+    extra_from_json,
+    packet_from_columns,
+    packet_row_from_columns,
+    put_frames_back,
+    step_from_json,
+)
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.errors import UsageError
+from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
@@ -51,9 +59,9 @@ class _Loader(_Reader):
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames: dict[int, list[tuple[int, int, dict[str, Any]]]] = {}
+        frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
         for seq, oi, ri, *columns in pkt_rows:
-            frames.setdefault(seq, []).append((oi, ri, packet_from_columns(*columns)))
+            frames.setdefault(seq, []).append((oi, ri, packet_row_from_columns(*columns)))
         steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
