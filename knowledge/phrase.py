@@ -84,9 +84,15 @@ def said_json(how: How) -> dict[str, Any]:
 
 
 def said(text: Any) -> dict[str, Any] | None:
-    """The facts ``text`` was made from, JSON-ready; None for a plain string."""
+    """The facts ``text`` was made from, JSON-ready; None for a plain string.
+
+    A text glued together thousands of times nests that deep: it is kept as a sentence.
+    """
     if isinstance(text, Phrase) and text.how is not None:
-        return said_json(text.how)
+        try:
+            return said_json(text.how)
+        except RecursionError:
+            return None
     return None
 
 

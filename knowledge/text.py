@@ -145,7 +145,7 @@ def in_lang(text: str, lang: str) -> tuple[str, bool]:
     if isinstance(text, Phrase) and isinstance(text.how, Mapping):
         try:
             return render_said(said_json(text.how), lang), True
-        except (LookupError, TypeError, ValueError):
+        except (LookupError, TypeError, ValueError, RecursionError):
             return text, False
     return text, False
 

@@ -67,6 +67,11 @@ def test_a_translated_text_keeps_its_facts_and_says_them_in_the_other_language()
     assert in_lang(back.text, "en")[0] == "echo request seen on host vnet0, never on eth0"
     # A sentence glued to plain text cannot be said again, and says so.
     assert in_lang(zh + "！", "en") == (zh + "！", False)
+    # Nor can one glued together so often that its facts nest too deep to say: it stays a sentence.
+    deep = zh
+    for i in range(5000):
+        deep = deep + tr("hop.host", "zh", iface=str(i))
+    assert said(deep) is None and in_lang(deep, "en") == (deep, False)
 
 
 def test_a_zh_record_exported_in_english_is_english_and_the_record_is_kept(tmp_path) -> None:
