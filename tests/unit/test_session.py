@@ -250,3 +250,24 @@ def test_the_signal_guard_closes_the_session_before_anything_unwinds() -> None:
     assert order == ["closed", "unwound"] and session.closed
     session.run()  # an engine thread that goes on regardless: no sink hears of it
     assert events == []
+
+
+def test_a_signal_handler_can_close_the_session_while_its_own_thread_holds_the_locks() -> None:
+    """The handler runs in the main thread between two bytecodes, possibly inside the session's
+    own critical sections: closing from there must not deadlock on them."""
+    import threading
+
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+
+    def handler_inside_the_locks() -> None:
+        with session._lock, session._delivering:  # where the main thread may be when it lands
+            session.close(wait=5.0)
+
+    thread = threading.Thread(target=handler_inside_the_locks, daemon=True)  # a deadlock fails, not hangs
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive(), "close() deadlocked on a lock its own thread held"
+    assert session.closed
+    session.note("error", {"error": "after"})
+    assert events == []

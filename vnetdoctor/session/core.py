@@ -120,10 +120,11 @@ class Session:
         self.request = request
         self._sinks: list[Sink] = list(sinks)
         self._ask = ask or fallback_answer
-        self._lock = threading.Lock()
+        # Both re-entrant: a signal handler closes the session in the main thread, which may
+        # be inside either lock itself at that moment (a note from the UI being delivered).
+        self._lock = threading.RLock()
         # Held while an event is handed to the sinks, so close() is a clean cut: an event is
-        # either delivered in full before it or not at all. Re-entrant: a signal handler
-        # closes the session in the main thread, which may be delivering an event itself.
+        # either delivered in full before it or not at all.
         self._delivering = threading.RLock()
         self._planned: list[PlannedStep] = []
         self._opened = False
