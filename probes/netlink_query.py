@@ -75,13 +75,15 @@ def off_event_loop(fn: Callable[[], T]) -> T:
     ``run_until_complete``, which a thread already running one (the TUI's) cannot
     do. A new thread starts in the namespace of the thread that creates it.
     asyncio is not imported for the question: a process that has not loaded it (the
-    CLI) runs no loop, and importing it would cost the start-up path ~15 ms.
+    CLI) runs no loop, and importing it would cost the start-up path ~15 ms. Nor is
+    it trusted to be whole: another probe thread may be importing it right now
+    (pyroute2 does), and a module still being imported runs no loop either.
     """
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
+    get_running_loop = getattr(sys.modules.get("asyncio"), "get_running_loop", None)
+    if get_running_loop is None:
         return fn()
     try:
-        asyncio.get_running_loop()
+        get_running_loop()
     except RuntimeError:
         return fn()
     box: dict[str, Any] = {}
