@@ -178,6 +178,7 @@ def mtu(ctx: StepContext) -> None:
                 ctx.t("datalink.mtu_of", hop=hop_label(side, iface, ctx.lang), mtu=m) for _, iface, side, m in mtus)),
         ]
         vantage = ctx.host if smallest[2] == "host" else ctx.guest
+        _confirm_lost(ctx, sender, params["dst"], smallest[3], max(lost))
         ctx.found("mtu.mismatch", evidence=ev, where=vantage, dev=smallest[1], mtu=biggest, value=smallest[3],
                   size=max(lost) + 28)
         return
@@ -186,6 +187,23 @@ def mtu(ctx: StepContext) -> None:
             ctx.t("datalink.pmtu_told", size=s, error=e) for s, e in sorted(told.items()))))
         return
     ctx.passed(ctx.t("datalink.df_pass", size=max(answered) if answered else "?", mtus=sorted(distinct)))
+
+
+def _confirm_lost(ctx: StepContext, sender: Vantage, dst: str, smallest: int, lost: int) -> None:
+    """Two more DF pings of a size between the smallest MTU and the largest lost one, of a length
+    unique to this run, so the kernel can say where the path dropped them (``__dev_forward_skb2``:
+    too big for the veth peer's MTU)."""
+    from .checks_kernel import PMTU
+    from .kernel_window import ICMP_OVERHEAD, confirm, confirm_length
+
+    length = confirm_length(smallest + 1, lost + ICMP_OVERHEAD)
+
+    def send(ident: int) -> None:
+        ctx.observe("icmp.echo", sender, refresh=True, dst=dst, count=2, size=length - ICMP_OVERHEAD, df=True,
+                    timeout=0.5, ident=ident)
+        ctx.optional("icmp.echo", sender)
+
+    confirm(ctx, get_path(ctx), PMTU, sender, length, 2, send)
 
 
 @check("datalink.arp")

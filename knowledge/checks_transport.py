@@ -7,6 +7,10 @@ Silence means something dropped the SYN: we say which rule, when one counted it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from vnetdoctor.probes.vantage import Vantage
+
 from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
@@ -50,6 +54,7 @@ def tcp(ctx: StepContext) -> None:
     if result.state == "open":
         ctx.passed(ctx.t("transport.open", target=target, port=port))
         return
+    _confirm_refused(ctx, path, sender, target, port)
     after: list = []
     if receiver is not None:
         fresh = ctx.shared.observer.observe("firewall.rules", receiver, refresh=True)
@@ -71,3 +76,19 @@ def tcp(ctx: StepContext) -> None:
     fw = rule_vars(rules[0].rule) if rules else {"family": "inet", "table": "filter", "chain": "input",
                                                    "handle": "", "rule": "", "backend": "", "manager": "none"}
     ctx.found("tcp.port_filtered", evidence=evidence, where=receiver or sender, tcp_port=port, target=target, **fw)
+
+
+def _confirm_refused(ctx: StepContext, path: Any, sender: Vantage, target: str, port: int) -> None:
+    """Two SYNs of a length unique to this run, with the kernel watching: a closed port's
+    kernel drops them with NO_SOCKET in ``tcp_v4_rcv`` (and answers RST), a firewall with
+    NETFILTER_DROP."""
+    from .checks_kernel import SYN
+    from .kernel_window import confirm, confirm_length
+
+    length = confirm_length(64, 540)
+
+    def send(ident: int) -> None:
+        ctx.observe("tcp.syn", sender, dst=target, port=port, length=length, count=2)
+        ctx.optional("tcp.syn", sender)
+
+    confirm(ctx, path, SYN, sender, length, 2, send, ping=False)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.caps import NEED_SETNS, missing_needs
@@ -23,6 +25,9 @@ from vnetdoctor.probes.kernel_drops_parse import DROP, KernelDropRow, ProbeLengt
 from vnetdoctor.probes.vantage import Vantage
 
 from .path import Path
+
+if TYPE_CHECKING:
+    from .context import StepContext
 
 ICMP_OVERHEAD = 28  # IPv4 header + ICMP header: the IP length of a ping is its payload + 28
 _AVOID = {84 - ICMP_OVERHEAD, 1028 - ICMP_OVERHEAD}  # ping's and other runs' default sizes
@@ -98,3 +103,54 @@ def _side(path: Path, sender: Vantage) -> str:
         if hop.vantage == sender:
             return hop.side
     return "host" if path.from_side == "host" else "guest"
+
+
+def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: int, count: int,
+            send: Callable[[int], object], timeout: float = 0.5, ping: bool = True) -> None:
+    """One more probe of a check that failed, with the kernel watching: where and why it ends.
+
+    The symptom's watch follows only its pings; a DF ping lost to an MTU or a TCP SYN
+    refused by a closed port is another check's probe. That check calls this after its
+    own probe failed (a healthy walk never pays for it), with ``send(ident)`` sending
+    ``count`` packets of IP ``length`` (unique to this run). The wait ends as soon as the
+    kernel has reported every one of them; the watch is recorded, and its rows join the
+    kernel's word (:func:`.checks_kernel.kernel_rows`), named ``name``. ``ping``: the packets
+    are echo requests with identifier ``ident`` (the Packets screen keys its flows on it).
+    """
+    if not ctx.request.kernel_drops or not path.hops:
+        return
+    host = path.hops[0].vantage
+    if host.kind not in ("local", "netns") or (host.kind == "netns" and missing_needs({NEED_SETNS})):
+        return
+    ident = random.randint(1, 0xFFFF)
+    seen: list[KernelDropRow] = []
+    done = threading.Event()
+
+    def on_row(found: KernelDropRow) -> None:
+        if found.probe == name and found.kind == "request":
+            seen.append(found)
+            if len(seen) >= count:
+                done.set()
+                stop_waiting(ident)
+
+    watch = KernelDropWatch([ProbeLength(length, name, _side(path, sender), ident if ping else 0)],
+                            [(h.side, h.iface) for h in path.hops], [(h.side, h.iface) for h in path.extra],
+                            vantage=str(host), on_row=on_row)
+    if not watch.start():
+        obs = watch.observation()
+    else:
+        started = time.perf_counter()
+        try:
+            send(ident)
+            done.wait(max(0.0, timeout - (time.perf_counter() - started)))
+        finally:
+            obs = watch.stop(linger=0.0)
+    ctx.record(obs)
+    ctx.optional(obs.probe, obs.vantage)
+    ctx.facts.setdefault("kernel_more", []).append(obs)
+
+
+def confirm_length(low: int, high: int, rng: random.Random | None = None) -> int:
+    """A random IP length in ``low..high`` (both included) that is no tool's default."""
+    pool = [n for n in range(low, high + 1) if n not in (84, 1028, 1500)]
+    return (rng or random.Random()).choice(pool) if pool else high
