@@ -396,8 +396,13 @@ def arp_request(ctx: StepContext) -> tuple[Vantage, str, str] | None:
 
 def start_active_probes(ctx: StepContext) -> None:
     """Right after the symptom's pings: start the ARP and path-MTU probes in the background,
-    so that the data-link steps find them done instead of waiting their timeouts in turn."""
-    wanted = []
+    so that the data-link steps find them done instead of waiting their timeouts in turn.
+
+    Not during the pings: the ARP probe's who-has makes every station answer, and their
+    answers update the sender's neighbour entry (ip.duplicate: the real guest's answer
+    would win the entry back from the rogue, and the pings would pass that otherwise fail).
+    """
+    wanted: list[tuple[str, Vantage, dict[str, Any]]] = []
     arp = arp_request(ctx)
     if arp is not None:
         wanted.append(("arp.probe", arp[0], {"dev": arp[1], "target": arp[2]}))

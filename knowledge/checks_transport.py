@@ -20,6 +20,15 @@ from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_vars, suspects
 
 
+def start_tcp_connect(ctx: StepContext) -> None:
+    """Start the TCP connect alongside the symptom's pings: a filtered port's 1 s timeout then
+    overlaps theirs. It changes nothing they measure (a SYN is no echo, and its IP length is
+    no ping's), and the firewall counters' "before" is read already when this is called."""
+    port, sender = ctx.request.port, ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    if port and ctx.target and sender is not None:
+        ctx.prefetch([("tcp.connect", sender, {"dst": ctx.target, "port": port})])
+
+
 @check("transport.tcp")
 def tcp(ctx: StepContext) -> None:
     port = ctx.request.port
