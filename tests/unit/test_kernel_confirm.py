@@ -148,3 +148,21 @@ def test_confirm_lengths_avoid_every_default() -> None:
     picks = {kernel_window.confirm_length(1490, 1510, rng) for _ in range(400)}
     assert picks <= set(range(1490, 1511)) - {1500} and len(picks) > 10
     assert kernel_window.confirm_length(84, 84) == 84  # nothing else to choose: said as it is
+
+
+def test_the_reader_picks_our_lines_in_order_and_skips_other_buffers_consumes() -> None:
+    from vnetdoctor.probes.kernel_drops import pick
+
+    chunk = (
+        b"  a-1 [000] ..s1. 1.000001: consume_skb: skbaddr=00000000000000aa location=icmp_rcv+0x1/0x2\n"
+        b"  a-1 [000] b.... 1.000002: net_dev_queue: dev=br0 skbaddr=00000000000000bb len=312\n"
+        b"  a-1 [000] ..s1. 1.000003: consume_skb: skbaddr=00000000000000cc location=icmp_rcv+0x1/0x2\n"
+        b"  a-1 [000] ..s1. 1.000004: consume_skb: skbaddr=00000000000000bb location=icmp_rcv+0x1/0x2\n"
+        b"  a-1 [000] ..s1. 1.000005: consume_skb: skbaddr=00000000000000dd location=raw_recvmsg+0x1/0x2\n"
+        b"  a-1 [000] ..s1. 1.000006: kfree_skb: skbaddr=00000000000000ee rx_sk=0 protocol=2048 "
+        b"location=nft_do_chain+0x1/0x2 reason: NETFILTER_DROP\n"
+    )
+    got = pick(chunk, {"00000000000000dd"})  # dd: a probe packet that opened in an earlier chunk
+    assert [line.split(b": ")[1] + b" " + line.split(b"skbaddr=")[1][14:16] for line in got] == [
+        b"net_dev_queue bb", b"consume_skb bb", b"consume_skb dd", b"kfree_skb ee"]
+    assert pick(b"", {"00000000000000dd"}) == []
