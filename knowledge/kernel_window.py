@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from vnetdoctor.probes.base import Observation
@@ -105,6 +106,59 @@ def _side(path: Path, sender: Vantage) -> str:
     return "host" if path.from_side == "host" else "guest"
 
 
+def _watch_for(ctx: StepContext, path: Path, probes: Sequence[ProbeLength],
+               on_row: Callable[[KernelDropRow], None]) -> KernelDropWatch | None:
+    """A watch over the path for these probe packets, or None where the host's kernel is not ours."""
+    if not ctx.request.kernel_drops or not path.hops:
+        return None
+    host = path.hops[0].vantage
+    if host.kind not in ("local", "netns") or (host.kind == "netns" and missing_needs({NEED_SETNS})):
+        return None
+    return KernelDropWatch(probes, [(h.side, h.iface) for h in path.hops], [(h.side, h.iface) for h in path.extra],
+                           vantage=str(host), on_row=on_row)
+
+
+def watched(ctx: StepContext, path: Path, name: str, sender: Vantage, idents: Mapping[int, int], count: int,
+            run: Callable[[], object]) -> Future[Observation | None]:
+    """Run a probe in the background with the kernel watching its packets (IP length → ICMP id).
+
+    For a probe whose lost packets cost it a timeout (the path-MTU probe's DF pings): a
+    length's wait ends once the kernel has reported its ``count`` packets dropped, and the
+    drops are the kernel's word on why they were lost. The future holds the watch's
+    observation (skipped with its reason when it could not run; None: nothing watched).
+    """
+    drops: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def on_row(found: KernelDropRow) -> None:
+        if found.verdict != DROP or found.probe != name or found.kind != "request":
+            return
+        with lock:
+            drops[found.length] = drops.get(found.length, 0) + 1
+            done = drops[found.length] >= count
+        if done and found.length in idents:
+            stop_waiting(idents[found.length])
+
+    side = _side(path, sender)
+    watch = _watch_for(ctx, path, [ProbeLength(n, name, side, i) for n, i in idents.items()], on_row)
+    result: Future[Observation | None] = Future()
+
+    def work() -> None:
+        try:
+            started = watch is not None and watch.start()
+            try:
+                run()
+            finally:
+                obs = watch.stop(linger=0.0) if started and watch is not None else (
+                    watch.observation() if watch is not None else None)
+            result.set_result(obs)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            result.set_exception(exc)
+
+    threading.Thread(target=work, name=f"kernel-{name}", daemon=True).start()
+    return result
+
+
 def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: int, count: int,
             send: Callable[[int], object], timeout: float = 0.5, ping: bool = True) -> None:
     """One more probe of a check that failed, with the kernel watching: where and why it ends.
@@ -117,11 +171,6 @@ def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: in
     kernel's word (:func:`.checks_kernel.kernel_rows`), named ``name``. ``ping``: the packets
     are echo requests with identifier ``ident`` (the Packets screen keys its flows on it).
     """
-    if not ctx.request.kernel_drops or not path.hops:
-        return
-    host = path.hops[0].vantage
-    if host.kind not in ("local", "netns") or (host.kind == "netns" and missing_needs({NEED_SETNS})):
-        return
     ident = random.randint(1, 0xFFFF)
     seen: list[KernelDropRow] = []
     done = threading.Event()
@@ -133,9 +182,9 @@ def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: in
                 done.set()
                 stop_waiting(ident)
 
-    watch = KernelDropWatch([ProbeLength(length, name, _side(path, sender), ident if ping else 0)],
-                            [(h.side, h.iface) for h in path.hops], [(h.side, h.iface) for h in path.extra],
-                            vantage=str(host), on_row=on_row)
+    watch = _watch_for(ctx, path, [ProbeLength(length, name, _side(path, sender), ident if ping else 0)], on_row)
+    if watch is None:
+        return
     if not watch.start():
         obs = watch.observation()
     else:

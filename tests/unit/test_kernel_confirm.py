@@ -166,3 +166,24 @@ def test_the_reader_picks_our_lines_in_order_and_skips_other_buffers_consumes() 
     assert [line.split(b": ")[1] + b" " + line.split(b"skbaddr=")[1][14:16] for line in got] == [
         b"net_dev_queue bb", b"consume_skb bb", b"consume_skb dd", b"kfree_skb ee"]
     assert pick(b"", {"00000000000000dd"}) == []
+
+
+def test_a_watched_probe_stops_waiting_per_size_once_the_kernel_dropped_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path-MTU probe's sizes: each one's wait ends when the kernel reported its packets dropped."""
+    from vnetdoctor.probes import icmp
+
+    monkeypatch.setattr(kernel_window, "KernelDropWatch", _FakeWatch)
+    monkeypatch.setattr(kernel_window, "missing_needs", lambda needs: None)
+    stopped: list[int] = []
+    monkeypatch.setattr(kernel_window, "stop_waiting", stopped.append)
+
+    def run() -> None:
+        _FakeWatch.made[-1].report(2)  # both packets of the first watched length dropped
+
+    fut = kernel_window.watched(_Ctx(), PATH, PMTU, PATH.hops[0].vantage, {1403: 11, 1494: 12}, 2, run)  # type: ignore[arg-type]
+    obs = fut.result(timeout=5)
+    assert obs is not None and obs.probe == "kernel.drops" and _FakeWatch.made[-1].stopped
+    assert stopped == [11]  # 1494's packets were not reported: its ping waits on
+    assert icmp.stop_waiting is not stopped.append  # the module's own is untouched
+    assert kernel_window.watched(_Ctx(kernel_drops=False), PATH, PMTU, PATH.hops[0].vantage, {1403: 11}, 2,
+                                 lambda: None).result(timeout=5) is None

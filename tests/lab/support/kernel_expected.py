@@ -1,8 +1,8 @@
 """What this kernel (6.18) said about each lab fault's probe packets, as measured.
 
 One line per scenario whose fault the kernel reports within the symptom's probe
-window, or within the window of a check that re-sends its failed probe with the kernel
-watching (a lost DF ping: ``pmtu``; a refused or ignored TCP connect: ``syn``): which
+window, or in the watch of another probe (the path-MTU probe's DF pings: ``pmtu``; the
+SYNs transport.tcp re-sends after a refused or ignored connect: ``syn``): which
 probe packet (leg and kind), the verdict, the drop reason, the kernel function and the
 side of the last device it was seen on. Measured by running the walk on each scenario
 (issue 12), not copied from kernel-evidence.md: where this lab differs from that note's
@@ -43,7 +43,7 @@ KERNEL_EXPECTED: dict[str, Expected] = {
     "sysctl.ip_forward_disabled": Expected("forward", "request", "drop", "IP_INADDRERRORS", "ip_error", "host"),
     # The peer knows the host's eth1 MAC (topology routed-asym): its echo replies come back on eth1.
     "route.rp_filter": Expected("forward", "reply", "drop", "IP_RPFILTER", "ip_rcv_finish_core", "host"),
-    # datalink.mtu's two DF pings of a lost size, sent with the kernel watching (kernel_window.confirm).
+    # The path-MTU probe's DF pings of its two large sizes (unique to the run), watched (kernel_window.watched).
     "mtu.mismatch": Expected("pmtu", "request", "drop", "NOT_SPECIFIED", "__dev_forward_skb2", "host"),
     # transport.tcp's two SYNs carrying data (probe tcp.syn), sent with the kernel watching.
     "tcp.port_closed": Expected("syn", "request", "drop", "NO_SOCKET", "tcp_v4_rcv", "guest"),
