@@ -94,10 +94,10 @@ def _confirm_refused(ctx: StepContext, path: Any, sender: Vantage, target: str, 
     from .checks_kernel import SYN
     from .kernel_window import confirm, confirm_length
 
-    length = confirm_length(64, 540)
+    length = confirm_length(600, 1200)  # above what a DNS packet in flight at the same time carries
 
-    def send(ident: int) -> None:
+    def send() -> None:
         ctx.observe("tcp.syn", sender, dst=target, port=port, length=length, count=2)
         ctx.optional("tcp.syn", sender)
 
-    confirm(ctx, path, SYN, sender, length, 2, send, ping=False)
+    confirm(ctx, path, SYN, sender, length, 2, send)

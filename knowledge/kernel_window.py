@@ -160,18 +160,17 @@ def watched(ctx: StepContext, path: Path, name: str, sender: Vantage, idents: Ma
 
 
 def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: int, count: int,
-            send: Callable[[int], object], timeout: float = 0.5, ping: bool = True) -> None:
-    """One more probe of a check that failed, with the kernel watching: where and why it ends.
+            send: Callable[[], object], timeout: float = 0.5) -> None:
+    """Another probe's packets after a check's own probe failed, with the kernel watching.
 
-    The symptom's watch follows only its pings; a DF ping lost to an MTU or a TCP SYN
-    refused by a closed port is another check's probe. That check calls this after its
-    own probe failed (a healthy walk never pays for it), with ``send(ident)`` sending
-    ``count`` packets of IP ``length`` (unique to this run). The wait ends as soon as the
-    kernel has reported every one of them; the watch is recorded, and its rows join the
-    kernel's word (:func:`.checks_kernel.kernel_rows`), named ``name``. ``ping``: the packets
-    are echo requests with identifier ``ident`` (the Packets screen keys its flows on it).
+    The symptom's watch follows only its pings; a SYN refused by a closed port (or dropped
+    by a firewall) is another protocol, and a connect()'s SYN has the length every SYN has.
+    So the TCP check calls this after its connect failed (a healthy walk never pays for it),
+    with ``send()`` sending ``count`` packets of IP ``length`` (unique to this run). The wait
+    ends as soon as the kernel has reported the end of every one of them; the watch is
+    recorded, and its rows join the kernel's word (:func:`.checks_kernel.kernel_rows`) under
+    the probe name ``name``.
     """
-    ident = random.randint(1, 0xFFFF)
     seen: list[KernelDropRow] = []
     done = threading.Event()
 
@@ -180,9 +179,8 @@ def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: in
             seen.append(found)
             if len(seen) >= count:
                 done.set()
-                stop_waiting(ident)
 
-    watch = _watch_for(ctx, path, [ProbeLength(length, name, _side(path, sender), ident if ping else 0)], on_row)
+    watch = _watch_for(ctx, path, [ProbeLength(length, name, _side(path, sender))], on_row)
     if watch is None:
         return
     if not watch.start():
@@ -190,7 +188,7 @@ def confirm(ctx: StepContext, path: Path, name: str, sender: Vantage, length: in
     else:
         started = time.perf_counter()
         try:
-            send(ident)
+            send()
             done.wait(max(0.0, timeout - (time.perf_counter() - started)))
         finally:
             obs = watch.stop(linger=0.0)

@@ -121,12 +121,12 @@ def test_confirm_stops_waiting_once_the_kernel_reported_every_packet(monkeypatch
     ctx = _Ctx()
     sent: list[int] = []
 
-    def send(ident: int) -> None:
-        sent.append(ident)
+    def send() -> None:
+        sent.append(1)
         threading.Thread(target=_FakeWatch.made[-1].report, args=(2,)).start()
 
     start = time.perf_counter()
-    kernel_window.confirm(ctx, PATH, SYN, PATH.hops[0].vantage, 333, 2, send, timeout=5.0, ping=False)  # type: ignore[arg-type]
+    kernel_window.confirm(ctx, PATH, SYN, PATH.hops[0].vantage, 333, 2, send, timeout=5.0)  # type: ignore[arg-type]
     assert time.perf_counter() - start < 2.0  # ended by the kernel's word, not the 5 s timeout
     watch = _FakeWatch.made[-1]
     assert watch.stopped and sent and watch.probes[0].length == 333 and watch.probes[0].ident == 0
@@ -137,7 +137,7 @@ def test_confirm_stops_waiting_once_the_kernel_reported_every_packet(monkeypatch
 def test_confirm_sends_nothing_when_kernel_evidence_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernel_window, "KernelDropWatch", _FakeWatch)
     ctx = _Ctx(kernel_drops=False)
-    kernel_window.confirm(ctx, PATH, PMTU, PATH.hops[0].vantage, 1300, 2, lambda ident: pytest.fail("sent"))  # type: ignore[arg-type]
+    kernel_window.confirm(ctx, PATH, SYN, PATH.hops[0].vantage, 700, 2, lambda: pytest.fail("sent"))  # type: ignore[arg-type]
     assert ctx.recorded == [] and "kernel_more" not in ctx.facts
 
 
