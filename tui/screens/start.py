@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -101,7 +102,7 @@ class StartScreen(Screen[None]):
                     yield Label(tr("start.port"), classes="form-label form-label-short")
                     yield Input(placeholder=tr("start.port_placeholder"), id="port", compact=True,
                                 max_length=5, classes="port")
-                with Horizontal(classes="form-row"):
+                with Horizontal(classes="form-row direction-row"):
                     yield Label(tr("start.direction"), classes="form-label")
                     with RadioSet(id="direction", compact=True):
                         for i, name in enumerate(DIRECTIONS):
@@ -126,6 +127,18 @@ class StartScreen(Screen[None]):
 
     def help_intro(self) -> str:
         return self.tr("start.help_intro")
+
+    def on_resize(self) -> None:
+        """Below the width the three directions need side by side, they stack.
+
+        A radio cut at the screen edge ("( ) gues") hides a choice; the body scrolls,
+        so the rows below (host, guest, the start button) stay reachable on 60x20.
+        """
+        if not self.is_mounted:
+            return
+        radios = self.query("#direction RadioButton")
+        needed = 12 + sum(cell_len(str(r.label)) + 3 + 1 + 2 for r in radios) + 2
+        self.query_one("#start-body").set_class(self.size.width < needed, "narrow")
 
     # -- discovery ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover")

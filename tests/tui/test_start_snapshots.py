@@ -1,0 +1,40 @@
+"""The Start screen on the production app at 80x24 and 60x20.
+
+At 60 columns the three directions do not fit side by side: a radio cut at the
+edge ("( ) gues") hid a choice and the rows below it (host, guest, start) were off
+screen for good. Now the directions stack and the body scrolls to the focused field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.tui.support.targets import discover
+from tests.tui.support.waiting import settle, wait_until
+from vnetdoctor.tui.launch import build_app
+from vnetdoctor.tui.state import SessionState
+
+
+def _app(lang: str = "en") -> Any:
+    return build_app(SessionState(request=None, lang=lang), lambda *a: None, discover_fn=discover)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_start_snapshot_80x24(snap_compare: Any, lang: str) -> None:
+    assert snap_compare(_app(lang), terminal_size=(80, 24), run_before=_settled)
+
+
+def test_start_snapshot_60x20_directions_stack_and_the_form_scrolls_to_start(snap_compare: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await _settled(pilot)
+        pilot.app.screen.query_one("#start-button").focus()  # the last row: scrolled into view
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=(60, 20), run_before=run_before)
+
+
+async def _settled(pilot: Any) -> None:
+    await settle(pilot)
+    await wait_until(pilot, lambda: pilot.app.screen.targets, what="the discovered guests")
+    await pilot.pause()
