@@ -181,6 +181,30 @@ def test_export_pcapng_writes_named_interfaces_and_never_overwrites(tmp_path: Pa
     run_screen(path, body)
 
 
+def test_q_closes_the_export_dialog_but_is_a_letter_in_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    build_db(path)
+
+    async def body(pilot: Any, screen: SessionsScreen) -> None:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ExportDialog)
+        await pilot.press("q")  # on the format list: closes, as q does in every dialog
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        await pilot.press("tab", "tab", "end", "q")  # in the file name: typed
+        await pilot.pause()
+        assert pilot.app.screen is dialog and dialog.query_one("#export-path").value.endswith(".mdq")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+
+    run_screen(path, body)
+
+
 def test_enter_hands_the_session_to_replay(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     build_db(path)

@@ -63,7 +63,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "dialog.cancel", id="sessions.export_cancel"),
+        # q as in every other dialog; in the file name it is a letter (the Input takes it first).
+        Binding("escape,q", "cancel", "dialog.cancel", id="sessions.export_cancel"),
     ]
 
     def __init__(self, session_id: str, lang: str, directory: str) -> None:
