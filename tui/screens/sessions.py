@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.records import match_words, result_words
 
 from ..i18n import translate_bindings
 from ..widgets.list_keys import ListTable
@@ -47,15 +48,8 @@ def clip(text: str, width: int) -> str:
 
 
 def result_text(summary: Any, tr: Translator) -> str:
-    """The verdict in a few words: the first cause, "fixed: CAUSE", or the state."""
-    if summary.state in ("running", "interrupted"):
-        return tr(f"sessions.state.{summary.state}")
-    if summary.causes:
-        more = f" +{len(summary.causes) - 1}" if len(summary.causes) > 1 else ""
-        return summary.causes[0] + more
-    if summary.fixed_by:
-        return tr("sessions.fixed", cause=summary.fixed_by[0])
-    return tr(f"sessions.verdict.{summary.verdict}")
+    """The verdict in a few words, worded as ``vnetdoctor sessions`` words it."""
+    return result_words(summary, tr.lang)
 
 
 class SessionsLoaded(Message):
@@ -197,8 +191,8 @@ class SessionsScreen(Screen[None]):
                                  result=result_text(s, self.tr)))
             lines.append(self.tr("sessions.detail_path", host=s.host or "—", guest=s.guest or "—",
                                  direction=self.tr(f"sessions.from.{s.from_side}")))
-            if s.matched:
-                lines.append(self.tr("sessions.matched", why=s.matched))
+            if s.match is not None:
+                lines.append(self.tr("sessions.matched", why=match_words(s.match, self.lang)))
             for command in s.fixes_applied:
                 lines.append(self.tr("sessions.fix_applied", command=command))
         if self.last_message:

@@ -109,7 +109,7 @@ class _Reader(_Recorder):
                     steps=r["nsteps"],
                     duration_ms=r["duration_ms"],
                     verdict=verdict,
-                    matched=matches[r["id"]].why if matches is not None else None,
+                    match=matches[r["id"]] if matches is not None else None,
                     fixes_applied=tuple(fixes.get(r["id"], ())),
                     fixed_by=fixed_by,
                 )
