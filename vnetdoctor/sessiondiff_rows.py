@@ -14,7 +14,7 @@ from typing import Any
 from vnetdoctor.probes.rowkey import RUN_TO_RUN
 
 # Fields that differ between any two runs: never reported.
-VOLATILE = RUN_TO_RUN | {"time"}
+VOLATILE = RUN_TO_RUN | {"time", "at_ms"}  # at_ms: when in the kernel watch a drop was seen
 
 
 def row_fields(row: Any) -> tuple[str, dict[str, Any]]:
@@ -87,6 +87,10 @@ def describe(row: Any) -> str:
         return f"arp {g('ip')} is-at {g('mac')} on {g('iface')}"
     if kind == "DnsRow":
         return f"dns {g('resolver')}: {g('state')}"
+    if kind == "KernelDropRow":
+        reason = f" {g('reason')}" if g("reason") else ""
+        return (f"kernel {g('verdict')}{reason}: {g('probe')} {g('kind')} length {g('length')}"
+                f" in {g('function')} after {g('side')} {g('last_dev')} ({g('direction')})")
     shown = " ".join(f"{k}={value_text(v)}" for k, v in d.items() if k not in VOLATILE)
     return f"{kind} {shown}"
 

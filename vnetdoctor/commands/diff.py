@@ -60,6 +60,7 @@ def diff_document(d: SessionDiff) -> dict[str, Any]:
                 "probe": o.probe,
                 "vantage": o.vantage,
                 "params": dict(o.params),
+                "params_a": dict(o.params_a) if o.params_a is not None else None,  # A's, when they differ
                 "status": _pair(o.status),
                 "reason": o.reason,
                 "rows_removed": list(o.removed),
