@@ -141,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser("causes", help="the cause catalogue")
+    p.add_argument("cause", nargs="?", metavar="ID",
+                   help="one cause in full: why ping breaks, what proves it, the fixes (an id or a unique prefix)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of the text")
     _add_lang(p)
 
