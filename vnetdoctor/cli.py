@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = p.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=_Parser, required=True)
     lp = lab.add_parser("list", help="scenarios and the cause each injects")
     lp.add_argument("--json", action="store_true", help="one JSON document (schema vnetdoctor.lab-scenarios/1)")
+    _add_lang(lp)
     lp = lab.add_parser("up", help="build a scenario and inject its fault")
     lp.add_argument("scenario", help="a name from `vnetdoctor lab list`")
     lp.add_argument("--prefix", default="vnd-", help="name prefix of everything created (default vnd-)")
