@@ -178,9 +178,14 @@ def diff_rows(
 
 
 def _observations(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Any]:
-    """The latest observation of each (probe, vantage, params): a re-run replaces the first."""
+    """The observations of each step's last run, by (probe, vantage, params).
+
+    A re-run replaces the first: the step's whole last run, not observation by
+    observation, since a re-run's pings choose new sizes (:data:`RUN_CHOSEN`) and
+    would otherwise stand beside the first run's as two other probes.
+    """
     out: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
-    for step in session.steps:
+    for step in session.latest_steps():
         for obs in step.observations:
             # A random ICMP identifier must not make two runs of one probe look unrelated.
             params = tuple((k, v) for k, v in obs.params if k not in VOLATILE)

@@ -208,35 +208,40 @@ def test_row_matching_by_identity():
     assert text["iptables-nft ip filter FORWARD: policy accept"] == (("policy", "drop", "accept"),)
 
 
-def _ping_session(st, size: int, replies: bool) -> str:
-    """A session whose symptom pings ran with a payload size of their own, as every run draws one."""
+def _ping_session(st, *runs: tuple[int, bool], ladder: bool = False) -> str:
+    """A session whose symptom pings ran with a payload size of their own, as every run draws one;
+    ``runs``: (size, replies) of each run of the step (a fix applied in between re-runs it)."""
     from vnetdoctor.knowledge.model import StepResult
     from vnetdoctor.probes.base import Observation
     from vnetdoctor.probes.rows_active import EchoRow
 
-    rows = tuple(EchoRow(dst=F.GUEST_IP, seq=n, ident=4000 + size, size=size, df=False,
-                         rtt_ms=0.3 if replies else None) for n in (1, 2))
-    echo = Observation("icmp.echo", "netns:vndt-host", rows=rows,
-                       params=(("dst", F.GUEST_IP), ("size", str(size)), ("timeout", "1.0")))
-    mtu = [Observation("icmp.echo", "netns:vndt-host", params=(("dst", F.GUEST_IP), ("size", str(s)), ("df", "1")))
-           for s in ((1472, 1400) if replies else ())]  # the MTU ladder runs once ping works
     sid = st.start_session(F.request(), source="diagnose", scenario=None)
-    st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", "pass" if replies else "fail", "", 1.0,
-                                   (echo, *mtu)))
+    for size, replies in runs:
+        rows = tuple(EchoRow(dst=F.GUEST_IP, seq=n, ident=4000 + size, size=size, df=False,
+                             rtt_ms=0.3 if replies else None) for n in (1, 2))
+        echo = Observation("icmp.echo", "netns:vndt-host", rows=rows,
+                           params=(("dst", F.GUEST_IP), ("size", str(size)), ("timeout", "1.0")))
+        mtu = [Observation("icmp.echo", "netns:vndt-host",
+                           params=(("dst", F.GUEST_IP), ("size", str(s)), ("df", "1")))
+               for s in ((1472, 1400) if ladder and replies else ())]  # the MTU ladder runs once ping works
+        st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", "pass" if replies else "fail", "", 1.0,
+                                       (echo, *mtu)))
     return sid
 
 
 def test_a_rerun_with_its_own_ping_size_is_compared_not_listed_as_only_in_a_and_only_in_b(tmp_path):
     """The symptom pings' random size made every diff say "icmp.echo only in A" and "only in B"
-    and never compare the one thing a fix changes: no reply, then replies."""
+    and never compare the one thing a fix changes: no reply, then replies. B here is a session
+    whose fix re-ran the step: its last run counts, not both."""
     with SessionStore(tmp_path / "s.db") as st:
-        a, b = st.load(_ping_session(st, 384, replies=False)), st.load(_ping_session(st, 79, replies=True))
+        a = st.load(_ping_session(st, (384, False)))
+        b = st.load(_ping_session(st, (79, False), (211, True), ladder=True))
     d = diff_sessions(a, b)
     (echo,) = [o for o in d.observations if o.probe == "icmp.echo"]
-    assert dict(echo.params_a)["size"] == "384" and dict(echo.params)["size"] == "79"
+    assert dict(echo.params_a)["size"] == "384" and dict(echo.params)["size"] == "211"
     assert echo.removed == echo.added == ()  # paired without the size the run chose
     assert {c.label: c.fields for c in echo.changed} == {
-        f"ping {F.GUEST_IP} size 79 seq {n}": (("rtt_ms", "—", "0.3 ms"),) for n in (1, 2)}
+        f"ping {F.GUEST_IP} size 211 seq {n}": (("rtt_ms", "—", "0.3 ms"),) for n in (1, 2)}
     # The MTU ladder only B ran: two runs, no partner; listed with their parameters, as A ran icmp.echo too.
     assert d.only_a == ()
     assert d.only_b == tuple(f"icmp.echo @ netns:vndt-host (df=1 dst={F.GUEST_IP} size={s})" for s in (1472, 1400))
