@@ -218,6 +218,21 @@ class RecordedSession:
                 seen.setdefault(finding.cause, finding)
         return tuple(seen.values())
 
+    def fixed_by(self) -> tuple[str, ...]:
+        """Causes a step found that an applied fix cleared: the session ended healthy after a fix.
+
+        The same rule as the ``sessions`` list's "fixed: CAUSE" (store/reading.py), so a
+        report of that session does not say only "reachable" and leave the cause and
+        its fix to be pieced together from step notes and the operator's log.
+        """
+        applied = any(e.kind == "fix_applied" and isinstance(e.detail, Mapping) and e.detail.get("returncode") == 0
+                      for e in self.events)
+        if not applied or self.verdict is not Verdict.HEALTHY:
+            return ()
+        final = {f.cause for f in self.causes()}
+        found = dict.fromkeys(f.cause for step in self.steps for f in step.findings)
+        return tuple(c for c in found if c not in final)
+
     def latest_steps(self) -> tuple[StepResult, ...]:
         """One result per step id, the last one recorded (a step may be re-run), in first-run order."""
         latest: dict[str, StepResult] = {}
