@@ -24,6 +24,7 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad, texts, tr
+from vnetdoctor.probes.kernel_drops_parse import CONSUMED
 from vnetdoctor.probes.rowkey import index_rows, key_fields, numbered, row_key
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
@@ -132,6 +133,17 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g} ms"
 
 
+def _delivered(row: Any) -> bool:
+    """A probe packet the kernel delivered (consumed), not dropped: where a working ping ends.
+
+    Which socket takes which copy first (raw_recvmsg, packet_recvmsg) varies run to
+    run, so two healthy sessions differed by a dozen such lines; a drop that became a
+    delivery still shows, as the drop line that went away.
+    """
+    kind, data = row_fields(row)
+    return kind == "KernelDropRow" and data.get("verdict") == CONSUMED
+
+
 def _masked(row: Any, chosen: frozenset[str]) -> Any:
     """The row with the fields the run chose (``chosen``) blanked, for pairing only."""
     _, data = row_fields(row)
@@ -160,6 +172,7 @@ def diff_rows(
     ``chosen``: row fields whose values each run picked for itself (a ping's random
     size): rows are paired and compared without them.
     """
+    rows_a, rows_b = [r for r in rows_a if not _delivered(r)], [r for r in rows_b if not _delivered(r)]
     pa = [r for r in rows_a if row_fields(r)[0] == "PacketRow"]
     pb = [r for r in rows_b if row_fields(r)[0] == "PacketRow"]
     ia = _indexed((r for r in rows_a if row_fields(r)[0] != "PacketRow"), chosen)

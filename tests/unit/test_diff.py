@@ -245,3 +245,22 @@ def test_a_rerun_with_its_own_ping_size_is_compared_not_listed_as_only_in_a_and_
     # The MTU ladder only B ran: two runs, no partner; listed with their parameters, as A ran icmp.echo too.
     assert d.only_a == ()
     assert d.only_b == tuple(f"icmp.echo @ netns:vndt-host (df=1 dst={F.GUEST_IP} size={s})" for s in (1472, 1400))
+
+
+def test_kernel_deliveries_are_not_differences_but_a_drop_that_went_away_is():
+    """Which socket took which copy of a working ping varies run to run: two healthy sessions
+    differed by a dozen "consumed" lines. A drop that turned into a delivery still shows."""
+    from vnetdoctor.probes.kernel_drops_parse import CONSUMED, DROP, KernelDropRow
+
+    def row(verdict: str, function: str, probe: str = "forward", length: int = 107) -> KernelDropRow:
+        return KernelDropRow(probe=probe, kind="request", length=length, verdict=verdict,
+                             reason="NETFILTER_DROP" if verdict == DROP else "", location=f"{function}+0x1/0x2",
+                             function=function, devices=("guest eth0",), last_dev="eth0", side="guest", at_ms=0.1,
+                             direction="in")
+
+    healthy_a = [row(CONSUMED, "icmp_rcv"), row(CONSUMED, "raw_recvmsg", "reverse")]
+    healthy_b = [row(CONSUMED, "packet_recvmsg", "reverse", 339), row(CONSUMED, "icmp_rcv", length=211)]
+    assert diff_rows(healthy_a, healthy_b, frozenset({"length"})) == ((), (), (), None)
+    removed, added, changed, _ = diff_rows([row(DROP, "nft_do_chain")], healthy_b, frozenset({"length"}))
+    assert removed == ("kernel drop NETFILTER_DROP: forward request length 107 in nft_do_chain after guest eth0 (in)",)
+    assert added == () and changed == ()
