@@ -38,3 +38,17 @@ async def _settled(pilot: Any) -> None:
     await settle(pilot)
     await wait_until(pilot, lambda: pilot.app.screen.targets, what="the discovered guests")
     await pilot.pause()
+
+
+def test_start_snapshot_80x24_a_refused_name_is_said_whole(snap_compare: Any) -> None:
+    """`ip netns add` takes names the vantage parser refuses (``vs2-m;$(touch x)'q``): the
+    Start screen lists them, and the reason it gives on Enter was cut at the start button
+    after the first few characters of the name. It wraps now."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settled(pilot)
+        pilot.app.screen.query_one("#guest-side").value = "netns:vs2-m;$(touch x)'q"
+        pilot.app.screen.action_start()
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)

@@ -113,7 +113,7 @@ class StartScreen(Screen[None]):
                     yield Input(value="local", id="host-side", compact=True)
                     yield Label(tr("start.guest_side"), classes="form-label form-label-short")
                     yield Input(placeholder="netns:NAME | libvirt:DOMAIN", id="guest-side", compact=True)
-                with Horizontal(classes="form-row"):
+                with Horizontal(classes="form-row error-row"):
                     yield Static("", id="form-error")
                     yield Button(tr("start.start"), id="start-button", variant="primary", compact=True)
         yield Footer(compact=True, show_command_palette=False)
@@ -241,6 +241,8 @@ class StartScreen(Screen[None]):
             return
         label = self.tr(FIELD_LABELS.get(err.field, "start.field_address"))
         box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        # The reason is the body's last row: all its lines in view, also when the body scrolls.
+        self.query_one("#start-body").scroll_end(animate=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
