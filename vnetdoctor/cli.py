@@ -175,10 +175,22 @@ _COMMANDS = {
 }
 
 
+def _in_lang(exc: Exception, args: argparse.Namespace) -> str:
+    """An error made as a phrase (the store's "no session 'x'"), said in the command's --lang.
+
+    By name, as the commands are loaded: the command has loaded the translator already,
+    and a static import would tie this light start module to everything it imports.
+    """
+    text = importlib.import_module("vnetdoctor.knowledge.text")
+    return str(text.error_text(exc, text.choose_lang(getattr(args, "lang", None))))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "help":  # `vnetdoctor help [COMMAND]` is `vnetdoctor [COMMAND] --help`
+        if argv[1:] == ["help"]:
+            argv = ["help"]  # `help help`: the overview, as `help` alone
         if len(argv) > 2 or (len(argv) == 2 and argv[1] not in _COMMANDS):
             parser.error(f"help takes one command name, one of: {', '.join(_COMMANDS)}")
         argv = [*argv[1:], "--help"]
@@ -209,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("VNETDOCTOR_DEBUG"):
             raise
         if isinstance(exc, (UsageError, VantageError)):
-            print(f"vnetdoctor {args.command}: {exc}", file=sys.stderr)
+            print(f"vnetdoctor {args.command}: {_in_lang(exc, args)}", file=sys.stderr)
         else:
             print(
                 f"vnetdoctor {args.command}: {type(exc).__name__}: {exc} "

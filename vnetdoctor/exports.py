@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vnetdoctor.knowledge.text import choose_lang
+from vnetdoctor.knowledge.text import choose_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
 from vnetdoctor.probes.pcapng import Interface, row_record, side_namer, write_records
@@ -155,7 +155,7 @@ def export_md(session: RecordedSession, *, redact: bool, lang: str, notes: list[
 def export_pcap(session: RecordedSession, *, redact: bool, notes: list[str] | None = None) -> tuple[bytes, int]:
     frames = session.packets()
     if not frames:
-        raise UsageError(f"session {session.id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session.id))
     try:
         linktype = linktype_of(frames)
         data = [(r.time, frame_bytes(r), r.length) for r in frames]
@@ -188,7 +188,7 @@ def export_pcapng(session: RecordedSession, *, redact: bool, notes: list[str] | 
 
     frames = session.packets()
     if not frames:
-        raise UsageError(f"session {session.id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session.id))
     name = side_namer(session_sides(session))
     buf = io.BytesIO()
     if not redact:
@@ -350,7 +350,7 @@ def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
     rows = store.iter_packet_records(session_id)
     first = next(rows, None)
     if first is None:
-        raise UsageError(f"session {session_id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session_id))
     request = store.request_of(session_id)
     sides = {str(request.host): "host", **({str(request.guest): "guest"} if request.guest else {})}
     try:

@@ -26,7 +26,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vnetdoctor.exports import FORMATS, SUFFIX
-from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text import Translator, error_text
 
 from ..i18n import translate_bindings
 from ..widgets.title_bar import TitleBar
@@ -58,8 +58,9 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     ExportDialog > Vertical {
         width: 72; max-width: 100%; height: auto; border: round $accent; padding: 0 1; background: $surface;
     }
-    ExportDialog OptionList { height: auto; max-height: 6; }
+    ExportDialog OptionList { height: auto; max-height: 8; }
     ExportDialog Input { width: 100%; }
+    ExportDialog Label { width: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -152,7 +153,7 @@ class DiffScreen(Screen[None]):
                 a, b = store.load(self.older), store.load(self.newer)
             text = render_diff(diff_sessions(a, b), a, b, lang=self.lang)
         except (UsageError, OSError) as exc:
-            text = str(exc)
+            text = error_text(exc, self.lang)
         self.app.call_from_thread(self.query_one("#diff-text", Static).update, Text(text))
 
     def action_back(self) -> None:

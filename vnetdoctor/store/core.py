@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Self
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store.files import default_db_path
 from vnetdoctor.store.loading import _Loader
@@ -56,9 +57,9 @@ class SessionStore(_Loader):
                 f"cannot open session database {self.path}: {exc.strerror or exc}"
             ) from None
         if is_dir:
-            raise UsageError(f"cannot open session database {self.path}: it is a directory")
+            raise UsageError(tr("cli.database_is_dir", db=str(self.path)))
         if not exists and (readonly or not create):
-            raise UsageError(f"no session database at {self.path} (nothing recorded yet?)")
+            raise UsageError(tr("cli.no_database", db=str(self.path)))
         if readonly:
             self._conn = self._connect_readonly()
         else:

@@ -1,0 +1,47 @@
+"""The session commands' one-line errors in the command's --lang (a Phrase said again), exit 2.
+
+The store and the exporter make them in English where they happen; `--lang zh` got
+an English line in the middle of a Chinese session ("no session 'x'").
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.support import store_fixtures as F
+
+from vnetdoctor import cli
+from vnetdoctor.store import SessionStore
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        F.record(st)
+        F.record(st, fixed=True)
+    return path
+
+
+@pytest.mark.parametrize(("argv", "en", "zh"), [
+    (["export", "nosuch"], "no session 'nosuch' (see `vnetdoctor sessions`)", "没有会话 'nosuch'（见 `vnetdoctor sessions`）"),
+    (["diff", "2", "x"], "session '2' is ambiguous: ", "会话 '2' 不唯一："),
+    (["replay", "nosuch"], "no session 'nosuch'", "没有会话 'nosuch'"),
+])
+def test_session_errors_speak_the_commands_language(db, capsys, argv, en, zh) -> None:
+    for lang, said in (("en", en), ("zh", zh)):
+        assert cli.main([*argv, "--db", str(db), "--lang", lang]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"vnetdoctor {argv[0]}: {said}") and err.count("\n") == 1, err
+
+
+def test_a_missing_database_and_a_directory_in_chinese(tmp_path, capsys) -> None:
+    assert cli.main(["export", "x", "--db", str(tmp_path / "none.db"), "--lang", "zh"]) == 2
+    assert "处没有会话数据库" in capsys.readouterr().err
+    assert cli.main(["sessions", "--db", str(tmp_path), "--lang", "zh"]) == 2
+    assert "它是一个目录" in capsys.readouterr().err
+
+
+def test_help_help_is_the_overview(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["help", "help"])
+    assert done.value.code == 0 and "COMMAND" in capsys.readouterr().out
