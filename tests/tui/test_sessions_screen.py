@@ -270,3 +270,43 @@ def test_sessions_command_replays_the_choice_then_lists_again(tmp_path: Path, mo
     assert replayed == ["20260921-000000-brok"] * 2  # the same one twice: each pick is honoured
     assert [s.sessions_focus for s in runs] == [None, "20260921-000000-brok", "20260921-000000-brok"]
     assert all(s.sessions_query == "fire" and s.sessions_db == tmp_path / "s.db" for s in runs)
+
+
+def test_the_result_column_follows_the_terminal_width_both_ways(tmp_path: Path) -> None:
+    """Started at 60 columns and widened to 80, the results stayed cut at 12 characters:
+    the cells were re-cut but the column kept its first width."""
+    path = tmp_path / "s.db"
+    ids = build_db(path)
+
+    async def run() -> None:
+        app = _app(path)
+        async with app.run_test(size=(60, 20)) as pilot:
+            screen = await _loaded(pilot, count=3)
+            table = screen.query_one("#sessions")
+            row = [s.id for s in screen.summaries].index(ids["fixed"])
+            assert str(table.get_cell_at((row, 3))) == "fixed: fire…"
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.2)
+            wide = str(table.get_cell_at((row, 3)))
+            assert wide == "fixed: firewall.guest_b…"
+            assert table.columns[table.ordered_columns[3].key].content_width >= len(wide)
+            await pilot.resize_terminal(60, 20)
+            await pilot.pause(0.2)
+            assert table.columns[table.ordered_columns[3].key].content_width == len("fixed: fire…")
+
+    asyncio.run(run())
+
+
+def test_export_dialog_snapshot_60x20_every_format_and_the_whole_hint(snap_compare: Any, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 60 columns the pcap choice was below the list's fold and the hint was cut ("esc canc")."""
+    path = tmp_path / "s.db"
+    build_db(path)
+    monkeypatch.chdir("/")  # the default file name shows the working directory
+
+    async def run_before(pilot: Any) -> None:
+        await _loaded(pilot, count=3)
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(_app(path), terminal_size=(60, 20), run_before=run_before)

@@ -24,7 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
-from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text import Translator, error_text
 from vnetdoctor.records import match_words, result_words
 
 from ..i18n import translate_bindings
@@ -137,7 +137,7 @@ class SessionsScreen(Screen[None]):
             with SessionStore(self.db, readonly=True) as store:
                 found, total = store.listing(search=query or None, limit=limit)
         except (UsageError, OSError) as exc:
-            self.post_message(SessionsLoaded([], 0, query, error=str(exc)))
+            self.post_message(SessionsLoaded([], 0, query, error=error_text(exc, self.lang)))
             return
         self.post_message(SessionsLoaded(found, total, query))
 
@@ -224,8 +224,8 @@ class SessionsScreen(Screen[None]):
         if not self.is_mounted or not self.summaries:
             return
         table = self.query_one("#sessions", DataTable)
-        for s in self.summaries:
-            table.update_cell(s.id, "result", self._cells(s)[3])
+        for s in self.summaries:  # the column follows (wider or narrower), or a cut stays cut
+            table.update_cell(s.id, "result", self._cells(s)[3], update_width=True)
 
     # -- search -------------------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -309,7 +309,7 @@ class SessionsScreen(Screen[None]):
                                redact=request.redact, lang=self.lang)
             text = self.tr("sessions.exported", path=request.path, fmt=request.fmt)
         except (UsageError, RedactionError, OSError) as exc:
-            text = self.tr("sessions.export_failed", error=str(exc))
+            text = self.tr("sessions.export_failed", error=error_text(exc, self.lang))
         self.app.call_from_thread(self._said, text)
 
     def _said(self, text: str) -> None:
