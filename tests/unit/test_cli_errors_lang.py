@@ -45,3 +45,16 @@ def test_help_help_is_the_overview(capsys) -> None:
     with pytest.raises(SystemExit) as done:
         cli.main(["help", "help"])
     assert done.value.code == 0 and "COMMAND" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_a_session_database_in_chinese(tmp_path, capsys) -> None:
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert cli.main(["sessions", "--db", str(empty), "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == f"vnetdoctor sessions: {empty} 不是会话数据库（文件是空的）\n"
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    assert cli.main(["sessions", "--db", str(other), "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == f"vnetdoctor sessions: {other} 不是会话数据库（是别的程序的 SQLite 文件）\n"

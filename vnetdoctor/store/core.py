@@ -53,9 +53,7 @@ class SessionStore(_Loader):
         try:
             is_dir, exists = self.path.is_dir(), self.path.exists()
         except OSError as exc:  # a directory on the way we may not enter
-            raise UsageError(
-                f"cannot open session database {self.path}: {exc.strerror or exc}"
-            ) from None
+            raise UsageError(tr("cli.db_unopenable", db=str(self.path), error=str(exc.strerror or exc))) from None
         if is_dir:
             raise UsageError(tr("cli.database_is_dir", db=str(self.path)))
         if not exists and (readonly or not create):
@@ -71,7 +69,7 @@ class SessionStore(_Loader):
             raise
         except sqlite3.Error as exc:
             self._conn.close()
-            raise UsageError(f"cannot read session database {self.path}: {exc}") from None
+            raise UsageError(tr("cli.db_unreadable", db=str(self.path), error=str(exc))) from None
 
     def close(self) -> None:
         with self._lock:
