@@ -370,7 +370,7 @@ def _params_text(o: ObservationDiff) -> str:
     )
 
 
-def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
+def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: int | None = MAX_ROW_LINES) -> str:
     """The diff as compact text for a terminal (or a ticket)."""
     from vnetdoctor.report import when
 
@@ -427,9 +427,9 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
                 lines.append(f"    ~ {c.label}: {fields}")
             if o.packets:
                 lines.append("    " + _t("packets", lang, a=o.packets[0], b=o.packets[1]))
-            if len(lines) > MAX_ROW_LINES:
-                rest = len(lines) - (MAX_ROW_LINES - 1)
-                lines = lines[: MAX_ROW_LINES - 1] + ["    " + _t("more", lang, n=rest)]
+            if max_rows is not None and len(lines) > max_rows:  # None: a file or a pipe keeps every line
+                rest = len(lines) - (max_rows - 1)
+                lines = lines[: max_rows - 1] + ["    " + _t("more", lang, n=rest)]
             out += lines
     if d.only_a or d.only_b:
         out.append("")

@@ -264,3 +264,29 @@ def test_kernel_deliveries_are_not_differences_but_a_drop_that_went_away_is():
     removed, added, changed, _ = diff_rows([row(DROP, "nft_do_chain")], healthy_b, frozenset({"length"}))
     assert removed == ("kernel drop NETFILTER_DROP: forward request length 107 in nft_do_chain after guest eth0 (in)",)
     assert added == () and changed == ()
+
+
+def test_a_pipe_gets_every_changed_row_a_terminal_the_first_ones(pair, capsys, monkeypatch):
+    """`vnetdoctor diff A B > ticket.txt` cut a probe's rows at 12 with "… and N more": a
+    file must keep everything (the JSON did, the text did not)."""
+    import dataclasses
+
+    from vnetdoctor.commands import diff as command
+    from vnetdoctor.sessiondiff import MAX_ROW_LINES, ObservationDiff
+
+    path, before, after, _ = pair
+    many = tuple(f"fdb 52:54:00:00:00:{n:02x} on br0/vnet0" for n in range(MAX_ROW_LINES + 8))
+    real = command.diff_sessions
+
+    def bigger(a, b):
+        d = real(a, b)
+        return dataclasses.replace(d, observations=(*d.observations, ObservationDiff("bridge.fdb", "local", (), added=many)))
+
+    monkeypatch.setattr(command, "diff_sessions", bigger)
+    assert cli.main(["diff", before, after, "--db", str(path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"+ {row}" in out for row in many) and "more" not in out
+    monkeypatch.setattr(command, "output_width", lambda *a, **k: 80)  # a terminal
+    assert cli.main(["diff", before, after, "--db", str(path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"+ {many[-1]}" not in out and "… and 9 more" in out

@@ -151,7 +151,7 @@ class DiffScreen(Screen[None]):
         try:
             with SessionStore(self.db, readonly=True) as store:
                 a, b = store.load(self.older), store.load(self.newer)
-            text = render_diff(diff_sessions(a, b), a, b, lang=self.lang)
+            text = render_diff(diff_sessions(a, b), a, b, lang=self.lang, max_rows=None)  # it scrolls
         except (UsageError, OSError) as exc:
             text = error_text(exc, self.lang)
         self.app.call_from_thread(self.query_one("#diff-text", Static).update, Text(text))

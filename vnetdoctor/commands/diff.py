@@ -13,10 +13,10 @@ import argparse
 import json
 from typing import Any
 
-from vnetdoctor.commands._stdout import emit
+from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.probes.errors import UsageError
-from vnetdoctor.knowledge.text import choose_lang
-from vnetdoctor.sessiondiff import SessionDiff, diff_sessions, render_diff
+from vnetdoctor.knowledge.text import choose_lang, tr
+from vnetdoctor.sessiondiff import MAX_ROW_LINES, SessionDiff, diff_sessions, render_diff
 from vnetdoctor.store import SessionStore
 
 
@@ -24,15 +24,15 @@ def run(args: argparse.Namespace) -> int:
     with SessionStore(args.db, readonly=True) as store:
         id_a, id_b = store.resolve(args.session_a), store.resolve(args.session_b)
         if id_a == id_b:
-            raise UsageError(
-                f"{args.session_a!r} and {args.session_b!r} are the same session ({id_a})"
-            )
+            raise UsageError(tr("cli.same_session", a=args.session_a, b=args.session_b, id=id_a))
         a, b = store.load(id_a), store.load(id_b)
     d = diff_sessions(a, b)
     if getattr(args, "json", False):
         emit(json.dumps(diff_document(d), ensure_ascii=False, indent=2, default=str) + "\n")
     else:
-        emit(render_diff(d, a, b, lang=choose_lang(args.lang)))
+        # A terminal gets each probe's first rows; a file or a pipe every one (nothing cut).
+        cut = MAX_ROW_LINES if output_width() is not None else None
+        emit(render_diff(d, a, b, lang=choose_lang(args.lang), max_rows=cut))
     return 0
 
 
