@@ -58,3 +58,11 @@ def test_a_file_that_is_not_a_session_database_in_chinese(tmp_path, capsys) -> N
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     assert cli.main(["sessions", "--db", str(other), "--lang", "zh"]) == 2
     assert capsys.readouterr().err == f"vnetdoctor sessions: {other} 不是会话数据库（是别的程序的 SQLite 文件）\n"
+
+
+def test_the_tui_without_a_terminal_says_so_in_chinese(db, capsys, monkeypatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.__stdin__", io.StringIO(""))  # a pipe, not a terminal
+    assert cli.main(["replay", "--db", str(db), "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == "vnetdoctor replay: TUI 需要终端（stdin 不是终端）；脚本中请用 `vnetdoctor diagnose`\n"
