@@ -225,12 +225,7 @@ def _note(red: Redactor, notes: list[str] | None) -> None:
     """What redaction renamed, for the operator (the caller decides where it is shown)."""
     if notes is None:
         return
-    c = _renamed(red)
-    notes.append(
-        f"vnetdoctor export: renamed {c['ipv4']} IPv4, {c['ipv6']} IPv6 and {c['mac']} MAC address(es), "
-        f"{c['host']} host, {c['domain']} domain, {c['network']} network, {c['netns']} namespace "
-        f"and {c['iface']} interface name(s); not renamed: {', '.join(NOT_REDACTED)}"
-    )
+    notes.append(tr("cli.redacted", **_renamed(red)))  # a phrase: the command says it in its --lang
 
 
 def _special(path: str) -> bool:
@@ -396,7 +391,7 @@ def export_session(store: SessionStore, session_id: str, fmt: str, out: BinaryIO
     else:
         data = export_md(session, redact=redact, lang=choose_lang(lang), notes=notes).encode()
     out.write(data)
-    return Exported("\n".join(notes))
+    return Exported(notes[0] if len(notes) == 1 else "\n".join(notes))
 
 
 def export_to_file(store: SessionStore, session_id: str, fmt: str, path: str, *,

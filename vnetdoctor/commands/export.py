@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from vnetdoctor.exports import BINARY, export_session, export_to_file
-from vnetdoctor.knowledge.text import tr
+from vnetdoctor.knowledge.text import choose_lang, in_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import SessionStore
 
@@ -32,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             done = export_to_file(store, session_id, args.format, args.output, redact=args.redact, lang=args.lang)
     if done.note:
-        print(done.note, file=sys.stderr)
+        print(in_lang(done.note, choose_lang(args.lang))[0], file=sys.stderr)
     return 0
