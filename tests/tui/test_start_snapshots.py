@@ -52,3 +52,17 @@ def test_start_snapshot_80x24_a_refused_name_is_said_whole(snap_compare: Any) ->
         await pilot.pause()
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_start_snapshot_80x24_linux_console(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TERM=linux has a 256-glyph font: the chosen direction was ``(●)`` and the arrows ``→``,
+    both drawn as blanks or diamonds there. Now ``(*) host -> guest``, as the walk draws its marks."""
+    monkeypatch.setenv("TERM", "linux")
+
+    async def run_before(pilot: Any) -> None:
+        await _settled(pilot)
+        text = "\n".join(str(b.label) for b in pilot.app.screen.query("#direction RadioButton"))
+        assert "→" not in text and "host -> guest" in text
+        assert str(pilot.app.screen.query_one("#dir-host_to_guest")._button) == "(*)"
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)

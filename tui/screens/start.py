@@ -27,7 +27,7 @@ from vnetdoctor.knowledge.text import Translator
 from ..emphasis import emphasis
 from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
 
-from ..glyphs import glyph
+from ..glyphs import ascii_glyphs, glyph
 from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
@@ -53,7 +53,8 @@ FIELD_LABELS = {"target": "start.field_address", "port": "start.field_port", "ho
 
 
 class MarkedRadioButton(RadioButton):
-    """A radio button whose state shows as ``(●)`` / ``( )``: readable without colour.
+    """A radio button whose state shows as ``(●)`` / ``( )`` (``(*)`` on the Linux console): readable
+    without colour.
 
     Textual's compact radio button draws the same glyph either way and lets the
     colour tell which one is on; with NO_COLOR or on a 16-colour console that
@@ -62,7 +63,7 @@ class MarkedRadioButton(RadioButton):
 
     @property
     def _button(self) -> Content:
-        return Content("(●)" if self.value else "( )")
+        return Content(("(*)" if ascii_glyphs() else "(●)") if self.value else "( )")
 
 
 class StartCommands(ScreenCommands):
@@ -106,8 +107,8 @@ class StartScreen(Screen[None]):
                     yield Label(tr("start.direction"), classes="form-label")
                     with RadioSet(id="direction", compact=True):
                         for i, name in enumerate(DIRECTIONS):
-                            yield MarkedRadioButton(tr(f"start.dir_{name}"), value=(i == 0), id=f"dir-{name}",
-                                                    compact=True)
+                            yield MarkedRadioButton(tr(f"start.dir_{name}", arrow=glyph("right")),
+                                                    value=(i == 0), id=f"dir-{name}", compact=True)
                 with Horizontal(classes="form-row"):
                     yield Label(tr("start.host_side"), classes="form-label")
                     yield Input(value="local", id="host-side", compact=True)
