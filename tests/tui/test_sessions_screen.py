@@ -310,3 +310,22 @@ def test_export_dialog_snapshot_60x20_every_format_and_the_whole_hint(snap_compa
         await pilot.pause()
 
     assert snap_compare(_app(path), terminal_size=(60, 20), run_before=run_before)
+
+
+def test_on_the_linux_console_arrows_and_cuts_are_ascii(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TERM=linux draws → and … as blanks or diamonds: the path and a cut result must still read."""
+    monkeypatch.setenv("TERM", "linux")
+    path = tmp_path / "s.db"
+    build_db(path)
+
+    async def run() -> None:
+        async with _app(path).run_test(size=(60, 20)) as pilot:
+            screen = await _loaded(pilot, count=3)
+            table = screen.query_one("#sessions")
+            cells = [str(table.get_cell_at((r, c))) for r in range(3) for c in range(4)]
+            labels = [str(c.label) for c in table.ordered_columns]
+            assert not any("→" in x or "…" in x for x in cells + labels), cells + labels
+            assert "HOST->GUEST" in labels and any(x.endswith("...") for x in cells)
+            assert any("vndt-host->vndt-guest" in x for x in cells)
+
+    asyncio.run(run())

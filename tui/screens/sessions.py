@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from vnetdoctor.knowledge.text import Translator, error_text
 from vnetdoctor.records import match_words, result_words
 
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..widgets.list_keys import ListTable
 from ..widgets.title_bar import TitleBar
@@ -44,7 +45,13 @@ def when_text(started: float) -> str:
 
 
 def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    more = glyph("more")  # "..." on the Linux console, where "…" does not show
+    return text if len(text) <= width else text[: max(1, width - len(more))] + more
+
+
+def arrows(text: str) -> str:
+    """``host→guest`` as the terminal can draw it (``host->guest`` on the Linux console)."""
+    return text.replace("→", glyph("right")).replace("←", glyph("left"))
 
 
 def result_text(summary: Any, tr: Translator) -> str:
@@ -113,7 +120,7 @@ class SessionsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)
         for col in COLUMNS:
-            table.add_column(self.tr(f"sessions.col.{col}"), key=col)
+            table.add_column(arrows(self.tr(f"sessions.col.{col}")), key=col)
         box = self.query_one("#sessions-search", Input)
         box.value = self.search_text
         box.display = bool(self.search_text)
@@ -167,7 +174,7 @@ class SessionsScreen(Screen[None]):
         when = Text(("*" if s.id in self.marked else " ") + when_text(s.started),
                     style="bold reverse" if s.id in self.marked else "")
         result = clip(result_text(s, self.tr), max(12, self.size.width - FIXED_WIDTH))
-        return [when, clip(s.target or "—", 12), clip(s.path, PATH_WIDTH),
+        return [when, clip(s.target or "—", 12), clip(arrows(s.path), PATH_WIDTH),
                 Text(result, style="bold" if s.causes else "")]
 
     def _refresh_status(self) -> None:
