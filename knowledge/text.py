@@ -222,6 +222,8 @@ def probe_reason(reason: str, lang: str = "en") -> str:
             m = pattern.fullmatch(clause)
             if m:
                 found: dict[str, Any] = m.groupdict()  # the pattern's names, never strict/audience
+                if "cap" in found:  # CAP_NET_RAW、CAP_SYS_ADMIN in Chinese, as every list there
+                    found["cap"] = join(found["cap"].split(", "), lang)
                 clause = tr(key, lang, **found)
                 break
         clauses.append(clause)
