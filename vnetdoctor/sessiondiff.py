@@ -399,7 +399,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: i
     out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
     out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
     if d.steps:
-        out += ["", f"{_t('steps', lang)} ({len(d.steps)}){label}"]
+        out += ["", f"{_t('steps', lang, n=len(d.steps))}{label}"]
         name_w = min(28, max(len(s.step) for s in d.steps))
         layer_w = max(len(s.layer) for s in d.steps)
         for s in d.steps:

@@ -290,3 +290,20 @@ def test_a_pipe_gets_every_changed_row_a_terminal_the_first_ones(pair, capsys, m
     assert cli.main(["diff", before, after, "--db", str(path), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert f"+ {many[-1]}" not in out and "… and 9 more" in out
+
+
+def test_step_notes_are_said_in_the_diffs_language_whatever_the_session_was_recorded_in(tmp_path, capsys):
+    from vnetdoctor.knowledge.model import StepResult
+    from vnetdoctor.knowledge.text import tr
+
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        ids = []
+        for status in ("fail", "pass"):
+            sid = st.start_session(F.request(), source="diagnose", scenario=None)
+            note = tr("sessions.fixed", "en", cause="firewall.guest_blocks") if status == "pass" else "plain words"
+            st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", status, note, 1.0, ()))
+            ids.append(sid)
+    assert cli.main(["diff", *ids, "--db", str(path), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "状态变化的步骤（1 个）：" in out and "已修复：firewall.guest_blocks" in out and "fixed:" not in out

@@ -145,12 +145,13 @@ class DiffScreen(Screen[None]):
     @work(thread=True, exit_on_error=False)
     def _compare(self) -> None:
         from vnetdoctor.probes.errors import UsageError
+        from vnetdoctor.relang import in_language
         from vnetdoctor.sessiondiff import diff_sessions, render_diff
         from vnetdoctor.store import SessionStore
 
         try:
             with SessionStore(self.db, readonly=True) as store:
-                a, b = store.load(self.older), store.load(self.newer)
+                a, b = (in_language(store.load(s), self.lang).session for s in (self.older, self.newer))
             text = render_diff(diff_sessions(a, b), a, b, lang=self.lang, max_rows=None)  # it scrolls
         except (UsageError, OSError) as exc:
             text = error_text(exc, self.lang)

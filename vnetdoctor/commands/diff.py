@@ -16,6 +16,7 @@ from typing import Any
 from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang, tr
+from vnetdoctor.relang import in_language
 from vnetdoctor.sessiondiff import MAX_ROW_LINES, SessionDiff, diff_sessions, render_diff
 from vnetdoctor.store import SessionStore
 
@@ -26,13 +27,16 @@ def run(args: argparse.Namespace) -> int:
         if id_a == id_b:
             raise UsageError(tr("cli.same_session", a=args.session_a, b=args.session_b, id=id_a))
         a, b = store.load(id_a), store.load(id_b)
+    lang = choose_lang(args.lang)
+    # Step notes and titles in the asked language, whatever each session was recorded in.
+    a, b = in_language(a, lang).session, in_language(b, lang).session
     d = diff_sessions(a, b)
     if getattr(args, "json", False):
         emit(json.dumps(diff_document(d), ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         # A terminal gets each probe's first rows; a file or a pipe every one (nothing cut).
         cut = MAX_ROW_LINES if output_width() is not None else None
-        emit(render_diff(d, a, b, lang=choose_lang(args.lang), max_rows=cut))
+        emit(render_diff(d, a, b, lang=lang, max_rows=cut))
     return 0
 
 
