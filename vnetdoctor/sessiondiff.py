@@ -18,17 +18,16 @@ a reply appeared or disappeared.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad, texts, tr
-from vnetdoctor.probes.kernel_drops_parse import CONSUMED
-from vnetdoctor.probes.rowkey import index_rows, key_fields, numbered, row_key
+from vnetdoctor.probes.rowkey import key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
-from vnetdoctor.sessiondiff_rows import VOLATILE, describe, row_fields, row_identity, value_text
+from vnetdoctor.sessiondiff_rows import VOLATILE, delivered, describe, indexed, row_fields, row_identity, value_text
 
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
@@ -133,37 +132,6 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g} ms"
 
 
-def _delivered(row: Any) -> bool:
-    """A probe packet the kernel delivered (consumed), not dropped: where a working ping ends.
-
-    Which socket takes which copy first (raw_recvmsg, packet_recvmsg) varies run to
-    run, so two healthy sessions differed by a dozen such lines; a drop that became a
-    delivery still shows, as the drop line that went away.
-    """
-    kind, data = row_fields(row)
-    return kind == "KernelDropRow" and data.get("verdict") == CONSUMED
-
-
-def _masked(row: Any, chosen: frozenset[str]) -> Any:
-    """The row with the fields the run chose (``chosen``) blanked, for pairing only."""
-    _, data = row_fields(row)
-    hit = {f: None for f in chosen if f in data}
-    if not hit:
-        return row
-    if dataclasses.is_dataclass(row) and not isinstance(row, type):
-        return dataclasses.replace(row, **hit)
-    return {**row, **hit}
-
-
-def _indexed(rows: Iterable[Any], chosen: frozenset[str]) -> dict[tuple[Any, ...], Any]:
-    """Rows by key (as :func:`index_rows`), keyed without the fields the run chose."""
-    rows = list(rows)
-    if not chosen:
-        return index_rows(rows)
-    keys = numbered(row_key(_masked(r, chosen)) for r in rows)
-    return {(key if n == 1 else (*key, n)): r for (key, n), r in zip(keys, rows)}
-
-
 def diff_rows(
     rows_a: Iterable[Any], rows_b: Iterable[Any], chosen: frozenset[str] = frozenset()
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RowChange, ...], tuple[int, int] | None]:
@@ -172,11 +140,11 @@ def diff_rows(
     ``chosen``: row fields whose values each run picked for itself (a ping's random
     size): rows are paired and compared without them.
     """
-    rows_a, rows_b = [r for r in rows_a if not _delivered(r)], [r for r in rows_b if not _delivered(r)]
+    rows_a, rows_b = [r for r in rows_a if not delivered(r)], [r for r in rows_b if not delivered(r)]
     pa = [r for r in rows_a if row_fields(r)[0] == "PacketRow"]
     pb = [r for r in rows_b if row_fields(r)[0] == "PacketRow"]
-    ia = _indexed((r for r in rows_a if row_fields(r)[0] != "PacketRow"), chosen)
-    ib = _indexed((r for r in rows_b if row_fields(r)[0] != "PacketRow"), chosen)
+    ia = indexed((r for r in rows_a if row_fields(r)[0] != "PacketRow"), chosen)
+    ib = indexed((r for r in rows_b if row_fields(r)[0] != "PacketRow"), chosen)
     removed = tuple(describe(ia[k]) for k in ia if k not in ib)
     added = tuple(describe(ib[k]) for k in ib if k not in ia)
     changed = []
@@ -190,6 +158,16 @@ def diff_rows(
     return removed, added, tuple(changed), packets
 
 
+def _step_of(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], str]:
+    """Which step's last run made each observation (see :func:`_observations`)."""
+    return {_key(obs): step.step for step in session.latest_steps() for obs in step.observations}
+
+
+def _key(obs: Any) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    # A random ICMP identifier must not make two runs of one probe look unrelated.
+    return obs.probe, obs.vantage, tuple((k, v) for k, v in obs.params if k not in VOLATILE)
+
+
 def _observations(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Any]:
     """The observations of each step's last run, by (probe, vantage, params).
 
@@ -200,9 +178,7 @@ def _observations(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], .
     out: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
     for step in session.latest_steps():
         for obs in step.observations:
-            # A random ICMP identifier must not make two runs of one probe look unrelated.
-            params = tuple((k, v) for k, v in obs.params if k not in VOLATILE)
-            out[(obs.probe, obs.vantage, params)] = obs
+            out[_key(obs)] = obs
     return out
 
 
@@ -239,7 +215,8 @@ ObsKey = tuple[str, str, tuple[tuple[str, str], ...]]
 # Parameters a run picks for itself, and the row field each one sets: the symptom's
 # pings get a random payload size (knowledge/kernel_window.py) and the kernel watch
 # follows those lengths. Two runs differ there by construction, not by what they saw.
-RUN_CHOSEN = {"size": "size", "lengths": "length"}
+# The path-MTU probe draws two of its sizes the same way and an ICMP identifier per size.
+RUN_CHOSEN = {"size": "size", "sizes": "size", "lengths": "length", "idents": "ident"}
 
 
 def _chosen(ka: ObsKey, kb: ObsKey) -> frozenset[str]:
@@ -248,7 +225,7 @@ def _chosen(ka: ObsKey, kb: ObsKey) -> frozenset[str]:
     return frozenset(field for param, field in RUN_CHOSEN.items() if a.get(param) != b.get(param))
 
 
-def _rerun_pairs(oa: dict[ObsKey, Any], ob: dict[ObsKey, Any]) -> list[tuple[ObsKey, ObsKey]]:
+def _rerun_pairs(oa: dict[ObsKey, Any], ob: dict[ObsKey, Any], steps: Mapping[ObsKey, str]) -> list[tuple[ObsKey, ObsKey]]:
     """The same probe run again with parameters of its own choosing: paired across A and B.
 
     The symptom's pings draw a random payload size each run (so the kernel watch can
@@ -259,8 +236,8 @@ def _rerun_pairs(oa: dict[ObsKey, Any], ob: dict[ObsKey, Any]) -> list[tuple[Obs
     than one (nothing to tell which is which) is not guessed at.
     """
 
-    def rest(k: ObsKey) -> ObsKey:
-        return k[0], k[1], tuple(p for p in k[2] if p[0] not in RUN_CHOSEN)
+    def rest(k: ObsKey) -> tuple[str, ObsKey]:  # the step too: a kernel watch per step is one per step
+        return steps.get(k, ""), (k[0], k[1], tuple(p for p in k[2] if p[0] not in RUN_CHOSEN))
 
     left_a = [k for k in oa if k not in ob]
     left_b = [k for k in ob if k not in oa]
@@ -299,7 +276,7 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
         )
 
     oa, ob = _observations(a), _observations(b)
-    pairs = [(k, k) for k in oa if k in ob] + _rerun_pairs(oa, ob)
+    pairs = [(k, k) for k in oa if k in ob] + _rerun_pairs(oa, ob, {**_step_of(a), **_step_of(b)})
     obs_diffs = []
     for ka, kb in pairs:
         x, y = oa[ka], ob[kb]

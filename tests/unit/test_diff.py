@@ -307,3 +307,26 @@ def test_step_notes_are_said_in_the_diffs_language_whatever_the_session_was_reco
     assert cli.main(["diff", *ids, "--db", str(path), "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "状态变化的步骤（1 个）：" in out and "已修复：firewall.guest_blocks" in out and "fixed:" not in out
+
+
+def test_a_kernel_watch_per_step_and_the_pmtu_probes_own_sizes_pair_by_step(tmp_path):
+    """Since the MTU step runs its own kernel watch, a session has two kernel.drops with random
+    lengths: unique per step, not per session. Two healthy runs listed both as only in A and B."""
+    from vnetdoctor.knowledge.model import StepResult
+    from vnetdoctor.probes.base import Observation
+
+    def session(st, sizes: tuple[int, int, int, int]) -> str:
+        sid = st.start_session(F.request(), source="diagnose", scenario=None)
+        watch = lambda a, b: Observation("kernel.drops", "netns:vndt-host", params=(("lengths", f"{a},{b}"),))
+        pmtu = Observation("icmp.pmtu", "netns:vndt-host", params=(
+            ("dst", F.GUEST_IP), ("idents", ",".join(str(7 * s) for s in sizes)),
+            ("sizes", "56,1000," + ",".join(map(str, sizes[2:])))))
+        st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", "pass", "", 1.0, (watch(*sizes[:2]),)))
+        st.record_step(sid, StepResult("datalink.mtu", "datalink", "MTU", "pass", "", 1.0,
+                                       (watch(*sizes[2:]), pmtu)))
+        return sid
+
+    with SessionStore(tmp_path / "s.db") as st:
+        a, b = st.load(session(st, (395, 194, 1379, 1497))), st.load(session(st, (299, 150, 1401, 1494)))
+    d = diff_sessions(a, b)
+    assert d.only_a == d.only_b == () and d.observations == ()
