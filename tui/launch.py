@@ -59,9 +59,7 @@ def require_terminal() -> None:
     """Textual reads keys from stdin and draws on stderr: both must be a terminal."""
     for name, stream in (("stdin", sys.__stdin__), ("stderr", sys.__stderr__)):
         if stream is None or not stream.isatty():
-            raise UsageError(
-                f"the TUI needs a terminal ({name} is not one); use `vnetdoctor diagnose` in scripts"
-            )
+            raise UsageError(tr("cli.needs_terminal", stream=name))
 
 
 def build_app(
