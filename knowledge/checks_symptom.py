@@ -87,8 +87,11 @@ def symptom_ping(ctx: StepContext) -> None:
 
     # Counters before: the firewall rules and link statistics of both ends.
     before: dict[str, object] = {}
+    links_before: dict[str, tuple[object, ...]] = {}
     for side, vantage in sides(ctx):
-        before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
+        fw, links = ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage)
+        before[side] = (fw, links)
+        links_before[str(vantage)] = links.rows if links.ok else ()
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
     from .checks_transport import start_tcp_connect
@@ -98,8 +101,7 @@ def symptom_ping(ctx: StepContext) -> None:
     # The bridge ports were read in the background at the start (the bridge check records
     # them): this only shortens the wait, so it is no dependency of this step.
     ports = ctx.shared.observer.observe("bridge.ports", ctx.host) if path.host_port else None
-    dead = dead_hop(path, {str(v): before[side][1].rows for side, v in sides(ctx) if before[side][1].ok},
-                    ports.rows if ports is not None and ports.ok else ())
+    dead = dead_hop(path, links_before, ports.rows if ports is not None and ports.ok else ())
     # The pings go through the session's observer like every probe (live, or served from a record).
     trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops,
                       observe=ctx.shared.observer.observe,
