@@ -17,7 +17,7 @@ says nothing about the other, and no watch (a libvirt guest's kernel) means no w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.probes.kernel_drops import PROBE_ID
@@ -125,19 +125,20 @@ def explains(cause: str, row: KernelDropRow, facts: Mapping[str, Any]) -> bool:
     return cause in REASON_CONFIRMS.get(row.reason, ()) or cause in FUNCTION_CONFIRMS.get(row.function, ())
 
 
-def device_word(ctx: StepContext, device: KernelDevice) -> str:
-    """A device in the operator's language: 宿主机 br0, 虚拟机 eth0, or one off the path."""
+def device_word(t: Callable[..., str], device: KernelDevice) -> str:
+    """A device in the operator's language (``t``: a step's or a screen's translator):
+    宿主机 br0, 虚拟机 eth0, or one in a namespace off the path."""
     if device.side == GUEST:
-        return ctx.t("hop.guest", iface=device.iface)
+        return t("hop.guest", iface=device.iface)
     if device.side == HOST:
-        return ctx.t("hop.host", iface=device.iface)
-    return ctx.t("kernel.other_ns", iface=device.iface)
+        return t("hop.host", iface=device.iface)
+    return t("kernel.other_ns", iface=device.iface)
 
 
 def _where(ctx: StepContext, row: KernelDropRow) -> str:
     if not row.last_dev:
         return ctx.t("kernel.nowhere")
-    hop = device_word(ctx, KernelDevice(row.side, row.last_dev))
+    hop = device_word(ctx.t, KernelDevice(row.side, row.last_dev))
     return ctx.t("kernel.after_out", hop=hop) if row.direction == "out" else ctx.t("kernel.after_in", hop=hop)
 
 
@@ -205,7 +206,7 @@ def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding
     found = []
     for row in unexplained(ctx.facts, named):
         where = ctx.guest if row.side == GUEST else ctx.host if row.side == HOST else None
-        devices = (ctx.t("kernel.devices", devices=ctx.join(device_word(ctx, d) for d in row.devices)) if row.devices
+        devices = (ctx.t("kernel.devices", devices=ctx.join(device_word(ctx.t, d) for d in row.devices)) if row.devices
                    else ctx.t("kernel.no_devices"))
         found.append(ctx.found(
             "kernel.drop_unexplained",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.knowledge.checks_kernel import device_word
 from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.kernel_drops_parse import DROP, GUEST, HOST, OTHER, KernelDevice, KernelDropRow, packet_verdicts
 from vnetdoctor.probes.row_types import from_json
@@ -101,11 +102,7 @@ def _side(side: str, text: TextFn) -> str:
 
 def _device(device: Any, text: TextFn) -> str:
     """A device the packet crossed in the operator's language (宿主机 br0), never ``"host br0"``."""
-    if not isinstance(device, KernelDevice):
-        return str(device)
-    if device.side in (HOST, GUEST):
-        return text(f"hop.{device.side}", iface=device.iface)
-    return text("kernel.other_ns", iface=device.iface)
+    return device_word(text, device) if isinstance(device, KernelDevice) else str(device)
 
 
 def _as_row(item: Any) -> KernelDropRow | None:
