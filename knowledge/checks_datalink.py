@@ -18,6 +18,7 @@ from .facts import conf_max, links, rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_key, rule_vars, suspects
 from .trace import hop_label
+from .model import Evidence
 
 
 @check("datalink.bridge_port")
@@ -254,8 +255,11 @@ def arp(ctx: StepContext) -> None:
                 "sender": sender, "dev": sender_dev, "ip": next_hop,
                 "state": stuck[0].state if stuck else "INCOMPLETE",
                 "mac": _mac_of(ctx, path, next_hop, host_links, guest_links),
-                "evidence": [ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev, sender=sender)]
-                + [ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state) for n in stuck],
+                # Named later by the engine, outside this step: each line carries its probe now.
+                "evidence": [ctx.evidence(ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev,
+                                                sender=sender), probe)]
+                + [Evidence(ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state),
+                            "neigh.list", str(sender)) for n in stuck],
             }
             # Not a pass: the probe saw no answer. The cause is named by the engine's
             # fallback (arp.unresolved) unless another step explains it first.
