@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.tui.support.engine import MemoryStore, make_app, scenario_results, with_fix
+import pytest
+from tests.tui.support.engine import FIREWALL_FIX, MemoryStore, make_app, scenario_results, with_fix
 from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import PASS, Fix
 from vnetdoctor.session.recorder import SessionRecorder
@@ -117,3 +118,39 @@ async def test_no_changes_says_so_and_the_key_needs_allow_changes() -> None:
         await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, WalkScreen)  # read-only: nothing was changed, no panel key
+
+
+@pytest.fixture
+def fake_runner(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Snapshots run no command: the fix's argv is collected and reported as exit 0
+    (the pilot tests above run real ones)."""
+    from vnetdoctor.knowledge import apply
+    from vnetdoctor.probes.nsexec import CommandResult
+
+    ran: list[tuple[str, ...]] = []
+
+    def run(where, argv, timeout):  # type: ignore[no-untyped-def]
+        ran.append(tuple(argv))
+        return CommandResult(tuple(argv), 0, "", "")
+
+    monkeypatch.setattr(apply, "run_command", run)
+    return ran
+
+
+@pytest.mark.parametrize("shown", ["panel", "verdict"])
+def test_changes_snapshot(snap_compare, screenshot, fake_runner, shown: str) -> None:  # type: ignore[no-untyped-def]
+    firewall = next(r for r in scenario_results() if r.step == "network.firewall")
+    fixed = replace(firewall, status=PASS, note="no rule drops our echo requests", findings=())
+    app, _ = make_app(allow_changes=True, fixed_results={"network.firewall": fixed})
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await apply_it(pilot)
+        if shown == "panel":
+            await pilot.press("x")
+            await wait_until(pilot, lambda: showing(pilot.app, ChangesScreen), what="the changes panel")
+            await settle(pilot)
+        assert fake_runner == [FIREWALL_FIX.argv]
+        screenshot(pilot.app, f"changes-{shown}-80x24.svg")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
