@@ -18,7 +18,7 @@ from typing import Any
 
 from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
-from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
+from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, StepResult
 from vnetdoctor.knowledge.text import duration, layer_name, risk_name, tr
 from vnetdoctor.probes.vocabulary import Verdict, layer_rank
 from vnetdoctor.records import document_verdict
@@ -65,9 +65,21 @@ def verdict_lines(session: Any, lang: str) -> list[str]:
     if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
         return [label("v_reach_causes" if reachable else "v_causes", lang, n=len(causes))]
     if verdict is Verdict.HEALTHY:
-        return [label("v_reachable", lang)]
+        return [label("v_reachable", lang), *_fixed_lines(session, lang)]
     # Inconclusive: say whether the end-to-end check failed or could not run at all.
     return [label("v_inconclusive" if reachable is False else "v_unknown", lang)]
+
+
+def _fixed_lines(session: Any, lang: str) -> list[str]:
+    """A session a fix applied in it turned healthy keeps what it was: ``was: CAUSE → now: reachable``."""
+    from vnetdoctor.sessiondiff import applied_fixes
+
+    fixes = applied_fixes(session)
+    was = list(dict.fromkeys(f.cause for s in session.steps for f in s.findings if f.severity == FAIL))
+    if not fixes or not was:
+        return []
+    return ["", label("v_was", lang, causes=", ".join(f"`{c}`" for c in was),
+                      fixes="; ".join(f"`{c}`" for c in fixes))]
 
 
 def render_markdown(

@@ -288,3 +288,19 @@ def test_redact_refuses_a_pcap_whose_payload_names_the_host(db, capsys, tmp_path
     assert code == 2 and "refusing to export" in err and "pcap" in err
     assert len(err.strip().splitlines()) == 1
     assert not target.exists()
+
+
+def test_a_session_a_fix_turned_healthy_keeps_what_it_was(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13.3: the report of a fixed session says was: CAUSE → now: reachable, and the fix."""
+    from tests.unit.support import store_fixtures as F
+    from vnetdoctor.report import render_markdown
+    from vnetdoctor.store import SessionStore
+
+    with SessionStore(tmp_path / "s.db") as st:
+        fixed = st.load(F.record_fixed(st))
+        broken = st.load(F.record(st, fixed=False))
+    text = render_markdown(fixed)
+    assert ("Was: `firewall.guest_blocks` → now: reachable, after the fix "
+            "`ip netns exec vndt-guest nft delete rule inet filter input handle 7` applied in this session.") in text
+    assert "之前：`firewall.guest_blocks` → 现在：可达" in render_markdown(fixed, lang="zh")
+    assert "Was:" not in render_markdown(broken)
