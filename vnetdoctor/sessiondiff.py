@@ -266,8 +266,8 @@ def applied_fixes(session: Any) -> tuple[str, ...]:
             continue
         if event.kind == "fix_applied" and detail.get("command"):
             out.append(str(detail["command"]))
-        elif event.kind == "fix_undone" and detail.get("undoes") in out:
-            out.remove(str(detail["undoes"]))
+        elif event.kind == "fix_undone" and detail.get("command") in out:  # its undo ran
+            out.remove(str(detail["command"]))
     return tuple(out)
 
 

@@ -84,7 +84,7 @@ async def test_undo_runs_the_undo_argv_after_the_same_confirmation_and_is_record
     kinds = [k for k, _ in store.sessions["s1"]["events"]]
     assert kinds.index("fix_applied") < kinds.index("fix_undone")
     undone = dict(store.sessions["s1"]["events"])["fix_undone"]
-    assert undone["argv"] == ["rm", "-f", str(marker)] and undone["undoes"] == fix.command
+    assert undone["command"] == fix.command and undone["undo_argv"] == ["rm", "-f", str(marker)]
     assert undone["returncode"] == 0 and undone["step"] == "network.firewall"
 
 

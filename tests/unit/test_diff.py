@@ -218,8 +218,8 @@ def test_diff_names_the_fix_that_turned_it_healthy(tmp_path):
         fixed = st.load(fixed_id)
         undone_id = F.record_fixed(st)
         st.record_event(undone_id, "fix_undone", {
-            "undoes": "ip netns exec vndt-guest nft delete rule inet filter input handle 7",
-            "argv": ["ip", "netns", "exec", "vndt-guest", "nft", "add", "rule"], "returncode": 0,
+            "command": "ip netns exec vndt-guest nft delete rule inet filter input handle 7",
+            "undo": "ip netns exec vndt-guest nft add rule inet filter input drop", "returncode": 0,
         })
         undone = st.load(undone_id)
     command = "ip netns exec vndt-guest nft delete rule inet filter input handle 7"

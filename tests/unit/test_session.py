@@ -219,4 +219,4 @@ def test_undo_runs_the_undo_argv_last_step_first_and_is_recorded(tmp_path) -> No
     assert back.ok and not a.exists() and not b.exists() and change.undone is back
     noted = [e for e in seen if isinstance(e, Noted)]
     assert [n.kind for n in noted] == ["fix_applied", "fix_undone"]
-    assert noted[1].detail["undoes"] == fix.command and noted[1].detail["argv"] == ["rm", str(b)]
+    assert noted[1].detail["command"] == fix.command and noted[1].detail["undo"] == f"rm {b}\nrm {a}"

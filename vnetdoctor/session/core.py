@@ -263,7 +263,7 @@ class Session:
     def undo_fix(self, change: Change, timeout: float, *, rerun: bool = True) -> FixOutcome:
         """Run the undo of an applied change (its undo argv, last step first), the same way as a fix.
 
-        Recorded as ``fix_undone`` with the command it takes back; then the step re-runs,
+        Recorded as ``fix_undone`` with the fix it takes back; then the step re-runs,
         as after the fix. A change with no undo recorded is refused (126, nothing runs).
         """
         from vnetdoctor.knowledge.apply import FixRefused, undo_of
@@ -275,8 +275,10 @@ class Session:
             outcome = FixOutcome(applied.fix, applied.step, REFUSED, str(exc))
         else:
             outcome = self._run_fix(undo, applied.step, timeout)
-        self.note("fix_undone", {**outcome.fix.to_dict(), "undoes": applied.fix.command, "step": applied.step,
-                                 "returncode": outcome.returncode, "output": outcome.output[-2000:]})
+        # The same fix record as fix_applied (its command, and the undo that ran now), so a
+        # reader pairs the two events by the command.
+        self.note("fix_undone", {**applied.fix.to_dict(), "step": applied.step, "returncode": outcome.returncode,
+                                 "output": outcome.output[-2000:]})
         if not outcome.refused:
             change.undone = outcome
         if rerun and applied.step and not outcome.refused:
