@@ -22,7 +22,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from vnetdoctor.knowledge.text import Translator
-from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, decode_layers
+from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, capture_failures, decode_layers
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
@@ -46,8 +46,8 @@ from .packets_source import (
     RecordedLoaded,
     _default_capture,
     capture_blocker,
-    point_from_text,
     recorded_capture,
+    unopened,
 )
 
 
@@ -85,7 +85,7 @@ class CaptureScreen(Screen[None]):
         self._generation = 0
         self._accepted_generation = 0
         self.points: list[tuple[Vantage, str]] = []
-        self.failed: dict[str, str] = {}
+        self.failed: dict[tuple[str, str], str] = {}  # (vantage, iface) not opened -> why
         self.pane = "path"
         self.block_reason = ""
         self.last_message = ""
@@ -126,7 +126,7 @@ class CaptureScreen(Screen[None]):
     def _on_recorded(self, message: RecordedLoaded) -> None:
         self.mode = "recorded"
         self.points = message.points
-        self.failed = dict(message.recorded.failed)
+        self.failed = unopened(message.recorded.failed)
         if message.recorded.bpf:
             self.bpf = message.recorded.bpf
         flt = self.query_one("#pk-filter", Input)
@@ -197,7 +197,7 @@ class CaptureScreen(Screen[None]):
             self.post_message(CaptureRefused(bpf, reason, False, generation))
             return
         feed = Feed(generation, bpf)
-        self.post_message(CaptureOpened(feed, points, dict(failed), self._clock()))
+        self.post_message(CaptureOpened(feed, points, capture_failures(points, failed), self._clock()))
         try:
             while not worker.is_cancelled and not feed.closed.is_set():
                 feed.closed.wait(self._drain_interval)
@@ -220,7 +220,7 @@ class CaptureScreen(Screen[None]):
         self._accepted_generation = feed.generation
         self.feed = feed
         self.bpf = feed.bpf
-        self.failed = message.failed
+        self.failed = unopened(message.failed)
         self.mode = "live"
         self._set_filter_error("")
         plist = self.query_one(PacketList)
@@ -275,7 +275,7 @@ class CaptureScreen(Screen[None]):
             self._update_path()
 
     def _update_path(self) -> None:
-        unavailable = [p for p in (point_from_text(t) for t in self.failed) if p is not None]
+        unavailable = [(vantage, iface) for vantage, iface in self.failed if iface]
         path = [(str(v), iface) for v, iface in self.points]
         default = -1 if self.state.request is not None and self.state.request.from_side == "guest" else 1
         self.query_one(PathView).show(self._tracker.trace(path, unavailable, default_direction=default))
@@ -338,12 +338,12 @@ class CaptureScreen(Screen[None]):
         if self.mode == "blocked":
             lines.append(self.text("packets.note.blocked", reason=self.block_reason))
         if self.failed:
-            items = "; ".join(f"{p}: {why}" for p, why in self.failed.items())
+            items = "; ".join(f"{i}@{v}: {why}" if i else why for (v, i), why in self.failed.items())
             lines.append(self.text("packets.note.skipped", items=items))
         if self.mode == "live" and not self.query_one(PacketList).packets:
             # An empty list alone looks like a hung capture: say where it listens.
             sides = self._side_names()
-            listening = [(v, i) for v, i in self.points if f"{i}@{v}" not in self.failed]
+            listening = [(v, i) for v, i in self.points if (str(v), i) not in self.failed]
             points = ", ".join(f"{i} ({sides.get(str(v), str(v))})" for v, i in listening)
             lines.append(self.text("packets.note.waiting", points=points))
         notes.update("\n".join(lines))

@@ -11,28 +11,28 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from vnetdoctor.knowledge.model import Request, StepResult
+from vnetdoctor.convert import (
+    PACKET_COLUMNS,
+    extra_from_json,
+    packet_from_columns,
+    packet_row_from_columns,
+    put_frames_back,
+    step_from_json,
+)
+from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
-    load_row_types,
 )
 from vnetdoctor.store.reading import _Reader
 
 
 _PACKETS_IN_PLACE = (
-    "SELECT step_seq, obs_index, row_index, time, vantage, iface, length, linktype, hex, "
-    "summary, tag FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
+    "SELECT step_seq, obs_index, row_index, " + ", ".join(PACKET_COLUMNS)
+    + " FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
 )
-
-
-def _packet_dict(t: float, vantage: str, iface: str, length: int, linktype: int, hexdata: str,
-                 summary: str, tag: str) -> dict[str, Any]:
-    """A stored frame as the record's row dict (what ``row_to_dict`` made of the PacketRow)."""
-    return {"_type": "PacketRow", "time": t, "vantage": vantage, "iface": iface, "length": length,
-            "summary": summary, "data_hex": hexdata, "linktype": linktype, "tag": tag}
 
 
 class _Loader(_Reader):
@@ -44,7 +44,6 @@ class _Loader(_Reader):
         ``with_packets=False`` leaves the captured frames in the table (a streamed
         export puts them back one at a time, see :meth:`iter_packet_slots`).
         """
-        load_row_types()
         with self._lock:
             cur = self._conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,))
             names = [d[0] for d in cur.description]
@@ -60,18 +59,10 @@ class _Loader(_Reader):
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames: dict[tuple[int, int], list[tuple[int, dict[str, Any]]]] = {}
+        frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
         for seq, oi, ri, *columns in pkt_rows:
-            frames.setdefault((seq, oi), []).append((ri, _packet_dict(*columns)))
-        steps = []
-        for seq, text in steps_rows:
-            data = json.loads(text)
-            for oi, obs in enumerate(data.get("observations", ())):
-                rows = list(obs.get("rows", ()))
-                for ri, prow in frames.get((seq, oi), ()):
-                    rows.insert(min(ri, len(rows)), prow)
-                obs["rows"] = rows
-            steps.append(StepResult.from_dict(data))
+            frames.setdefault(seq, []).append((oi, ri, packet_row_from_columns(*columns)))
+        steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
             for seq, t, kind, detail in ev_rows
@@ -90,7 +81,7 @@ class _Loader(_Reader):
             steps=tuple(steps),
             events=events,
             diagnosis=diagnosis,
-            extra=json.loads(srow["extra"]) if srow["extra"] else {},
+            extra=extra_from_json(json.loads(srow["extra"]) if srow["extra"] else {}),
         )
 
     def request_of(self, session_id: str) -> Request:
@@ -118,7 +109,7 @@ class _Loader(_Reader):
                 if not chunk:
                     return
                 for seq, oi, ri, *columns in chunk:
-                    yield seq, oi, ri, _packet_dict(*columns)
+                    yield seq, oi, ri, packet_from_columns(*columns)
 
     def iter_packet_records(self, session_id: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
         """The session's frames in capture-time order as plain tuples, streamed in batches.
