@@ -15,12 +15,13 @@ from rich.cells import cell_len
 from rich.console import Console
 from tests.tui.support.views import lost_at_guest, recorded_state, round_trip, views_app
 from tests.tui.support.waiting import settle, wait_until
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.tui.screens.packets import PacketsScreen
 from vnetdoctor.tui.widgets.packet_list import PacketList
 from vnetdoctor.tui.widgets.path_view import PathView, fit_widths
 
 ROWS = lost_at_guest() + round_trip(7, 1, 1.0)
-FAILED = {"eth1@netns:vnd-guest": "No such device"}
+FAILED = (CaptureFailure("netns:vnd-guest", "eth1", "No such device"),)
 
 
 def test_fit_widths_shrinks_the_kernel_word_then_the_label() -> None:
