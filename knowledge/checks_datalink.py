@@ -39,8 +39,9 @@ def bridge_port(ctx: StepContext) -> None:
         ctx.found(
             "bridge.port_detached",
             evidence=[
-                ctx.t("datalink.host_routes_via_bridge", ip=path.guest_ip or path.target, bridge=expected),
-                ends,
+                ctx.saw(ctx.t("datalink.host_routes_via_bridge", ip=path.guest_ip or path.target, bridge=expected),
+                        "route.lookup", ctx.host),
+                ctx.saw(ends, "link.list", ctx.host),
             ],
             where=ctx.host,
             port=port.name,
@@ -137,7 +138,7 @@ def bridge_filter(ctx: StepContext) -> None:
     if found and (trace is None or trace.reachable is not True):
         ctx.found(
             "firewall.bridge_filter",
-            evidence=[describe_suspect(s, ctx.lang) for s in found[:4]],
+            evidence=[ctx.saw(describe_suspect(s, ctx.lang), "firewall.rules", ctx.host) for s in found[:4]],
             where=ctx.host,
             **rule_vars(found[0].rule),
         )
@@ -174,7 +175,7 @@ def mtu(ctx: StepContext) -> None:
         smallest = min(mtus, key=lambda x: x[3])
         biggest = max(m for *_, m in mtus)
         ev = [
-            ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)),
+            ctx.evidence(ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)), obs),
             ctx.t("datalink.mtu_path", mtus=ctx.join(
                 ctx.t("datalink.mtu_of", hop=hop_label(side, iface, ctx.lang), mtu=m) for _, iface, side, m in mtus)),
         ]
@@ -203,7 +204,8 @@ def arp(ctx: StepContext) -> None:
                     "mac.duplicate",
                     evidence=[
                         ctx.t("datalink.guest_nic_mac", dev=path.guest_dev, mac=path.guest_mac, port=path.host_port),
-                        ctx.t("datalink.mac_learned_elsewhere", bridge=path.host_bridge, mac=f.mac, port=f.port),
+                        ctx.saw(ctx.t("datalink.mac_learned_elsewhere", bridge=path.host_bridge, mac=f.mac,
+                                      port=f.port), "bridge.fdb", ctx.host),
                     ],
                     where=ctx.guest, mac=path.guest_mac, other=f"the station behind {f.port}",
                     bridge=path.host_bridge, dev=path.guest_dev or "", value=_fresh_mac(path.guest_mac),
@@ -211,7 +213,8 @@ def arp(ctx: StepContext) -> None:
                 break
         own = {r.mac for r in host_links.values() if r.mac}
         if path.guest_mac.lower() in own and not ctx.findings:
-            ctx.found("mac.duplicate", evidence=[ctx.t("datalink.mac_is_host_mac", mac=path.guest_mac)],
+            ctx.found("mac.duplicate", evidence=[ctx.saw(ctx.t("datalink.mac_is_host_mac", mac=path.guest_mac),
+                                                         "link.list", ctx.host)],
                       where=ctx.guest, mac=path.guest_mac, dev=path.guest_dev or "", bridge=path.host_bridge or "",
                       other="a host interface", value=_fresh_mac(path.guest_mac))
 
@@ -243,7 +246,8 @@ def arp(ctx: StepContext) -> None:
         reason = _arp_suppressed(ctx, receiver, recv_dev, recv_links, next_hop)
         send_row = (guest_links if sender == ctx.guest else host_links).get(sender_dev)
         if send_row is not None and send_row.noarp:
-            ctx.found("arp.suppressed", evidence=[ctx.t("datalink.noarp_sender", dev=sender_dev, sender=sender)],
+            ctx.found("arp.suppressed", evidence=[ctx.saw(ctx.t("datalink.noarp_sender", dev=sender_dev, sender=sender),
+                                                          "link.list", sender)],
                       where=sender, dev=sender_dev, sysctl="", value="", state="NOARP", flag="noarp")
         elif reason is not None:
             ev, vars_ = reason

@@ -50,7 +50,8 @@ def address(ctx: StepContext) -> None:
     if host_dev and not path.outside:
         on_dev = global_v4(host_addrs, host_dev)
         if not on_dev and ctx.request.from_side == "host" and path.host_port:
-            ctx.found("ip.no_address", evidence=[ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host)],
+            ctx.found("ip.no_address", evidence=[ctx.saw(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host),
+                                                         "addr.list", ctx.host)],
                       where=ctx.host, dev=host_dev, ip="", prefixlen="", state="no-address")
             return
     if ctx.facts.get("nat_inbound"):
@@ -106,8 +107,8 @@ def route(ctx: StepContext) -> None:
 
     fwd = _lookup(ctx, sender, target)
     if fwd is not None and fwd.type != "unicast" and fwd.type != "local":
-        ctx.found("route.missing", evidence=[ctx.t("network.no_route", sender=sender, target=target,
-                                                   why=fwd.error or fwd.type)],
+        ctx.found("route.missing", evidence=[ctx.saw(ctx.t("network.no_route", sender=sender, target=target,
+                                                           why=fwd.error or fwd.type), "route.lookup", sender)],
                   where=sender, target=target, gateway=path.host_ip if sender == ctx.guest else "",
                   dev=path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev or ""),
                   subnet=f"{target}/32", route="default" if sender == ctx.guest and path.host_ip else "subnet")
@@ -116,8 +117,8 @@ def route(ctx: StepContext) -> None:
     if receiver is not None and sender_ip and not path.outside:
         back = _lookup(ctx, receiver, sender_ip)
         if back is not None and back.type not in ("unicast", "local"):
-            ctx.found("route.missing", evidence=[ctx.t("network.no_route_back", receiver=receiver, ip=sender_ip,
-                                                       why=back.error or back.type)],
+            ctx.found("route.missing", evidence=[ctx.saw(ctx.t("network.no_route_back", receiver=receiver, ip=sender_ip,
+                                                               why=back.error or back.type), "route.lookup", receiver)],
                       where=receiver, target=sender_ip, subnet=f"{sender_ip}/32",
                       gateway=path.host_ip if receiver == ctx.guest else "",
                       dev=path.guest_dev if receiver == ctx.guest else (path.host_bridge or path.host_dev or ""),
@@ -201,7 +202,8 @@ def sysctl(ctx: StepContext) -> None:
         values = sysctls(ctx, receiver)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             ctx.found("sysctl.icmp_echo_ignored",
-                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.evidence(ctx.lang)],
+                      evidence=[ctx.saw(ctx.t("network.echo_ignored", receiver=receiver), "sysctl.net", receiver),
+                                leg.evidence(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
     if path.outside and not path.bridged_through:
         values = sysctls(ctx, ctx.host)
@@ -243,7 +245,8 @@ def _echo_switch_read(ctx: StepContext, trace: Any) -> None:
             continue  # the observation says why (recorded: the step cannot pass without it)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             # Not seen failing (no ping ran), so a warning: it will fail as soon as one does.
-            ctx.found("sysctl.icmp_echo_ignored", evidence=[ctx.t("network.echo_ignored", receiver=receiver)],
+            ctx.found("sysctl.icmp_echo_ignored",
+                      evidence=[ctx.saw(ctx.t("network.echo_ignored", receiver=receiver), "sysctl.net", receiver)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1", severity="warn")
         else:
             seen.append(str(receiver))

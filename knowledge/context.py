@@ -273,6 +273,15 @@ class StepContext:
         else:
             self.passed(note)
 
+    def saw(self, text: str, probe_id: str, vantage: Vantage | str | None) -> Evidence:
+        """``text`` as what ``probe_id`` saw at ``vantage`` when this step recorded that observation
+        (and it ran); otherwise a plain line, which :meth:`found` attributes to what did run."""
+        where = "" if vantage is None else str(vantage)
+        for obs in (*self.observations, *self._background):
+            if obs.ok and obs.probe == probe_id and obs.vantage == where:
+                return Evidence(text, probe_id, where)
+        return Evidence(text)
+
     def evidence(self, text: str, obs: Observation | None = None) -> Evidence:
         return Evidence(text, obs.probe if obs else "", obs.vantage if obs else "")
 

@@ -56,3 +56,12 @@ def test_an_answer_that_names_a_cause_is_the_operators_word() -> None:
     assert finding.cause == "firewall.guest_blocks" and finding.severity == FAIL
     (said,) = [e for e in finding.evidence if e.vantage == OPERATOR]
     assert said.probe == "question" and said.text.startswith("operator: ")
+
+
+def test_saw_names_the_probe_only_when_this_step_saw_it() -> None:
+    ctx = _ctx()
+    ctx.record(Observation(probe="tcp.listen", vantage=str(HOST)))
+    ctx.record(Observation(probe="link.list", vantage=str(HOST), status="skipped", reason="needs root"))
+    assert ctx.saw("nothing listens", "tcp.listen", HOST) == Evidence("nothing listens", "tcp.listen", str(HOST))
+    assert ctx.saw("down", "link.list", HOST) == Evidence("down")  # skipped: not seen
+    assert ctx.saw("x", "tcp.listen", "netns:other") == Evidence("x")  # not at that vantage
