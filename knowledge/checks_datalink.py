@@ -174,7 +174,7 @@ def mtu(ctx: StepContext) -> None:
     if lost and answered and len(distinct) > 1:
         smallest = min(mtus, key=lambda x: x[3])
         biggest = max(m for *_, m in mtus)
-        ev = [
+        ev: list[str | Evidence] = [
             ctx.evidence(ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)), obs),
             ctx.t("datalink.mtu_path", mtus=ctx.join(
                 ctx.t("datalink.mtu_of", hop=hop_label(side, iface, ctx.lang), mtu=m) for _, iface, side, m in mtus)),
