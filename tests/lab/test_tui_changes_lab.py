@@ -78,3 +78,12 @@ async def test_apply_then_undo_from_the_changes_panel(lab_prefix: str, tmp_path)
     recorded = store.load(store.resolve("last"))
     kinds = [e.kind for e in recorded.events]
     assert kinds.index("fix_applied") < kinds.index("fix_undone"), kinds
+    # The record replays (a fix applied and undone, three walks) to the verdict it ended with.
+    from vnetdoctor.knowledge.replay import ReplayEngine
+
+    replay = VnetDoctorApp(SessionState(request=recorded.request, lang="en", replay=True, scenario=SCENARIO),
+                           lambda req, ask, on_event: ReplayEngine.from_recorded(recorded, ask=ask, on_event=on_event),
+                           autorun=True)
+    async with replay.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert replay.screen.complete and replay.screen.diagnosis.causes[0].cause == SCENARIO
