@@ -77,11 +77,13 @@ def bridge_port(ctx: StepContext) -> None:
             continue
         if p.state != "forwarding" and link_up:
             br = bridges.get(bridge)
-            ev = [ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state)]
+            ev = [ctx.saw(ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state), "bridge.ports",
+                          ctx.host)]
             if p.bpdu_guard and p.state in ("disabled", "blocking"):
-                ev.append(ctx.t("datalink.bpdu_guard", port=name))
+                ev.append(ctx.saw(ctx.t("datalink.bpdu_guard", port=name), "bridge.ports", ctx.host))
             if br is not None and br.stp_enabled:
-                ev.append(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"))
+                ev.append(ctx.saw(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"),
+                                  "bridge.list", ctx.host))
             # The summary names the state the port is in (as the evidence does); which fix
             # applies is a separate fact: STP timers (stp) or a port disabled by BPDU guard.
             why = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
@@ -92,11 +94,13 @@ def bridge_port(ctx: StepContext) -> None:
             learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
             off = [label for label, on in (("flood", p.flood), ("bcast_flood", p.bcast_flood)) if not on]
             if not p.bcast_flood or not learned:
-                ev = [ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=ctx.t("sep.and").join(off))]
+                ev = [ctx.saw(ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=ctx.t("sep.and").join(off)),
+                              "bridge.ports", ctx.host)]
                 if not p.bcast_flood:
-                    ev.append(ctx.t("datalink.bcast_not_flooded"))
+                    ev.append(ctx.saw(ctx.t("datalink.bcast_not_flooded"), "bridge.ports", ctx.host))
                 if not learned:
-                    ev.append(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name))
+                    ev.append(ctx.saw(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name),
+                                      "bridge.fdb", ctx.host))
                 ctx.found("bridge.flood_disabled", evidence=ev, where=ctx.host, port=name, bridge=bridge,
                           state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
                           severity="fail" if unreachable else "warn")
@@ -283,7 +287,7 @@ def arp(ctx: StepContext) -> None:
 
 def _arp_suppressed(
     ctx: StepContext, receiver: Vantage | None, dev: str | None, recv_links: dict[str, Any], ip: str
-) -> tuple[list[str], dict[str, Any]] | None:
+) -> tuple[list[str | Evidence], dict[str, Any]] | None:
     """(evidence, template vars) when the receiver's settings keep it from answering ARP for ip."""
     if receiver is None or not dev:
         return None
@@ -298,14 +302,15 @@ def _arp_suppressed(
     scope = "all" if sysctl_int(values, "net.ipv4.conf.all.arp_ignore") == ignore else dev
     key = f"net.ipv4.conf.{scope}.arp_ignore"
     if ignore >= 8:
-        return ([ctx.t("datalink.arp_ignore_all", sysctl=key, value=ignore)],
+        return ([ctx.saw(ctx.t("datalink.arp_ignore_all", sysctl=key, value=ignore), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if ignore in (1, 2) and owners and not on_dev:
-        return ([ctx.t("datalink.arp_ignore_elsewhere", sysctl=key, value=ignore, ip=ip, dev=dev, other=owners[0].ifname)],
+        return ([ctx.saw(ctx.t("datalink.arp_ignore_elsewhere", sysctl=key, value=ignore, ip=ip, dev=dev,
+                               other=owners[0].ifname), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if conf_max(values, dev, "arp_filter") and owners and not on_dev:
         k = f"net.ipv4.conf.{dev}.arp_filter"
-        return ([ctx.t("datalink.arp_filter", sysctl=k, ip=ip)],
+        return ([ctx.saw(ctx.t("datalink.arp_filter", sysctl=k, ip=ip), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": k, "value": "1", "state": "arp_filter=1", "flag": "sysctl"})
     return None
 

@@ -131,11 +131,15 @@ def route(ctx: StepContext) -> None:
         arp = ctx.observe("arp.probe", sender, dev=fwd.dev, target=fwd.gateway) if fwd.dev else None
         answered = bool(arp and arp.ok and arp.rows)
         if fwd.gateway not in host_addrs and not answered:
-            ev = [ctx.t("network.via_gateway", sender=sender, target=target, gateway=fwd.gateway, dev=fwd.dev),
-                  ctx.t("arp.nobody_answers", ip=fwd.gateway)]
-            ev += [ctx.t("network.neighbour", ip=n.address, state=n.state) for n in gw_neigh]
+            ev: list[str | Evidence] = [
+                ctx.saw(ctx.t("network.via_gateway", sender=sender, target=target, gateway=fwd.gateway, dev=fwd.dev),
+                        "route.lookup", sender),
+                ctx.evidence(ctx.t("arp.nobody_answers", ip=fwd.gateway),
+                             arp if arp is not None and arp.ok else None)]
+            ev += [ctx.saw(ctx.t("network.neighbour", ip=n.address, state=n.state), "neigh.list", sender)
+                   for n in gw_neigh]
             if path.host_ip:
-                ev.append(ctx.t("network.host_segment_ip", ip=path.host_ip))
+                ev.append(ctx.saw(ctx.t("network.host_segment_ip", ip=path.host_ip), "addr.list", ctx.host))
             ctx.found("route.wrong_gateway", evidence=ev, where=sender, gateway=path.host_ip or "",
                       value=fwd.gateway, dev=fwd.dev)
             return
@@ -177,8 +181,10 @@ def route(ctx: StepContext) -> None:
         kernel = (ctx.t("network.kernel_route_get", dst=dst, src=src, dev=in_dev, why=res.error or res.type)
                   if res is not None else "")
         key = "all" if rp_all >= rp_dev else in_dev
-        ev = [ctx.t("network.rp_arrival", where=vantage, src=src, dev=in_dev, other=back.dev),
-              ctx.t("network.rp_strict", sysctl=f"net.ipv4.conf.{key}.rp_filter") + kernel]
+        ev = [ctx.saw(ctx.t("network.rp_arrival", where=vantage, src=src, dev=in_dev, other=back.dev), "route.lookup",
+                      vantage),
+              ctx.saw(ctx.t("network.rp_strict", sysctl=f"net.ipv4.conf.{key}.rp_filter") + kernel, "sysctl.net",
+                      vantage)]
         ctx.found("route.rp_filter", evidence=ev, where=vantage, dev=in_dev, peer_ip=src, other=back.dev,
                   sysctl=f"net.ipv4.conf.{key}.rp_filter", value="1")
         return
@@ -212,7 +218,8 @@ def sysctl(ctx: StepContext) -> None:
         dev_fwd = sysctl_int(values, f"net.ipv4.conf.{in_dev}.forwarding", fwd) if in_dev else fwd
         if fwd == 0 or dev_fwd == 0:
             key = "net.ipv4.ip_forward" if fwd == 0 else f"net.ipv4.conf.{in_dev}.forwarding"
-            ev: list[str | Evidence] = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
+            off = ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)
+            ev: list[str | Evidence] = [ctx.saw(off, "sysctl.net", ctx.host)]
             if trace is not None and trace.forward is not None:
                 ev.append(trace.forward.evidence(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)

@@ -376,7 +376,9 @@ class PathView(VerticalScroll):
         )
         table.add_column(self._text("pathview.probe"), no_wrap=True, overflow="ellipsis", max_width=label_w)
         # A label is cut at its start: the end (":3", the address) tells one probe from the next.
-        tail = lambda label: label if cell_len(label) <= label_w else glyph("more")[-1] + label[-(label_w - 1):]  # noqa: E731
+        def tail(label: str) -> str:
+            return label if cell_len(label) <= label_w else glyph("more")[-1] + label[-(label_w - 1):]
+
         table.add_column("", no_wrap=True)
         for p in trace.points:
             table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
