@@ -36,6 +36,8 @@ UNICODE: Mapping[str, str] = {
     "up": "↑",
     "down": "↓",
     "more": "…",
+    "kernel_drop": "✗",
+    "kernel_end": "✓",
 }
 
 ASCII: Mapping[str, str] = {
@@ -57,6 +59,8 @@ ASCII: Mapping[str, str] = {
     "up": "^",
     "down": "v",
     "more": "...",
+    "kernel_drop": "[X]",
+    "kernel_end": "[ok]",
 }
 
 
