@@ -64,6 +64,7 @@ def bridge_port(ctx: StepContext) -> None:
     transient: list[str] = []
     if path.bridged_through:
         checked += [p for p in ports if p != path.host_port]
+    on_host = lambda text, probe: ctx.saw(text, probe, ctx.host)  # noqa: E731  (a line the host's probe saw)
     for name in checked:
         p = ports.get(name)
         if p is None:
@@ -78,13 +79,11 @@ def bridge_port(ctx: StepContext) -> None:
             continue
         if p.state != "forwarding" and link_up:
             br = bridges.get(bridge)
-            ev = [ctx.saw(ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state), "bridge.ports",
-                          ctx.host)]
+            ev = [on_host(ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state), "bridge.ports")]
             if p.bpdu_guard and p.state in ("disabled", "blocking"):
-                ev.append(ctx.saw(ctx.t("datalink.bpdu_guard", port=name), "bridge.ports", ctx.host))
+                ev.append(on_host(ctx.t("datalink.bpdu_guard", port=name), "bridge.ports"))
             if br is not None and br.stp_enabled:
-                ev.append(ctx.saw(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"),
-                                  "bridge.list", ctx.host))
+                ev.append(on_host(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"), "bridge.list"))
             # The summary names the state the port is in (as the evidence does); which fix
             # applies is a separate fact: STP timers (stp) or a port disabled by BPDU guard.
             why = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
@@ -95,13 +94,12 @@ def bridge_port(ctx: StepContext) -> None:
             learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
             off = [label for label, on in (("flood", p.flood), ("bcast_flood", p.bcast_flood)) if not on]
             if not p.bcast_flood or not learned:
-                ev = [ctx.saw(ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=ctx.t("sep.and").join(off)),
-                              "bridge.ports", ctx.host)]
+                flags = ctx.t("sep.and").join(off)
+                ev = [on_host(ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=flags), "bridge.ports")]
                 if not p.bcast_flood:
-                    ev.append(ctx.saw(ctx.t("datalink.bcast_not_flooded"), "bridge.ports", ctx.host))
+                    ev.append(on_host(ctx.t("datalink.bcast_not_flooded"), "bridge.ports"))
                 if not learned:
-                    ev.append(ctx.saw(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name),
-                                      "bridge.fdb", ctx.host))
+                    ev.append(on_host(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name), "bridge.fdb"))
                 ctx.found("bridge.flood_disabled", evidence=ev, where=ctx.host, port=name, bridge=bridge,
                           state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
                           severity="fail" if unreachable else "warn")
@@ -275,7 +273,6 @@ def arp(ctx: StepContext) -> None:
                 "sender": sender, "dev": sender_dev, "ip": next_hop,
                 "state": stuck[0].state if stuck else "INCOMPLETE",
                 "mac": _mac_of(ctx, path, next_hop, host_links, guest_links),
-                # Named later by the engine, outside this step: each line carries its probe now.
                 "evidence": [ctx.evidence(ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev,
                                                 sender=sender), probe)]
                 + [Evidence(ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state),
