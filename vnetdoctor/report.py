@@ -18,7 +18,7 @@ from typing import Any
 
 from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
-from vnetdoctor.knowledge.model import FAIL, STATUS_MARK, Finding, StepResult
+from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
 from vnetdoctor.knowledge.text import duration, layer_name, risk_name, tr
 from vnetdoctor.probes.vocabulary import Verdict, layer_rank
 from vnetdoctor.records import document_verdict
@@ -65,21 +65,20 @@ def verdict_lines(session: Any, lang: str) -> list[str]:
     if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
         return [label("v_reach_causes" if reachable else "v_causes", lang, n=len(causes))]
     if verdict is Verdict.HEALTHY:
-        return [label("v_reachable", lang), *_fixed_lines(session, lang)]
+        fixed = session.fixed_by() if hasattr(session, "fixed_by") else ()
+        if fixed and _fix_stands(session):
+            return [label("v_reachable_fixed", lang, causes=", ".join(f"`{c}`" for c in fixed))]
+        return [label("v_reachable", lang)]
     # Inconclusive: say whether the end-to-end check failed or could not run at all.
     return [label("v_inconclusive" if reachable is False else "v_unknown", lang)]
 
 
-def _fixed_lines(session: Any, lang: str) -> list[str]:
-    """A session a fix applied in it turned healthy keeps what it was: ``was: CAUSE → now: reachable``."""
+def _fix_stands(session: Any) -> bool:
+    """A fix applied in this session is still in place: one whose undo ran (the changes panel)
+    did not make it healthy, so the report does not say it did."""
     from vnetdoctor.sessiondiff import applied_fixes
 
-    fixes = applied_fixes(session)
-    was = list(dict.fromkeys(f.cause for s in session.steps for f in s.findings if f.severity == FAIL))
-    if not fixes or not was:
-        return []
-    return ["", label("v_was", lang, causes=", ".join(f"`{c}`" for c in was),
-                      fixes="; ".join(f"`{c}`" for c in fixes))]
+    return bool(applied_fixes(session))
 
 
 def render_markdown(

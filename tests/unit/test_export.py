@@ -120,6 +120,22 @@ def test_markdown_says_in_words_which_fix_ran_where_and_how_to_undo_it(tmp_path,
     assert "**已应用修复**（步骤 `physical.links`，在 netns:vndt-host 中）" in zh and "退出码 2" in zh
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "**Reachable after a fix**: the walk found `firewall.guest_blocks`; the fix applied"),
+    ("zh", "**修复后可达**：排查发现了 `firewall.guest_blocks`；应用的修复（见“操作记录”）"),
+])
+def test_the_verdict_of_a_session_healed_by_a_fix_names_the_cause_it_cleared(tmp_path, capsys, lang, said):
+    """The list says "fixed: CAUSE"; the report said only "Reachable", and the cause appeared
+    nowhere but in stale "not needed: CAUSE already explains the failure" step notes."""
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        fixed, healthy = F.record_fixed(st), F.record(st, fixed=True)
+    code, md, _ = export(capsys, fixed, "--format", "md", "--db", str(path), "--lang", lang)
+    assert code == 0 and said in md
+    code, md, _ = export(capsys, healthy, "--format", "md", "--db", str(path), "--lang", lang)
+    assert "firewall.guest_blocks" not in md.split("##")[2]  # no fix, nothing cleared: plain reachable
+
+
 def test_markdown_skipped_step_and_fix_note_with_pipe(tmp_path, capsys):
     from vnetdoctor.knowledge.model import StepResult
 
@@ -312,22 +328,6 @@ def test_redact_refuses_a_pcap_whose_payload_names_the_host(db, capsys, tmp_path
     assert not target.exists()
 
 
-def test_a_session_a_fix_turned_healthy_keeps_what_it_was(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Issue 13.3: the report of a fixed session says was: CAUSE → now: reachable, and the fix."""
-    from tests.unit.support import store_fixtures as F
-    from vnetdoctor.report import render_markdown
-    from vnetdoctor.store import SessionStore
-
-    with SessionStore(tmp_path / "s.db") as st:
-        fixed = st.load(F.record_fixed(st))
-        broken = st.load(F.record(st, fixed=False))
-    text = render_markdown(fixed)
-    assert ("Was: `firewall.guest_blocks` → now: reachable, after the fix "
-            "`ip netns exec vndt-guest nft delete rule inet filter input handle 7` applied in this session.") in text
-    assert "之前：`firewall.guest_blocks` → 现在：可达" in render_markdown(fixed, lang="zh")
-    assert "Was:" not in render_markdown(broken)
-
-
 def test_an_undone_fix_reads_in_the_report_as_the_session_recorded_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The walk records fix_undone with the fix's own record (Session.undo_fix): the report's
     sentence names the undo that ran and the fix it took back, and no 'Was:' line is claimed."""
@@ -346,4 +346,4 @@ def test_an_undone_fix_reads_in_the_report_as_the_session_recorded_it(tmp_path) 
         text = render_markdown(st.load(sid))
     assert (f"**Fix undone** at step `firewall`, in netns:vndt-guest: `{fix.undo}` → exit status 0 "
             f"(the fix was `{fix.command}`)") in text
-    assert "Was:" not in text  # the fix that made it healthy was taken back
+    assert "Reachable after a fix" not in text  # the fix that made it healthy was taken back
