@@ -60,7 +60,8 @@ def dns(ctx: StepContext) -> None:
     systemd = any("127.0.0.53" == r.resolver for r in obs.rows)
     below = [cause for _layer, cause, severity in ctx.facts.get("named", []) if severity == "fail"]
     if below:
-        ev.append(ctx.t("application.may_follow_from", causes=ctx.join(below)))
+        # Not a probe's word: the walk's own findings at lower layers.
+        ev.append(Evidence(ctx.t("application.may_follow_from", causes=ctx.join(below)), "findings", "engine"))
     failed = {r.resolver for r in obs.rows}
     resolver = path.host_ip if path.host_ip and path.host_ip not in failed else ""
     ctx.found("dns.unresolvable", evidence=ev, where=guest, resolver=resolver,

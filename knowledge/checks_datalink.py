@@ -19,6 +19,7 @@ from .facts import conf_max, links, rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_key, rule_vars, suspects
 from .trace import hop_label
+from .model import Evidence
 
 
 @check("datalink.bridge_port")
@@ -39,8 +40,9 @@ def bridge_port(ctx: StepContext) -> None:
         ctx.found(
             "bridge.port_detached",
             evidence=[
-                ctx.t("datalink.host_routes_via_bridge", ip=path.guest_ip or path.target, bridge=expected),
-                ends,
+                ctx.saw(ctx.t("datalink.host_routes_via_bridge", ip=path.guest_ip or path.target, bridge=expected),
+                        "route.lookup", ctx.host),
+                ctx.saw(ends, "link.list", ctx.host),
             ],
             where=ctx.host,
             port=port.name,
@@ -62,6 +64,7 @@ def bridge_port(ctx: StepContext) -> None:
     transient: list[str] = []
     if path.bridged_through:
         checked += [p for p in ports if p != path.host_port]
+    on_host = lambda text, probe: ctx.saw(text, probe, ctx.host)  # noqa: E731  (a line the host's probe saw)
     for name in checked:
         p = ports.get(name)
         if p is None:
@@ -76,11 +79,11 @@ def bridge_port(ctx: StepContext) -> None:
             continue
         if p.state != "forwarding" and link_up:
             br = bridges.get(bridge)
-            ev = [ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state)]
+            ev = [on_host(ctx.t("datalink.stp_state", port=name, bridge=bridge, state=p.state), "bridge.ports")]
             if p.bpdu_guard and p.state in ("disabled", "blocking"):
-                ev.append(ctx.t("datalink.bpdu_guard", port=name))
+                ev.append(on_host(ctx.t("datalink.bpdu_guard", port=name), "bridge.ports"))
             if br is not None and br.stp_enabled:
-                ev.append(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"))
+                ev.append(on_host(ctx.t("datalink.stp_on", bridge=bridge, delay=f"{br.forward_delay_s:g}"), "bridge.list"))
             # The summary names the state the port is in (as the evidence does); which fix
             # applies is a separate fact: STP timers (stp) or a port disabled by BPDU guard.
             why = "disabled" if p.state == "disabled" or p.bpdu_guard else "stp"
@@ -91,11 +94,12 @@ def bridge_port(ctx: StepContext) -> None:
             learned = any(f.mac == (path.guest_mac or "").lower() and f.port == name and not f.is_local for f in fdb)
             off = [label for label, on in (("flood", p.flood), ("bcast_flood", p.bcast_flood)) if not on]
             if not p.bcast_flood or not learned:
-                ev = [ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=ctx.t("sep.and").join(off))]
+                flags = ctx.t("sep.and").join(off)
+                ev = [on_host(ctx.t("datalink.flood_off", port=name, bridge=bridge, flags=flags), "bridge.ports")]
                 if not p.bcast_flood:
-                    ev.append(ctx.t("datalink.bcast_not_flooded"))
+                    ev.append(on_host(ctx.t("datalink.bcast_not_flooded"), "bridge.ports"))
                 if not learned:
-                    ev.append(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name))
+                    ev.append(on_host(ctx.t("datalink.mac_not_learned", mac=path.guest_mac or "?", port=name), "bridge.fdb"))
                 ctx.found("bridge.flood_disabled", evidence=ev, where=ctx.host, port=name, bridge=bridge,
                           state=",".join(off), flag="bcast_flood" if not p.bcast_flood else "flood",
                           severity="fail" if unreachable else "warn")
@@ -137,7 +141,7 @@ def bridge_filter(ctx: StepContext) -> None:
     if found and (trace is None or trace.reachable is not True):
         ctx.found(
             "firewall.bridge_filter",
-            evidence=[describe_suspect(s, ctx.lang) for s in found[:4]],
+            evidence=[ctx.saw(describe_suspect(s, ctx.lang), "firewall.rules", ctx.host) for s in found[:4]],
             where=ctx.host,
             **rule_vars(found[0].rule),
         )
@@ -174,8 +178,8 @@ def mtu(ctx: StepContext) -> None:
     if lost and answered and len(distinct) > 1:
         smallest = min(mtus, key=lambda x: x[3])
         biggest = max(m for *_, m in mtus)
-        ev = [
-            ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)),
+        ev: list[str | Evidence] = [
+            ctx.evidence(ctx.t("datalink.df_lost", answered=ctx.join(sorted(answered)), lost=ctx.join(lost)), obs),
             ctx.t("datalink.mtu_path", mtus=ctx.join(
                 ctx.t("datalink.mtu_of", hop=hop_label(side, iface, ctx.lang), mtu=m) for _, iface, side, m in mtus)),
         ]
@@ -214,7 +218,8 @@ def arp(ctx: StepContext) -> None:
                     "mac.duplicate",
                     evidence=[
                         ctx.t("datalink.guest_nic_mac", dev=path.guest_dev, mac=path.guest_mac, port=path.host_port),
-                        ctx.t("datalink.mac_learned_elsewhere", bridge=path.host_bridge, mac=f.mac, port=f.port),
+                        ctx.saw(ctx.t("datalink.mac_learned_elsewhere", bridge=path.host_bridge, mac=f.mac,
+                                      port=f.port), "bridge.fdb", ctx.host),
                     ],
                     where=ctx.guest, mac=path.guest_mac, other=f"the station behind {f.port}",
                     bridge=path.host_bridge, dev=path.guest_dev or "", value=_fresh_mac(path.guest_mac),
@@ -222,7 +227,8 @@ def arp(ctx: StepContext) -> None:
                 break
         own = {r.mac for r in host_links.values() if r.mac}
         if path.guest_mac.lower() in own and not ctx.findings:
-            ctx.found("mac.duplicate", evidence=[ctx.t("datalink.mac_is_host_mac", mac=path.guest_mac)],
+            ctx.found("mac.duplicate", evidence=[ctx.saw(ctx.t("datalink.mac_is_host_mac", mac=path.guest_mac),
+                                                         "link.list", ctx.host)],
                       where=ctx.guest, mac=path.guest_mac, dev=path.guest_dev or "", bridge=path.host_bridge or "",
                       other="a host interface", value=_fresh_mac(path.guest_mac))
 
@@ -254,7 +260,8 @@ def arp(ctx: StepContext) -> None:
         reason = _arp_suppressed(ctx, receiver, recv_dev, recv_links, next_hop)
         send_row = (guest_links if sender == ctx.guest else host_links).get(sender_dev)
         if send_row is not None and send_row.noarp:
-            ctx.found("arp.suppressed", evidence=[ctx.t("datalink.noarp_sender", dev=sender_dev, sender=sender)],
+            ctx.found("arp.suppressed", evidence=[ctx.saw(ctx.t("datalink.noarp_sender", dev=sender_dev, sender=sender),
+                                                          "link.list", sender)],
                       where=sender, dev=sender_dev, sysctl="", value="", state="NOARP", flag="noarp")
         elif reason is not None:
             ev, vars_ = reason
@@ -266,8 +273,10 @@ def arp(ctx: StepContext) -> None:
                 "sender": sender, "dev": sender_dev, "ip": next_hop,
                 "state": stuck[0].state if stuck else "INCOMPLETE",
                 "mac": _mac_of(ctx, path, next_hop, host_links, guest_links),
-                "evidence": [ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev, sender=sender)]
-                + [ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state) for n in stuck],
+                "evidence": [ctx.evidence(ctx.t("datalink.arp_no_answer_from", ip=next_hop, dev=sender_dev,
+                                                sender=sender), probe)]
+                + [Evidence(ctx.t("datalink.neighbour_on", ip=n.address, dev=n.ifname, state=n.state),
+                            "neigh.list", str(sender)) for n in stuck],
             }
             # Not a pass: the probe saw no answer. The cause is named by the engine's
             # fallback (arp.unresolved) unless another step explains it first.
@@ -287,7 +296,7 @@ def arp(ctx: StepContext) -> None:
 
 def _arp_suppressed(
     ctx: StepContext, receiver: Vantage | None, dev: str | None, recv_links: dict[str, Any], ip: str
-) -> tuple[list[str], dict[str, Any]] | None:
+) -> tuple[list[str | Evidence], dict[str, Any]] | None:
     """(evidence, template vars) when the receiver's settings keep it from answering ARP for ip."""
     if receiver is None or not dev:
         return None
@@ -302,14 +311,15 @@ def _arp_suppressed(
     scope = "all" if sysctl_int(values, "net.ipv4.conf.all.arp_ignore") == ignore else dev
     key = f"net.ipv4.conf.{scope}.arp_ignore"
     if ignore >= 8:
-        return ([ctx.t("datalink.arp_ignore_all", sysctl=key, value=ignore)],
+        return ([ctx.saw(ctx.t("datalink.arp_ignore_all", sysctl=key, value=ignore), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if ignore in (1, 2) and owners and not on_dev:
-        return ([ctx.t("datalink.arp_ignore_elsewhere", sysctl=key, value=ignore, ip=ip, dev=dev, other=owners[0].ifname)],
+        return ([ctx.saw(ctx.t("datalink.arp_ignore_elsewhere", sysctl=key, value=ignore, ip=ip, dev=dev,
+                               other=owners[0].ifname), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": key, "value": str(ignore), "state": f"arp_ignore={ignore}", "flag": "sysctl"})
     if conf_max(values, dev, "arp_filter") and owners and not on_dev:
         k = f"net.ipv4.conf.{dev}.arp_filter"
-        return ([ctx.t("datalink.arp_filter", sysctl=k, ip=ip)],
+        return ([ctx.saw(ctx.t("datalink.arp_filter", sysctl=k, ip=ip), "sysctl.net", receiver)],
                 {"dev": dev, "sysctl": k, "value": "1", "state": "arp_filter=1", "flag": "sysctl"})
     return None
 

@@ -210,7 +210,8 @@ def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding
                    else ctx.t("kernel.no_devices"))
         found.append(ctx.found(
             "kernel.drop_unexplained",
-            evidence=[Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)), devices],
+            evidence=[Evidence(word(ctx, row), PROBE_ID, _vantage(ctx.facts)),
+                      Evidence(devices, PROBE_ID, _vantage(ctx.facts))],
             where=where,
             fixes=None if row.reason == "TC_INGRESS" and where is not None else [],
             other=ctx.t("kernel.other", what=_what(ctx, row), where=_where(ctx, row)),

@@ -50,7 +50,8 @@ def address(ctx: StepContext) -> None:
     if host_dev and not path.outside:
         on_dev = global_v4(host_addrs, host_dev)
         if not on_dev and ctx.request.from_side == "host" and path.host_port:
-            ctx.found("ip.no_address", evidence=[ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host)],
+            ctx.found("ip.no_address", evidence=[ctx.saw(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host),
+                                                         "addr.list", ctx.host)],
                       where=ctx.host, dev=host_dev, ip="", prefixlen="", state="no-address")
             return
     if ctx.facts.get("nat_inbound"):
@@ -106,8 +107,8 @@ def route(ctx: StepContext) -> None:
 
     fwd = _lookup(ctx, sender, target)
     if fwd is not None and fwd.type != "unicast" and fwd.type != "local":
-        ctx.found("route.missing", evidence=[ctx.t("network.no_route", sender=sender, target=target,
-                                                   why=fwd.error or fwd.type)],
+        ctx.found("route.missing", evidence=[ctx.saw(ctx.t("network.no_route", sender=sender, target=target,
+                                                           why=fwd.error or fwd.type), "route.lookup", sender)],
                   where=sender, target=target, gateway=path.host_ip if sender == ctx.guest else "",
                   dev=path.guest_dev if sender == ctx.guest else (path.host_bridge or path.host_dev or ""),
                   subnet=f"{target}/32", route="default" if sender == ctx.guest and path.host_ip else "subnet")
@@ -116,8 +117,8 @@ def route(ctx: StepContext) -> None:
     if receiver is not None and sender_ip and not path.outside:
         back = _lookup(ctx, receiver, sender_ip)
         if back is not None and back.type not in ("unicast", "local"):
-            ctx.found("route.missing", evidence=[ctx.t("network.no_route_back", receiver=receiver, ip=sender_ip,
-                                                       why=back.error or back.type)],
+            ctx.found("route.missing", evidence=[ctx.saw(ctx.t("network.no_route_back", receiver=receiver, ip=sender_ip,
+                                                               why=back.error or back.type), "route.lookup", receiver)],
                       where=receiver, target=sender_ip, subnet=f"{sender_ip}/32",
                       gateway=path.host_ip if receiver == ctx.guest else "",
                       dev=path.guest_dev if receiver == ctx.guest else (path.host_bridge or path.host_dev or ""),
@@ -130,11 +131,15 @@ def route(ctx: StepContext) -> None:
         arp = ctx.observe("arp.probe", sender, dev=fwd.dev, target=fwd.gateway) if fwd.dev else None
         answered = bool(arp and arp.ok and arp.rows)
         if fwd.gateway not in host_addrs and not answered:
-            ev = [ctx.t("network.via_gateway", sender=sender, target=target, gateway=fwd.gateway, dev=fwd.dev),
-                  ctx.t("arp.nobody_answers", ip=fwd.gateway)]
-            ev += [ctx.t("network.neighbour", ip=n.address, state=n.state) for n in gw_neigh]
+            ev: list[str | Evidence] = [
+                ctx.saw(ctx.t("network.via_gateway", sender=sender, target=target, gateway=fwd.gateway, dev=fwd.dev),
+                        "route.lookup", sender),
+                ctx.evidence(ctx.t("arp.nobody_answers", ip=fwd.gateway),
+                             arp if arp is not None and arp.ok else None)]
+            ev += [ctx.saw(ctx.t("network.neighbour", ip=n.address, state=n.state), "neigh.list", sender)
+                   for n in gw_neigh]
             if path.host_ip:
-                ev.append(ctx.t("network.host_segment_ip", ip=path.host_ip))
+                ev.append(ctx.saw(ctx.t("network.host_segment_ip", ip=path.host_ip), "addr.list", ctx.host))
             ctx.found("route.wrong_gateway", evidence=ev, where=sender, gateway=path.host_ip or "",
                       value=fwd.gateway, dev=fwd.dev)
             return
@@ -176,8 +181,10 @@ def route(ctx: StepContext) -> None:
         kernel = (ctx.t("network.kernel_route_get", dst=dst, src=src, dev=in_dev, why=res.error or res.type)
                   if res is not None else "")
         key = "all" if rp_all >= rp_dev else in_dev
-        ev = [ctx.t("network.rp_arrival", where=vantage, src=src, dev=in_dev, other=back.dev),
-              ctx.t("network.rp_strict", sysctl=f"net.ipv4.conf.{key}.rp_filter") + kernel]
+        ev = [ctx.saw(ctx.t("network.rp_arrival", where=vantage, src=src, dev=in_dev, other=back.dev), "route.lookup",
+                      vantage),
+              ctx.saw(ctx.t("network.rp_strict", sysctl=f"net.ipv4.conf.{key}.rp_filter") + kernel, "sysctl.net",
+                      vantage)]
         ctx.found("route.rp_filter", evidence=ev, where=vantage, dev=in_dev, peer_ip=src, other=back.dev,
                   sysctl=f"net.ipv4.conf.{key}.rp_filter", value="1")
         return
@@ -201,7 +208,8 @@ def sysctl(ctx: StepContext) -> None:
         values = sysctls(ctx, receiver)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             ctx.found("sysctl.icmp_echo_ignored",
-                      evidence=[ctx.t("network.echo_ignored", receiver=receiver), leg.evidence(ctx.lang)],
+                      evidence=[ctx.saw(ctx.t("network.echo_ignored", receiver=receiver), "sysctl.net", receiver),
+                                leg.evidence(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
     if path.outside and not path.bridged_through:
         values = sysctls(ctx, ctx.host)
@@ -210,7 +218,8 @@ def sysctl(ctx: StepContext) -> None:
         dev_fwd = sysctl_int(values, f"net.ipv4.conf.{in_dev}.forwarding", fwd) if in_dev else fwd
         if fwd == 0 or dev_fwd == 0:
             key = "net.ipv4.ip_forward" if fwd == 0 else f"net.ipv4.conf.{in_dev}.forwarding"
-            ev: list[str | Evidence] = [ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)]
+            off = ctx.t("network.forwarding_off", sysctl=key, host=ctx.host)
+            ev: list[str | Evidence] = [ctx.saw(off, "sysctl.net", ctx.host)]
             if trace is not None and trace.forward is not None:
                 ev.append(trace.forward.evidence(ctx.lang))
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
@@ -243,7 +252,8 @@ def _echo_switch_read(ctx: StepContext, trace: Any) -> None:
             continue  # the observation says why (recorded: the step cannot pass without it)
         if sysctl_int(values, "net.ipv4.icmp_echo_ignore_all") == 1:
             # Not seen failing (no ping ran), so a warning: it will fail as soon as one does.
-            ctx.found("sysctl.icmp_echo_ignored", evidence=[ctx.t("network.echo_ignored", receiver=receiver)],
+            ctx.found("sysctl.icmp_echo_ignored",
+                      evidence=[ctx.saw(ctx.t("network.echo_ignored", receiver=receiver), "sysctl.net", receiver)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1", severity="warn")
         else:
             seen.append(str(receiver))

@@ -56,8 +56,8 @@ def path_links(ctx: StepContext) -> None:
         if not guest_row.admin_up:
             ctx.found(
                 "link.guest_if_down",
-                evidence=[ctx.t("physical.guest_if_admin_down", dev=guest_row.name, guest=ctx.guest,
-                                state=guest_row.operstate)],
+                evidence=[ctx.saw(ctx.t("physical.guest_if_admin_down", dev=guest_row.name, guest=ctx.guest,
+                                        state=guest_row.operstate), "link.list", ctx.guest)],
                 where=ctx.guest,
                 dev=guest_row.name,
                 state=guest_row.operstate,
@@ -73,7 +73,8 @@ def path_links(ctx: StepContext) -> None:
         if not row.admin_up:
             ctx.found(
                 "link.host_if_down",
-                evidence=[ctx.t("physical.host_if_admin_down", dev=name, host=ctx.host, state=row.operstate)],
+                evidence=[ctx.saw(ctx.t("physical.host_if_admin_down", dev=name, host=ctx.host, state=row.operstate),
+                                  "link.list", ctx.host)],
                 where=ctx.host,
                 dev=name,
                 state=row.operstate,
@@ -85,7 +86,8 @@ def path_links(ctx: StepContext) -> None:
                 continue  # guest end up, host end without carrier: reported by the guest side
             ctx.found(
                 "link.host_if_down",
-                evidence=[ctx.t("physical.host_if_no_carrier", dev=name, host=ctx.host, state=row.operstate)],
+                evidence=[ctx.saw(ctx.t("physical.host_if_no_carrier", dev=name, host=ctx.host, state=row.operstate),
+                                  "link.list", ctx.host)],
                 where=ctx.host,
                 dev=name,
                 state=row.operstate,

@@ -74,14 +74,16 @@ def tcp(ctx: StepContext) -> None:
     rules = suspects(before, after, t) if receiver is not None else []
     if result.state == "closed" and not (listening and rules):
         if listening is False:
-            evidence.append(ctx.t("transport.nothing_listens", port=port, receiver=receiver))
+            evidence.append(ctx.saw(ctx.t("transport.nothing_listens", port=port, receiver=receiver), "tcp.listen",
+                                    receiver))
         # No probe sees which unit should listen there: the fix stays guidance until one does.
         ctx.found("tcp.port_closed", evidence=evidence, where=receiver or sender, tcp_port=port, target=target,
                   service="")
         return
-    evidence += [describe_suspect(s, ctx.lang) for s in rules[:3]]
+    evidence += [ctx.saw(describe_suspect(s, ctx.lang), "firewall.rules", receiver) for s in rules[:3]]
     if listening:
-        evidence.append(ctx.t("transport.listener_present", port=port, receiver=receiver))
+        evidence.append(ctx.saw(ctx.t("transport.listener_present", port=port, receiver=receiver), "tcp.listen",
+                                receiver))
     fw = rule_vars(rules[0].rule) if rules else {"family": "inet", "table": "filter", "chain": "input",
                                                    "handle": "", "rule": "", "backend": "", "manager": "none"}
     ctx.found("tcp.port_filtered", evidence=evidence, where=receiver or sender, tcp_port=port, target=target, **fw)

@@ -21,6 +21,11 @@ from .model import FAIL, PASS, SKIP, WARN, Evidence, Finding, Fix, Question, Req
 from .observer import Observer
 
 
+# Where an operator's answer comes from: no probe saw it, the operator said it (the verdict
+# marks such a cause "(your answer)").
+OPERATOR, OPERATOR_PROBE = "operator", "question"
+
+
 @dataclass
 class Shared:
     """Facts established once per diagnosis and read by later steps (path, trace)."""
@@ -179,8 +184,7 @@ class StepContext:
         finding = render_finding(
             cause,
             lang=self.lang,
-            evidence=[*(e if isinstance(e, Evidence) else Evidence(str(e)) for e in evidence),
-                      *kernel_evidence(self, cause)],
+            evidence=[*(self._sourced(e) for e in evidence), *kernel_evidence(self, cause)],
             where=where,
             severity=severity,
             fixes=fixes,
@@ -191,6 +195,23 @@ class StepContext:
         if all(f.cause != cause or f.summary != finding.summary for f in self.findings):
             self.findings.append(finding)
         return finding
+
+    def _sourced(self, line: str | Evidence) -> Evidence:
+        """A line of proof with where it came from, in --json and the detail view alike.
+
+        A line the check built from what this step observed, without naming one probe,
+        names the probes (and vantages) whose observations it was built from: the ones
+        that ran, never one that was skipped. A line that already says its source keeps it.
+        """
+        ev = line if isinstance(line, Evidence) else Evidence(str(line))
+        if ev.probe and ev.vantage:
+            return ev
+        seen = [o for o in (*self.observations, *self._background) if o.ok]
+        if ev.probe:
+            seen = [o for o in seen if o.probe == ev.probe] or seen
+        probes = ev.probe or ", ".join(dict.fromkeys(o.probe for o in seen))
+        vantages = ev.vantage or ", ".join(dict.fromkeys(o.vantage for o in seen if o.vantage))
+        return Evidence(ev.text, probes, vantages)
 
     def warn(self, cause: str, **kwargs: Any) -> Finding:
         return self.found(cause, severity=WARN, **kwargs)
@@ -239,7 +260,8 @@ class StepContext:
         label = node.choice_label(choice, self.lang)
         note = self.t("context.answer_guidance", choice=label, guidance=guidance) if guidance else label
         if answer.cause:
-            self.found(answer.cause, evidence=[self.t("context.operator_said", answer=note)], where=where,
+            said = Evidence(self.t("context.operator_said", answer=note), OPERATOR_PROBE, OPERATOR)
+            self.found(answer.cause, evidence=[said], where=where,
                        severity=WARN if answer.status == WARN else FAIL, strict=False, fix_where=fix_where,
                        **values)
         elif answer.status == FAIL:
@@ -250,6 +272,15 @@ class StepContext:
             self.skip(note)
         else:
             self.passed(note)
+
+    def saw(self, text: str, probe_id: str, vantage: Vantage | str | None) -> Evidence:
+        """``text`` as what ``probe_id`` saw at ``vantage`` when this step recorded that observation
+        (and it ran); otherwise a plain line, which :meth:`found` attributes to what did run."""
+        where = "" if vantage is None else str(vantage)
+        for obs in (*self.observations, *self._background):
+            if obs.ok and obs.probe == probe_id and obs.vantage == where:
+                return Evidence(text, probe_id, where)
+        return Evidence(text)
 
     def evidence(self, text: str, obs: Observation | None = None) -> Evidence:
         return Evidence(text, obs.probe if obs else "", obs.vantage if obs else "")

@@ -26,6 +26,7 @@ from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.text import Translator
 
 from .bridge import EngineFactory
+from .ascii_fold import install as install_ascii_fold
 from .glyphs import ascii_glyphs
 from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
@@ -49,8 +50,14 @@ class RecordStatusChanged(Message):
         self.status = status
 
 
-class AsciiScrollBarRender(ScrollBarRender):
-    """Scroll bars in whole cells (the thumb is its colour or reverse video), no eighth blocks."""
+class WholeCellScrollBarRender(ScrollBarRender):
+    """Scroll bars in whole cells (the thumb is its colour or reverse video), no eighth blocks.
+
+    Textual draws a thumb's ends with eighth blocks (▃ ▅ vertically, ▌ ▉ across). On a
+    1-column bar in a dark theme, or without colour, the thumb's body hardly shows and
+    those ends read as stray glyphs left behind by a toast or a dialog (issue 10); the
+    Linux console has no such glyphs at all. So every mode draws whole cells.
+    """
 
     VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
     HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
@@ -106,16 +113,17 @@ class VnetDoctorApp(App[None]):
         self.first_screen = first_screen
         self.tr = Translator(state.lang)
         self._scrollbar_renderer: type[ScrollBarRender] | None = None  # restored on unmount
+        self._unfold: Callable[[], None] | None = None  # the ASCII fold's undo, run on unmount
         translate_bindings(self, state.lang)
         if keymap:
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        self._scrollbar_renderer = ScrollBar.renderer
+        ScrollBar.renderer = WholeCellScrollBarRender
         if ascii_glyphs():
-            # Borders (styles.tcss ".-ascii") and scroll bars without block glyphs.
-            self.add_class("-ascii")
-            self._scrollbar_renderer = ScrollBar.renderer
-            ScrollBar.renderer = AsciiScrollBarRender
+            self.add_class("-ascii")  # borders without block glyphs (styles.tcss ".-ascii")
+            self._unfold = install_ascii_fold()  # and no other glyph the console lacks (ascii_fold.py)
         if self.recorder is not None:
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
         if self.first_screen is not None:
@@ -153,6 +161,8 @@ class VnetDoctorApp(App[None]):
     def on_unmount(self) -> None:
         if self._scrollbar_renderer is not None:
             ScrollBar.renderer = self._scrollbar_renderer
+        if self._unfold is not None:
+            self._unfold()
         if self.recorder is not None:
             self.recorder.set_listener(None)
 

@@ -11,10 +11,11 @@ and ``--ascii`` set it after the modules are loaded.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 
-ENV = "VNETDOCTOR_ASCII"
+# The choice itself is the console report's too: one rule, in the knowledge floor.
+from vnetdoctor.knowledge.ascii_text import ENV
+from vnetdoctor.knowledge.ascii_text import ascii_terminal as ascii_glyphs
 
 UNICODE: Mapping[str, str] = {
     "pass": "✓",
@@ -63,16 +64,12 @@ ASCII: Mapping[str, str] = {
 }
 
 
-def ascii_glyphs() -> bool:
-    """True when the terminal cannot be trusted with Unicode marks: ``--ascii`` or the Linux console."""
-    if os.environ.get(ENV):
-        return True
-    return os.environ.get("TERM", "") == "linux"
-
-
 def glyph(name: str) -> str:
     """The mark called ``name`` in the set in use (a KeyError names a mark that does not exist)."""
     return (ASCII if ascii_glyphs() else UNICODE)[name]
+
+
+__all__ = ["ASCII", "ENV", "UNICODE", "GlyphMap", "ascii_glyphs", "glyph"]
 
 
 class GlyphMap(Mapping[str, str]):

@@ -76,9 +76,10 @@ class QuestionAsked(Message):
 class FixApplied(Message):
     """A fix command ran (or failed to): exit status and output for the operator and the record."""
 
-    def __init__(self, fix: Fix, step: str | None, returncode: int, output: str) -> None:
+    def __init__(self, fix: Fix, step: str | None, returncode: int, output: str, *, undo: bool = False) -> None:
         super().__init__()
         self.fix = fix
+        self.undo = undo  # the fix is an applied fix's undo (the changes panel)
         self.step = step
         self.returncode = returncode
         self.output = output

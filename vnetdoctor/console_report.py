@@ -1,7 +1,9 @@
 """The compact human report of ``vnetdoctor diagnose``: steps by layer, then the verdict.
 
 Marks carry the meaning (✓ ✗ ! - ?) so the report reads without colour; colour is
-added only on a terminal and never when NO_COLOR is set.
+added only on a terminal and never when NO_COLOR is set. On the Linux console (or with
+VNETDOCTOR_ASCII, which --ascii sets) the marks are ``[ok] [X] [!] [-] [?]`` and every
+line is folded to ASCII (knowledge/ascii_text.py), as the TUI does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from vnetdoctor.knowledge.ascii_text import ASCII_STATUS_MARK, ascii_terminal, fold
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
 from vnetdoctor.knowledge.text import (
@@ -35,11 +38,14 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colour: bool = False,
-           width: int | None = None) -> str:
+           width: int | None = None, ascii: bool | None = None) -> str:
     def t(key: str, **values: object) -> str:
         return tr(f"console.{key}", lang, **values)
 
     c = t("colon")
+    if ascii is None:
+        ascii = ascii_terminal()
+    marks = ASCII_STATUS_MARK if ascii else STATUS_MARK
     if width is None:  # fit a terminal; a file or a pipe (0) keeps every character
         width = min(shutil.get_terminal_size((100, 24)).columns, 160) if sys.stdout.isatty() else 0
     req = diagnosis.request
@@ -56,10 +62,10 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         # English keeps the short layer ids; Chinese gets the layer's name.
         head = (step.layer if lang == "en" else layer_name(step.layer, lang)) if step.layer != layer else ""
         layer = step.layer
-        mark = paint(STATUS_MARK.get(step.status, "?"), step.status)
+        mark = paint(marks.get(step.status, "?"), step.status)
         head = pad(head, 12)
         text = f"{head}{mark} {step.title}{c}{step.note}" if step.note else f"{head}{mark} {step.title}"
-        lines.append(clip(text, width + (len(mark) - 1)))
+        lines.append(clip(text, width + (len(mark) - len(marks.get(step.status, "?")))))
     lines.append("")
     for i, cause in enumerate(diagnosis.causes):
         label = t("cause") if i == 0 else t("also")
@@ -89,7 +95,8 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
     if session_id:
         tail += f"  {t('session')} {session_id}"
     lines.append(tail)
-    return "\n".join(lines)
+    out = "\n".join(lines)
+    return fold(out) if ascii else out
 
 
 def fold(text: str, width: int, indent: int, prefix: str = "", tail: str = "") -> list[str]:

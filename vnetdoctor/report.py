@@ -66,11 +66,19 @@ def verdict_lines(session: Any, lang: str) -> list[str]:
         return [label("v_reach_causes" if reachable else "v_causes", lang, n=len(causes))]
     if verdict is Verdict.HEALTHY:
         fixed = session.fixed_by() if hasattr(session, "fixed_by") else ()
-        if fixed:
+        if fixed and _fix_stands(session):
             return [label("v_reachable_fixed", lang, causes=", ".join(f"`{c}`" for c in fixed))]
         return [label("v_reachable", lang)]
     # Inconclusive: say whether the end-to-end check failed or could not run at all.
     return [label("v_inconclusive" if reachable is False else "v_unknown", lang)]
+
+
+def _fix_stands(session: Any) -> bool:
+    """A fix applied in this session is still in place: one whose undo ran (the changes panel)
+    did not make it healthy, so the report does not say it did."""
+    from vnetdoctor.sessiondiff import applied_fixes
+
+    return bool(applied_fixes(session))
 
 
 def render_markdown(

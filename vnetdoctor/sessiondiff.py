@@ -84,6 +84,9 @@ class SessionDiff:
     only_b: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     verdict: tuple[Verdict, Verdict] = (Verdict.NOT_RUN, Verdict.NOT_RUN)  # A's and B's
+    # (session id, command) of the fixes that turned it healthy: applied with success in A
+    # (before B ran) or in B (B re-ran after it), and not undone; only when B is healthy and A was not.
+    fixed_by: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -318,7 +321,28 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
         only_a=tuple(dict.fromkeys(label(k) for k in left_a)),
         only_b=tuple(dict.fromkeys(label(k) for k in left_b)),
         notes=tuple(notes),
+        fixed_by=_fixed_by(a, b),
     )
+
+
+def applied_fixes(session: Any) -> tuple[str, ...]:
+    """Commands of the fixes applied with success in ``session`` and not undone after, in order."""
+    out: list[str] = []
+    for event in getattr(session, "events", ()):
+        detail = event.detail if isinstance(event.detail, Mapping) else {}
+        if detail.get("returncode") != 0:
+            continue
+        if event.kind == "fix_applied" and detail.get("command"):
+            out.append(str(detail["command"]))
+        elif event.kind == "fix_undone" and detail.get("command") in out:  # its undo ran
+            out.remove(str(detail["command"]))
+    return tuple(out)
+
+
+def _fixed_by(a: Any, b: Any) -> tuple[tuple[str, str], ...]:
+    if document_verdict(b.diagnosis) is not Verdict.HEALTHY or document_verdict(a.diagnosis) is Verdict.HEALTHY:
+        return ()
+    return tuple((s.id, command) for s in (a, b) for command in applied_fixes(s))
 
 
 def _t(key: str, lang: str, **kw: Any) -> str:
@@ -363,7 +387,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: i
     out.append("")
     notes = _notes(a, b, lang)
     colon, label, sep = tr("sep.colon", lang), tr("sep.label", lang), tr("sep.list", lang)
-    width = max(display_width(_t(k, lang) + label) for k in ("reachable", "gone", "new", "kept")) + 1
+    width = max(display_width(_t(k, lang) + label) for k in ("reachable", "gone", "new", "kept", "fixed_by")) + 1
     for note in notes:
         out.append(f"{_t('note', lang)}{colon}{note}")
     if notes:
@@ -375,6 +399,9 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: i
     out.append(pad(_t("gone", lang) + label, width) + (sep.join(d.causes_gone) or none))
     out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
     out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
+    for sid, command in d.fixed_by:
+        tag = "A" if sid == d.a else "B"
+        out.append(pad(_t("fixed_by", lang) + label, width) + _t("fixed_in", lang, command=command, tag=tag))
     if d.steps:
         out += ["", f"{_t('steps', lang, n=len(d.steps))}{label}"]
         name_w = min(28, max(len(s.step) for s in d.steps))

@@ -45,6 +45,9 @@ def test_scenario_first_cause(name: str, lab_prefix: str) -> None:
     for cause in d.causes:
         for fix in cause.fixes:
             check_fix(fix)
+    # Every line of proof says which probe saw it and where (issue 10: --json and the detail view).
+    unsourced = [(c.cause, e.text) for c in d.causes for e in c.evidence if not (e.probe and e.vantage)]
+    assert unsourced == [], unsourced
 
 
 # A placeholder as the catalogue writes it ({dev}) or as it was once rendered (<dev>).

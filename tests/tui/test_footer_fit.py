@@ -31,6 +31,29 @@ async def test_footers_fit(size: tuple[int, int], keys: tuple[str, ...]) -> None
         assert _footer_problems(app) == []
 
 
+@pytest.mark.parametrize("keys", [(), ("t",)], ids=["walk", "tables"])
+async def test_live_footers_fit_80_columns(keys: tuple[str, ...]) -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _footer_problems(app) == []
+
+
+@pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
+async def test_the_walk_footer_fits_with_changes_allowed(size: tuple[int, int]) -> None:
+    """--allow-changes adds f; c (still a key) and x (changes panel, in help) leave the footer."""
+    app, _ = make_app(allow_changes=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _footer_problems(app) == []
+        shown = {k.key for k in app.screen.query(FooterKey) if k.display}
+        assert "f" in shown and "c" not in shown and "x" not in shown
+
+
 async def test_the_sidebar_narrows_below_100_columns() -> None:
     app, _ = make_app(replay=True)
     widths = {}

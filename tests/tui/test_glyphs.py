@@ -82,3 +82,57 @@ async def test_the_palette_has_no_emoji_in_ascii(monkeypatch: pytest.MonkeyPatch
         svg = app.export_screenshot()
         assert isinstance(app.screen, CommandPalette)
     assert "🔎" not in svg
+
+
+def _non_ascii(text: str) -> list[str]:
+    return sorted({c for c in text if not c.isascii()})
+
+
+@pytest.mark.parametrize("first", ["start", "walk", "changes"])
+async def test_ascii_folds_every_screens_text_not_only_the_marks(monkeypatch: pytest.MonkeyPatch,
+                                                                 first: str) -> None:
+    """Issue 10.4: evidence, notes, the verified list and Textual's own "…" come out ASCII too."""
+    from tests.tui.support.targets import discover
+    from tests.tui.support.waiting import screen_text
+
+    monkeypatch.setenv("TERM", "linux")
+    app, _ = (make_app(request=None, discover_fn=discover) if first == "start"
+              else make_app(allow_changes=first == "changes"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        if first == "changes":
+            await pilot.press("x")  # the changes panel: its own border and text
+            await settle(pilot)
+        seen = [_non_ascii(screen_text(app)), _non_ascii(app.export_screenshot().split("<text", 1)[-1])]
+    assert seen == [[], []]
+
+
+def test_the_fold_keeps_every_cell_and_leaves_chinese_alone() -> None:
+    from rich.cells import cell_len
+
+    from vnetdoctor.knowledge.ascii_text import fold
+
+    for text in ("netns:h → 198.18.0.11 — counter +3 • seen…", "╭─ é ▕▃▌ ✓✗ ·", "客户机 → 虚拟机"):
+        assert cell_len(fold(text)) == cell_len(text)
+    assert fold("netns:h → 198.18.0.11 — counter +3 • seen…") == "netns:h > 198.18.0.11 - counter +3 * seen."
+    assert fold("客户机 → 虚拟机") == "客户机 > 虚拟机"
+
+
+async def test_no_partial_block_is_left_after_a_toast_and_a_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10.1: the stray ▃ ▅ ▌ ▉ were scroll bar thumbs' eighth-block ends; thumbs are whole cells."""
+    from tests.tui.support.waiting import screen_text
+
+    app, _ = make_app(allow_changes=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")  # a toast over the verdict pane's scroll bar
+        await settle(pilot)
+        await pilot.press("f")  # a dialog over the sidebar's
+        await settle(pilot)
+        await pilot.press("escape")
+        app.clear_notifications()
+        await settle(pilot)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        # The sidebar's right border (▕) is the only block glyph left.
+        assert [c for c in BLOCKS.replace("▕", "") if c in text] == []

@@ -18,6 +18,7 @@ from tests.tui.support.engine import (
     QUESTION,
     make_app,
     scenario_results,
+    with_fix,
 )
 from tests.tui.support.waiting import screen_text, settle, showing, wait_until
 from vnetdoctor.knowledge.model import FAIL, PASS, Fix
@@ -211,14 +212,7 @@ async def test_apply_fix_dialog_defaults_to_cancel() -> None:
 async def test_applying_a_fix_runs_it_records_it_and_reruns_the_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "applied; touch x"  # a value, never shell text
     fix = Fix.of(("touch", str(marker)), ("rm", "-f", str(marker)), risk="low", where="local")
-
-    def results():  # type: ignore[no-untyped-def]
-        out = scenario_results()
-        for i, r in enumerate(out):
-            if r.step == "network.firewall":
-                out[i] = replace(r, findings=(replace(r.findings[0], fixes=(fix,)),))
-        return out
-
+    results = with_fix(fix)
     fixed = replace(scenario_results()[10], status=PASS, note="no rule drops our echo requests", findings=())
     store = MemoryStore()
     recorder = SessionRecorder(store, source="tui")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from vnetdoctor.knowledge.model import Diagnosis, Finding, StepResult
+from vnetdoctor.knowledge.model import Diagnosis, Evidence, Finding, StepResult
 from vnetdoctor.probes.vantage import parse_vantage
 
 from vnetdoctor import __version__, cli
@@ -88,6 +88,21 @@ def test_console_report_keeps_long_lines_for_a_file(monkeypatch: pytest.MonkeyPa
 def test_console_report_fits_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     text = render(_diagnosis(), None, width=80)
     assert "refused " + LONG not in text and "…" in text
+
+
+def test_console_report_on_the_linux_console_is_ascii(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10.4: TERM=linux (or --ascii) gives [X] marks and ASCII text, clipped to the same width."""
+    finding = Finding(cause="tcp.port_closed", layer="transport", summary="closed — netns:h → 198.18.0.11",
+                      evidence=(Evidence("SYN → RST • seen"),))
+    step = StepResult(step="transport.tcp", layer="transport", title="TCP port", status="fail",
+                      note="refused " + LONG, findings=(finding,))
+    d = Diagnosis(request=cli_request(), reachable=True, causes=(finding,), steps=(step,))
+    monkeypatch.setenv("TERM", "linux")
+    text = render(d, None, width=80)
+    assert "[X] TCP port" in text and "closed - netns:h > 198.18.0.11" in text and "SYN > RST * seen" in text
+    assert text.isascii() and max(len(line) for line in text.splitlines()) <= 80
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "✗ TCP port" in render(d, None, width=80)
 
 
 def test_lab_list_and_sessions_keep_every_character_in_a_pipe(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -208,6 +208,32 @@ def test_row_matching_by_identity():
     assert text["iptables-nft ip filter FORWARD: policy accept"] == (("policy", "drop", "accept"),)
 
 
+def test_diff_names_the_fix_that_turned_it_healthy(tmp_path):
+    """Issue 13.3: a broken session, then one fixed in the TUI (a fix, its re-run healthy)."""
+    from vnetdoctor.commands.diff import diff_document
+
+    with SessionStore(tmp_path / "s.db") as st:
+        broken = st.load(F.record(st, fixed=False))
+        fixed_id = F.record_fixed(st)
+        fixed = st.load(fixed_id)
+        undone_id = F.record_fixed(st)
+        st.record_event(undone_id, "fix_undone", {
+            "command": "ip netns exec vndt-guest nft delete rule inet filter input handle 7",
+            "undo": "ip netns exec vndt-guest nft add rule inet filter input drop", "returncode": 0,
+        })
+        undone = st.load(undone_id)
+    command = "ip netns exec vndt-guest nft delete rule inet filter input handle 7"
+    d = diff_sessions(broken, fixed)
+    assert d.fixed_by == ((fixed_id, command),)
+    assert diff_document(d)["fixed_by"] == [{"session": fixed_id, "command": command}]
+    from vnetdoctor.sessiondiff import render_diff
+
+    line = next(l for l in render_diff(d, broken, fixed).splitlines() if l.startswith("Fixed by:"))
+    assert line.endswith(f" {command} (applied in B)")
+    assert diff_sessions(broken, undone).fixed_by == ()  # undone: not what made it healthy
+    assert diff_sessions(fixed, broken).fixed_by == ()  # B is not healthy
+
+
 def _ping_session(st, *runs: tuple[int, bool], ladder: bool = False) -> str:
     """A session whose symptom pings ran with a payload size of their own, as every run draws one;
     ``runs``: (size, replies) of each run of the step (a fix applied in between re-runs it)."""

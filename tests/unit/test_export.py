@@ -326,3 +326,24 @@ def test_redact_refuses_a_pcap_whose_payload_names_the_host(db, capsys, tmp_path
     assert code == 2 and "refusing to export" in err and "pcap" in err
     assert len(err.strip().splitlines()) == 1
     assert not target.exists()
+
+
+def test_an_undone_fix_reads_in_the_report_as_the_session_recorded_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The walk records fix_undone with the fix's own record (Session.undo_fix): the report's
+    sentence names the undo that ran and the fix it took back, and no 'Was:' line is claimed."""
+    from tests.unit.support import store_fixtures as F
+    from vnetdoctor.knowledge.model import Fix
+    from vnetdoctor.report import render_markdown
+    from vnetdoctor.store import SessionStore
+
+    fix = Fix.of(("ip", "netns", "exec", "vndt-guest", "nft", "delete", "rule", "inet", "filter", "input",
+                  "handle", "7"),
+                 ("ip", "netns", "exec", "vndt-guest", "nft", "add", "rule", "inet", "filter", "input", "drop"),
+                 risk="low", where="netns:vndt-guest")
+    with SessionStore(tmp_path / "s.db") as st:
+        sid = F.record_fixed(st)
+        st.record_event(sid, "fix_undone", {**fix.to_dict(), "step": "firewall", "returncode": 0, "output": ""})
+        text = render_markdown(st.load(sid))
+    assert (f"**Fix undone** at step `firewall`, in netns:vndt-guest: `{fix.undo}` → exit status 0 "
+            f"(the fix was `{fix.command}`)") in text
+    assert "Reachable after a fix" not in text  # the fix that made it healthy was taken back

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
@@ -271,3 +272,30 @@ def test_a_signal_handler_can_close_the_session_while_its_own_thread_holds_the_l
     assert session.closed
     session.note("error", {"error": "after"})
     assert events == []
+
+
+def test_undo_runs_the_undo_argv_last_step_first_and_is_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13.3: an applied change is undone through the same apply path, recorded as fix_undone."""
+    from vnetdoctor.knowledge.apply import FixRefused, undo_of
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    fix = Fix.sequence([Fix.of(("touch", str(a)), ("rm", str(a)), risk="low", where="local"),
+                        Fix.of(("touch", str(b)), ("rm", str(b)), risk="medium", where="local")])
+    undo = undo_of(fix)
+    assert [undo.argv, *(s.argv for s in undo.then)] == [("rm", str(b)), ("rm", str(a))]
+    assert undo.undo_argv == ("touch", str(b)) and undo.runnable
+    with pytest.raises(FixRefused):
+        undo_of(Fix.of(("true",), (), risk="low", where="local"))
+    seen: list = []
+    session = Session(F.request(), factory(), sinks=[seen.append])
+    session.plan()
+    session.run_step(F.steps(False)[0].step)
+    outcome = session.apply_fix(fix, None, 5.0)
+    assert session.before is not None and session.before.causes  # the verdict before the first change
+    assert outcome.ok and a.exists() and b.exists()
+    (change,) = session.changes
+    back = session.undo_fix(change, 5.0)
+    assert back.ok and not a.exists() and not b.exists() and change.undone is back
+    noted = [e for e in seen if isinstance(e, Noted)]
+    assert [n.kind for n in noted] == ["fix_applied", "fix_undone"]
+    assert noted[1].detail["command"] == fix.command and noted[1].detail["undo"] == f"rm {b}\nrm {a}"

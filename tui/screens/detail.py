@@ -20,7 +20,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from vnetdoctor.knowledge.model import StepResult
+from vnetdoctor.knowledge.model import Evidence, StepResult
 from vnetdoctor.knowledge.text import Translator
 from vnetdoctor.probes.rows import PacketRow
 
@@ -98,11 +98,17 @@ def step_detail(result: StepResult, tr: Translator) -> DetailDialog:
     fields.append((tr("detail.took"), f"{result.duration_ms / 1000:.1f} s"))
     for finding in result.findings:
         fields.append((tr("detail.cause"), f"{finding.cause}: {finding.summary}"))
-        fields += [(f"  {tr('detail.evidence')}", e.text) for e in finding.evidence]
+        fields += [(f"  {tr('detail.evidence')}", e.text + _source(e)) for e in finding.evidence]
     for obs in result.observations:
         what = f"{obs.probe} @ {obs.vantage}: {obs.status}" + (f" ({obs.reason})" if obs.reason else "")
         fields.append((tr("detail.probe"), what))
     return DetailDialog(result.title, fields, tr.lang)
+
+
+def _source(evidence: Evidence) -> str:
+    """`` (probe @ vantage)``: which probe saw this line, and where (an answer: the operator)."""
+    where = " @ ".join(p for p in (evidence.probe, evidence.vantage) if p)
+    return f"  ({where})" if where else ""
 
 
 def packet_detail(row: PacketRow, number: int, t0: float, side: str, tr: Translator) -> DetailDialog:

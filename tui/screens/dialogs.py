@@ -108,18 +108,20 @@ class FixConfirmDialog(ModalScreen[bool]):
         Binding("right", "app.focus_next", show=False),
     ]
 
-    def __init__(self, fix: Fix, lang: str) -> None:
+    def __init__(self, fix: Fix, lang: str, *, undo: bool = False) -> None:
         if not fix.runnable:
             raise ValueError("guidance is never applied")  # the walk refuses it first
         super().__init__()
         self.fix = fix
+        self.undo = undo  # the fix is an applied fix's undo (changes panel): same dialog, its own title
         self.tr = Translator(lang)
         translate_bindings(self, lang)
 
     def compose(self) -> ComposeResult:
         tr, fix = self.tr, self.fix
         with Vertical(id="dialog", classes="dialog dialog-danger"):
-            yield Static(Text(tr("fix.confirm_title"), style="bold"), classes="dialog-title")
+            title = tr("changes.confirm_title") if self.undo else tr("fix.confirm_title")
+            yield Static(Text(title, style="bold"), classes="dialog-title")
             yield Static(Text(tr("fix.confirm_warning"), style="italic"))
             yield Static(self._field(tr("fix.command"), fix.command, "bold"))
             yield Static(self._field(tr("fix.undo"), fix.undo or tr("fix.no_undo"), ""))
@@ -128,7 +130,8 @@ class FixConfirmDialog(ModalScreen[bool]):
             yield Static(Text(tr("dialog.fix_hint"), style="dim"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(tr("dialog.cancel"), id="cancel", variant="primary", compact=True)
-                yield Button(tr("fix.apply"), id="apply", variant="error", compact=True)
+                label = tr("changes.undo_apply") if self.undo else tr("fix.apply")
+                yield Button(label, id="apply", variant="error", compact=True)
 
     def _field(self, label: str, value: str, style: str) -> Text:
         text = Text(label + self.tr("sep.colon"), style="dim")

@@ -54,6 +54,7 @@ from ..widgets.ids import css_id
 from ..widgets.step_detail import StepDetail
 from ..widgets.title_bar import TitleBar, describe_request
 from ..widgets.verdict import VerdictView, verdict_status
+from .changes import WalkChanges
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 from .detail import step_detail
 from .dialogs import FixConfirmDialog, QuestionDialog
@@ -72,7 +73,7 @@ class WalkCommands(ScreenCommands):
     """The walk's palette: its keys, plus "go to <step>" for every step of the flowchart."""
 
 
-class WalkScreen(Screen[None]):
+class WalkScreen(WalkChanges, Screen[None]):
     """The guided walk for one request."""
 
     COMMANDS: ClassVar[set[type[Provider]]] = {WalkCommands}
@@ -85,10 +86,13 @@ class WalkScreen(Screen[None]):
         Binding("a", "run_all", "walk.run_all", id="walk.run_all"),
         Binding("v", "verdict", "walk.goto_verdict", id="walk.verdict", show=False),
         Binding("c", "copy_fix", "walk.copy", id="walk.copy"),
+        # With --allow-changes f takes c's place in the footer (80 columns); c still copies.
+        Binding("c", "copy_quiet", "walk.copy", id="walk.copy_quiet", show=False),
         Binding("f", "apply_fix", "walk.apply", id="walk.apply"),
         # f where fixes cannot be applied: a one-line hint instead of a dead key (no description:
         # the help lists f only where it applies).
         Binding("f", "fix_hint", id="walk.apply_hint", show=False),
+        Binding("x", "changes", "changes.show", id="walk.changes", show=False),  # see help, the verdict
         Binding("p", "packets", "walk.packets", id="walk.packets"),
         Binding("t", "tables", "walk.tables", id="walk.tables"),
         Binding("escape", "leave", "walk.leave", id="walk.leave", show=False),
@@ -298,11 +302,10 @@ class WalkScreen(Screen[None]):
         ok = message.returncode == 0
         last = message.output.splitlines()[-1] if message.output else ""
         if ok:
-            self.notify(self.tr("fix.applied", command=message.fix.command), timeout=6)
+            self.notify(self.tr("changes.undone_toast" if message.undo else "fix.applied",
+                                command=message.fix.command), timeout=6)
         else:
-            self.notify(
-                self.tr("fix.failed", code=message.returncode, output=last), severity="error", timeout=10
-            )
+            self.notify(self.tr("fix.failed", code=message.returncode, output=last), severity="error", timeout=10)
 
     def on_session_started(self, message: SessionStarted) -> None:
         self.state.session_id = message.session_id
@@ -380,7 +383,7 @@ class WalkScreen(Screen[None]):
             text = Text(glyph("pass") + " " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
         else:
             text = Text(glyph("ask") + " " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
-        bar.set_right(text)
+        bar.set_right(self.with_before(text))
 
     def _progress_text(self, running: str | None, total: int) -> Text:
         """"7/20 · 1.2 s · running: Routing table" while the whole walk runs."""
@@ -577,6 +580,8 @@ class WalkScreen(Screen[None]):
         self.notify(self.tr("walk.copied", command=fix.command), timeout=4)
         self.session.note("fix_copied", {**fix.to_dict(), "step": step})
 
+    action_copy_quiet = action_copy_fix
+
     def action_apply_fix(self) -> None:
         if not self.state.allow_changes or self.state.replay:
             self.notify(self.tr("walk.changes_off"), severity="warning", timeout=4)
@@ -637,8 +642,10 @@ class WalkScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("rerun", "run_all", "run_this") and self.state.replay:
             return False  # a replay runs nothing
-        if action == "apply_fix":
+        if action in ("apply_fix", "changes", "copy_quiet"):
             return bool(self.state.allow_changes and not self.state.replay)
+        if action == "copy_fix":
+            return not (self.state.allow_changes and not self.state.replay)
         if action == "fix_hint":
             return not self.state.allow_changes and not self.state.replay
         if action == "leave":

@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from vnetdoctor.knowledge.catalog import guidance_text
+from vnetdoctor.knowledge.context import OPERATOR
 from vnetdoctor.knowledge.model import FAIL, WARN, Finding, Fix
 from vnetdoctor.knowledge.text import Translator, layer_name, risk_name
 
@@ -102,6 +103,8 @@ def finding_text(finding: Finding, tr: Translator, kb: Knowledge, index: int | N
         text.append(f"{index}. ", style="bold")
     text.append(f"{mark} ", style=emphasis("bold red" if finding.severity == FAIL else "bold yellow"))
     text.append(finding.cause, style="bold")
+    if any(e.vantage == OPERATOR for e in finding.evidence):  # the operator's word, not a probe's
+        text.append(f" ({tr('verdict.your_answer')})", style="italic")
     text.append(f"  [{layer_name(finding.layer, tr.lang)}]", style="dim")
     title = kb.cause_title(finding.cause, tr.lang)
     if title:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -267,6 +268,24 @@ def verdicts(trace: PathTrace, limit: int = 3) -> list[Verdict]:
 TextFn = Callable[..., str]  # text(key, **values) in the operator's language
 
 
+def fit_widths(space: int, label: int, kind: int, points: Sequence[int], kernel: int) -> tuple[int, int]:
+    """The widths the probe label and the kernel cell may take so the grid fits ``space`` cells.
+
+    The "req →"/"rep ←" column and the marks are what a row says, so they keep their
+    width; the kernel's word shrinks first (to 8), then the probe label (to 6), each
+    with an ellipsis. Columns are 2 cells apart. Wider than ``space`` only when even
+    that does not fit (the pane then scrolls sideways).
+    """
+    widths = [kind, *points, *([kernel] if kernel else [])]
+    fixed = sum(widths) - kernel + 2 * len(widths)  # every column after the label, with its gap
+    over = label + fixed + kernel - space
+    if over <= 0 or space <= 0:
+        return label, kernel
+    kernel_fit = max(min(kernel, 8), kernel - over) if kernel else 0
+    over -= kernel - kernel_fit
+    return (max(min(label, 6), label - over) if over > 0 else label), kernel_fit
+
+
 def short_vantage(vantage: str) -> str:
     """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns.
 
@@ -313,6 +332,10 @@ class PathView(VerticalScroll):
     def compose(self):  # type: ignore[override]
         yield self._static
 
+    def on_resize(self) -> None:
+        if self._last is not None:  # the grid fits the pane's width (fit_widths)
+            self.show(self._last)
+
     def point_label(self, point: Point) -> str:
         vantage, iface = point
         return f"{iface}\n{self.side_of.get(vantage) or short_vantage(vantage)}"
@@ -342,12 +365,25 @@ class PathView(VerticalScroll):
             self._static.update(Text(self._text("pathview.none")))
             return
         table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False, header_style="bold")
-        table.add_column(self._text("pathview.probe"), no_wrap=True)
+        kinds = [f"{self._text('pathview.' + k)} {glyph(a)}" for k in ("req", "rep") for a in ("right", "left")]
+        kernel_cells = [c for g in groups for k in ("req", "rep") for c in self.kernel.cells(g.flow, k)]
+        label_w, kernel_w = fit_widths(
+            self.size.width - self.styles.scrollbar_size_vertical,  # room for the scroll bar, shown or not
+            max(cell_len(t) for t in [self._text("pathview.probe"), *(g.label for g in groups)]),
+            max(cell_len(k) for k in kinds),
+            [max(1, *(cell_len(part) for part in self.point_label(p).split("\n"))) for p in trace.points],
+            max((cell_len(c) for c in [self._text("pathview.kernel"), *kernel_cells]), default=0) if self.kernel else 0,
+        )
+        table.add_column(self._text("pathview.probe"), no_wrap=True, overflow="ellipsis", max_width=label_w)
+        # A label is cut at its start: the end (":3", the address) tells one probe from the next.
+        def tail(label: str) -> str:
+            return label if cell_len(label) <= label_w else glyph("more")[-1] + label[-(label_w - 1):]
+
         table.add_column("", no_wrap=True)
         for p in trace.points:
             table.add_column(self.point_label(p), justify="center", no_wrap=True, overflow="ellipsis")
         if self.kernel:  # after the last hop: where the kernel ended the packet, and why
-            table.add_column(self._text("pathview.kernel"), no_wrap=True)
+            table.add_column(self._text("pathview.kernel"), no_wrap=True, overflow="ellipsis", max_width=kernel_w)
         for g in groups:
             direction = trace.directions.get(g.flow, 1)
             arrow_req, arrow_rep = (glyph("right"), glyph("left")) if direction > 0 else (glyph("left"), glyph("right"))
@@ -356,7 +392,7 @@ class PathView(VerticalScroll):
                     glyph("not_listening" if p in trace.unavailable else ("seen" if p in seen else "not_seen"))
                     for p in trace.points
                 ]
-                label = g.label if kind == "req" else ""
+                label = tail(g.label) if kind == "req" else ""
                 table.add_row(label, f"{self._text('pathview.' + kind)} {arrow}", *marks,
                               *self.kernel.cells(g.flow, kind))
         self.last_verdicts = verdicts(trace)

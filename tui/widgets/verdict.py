@@ -65,6 +65,9 @@ class VerdictView(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._tr("verdict.none_yet"), style="dim"), id="verdict-headline")
+        change = Static("", id="verdict-change")  # shown once a fix changed the verdict (set_change)
+        change.display = False
+        yield change
         yield Vertical(id="verdict-causes")
 
     def show(self, diagnosis: Diagnosis, *, total_steps: int, complete: bool) -> None:
@@ -73,6 +76,12 @@ class VerdictView(VerticalScroll):
         self._pending = (diagnosis, total_steps, complete)
         if self.display and self.is_mounted:
             self.flush()
+
+    def set_change(self, line: Text | None) -> None:
+        """What a fix applied in this session changed: ``was: CAUSE → now: healthy`` and the fix."""
+        change = self.query_one("#verdict-change", Static)
+        change.display = line is not None
+        change.update(line if line is not None else "")
 
     def flush(self) -> None:
         if self._pending is None:
@@ -129,9 +138,12 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
         # An answer that failed a step names no cause id (the flowchart has none for it), but
         # the operator said what is wrong: the verdict repeats it, marked as their word.
+        # A warning answer (the cable looks fine, yet no carrier) is repeated the same way.
         for s in d.steps:
-            if s.answer and s.status == FAIL and not s.findings:
-                text.append(f"\n{glyph('fail')} {s.title}: {s.note} ", style=emphasis("bold red"))
+            if s.answer and s.status in (FAIL, WARN) and not s.findings:
+                fail = s.status == FAIL
+                text.append(f"\n{glyph('fail' if fail else 'warn')} {s.title}: {s.note} ",
+                            style=emphasis("bold red" if fail else "bold yellow"))
                 text.append(f"({tr('verdict.your_answer')})", style="italic")
         if not complete:
             done = len(d.steps)

@@ -80,4 +80,5 @@ def diff_document(d: SessionDiff) -> dict[str, Any]:
         "only_a": list(d.only_a),
         "only_b": list(d.only_b),
         "notes": list(d.notes),
+        "fixed_by": [{"session": sid, "command": command} for sid, command in d.fixed_by],
     }

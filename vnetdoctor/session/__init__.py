@@ -14,6 +14,6 @@ it may use the store, the reports and the lab's door, never Textual.
 
 from __future__ import annotations
 
-from .core import EngineFactory, FixOutcome, Noted, Observed, Opened, Session, Sink, live_engine_factory
+from .core import Change, EngineFactory, FixOutcome, Noted, Observed, Opened, Session, Sink, live_engine_factory
 
-__all__ = ["EngineFactory", "FixOutcome", "Noted", "Observed", "Opened", "Session", "Sink", "live_engine_factory"]
+__all__ = ["Change", "EngineFactory", "FixOutcome", "Noted", "Observed", "Opened", "Session", "Sink", "live_engine_factory"]

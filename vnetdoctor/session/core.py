@@ -49,7 +49,7 @@ class Opened:
 class Noted:
     """Something the operator did or saw that is not a step: an answer, a fix, an error."""
 
-    kind: str  # answer | fix_applied | fix_copied | fix_cancelled | error
+    kind: str  # answer | fix_applied | fix_undone | fix_copied | fix_cancelled | error
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -94,6 +94,18 @@ class FixOutcome:
         return self.returncode == REFUSED
 
 
+@dataclass
+class Change:
+    """A fix this session applied, what it returned, and its undo's outcome once undone.
+
+    The changes panel lists these; ``before`` is the verdict the session had when the
+    first change was made, so "was: CAUSE, now: healthy" survives the re-runs after it.
+    """
+
+    applied: FixOutcome
+    undone: FixOutcome | None = None
+
+
 def _run(run_probe: Callable[..., Observation], probe_id: str, vantage: Vantage, refresh: bool = False,
          **params: Any) -> Observation:
     return run_probe(probe_id, vantage, **params)
@@ -130,6 +142,8 @@ class Session:
         self._opened = False
         self._closed = False
         self._in_run = False
+        self.changes: list[Change] = []  # every fix applied here (refused ones never ran), in order
+        self.before: Diagnosis | None = None  # the verdict before the first change
         self.engine = engine_factory(request, self._ask_operator, self._from_engine)
 
     # -- sinks -----------------------------------------------------------------------------
@@ -250,16 +264,48 @@ class Session:
         (126, never run). ``rerun=False``: the caller re-runs the step itself (the TUI
         shows the outcome first). Blocking: the TUI calls it from a worker.
         """
+        if self.before is None and self.engine.results():
+            self.before = self.engine.diagnosis()
+        outcome = self._run_fix(fix, step_id, timeout)
+        self.note("fix_applied", {**fix.to_dict(), "step": step_id, "returncode": outcome.returncode,
+                                  "output": outcome.output[-2000:]})
+        if not outcome.refused:
+            self.changes.append(Change(outcome))
+        if rerun and step_id and not outcome.refused:
+            self.run_step(step_id)
+        return outcome
+
+    def undo_fix(self, change: Change, timeout: float, *, rerun: bool = True) -> FixOutcome:
+        """Run the undo of an applied change (its undo argv, last step first), the same way as a fix.
+
+        Recorded as ``fix_undone`` with the fix it takes back; then the step re-runs,
+        as after the fix. A change with no undo recorded is refused (126, nothing runs).
+        """
+        from vnetdoctor.knowledge.apply import FixRefused, undo_of
+
+        applied = change.applied
+        try:
+            undo = undo_of(applied.fix)
+        except FixRefused as exc:
+            outcome = FixOutcome(applied.fix, applied.step, REFUSED, str(exc))
+        else:
+            outcome = self._run_fix(undo, applied.step, timeout)
+        # The same fix record as fix_applied (its command, and the undo that ran now), so a
+        # reader pairs the two events by the command.
+        self.note("fix_undone", {**applied.fix.to_dict(), "step": applied.step, "returncode": outcome.returncode,
+                                 "output": outcome.output[-2000:]})
+        if not outcome.refused:
+            change.undone = outcome
+        if rerun and applied.step and not outcome.refused:
+            self.run_step(applied.step)
+        return outcome
+
+    @staticmethod
+    def _run_fix(fix: Fix, step_id: str | None, timeout: float) -> FixOutcome:
         from vnetdoctor.knowledge.apply import FixRefused, apply_fix
 
         try:
             res = apply_fix(fix, timeout)
         except FixRefused as exc:
-            outcome = FixOutcome(fix, step_id, REFUSED, str(exc))
-        else:
-            outcome = FixOutcome(fix, step_id, res.returncode, (res.stdout + res.stderr).strip())
-        self.note("fix_applied", {**fix.to_dict(), "step": step_id, "returncode": outcome.returncode,
-                                  "output": outcome.output[-2000:]})
-        if rerun and step_id and not outcome.refused:
-            self.run_step(step_id)
-        return outcome
+            return FixOutcome(fix, step_id, REFUSED, str(exc))
+        return FixOutcome(fix, step_id, res.returncode, (res.stdout + res.stderr).strip())

@@ -188,6 +188,19 @@ ZH_TITLES = {
 }
 
 
+def with_fix(fix: Fix) -> Callable[[], list[StepResult]]:
+    """``results`` for make_app: the walk with ``fix`` as the firewall finding's only fix."""
+
+    def results() -> list[StepResult]:
+        out = scenario_results()
+        for i, r in enumerate(out):
+            if r.step == "network.firewall":
+                out[i] = replace(r, findings=(replace(r.findings[0], fixes=(fix,)),))
+        return out
+
+    return results
+
+
 def in_language(results: list[StepResult], lang: str) -> list[StepResult]:
     if lang != "zh":
         return results
