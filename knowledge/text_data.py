@@ -78,6 +78,7 @@ DATA_FILES = (
     "ui.toml",  # the TUI's Start, Walk, Help screens and dialogs
     "ui_views.toml",  # the TUI's Packets and Tables screens
     "ui_records.toml",  # the TUI's Sessions screen
+    "ui_replay.toml",  # the replay's timeline
     "reports.toml",  # Markdown report, console report, diff, causes, CLI messages
     "lab.toml",  # the fault lab's scenario descriptions
 )

@@ -129,11 +129,12 @@ class VnetDoctorApp(App[None]):
         """Push the walk for ``request`` (from the Start screen, or at start-up)."""
         from .screens.walk import WalkScreen
 
+        walk: type[WalkScreen] = WalkScreen
+        if self.state.replay:  # a recorded session: the same walk, with a timeline to steer it
+            from .screens.replay_walk import ReplayWalkScreen as walk
         self.state.request = request
-        self.push_screen(
-            WalkScreen(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
-                       autorun=self.autorun)
-        )
+        self.push_screen(walk(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
+                              autorun=self.autorun))
         if request.trace_rules:  # a ruleset change, however brief: said before the walk makes it
             self.notify(self.tr("walk.trace_rules"), severity="warning", timeout=10)
 

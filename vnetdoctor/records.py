@@ -165,6 +165,8 @@ class RecordedSession:
     events: tuple[RecordedEvent, ...] = ()
     diagnosis: dict[str, Any] | None = None  # the diagnose --json document; None if unfinished
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # When each step was recorded (the replay timeline merges steps and events by it); () if unknown.
+    step_times: tuple[float | None, ...] = ()
 
     @property
     def target(self) -> str | None:

@@ -149,6 +149,7 @@ class PacketsScreen(CaptureScreen):
         Binding("p", "pane('path')", "packets.key.path", id="packets.path", group=PANE_KEYS),
         Binding("ctrl+l", "clear", "packets.key.clear", id="packets.clear", show=False),
         Binding("c", "live", "packets.key.live", id="packets.live"),
+        Binding("r", "run", "packets.key.run", id="packets.run", show=False),  # the title names it
         Binding("end", "follow", "packets.key.follow", id="packets.follow", show=False),
     ]
 
@@ -309,6 +310,8 @@ class PacketsScreen(CaptureScreen):
             return self.mode == "live"
         if action == "live":
             return self.mode == "recorded" and self._can_go_live
+        if action == "run":  # pick the run: only a recording of more than one walk has a choice
+            return self.mode == "recorded" and len(self.runs) > 1
         if action == "edit_filter":
             return self.mode in ("live", "starting", "failed", "recorded")
         # All panes are visible on a wide terminal: no pane keys there.
@@ -355,6 +358,9 @@ class PacketsScreen(CaptureScreen):
         plist = self.query_one(PacketList)
         if plist.row_count:
             plist.move_cursor(row=plist.row_count - 1)
+
+    def action_run(self) -> None:
+        self.pick_run()
 
     def action_pane(self, pane: str) -> None:
         if pane in PANES:

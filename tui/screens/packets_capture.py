@@ -27,7 +27,7 @@ from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
 from ..state import SessionState
-from ..table_sources import engine_observations
+from ..table_sources import session_observations, session_runs
 from ..widgets.packet_filter import DisplayFilter, FilterSyntaxError, parse_display_filter
 from ..widgets.packet_list import PacketList
 from ..widgets.path_view import PathTracker, PathView
@@ -43,6 +43,7 @@ from .packets_source import (
     Feed,
     LiveChosen,
     PacketsPending,
+    Recorded,
     RecordedLoaded,
     _default_capture,
     capture_blocker,
@@ -94,7 +95,10 @@ class CaptureScreen(Screen[None]):
         self.recorded_rows: list[PacketRow] = []  # every recorded packet, listed or filtered out
         self.display_filter: DisplayFilter | None = None  # "/" on recorded packets
         self._tracker = PathTracker()
-        self._can_go_live = not state.replay
+        self._can_go_live = not state.replay  # an action a replay forbids; its data comes from the session
+        self.all_recorded = Recorded((), {}, "")
+        self.runs: list[Recorded] = []  # each walk's packets, when the session holds more than one
+        self.run_choice: int | None = None  # None: all runs
 
     # --- where the packets come from -------------------------------------------------------
 
@@ -103,12 +107,20 @@ class CaptureScreen(Screen[None]):
         self.run_worker(self._find_source, thread=True, group="source", exit_on_error=False)
 
     def _find_source(self) -> None:
-        """Worker: ask the engine (which may be slow) what was recorded and where the path is."""
-        engine = self.state.engine
+        """Worker: ask the session (which may be slow) what it holds and where the path is.
+
+        The session serves its observations the same way live and in a replay (at
+        the timeline's selected point); packets it holds are listed, and where it
+        holds none a live capture starts if this screen may capture at all.
+        """
         points = self._path_points()
-        recorded = recorded_capture(engine_observations(engine), points)
-        if self.state.replay or recorded.rows:
-            self.post_message(RecordedLoaded(recorded, points))
+        recorded = recorded_capture(session_observations(self.state), points)
+        if recorded.rows or not self._can_go_live:
+            runs = session_runs(self.state)
+            per_run = [recorded_capture(run, points) for run in runs] if len(runs) > 1 else []
+            if per_run:  # every walk's packets, not only the latest run of each step
+                recorded = recorded_capture([o for run in runs for o in run], points)
+            self.post_message(RecordedLoaded(recorded, points, per_run))
         else:
             self.post_message(LiveChosen(points))
 
@@ -126,25 +138,51 @@ class CaptureScreen(Screen[None]):
     def _on_recorded(self, message: RecordedLoaded) -> None:
         self.mode = "recorded"
         self.points = message.points
-        self.failed = dict(message.recorded.failed)
+        self.all_recorded = message.recorded
+        self.runs = list(message.runs)
+        self.run_choice = None
         if message.recorded.bpf:
             self.bpf = message.recorded.bpf
         flt = self.query_one("#pk-filter", Input)
         # The recording's BPF filter is history (the title keeps it): "/" filters what is shown.
         flt.value, flt.placeholder = "", self.text("packets.show_placeholder")
         self.query_one("#pk-filter-label", Label).update(self.text("packets.show_label"))
-        self.recorded_rows = list(message.recorded.rows)
+        self._list_recorded(message.recorded)
+        self.refresh_bindings()
+
+    def _list_recorded(self, recorded: Recorded) -> None:
+        self.failed = dict(recorded.failed)
+        self.recorded_rows = list(recorded.rows)
         self.display_filter = None
+        self.query_one("#pk-filter", Input).value = ""
         plist = self.query_one(PacketList)
         plist.clear_packets()
+        self.not_listed = 0
         self._tracker = PathTracker()
-        self._add(list(message.recorded.rows))
+        self._add(list(recorded.rows))
         if plist.row_count:
             plist.move_cursor(row=0)  # a recording reads from its start
         self._update_path()
         self._refresh_notes()
         self._refresh_status()
-        self.refresh_bindings()
+
+    def pick_run(self) -> None:
+        """Next run of the recording: all runs → the first → each re-run → all runs again."""
+        if self.mode != "recorded" or len(self.runs) < 2:
+            return
+        choice = self.run_choice
+        self.run_choice = 0 if choice is None else (choice + 1 if choice + 1 < len(self.runs) else None)
+        self._list_recorded(self.all_recorded if self.run_choice is None else self.runs[self.run_choice])
+
+    def run_label(self) -> str:
+        """Which run is listed ("all 3 runs", "first run", "re-run 1/2"); "" with one run."""
+        if len(self.runs) < 2:
+            return ""
+        if self.run_choice is None:
+            return self.text("packets.run.all", count=len(self.runs))
+        if self.run_choice == 0:
+            return self.text("packets.run.first")
+        return self.text("packets.run.rerun", n=self.run_choice, count=len(self.runs) - 1)
 
     @on(LiveChosen)
     def _on_live_chosen(self, message: LiveChosen) -> None:
@@ -299,6 +337,8 @@ class CaptureScreen(Screen[None]):
         t = self.text
         if self.mode == "recorded":
             line = t("packets.status.recorded", count=len(self.recorded_rows))
+            if self.runs:
+                line += " · " + self.run_label()
             if self.display_filter is not None:
                 line += " · " + t("packets.status.shown", shown=n, count=len(self.recorded_rows),
                                   filter=self.display_filter.text)

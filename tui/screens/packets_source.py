@@ -176,8 +176,9 @@ class CaptureRefused(Message):
 
 @dataclass
 class RecordedLoaded(Message):
-    recorded: Recorded
+    recorded: Recorded  # every walk's packets the session holds
     points: list[tuple[Vantage, str]]
+    runs: list[Recorded] = field(default_factory=list)  # each walk's own (first, re-runs) when more than one
 
 
 @dataclass
