@@ -167,6 +167,8 @@ class RecordedSession:
     extra: Mapping[str, Any] = field(default_factory=dict)
     # When each step was recorded (the replay timeline merges steps and events by it); () if unknown.
     step_times: tuple[float | None, ...] = ()
+    # Steps (indices) whose captured frames were left in the store (``load(with_packets=False)``).
+    frames_left_out: tuple[int, ...] = ()
 
     @property
     def target(self) -> str | None:

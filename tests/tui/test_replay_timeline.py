@@ -73,6 +73,30 @@ def test_a_record_without_step_times_keeps_every_moment(fixed) -> None:  # type:
     assert len(timeline) == len(build_timeline(store.load(sid)))
 
 
+def test_replay_shows_its_verdict_before_reading_the_frames_back(fixed) -> None:  # type: ignore[no-untyped-def]
+    """The steps holding frames are fed after the verdict, with every frame; never without them."""
+    from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished
+    from vnetdoctor.probes.rows import PacketRow
+    from vnetdoctor.session.replay import TimelineReplay
+
+    store, sid = fixed
+    recorded = store.load(sid, with_packets=False)
+    assert recorded.frames_left_out  # the symptom step's two runs
+    events: list[object] = []
+    replay = TimelineReplay(recorded, on_event=events.append, with_frames=store.with_frames)
+    replay.run()
+    verdict_at = next(i for i, e in enumerate(events) if isinstance(e, DiagnosisReady))
+    after = [e.result for e in events[verdict_at:] if isinstance(e, StepFinished)]
+    assert [r.step for r in after] == ["symptom.ping"]
+    assert all(r.step != "symptom.ping" for e in events[:verdict_at] if isinstance(e, StepFinished)
+               for r in [e.result])
+    frames = [r for o in after[0].observations for r in o.rows if isinstance(r, PacketRow)]
+    assert len(frames) == 18  # the re-run's capture, every frame back
+    assert sum(isinstance(r, PacketRow) for o in replay.observations() for r in o.rows) == 18
+    assert sum(len([r for o in run for r in o.rows if isinstance(r, PacketRow)])
+               for run in replay.capture_runs()) == 30
+
+
 # --- steering the walk ------------------------------------------------------------------------
 
 

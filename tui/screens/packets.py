@@ -233,6 +233,7 @@ class PacketsScreen(CaptureScreen):
     @on(DataTable.RowHighlighted, "#pk-list")
     def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
         self._show_selected()
+        self.more_recorded()  # the last listed row of a long recording: list the next page
 
     @on(DataTable.RowSelected, "#pk-list")
     def _on_select(self, event: DataTable.RowSelected) -> None:
@@ -344,7 +345,7 @@ class PacketsScreen(CaptureScreen):
     def action_clear(self) -> None:
         plist = self.query_one(PacketList)
         plist.clear_packets()
-        self.not_listed = 0
+        self.not_listed, self.unlisted = 0, []
         if self.mode == "live":
             plist.t0 = self._clock()
         self._tracker = PathTracker()
@@ -370,6 +371,7 @@ class PacketsScreen(CaptureScreen):
         if self.mode != "recorded" or not self._can_go_live:
             return
         self.query_one(PacketList).clear_packets()
+        self.unlisted = []
         self._tracker = PathTracker()
         self.failed = {}
         self.bpf = self.bpf or DEFAULT_FILTER
@@ -389,7 +391,7 @@ class PacketsScreen(CaptureScreen):
         if not path:
             return
         full = os.path.abspath(os.path.expanduser(path))
-        rows = list(self.query_one(PacketList).packets)
+        rows = self.shown_rows()  # a long recording's pages not listed yet are saved too
         if os.path.lexists(full) and not os.path.isdir(full):
             self.app.push_screen(
                 OverwriteDialog(self.text, full),

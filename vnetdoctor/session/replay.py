@@ -9,11 +9,12 @@ and in replay. Nothing here runs a probe or changes the system.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vnetdoctor.knowledge.events import AskFn, EngineLike, EventSink, StepFinished
+from vnetdoctor.knowledge.events import AskFn, DiagnosisReady, EngineLike, EventSink, StepFinished
 from vnetdoctor.knowledge.model import Diagnosis, Request
 from vnetdoctor.knowledge.observer import RecordedObserver
 from vnetdoctor.knowledge.replay import ReplayEngine
@@ -35,6 +36,9 @@ def recorded_observations(recorded: Any) -> list[Observation]:
         except (KeyError, TypeError, ValueError):
             continue  # an event this version cannot read serves nothing, never a crash
     return out
+
+
+FRAMES_TIMEOUT = 60.0  # seconds a worker waits for a record's frames (millions of frames, a slow disk)
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,17 @@ class TimelineReplay(ReplayEngine):
     """
 
     def __init__(self, recorded: Any, *, ask: AskFn | None = None, on_event: EventSink | None = None,
-                 timeline: Timeline | None = None) -> None:
+                 timeline: Timeline | None = None,
+                 with_frames: Callable[[Any], Any] | None = None) -> None:
         super().__init__(recorded.request, recorded.latest_steps(), recorded.as_diagnosis(), ask=ask,
                          on_event=on_event, observations=recorded_observations(recorded))
+        self._record = recorded
+        self._with_frames = with_frames  # puts back frames the record was loaded without
+        # Set once every frame is served: a screen's worker asking for observations before
+        # then waits, rather than list a capture without its packets.
+        self._frames_ready = threading.Event()
+        if not getattr(recorded, "frames_left_out", ()) or with_frames is None:
+            self._frames_ready.set()
         self.timeline = timeline or build_timeline(recorded)
         self.position = len(self.timeline)
         self._frame = self.timeline.at(self.position)
@@ -86,9 +98,40 @@ class TimelineReplay(ReplayEngine):
         return frame
 
     def run(self) -> Diagnosis:
-        diagnosis = super().run()
+        """Play to the end; a record loaded without its frames gets them back after the verdict.
+
+        The steps that hold no frames and the verdict (which never depends on them) come
+        first, so the walk is on screen at once; the steps whose frames stayed in the
+        store show as not run until they are read back and fed, seconds later at 100k
+        frames — never as a capture that saw nothing.
+        """
+        left_out = set(getattr(self._record, "frames_left_out", ()))
+        if not left_out or self._with_frames is None:
+            diagnosis = super().run()
+            self.position, self._frame = len(self.timeline), self.timeline.at(len(self.timeline))
+            return diagnosis
+        waiting = {self._record.steps[i].step for i in left_out}
+        for result in self._steps:
+            if result.step not in waiting:
+                self._feed(result)
+        self._emit(DiagnosisReady(self._recorded or self.diagnosis()))
+        try:
+            self._adopt(self._with_frames(self._record))
+        finally:
+            self._frames_ready.set()
+        for result in self._steps:
+            if result.step in waiting:
+                self._feed(result)
+        return self.diagnosis()
+
+    def _adopt(self, recorded: Any) -> None:
+        """Serve ``recorded`` (the same record, frames put back) from now on."""
+        self._record = recorded
+        self._steps = list(recorded.latest_steps())
+        self._recorded = recorded.as_diagnosis()
+        self.timeline = build_timeline(recorded)
         self.position, self._frame = len(self.timeline), self.timeline.at(len(self.timeline))
-        return diagnosis
+        self._observer = RecordedObserver(self._frame.observations)
 
     def diagnosis(self) -> Diagnosis:
         if self.position == len(self.timeline):
@@ -96,11 +139,16 @@ class TimelineReplay(ReplayEngine):
         return self._frame.diagnosis
 
     def observations(self) -> list[Observation]:
-        """Every observation the session holds at the selected point (steps' first)."""
+        """Every observation the session holds at the selected point (steps' first).
+
+        Blocking until the frames are back (callers are workers, never the UI thread).
+        """
+        self._frames_ready.wait(FRAMES_TIMEOUT)
         return list(self._frame.observations)
 
     def capture_runs(self) -> list[list[Observation]]:
         """The observations of each walk up to the selected point: the first, then each re-run."""
+        self._frames_ready.wait(FRAMES_TIMEOUT)
         runs: dict[int, list[Observation]] = {}
         for moment in self.timeline.moments[: self.position]:
             if moment.result is not None:
@@ -108,11 +156,15 @@ class TimelineReplay(ReplayEngine):
         return [runs[k] for k in sorted(runs)]
 
 
-def replay_factory(recorded: Any) -> EngineFactory:
-    """The engine factory of a replay: the record's timeline, steps, verdict and observations."""
+def replay_factory(recorded: Any, with_frames: Callable[[Any], Any] | None = None) -> EngineFactory:
+    """The engine factory of a replay: the record's timeline, steps, verdict and observations.
+
+    ``with_frames``: reads back the frames of a record loaded without them
+    (``SessionStore.with_frames``), called from the engine's worker after the verdict.
+    """
 
     def factory(request: Request, ask: AskFn, on_event: Any) -> EngineLike:
-        return TimelineReplay(recorded, ask=ask, on_event=on_event)
+        return TimelineReplay(recorded, ask=ask, on_event=on_event, with_frames=with_frames)
 
     return factory
 

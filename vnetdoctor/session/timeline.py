@@ -113,7 +113,8 @@ class Timeline:
         causes: list[Finding] = sorted((f for s in fed for f in s.findings),
                                        key=lambda f: (layer_rank(f.layer), f.severity != FAIL))
         symptom = next((r for r in fed if r.layer == "symptom"), None)
-        reachable = None if symptom is None else {PASS: True, FAIL: False}.get(symptom.status)
+        status = symptom.status if symptom is not None else None
+        reachable = True if status == PASS else False if status == FAIL else None
         return Diagnosis(request=self.request, reachable=reachable, causes=tuple(causes), steps=tuple(fed),
                          duration_ms=sum(s.duration_ms for s in fed),
                          target=self._final.target if self._final is not None else self.request.target)

@@ -36,6 +36,20 @@ def _packet_dict(t: float, vantage: str, iface: str, length: int, linktype: int,
             "summary": summary, "data_hex": hexdata, "linktype": linktype, "tag": tag}
 
 
+def _frames(pkt_rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], list[tuple[int, PacketRow]]]:
+    """Stored frames by (step seq, observation index), as PacketRows with their row index.
+
+    Rebuilt as PacketRows here, not as dicts through the row registry: at 100k frames
+    the generic path cost over a second of a replay's start.
+    """
+    frames: dict[tuple[int, int], list[tuple[int, PacketRow]]] = {}
+    for seq, oi, ri, t, vantage, iface, length, linktype, hexdata, summary, tag in pkt_rows:
+        frames.setdefault((seq, oi), []).append((ri, PacketRow(
+            time=t, vantage=vantage, iface=iface, length=length, summary=summary, data_hex=hexdata,
+            linktype=1 if linktype is None else linktype, tag=tag or "")))
+    return frames
+
+
 def _with_frames(seq: int, step: StepResult, frames: dict[tuple[int, int], list[tuple[int, PacketRow]]]) -> StepResult:
     """``step`` with its stored frames put back where they were in each observation's rows."""
     if not any((seq, oi) in frames for oi in range(len(step.observations))):
@@ -76,13 +90,7 @@ class _Loader(_Reader):
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        # Frames are rebuilt as PacketRows here, not as dicts through the row registry: at
-        # 100k frames the generic path cost over a second of a replay's start.
-        frames: dict[tuple[int, int], list[tuple[int, PacketRow]]] = {}
-        for seq, oi, ri, t, vantage, iface, length, linktype, hexdata, summary, tag in pkt_rows:
-            frames.setdefault((seq, oi), []).append((ri, PacketRow(
-                time=t, vantage=vantage, iface=iface, length=length, summary=summary, data_hex=hexdata,
-                linktype=1 if linktype is None else linktype, tag=tag or "")))
+        frames = _frames(pkt_rows)
         steps = [_with_frames(seq, StepResult.from_dict(json.loads(text)), frames) for seq, text, _ in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
@@ -102,7 +110,29 @@ class _Loader(_Reader):
             diagnosis=diagnosis,
             extra=json.loads(srow["extra"]) if srow["extra"] else {},
             step_times=tuple(t for *_, t in steps_rows),
+            frames_left_out=() if with_packets else self._framed_steps(session_id, [r[0] for r in steps_rows]),
         )
+
+    def _framed_steps(self, session_id: str, seqs: list[int]) -> tuple[int, ...]:
+        """Indices (into the loaded steps) of the steps whose frames stayed in the table."""
+        with self._lock:
+            framed = {r[0] for r in self._conn.execute(
+                "SELECT DISTINCT step_seq FROM packets WHERE session_id=?", (session_id,))}
+        return tuple(i for i, seq in enumerate(seqs) if seq in framed)
+
+    def with_frames(self, recorded: RecordedSession) -> RecordedSession:
+        """``recorded`` (loaded ``with_packets=False``) with its frames put back where they were.
+
+        Replay opens on the steps alone and puts the frames back after its verdict is on
+        screen: 100k frames cost most of a second to read and rebuild.
+        """
+        if not recorded.frames_left_out:
+            return recorded
+        seqs = self.step_seqs(recorded.id)
+        with self._lock:
+            frames = _frames(self._conn.execute(_PACKETS_IN_PLACE, (recorded.id,)).fetchall())
+        steps = tuple(_with_frames(seq, step, frames) for seq, step in zip(seqs, recorded.steps))
+        return replace(recorded, steps=steps, frames_left_out=())
 
     def request_of(self, session_id: str) -> Request:
         """What a session asked, without loading its steps (export needs the sides, not the walk)."""

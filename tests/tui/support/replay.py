@@ -52,14 +52,11 @@ def record_fixed_session(db: Path) -> tuple[SessionStore, str]:
 
 def replay_app(store: SessionStore, sid: str, *, lang: str = "en") -> Any:
     """The App as ``vnetdoctor replay`` builds it, over the fake knowledge (fixed step texts)."""
-    from vnetdoctor.session.replay import replay_factory
+    from vnetdoctor.commands.replay import replay_state
     from vnetdoctor.tui.launch import build_app
-    from vnetdoctor.tui.state import SessionState
 
-    recorded = store.load(sid)
-    state = SessionState(request=recorded.request, lang=lang, replay=True, session_id=sid, store=store,
-                         scenario=recorded.scenario)
-    return build_app(state, replay_factory(recorded), knowledge=fake_knowledge(), autorun=True)
+    state, factory = replay_state(store, sid, lang)  # frames read back after the verdict, as in production
+    return build_app(state, factory, knowledge=fake_knowledge(), autorun=True)
 
 
 __all__ = ["record_fixed_session", "replay_app"]
