@@ -24,7 +24,7 @@ def test_every_row_is_measured_on_small_sizes(tmp_path: Path, monkeypatch: pytes
         "sessions list, all 40",
         "export pcapng (streamed)",
         "export pcapng --redact",
-        "load a 300-packet session (replay)",
+        "load a 300-packet session, every frame",
         "list its packets",
         "replay to first screen (the App, 80x24)",
         "Packets screen, first rows listed",

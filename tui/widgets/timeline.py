@@ -108,7 +108,8 @@ class TimelineBar(Static):
     def strip_text(self, width: int) -> Text:
         """``paused 12/23 |✓✓✗+!✓`` windowed around the selection to fit ``width`` cells."""
         tr = self._tr
-        head = Text(tr("replay.playing" if self.playing else "replay.paused") + " ", style="bold reverse")
+        head = Text()  # spans, not a base style: the base would carry over to every cell and line
+        head.append(tr("replay.playing" if self.playing else "replay.paused") + " ", style="bold reverse")
         head.append(" " + tr("replay.position", at=self.position, total=len(self.moments)) + " ", style="bold")
         room = max(8, width - head.cell_len - 2)
         # Cell 0 is "before anything"; cell i is moment i - 1.
