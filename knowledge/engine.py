@@ -59,7 +59,7 @@ class Engine:
         self._steps = flowchart.steps()
         self._results: dict[str, StepResult] = {}
         self._lock = threading.RLock()
-        self._started = time.perf_counter()
+        self._busy_ms = 0.0  # time spent walking in the latest run, not waiting for the operator
         self._prefetched = False
 
     # --- EngineLike -------------------------------------------------------------------
@@ -86,13 +86,18 @@ class Engine:
                 self._shared.observer.forget()
                 self._shared.facts.clear()
                 self._results.pop(SYMPTOM, None)
-            self.prefetch()
-            if step_id != SYMPTOM and SYMPTOM not in self._results:
-                self._run_one(SYMPTOM)
-            return self._run_one(step_id)
+                self._busy_ms = 0.0  # "took" is the re-run's, not the time since the first walk
+            started = time.perf_counter()
+            try:
+                self.prefetch()
+                if step_id != SYMPTOM and SYMPTOM not in self._results:
+                    self._run_one(SYMPTOM)
+                return self._run_one(step_id)
+            finally:
+                self._busy_ms += (time.perf_counter() - started) * 1000
 
     def run(self) -> Diagnosis:
-        self._started = time.perf_counter()
+        started = time.perf_counter()
         self.prefetch()
         for step in self._steps:
             explained = self._explained_below(step.layer)
@@ -103,6 +108,7 @@ class Engine:
             self._run_one(step.id)
         self._name_arp_fallback()
         self._name_kernel_drops()
+        self._busy_ms = (time.perf_counter() - started) * 1000
         diagnosis = self.diagnosis()
         self._emit(DiagnosisReady(diagnosis))
         return diagnosis
@@ -122,7 +128,7 @@ class Engine:
             reachable=trace.reachable if trace is not None else None,
             causes=tuple(causes),
             steps=tuple(ordered),
-            duration_ms=(time.perf_counter() - self._started) * 1000,
+            duration_ms=self._busy_ms,
             target=self._shared.facts.get("target") or self.request.target,
             extra=extra,
         )

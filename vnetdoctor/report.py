@@ -197,19 +197,48 @@ def _steps(session: Any, lang: str) -> list[str]:
     return out
 
 
-def _event_line(kind: str, detail: Mapping[str, Any]) -> str:
+# Events a reader of the ticket needs in words; any other kind is listed field by field.
+_EVENT_TEXT = {"fix_applied", "fix_undone", "fix_copied", "fix_cancelled", "answer", "interrupted", "error"}
+# Fields that only a program needs (the argv behind the shown command, flags): left out.
+_MACHINE_FIELDS = {"argv", "undo_argv", "runnable", "missing", "then", "risk", "note"}
+
+
+def _first_line(text: Any) -> str:
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _event_line(kind: str, detail: Mapping[str, Any], lang: str) -> str:
+    """One event as a sentence: what was run, where, what it returned, how to undo it.
+
+    A colleague reads this the next morning; the argv lists and flags recorded for
+    replay stay in the JSON export, not here.
+    """
+    if kind in _EVENT_TEXT:
+        # Optional parts are joined here: the translator shows an empty value as <unknown>.
+        commands = f"`{detail.get('command', '')}`"
+        more = [f"`{step['command']}`" for step in detail.get("then") or () if isinstance(step, Mapping)]
+        if more:
+            commands += label("ev_then", lang, steps=", ".join(more))
+        rc, output = str(detail.get("returncode", "?")), _first_line(detail.get("output"))
+        values = {
+            "step": detail.get("step") or "-",
+            "where": detail.get("where") or "-",
+            "command": detail.get("command", ""),
+            "commands": commands,
+            "undo": detail.get("undo") or label("none", lang),
+            "rc": rc + label("ev_output", lang, text=output) if output else rc,
+            "question": detail.get("question", ""),
+            "answer": detail.get("answer", ""),
+            "reason": detail.get("reason", ""),
+            "error": detail.get("error", ""),
+        }
+        return label(f"ev_{kind}", lang, **values)
     parts = []
-    for key in ("step", "question", "answer", "command", "undo", "result", "where", "note", "text"):
-        if detail.get(key) not in (None, ""):
-            value = str(detail[key])
-            parts.append(f"{key}: `{value}`" if key in ("command", "undo") else f"{key}: {value}")
-    rest = {
-        k: v
-        for k, v in detail.items()
-        if k
-        not in {"step", "question", "answer", "command", "undo", "result", "where", "note", "text"}
-    }
-    parts += [f"{k}: {v}" for k, v in rest.items()]
+    for key, value in detail.items():
+        if key in _MACHINE_FIELDS or value in (None, ""):
+            continue
+        parts.append(f"{key}: `{value}`" if key in ("command", "undo") else f"{key}: {value}")
     return f"**{kind}**" + (" — " + "; ".join(parts) if parts else "")
 
 
@@ -218,7 +247,7 @@ def _events(session: Any, lang: str) -> list[str]:
         return []
     out = [f"## {label('events', lang)}", ""]
     for ev in session.events:
-        out.append(f"- {when(ev.time)} {_event_line(ev.kind, ev.detail)}")
+        out.append(f"- {when(ev.time)} {_event_line(ev.kind, ev.detail, lang)}")
     return out + [""]
 
 

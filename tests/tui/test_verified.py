@@ -52,3 +52,14 @@ def test_passed_checks_are_named_in_the_operators_language() -> None:
     ping = StepResult("symptom.ping", "symptom", "Ping both ways", PASS)
     lines = verified_lines(_diagnosis(ping), Translator("zh"), {"symptom.ping": "双向 ping"}.get)
     assert lines == ["通过的检查（1 项）：双向 ping"]
+
+
+def test_a_record_with_a_rerun_speaks_of_the_latest_ping() -> None:
+    """Replay of a fixed session: the failed first run's ping must not hide the re-run's RTTs."""
+    before = StepResult("symptom.ping", "symptom", "Ping both ways", FAIL, observations=(
+        _echo(HOST, "198.18.0.11", [None, None, None]),))
+    after = StepResult("symptom.ping", "symptom", "Ping both ways", PASS, observations=(
+        _echo(HOST, "198.18.0.11", [0.05, 0.09, 0.07]),))
+    lines = verified_lines(_diagnosis(before, after), Translator("en"))
+    assert lines[0] == f"ping {HOST} → 198.18.0.11: 3/3 answered, RTT 0.05–0.09 ms"
+    assert lines[-1] == "checks passed (1): Ping both ways"  # the step ran twice, it is counted once

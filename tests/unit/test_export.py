@@ -89,13 +89,35 @@ def test_markdown_report_has_everything_a_ticket_needs(db, capsys):
     )
     assert "✓ pass · ✗ fail · ! warning · - skipped · ? question for the operator" in md
     # Operator events and packets.
-    assert "**answer** — step: switch.led; question: Is the LED on?; answer: yes" in md
+    assert "**Answer** at step `switch.led`: Is the LED on? — yes" in md
     assert "ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq=1  [icmp:6699:1]" in md
     assert "5 frame(s)" in md
     # A table row never breaks: every table line has the same number of unescaped pipes.
     for line in md.splitlines():
         if line.startswith(("| ✓", "| ✗")):
             assert line.replace("\\|", "").count("|") == 5
+
+
+def test_markdown_says_in_words_which_fix_ran_where_and_how_to_undo_it(tmp_path, capsys):
+    """What a colleague reads the next morning: no argv lists, flags or Python reprs."""
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        sid = F.record_fixed(st)
+        st.record_event(sid, "fix_applied", {
+            "command": "ip link set vnet0 up", "argv": ["ip", "link", "set", "vnet0", "up"],
+            "undo": "ip link set vnet0 down", "undo_argv": ["ip", "link", "set", "vnet0", "down"],
+            "where": "netns:vndt-host", "runnable": True, "missing": [], "step": "physical.links",
+            "returncode": 2, "output": "\nRTNETLINK answers: Operation not permitted\nmore",
+            "then": [{"command": "virsh net-start default"}],
+        })
+    code, md, _ = export(capsys, sid, "--format", "md", "--db", str(path), "--lang", "en")
+    assert code == 0
+    assert ("**Fix applied** at step `physical.links`, in netns:vndt-host: `ip link set vnet0 up`, then "
+            "`virsh net-start default` → exit status 2 (it printed: RTNETLINK answers: Operation not "
+            "permitted). Undo: `ip link set vnet0 down`") in md
+    assert "argv" not in md and "runnable" not in md and "[]" not in md
+    code, zh, _ = export(capsys, sid, "--format", "md", "--db", str(path), "--lang", "zh")
+    assert "**已应用修复**（步骤 `physical.links`，在 netns:vndt-host 中）" in zh and "退出码 2" in zh
 
 
 def test_markdown_skipped_step_and_fix_note_with_pipe(tmp_path, capsys):

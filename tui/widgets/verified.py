@@ -27,16 +27,18 @@ def verified_lines(d: Diagnosis, tr: Translator, title: Callable[[str], str | No
     ``title``: a step's title in the operator's language (a replay in another language
     than the recording's), None to keep the recorded one.
     """
-    lines = []
-    seen: set[tuple[str, str]] = set()
+    # A record holds every run: the latest ping of each leg speaks, in the order legs first appeared.
+    legs: dict[tuple[str, str], Observation] = {}
     for obs in _observations(d):
-        if obs.probe == "icmp.echo" and obs.ok and (obs.vantage, obs.param("dst", "")) not in seen:
-            seen.add((obs.vantage, obs.param("dst", "")))
-            rtts = [r.rtt_ms for r in obs.rows if getattr(r, "rtt_ms", None) is not None]
-            if rtts:
-                dst = obs.param("dst", "") or getattr(obs.rows[0], "dst", "?")
-                lines.append(tr("verdict.verified_rtt", sender=obs.vantage, dst=dst, replies=len(rtts),
-                                sent=len(obs.rows), rtt=f"{min(rtts):.2f}–{max(rtts):.2f}"))
+        if obs.probe == "icmp.echo" and obs.ok:
+            legs[(obs.vantage, obs.param("dst", ""))] = obs
+    lines = []
+    for obs in legs.values():
+        rtts = [r.rtt_ms for r in obs.rows if getattr(r, "rtt_ms", None) is not None]
+        if rtts:
+            dst = obs.param("dst", "") or getattr(obs.rows[0], "dst", "?")
+            lines.append(tr("verdict.verified_rtt", sender=obs.vantage, dst=dst, replies=len(rtts),
+                            sent=len(obs.rows), rtt=f"{min(rtts):.2f}–{max(rtts):.2f}"))
     df = [r.size + 28 for o in _observations(d) if o.probe == "icmp.pmtu" and o.ok
           for r in o.rows if getattr(r, "rtt_ms", None) is not None and getattr(r, "df", False)]
     if df:
@@ -44,7 +46,8 @@ def verified_lines(d: Diagnosis, tr: Translator, title: Callable[[str], str | No
     hops = d.extra.get("path") if d.extra else None
     if hops:
         lines.append(tr("verdict.verified_path", hops=" → ".join(str(h) for h in hops)))
-    passed = [title(s.step) or s.title for s in d.steps if s.status == PASS]
+    latest = {s.step: s for s in d.steps}  # a step run again counts once, as it ended
+    passed = [title(s.step) or s.title for s in latest.values() if s.status == PASS]
     if passed:
         lines.append(tr("verdict.verified_checks", n=len(passed), titles="; ".join(passed)))
     return lines

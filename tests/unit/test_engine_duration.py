@@ -1,0 +1,52 @@
+"""The verdict's "took" is the time the walk spent, not the time the operator spent reading.
+
+Found in a walk off the demo path: after applying a fix and re-running, the healthy
+verdict said "took 30.7 s" for a re-run of two steps that took about one second,
+because the duration ran from the first walk's start through the fix dialog.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vnetdoctor.knowledge import engine as engine_mod
+from vnetdoctor.knowledge.model import PASS, Request, StepResult
+from vnetdoctor.probes.vantage import LOCAL, Vantage
+
+GUEST = Vantage("netns", "vd-dur-guest")
+STEP_S = 0.05
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> engine_mod.Engine:
+    eng = engine_mod.Engine(Request(target="198.18.0.11", host=LOCAL, guest=GUEST, lang="en"))
+    monkeypatch.setattr(eng, "prefetch", lambda: None)  # nothing is probed: this is about the clock
+
+    def run_one(step_id: str) -> StepResult:
+        time.sleep(STEP_S)
+        result = StepResult(step_id, "network", step_id, PASS)
+        eng._results[step_id] = result
+        return result
+
+    monkeypatch.setattr(eng, "_run_one", run_one)
+    return eng
+
+
+def test_a_rerun_after_a_pause_reports_only_its_own_time(engine: engine_mod.Engine) -> None:
+    first = engine.run()
+    assert first.duration_ms >= STEP_S * 1000 * 2  # every step ran once
+    time.sleep(0.6)  # the operator reads the verdict and applies a fix
+    engine.run_step(engine_mod.SYMPTOM)  # the re-run
+    took = engine.diagnosis().duration_ms
+    assert STEP_S * 1000 <= took < 400, took
+
+
+def test_step_by_step_counts_the_steps_not_the_pauses_between_them(engine: engine_mod.Engine) -> None:
+    steps = [s.id for s in engine.plan()]
+    for step_id in steps[:3]:
+        engine.run_step(step_id)
+        time.sleep(0.2)
+    took = engine.diagnosis().duration_ms
+    assert STEP_S * 1000 * 3 <= took < 500, took
