@@ -116,11 +116,13 @@ class ReplayWalkScreen(WalkScreen):
 
     def action_step(self, delta: int) -> None:
         self._pause()
-        self._seek(self.position + delta)
+        if not self._seek(self.position + delta):
+            self._refuse_busy()  # says why: the replay is still reading its record
 
     def action_jump(self, where: str) -> None:
         self._pause()
-        self._seek(0 if where == "start" else len(self.timeline or ()))
+        if not self._seek(0 if where == "start" else len(self.timeline or ())):
+            self._refuse_busy()
 
     def action_play(self) -> None:
         if self._player is not None:
