@@ -62,6 +62,23 @@ def test_a_frame_holds_only_what_had_happened_by_then(fixed) -> None:  # type: i
     assert end.diagnosis.reachable is True and end.diagnosis.causes == ()
 
 
+def test_an_undo_is_a_moment_that_names_the_fix_it_took_back(fixed) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.knowledge.text import Translator
+    from vnetdoctor.session.timeline import FIX_UNDONE
+    from vnetdoctor.tui.widgets.timeline import describe
+    from tests.tui.support.engine import FIREWALL_FIX
+
+    store, sid = fixed
+    undo = {"command": "ip netns exec vnd-guest nft add rule inet filter input icmp type echo-request drop",
+            "undoes": FIREWALL_FIX.command, "step": "network.firewall", "returncode": 0, "output": ""}
+    store.record_event(sid, "fix_undone", undo)
+    timeline = build_timeline(store.load(sid))
+    last = timeline.moments[-1]
+    assert last.kind == FIX_UNDONE and last.ok is True
+    text = describe(last, Translator("en"), lambda s: s).plain
+    assert text == f"fix undone, exit 0: {FIREWALL_FIX.command}"
+
+
 def test_a_record_without_step_times_keeps_every_moment(fixed) -> None:  # type: ignore[no-untyped-def]
     """An exported JSON record has no step times: steps first, then events, none lost."""
     from dataclasses import replace

@@ -60,7 +60,8 @@ def describe(moment: Moment | None, tr: Translator, title_of: Callable[[str], st
         if causes:
             text.append(" · " + causes)
         return text
-    command = str(detail.get("command") or detail.get("guidance") or "")
+    # An undo names the fix it took back ("undoes"); anything else the command that ran.
+    command = str(detail.get("undoes") or detail.get("command") or detail.get("guidance") or "")
     if moment.kind == ANSWER:
         return Text(tr("replay.moment.answer", step=step, answer=str(detail.get("answer", ""))))
     if moment.kind == FIX_OFFERED:
