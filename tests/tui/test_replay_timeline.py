@@ -249,7 +249,9 @@ async def test_tables_show_what_had_been_observed_at_the_selected_moment(fixed) 
         await pilot.press("t")
         await wait_until(pilot, lambda: showing(app, TablesScreen) and app.screen.view.loaded)
         assert app.screen.table.row_count == 0
-        assert "not recorded" in screen_text(app)
+        # Recorded later in the session: "not yet", never "not recorded".
+        assert "not observed yet at this point of the replay" in screen_text(app)
+        assert "not recorded" not in screen_text(app)
 
 
 # --- the observer path: no screen picks its data by the mode ------------------------------------

@@ -93,7 +93,8 @@ class TimelineReplay(ReplayEngine):
                 self._fed[step] = now
                 self._emit(StepFinished(now))
         self.position, self._frame = frame.position, frame
-        self._observer = RecordedObserver(frame.observations)
+        later = self.timeline.at(len(self.timeline)).observations if not frame.at_end else ()
+        self._observer = RecordedObserver(frame.observations, later)
         self._emit(ReplayMoved(frame))  # type: ignore[arg-type]
         return frame
 
