@@ -114,6 +114,20 @@ def test_replay_shows_its_verdict_before_reading_the_frames_back(fixed) -> None:
                for run in replay.capture_runs()) == 30
 
 
+def test_the_strip_fits_the_width_and_uses_ascii_marks_on_the_linux_console(fixed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.knowledge.text import Translator
+    from vnetdoctor.tui.glyphs import ENV
+
+    store, sid = fixed
+    moments = build_timeline(store.load(sid)).moments * 8  # a long session: the strip is windowed
+    bar = TimelineBar(moments, Translator("en"), lambda s: s)
+    bar.position = len(moments) // 2
+    text = bar.strip_text(78).plain
+    assert len(text) <= 78 and text.startswith("paused ") and text.endswith(">") and "<" in text
+    monkeypatch.setenv(ENV, "1")
+    assert bar.strip_text(78).plain.isascii()
+
+
 # --- steering the walk ------------------------------------------------------------------------
 
 
