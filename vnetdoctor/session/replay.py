@@ -125,6 +125,11 @@ class TimelineReplay(ReplayEngine):
                 self._feed(result)
         return self.diagnosis()
 
+    def _wait_for_frames(self) -> None:
+        """Serve nothing without its frames: a capture listed without them would claim it saw nothing."""
+        if not self._frames_ready.wait(FRAMES_TIMEOUT):
+            raise TimeoutError(f"the record's captured frames are still being read after {FRAMES_TIMEOUT:g} s")
+
     def _adopt(self, recorded: Any) -> None:
         """Serve ``recorded`` (the same record, frames put back) from now on."""
         self._record = recorded
@@ -144,12 +149,12 @@ class TimelineReplay(ReplayEngine):
 
         Blocking until the frames are back (callers are workers, never the UI thread).
         """
-        self._frames_ready.wait(FRAMES_TIMEOUT)
+        self._wait_for_frames()
         return list(self._frame.observations)
 
     def capture_runs(self) -> list[list[Observation]]:
         """The observations of each walk up to the selected point: the first, then each re-run."""
-        self._frames_ready.wait(FRAMES_TIMEOUT)
+        self._wait_for_frames()
         runs: dict[int, list[Observation]] = {}
         for moment in self.timeline.moments[: self.position]:
             if moment.result is not None:
