@@ -123,7 +123,7 @@ def test_the_strip_fits_the_width_and_uses_ascii_marks_on_the_linux_console(fixe
     bar = TimelineBar(moments, Translator("en"), lambda s: s)
     bar.position = len(moments) // 2
     text = bar.strip_text(78).plain
-    assert len(text) <= 78 and text.startswith("paused ") and text.endswith(">") and "<" in text
+    assert len(text) <= 78 and text.startswith("paused ") and text.rstrip().endswith(">") and "<" in text
     monkeypatch.setenv(ENV, "1")
     assert bar.strip_text(78).plain.isascii()
 
@@ -214,6 +214,19 @@ async def test_the_replay_runs_nothing_when_n_reaches_a_step_not_run_yet(fixed) 
         await pilot.press("n", "n")
         await settle(pilot)
         assert set(walk.results) == {"symptom.ping"} and walk.position == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_the_replays_footer_fits(fixed, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    store, sid = fixed
+    app = replay_app(store, sid)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        shown = [k for k in app.screen.query("FooterKey") if k.display and k.region.width]
+        assert [k.key_display for k in shown if k.region.right > size[0]] == []  # every key whole
+        assert {"space", "←", "→"} <= {k.key_display for k in shown}
+        assert "g/G start/end" in screen_text(app)  # the jump keys, on the timeline's line
 
 
 # --- packets and tables at the selected moment -------------------------------------------------

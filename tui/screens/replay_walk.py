@@ -30,28 +30,30 @@ from .walk import WalkScreen
 
 PLAY_INTERVAL = 0.8  # seconds per moment while playing: time to read what changed
 STEP_KEYS = Binding.Group("replay.key.step", compact=True)  # "←→ step" in the footer
-END_KEYS = Binding.Group("replay.key.ends", compact=True)
 
 
 class ReplayWalkScreen(WalkScreen):
     """The walk over a recorded session, with a timeline to steer it."""
 
     # Priority: the sidebar's list keys (g/G, Home/End) would take them first; in a
-    # replay they move through time (the arrows still move through the steps).
+    # replay they move through time (up/down still move through the steps).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play", "replay.key.play", id="replay.play", priority=True),
+        # g/G and Home/End are named on the timeline's own line (the footer is full at 60 columns).
         Binding("left", "step(-1)", "replay.key.back", id="replay.back", priority=True, group=STEP_KEYS,
                 key_display="←"),
         Binding("right", "step(1)", "replay.key.forward", id="replay.forward", priority=True, group=STEP_KEYS,
                 key_display="→"),
+        Binding("g", "jump('start')", "replay.key.start", id="replay.start_g", priority=True, show=False),
+        Binding("G", "jump('end')", "replay.key.end", id="replay.end_g", priority=True, show=False),
         Binding("h", "step(-1)", "replay.key.back", id="replay.back_h", priority=True, show=False),
         Binding("l", "step(1)", "replay.key.forward", id="replay.forward_l", priority=True, show=False),
         Binding("home", "jump('start')", "replay.key.start", id="replay.start", priority=True, show=False),
         Binding("end", "jump('end')", "replay.key.end", id="replay.end", priority=True, show=False),
-        Binding("g", "jump('start')", "replay.key.start", id="replay.start_g", priority=True, group=END_KEYS),
-        Binding("G", "jump('end')", "replay.key.end", id="replay.end_g", priority=True, group=END_KEYS),
-        # n/b still move through the steps (never run one); the footer's room goes to the timeline.
+        # n/b still move through the steps (never run one) and c copies a fix; the footer's
+        # room goes to the timeline (the help lists them all).
         Binding("n", "next", "walk.next", id="walk.next", show=False),
+        Binding("c", "copy_fix", "walk.copy", id="walk.copy", show=False),
     ]
 
     def __init__(self, *args: Any, play_interval: float = PLAY_INTERVAL, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -123,6 +124,10 @@ class TimelineBar(Static):
             text.append(mark, style=emphasis(style) + (" reverse" if i == self.position else ""))
         if start + room < len(cells):
             text.append(">", style="dim")
+        hint = tr("replay.jump_hint")  # the jump keys, where the footer has no room for them
+        gap = width - text.cell_len - cell_len(hint)
+        if gap >= 2:
+            text.append(" " * gap + hint, style="dim")
         return text
 
     def _paint(self) -> None:
