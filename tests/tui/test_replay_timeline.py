@@ -229,6 +229,43 @@ async def test_the_replays_footer_fits(fixed, size: tuple[int, int]) -> None:  #
         assert "g/G start/end" in screen_text(app)  # the jump keys, on the timeline's line
 
 
+async def test_while_the_frames_are_read_back_nothing_claims_a_capture_saw_nothing(fixed) -> None:  # type: ignore[no-untyped-def]
+    """The verdict shows at once; the steps holding frames, and the Packets screen, wait for them."""
+    import threading
+
+    from tests.tui.support.engine import fake_knowledge
+    from vnetdoctor.session.replay import replay_factory
+    from vnetdoctor.tui.launch import build_app
+    from vnetdoctor.tui.state import SessionState
+
+    store, sid = fixed
+    recorded = store.load(sid, with_packets=False)
+    gate = threading.Event()
+
+    def slow_frames(record):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return store.with_frames(record)
+
+    state = SessionState(request=recorded.request, replay=True, session_id=sid, store=store)
+    app = build_app(state, replay_factory(recorded, slow_frames), knowledge=fake_knowledge())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayWalkScreen) and app.screen.complete)
+        walk = app.screen
+        assert walk.diagnosis is not None and walk.diagnosis.reachable is True  # the verdict, at once
+        assert "symptom.ping" not in walk.results  # its capture is not shown empty: not shown yet
+        await pilot.press("p")
+        await wait_until(pilot, lambda: showing(app, PacketsScreen))
+        await pilot.pause(0.1)
+        assert "reading the recorded packets" in screen_text(app)
+        assert app.screen.query_one(PacketList).row_count == 0
+        gate.set()
+        await wait_until(pilot, lambda: app.screen.mode == "recorded", what="the recorded packets")
+        assert app.screen.query_one(PacketList).row_count == 30
+        await pilot.press("escape")
+        await settle(pilot)
+        assert walk.results["symptom.ping"].status == PASS
+
+
 # --- packets and tables at the selected moment -------------------------------------------------
 
 

@@ -346,8 +346,8 @@ class CaptureScreen(RecordedPackets, Screen[None]):
             line = t("packets.status.nopath")
         elif self.mode == "failed":
             line = t("packets.status.failed")
-        else:
-            line = t("packets.status.starting")
+        else:  # where no capture may start, the packets come from the record (its frames may still be read)
+            line = t("packets.status.starting" if self._can_go_live else "packets.status.reading")
         if self.not_listed:
             line = f"{line} · {t('packets.status.full', count=self.not_listed, limit=self._max_packets)}"
         if self.last_message:
