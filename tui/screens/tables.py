@@ -13,7 +13,7 @@ one-shot worker per poll, re-armed with ``set_timer`` when its result has been
 shown, so two polls can never overlap however slow a probe is.
 
 In replay, the session serves the recorded observations through the same call
-(its observer reads the record) and no probe runs.
+(its observer reads the record at the timeline's selected moment) and no probe runs.
 """
 
 from __future__ import annotations
