@@ -7,6 +7,7 @@ with live values, and it is forgiving in production and strict in tests (see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .catalog_data import (
@@ -23,6 +24,7 @@ from .catalog_templates import (
     strict_default,
 )
 from .model import Fix
+from .phrase import Phrase
 from .text import join, t
 
 
@@ -42,7 +44,8 @@ def render_fix(template: FixTemplate, lang: str = "en", *, where: str = "", stri
         values, strict=strict, where=label)
     # The note is prose: a known value reads as it is; an unknown one by its name.
     prose = {k: (v if is_known(v) or k not in PLACEHOLDERS else f"<{value_label(k, lang)}>") for k, v in values.items()}
-    note = render_template(template.note(lang), prose, strict=strict, where=label)
+    note = Phrase(render_template(template.note(lang), prose, strict=strict, where=label),
+                  {"fix_note": template.cause, "command": template.command, "values": prose})
     lacking = tuple(dict.fromkeys(missing + undo_missing))
     if lacking:
         return Fix.guidance(lacking, risk=template.risk, where=where, note=note)
@@ -88,4 +91,14 @@ def render_summary(cause_id: str, lang: str = "en", *, strict: bool | None = Non
         if strict:
             raise
         return cause_id
-    return render_template(cause.summary_template(lang), values, strict=strict, where=f"cause {cause_id}: summary")
+    text = render_template(cause.summary_template(lang), values, strict=strict, where=f"cause {cause_id}: summary")
+    return Phrase(text, {"summary": cause_id, "values": values})
+
+
+def render_note(cause_id: str, command: str, lang: str, values: Mapping[str, Any]) -> str:
+    """A fix's note said again in ``lang`` from its recorded facts (the fix named by its template)."""
+    template = next((f for f in get_cause(cause_id).fixes if f.command == command), None)
+    if template is None:
+        raise LookupError(f"cause {cause_id} has no fix {command!r} any more")
+    text = render_template(template.note(lang), values, strict=False, where=f"cause {cause_id}: fix note")
+    return Phrase(text, {"fix_note": cause_id, "command": command, "values": dict(values)})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.vantage import Vantage
 
 from .checks import check
@@ -428,7 +429,8 @@ def returned_on(trace: Any, host: Vantage, ident: int, target: str | None) -> li
     for p in trace.packets:
         if p.vantage != str(host) or not p.summary.startswith("in ") or p.iface in out:
             continue
-        reply = "echo-reply" in p.summary and p.tag.startswith(f"icmp:{ident}:")
+        tag = ProbeTag.read(p.tag)
+        reply = "echo-reply" in p.summary and tag is not None and tag.of_ping(ident)
         asks = bool(target) and "ARP who-has" in p.summary and f" tell {target} " in p.summary
         if reply or asks:
             out.append(p.iface)

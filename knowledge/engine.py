@@ -29,6 +29,7 @@ from .events import AskFn, DiagnosisReady, EngineEvent, EventSink, PlannedStep, 
 from .text import tr
 from .model import FAIL, SKIP, Diagnosis, Request, StepResult
 from .observer import Observer
+from .path import PathPoint
 
 SYMPTOM = "symptom.ping"
 
@@ -122,7 +123,7 @@ class Engine:
         path = self._shared.facts.get("path")
         extra: dict[str, Any] = {}
         if path is not None:
-            extra["path"] = [f"{h.side}:{h.iface}" for h in path.hops]
+            extra["path"] = tuple(PathPoint(h.side, h.iface) for h in path.hops)
         return Diagnosis(
             request=self.request,
             reachable=trace.reachable if trace is not None else None,

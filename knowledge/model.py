@@ -15,6 +15,8 @@ from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import Vantage, parse_vantage
 from vnetdoctor.probes.vocabulary import Severity, Status, Verdict
 
+from .phrase import from_record, said
+
 # Step status, as in diagnose --json (the names of vocabulary.Status, kept for the many
 # callers that import them from here). "ask" is a question node waiting for the operator.
 PASS, FAIL, WARN, SKIP, ASK = Status.PASS, Status.FAIL, Status.WARN, Status.SKIP, Status.ASK
@@ -104,6 +106,7 @@ class Fix:
             "note": self.note,
             "runnable": self.runnable,
             "missing": list(self.missing),
+            **_facts("note", self.note),
         }
         if self.then:
             out["then"] = [step.to_dict() for step in self.then]  # added field: older readers ignore it
@@ -113,7 +116,8 @@ class Fix:
     def from_dict(cls, d: Mapping[str, Any]) -> Fix:
         """Load a recorded fix. A record without a valid argv (sessions recorded before
         fixes were argv) keeps its command text for display, and is never runnable."""
-        risk, where, note = str(d.get("risk", "")), str(d.get("where", "")), str(d.get("note", ""))
+        risk, where = str(d.get("risk", "")), str(d.get("where", ""))
+        note = from_record(str(d.get("note", "")), d.get("note_say"))
         argv, undo_argv = d.get("argv"), d.get("undo_argv") or []
         if (
             d.get("runnable") is True
@@ -127,6 +131,15 @@ class Fix:
                 return cls.of(argv, undo_argv, risk=risk, where=where, note=note, then=steps)
         missing = tuple(str(m) for m in d.get("missing") or ())
         return cls(str(d.get("command", "")), str(d.get("undo", "")), risk, where, note, missing=missing)
+
+
+def _facts(name: str, text: str) -> dict[str, Any]:
+    """``{NAME_say: facts}`` beside a recorded text the translator made (see :mod:`.phrase`), else ``{}``.
+
+    The sentence stays as it was said; the facts let an export say it in the other language.
+    """
+    facts = said(text)
+    return {f"{name}_say": facts} if facts is not None else {}
 
 
 def _display(argv: tuple[str, ...], undo_argv: tuple[str, ...], then: tuple[Fix, ...]) -> tuple[str, str]:
@@ -145,11 +158,11 @@ class Evidence:
     vantage: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "probe": self.probe, "vantage": self.vantage}
+        return {"text": self.text, "probe": self.probe, "vantage": self.vantage, **_facts("text", self.text)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
-        return cls(d["text"], d.get("probe", ""), d.get("vantage", ""))
+        return cls(from_record(d["text"], d.get("text_say")), d.get("probe", ""), d.get("vantage", ""))
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,7 @@ class Finding:
             "layer": self.layer,
             "severity": self.severity,
             "summary": self.summary,
+            **_facts("summary", self.summary),
             "evidence": [e.to_dict() for e in self.evidence],
             "fixes": [f.to_dict() for f in self.fixes],
         }
@@ -178,7 +192,7 @@ class Finding:
         return cls(
             cause=d["id"],
             layer=d["layer"],
-            summary=d.get("summary", ""),
+            summary=from_record(d.get("summary", ""), d.get("summary_say")),
             evidence=tuple(Evidence.from_dict(e) for e in d.get("evidence", ())),
             fixes=tuple(Fix.from_dict(f) for f in d.get("fixes", ())),
             severity=d.get("severity", FAIL),
@@ -213,6 +227,7 @@ class StepResult:
             "title": self.title,
             "status": self.status,
             "note": self.note,
+            **_facts("note", self.note),
             "duration_ms": round(self.duration_ms),
             "answer": self.answer,
             "causes": [f.cause for f in self.findings],
@@ -227,7 +242,7 @@ class StepResult:
             layer=d["layer"],
             title=d.get("title", ""),
             status=d["status"],
-            note=d.get("note", ""),
+            note=from_record(d.get("note", ""), d.get("note_say")),
             duration_ms=float(d.get("duration_ms", 0)),
             observations=tuple(Observation.from_dict(o) for o in d.get("observations", ())),
             findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),

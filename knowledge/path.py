@@ -21,6 +21,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PathPoint:
+    """One interface of the path as the verdict records it (``Diagnosis.extra["path"]``).
+
+    Which side and which interface, as data: replay listens on these points again and
+    the verdict names them, so they are never written as ``"side:iface"`` to be split.
+    """
+
+    side: str  # "host" | "guest"
+    iface: str
+
+
+@dataclass(frozen=True)
 class Hop:
     vantage: Vantage
     iface: str
@@ -29,6 +41,11 @@ class Hop:
 
     def label(self) -> str:
         return f"{self.side} {self.iface}"
+
+    @property
+    def point(self) -> PathPoint:
+        """Which side and interface, as data (what the trace records where a packet was seen)."""
+        return PathPoint(self.side, self.iface)
 
 
 @dataclass(frozen=True)

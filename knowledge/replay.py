@@ -21,6 +21,7 @@ from vnetdoctor.probes.vocabulary import layer_rank
 from .events import AskFn, DiagnosisReady, EventSink, PlannedStep, StepFinished, StepStarted
 from .model import ASK, FAIL, Diagnosis, Request, StepResult
 from .observer import RecordedObserver
+from .path import PathPoint
 
 
 
@@ -110,17 +111,16 @@ class ReplayEngine:
         )
 
     def path_points(self) -> list[tuple[Vantage, str]]:
-        """The path's interfaces as recorded in the verdict (``extra.path``: ``side:iface``)."""
+        """The path's interfaces as recorded in the verdict (``extra["path"]``: PathPoint records)."""
         extra: Any = self._recorded.extra if self._recorded is not None else {}
-        hops: Iterable[str] = extra.get("path", ()) if hasattr(extra, "get") else ()
+        hops: Iterable[Any] = extra.get("path", ()) if hasattr(extra, "get") else ()
         points: list[tuple[Vantage, str]] = []
         for hop in hops:
-            side, _, iface = str(hop).partition(":")
-            if not iface:
+            if not isinstance(hop, PathPoint) or not hop.iface:
                 continue
-            vantage = self.request.guest if side == "guest" and self.request.guest else self.request.host
-            if (vantage, iface) not in points:
-                points.append((vantage, iface))
+            vantage = self.request.guest if hop.side == "guest" and self.request.guest else self.request.host
+            if (vantage, hop.iface) not in points:
+                points.append((vantage, hop.iface))
         return points
 
     # -- internals ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .phrase import Phrase, said_json
 from .templates import render_template, strict_default
 from .text_data import (
     DATA_FILES,
@@ -90,8 +91,11 @@ def tr(key: str, lang: str = "en", /, *, strict: bool | None = None, audience: s
 
     An unknown key raises :class:`UnknownTextKey` in strict mode and renders as the
     key itself otherwise; a missing placeholder follows :func:`.templates.render_template`.
+    The text is a :class:`.phrase.Phrase`: it keeps the key and the values, so a record
+    can say it again in the other language (:func:`in_lang`).
     """
     strict = strict_default() if strict is None else strict
+    asked = key
     if audience != "cli" and f"{key}_{audience}" in texts():
         key = f"{key}_{audience}"
     template = texts().get(key)
@@ -99,7 +103,8 @@ def tr(key: str, lang: str = "en", /, *, strict: bool | None = None, audience: s
         if strict:
             raise UnknownTextKey(key)
         return key
-    return render_template(t(template, lang), values, strict=strict, where=key)
+    how = {"tr": asked, "values": values} if audience == "cli" else {"tr": asked, "audience": audience, "values": values}
+    return Phrase(render_template(t(template, lang), values, strict=strict, where=key), how)
 
 
 class Translator:
@@ -118,12 +123,57 @@ class Translator:
 
 def join(items: Iterable[Any], lang: str = "en") -> str:
     """Items of a list in running text: ``a, b`` in English, ``a、b`` in Chinese."""
-    return tr("sep.list", lang).join(str(i) for i in items)
+    return _joined("sep.list", list(items), lang)
 
 
 def join_clauses(items: Iterable[Any], lang: str = "en") -> str:
     """Independent statements on one line: ``a; b`` in English, ``a；b`` in Chinese."""
-    return tr("sep.clause", lang).join(str(i) for i in items)
+    return _joined("sep.clause", list(items), lang)
+
+
+def _joined(sep: str, items: list[Any], lang: str) -> str:
+    glue = tr("sep.clause" if sep == "sep.clause" else "sep.list", lang)
+    return Phrase(glue.join(str(i) for i in items), {"join": sep, "items": items})
+
+
+def in_lang(text: str, lang: str) -> tuple[str, bool]:
+    """``text`` said again in ``lang`` from the facts it was made of, and whether it could be.
+
+    A plain string (glued from pieces, or recorded before texts kept their facts)
+    comes back as it is, with False: the caller says so rather than passing it off.
+    """
+    if isinstance(text, Phrase) and isinstance(text.how, Mapping):
+        try:
+            return render_said(said_json(text.how), lang), True
+        except (LookupError, TypeError, ValueError, RecursionError):
+            return text, False
+    return text, False
+
+
+def render_said(say: Mapping[str, Any], lang: str) -> str:
+    """A phrase's facts (its JSON form, :func:`.phrase.said`) rendered in ``lang``."""
+
+    def value(v: Any) -> Any:
+        return render_said(v["say"], lang) if isinstance(v, Mapping) and "say" in v else v
+
+    values = {str(k): value(v) for k, v in dict(say.get("values") or {}).items()}
+    if "tr" in say:
+        return tr(str(say["tr"]), lang, strict=False, audience=str(say.get("audience", "cli")), **values)
+    if "join" in say:
+        return _joined(str(say["join"]), [value(v) for v in say.get("items") or ()], lang)
+    if "concat" in say:
+        return Phrase("".join(str(value(v)) for v in say["concat"]), say)
+    if "reason" in say:
+        return probe_reason(str(say["reason"]), lang)
+    if "summary" in say:
+        from .catalog_render import render_summary
+
+        return Phrase(render_summary(str(say["summary"]), lang, strict=False, **values), say)
+    if "fix_note" in say:
+        from .catalog_render import render_note
+
+        return render_note(str(say["fix_note"]), str(say.get("command", "")), lang, values)
+    raise ValueError(f"no way to say {sorted(say)}")
 
 
 # The fixed words probes (the ground floor, English only) give as a skip reason, and the
@@ -169,7 +219,7 @@ def probe_reason(reason: str, lang: str = "en") -> str:
                 clause = tr(key, lang, **found)
                 break
         clauses.append(clause)
-    return join_clauses(clauses, lang)
+    return Phrase(join_clauses(clauses, lang), {"reason": reason})
 
 
 def duration(ms: float | None, lang: str = "en") -> str:

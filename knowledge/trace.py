@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from vnetdoctor.probes.base import Observation, run_probe
-from vnetdoctor.probes.capture import Capture
+from vnetdoctor.probes.capture import WHOLE_CAPTURE, Capture, capture_failures
+from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
 from .kernel_window import KernelWindow
 from .model import Evidence
-from .path import Hop, Path
+from .path import Hop, Path, PathPoint
 from .text import join, tr
 
 
@@ -48,12 +49,12 @@ class Leg:
     ident: int
     echo: Observation
     hops: tuple[Hop, ...]  # in the order the request crosses them
-    request_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # seq -> hop labels
-    reply_seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    request_seen: dict[str, tuple[PathPoint, ...]] = field(default_factory=dict)  # seq -> where seen
+    reply_seen: dict[str, tuple[PathPoint, ...]] = field(default_factory=dict)
     capture_vantage: str = ""  # where the path capture ran (what ``line`` says comes from it)
-    # Hop labels nothing listened on (a libvirt guest has no capture vantage on this host):
+    # Hops nothing listened on (a libvirt guest has no capture vantage on this host):
     # "never seen there" would claim an observation nobody made.
-    uncaptured: frozenset[str] = frozenset()
+    uncaptured: frozenset[PathPoint] = frozenset()
     # The sender's own ping chose its ICMP identifier (busybox in a guest): no capture can tell
     # its packets, so nothing is said about where they were or were not seen.
     untracked: bool = False
@@ -76,19 +77,19 @@ class Leg:
 
     def last_request_hop(self) -> Hop | None:
         """The furthest hop along the path that saw any of our requests."""
-        seen = {label for labels in self.request_seen.values() for label in labels}
+        seen = {point for points in self.request_seen.values() for point in points}
         last = None
         for hop in self.hops:
-            if hop.label() in seen:
+            if hop.point in seen:
                 last = hop
         return last
 
     def first_missing_request_hop(self) -> Hop | None:
-        seen = {label for labels in self.request_seen.values() for label in labels}
+        seen = {point for points in self.request_seen.values() for point in points}
         last = self.last_request_hop()
         after = False if last is not None else True
         for hop in self.hops:
-            if after and hop.label() not in seen:
+            if after and hop.point not in seen:
                 return hop
             if last is not None and hop == last:
                 after = True
@@ -109,11 +110,11 @@ class Leg:
         if not self.hops:
             return tr("trace.no_capture_points", lang)
         if last is None:
-            first = next((h for h in self.hops if h.label() not in self.uncaptured), None)
+            first = next((h for h in self.hops if h.point not in self.uncaptured), None)
             if first is None:
                 return tr("trace.nothing_captured", lang)
             return tr("trace.never_seen", lang, hop=hop_label(first.side, first.iface, lang))
-        if missing is not None and missing.label() in self.uncaptured:
+        if missing is not None and missing.point in self.uncaptured:
             return tr("trace.seen_guest_uncaptured" if missing.side == "guest" else "trace.seen_uncaptured",
                       lang, last=hop_label(last.side, last.iface, lang),
                       missing=hop_label(missing.side, missing.iface, lang))
@@ -121,10 +122,8 @@ class Leg:
             return tr("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
         if self.reply_seen_anywhere():
-            # reply_seen holds labels ("host vnet0"), as run_trace made them: split back.
-            labels = sorted({h for labels in self.reply_seen.values() for h in labels})
-            sides_ifaces = (label.split(" ", 1) if " " in label else ("", label) for label in labels)
-            hops = join((hop_label(side, iface, lang) for side, iface in sides_ifaces), lang)
+            points = sorted({p for points in self.reply_seen.values() for p in points}, key=lambda p: (p.side, p.iface))
+            hops = join((hop_label(p.side, p.iface, lang) for p in points), lang)
             return tr("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
         if not any(h.side == "guest" for h in self.hops):
             # Nothing listened in the guest: whether it sent a reply was not observed.
@@ -182,7 +181,10 @@ def run_trace(
     try:
         failed = cap.start()
     except Exception as exc:  # noqa: BLE001 - a capture that cannot run is reported, not raised
-        failed = {"capture": str(exc)}
+        failed = {WHOLE_CAPTURE: str(exc)}
+    failures = capture_failures(points, failed)
+    unopened = {(f.vantage, f.iface) for f in failures}
+    whole_failed = any(not f.iface for f in failures)
     fwd_ident = random.randint(1, 0x7FFF)
     rev_ident = fwd_ident + 0x8000
     both = reverse_sender is not None and bool(reverse_dst)
@@ -210,7 +212,7 @@ def run_trace(
         probe="capture.path",
         vantage=str(path.hops[0].vantage) if path.hops else str(sender),
         status="ok" if points and len(failed) < len(points) else "skipped",
-        rows=tuple(packets),
+        rows=(*packets, *failures),  # the frames, and the points not listened on (as data)
         raw="; ".join(f"{k}: {v}" for k, v in failed.items()) or f"listened on {', '.join(f'{i}@{v}' for v, i in points)}",
         reason="" if points and len(failed) < len(points) else ("no interface on the path to listen on" if not points else "; ".join(f"{k}: {v}" for k, v in failed.items())),
         duration_ms=(time.perf_counter() - started) * 1000,
@@ -218,20 +220,21 @@ def run_trace(
         layer="datalink",
     )
 
-    def label_seen(ident: int, kind: str) -> dict[str, tuple[str, ...]]:
-        out: dict[str, list[str]] = {}
+    def label_seen(ident: int, kind: str) -> dict[str, tuple[PathPoint, ...]]:
+        out: dict[str, list[PathPoint]] = {}
         for p in packets:
-            if not p.tag.startswith(f"icmp:{ident}:") or kind not in p.summary:
+            tag = ProbeTag.read(p.tag)
+            if tag is None or not tag.of_ping(ident) or kind not in p.summary:
                 continue
-            seq = p.tag.rsplit(":", 1)[1]
+            seq = tag.seq
             side = hop_side.get((p.vantage, p.iface), "host" if p.vantage == str(sender) else "?")
-            label = f"{side} {p.iface}"
-            if label not in out.setdefault(seq, []):
-                out[seq].append(label)
+            point = PathPoint(side, p.iface)
+            if point not in out.setdefault(seq, []):
+                out[seq].append(point)
         return {k: tuple(v) for k, v in out.items()}
 
     fwd_hops = path.hops
-    uncaptured = frozenset(h.label() for h in fwd_hops if f"{h.iface}@{h.vantage}" in failed or "capture" in failed)
+    uncaptured = frozenset(h.point for h in fwd_hops if (str(h.vantage), h.iface) in unopened or whole_failed)
 
     def untracked(obs: Observation, ident: int) -> bool:
         # A guest's own ping without `-e` picks its identifier: our capture cannot tell its packets.

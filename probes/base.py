@@ -28,14 +28,14 @@ OK = "ok"
 SKIPPED = "skipped"
 ERROR = "error"
 
-_ROW_TYPES: dict[str, type] = {}
-
 _R = TypeVar("_R", bound=Row)
 
 
 @dataclass_transform(frozen_default=True)
 def row(cls: type[_R]) -> type[_R]:
     """Class decorator: a frozen row type that observations can carry and restore.
+
+    Restoring needs the class by name: list a new row type in :mod:`.row_types`.
 
     A row type is a :class:`~.rowkey.Row`: it declares its identity (``KEY_FIELDS``),
     which the tables and the session diff both key on. ``dataclass_transform`` tells
@@ -45,7 +45,6 @@ def row(cls: type[_R]) -> type[_R]:
         raise TypeError(f"{cls.__name__} is not a Row: declare its KEY_FIELDS")
     if not dataclasses.is_dataclass(cls):
         cls = dataclass(frozen=True)(cls)
-    _ROW_TYPES[cls.__name__] = cls
     return cls
 
 
@@ -77,17 +76,20 @@ def row_to_dict(item: Any) -> dict[str, Any]:
 
 
 def row_from_dict(data: Mapping[str, Any]) -> Any:
-    """Rebuild a row recorded with :func:`row_to_dict` (unknown types stay dicts)."""
-    data = dict(data)
-    cls = _ROW_TYPES.get(str(data.pop("_type", "")))
-    if cls is None:
-        return data
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in data.items():
-        if key in names:
-            kwargs[key] = tuple(value) if isinstance(value, list) else value
-    return cls(**kwargs)
+    """Rebuild a row recorded with :func:`row_to_dict` (a type this version lacks stays a dict).
+
+    The registry of row types (:mod:`.row_types`) imports every row module, and they
+    import this one: hence the import here.
+    """
+    global _row_from_json
+    if _row_from_json is None:
+        from .row_types import row_from_json
+
+        _row_from_json = row_from_json
+    return _row_from_json(data)
+
+
+_row_from_json: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)

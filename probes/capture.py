@@ -14,11 +14,13 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .nsexec import call_in
+from .probe_tag import ProbeTag
 from .rows import PacketRow
+from .rows_active import CaptureFailure
 from .vantage import Vantage
 
 ETH_P_ALL = 0x0003
@@ -68,6 +70,32 @@ class CapturePoint:
 
     def __str__(self) -> str:
         return f"{self.iface}@{self.vantage}"
+
+
+WHOLE_CAPTURE = "capture"  # the key of a failure of the capture as a whole (not one point)
+
+
+def capture_failures(
+    points: Iterable[tuple[Vantage | str, str]], failed: Mapping[str, str]
+) -> tuple[CaptureFailure, ...]:
+    """What :meth:`Capture.start` could not open, as rows: one per point, looked up by the point.
+
+    ``failed`` is keyed by each point's text; the points are known, so each is
+    looked up (never split back out of the key). A key that is no point (the
+    capture as a whole, :data:`WHOLE_CAPTURE`) becomes a failure with no vantage
+    and no interface, keeping its key in the reason unless it is the whole capture.
+    """
+    out: list[CaptureFailure] = []
+    known: set[str] = set()
+    for vantage, iface in points:
+        key = str(CapturePoint(vantage, iface))  # type: ignore[arg-type]
+        known.add(key)
+        if key in failed:
+            out.append(CaptureFailure(str(vantage), iface, failed[key]))
+    for key, reason in failed.items():
+        if key not in known:
+            out.append(CaptureFailure("", "", reason if key == WHOLE_CAPTURE else f"{key}: {reason}"))
+    return tuple(out)
 
 
 class Capture:
@@ -207,7 +235,7 @@ def _ip(b: bytes) -> str:
 
 
 def summarize(frame: bytes) -> tuple[str, str]:
-    """A one-line summary of an Ethernet frame and its probe tag ("icmp:ID:SEQ", "arp:IP", "tcp:PORT")."""
+    """A one-line summary of an Ethernet frame and its probe tag (:class:`.probe_tag.ProbeTag`'s text)."""
     if len(frame) < 14:
         return "short frame", ""
     etype = struct.unpack("!H", frame[12:14])[0]
@@ -220,8 +248,8 @@ def summarize(frame: bytes) -> tuple[str, str]:
         sha = frame[off + 8 : off + 14].hex(":")
         spa, tpa = _ip(frame[off + 14 : off + 18]), _ip(frame[off + 24 : off + 28])
         if op == 1:
-            return f"ARP who-has {tpa} tell {spa} ({sha})", f"arp:{tpa}"
-        return f"ARP {spa} is-at {sha}", f"arp:{spa}"
+            return f"ARP who-has {tpa} tell {spa} ({sha})", str(ProbeTag("arp", (tpa,)))
+        return f"ARP {spa} is-at {sha}", str(ProbeTag("arp", (spa,)))
     if etype != 0x0800 or len(frame) < off + 20:
         return f"ethertype 0x{etype:04x} {len(frame)} bytes", ""
     ihl = (frame[off] & 0x0F) * 4
@@ -237,17 +265,17 @@ def summarize(frame: bytes) -> tuple[str, str]:
             kind = "echo-request" if itype == 8 else "echo-reply"
             return (
                 f"ICMP {src} > {dst} {kind} id={ident} seq={seq} len={total}{df}",
-                f"icmp:{ident}:{seq}",
+                str(ProbeTag.icmp(ident, seq)),
             )
         return f"ICMP {src} > {dst} type={itype} code={code} len={total}", ""
     if proto == 6 and len(frame) >= l4 + 14:
         sport, dport = struct.unpack("!HH", frame[l4 : l4 + 4])
         flags = frame[l4 + 13]
         names = "".join(n for bit, n in ((2, "S"), (16, "."), (4, "R"), (1, "F"), (8, "P")) if flags & bit)
-        return f"TCP {src}:{sport} > {dst}:{dport} [{names}]", f"tcp:{sport}:{dport}"
+        return f"TCP {src}:{sport} > {dst}:{dport} [{names}]", str(ProbeTag("tcp", (str(sport), str(dport))))
     if proto == 17 and len(frame) >= l4 + 8:
         sport, dport = struct.unpack("!HH", frame[l4 : l4 + 4])
-        return f"UDP {src}:{sport} > {dst}:{dport}", f"udp:{dport}"
+        return f"UDP {src}:{sport} > {dst}:{dport}", str(ProbeTag("udp", (str(dport),)))
     return f"IP {src} > {dst} proto={proto}", ""
 
 

@@ -81,3 +81,22 @@ class ListenRow(Row):
     address: str
     port: int
     family: str = "inet"
+
+
+@row
+class CaptureFailure(Row):
+    """A capture point that could not be opened, and why: the capture's own account of itself.
+
+    Carried in the capture observation's rows beside the frames, so a recording says
+    which hops were not listened on as data ("?" in the path view, "not listened on"
+    in the trace), never as a sentence to be split again. ``vantage`` and ``iface``
+    are both "" when the whole capture could not start.
+
+    Key: the point (vantage and interface); the reason is what went wrong there.
+    """
+
+    KEY_FIELDS = ("vantage", "iface")
+
+    vantage: str
+    iface: str
+    reason: str

@@ -33,6 +33,7 @@ from vnetdoctor.knowledge.text import choose_lang
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
 from vnetdoctor.probes.pcapng import Interface, row_record, side_namer, write_records
+from vnetdoctor.relang import in_language
 from vnetdoctor.redact import RedactionError, Redactor, machine_hostnames
 from vnetdoctor.report import render_markdown
 from vnetdoctor.store import RecordedSession, SessionStore, record_from_json
@@ -113,8 +114,20 @@ def _renamed(red: Redactor) -> dict[str, int]:
     return {**red.counts(), **red.name_counts()}
 
 
-def export_json(session: RecordedSession, *, redact: bool, notes: list[str] | None = None) -> str:
-    doc = session.to_json()
+def _json_in(session: RecordedSession, lang: str | None) -> dict[str, Any]:
+    """The raw record; asked for a language, its texts said in that one (see :mod:`.relang`)."""
+    if lang is None:
+        return session.to_json()
+    said = in_language(session, lang)
+    doc = said.session.to_json()
+    doc["record"]["language"] = {"shown": lang, "recorded": said.recorded_lang, "kept_as_recorded": said.kept,
+                                 **({"notice": said.notice()} if said.kept else {})}
+    return doc
+
+
+def export_json(session: RecordedSession, *, redact: bool, notes: list[str] | None = None,
+                lang: str | None = None) -> str:
+    doc = _json_in(session, lang)
     if redact:
         red = _redactor_for(session, doc)
         doc = red.json(doc)
@@ -127,12 +140,13 @@ def export_json(session: RecordedSession, *, redact: bool, notes: list[str] | No
 
 
 def export_md(session: RecordedSession, *, redact: bool, lang: str, notes: list[str] | None = None) -> str:
+    said = in_language(session, lang)  # one language throughout, evidence included
     if not redact:
-        return render_markdown(session, lang=lang)
-    doc = session.to_json()
+        return render_markdown(said.session, lang=lang, notice=said.notice())
+    doc = said.session.to_json()
     red = _redactor_for(session, doc)
     redacted = record_from_json(red.json(doc))
-    text = render_markdown(redacted, lang=lang, redacted=True)
+    text = render_markdown(redacted, lang=lang, redacted=True, notice=red.text(said.notice()))
     _check(red, red.leaks_in_text(text), "report")
     _note(red, notes)
     return text
@@ -278,7 +292,7 @@ def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def stream_json(store: SessionStore, session_id: str, out: BinaryIO) -> None:
+def stream_json(store: SessionStore, session_id: str, out: BinaryIO, lang: str | None = None) -> None:
     """The raw record as ``export_json`` makes it, with the frames streamed from the table.
 
     Memory stays bounded at any capture size: the session is loaded without its
@@ -286,7 +300,7 @@ def stream_json(store: SessionStore, session_id: str, out: BinaryIO) -> None:
     recorded position as the table yields it. One frame per line.
     """
     session = store.load(session_id, with_packets=False)
-    doc = session.to_json()
+    doc = _json_in(session, lang)
     steps, tail = doc.pop("steps"), {"record": doc.pop("record"), "events": doc.pop("events")}
     seqs = store.step_seqs(session_id)
     slots = store.iter_packet_slots(session_id)
@@ -364,6 +378,9 @@ def export_session(store: SessionStore, session_id: str, fmt: str, out: BinaryIO
     """Write session ``session_id`` in ``fmt`` (one of :data:`FORMATS`) into ``out``."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt == "json" and not redact:
+        stream_json(store, session_id, out, lang)
+        return Exported()
     streamer = None if redact else _STREAMED.get(fmt)
     if streamer is not None:
         streamer(store, session_id, out)
@@ -375,7 +392,7 @@ def export_session(store: SessionStore, session_id: str, fmt: str, out: BinaryIO
     elif fmt == "pcap":
         data, _count = export_pcap(session, redact=redact, notes=notes)
     elif fmt == "json":
-        data = export_json(session, redact=redact, notes=notes).encode()
+        data = export_json(session, redact=redact, notes=notes, lang=lang).encode()
     else:
         data = export_md(session, redact=redact, lang=choose_lang(lang), notes=notes).encode()
     out.write(data)

@@ -9,36 +9,17 @@ came from.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
-import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.convert import extra_from_json, extra_to_json, step_from_json
 from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
+from vnetdoctor.probes.vantage import VantageError, parse_vantage
 from vnetdoctor.probes.vocabulary import Verdict
 
 # Session states as listed by ``sessions`` and carried by summaries.
 FINISHED, INTERRUPTED, RUNNING = "finished", "interrupted", "running"
-
-
-def load_row_types() -> None:
-    """Register every row type so recorded rows rebuild as dataclasses, not dicts.
-
-    Row classes register themselves when their module is imported; a process that
-    only reads the store (export, diff) never imported the probes, so import the
-    ``rows*`` modules here. They are plain dataclasses: cheap, no side effects.
-    """
-    import vnetdoctor.probes as probes_pkg
-
-    # Row types defined beside their parsers (the kernel's drops, nft traces) are named too.
-    beside_parsers = ("kernel_drops_parse", "nft_trace")
-    for info in pkgutil.iter_modules(probes_pkg.__path__):
-        if info.name.startswith("rows") or info.name in beside_parsers:
-            try:
-                importlib.import_module(f"{probes_pkg.__name__}.{info.name}")
-            except Exception:  # noqa: BLE001, S112 - a broken row module must not break loading
-                continue
 
 
 def document_verdict(doc: Mapping[str, Any] | None) -> Verdict:
@@ -57,11 +38,13 @@ def short_vantage(text: str | None) -> str:
     """``netns:NAME`` → ``NAME``, ``libvirt:DOM@URI`` → ``vm:DOM``: what fits a list's column."""
     if not text:
         return "—"
-    if text.startswith("netns:"):
-        return text[6:]
-    if text.startswith("libvirt:"):
-        return "vm:" + text[8:].split("@", 1)[0]
-    return text
+    try:
+        vantage = parse_vantage(text)  # the vantage's own parser: a value, not a sentence
+    except VantageError:
+        return text
+    if vantage.kind == "libvirt":
+        return "vm:" + vantage.name
+    return vantage.name or str(vantage)
 
 
 @dataclass(frozen=True)
@@ -259,7 +242,7 @@ class RecordedSession:
             "started": iso(self.started),
             "finished": iso(self.finished) if self.finished else None,
             "request": self.request.to_dict(),
-            "extra": dict(self.extra),
+            "extra": extra_to_json(self.extra),
         }
         doc["events"] = [e.to_dict() for e in self.events]
         return doc
@@ -271,9 +254,8 @@ def record_from_json(doc: Mapping[str, Any]) -> RecordedSession:
     The redacted Markdown report is rendered from the redacted record through
     this, so that report and record can never disagree on a pseudonym.
     """
-    load_row_types()
     rec = doc.get("record") or {}
-    steps = tuple(StepResult.from_dict(s) for s in doc.get("steps", ()))
+    steps = tuple(step_from_json(s) for s in doc.get("steps", ()))
     state = rec.get("state", FINISHED)
     diagnosis = None
     if state == FINISHED:
@@ -297,7 +279,7 @@ def record_from_json(doc: Mapping[str, Any]) -> RecordedSession:
         steps=steps,
         events=events,
         diagnosis=diagnosis,
-        extra=rec.get("extra") or {},
+        extra=extra_from_json(rec.get("extra")),
     )
 
 

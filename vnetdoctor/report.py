@@ -71,10 +71,12 @@ def verdict_lines(session: Any, lang: str) -> list[str]:
 
 
 def render_markdown(
-    session: Any, *, lang: str = "en", redacted: bool = False, now: float | None = None
+    session: Any, *, lang: str = "en", redacted: bool = False, now: float | None = None, notice: str = ""
 ) -> str:
     """The report of a :class:`~vnetdoctor.store.RecordedSession`."""
     out: list[str] = [f"# {label('title', lang, id=session.id)}", ""]
+    if notice:  # texts the record could not say in this language (see vnetdoctor.relang)
+        out += [f"_{notice}_", ""]
     out += _request(session, lang)
     out += [f"## {label('verdict', lang)}", "", *verdict_lines(session, lang), ""]
     causes = session.causes()

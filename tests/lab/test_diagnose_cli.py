@@ -41,7 +41,11 @@ def test_json_contract_and_recording(lab_prefix: str, tmp_path) -> None:  # type
     assert sources[0] == ("firewall.rules", f"netns:{lab_prefix}guest")
     assert ("capture.path", f"netns:{lab_prefix}host") in sources
     fix = cause["fixes"][0]
-    assert set(fix) == {"command", "argv", "undo", "undo_argv", "where", "risk", "runnable", "missing", "note"}
+    # Added fields are allowed (cli.md): note_say holds the facts the note was said from
+    # (knowledge/phrase.py), so the record can say it in the other language.
+    assert set(fix) == {"command", "argv", "undo", "undo_argv", "where", "risk", "runnable", "missing", "note",
+                        "note_say"}
+    assert fix["note_say"]["fix_note"] == "firewall.guest_blocks"
     guest = f"{lab_prefix}guest"
     # argv is what runs (without a shell); command is its shell-quoted display.
     assert fix["argv"][:4] == ["ip", "netns", "exec", guest] and fix["argv"][4:7] == ["nft", "delete", "rule"]

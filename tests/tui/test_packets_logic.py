@@ -16,8 +16,9 @@ from tests.tui.support.views import (
     packet,
     round_trip,
 )
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.capture import pcap_bytes
-from vnetdoctor.tui.screens.packets import point_from_text, recorded_capture
+from vnetdoctor.tui.screens.packets import recorded_capture
 from vnetdoctor.tui.widgets.packet_list import packet_cells, parse_summary
 from vnetdoctor.tui.widgets.path_view import build_trace, group_packets, verdicts
 
@@ -99,12 +100,11 @@ def test_groups_keep_request_and_reply_apart_per_tag() -> None:
 
 def test_recorded_capture_collects_packets_and_unopened_points() -> None:
     rows = lost_at_guest()
-    step = capture_step(rows + rows[:2], failed={"eth1@netns:vnd-guest": "No such device"})
+    step = capture_step(rows + rows[:2], failed=(CaptureFailure("netns:vnd-guest", "eth1", "No such device"),))
     rec = recorded_capture(step.observations)
     assert len(rec.rows) == len(rows)  # duplicates (same time, point and bytes) once
-    assert rec.failed == {"eth1@netns:vnd-guest": "No such device"}
+    assert rec.failed == (CaptureFailure("netns:vnd-guest", "eth1", "No such device"),)
     assert rec.bpf == "icmp or arp"
-    assert point_from_text("eth1@netns:vnd-guest") == ("netns:vnd-guest", "eth1")
 
 
 def test_packets_with_the_same_time_are_listed_in_path_order() -> None:

@@ -20,6 +20,7 @@ from tests.tui.support.views import (
     views_app,
 )
 from tests.tui.support.waiting import wait_until
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.pcapng import read_pcapng
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.screens.packets import PacketsScreen, SaveDialog
@@ -258,7 +259,7 @@ async def test_pause_holds_packets_and_resume_shows_them_clear_empties() -> None
 async def test_replay_shows_the_recorded_packets_and_never_captures() -> None:
     factory = CaptureFactory()
     rows = lost_at_guest()
-    state = recorded_state(rows, failed={"eth1@netns:vnd-guest": "No such device"})
+    state = recorded_state(rows, failed=(CaptureFailure("netns:vnd-guest", "eth1", "No such device"),))
     app = _app(state, factory)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = _screen(app)

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from tests.tui.support.views import lost_at_guest, recorded_state, round_trip, views_app
 from tests.tui.support.waiting import wait_until
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.screens.packets import PacketsScreen
 from vnetdoctor.tui.widgets.packet_detail import PacketLayers
 from vnetdoctor.tui.widgets.packet_list import PacketList
 
 ROWS = lost_at_guest() + round_trip(7, 1, 1.0)
-FAILED = {"eth1@netns:vnd-guest": "No such device"}
+FAILED = (CaptureFailure("netns:vnd-guest", "eth1", "No such device"),)
 
 
 def _app(lang: str) -> VnetDoctorApp:

@@ -205,8 +205,9 @@ def test_replay_engine_plays_back_a_recorded_session(tmp_path) -> None:  # type:
 
 def test_replay_engine_path_points_come_from_the_verdict() -> None:
     from vnetdoctor.knowledge.model import Diagnosis
+    from vnetdoctor.knowledge.path import PathPoint
 
-    d = Diagnosis(REQUEST, False, extra={"path": ["host:br0", "host:vnet0", "guest:eth0"]})
+    d = Diagnosis(REQUEST, False, extra={"path": (PathPoint("host", "br0"), PathPoint("host", "vnet0"), PathPoint("guest", "eth0"))})
     engine = ReplayEngine(REQUEST, scenario_results(), d)
     assert [(str(v), i) for v, i in engine.path_points()] == [
         ("netns:vnd-host", "br0"), ("netns:vnd-host", "vnet0"), ("netns:vnd-guest", "eth0")]

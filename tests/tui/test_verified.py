@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vnetdoctor.knowledge.model import FAIL, PASS, SKIP, Diagnosis, Request, StepResult
+from vnetdoctor.knowledge.path import PathPoint
 from vnetdoctor.probes.base import OK, Observation
 from vnetdoctor.probes.rows_active import EchoRow
 from vnetdoctor.probes.vantage import parse_vantage
@@ -18,7 +19,7 @@ def _echo(vantage: str, dst: str, rtts: list[float | None], probe: str = "icmp.e
     return Observation(probe, vantage, OK, rows=rows, params=(("dst", dst),))
 
 
-def _diagnosis(*steps: StepResult, path: list[str] | None = None) -> Diagnosis:
+def _diagnosis(*steps: StepResult, path: tuple[PathPoint, ...] = ()) -> Diagnosis:
     request = Request(target="198.18.0.11", host=parse_vantage(HOST), guest=parse_vantage(GUEST))
     return Diagnosis(request, True, steps=steps, extra={"path": path} if path else {})
 
@@ -30,13 +31,13 @@ def test_rtt_both_ways_largest_df_path_and_passed_checks() -> None:
         Observation("icmp.pmtu", HOST, OK, rows=(
             EchoRow("198.18.0.11", 1, 7, 1472, True, 0.1), EchoRow("198.18.0.11", 2, 7, 8972, True, None))),))
     skipped = StepResult("tcp.port", "transport", "TCP port", SKIP)
-    lines = verified_lines(_diagnosis(ping, mtu, skipped, path=["host:br0", "host:vnet0", "guest:eth0"]),
+    lines = verified_lines(_diagnosis(ping, mtu, skipped, path=(PathPoint("host", "br0"), PathPoint("host", "vnet0"), PathPoint("guest", "eth0"))),
                            Translator("en"))
     assert lines == [
         f"ping {HOST} → 198.18.0.11: 3/3 answered, RTT 0.05–0.07 ms",
         f"ping {GUEST} → 198.18.0.1: 2/3 answered, RTT 0.04–0.05 ms",
         "largest packet with DF that passed: 1500 bytes",
-        "path: host:br0 → host:vnet0 → guest:eth0",
+        "path: host br0 → host vnet0 → guest eth0",
         "checks passed (2): Ping both ways; MTU along the path",
     ]
 

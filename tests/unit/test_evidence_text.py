@@ -24,7 +24,7 @@ from vnetdoctor.knowledge.firewall_evidence import describe_suspect
 from vnetdoctor.knowledge.firewall_match import Suspect, Traffic, suspects
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.observer import Observer
-from vnetdoctor.knowledge.path import Hop
+from vnetdoctor.knowledge.path import Hop, PathPoint
 from vnetdoctor.knowledge.text import (
     TextDataError,
     UnknownTextKey,
@@ -54,7 +54,8 @@ KEY_FUNCTIONS = {"t", "tr", "_problem"}
 # Pass-through wrappers: they forward a key their caller chose (and the scan sees there).
 FORWARDERS = {("context.py", "t"), ("text.py", "tr"), ("text.py", "__call__"), ("text.py", "label"), ("text.py", "probe_reason"),
               ("text.py", "layer_name"), ("text.py", "risk_name"), ("text.py", "side_name"), ("checks_platform_hosted.py", "_english"),
-              ("checks_platform_hosted.py", "_evidence")}
+              ("checks_platform_hosted.py", "_evidence"),
+              ("text.py", "render_said")}  # says a recorded key again (knowledge/phrase.py)
 def texts() -> dict:
     """The messages of evidence.toml only (the translator holds every area's)."""
     return file_texts("evidence.toml")
@@ -233,6 +234,7 @@ def _leg(rows: list[EchoRow], hops: tuple[Hop, ...], seen: dict | None = None, r
     return Leg("forward", HOST, "192.0.2.11", 7, echo, hops, seen or {}, replies or {})
 
 
+P = PathPoint
 HOPS = (Hop(HOST, "br0", "host", "bridge"), Hop(HOST, "vnet0", "host", "port"), Hop(GUEST, "eth0", "guest", "nic"))
 LOST = [EchoRow("192.0.2.11", seq, 7, 56, False, None) for seq in (1, 2, 3)]
 
@@ -245,15 +247,15 @@ LOST = [EchoRow("192.0.2.11", seq, 7, 56, False, None) for seq in (1, 2, 3)]
          "send failed: Network is unreachable", "发送失败：Network is unreachable"),
         (_leg(LOST, ()), "no capture points on the path", "路径上没有可以抓包的接口"),
         (_leg(LOST, HOPS), "echo request never seen on host br0", "在宿主机 br0 上始终没有抓到回显请求"),
-        (_leg(LOST, HOPS, {"1": ("host br0",)}), "echo request seen on host br0, never on host vnet0",
+        (_leg(LOST, HOPS, {"1": (P("host", "br0"),)}), "echo request seen on host br0, never on host vnet0",
          "回显请求在宿主机 br0 上抓到了，但始终没有出现在宿主机 vnet0 上"),
-        (_leg(LOST, HOPS, {"1": ("host br0", "host vnet0", "guest eth0")}, {"1": ("guest eth0", "host vnet0")}),
+        (_leg(LOST, HOPS, {"1": (P("host", "br0"), P("host", "vnet0"), P("guest", "eth0"))}, {"1": (P("guest", "eth0"), P("host", "vnet0"))}),
          "echo request reached guest eth0; a reply was seen on guest eth0, host vnet0 but never came back",
          "回显请求已到达虚拟机 eth0；在虚拟机 eth0、宿主机 vnet0 上看到了回包，但回包没有回到发送方"),
-        (_leg(LOST, HOPS, {"1": ("host br0", "host vnet0", "guest eth0")}),
+        (_leg(LOST, HOPS, {"1": (P("host", "br0"), P("host", "vnet0"), P("guest", "eth0"))}),
          "echo request reached guest eth0; no reply was sent back", "回显请求已到达虚拟机 eth0，但对方没有发出回包"),
         # No vantage in the guest: whether it replied was not observed, and the line says so.
-        (_leg(LOST, HOPS[:2], {"1": ("host br0", "host vnet0")}),
+        (_leg(LOST, HOPS[:2], {"1": (P("host", "br0"), P("host", "vnet0"))}),
          "echo request reached host vnet0; no reply came back (not captured in the guest: no vantage there)",
          "回显请求已到达宿主机 vnet0，但没有回包（虚拟机内未抓包：那里没有观测点）"),
     ],

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from tests.unit.support.libvirt_fakes import LAB_URI, FakeAgent, lab
 from vnetdoctor.knowledge.discovery import host_address
-from vnetdoctor.knowledge.path import Hop
+from vnetdoctor.knowledge.path import Hop, PathPoint
 from vnetdoctor.knowledge.trace import Leg
 from vnetdoctor.probes import guest_agent, libvirt_conn
 from vnetdoctor.probes.base import Observation, run_probe
@@ -102,7 +102,7 @@ def test_ping_in_a_guest_without_agent_is_skipped_with_the_reason():
     assert obs.status == "skipped" and "no guest agent" in obs.reason
 
 
-def _leg(uncaptured: frozenset[str], seen: dict[str, tuple[str, ...]]) -> Leg:
+def _leg(uncaptured: frozenset[PathPoint], seen: dict[str, tuple[PathPoint, ...]]) -> Leg:
     guest = parse_vantage(lab("web"))
     hops = (Hop(LOCAL, "virbr0", "host", "bridge"), Hop(LOCAL, "vnet0", "host", "port"),
             Hop(guest, "eth0", "guest", "nic"))
@@ -111,11 +111,11 @@ def _leg(uncaptured: frozenset[str], seen: dict[str, tuple[str, ...]]) -> Leg:
 
 
 def test_no_evidence_about_a_guest_nic_nothing_captured():
-    seen = {"1": ("host virbr0", "host vnet0")}
+    seen = {"1": (PathPoint("host", "virbr0"), PathPoint("host", "vnet0"))}
     assert _leg(frozenset(), seen).where() == "echo request seen on host vnet0, never on guest eth0"
-    assert _leg(frozenset({"guest eth0"}), seen).where() == (
+    assert _leg(frozenset({PathPoint("guest", "eth0")}), seen).where() == (
         "echo request seen on host vnet0; not captured in the guest (guest eth0): no vantage there")
-    everything = frozenset({"host virbr0", "host vnet0", "guest eth0"})
+    everything = frozenset({PathPoint("host", "virbr0"), PathPoint("host", "vnet0"), PathPoint("guest", "eth0")})
     assert _leg(everything, {}).where() == "no capture point on the path could be opened"
     busybox = replace(_leg(frozenset(), {}), untracked=True)  # its ping chose its own ICMP id
     assert busybox.where() == "0/1 replies; the sender's own ping chose its ICMP id, so the capture cannot follow its packets"

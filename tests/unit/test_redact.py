@@ -343,7 +343,7 @@ def test_redacted_exports_leave_no_original_address_and_agree(recorded, capsys, 
         assert not re.search(rf"(?<![\w-]){name}(?![\w-])", md + js), name
     assert doc["host"] == "netns:ns-a" and doc["guest"] == "netns:ns-b"
     assert "netns:ns-b" in md and "Not redacted: DNS names" in md
-    assert doc["record"]["extra"]["path"] == ["vnet-a", "br-a"]
+    assert doc["record"]["extra"]["path"] == [{"side": "host", "iface": "vnet-a"}, {"side": "host", "iface": "br-a"}]
     assert "ip netns exec ns-b nft delete rule inet filter input handle 7" in md
     assert doc["causes"][0]["fixes"][0]["command"].startswith("ip netns exec ns-b nft delete")
     assert re.search(r"eth-a has 192\.0\.2\.11/24", md)

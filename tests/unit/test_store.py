@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from tests.unit.support import store_fixtures as F
 from vnetdoctor.knowledge.model import Diagnosis, StepResult
+from vnetdoctor.knowledge.path import PathPoint
 from vnetdoctor.probes.rows import FirewallRow, LinkRow, PacketRow
 
 from vnetdoctor import cli
@@ -108,7 +109,7 @@ def test_round_trip_rebuilds_the_same_objects(store):
     assert (
         diag.causes == (F.finding(),)
         and diag.steps == rec.steps
-        and diag.extra == {"path": ["vnet0", "br0"]}
+        and diag.extra == {"path": (PathPoint("host", "vnet0"), PathPoint("host", "br0"))}
     )
     assert diag.to_json(sid)["steps"] == F.diagnosis(False).to_json(sid)["steps"]
 

@@ -45,7 +45,6 @@ from .packets_source import (
     BATCH_ROWS,
     LayersDecoded,
     PcapSaved,
-    point_from_text,
     recorded_capture,
 )
 
@@ -53,7 +52,6 @@ __all__ = [
     "OverwriteDialog",
     "PacketsScreen",
     "SaveDialog",
-    "point_from_text",
     "recorded_capture",
     "write_file",
 ]

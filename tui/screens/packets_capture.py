@@ -22,7 +22,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from vnetdoctor.knowledge.text import Translator
-from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, decode_layers
+from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, capture_failures, decode_layers
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
@@ -49,8 +49,8 @@ from .packets_source import (
     RecordedLoaded,
     _default_capture,
     capture_blocker,
-    point_from_text,
     recorded_capture,
+    unopened,
 )
 
 
@@ -88,7 +88,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
         self._generation = 0
         self._accepted_generation = 0
         self.points: list[tuple[Vantage, str]] = []
-        self.failed: dict[str, str] = {}
+        self.failed: dict[tuple[str, str], str] = {}  # (vantage, iface) not opened -> why
         self.pane = "path"
         self.block_reason = ""
         self.last_message = ""
@@ -98,7 +98,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
         self.display_filter: DisplayFilter | None = None  # "/" on recorded packets
         self._tracker = PathTracker()
         self._can_go_live = not state.replay  # an action a replay forbids; its data comes from the session
-        self.all_recorded = Recorded((), {}, "")
+        self.all_recorded = Recorded((), (), "")
         self.runs: list[Recorded] = []  # each walk's packets, when the session holds more than one
         self.run_choice: int | None = None  # None: all runs
         self.trackers: list[PathTracker] = []  # the path view's tallies of all runs, then of each run
@@ -146,7 +146,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
     def _on_recorded(self, message: RecordedLoaded) -> None:
         self.mode = "recorded"
         self.points = message.points
-        self.all_recorded = message.recorded
+        self.all_recorded = message.recorded  # its failures are set with the run listed (_list_recorded)
         self.runs = list(message.runs)
         self.run_choice = None
         if message.recorded.bpf:
@@ -225,7 +225,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
             self.post_message(CaptureRefused(bpf, reason, False, generation))
             return
         feed = Feed(generation, bpf)
-        self.post_message(CaptureOpened(feed, points, dict(failed), self._clock()))
+        self.post_message(CaptureOpened(feed, points, capture_failures(points, failed), self._clock()))
         try:
             while not worker.is_cancelled and not feed.closed.is_set():
                 feed.closed.wait(self._drain_interval)
@@ -248,7 +248,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
         self._accepted_generation = feed.generation
         self.feed = feed
         self.bpf = feed.bpf
-        self.failed = message.failed
+        self.failed = unopened(message.failed)
         self.mode = "live"
         self._set_filter_error("")
         plist = self.query_one(PacketList)
@@ -303,7 +303,7 @@ class CaptureScreen(RecordedPackets, Screen[None]):
             self._update_path()
 
     def _update_path(self) -> None:
-        unavailable = [p for p in (point_from_text(t) for t in self.failed) if p is not None]
+        unavailable = [(vantage, iface) for vantage, iface in self.failed if iface]
         path = [(str(v), iface) for v, iface in self.points]
         default = -1 if self.state.request is not None and self.state.request.from_side == "guest" else 1
         self.query_one(PathView).show(self._tracker.trace(path, unavailable, default_direction=default))
@@ -370,12 +370,12 @@ class CaptureScreen(RecordedPackets, Screen[None]):
         if self.mode == "blocked":
             lines.append(self.text("packets.note.blocked", reason=self.block_reason))
         if self.failed:
-            items = "; ".join(f"{p}: {why}" for p, why in self.failed.items())
+            items = "; ".join(f"{i}@{v}: {why}" if i else why for (v, i), why in self.failed.items())
             lines.append(self.text("packets.note.skipped", items=items))
         if self.mode == "live" and not self.query_one(PacketList).packets:
             # An empty list alone looks like a hung capture: say where it listens.
             sides = self._side_names()
-            listening = [(v, i) for v, i in self.points if f"{i}@{v}" not in self.failed]
+            listening = [(v, i) for v, i in self.points if (str(v), i) not in self.failed]
             points = ", ".join(f"{i} ({sides.get(str(v), str(v))})" for v, i in listening)
             lines.append(self.text("packets.note.waiting", points=points))
         notes.update("\n".join(lines))

@@ -22,7 +22,7 @@ from vnetdoctor.probes.rows import PacketRow
 from ..widgets.packet_filter import FilterSyntaxError, parse_display_filter
 from ..widgets.packet_list import PacketList
 from ..widgets.path_view import PathTracker
-from .packets_source import Recorded
+from .packets_source import Recorded, unopened
 
 PAGE_ROWS = 500  # recorded rows listed at a time: ~50 ms of table work, 20 screens of rows
 TALLY_FIRST = 5000  # up to this many frames the path view is tallied before the rows are listed
@@ -47,7 +47,7 @@ class RecordedPackets:
     trackers: list[PathTracker]
     run_choice: int | None
     all_recorded: Recorded
-    failed: dict[str, str]
+    failed: dict[tuple[str, str], str]
     display_filter: Any
     mode: str
     not_listed: int
@@ -61,7 +61,7 @@ class RecordedPackets:
         ``tracker``: the path view's tally of these rows, made by the worker; the path
         view follows every packet, listed yet or not.
         """
-        self.failed = dict(recorded.failed)
+        self.failed = unopened(recorded.failed)
         self.recorded_rows = list(recorded.rows)
         self.display_filter = None
         self.query_one("#pk-filter", Input).value = ""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from textual.message import Message
 from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.vantage import Vantage
 
 DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
@@ -57,7 +58,7 @@ class Recorded:
     """Packets the engine's observations carry, and the capture's own account of itself."""
 
     rows: tuple[PacketRow, ...]
-    failed: dict[str, str]  # "iface@vantage" -> why it could not be opened
+    failed: tuple[CaptureFailure, ...]  # the points it could not open, and why
     bpf: str
 
 
@@ -83,11 +84,10 @@ def path_order(rows: Sequence[PacketRow], points: Sequence[tuple[Any, str]]) -> 
 def recorded_capture(observations: Iterable[Any], points: Sequence[tuple[Any, str]] = ()) -> Recorded:
     """Collect the PacketRows of every observation (the symptom step's trace carries them).
 
-    A capture observation lists the points it could not open in ``raw`` as
-    ``"point: reason; point: reason"`` (or ``"listened on …"`` when all opened).
+    A capture observation carries the points it could not open as CaptureFailure rows.
     """
     rows: list[PacketRow] = []
-    failed: dict[str, str] = {}
+    failed: list[CaptureFailure] = []
     bpf = ""
     seen: set[tuple[float, str, str, str]] = set()
     for obs in observations:
@@ -95,24 +95,18 @@ def recorded_capture(observations: Iterable[Any], points: Sequence[tuple[Any, st
         if not packets and not obs.probe.startswith("capture"):
             continue
         bpf = obs.param("filter", bpf) if hasattr(obs, "param") else bpf
-        raw = getattr(obs, "raw", "") or ""
-        if obs.probe.startswith("capture") and raw and not raw.startswith("listened on"):
-            for part in raw.split("; "):
-                point, sep, reason = part.partition(": ")
-                if sep:
-                    failed[point] = reason
+        failed += (r for r in obs.rows if isinstance(r, CaptureFailure) and r not in failed)
         for r in packets:
             ident = (r.time, r.vantage, r.iface, r.data_hex)
             if ident not in seen:
                 seen.add(ident)
                 rows.append(r)
-    return Recorded(tuple(path_order(rows, points)), failed, bpf)
+    return Recorded(tuple(path_order(rows, points)), tuple(failed), bpf)
 
 
-def point_from_text(text: str) -> tuple[str, str] | None:
-    """``"vnet0@netns:lab"`` (CapturePoint's text) → ``("netns:lab", "vnet0")``."""
-    iface, sep, vantage = text.partition("@")
-    return (vantage, iface) if sep else None
+def unopened(failures: Iterable[CaptureFailure]) -> dict[tuple[str, str], str]:
+    """The points a capture could not open, by ``(vantage, iface)`` (``("", "")``: none at all)."""
+    return {(f.vantage, f.iface): f.reason for f in failures}
 
 
 # --- messages (posted from workers; small and immutable) ---------------------------------
@@ -160,7 +154,7 @@ class PacketsPending(Message):
 class CaptureOpened(Message):
     feed: Feed
     points: list[tuple[Vantage, str]]
-    failed: dict[str, str]
+    failed: tuple[CaptureFailure, ...]
     started: float
 
 

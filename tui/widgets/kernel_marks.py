@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.kernel_drops_parse import DROP, KernelDropRow, packet_verdicts
 
 TextFn = Callable[..., str]
@@ -54,9 +55,10 @@ class KernelMarks:
 
     def layer(self, tag: str, text: TextFn) -> list[tuple[str, list[tuple[str, str]]]]:
         """The packet detail's *kernel* branch for a packet tagged ``icmp:ID:SEQ`` ([] when none)."""
-        if not tag.startswith("icmp:"):
+        probe = ProbeTag.read(tag)
+        if probe is None or probe.kind != "icmp":
             return []
-        return self.branches(tag.rsplit(":", 1)[0], ("req", "rep"), text)
+        return self.branches(probe.flow, ("req", "rep"), text)
 
     def branches(self, flow: str, kinds: Sequence[str], text: TextFn) -> list[tuple[str, list[tuple[str, str]]]]:
         out = []

@@ -22,7 +22,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.vantage import VantageError, parse_vantage
 
 from ..glyphs import glyph
 from .kernel_loader import KernelMarksLoaded, load_marks
@@ -39,6 +41,7 @@ class ProbeGroup:
     flow: str  # packets of one probe run (an ICMP identifier, one ARP target)
     label: str  # "icmp 4242:1"
     first_time: float
+    flow_label: str = ""  # the run's: "icmp 4242" (a verdict speaks of the run, not one packet)
     request: dict[Point, float] = field(default_factory=dict)  # point -> first time seen
     reply: dict[Point, float] = field(default_factory=dict)
     request_tag: str = ""
@@ -69,24 +72,26 @@ class PathTrace:
         return [p for p in self.points if p not in self.unavailable]
 
 
-def _classify(row: PacketRow) -> tuple[str, str, str, bool] | None:
-    """``(group key, flow, label, is_reply)`` for a tagged probe packet, None for others."""
-    tag = row.tag
-    if not tag:
+def _classify(row: PacketRow) -> tuple[str, str, str, str, bool] | None:
+    """``(group key, flow, label, flow label, is_reply)`` for a tagged probe packet, None for others."""
+    tag = ProbeTag.read(row.tag)
+    if tag is None:
         return None
-    kind, _, rest = tag.partition(":")
-    body = row.summary
-    if kind == "icmp":
-        ident, _, seq = rest.partition(":")
-        return tag, f"icmp:{ident}", f"icmp {ident}:{seq}", "echo-reply" in body
-    if kind == "arp":
-        return tag, tag, f"arp {rest}", " is-at " in body
-    if kind == "tcp":
-        a, _, b = rest.partition(":")
+    body, text = row.summary, str(tag)
+    if tag.kind == "icmp":
+        run = f"icmp {tag.ident}"
+        return text, tag.flow, f"{run}:{tag.seq}", run, "echo-reply" in body
+    if tag.kind == "arp":
+        label = f"arp {tag.part(0)}"
+        return text, text, label, label, " is-at " in body
+    if tag.kind == "tcp":
+        a, b = tag.part(0), tag.part(1)
         ends = sorted((a, b), key=lambda s: int(s) if s.isdigit() else 0)
         key = f"tcp:{ends[0]}-{ends[1]}"
-        return key, key, f"tcp {a}{glyph('right')}{b}", False  # the direction is settled by the first seen
-    return tag, tag, tag.replace(":", " ", 1), False
+        label = f"tcp {a}{glyph('right')}{b}"
+        return key, key, label, label, False  # the direction is settled by the first seen
+    label = " ".join((tag.kind, ":".join(tag.parts))).strip()
+    return text, text, label, label, False
 
 
 class PathTracker:
@@ -106,12 +111,13 @@ class PathTracker:
             found = _classify(row)
             if found is None:
                 continue
-            key, flow, label, is_reply = found
+            key, flow, label, flow_label, is_reply = found
             point = (row.vantage, row.iface)
             self.points_seen.setdefault(point, None)
             group = self.groups.get(key)
             if group is None:
-                group = self.groups[key] = ProbeGroup(key, flow, label, row.time, request_tag=row.tag)
+                group = self.groups[key] = ProbeGroup(key, flow, label, row.time, request_tag=row.tag,
+                                                      flow_label=flow_label)
             if key.startswith("tcp:"):
                 is_reply = row.tag != group.request_tag
             side = group.reply if is_reply else group.request
@@ -228,7 +234,7 @@ def verdicts(trace: PathTrace, limit: int = 3) -> list[Verdict]:
         for g in groups:
             request.update(g.request)
             reply.update(g.reply)
-        label = groups[0].label.rsplit(":", 1)[0] if flow.startswith("icmp:") else groups[0].label
+        label = groups[0].flow_label or groups[0].label
         sent = sum(1 for g in groups if g.request)
         answered = sum(1 for g in groups if g.reply)
         if not request:
@@ -262,8 +268,16 @@ TextFn = Callable[..., str]  # text(key, **values) in the operator's language
 
 
 def short_vantage(vantage: str) -> str:
-    """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns."""
-    return vantage.split(":", 1)[1] if ":" in vantage else vantage
+    """``netns:vnd-host`` → ``vnd-host``; ``local`` stays; for tight columns.
+
+    Read by the vantage's own parser (a libvirt guest's ``@URI`` is not its name);
+    text that is no vantage is shown as it is.
+    """
+    try:
+        parsed = parse_vantage(vantage)
+    except VantageError:
+        return vantage
+    return parsed.name or str(parsed)
 
 
 class PathView(VerticalScroll):

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from vnetdoctor.knowledge.model import PASS, Diagnosis
+from vnetdoctor.knowledge.path import PathPoint
 from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.trace import hop_label
 from vnetdoctor.probes.base import Observation
 
 
@@ -45,7 +47,8 @@ def verified_lines(d: Diagnosis, tr: Translator, title: Callable[[str], str | No
         lines.append(tr("verdict.verified_df", size=max(df)))
     hops = d.extra.get("path") if d.extra else None
     if hops:
-        lines.append(tr("verdict.verified_path", hops=" → ".join(str(h) for h in hops)))
+        named = (hop_label(h.side, h.iface, tr.lang) for h in hops if isinstance(h, PathPoint))
+        lines.append(tr("verdict.verified_path", hops=" → ".join(named)))
     latest = {s.step: s for s in d.steps}  # a step run again counts once, as it ended
     passed = [title(s.step) or s.title for s in latest.values() if s.status == PASS]
     if passed:

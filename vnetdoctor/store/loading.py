@@ -12,57 +12,36 @@ from dataclasses import replace
 from collections.abc import Iterator
 from typing import Any
 
-from vnetdoctor.knowledge.model import Request, StepResult
+from vnetdoctor.convert import (
+    PACKET_COLUMNS,
+    extra_from_json,
+    packet_from_columns,
+    packet_row_from_columns,
+    put_frames_back,
+    step_from_json,
+)
+from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
     RecordedEvent,
     RecordedSession,
-    load_row_types,
 )
 from vnetdoctor.store.reading import _Reader
 
 
 _PACKETS_IN_PLACE = (
-    "SELECT step_seq, obs_index, row_index, time, vantage, iface, length, linktype, hex, "
-    "summary, tag FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
+    "SELECT step_seq, obs_index, row_index, " + ", ".join(PACKET_COLUMNS)
+    + " FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
 )
 
 
-def _packet_dict(t: float, vantage: str, iface: str, length: int, linktype: int, hexdata: str,
-                 summary: str, tag: str) -> dict[str, Any]:
-    """A stored frame as the record's row dict (what ``row_to_dict`` made of the PacketRow)."""
-    return {"_type": "PacketRow", "time": t, "vantage": vantage, "iface": iface, "length": length,
-            "summary": summary, "data_hex": hexdata, "linktype": linktype, "tag": tag}
-
-
-def _frames(pkt_rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], list[tuple[int, PacketRow]]]:
-    """Stored frames by (step seq, observation index), as PacketRows with their row index.
-
-    Rebuilt as PacketRows here, not as dicts through the row registry: at 100k frames
-    the generic path cost over a second of a replay's start.
-    """
-    frames: dict[tuple[int, int], list[tuple[int, PacketRow]]] = {}
-    for seq, oi, ri, t, vantage, iface, length, linktype, hexdata, summary, tag in pkt_rows:
-        frames.setdefault((seq, oi), []).append((ri, PacketRow(
-            time=t, vantage=vantage, iface=iface, length=length, summary=summary, data_hex=hexdata,
-            linktype=1 if linktype is None else linktype, tag=tag or "")))
+def _frames_by_step(pkt_rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
+    """Stored frames by step seq as ``(obs_index, row_index, PacketRow)``, in row order."""
+    frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
+    for seq, oi, ri, *columns in pkt_rows:
+        frames.setdefault(seq, []).append((oi, ri, packet_row_from_columns(*columns)))
     return frames
-
-
-def _with_frames(seq: int, step: StepResult, frames: dict[tuple[int, int], list[tuple[int, PacketRow]]]) -> StepResult:
-    """``step`` with its stored frames put back where they were in each observation's rows."""
-    if not any((seq, oi) in frames for oi in range(len(step.observations))):
-        return step
-    observations = list(step.observations)
-    for oi, obs in enumerate(observations):
-        put = frames.get((seq, oi))
-        if put:
-            rows = list(obs.rows)
-            for ri, row in put:
-                rows.insert(min(ri, len(rows)), row)
-            observations[oi] = replace(obs, rows=tuple(rows))
-    return replace(step, observations=tuple(observations))
 
 
 class _Loader(_Reader):
@@ -74,7 +53,6 @@ class _Loader(_Reader):
         ``with_packets=False`` leaves the captured frames in the table (a streamed
         export puts them back one at a time, see :meth:`iter_packet_slots`).
         """
-        load_row_types()
         with self._lock:
             cur = self._conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,))
             names = [d[0] for d in cur.description]
@@ -90,8 +68,8 @@ class _Loader(_Reader):
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames = _frames(pkt_rows)
-        steps = [_with_frames(seq, StepResult.from_dict(json.loads(text)), frames) for seq, text, _ in steps_rows]
+        frames = _frames_by_step(pkt_rows)
+        steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text, _ in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
             for seq, t, kind, detail in ev_rows
@@ -108,7 +86,7 @@ class _Loader(_Reader):
             steps=tuple(steps),
             events=events,
             diagnosis=diagnosis,
-            extra=json.loads(srow["extra"]) if srow["extra"] else {},
+            extra=extra_from_json(json.loads(srow["extra"]) if srow["extra"] else {}),
             step_times=tuple(t for *_, t in steps_rows),
             frames_left_out=() if with_packets else self._framed_steps(session_id, [r[0] for r in steps_rows]),
         )
@@ -124,14 +102,18 @@ class _Loader(_Reader):
         """``recorded`` (loaded ``with_packets=False``) with its frames put back where they were.
 
         Replay opens on the steps alone and puts the frames back after its verdict is on
-        screen: 100k frames cost most of a second to read and rebuild.
+        screen: 100k frames cost most of a second to read and rebuild. The steps are
+        rebuilt from their stored JSON the way :meth:`load` rebuilds them.
         """
         if not recorded.frames_left_out:
             return recorded
-        seqs = self.step_seqs(recorded.id)
         with self._lock:
-            frames = _frames(self._conn.execute(_PACKETS_IN_PLACE, (recorded.id,)).fetchall())
-        steps = tuple(_with_frames(seq, step, frames) for seq, step in zip(seqs, recorded.steps))
+            steps_rows = self._conn.execute(
+                "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (recorded.id,)
+            ).fetchall()
+            frames = _frames_by_step(self._conn.execute(_PACKETS_IN_PLACE, (recorded.id,)).fetchall())
+        steps = tuple(step_from_json(put_frames_back(json.loads(text), frames.get(seq, ())))
+                      for seq, text in steps_rows)
         return replace(recorded, steps=steps, frames_left_out=())
 
     def request_of(self, session_id: str) -> Request:
@@ -159,7 +141,7 @@ class _Loader(_Reader):
                 if not chunk:
                     return
                 for seq, oi, ri, *columns in chunk:
-                    yield seq, oi, ri, _packet_dict(*columns)
+                    yield seq, oi, ri, packet_from_columns(*columns)
 
     def iter_packet_records(self, session_id: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
         """The session's frames in capture-time order as plain tuples, streamed in batches.

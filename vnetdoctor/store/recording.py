@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vnetdoctor.convert import extra_to_json, split_frames
 from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.records import step_json
@@ -108,28 +109,7 @@ class _Recorder(_SchemaStore):
     def _insert_step(self, session_id: str, step: StepResult) -> None:
         """The rows of one step (inside a write transaction)."""
         data = step_json(step)
-        packets: list[dict[str, Any]] = []
-        for obs_index, obs in enumerate(data["observations"]):
-            kept = []
-            for row_index, row in enumerate(obs.get("rows", ())):
-                if isinstance(row, dict) and row.get("_type") == "PacketRow":
-                    packets.append(
-                        {
-                            "obs_index": obs_index,
-                            "row_index": row_index,
-                            "time": row.get("time"),
-                            "vantage": row.get("vantage"),
-                            "iface": row.get("iface"),
-                            "length": row.get("length"),
-                            "linktype": row.get("linktype", 1),
-                            "hex": row.get("data_hex", ""),
-                            "summary": row.get("summary", ""),
-                            "tag": row.get("tag", ""),
-                        }
-                    )
-                else:
-                    kept.append(row)
-            obs["rows"] = kept
+        packets = split_frames(data)
         causes = [f.cause for f in step.findings]
         self._require(session_id)
         seq = self._conn.execute(
@@ -189,7 +169,7 @@ class _Recorder(_SchemaStore):
         doc = diagnosis.to_json(session_id)
         doc.pop("steps", None)
         try:
-            extra = json.loads(_json(dict(diagnosis.extra)))
+            extra = json.loads(_json(extra_to_json(diagnosis.extra)))
         except (TypeError, ValueError):
             extra = {}
 

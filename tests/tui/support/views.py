@@ -26,6 +26,7 @@ from vnetdoctor.probes.rows import (
     PacketRow,
     RouteRow,
 )
+from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.vantage import Vantage
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.state import SessionState
@@ -125,17 +126,18 @@ def make_request() -> Request:
     return Request(target=GUEST_IP, host=HOST, guest=GUEST)
 
 
-def capture_step(rows: Sequence[PacketRow], failed: Mapping[str, str] | None = None) -> StepResult:
-    raw = "; ".join(f"{k}: {v}" for k, v in (failed or {}).items()) or "listened on br0@netns:vnd-host"
+def capture_step(rows: Sequence[PacketRow], failed: Sequence[CaptureFailure] = ()) -> StepResult:
+    """The symptom step's capture as the trace records it: frames, and the points not opened as rows."""
+    raw = "; ".join(f"{f.iface}@{f.vantage}: {f.reason}" for f in failed) or "listened on br0@netns:vnd-host"
     obs = Observation(
-        probe="capture.path", vantage=str(HOST), status=OK, rows=tuple(rows), raw=raw,
+        probe="capture.path", vantage=str(HOST), status=OK, rows=(*rows, *failed), raw=raw,
         params=(("filter", "icmp or arp"),), layer="datalink",
     )
     return StepResult("symptom.ping", "symptom", "ping both ways", "fail", observations=(obs,))
 
 
 def recorded_state(rows: Sequence[PacketRow], lang: str = "en", replay: bool = True,
-                   failed: Mapping[str, str] | None = None) -> SessionState:
+                   failed: Sequence[CaptureFailure] = ()) -> SessionState:
     request = make_request()
     engine = FakeEngine.recorded(request, [capture_step(rows, failed)])
     return SessionState(request=request, engine=engine, lang=lang, replay=replay, session_id="s-test")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 from vnetdoctor.knowledge.model import Diagnosis, Evidence, Finding, Fix, Request, StepResult
+from vnetdoctor.knowledge.path import PathPoint
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.rows import (
     AddrRow,
@@ -391,7 +392,7 @@ def diagnosis(fixed: bool, link_down: bool = False) -> Diagnosis:
         steps=st,
         duration_ms=1834.0,
         target=GUEST_IP,
-        extra={"path": ["vnet0", "br0"]},
+        extra={"path": (PathPoint("host", "vnet0"), PathPoint("host", "br0"))},
     )
 
 
