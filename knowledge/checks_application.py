@@ -14,19 +14,27 @@ from .model import Evidence
 FAILED_RCODES = ("REFUSED", "SERVFAIL", "NOTIMP", "FORMERR")
 
 
+BROKEN_PATH_WAIT_S = 0.3  # how long the DNS probe waits for an answer once the pings failed
+
+
 @check("application.dns")
 def dns(ctx: StepContext) -> None:
     guest = ctx.guest
     if guest is None:
         ctx.skip(ctx.t("application.no_guest_vantage"))
         return
-    obs = ctx.observe("dns.resolve", guest)
+    trace = ctx.facts.get("trace")
+    if trace is not None and trace.reachable is False:
+        # The path is broken already, so no answer here is a skip (below), never a cause: only a
+        # pass is left to find, and a resolver that answers does so in milliseconds.
+        obs = ctx.observe("dns.resolve", guest, timeout=BROKEN_PATH_WAIT_S)
+    else:
+        obs = ctx.observe("dns.resolve", guest)
     if not obs.ok:
         ctx.skip(ctx.t("application.dns_probe_failed", reason=obs.reason))
         return
     # An answer is not a working resolver: REFUSED/SERVFAIL say it will not resolve for us.
     good = [r for r in obs.rows if r.state == "answered" and r.rcode not in FAILED_RCODES]
-    trace = ctx.facts.get("trace")
     if not good and trace is not None and trace.reachable is False:
         # The guest cannot even ping across the path: its resolver (often the host) is out of
         # reach for the same reason, so naming DNS would point away from the real fault.

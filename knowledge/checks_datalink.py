@@ -7,6 +7,7 @@ the engine names it at the end of the walk when nothing more specific did.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from vnetdoctor.probes.vantage import Vantage
@@ -161,6 +162,7 @@ def mtu(ctx: StepContext) -> None:
         return
     sender, params = pmtu_request(ctx, mtus)
     sizes = [int(s) for s in params["sizes"].split(",")]
+    _kernel_word(ctx)  # first: the probe must start inside the watch, not before it (see _watched_pmtu)
     obs = ctx.observe("icmp.pmtu", sender, **params)
     if not obs.ok:
         ctx.skip(ctx.t("datalink.pmtu_probe_failed", reason=obs.reason))
@@ -186,6 +188,16 @@ def mtu(ctx: StepContext) -> None:
             ctx.t("datalink.pmtu_told", size=s, error=e) for s, e in sorted(told.items()))))
         return
     ctx.passed(ctx.t("datalink.df_pass", size=max(answered) if answered else "?", mtus=sorted(distinct)))
+
+
+def _kernel_word(ctx: StepContext) -> None:
+    """Wait for the watched path-MTU probe and record what the kernel said about its packets."""
+    pending = ctx.facts.pop("pmtu_kernel", None)
+    kernel = pending.result(timeout=10) if pending is not None else None
+    if kernel is not None:
+        ctx.record(kernel)
+        ctx.optional(kernel.probe, kernel.vantage)
+        ctx.facts.setdefault("kernel_more", []).append(kernel)
 
 
 @check("datalink.arp")
@@ -351,14 +363,29 @@ def path_mtus(ctx: StepContext) -> list[tuple[str, str, str, int]]:
 
 
 def pmtu_request(ctx: StepContext, mtus: list[tuple[str, str, str, int]]) -> tuple[Vantage, dict[str, str]]:
-    """Who sends the DF pings, and which sizes: up to what the sender's own NIC carries."""
-    trace = get_trace(ctx)
-    assert trace is not None and trace.forward is not None
-    sender = trace.forward.sender
-    sender_mtu = next((m for _, _, side, m in mtus if (side == "guest") == (sender == ctx.guest)), 1500)
-    largest = max(28 + 28, sender_mtu - 28)
-    sizes = sorted({56, min(1000, largest), largest - 100 if largest > 156 else 56, largest})
-    return sender, {"dst": trace.forward.dst, "sizes": ",".join(str(s) for s in sizes)}
+    """Who sends the DF pings, and which sizes: up to what the sender's own NIC carries.
+
+    Drawn once per walk (the symptom step starts the probe, the MTU step reads it). The two
+    large sizes are this run's own (60-140 and 1-7 bytes under the largest), so the kernel
+    watch can follow them by IP length: the full 1500 is every full-size frame on the host.
+    An MTU only 1-7 bytes short of the sender's goes unseen; none in use is (PPPoE is 8).
+    """
+    def draw() -> tuple[Vantage, dict[str, str]]:
+        trace = get_trace(ctx)
+        assert trace is not None and trace.forward is not None
+        sender = trace.forward.sender
+        sender_mtu = next((m for _, _, side, m in mtus if (side == "guest") == (sender == ctx.guest)), 1500)
+        largest = max(28 + 28, sender_mtu - 28)
+        rng = random.Random()
+        if largest > 156:
+            sizes = sorted({56, min(1000, largest), largest - rng.randint(60, 140), largest - rng.randint(1, 7)})
+        else:
+            sizes = sorted({56, largest})
+        idents = rng.sample(range(1, 0x10000), len(sizes))
+        return sender, {"dst": trace.forward.dst, "sizes": ",".join(str(s) for s in sizes),
+                        "idents": ",".join(str(i) for i in idents)}
+
+    return ctx.shared.memo("pmtu_request", draw)
 
 
 def arp_request(ctx: StepContext) -> tuple[Vantage, str, str] | None:
@@ -378,8 +405,13 @@ def arp_request(ctx: StepContext) -> tuple[Vantage, str, str] | None:
 
 def start_active_probes(ctx: StepContext) -> None:
     """Right after the symptom's pings: start the ARP and path-MTU probes in the background,
-    so that the data-link steps find them done instead of waiting their timeouts in turn."""
-    wanted = []
+    so that the data-link steps find them done instead of waiting their timeouts in turn.
+
+    Not during the pings: the ARP probe's who-has makes every station answer, and their
+    answers update the sender's neighbour entry (ip.duplicate: the real guest's answer
+    would win the entry back from the rogue, and the pings would pass that otherwise fail).
+    """
+    wanted: list[tuple[str, Vantage, dict[str, Any]]] = []
     arp = arp_request(ctx)
     if arp is not None:
         wanted.append(("arp.probe", arp[0], {"dev": arp[1], "target": arp[2]}))
@@ -388,5 +420,20 @@ def start_active_probes(ctx: StepContext) -> None:
         mtus = path_mtus(ctx)
         if mtus:
             sender, params = pmtu_request(ctx, mtus)
-            wanted.append(("icmp.pmtu", sender, params))
+            _watched_pmtu(ctx, sender, params)
     ctx.prefetch(wanted)
+
+
+def _watched_pmtu(ctx: StepContext, sender: Vantage, params: dict[str, str]) -> None:
+    """Start the path-MTU probe with the kernel watching its large sizes: a size the kernel
+    saw dropped (too big for a hop) stops waiting for its 0.8 s timeout."""
+    from .checks_kernel import PMTU
+    from .kernel_window import ICMP_OVERHEAD, watched
+
+    sizes = [int(n) for n in params["sizes"].split(",")]
+    idents = dict(zip((n + ICMP_OVERHEAD for n in sizes), (int(i) for i in params["idents"].split(",")),
+                      strict=True))
+    followed = {n: i for n, i in idents.items() if n not in (84, 1028, 1500)}  # no tool's default length
+    observer, args = ctx.shared.observer, dict[str, Any](params)
+    ctx.facts["pmtu_kernel"] = watched(ctx, get_path(ctx), PMTU, sender, followed, 2,
+                                       lambda: observer.observe("icmp.pmtu", sender, **args))

@@ -29,6 +29,10 @@ from .model import FAIL, Evidence, Finding
 if TYPE_CHECKING:
     from .context import StepContext
 
+# The names of the probe packets that checks send with the kernel watching (kernel_window.confirm).
+PMTU = "pmtu"  # datalink.mtu's DF ping of a size that was lost
+SYN = "syn"  # transport.tcp's SYN to a port that refused or ignored the connect
+
 FIREWALL = frozenset({"firewall.guest_blocks", "firewall.host_blocks", "firewall.forward_blocks",
                       "firewall.bridge_filter", "firewall.br_netfilter_drop", "tcp.port_filtered",
                       "libvirt.nwfilter_blocks", "libvirt.nat_inbound"})
@@ -69,10 +73,9 @@ FUNCTION_CONFIRMS: Mapping[str, frozenset[str]] = {
 def kernel_rows(facts: Mapping[str, Any]) -> list[KernelDropRow]:
     """Every packet end the watch reported in this walk (none when it did not run)."""
     trace = facts.get("trace")
-    if trace is None:
-        return []
-    return [r for obs in getattr(trace, "kernel", ()) if obs.ok for r in obs.rows
-            if isinstance(r, KernelDropRow)]
+    # The symptom's watch, then the watches of checks confirming their own failed probe.
+    watched = [*getattr(trace, "kernel", ()), *facts.get("kernel_more", ())]
+    return [r for obs in watched if obs.ok for r in obs.rows if isinstance(r, KernelDropRow)]
 
 
 def verdicts(facts: Mapping[str, Any]) -> list[KernelDropRow]:
@@ -128,6 +131,10 @@ def _where(ctx: StepContext, row: KernelDropRow) -> str:
 def _what(ctx: StepContext, row: KernelDropRow) -> str:
     if row.kind == "arp":
         return ctx.t("kernel.kind_arp")
+    if row.probe == PMTU and row.kind == "request":
+        return ctx.t("kernel.kind_df", length=row.length)
+    if row.probe == SYN and row.kind == "request":
+        return ctx.t("kernel.kind_syn", port=ctx.request.port)
     return ctx.t("kernel.kind_reply") if row.kind == "reply" else ctx.t("kernel.kind_request")
 
 

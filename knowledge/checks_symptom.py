@@ -91,6 +91,9 @@ def symptom_ping(ctx: StepContext) -> None:
         before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
+    from .checks_transport import start_tcp_connect
+
+    start_tcp_connect(ctx)
     # The pings go through the session's observer like every probe (live, or served from a record).
     trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops,
                       observe=ctx.shared.observer.observe)

@@ -7,6 +7,10 @@ Silence means something dropped the SYN: we say which rule, when one counted it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from vnetdoctor.probes.vantage import Vantage
+
 from .checks import check
 from .checks_symptom import get_path
 from .context import StepContext
@@ -14,6 +18,15 @@ from .model import Evidence
 from .facts import rows
 from .firewall_evidence import describe_suspect
 from .firewall_match import Traffic, rule_vars, suspects
+
+
+def start_tcp_connect(ctx: StepContext) -> None:
+    """Start the TCP connect alongside the symptom's pings: a filtered port's 1 s timeout then
+    overlaps theirs. It changes nothing they measure (a SYN is no echo, and its IP length is
+    no ping's), and the firewall counters' "before" is read already when this is called."""
+    port, sender = ctx.request.port, ctx.guest if ctx.request.from_side == "guest" else ctx.host
+    if port and ctx.target and sender is not None:
+        ctx.prefetch([("tcp.connect", sender, {"dst": ctx.target, "port": port})])
 
 
 @check("transport.tcp")
@@ -50,6 +63,7 @@ def tcp(ctx: StepContext) -> None:
     if result.state == "open":
         ctx.passed(ctx.t("transport.open", target=target, port=port))
         return
+    _confirm_refused(ctx, path, sender, target, port)
     after: list = []
     if receiver is not None:
         fresh = ctx.shared.observer.observe("firewall.rules", receiver, refresh=True)
@@ -71,3 +85,19 @@ def tcp(ctx: StepContext) -> None:
     fw = rule_vars(rules[0].rule) if rules else {"family": "inet", "table": "filter", "chain": "input",
                                                    "handle": "", "rule": "", "backend": "", "manager": "none"}
     ctx.found("tcp.port_filtered", evidence=evidence, where=receiver or sender, tcp_port=port, target=target, **fw)
+
+
+def _confirm_refused(ctx: StepContext, path: Any, sender: Vantage, target: str, port: int) -> None:
+    """Two SYNs of a length unique to this run, with the kernel watching: a closed port's
+    kernel drops them with NO_SOCKET in ``tcp_v4_rcv`` (and answers RST), a firewall with
+    NETFILTER_DROP."""
+    from .checks_kernel import SYN
+    from .kernel_window import confirm, confirm_length
+
+    length = confirm_length(600, 1200)  # above what a DNS packet in flight at the same time carries
+
+    def send() -> None:
+        ctx.observe("tcp.syn", sender, dst=target, port=port, length=length, count=2)
+        ctx.optional("tcp.syn", sender)
+
+    confirm(ctx, path, SYN, sender, length, 2, send)

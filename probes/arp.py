@@ -24,6 +24,9 @@ from .vantage import Vantage
 
 SIOCGIFADDR = 0x8915
 SIOCGIFHWADDR = 0x8927
+# A station answers ARP from its kernel's softirq: on a LAN within a millisecond or two. Once
+# one has answered, another with the same address (a duplicate) has this long to answer too.
+ANSWER_GRACE_S = 0.1
 
 
 def _iface_addrs(sock: socket.socket, dev: str) -> tuple[bytes, str]:
@@ -67,9 +70,11 @@ def arp_who_has(vantage: Vantage, dev: str, target: str, count: int = 2, timeout
         deadline = time.perf_counter() + timeout
         for i in range(count):
             sock.send(frame)
-            end = time.perf_counter() + (timeout / count if i < count - 1 else 0)
-            _read(sock, target, seen, max(end, time.perf_counter()))
-        _read(sock, target, seen, deadline)
+            if i < count - 1:  # the next request once someone answered, else at its time
+                _read(sock, target, seen, time.perf_counter() + timeout / count, grace=0.0)
+        # Nobody answered yet: wait it out. Someone did: give a second station (a duplicate
+        # address) ANSWER_GRACE_S to answer too, not the whole timeout.
+        _read(sock, target, seen, deadline, grace=ANSWER_GRACE_S)
     finally:
         sock.close()
     return [ArpReplyRow(target, m, dev, n) for m, n in sorted(seen.items())]
@@ -79,7 +84,11 @@ def _u32(ip: str) -> str:
     return "0x" + socket.inet_aton(ip).hex()
 
 
-def _read(sock: socket.socket, target: str, seen: dict[str, int], until: float) -> None:
+def _read(sock: socket.socket, target: str, seen: dict[str, int], until: float, grace: float | None = None) -> None:
+    """Collect answers until ``until``; with ``grace``, no later than ``grace`` s after the
+    first answer (counted from now when one came before)."""
+    if grace is not None and seen:
+        until = min(until, time.perf_counter() + grace)
     while (wait := until - time.perf_counter()) > 0:
         ready, _, _ = select.select([sock], [], [], wait)
         if not ready:
@@ -90,6 +99,8 @@ def _read(sock: socket.socket, target: str, seen: dict[str, int], until: float) 
             continue
         if len(data) >= 42 and socket.inet_ntoa(data[28:32]) == target:
             mac = data[22:28].hex(":")
+            if grace is not None and not seen:
+                until = min(until, time.perf_counter() + grace)
             seen[mac] = seen.get(mac, 0) + 1
 
 

@@ -9,6 +9,7 @@ sockets with ``select`` so a capture on five interfaces costs one thread.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import struct
@@ -122,6 +123,7 @@ class Capture:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wake: tuple[int, int] | None = None  # stop() writes here: the reader wakes at once
         self.dropped = 0  # rows not kept once max_packets was reached
 
     def start(self) -> dict[str, str]:
@@ -137,7 +139,8 @@ class Capture:
                 failed[str(point)] = str(exc)
                 continue
             self._socks[sock.fileno()] = (sock, point)
-        self._thread = threading.Thread(target=self._read_loop, name="capture", daemon=True)
+        self._wake = os.pipe()
+        self._thread = threading.Thread(target=self._read_loop, args=(self._wake[0],), name="capture", daemon=True)
         self._thread.start()
         return failed
 
@@ -157,11 +160,13 @@ class Capture:
             raise
         return sock
 
-    def _read_loop(self) -> None:
+    def _read_loop(self, wake: int) -> None:
         fds = list(self._socks)
         while not self._stop.is_set() and fds:
-            ready, _, _ = select.select(fds, [], [], 0.05)
+            ready, _, _ = select.select([*fds, wake], [], [], 0.05)
             for fd in ready:
+                if fd == wake:
+                    continue
                 sock, point = self._socks[fd]
                 while True:
                     try:
@@ -203,11 +208,17 @@ class Capture:
         if linger:
             time.sleep(linger)
         self._stop.set()
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            os.write(wake[1], b"x")
         if self._thread is not None:
             self._thread.join(timeout=2)
-        for sock, _ in self._socks.values():
-            sock.close()
+        # Closing a packet socket waits for the kernel's RCU grace period (10-40 ms each here):
+        # every packet is read already, so the walk goes on while a thread closes them.
+        closing = [sock for sock, _ in self._socks.values()]
         self._socks.clear()
+        if closing or wake is not None:
+            threading.Thread(target=_close_all, args=(closing, wake or ()), name="capture-close").start()
         with self._lock:
             return list(self._rows)
 
@@ -217,6 +228,13 @@ class Capture:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _close_all(socks: list[socket.socket], wake: tuple[int, ...]) -> None:
+    for sock in socks:
+        sock.close()
+    for fd in wake:
+        os.close(fd)
 
 
 def _stamp(ancdata: list[tuple[int, int, bytes]]) -> float | None:

@@ -195,14 +195,22 @@ def icmp_echo(
 
 
 @probe("icmp.pmtu", layer="datalink", title="path MTU (DF pings of several sizes)", needs=(NEED_NET_RAW,))
-def icmp_pmtu(vantage: Vantage, dst: str, sizes: str = "56,1000,1272,1372,1472", timeout: float = 0.8) -> ProbeOutput:
-    """DF echo requests of growing sizes, sent together: which sizes make it there and back."""
+def icmp_pmtu(vantage: Vantage, dst: str, sizes: str = "56,1000,1272,1372,1472", timeout: float = 0.8,
+              idents: str = "") -> ProbeOutput:
+    """DF echo requests of growing sizes, sent together: which sizes make it there and back.
+
+    ``idents``: the ICMP identifier of each size's ping (comma-separated, same order), for a
+    kernel watch that ends a size's wait once the kernel reported its packets dropped.
+    """
     import concurrent.futures
 
     checked_ipv4(dst)
     wanted = [int(s) for s in str(sizes).split(",") if s.strip()]
+    given = [int(i) for i in str(idents).split(",") if i.strip()]
+    ids: list[int | None] = list(given) if len(given) == len(wanted) else [None] * len(wanted)
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        futs = [pool.submit(ping, vantage, dst, count=2, size=s, df=True, timeout=float(timeout)) for s in wanted]
+        futs = [pool.submit(ping, vantage, dst, count=2, size=s, df=True, timeout=float(timeout), ident=i)
+                for s, i in zip(wanted, ids, strict=True)]
         rows = [r for f in futs for r in f.result()]
     passed = sorted({r.size for r in rows if r.rtt_ms is not None})
     return ProbeOutput(rows=tuple(rows), raw=f"sizes answered: {passed or 'none'} of {wanted}")

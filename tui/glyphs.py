@@ -35,6 +35,8 @@ UNICODE: Mapping[str, str] = {
     "up": "↑",
     "down": "↓",
     "more": "…",
+    "kernel_drop": "✗",
+    "kernel_end": "✓",
 }
 
 ASCII: Mapping[str, str] = {
@@ -56,6 +58,8 @@ ASCII: Mapping[str, str] = {
     "up": "^",
     "down": "v",
     "more": "...",
+    "kernel_drop": "[X]",
+    "kernel_end": "[ok]",
 }
 
 

@@ -30,7 +30,7 @@ def _request(args: list[str]):  # type: ignore[no-untyped-def]
     return build_request(ns)
 
 
-def time_scenarios(runs: int, only: list[str] | None = None) -> list[dict]:
+def time_scenarios(runs: int, only: list[str] | None = None, prefix: str = PREFIX) -> list[dict]:
     from vnetdoctor import lab
     from vnetdoctor.knowledge.engine import Engine
 
@@ -40,9 +40,9 @@ def time_scenarios(runs: int, only: list[str] | None = None) -> list[dict]:
             continue
         if scenario.available() is not None:
             continue
-        lab.down(PREFIX)
+        lab.down(prefix)
         try:
-            inst = lab.up(name, PREFIX)
+            inst = lab.up(name, prefix)
             request = _request(inst.diagnose_args())
             without = dataclasses.replace(request, kernel_drops=False)
             times, plain, first, reachable = [], [], None, None
@@ -60,16 +60,16 @@ def time_scenarios(runs: int, only: list[str] | None = None) -> list[dict]:
                         "median_s": statistics.median(times), "max_s": max(times), "reachable": reachable,
                         "plain_s": statistics.median(plain)})
         finally:
-            lab.down(PREFIX)
+            lab.down(prefix)
     return out
 
 
-def startup_to_first_probe(runs: int = 5) -> tuple[float, float]:
+def startup_to_first_probe(runs: int = 5, prefix: str = PREFIX) -> tuple[float, float]:
     """(median seconds from spawn to first probe, median seconds of `python -c pass`)."""
     from vnetdoctor import lab
 
-    lab.down(PREFIX)
-    inst = lab.up("healthy", PREFIX)
+    lab.down(prefix)
+    inst = lab.up("healthy", prefix)
     try:
         args = inst.diagnose_args()
         env = {**os.environ, "VNETDOCTOR_TIMING": "1"}
@@ -86,7 +86,7 @@ def startup_to_first_probe(runs: int = 5) -> tuple[float, float]:
             floor.append(time.perf_counter() - t1)
         return (statistics.median(cli) if cli else float("nan"), statistics.median(floor))
     finally:
-        lab.down(PREFIX)
+        lab.down(prefix)
 
 
 def _median(values: list[float]) -> float:
@@ -112,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
     if not has_cap(CAP_NET_ADMIN):
         raise UsageError("bench diagnose needs root (it builds the lab in network namespaces)")
     quick = getattr(args, "quick", False)
-    rows = time_scenarios(runs=1 if quick else 4, only=["healthy", "firewall.guest_blocks"] if quick else None)
+    # Two benches at once (or a bench and a lab test) must not take each other's lab down.
+    prefix = getattr(args, "prefix", None) or PREFIX
+    rows = time_scenarios(runs=1 if quick else 4, only=["healthy", "firewall.guest_blocks"] if quick else None,
+                          prefix=prefix)
     print(f"{'scenario':<30} {'expected cause':<28} {'first cause':<28} {'median':>7} {'max':>7} "
           f"{'no kernel':>9}  ok")
     for r in rows:
@@ -124,6 +127,6 @@ def run(args: argparse.Namespace) -> int:
     overall = statistics.median(meds) if meds else float("nan")
     print(f"\nmedian over {len(rows)} scenarios: {overall:.2f} s (target ≤ 3 s)   healthy: {healthy:.2f} s (target ≤ 2 s)")
     print(kernel_summary(rows))
-    first, floor = startup_to_first_probe(runs=2 if quick else 5)
+    first, floor = startup_to_first_probe(runs=2 if quick else 5, prefix=prefix)
     print(f"CLI start to first probe: {first:.3f} s (target ≤ 0.5 s); python -c pass: {floor:.3f} s")
     return 0

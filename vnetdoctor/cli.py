@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="?", choices=("netlink", "diagnose", "tui", "records", "all"), default="netlink",
                    help="which figures (default netlink)")
     p.add_argument("--quick", action="store_true", help="smaller tables, for a smoke run")
+    p.add_argument("--prefix", default=None, metavar="PFX-",
+                   help="name prefix of the lab namespaces bench diagnose builds (default vnd-bd-)")
     return parser
 
 

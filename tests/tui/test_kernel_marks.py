@@ -65,14 +65,39 @@ def test_a_decoded_echo_request_finds_its_flow_by_icmp_id() -> None:
 
 async def test_the_packets_screen_shows_the_kernel_column_and_line() -> None:
     """The real screen, a fake engine whose walk recorded a kernel.drops observation."""
-    from tests.tui.support.engine import HOST, FakeEngine
-    from tests.tui.support.views import CaptureFactory, capture_step, lost_at_guest, make_request, shown_text, views_app
+    from tests.tui.support.views import shown_text
     from tests.tui.support.waiting import wait_until
     from textual.widgets import Static
 
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    app = _kernel_packets_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.screen.query_one(PathView)
+        await wait_until(pilot, lambda: bool(view.kernel), what="the kernel marks")
+        await pilot.pause()
+        shown = shown_text(view.query_one(Static))
+        assert "kernel" in shown and "✗ NETFILTER_DROP" in shown
+        assert "the kernel dropped it in nft_do_chain (NETFILTER_DROP) after eth0 (guest)" in shown
+
+
+def test_the_marks_are_ascii_on_the_linux_console(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vnetdoctor.tui.glyphs import ENV
+
+    monkeypatch.setenv(ENV, "")
+    monkeypatch.setenv("TERM", "linux")
+    marks = marks_for("firewall_guest_blocks", {"forward": 4242, "reverse": 4242 + 0x8000})
+    assert marks.cells("icmp:4242", "req") == ["[X] NETFILTER_DROP"]
+    assert marks.cells(f"icmp:{4242 + 0x8000}", "req") == ["[ok] icmp_rcv"]
+
+
+def _kernel_packets_app(lang: str = "en"):  # type: ignore[no-untyped-def]
+    """The Packets screen of a recorded walk whose kernel watch saw the guest's firewall drop."""
+    from tests.tui.support.engine import HOST, FakeEngine
+    from tests.tui.support.views import CaptureFactory, capture_step, lost_at_guest, make_request, views_app
+
     from vnetdoctor.tui.screens.packets import PacketsScreen
     from vnetdoctor.tui.state import SessionState
-    from vnetdoctor.tui.widgets.path_view import PathView
 
     rows = tuple(dataclasses.replace(r, ident=4242) for r in follow("firewall_guest_blocks").rows
                  if r.probe == "forward")
@@ -81,12 +106,24 @@ async def test_the_packets_screen_shows_the_kernel_column_and_line() -> None:
                                                    Observation("kernel.drops", str(HOST), rows=rows)))
     request = make_request()
     state = SessionState(request=request, engine=FakeEngine.recorded(request, [step]), replay=True)
-    app = views_app(lambda: PacketsScreen(state, capture_factory=CaptureFactory(), capture_blocked=lambda: None),
-                   "en")
-    async with app.run_test(size=(120, 40)) as pilot:
-        view = app.screen.query_one(PathView)
+    return views_app(lambda: PacketsScreen(state, capture_factory=CaptureFactory(), capture_blocked=lambda: None),
+                     lang)
+
+
+def test_kernel_marks_ascii_snapshot(snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """TERM=linux at 80x24: the path view's kernel column says [X] where the kernel dropped it."""
+    from tests.tui.support.waiting import wait_until
+
+    from vnetdoctor.tui.glyphs import ENV
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    monkeypatch.setenv(ENV, "")
+    monkeypatch.setenv("TERM", "linux")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        view = pilot.app.screen.query_one(PathView)
         await wait_until(pilot, lambda: bool(view.kernel), what="the kernel marks")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        shown = shown_text(view.query_one(Static))
-        assert "kernel" in shown and "✗ NETFILTER_DROP" in shown
-        assert "the kernel dropped it in nft_do_chain (NETFILTER_DROP) after eth0 (guest)" in shown
+
+    assert snap_compare(_kernel_packets_app(), terminal_size=(80, 24), run_before=run_before)

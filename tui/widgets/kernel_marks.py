@@ -19,8 +19,9 @@ from typing import Any
 from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.kernel_drops_parse import DROP, KernelDropRow, packet_verdicts
 
+from ..glyphs import glyph
+
 TextFn = Callable[..., str]
-DROPPED, CONSUMED = "✗", "✓"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,10 @@ class KernelMarks:
         found = self.by_flow.get((flow, kind))
         if found is None:
             return [""]
-        return [f"{DROPPED} {found.reason}" if found.verdict == DROP else f"{CONSUMED} {found.function}"]
+        # Marks from the glyph set in use: ✗/✓, or [X]/[ok] on the Linux console and with --ascii.
+        if found.verdict == DROP:
+            return [f"{glyph('kernel_drop')} {found.reason}"]
+        return [f"{glyph('kernel_end')} {found.function}"]
 
     def lines(self, flows: Iterable[str], text: TextFn) -> list[str]:
         """One line per drop in these flows: what, where and why, in the operator's language."""

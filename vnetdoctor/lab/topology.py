@@ -261,16 +261,21 @@ def _build_routed(inst: LabInstance, asymmetric: bool = False) -> None:
     topo = ROUTED_ASYM if asymmetric else ROUTED
     up_host, up_peer, plen = ROUTED_UPLINK
     extra: tuple[str, ...] = ()
+    a_host, a_peer, a_plen = ASYM_UPLINK
     if asymmetric:  # the second host NIC
-        extra = (f"link add eth1 netns {inst.ns(HOST)} type veth peer name eth1 netns {inst.ns(WAN)}",)
+        extra = (f"link add eth1 netns {inst.ns(HOST)} address {host_mac(a_host)} type veth "
+                 f"peer name eth1 netns {inst.ns(WAN)}",)
     _bridge_guest(inst, topo, uplink_to_bridge=False, extra_links=extra)
     inst.ip(HOST, "link set eth0 up", f"addr add {up_host}/{plen} dev eth0", f"route add default via {up_peer}")
     wan = ["link set lo up", "link set eth0 up", f"addr add {up_peer}/{plen} dev eth0"]
     if asymmetric:
-        a_host, a_peer, a_plen = ASYM_UPLINK
         inst.ip(HOST, "link set eth1 up", f"addr add {a_host}/{a_plen} dev eth1")
-        # the peer sends replies for the guest subnet over the *other* link
-        wan += ["link set eth1 up", f"addr add {a_peer}/{a_plen} dev eth1", f"route add {topo.subnet} via {a_host}"]
+        # The peer sends replies for the guest subnet over the *other* link. Like an upstream
+        # router that has long known the host, it has the host's eth1 MAC already: it must not
+        # need ARP, which rp_filter would also stop (arp_process checks the reverse path), so the
+        # replies themselves reach eth1 and the kernel drops them there (IP_RPFILTER).
+        wan += ["link set eth1 up", f"addr add {a_peer}/{a_plen} dev eth1", f"route add {topo.subnet} via {a_host}",
+                f"neigh replace {a_host} lladdr {host_mac(a_host)} dev eth1 nud permanent"]
     else:
         wan += [f"route add {topo.subnet} via {up_host}"]
     inst.ip(WAN, *wan)
