@@ -150,6 +150,13 @@ def in_lang(text: str, lang: str) -> tuple[str, bool]:
     return text, False
 
 
+def error_text(exc: BaseException, lang: str) -> str:
+    """An error's one line in ``lang``: raised with a phrase (``UsageError(tr(...))``), it is
+    said again; raised with a plain string, it stays as it is."""
+    said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+    return in_lang(said, lang)[0]
+
+
 def render_said(say: Mapping[str, Any], lang: str) -> str:
     """A phrase's facts (its JSON form, :func:`.phrase.said`) rendered in ``lang``."""
 
@@ -216,6 +223,8 @@ def probe_reason(reason: str, lang: str = "en") -> str:
             m = pattern.fullmatch(clause)
             if m:
                 found: dict[str, Any] = m.groupdict()  # the pattern's names, never strict/audience
+                if "cap" in found:  # CAP_NET_RAW、CAP_SYS_ADMIN in Chinese, as every list there
+                    found["cap"] = join(found["cap"].split(", "), lang)
                 clause = tr(key, lang, **found)
                 break
         clauses.append(clause)

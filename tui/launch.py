@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.session import live_engine_factory as live_engine_factory  # what tui and demo run
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
 
@@ -58,9 +59,7 @@ def require_terminal() -> None:
     """Textual reads keys from stdin and draws on stderr: both must be a terminal."""
     for name, stream in (("stdin", sys.__stdin__), ("stderr", sys.__stderr__)):
         if stream is None or not stream.isatty():
-            raise UsageError(
-                f"the TUI needs a terminal ({name} is not one); use `vnetdoctor diagnose` in scripts"
-            )
+            raise UsageError(tr("cli.needs_terminal", stream=name))
 
 
 def build_app(

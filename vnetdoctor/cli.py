@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = p.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=_Parser, required=True)
     lp = lab.add_parser("list", help="scenarios and the cause each injects")
     lp.add_argument("--json", action="store_true", help="one JSON document (schema vnetdoctor.lab-scenarios/1)")
+    _add_lang(lp)
     lp = lab.add_parser("up", help="build a scenario and inject its fault")
     lp.add_argument("scenario", help="a name from `vnetdoctor lab list`")
     lp.add_argument("--prefix", default="vnd-", help="name prefix of everything created (default vnd-)")
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser("causes", help="the cause catalogue")
+    p.add_argument("cause", nargs="?", metavar="ID",
+                   help="one cause in full: why ping breaks, what proves it, the fixes (an id or a unique prefix)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of the text")
     _add_lang(p)
 
@@ -174,10 +177,22 @@ _COMMANDS = {
 }
 
 
+def _in_lang(exc: Exception, args: argparse.Namespace) -> str:
+    """An error made as a phrase (the store's "no session 'x'"), said in the command's --lang.
+
+    By name, as the commands are loaded: the command has loaded the translator already,
+    and a static import would tie this light start module to everything it imports.
+    """
+    text = importlib.import_module("vnetdoctor.knowledge.text")
+    return str(text.error_text(exc, text.choose_lang(getattr(args, "lang", None))))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "help":  # `vnetdoctor help [COMMAND]` is `vnetdoctor [COMMAND] --help`
+        if argv[1:] == ["help"]:
+            argv = ["help"]  # `help help`: the overview, as `help` alone
         if len(argv) > 2 or (len(argv) == 2 and argv[1] not in _COMMANDS):
             parser.error(f"help takes one command name, one of: {', '.join(_COMMANDS)}")
         argv = [*argv[1:], "--help"]
@@ -208,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("VNETDOCTOR_DEBUG"):
             raise
         if isinstance(exc, (UsageError, VantageError)):
-            print(f"vnetdoctor {args.command}: {exc}", file=sys.stderr)
+            print(f"vnetdoctor {args.command}: {_in_lang(exc, args)}", file=sys.stderr)
         else:
             print(
                 f"vnetdoctor {args.command}: {type(exc).__name__}: {exc} "

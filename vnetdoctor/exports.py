@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vnetdoctor.knowledge.text import choose_lang
+from vnetdoctor.knowledge.text import choose_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
 from vnetdoctor.probes.pcapng import Interface, row_record, side_namer, write_records
@@ -155,7 +155,7 @@ def export_md(session: RecordedSession, *, redact: bool, lang: str, notes: list[
 def export_pcap(session: RecordedSession, *, redact: bool, notes: list[str] | None = None) -> tuple[bytes, int]:
     frames = session.packets()
     if not frames:
-        raise UsageError(f"session {session.id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session.id))
     try:
         linktype = linktype_of(frames)
         data = [(r.time, frame_bytes(r), r.length) for r in frames]
@@ -188,7 +188,7 @@ def export_pcapng(session: RecordedSession, *, redact: bool, notes: list[str] | 
 
     frames = session.packets()
     if not frames:
-        raise UsageError(f"session {session.id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session.id))
     name = side_namer(session_sides(session))
     buf = io.BytesIO()
     if not redact:
@@ -225,12 +225,7 @@ def _note(red: Redactor, notes: list[str] | None) -> None:
     """What redaction renamed, for the operator (the caller decides where it is shown)."""
     if notes is None:
         return
-    c = _renamed(red)
-    notes.append(
-        f"vnetdoctor export: renamed {c['ipv4']} IPv4, {c['ipv6']} IPv6 and {c['mac']} MAC address(es), "
-        f"{c['host']} host, {c['domain']} domain, {c['network']} network, {c['netns']} namespace "
-        f"and {c['iface']} interface name(s); not renamed: {', '.join(NOT_REDACTED)}"
-    )
+    notes.append(tr("cli.redacted", **_renamed(red)))  # a phrase: the command says it in its --lang
 
 
 def _special(path: str) -> bool:
@@ -350,7 +345,7 @@ def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
     rows = store.iter_packet_records(session_id)
     first = next(rows, None)
     if first is None:
-        raise UsageError(f"session {session_id} has no captured packets")
+        raise UsageError(tr("cli.no_packets", id=session_id))
     request = store.request_of(session_id)
     sides = {str(request.host): "host", **({str(request.guest): "guest"} if request.guest else {})}
     try:
@@ -396,7 +391,7 @@ def export_session(store: SessionStore, session_id: str, fmt: str, out: BinaryIO
     else:
         data = export_md(session, redact=redact, lang=choose_lang(lang), notes=notes).encode()
     out.write(data)
-    return Exported("\n".join(notes))
+    return Exported(notes[0] if len(notes) == 1 else "\n".join(notes))
 
 
 def export_to_file(store: SessionStore, session_id: str, fmt: str, path: str, *,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vnetdoctor.convert import extra_from_json, extra_to_json, step_from_json
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
 from vnetdoctor.probes.vantage import VantageError, parse_vantage
 from vnetdoctor.probes.vocabulary import Verdict
@@ -47,6 +48,44 @@ def short_vantage(text: str | None) -> str:
     return vantage.name or str(vantage)
 
 
+@dataclass(frozen=True, order=True)
+class SearchMatch:
+    """Why a search found a session: its best (lowest) rank, what matched and the words.
+
+    Kept as parts, not a sentence, so each screen says it in its own language
+    (:func:`match_words`); :attr:`why` is the English line ``--json`` has always carried.
+    """
+
+    rank: int
+    kind: str  # cause, target, host, guest, id, scenario, source, operator_note, operator_answer, step_answer, step_note
+    value: str
+    step: str = ""
+
+    @property
+    def why(self) -> str:
+        return match_words(self, "en")
+
+
+def match_words(match: SearchMatch, lang: str) -> str:
+    """``cause firewall.guest_blocks`` / ``原因 firewall.guest_blocks``: why a session matched."""
+    return tr(f"sessions.match.{match.kind}", lang, value=match.value, step=match.step)
+
+
+def result_words(summary: SessionSummary, lang: str) -> str:
+    """The result in a few words: the first cause and how many more, "fixed: CAUSE", or the state.
+
+    One wording for the ``sessions`` table and the Sessions screen (``--json`` has all).
+    """
+    if summary.state in (RUNNING, INTERRUPTED):
+        return tr(f"sessions.state.{summary.state}", lang)
+    if summary.causes:
+        return summary.causes[0] + (f" +{len(summary.causes) - 1}" if len(summary.causes) > 1 else "")
+    if summary.fixed_by:
+        more = f" +{len(summary.fixed_by) - 1}" if len(summary.fixed_by) > 1 else ""
+        return tr("sessions.fixed", lang, cause=summary.fixed_by[0]) + more
+    return tr(f"sessions.verdict.{summary.verdict}", lang)
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One line of ``vnetdoctor sessions``: enough to pick a session, no steps."""
@@ -66,9 +105,14 @@ class SessionSummary:
     steps: int
     duration_ms: float | None
     verdict: Verdict = Verdict.NOT_RUN  # of the stored diagnosis; NOT_RUN while unfinished
-    matched: str | None = None  # why a search found it ("cause firewall.guest_blocks"); None: no search
+    match: SearchMatch | None = None  # why a search found it; None: no search
     fixes_applied: tuple[str, ...] = ()  # commands of the fixes applied with success, in order
     fixed_by: tuple[str, ...] = ()  # causes a run found that an applied fix cleared (healthy after)
+
+    @property
+    def matched(self) -> str | None:
+        """Why a search found it, in English ("cause firewall.guest_blocks"); None: no search."""
+        return self.match.why if self.match is not None else None
 
     @property
     def path(self) -> str:
@@ -177,6 +221,21 @@ class RecordedSession:
             for finding in step.findings:
                 seen.setdefault(finding.cause, finding)
         return tuple(seen.values())
+
+    def fixed_by(self) -> tuple[str, ...]:
+        """Causes a step found that an applied fix cleared: the session ended healthy after a fix.
+
+        The same rule as the ``sessions`` list's "fixed: CAUSE" (store/reading.py), so a
+        report of that session does not say only "reachable" and leave the cause and
+        its fix to be pieced together from step notes and the operator's log.
+        """
+        applied = any(e.kind == "fix_applied" and isinstance(e.detail, Mapping) and e.detail.get("returncode") == 0
+                      for e in self.events)
+        if not applied or self.verdict is not Verdict.HEALTHY:
+            return ()
+        final = {f.cause for f in self.causes()}
+        found = dict.fromkeys(f.cause for step in self.steps for f in step.findings)
+        return tuple(c for c in found if c not in final)
 
     def latest_steps(self) -> tuple[StepResult, ...]:
         """One result per step id, the last one recorded (a step may be re-run), in first-run order."""

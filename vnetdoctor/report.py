@@ -65,6 +65,9 @@ def verdict_lines(session: Any, lang: str) -> list[str]:
     if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
         return [label("v_reach_causes" if reachable else "v_causes", lang, n=len(causes))]
     if verdict is Verdict.HEALTHY:
+        fixed = session.fixed_by() if hasattr(session, "fixed_by") else ()
+        if fixed:
+            return [label("v_reachable_fixed", lang, causes=", ".join(f"`{c}`" for c in fixed))]
         return [label("v_reachable", lang)]
     # Inconclusive: say whether the end-to-end check failed or could not run at all.
     return [label("v_inconclusive" if reachable is False else "v_unknown", lang)]

@@ -18,16 +18,16 @@ a reply appeared or disappeared.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vnetdoctor.knowledge.model import STATUS_MARK
 from vnetdoctor.knowledge.text import display_width, pad, texts, tr
-from vnetdoctor.probes.rowkey import index_rows, key_fields
+from vnetdoctor.probes.rowkey import key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
-from vnetdoctor.sessiondiff_rows import VOLATILE, describe, row_fields, row_identity, value_text
+from vnetdoctor.sessiondiff_rows import VOLATILE, delivered, describe, indexed, row_fields, row_identity, value_text
 
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
@@ -52,6 +52,7 @@ class ObservationDiff:
     added: tuple[str, ...] = ()
     changed: tuple[RowChange, ...] = ()
     packets: tuple[int, int] | None = None
+    params_a: tuple[tuple[str, str], ...] | None = None  # A's, when B ran the probe with other ones
 
     @property
     def empty(self) -> bool:
@@ -107,7 +108,7 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _compare(a: Any, b: Any) -> tuple[tuple[str, Any, Any], ...]:
+def _compare(a: Any, b: Any, skip: frozenset[str] = frozenset()) -> tuple[tuple[str, Any, Any], ...]:
     """Fields that differ between two rows paired by key (the key fields matched already,
     in their normalised form: a rule's text whose counters moved is not a change)."""
     kind, da = row_fields(a)
@@ -115,7 +116,7 @@ def _compare(a: Any, b: Any) -> tuple[tuple[str, Any, Any], ...]:
     same = set(key_fields(kind))
     changes = []
     for name in dict.fromkeys([*da, *db]):
-        if name in VOLATILE or name in same:
+        if name in VOLATILE or name in same or name in skip:
             continue
         va, vb = da.get(name), db.get(name)
         if name in PRESENCE_ONLY:
@@ -132,19 +133,24 @@ def _ms(value: float | None) -> str:
 
 
 def diff_rows(
-    rows_a: Iterable[Any], rows_b: Iterable[Any]
+    rows_a: Iterable[Any], rows_b: Iterable[Any], chosen: frozenset[str] = frozenset()
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RowChange, ...], tuple[int, int] | None]:
-    """(removed, added, changed, packet counts) between two row lists."""
+    """(removed, added, changed, packet counts) between two row lists.
+
+    ``chosen``: row fields whose values each run picked for itself (a ping's random
+    size): rows are paired and compared without them.
+    """
+    rows_a, rows_b = [r for r in rows_a if not delivered(r)], [r for r in rows_b if not delivered(r)]
     pa = [r for r in rows_a if row_fields(r)[0] == "PacketRow"]
     pb = [r for r in rows_b if row_fields(r)[0] == "PacketRow"]
-    ia = index_rows(r for r in rows_a if row_fields(r)[0] != "PacketRow")
-    ib = index_rows(r for r in rows_b if row_fields(r)[0] != "PacketRow")
+    ia = indexed((r for r in rows_a if row_fields(r)[0] != "PacketRow"), chosen)
+    ib = indexed((r for r in rows_b if row_fields(r)[0] != "PacketRow"), chosen)
     removed = tuple(describe(ia[k]) for k in ia if k not in ib)
     added = tuple(describe(ib[k]) for k in ib if k not in ia)
     changed = []
     for k in ia:
         if k in ib:
-            fields = _compare(ia[k], ib[k])
+            fields = _compare(ia[k], ib[k], chosen)
             if fields:
                 kind, data = row_fields(ib[k])
                 changed.append(RowChange(row_identity(kind, data), fields))
@@ -152,14 +158,27 @@ def diff_rows(
     return removed, added, tuple(changed), packets
 
 
+def _step_of(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], str]:
+    """Which step's last run made each observation (see :func:`_observations`)."""
+    return {_key(obs): step.step for step in session.latest_steps() for obs in step.observations}
+
+
+def _key(obs: Any) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    # A random ICMP identifier must not make two runs of one probe look unrelated.
+    return obs.probe, obs.vantage, tuple((k, v) for k, v in obs.params if k not in VOLATILE)
+
+
 def _observations(session: Any) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Any]:
-    """The latest observation of each (probe, vantage, params): a re-run replaces the first."""
+    """The observations of each step's last run, by (probe, vantage, params).
+
+    A re-run replaces the first: the step's whole last run, not observation by
+    observation, since a re-run's pings choose new sizes (:data:`RUN_CHOSEN`) and
+    would otherwise stand beside the first run's as two other probes.
+    """
     out: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
-    for step in session.steps:
+    for step in session.latest_steps():
         for obs in step.observations:
-            # A random ICMP identifier must not make two runs of one probe look unrelated.
-            params = tuple((k, v) for k, v in obs.params if k not in VOLATILE)
-            out[(obs.probe, obs.vantage, params)] = obs
+            out[_key(obs)] = obs
     return out
 
 
@@ -191,6 +210,46 @@ def _cause_ids(session: Any) -> list[str]:
     return list(dict.fromkeys(f.cause for f in session.causes()))
 
 
+ObsKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+# Parameters a run picks for itself, and the row field each one sets: the symptom's
+# pings get a random payload size (knowledge/kernel_window.py) and the kernel watch
+# follows those lengths. Two runs differ there by construction, not by what they saw.
+# The path-MTU probe draws two of its sizes the same way and an ICMP identifier per size.
+RUN_CHOSEN = {"size": "size", "sizes": "size", "lengths": "length", "idents": "ident"}
+
+
+def _chosen(ka: ObsKey, kb: ObsKey) -> frozenset[str]:
+    """The row fields to leave out when a probe ran again with other chosen parameters."""
+    a, b = dict(ka[2]), dict(kb[2])
+    return frozenset(field for param, field in RUN_CHOSEN.items() if a.get(param) != b.get(param))
+
+
+def _rerun_pairs(oa: dict[ObsKey, Any], ob: dict[ObsKey, Any], steps: Mapping[ObsKey, str]) -> list[tuple[ObsKey, ObsKey]]:
+    """The same probe run again with parameters of its own choosing: paired across A and B.
+
+    The symptom's pings draw a random payload size each run (so the kernel watch can
+    tell them apart), so their parameters never match across two sessions; unpaired,
+    "icmp.echo @ host" was listed as run only in A and only in B, and the one change a
+    fix makes — no reply, then a reply — was never compared. Two runs are paired when
+    they agree on every other parameter and are the only such run on each side; more
+    than one (nothing to tell which is which) is not guessed at.
+    """
+
+    def rest(k: ObsKey) -> tuple[str, ObsKey]:  # the step too: a kernel watch per step is one per step
+        return steps.get(k, ""), (k[0], k[1], tuple(p for p in k[2] if p[0] not in RUN_CHOSEN))
+
+    left_a = [k for k in oa if k not in ob]
+    left_b = [k for k in ob if k not in oa]
+    pairs = []
+    for same in dict.fromkeys(rest(k) for k in left_a):
+        xs = [k for k in left_a if rest(k) == same]
+        ys = [k for k in left_b if rest(k) == same]
+        if len(xs) == 1 and len(ys) == 1:
+            pairs.append((xs[0], ys[0]))
+    return pairs
+
+
 def diff_sessions(a: Any, b: Any) -> SessionDiff:
     """Compare two :class:`~vnetdoctor.store.RecordedSession` objects (A before, B after)."""
     ca, cb = _cause_ids(a), _cause_ids(b)
@@ -217,25 +276,34 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
         )
 
     oa, ob = _observations(a), _observations(b)
+    pairs = [(k, k) for k in oa if k in ob] + _rerun_pairs(oa, ob, {**_step_of(a), **_step_of(b)})
     obs_diffs = []
-    for key in oa:
-        if key not in ob:
-            continue
-        x, y = oa[key], ob[key]
+    for ka, kb in pairs:
+        x, y = oa[ka], ob[kb]
+        before = ka[2] if ka != kb else None
         if x.status != y.status:
             obs_diffs.append(
                 ObservationDiff(
-                    key[0], key[1], key[2], status=(x.status, y.status), reason=y.reason or x.reason
+                    kb[0], kb[1], kb[2], status=(x.status, y.status), reason=y.reason or x.reason,
+                    params_a=before,
                 )
             )
             continue
-        removed, added, changed, packets = diff_rows(x.rows, y.rows)
+        removed, added, changed, packets = diff_rows(x.rows, y.rows, _chosen(ka, kb))
         d = ObservationDiff(
-            key[0], key[1], key[2], removed=removed, added=added, changed=changed, packets=packets
+            kb[0], kb[1], kb[2], removed=removed, added=added, changed=changed, packets=packets, params_a=before
         )
         if not d.empty:
             obs_diffs.append(d)
-    label = lambda k: f"{k[0]} @ {k[1]}"
+    paired_a, paired_b = {ka for ka, _ in pairs}, {kb for _, kb in pairs}
+    left_a, left_b = [k for k in oa if k not in paired_a], [k for k in ob if k not in paired_b]
+    both = {k[:2] for k in oa} & {k[:2] for k in ob}
+
+    def label(k: tuple[str, str, tuple[tuple[str, str], ...]]) -> str:
+        """``probe @ vantage``, with its parameters when the other session ran it with others."""
+        params = " ".join(f"{n}={v}" for n, v in k[2])
+        return f"{k[0]} @ {k[1]}" + (f" ({params})" if k[:2] in both and params else "")
+
     return SessionDiff(
         a=a.id,
         b=b.id,
@@ -247,8 +315,8 @@ def diff_sessions(a: Any, b: Any) -> SessionDiff:
         causes_kept=tuple(c for c in ca if c in cb),
         steps=tuple(steps),
         observations=tuple(obs_diffs),
-        only_a=tuple(dict.fromkeys(label(k) for k in oa if k not in ob)),
-        only_b=tuple(dict.fromkeys(label(k) for k in ob if k not in oa)),
+        only_a=tuple(dict.fromkeys(label(k) for k in left_a)),
+        only_b=tuple(dict.fromkeys(label(k) for k in left_b)),
         notes=tuple(notes),
     )
 
@@ -268,7 +336,18 @@ def _value(value: Any) -> str:
     return value_text(value)
 
 
-def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
+def _params_text(o: ObservationDiff) -> str:
+    """``dst=198.18.0.11 size=384→79``: a parameter that differs from A's shows both."""
+    before = dict(o.params_a or o.params)
+    after = dict(o.params)
+    return " ".join(
+        f"{k}={before[k]}→{after[k]}" if k in before and k in after and before[k] != after[k]
+        else f"{k}={after[k]}" if k in after else f"{k}={before[k]}→—"
+        for k in dict.fromkeys([*before, *after])
+    )
+
+
+def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: int | None = MAX_ROW_LINES) -> str:
     """The diff as compact text for a terminal (or a ticket)."""
     from vnetdoctor.report import when
 
@@ -297,7 +376,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
     out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
     out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
     if d.steps:
-        out += ["", f"{_t('steps', lang)} ({len(d.steps)}){label}"]
+        out += ["", f"{_t('steps', lang, n=len(d.steps))}{label}"]
         name_w = min(28, max(len(s.step) for s in d.steps))
         layer_w = max(len(s.layer) for s in d.steps)
         for s in d.steps:
@@ -312,7 +391,7 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
     if d.observations:
         out += ["", f"{_t('obs', lang)}{label}"]
         for o in d.observations:
-            params = " ".join(f"{k}={v}" for k, v in o.params)
+            params = _params_text(o)
             out.append(f"  {o.probe} @ {o.vantage}" + (f" ({params})" if params else ""))
             if o.status:
                 out.append(
@@ -325,9 +404,9 @@ def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en") -> str:
                 lines.append(f"    ~ {c.label}: {fields}")
             if o.packets:
                 lines.append("    " + _t("packets", lang, a=o.packets[0], b=o.packets[1]))
-            if len(lines) > MAX_ROW_LINES:
-                rest = len(lines) - (MAX_ROW_LINES - 1)
-                lines = lines[: MAX_ROW_LINES - 1] + ["    " + _t("more", lang, n=rest)]
+            if max_rows is not None and len(lines) > max_rows:  # None: a file or a pipe keeps every line
+                rest = len(lines) - (max_rows - 1)
+                lines = lines[: max_rows - 1] + ["    " + _t("more", lang, n=rest)]
             out += lines
     if d.only_a or d.only_b:
         out.append("")

@@ -8,13 +8,14 @@ as frozen dataclasses (a live session) or as dicts with ``_type`` (a loaded reco
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vnetdoctor.probes.rowkey import RUN_TO_RUN
+from vnetdoctor.probes.kernel_drops_parse import CONSUMED
+from vnetdoctor.probes.rowkey import RUN_TO_RUN, index_rows, numbered, row_key
 
 # Fields that differ between any two runs: never reported.
-VOLATILE = RUN_TO_RUN | {"time"}
+VOLATILE = RUN_TO_RUN | {"time", "at_ms"}  # at_ms: when in the kernel watch a drop was seen
 
 
 def row_fields(row: Any) -> tuple[str, dict[str, Any]]:
@@ -87,6 +88,10 @@ def describe(row: Any) -> str:
         return f"arp {g('ip')} is-at {g('mac')} on {g('iface')}"
     if kind == "DnsRow":
         return f"dns {g('resolver')}: {g('state')}"
+    if kind == "KernelDropRow":
+        reason = f" {g('reason')}" if g("reason") else ""
+        return (f"kernel {g('verdict')}{reason}: {g('probe')} {g('kind')} length {g('length')}"
+                f" in {g('function')} after {g('side')} {g('last_dev')} ({g('direction')})")
     shown = " ".join(f"{k}={value_text(v)}" for k, v in d.items() if k not in VOLATILE)
     return f"{kind} {shown}"
 
@@ -119,3 +124,34 @@ def row_identity(kind: str, data: Mapping[str, Any]) -> str:
     if kind in names:
         return names[kind]()
     return kind
+
+
+def delivered(row: Any) -> bool:
+    """A probe packet the kernel delivered (consumed), not dropped: where a working ping ends.
+
+    Which socket takes which copy first (raw_recvmsg, packet_recvmsg) varies run to
+    run, so two healthy sessions differed by a dozen such lines; a drop that became a
+    delivery still shows, as the drop line that went away.
+    """
+    kind, data = row_fields(row)
+    return kind == "KernelDropRow" and data.get("verdict") == CONSUMED
+
+
+def _masked(row: Any, chosen: frozenset[str]) -> Any:
+    """The row with the fields the run chose (``chosen``) blanked, for pairing only."""
+    _, data = row_fields(row)
+    hit = {f: None for f in chosen if f in data}
+    if not hit:
+        return row
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return dataclasses.replace(row, **hit)
+    return {**row, **hit}
+
+
+def indexed(rows: Iterable[Any], chosen: frozenset[str]) -> dict[tuple[Any, ...], Any]:
+    """Rows by key (as :func:`index_rows`), keyed without the fields the run chose."""
+    rows = list(rows)
+    if not chosen:
+        return index_rows(rows)
+    keys = numbered(row_key(_masked(r, chosen)) for r in rows)
+    return {(key if n == 1 else (*key, n)): r for (key, n), r in zip(keys, rows)}

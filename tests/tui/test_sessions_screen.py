@@ -181,6 +181,30 @@ def test_export_pcapng_writes_named_interfaces_and_never_overwrites(tmp_path: Pa
     run_screen(path, body)
 
 
+def test_q_closes_the_export_dialog_but_is_a_letter_in_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    build_db(path)
+
+    async def body(pilot: Any, screen: SessionsScreen) -> None:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ExportDialog)
+        await pilot.press("q")  # on the format list: closes, as q does in every dialog
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        await pilot.press("tab", "tab", "end", "q")  # in the file name: typed
+        await pilot.pause()
+        assert pilot.app.screen is dialog and dialog.query_one("#export-path").value.endswith(".mdq")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+
+    run_screen(path, body)
+
+
 def test_enter_hands_the_session_to_replay(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     build_db(path)
@@ -246,3 +270,62 @@ def test_sessions_command_replays_the_choice_then_lists_again(tmp_path: Path, mo
     assert replayed == ["20260921-000000-brok"] * 2  # the same one twice: each pick is honoured
     assert [s.sessions_focus for s in runs] == [None, "20260921-000000-brok", "20260921-000000-brok"]
     assert all(s.sessions_query == "fire" and s.sessions_db == tmp_path / "s.db" for s in runs)
+
+
+def test_the_result_column_follows_the_terminal_width_both_ways(tmp_path: Path) -> None:
+    """Started at 60 columns and widened to 80, the results stayed cut at 12 characters:
+    the cells were re-cut but the column kept its first width."""
+    path = tmp_path / "s.db"
+    ids = build_db(path)
+
+    async def run() -> None:
+        app = _app(path)
+        async with app.run_test(size=(60, 20)) as pilot:
+            screen = await _loaded(pilot, count=3)
+            table = screen.query_one("#sessions")
+            row = [s.id for s in screen.summaries].index(ids["fixed"])
+            assert str(table.get_cell_at((row, 3))) == "fixed: fire…"
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.2)
+            wide = str(table.get_cell_at((row, 3)))
+            assert wide == "fixed: firewall.guest_b…"
+            assert table.columns[table.ordered_columns[3].key].content_width >= len(wide)
+            await pilot.resize_terminal(60, 20)
+            await pilot.pause(0.2)
+            assert table.columns[table.ordered_columns[3].key].content_width == len("fixed: fire…")
+
+    asyncio.run(run())
+
+
+def test_export_dialog_snapshot_60x20_every_format_and_the_whole_hint(snap_compare: Any, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 60 columns the pcap choice was below the list's fold and the hint was cut ("esc canc")."""
+    path = tmp_path / "s.db"
+    build_db(path)
+    monkeypatch.chdir("/")  # the default file name shows the working directory
+
+    async def run_before(pilot: Any) -> None:
+        await _loaded(pilot, count=3)
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(_app(path), terminal_size=(60, 20), run_before=run_before)
+
+
+def test_on_the_linux_console_arrows_and_cuts_are_ascii(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TERM=linux draws → and … as blanks or diamonds: the path and a cut result must still read."""
+    monkeypatch.setenv("TERM", "linux")
+    path = tmp_path / "s.db"
+    build_db(path)
+
+    async def run() -> None:
+        async with _app(path).run_test(size=(60, 20)) as pilot:
+            screen = await _loaded(pilot, count=3)
+            table = screen.query_one("#sessions")
+            cells = [str(table.get_cell_at((r, c))) for r in range(3) for c in range(4)]
+            labels = [str(c.label) for c in table.ordered_columns]
+            assert not any("→" in x or "…" in x for x in cells + labels), cells + labels
+            assert "HOST->GUEST" in labels and any(x.endswith("...") for x in cells)
+            assert any("vndt-host->vndt-guest" in x for x in cells)
+
+    asyncio.run(run())

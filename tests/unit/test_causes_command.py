@@ -99,3 +99,34 @@ def test_console_script_end_to_end() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert len(json.loads(proc.stdout)) == len(EMBEDDED)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_cause_in_full_by_id_or_unique_prefix(capsys: pytest.CaptureFixture[str], lang: str) -> None:
+    """`causes ID` is what a new operator types after reading an id in the table or a report."""
+    cause = catalog.get_cause("firewall.guest_blocks")
+    out = run_causes(capsys, "firewall.guest", "--lang", lang)  # a unique prefix is enough
+    lines = out.splitlines()
+    assert lines[0] == f"firewall.guest_blocks — {cause.title(lang)}"
+    assert layer_name("network", lang) in lines[1]
+    flat = "".join(out.split())
+    assert "".join(cause.explanation(lang).split()) in flat and "".join(cause.proof(lang).split()) in flat
+    for fix in cause.fixes:  # the commands whole, never wrapped: they are copied
+        assert any(line.strip() == fix.command for line in lines)
+    commands = [c for f in cause.fixes for c in (f.command, f.undo) if c]
+    assert all(columns(line) <= 80 for line in lines if not any(c in line for c in commands))
+    if lang == "zh":
+        assert "层次：网络层" in out and "Layer" not in out
+    doc = json.loads(run_causes(capsys, "firewall.guest_blocks", "--json", "--lang", lang))
+    assert doc == cause.to_dict(lang)
+
+
+@pytest.mark.parametrize(("ref", "said"), [
+    ("nosuch", "vnetdoctor causes: no cause 'nosuch'; `vnetdoctor causes` lists them"),
+    ("firewall", "vnetdoctor causes: 'firewall' could be firewall."),
+])
+def test_an_unknown_or_ambiguous_id_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ref: str,
+                                                           said: str) -> None:
+    assert main(["causes", ref, "--lang", "en"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(said) and captured.err.count("\n") == 1

@@ -109,3 +109,23 @@ def test_a_bad_lab_prefix_is_one_plain_line(argv: list[str]) -> None:
     res = _run(argv)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert "bad lab prefix" in res.stderr and "Error:" not in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lab_list_on_an_80_column_terminal_puts_descriptions_below_whole(
+        lang: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The columns leave a description 20 columns at 80: each line was 100+ wide and the
+    terminal wrapped it mid-word. Now it goes under its row, wrapped, nothing cut."""
+    from vnetdoctor import cli
+    from vnetdoctor.commands import lab
+    from vnetdoctor.knowledge.text import display_width
+    from vnetdoctor.lab import SCENARIOS
+
+    monkeypatch.setattr(lab, "output_width", lambda *a, **k: 80)  # a terminal of 80 columns
+    assert cli.main(["lab", "list", "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert all(display_width(line) <= 80 for line in lines), max(lines, key=display_width)
+    flat = "".join(out.split())
+    assert all("".join(s.describe(lang).split()) in flat for s in SCENARIOS.values())
+    assert "…" not in out

@@ -206,3 +206,127 @@ def test_row_matching_by_identity():
     assert text["link eth0"] == (("mtu", 1500, 9000),)
     assert text["net.ipv4.ip_forward"] == (("value", "0", "1"),)
     assert text["iptables-nft ip filter FORWARD: policy accept"] == (("policy", "drop", "accept"),)
+
+
+def _ping_session(st, *runs: tuple[int, bool], ladder: bool = False) -> str:
+    """A session whose symptom pings ran with a payload size of their own, as every run draws one;
+    ``runs``: (size, replies) of each run of the step (a fix applied in between re-runs it)."""
+    from vnetdoctor.knowledge.model import StepResult
+    from vnetdoctor.probes.base import Observation
+    from vnetdoctor.probes.rows_active import EchoRow
+
+    sid = st.start_session(F.request(), source="diagnose", scenario=None)
+    for size, replies in runs:
+        rows = tuple(EchoRow(dst=F.GUEST_IP, seq=n, ident=4000 + size, size=size, df=False,
+                             rtt_ms=0.3 if replies else None) for n in (1, 2))
+        echo = Observation("icmp.echo", "netns:vndt-host", rows=rows,
+                           params=(("dst", F.GUEST_IP), ("size", str(size)), ("timeout", "1.0")))
+        mtu = [Observation("icmp.echo", "netns:vndt-host",
+                           params=(("dst", F.GUEST_IP), ("size", str(s)), ("df", "1")))
+               for s in ((1472, 1400) if ladder and replies else ())]  # the MTU ladder runs once ping works
+        st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", "pass" if replies else "fail", "", 1.0,
+                                       (echo, *mtu)))
+    return sid
+
+
+def test_a_rerun_with_its_own_ping_size_is_compared_not_listed_as_only_in_a_and_only_in_b(tmp_path):
+    """The symptom pings' random size made every diff say "icmp.echo only in A" and "only in B"
+    and never compare the one thing a fix changes: no reply, then replies. B here is a session
+    whose fix re-ran the step: its last run counts, not both."""
+    with SessionStore(tmp_path / "s.db") as st:
+        a = st.load(_ping_session(st, (384, False)))
+        b = st.load(_ping_session(st, (79, False), (211, True), ladder=True))
+    d = diff_sessions(a, b)
+    (echo,) = [o for o in d.observations if o.probe == "icmp.echo"]
+    assert dict(echo.params_a)["size"] == "384" and dict(echo.params)["size"] == "211"
+    assert echo.removed == echo.added == ()  # paired without the size the run chose
+    assert {c.label: c.fields for c in echo.changed} == {
+        f"ping {F.GUEST_IP} size 211 seq {n}": (("rtt_ms", "—", "0.3 ms"),) for n in (1, 2)}
+    # The MTU ladder only B ran: two runs, no partner; listed with their parameters, as A ran icmp.echo too.
+    assert d.only_a == ()
+    assert d.only_b == tuple(f"icmp.echo @ netns:vndt-host (df=1 dst={F.GUEST_IP} size={s})" for s in (1472, 1400))
+
+
+def test_kernel_deliveries_are_not_differences_but_a_drop_that_went_away_is():
+    """Which socket took which copy of a working ping varies run to run: two healthy sessions
+    differed by a dozen "consumed" lines. A drop that turned into a delivery still shows."""
+    from vnetdoctor.probes.kernel_drops_parse import CONSUMED, DROP, KernelDropRow
+
+    def row(verdict: str, function: str, probe: str = "forward", length: int = 107) -> KernelDropRow:
+        return KernelDropRow(probe=probe, kind="request", length=length, verdict=verdict,
+                             reason="NETFILTER_DROP" if verdict == DROP else "", location=f"{function}+0x1/0x2",
+                             function=function, devices=("guest eth0",), last_dev="eth0", side="guest", at_ms=0.1,
+                             direction="in")
+
+    healthy_a = [row(CONSUMED, "icmp_rcv"), row(CONSUMED, "raw_recvmsg", "reverse")]
+    healthy_b = [row(CONSUMED, "packet_recvmsg", "reverse", 339), row(CONSUMED, "icmp_rcv", length=211)]
+    assert diff_rows(healthy_a, healthy_b, frozenset({"length"})) == ((), (), (), None)
+    removed, added, changed, _ = diff_rows([row(DROP, "nft_do_chain")], healthy_b, frozenset({"length"}))
+    assert removed == ("kernel drop NETFILTER_DROP: forward request length 107 in nft_do_chain after guest eth0 (in)",)
+    assert added == () and changed == ()
+
+
+def test_a_pipe_gets_every_changed_row_a_terminal_the_first_ones(pair, capsys, monkeypatch):
+    """`vnetdoctor diff A B > ticket.txt` cut a probe's rows at 12 with "… and N more": a
+    file must keep everything (the JSON did, the text did not)."""
+    import dataclasses
+
+    from vnetdoctor.commands import diff as command
+    from vnetdoctor.sessiondiff import MAX_ROW_LINES, ObservationDiff
+
+    path, before, after, _ = pair
+    many = tuple(f"fdb 52:54:00:00:00:{n:02x} on br0/vnet0" for n in range(MAX_ROW_LINES + 8))
+    real = command.diff_sessions
+
+    def bigger(a, b):
+        d = real(a, b)
+        return dataclasses.replace(d, observations=(*d.observations, ObservationDiff("bridge.fdb", "local", (), added=many)))
+
+    monkeypatch.setattr(command, "diff_sessions", bigger)
+    assert cli.main(["diff", before, after, "--db", str(path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"+ {row}" in out for row in many) and "more" not in out
+    monkeypatch.setattr(command, "output_width", lambda *a, **k: 80)  # a terminal
+    assert cli.main(["diff", before, after, "--db", str(path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"+ {many[-1]}" not in out and "… and 9 more" in out
+
+
+def test_step_notes_are_said_in_the_diffs_language_whatever_the_session_was_recorded_in(tmp_path, capsys):
+    from vnetdoctor.knowledge.model import StepResult
+    from vnetdoctor.knowledge.text import tr
+
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        ids = []
+        for status in ("fail", "pass"):
+            sid = st.start_session(F.request(), source="diagnose", scenario=None)
+            note = tr("sessions.fixed", "en", cause="firewall.guest_blocks") if status == "pass" else "plain words"
+            st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", status, note, 1.0, ()))
+            ids.append(sid)
+    assert cli.main(["diff", *ids, "--db", str(path), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "状态变化的步骤（1 个）：" in out and "已修复：firewall.guest_blocks" in out and "fixed:" not in out
+
+
+def test_a_kernel_watch_per_step_and_the_pmtu_probes_own_sizes_pair_by_step(tmp_path):
+    """Since the MTU step runs its own kernel watch, a session has two kernel.drops with random
+    lengths: unique per step, not per session. Two healthy runs listed both as only in A and B."""
+    from vnetdoctor.knowledge.model import StepResult
+    from vnetdoctor.probes.base import Observation
+
+    def session(st, sizes: tuple[int, int, int, int]) -> str:
+        sid = st.start_session(F.request(), source="diagnose", scenario=None)
+        watch = lambda a, b: Observation("kernel.drops", "netns:vndt-host", params=(("lengths", f"{a},{b}"),))
+        pmtu = Observation("icmp.pmtu", "netns:vndt-host", params=(
+            ("dst", F.GUEST_IP), ("idents", ",".join(str(7 * s) for s in sizes)),
+            ("sizes", "56,1000," + ",".join(map(str, sizes[2:])))))
+        st.record_step(sid, StepResult("symptom.ping", "symptom", "Ping", "pass", "", 1.0, (watch(*sizes[:2]),)))
+        st.record_step(sid, StepResult("datalink.mtu", "datalink", "MTU", "pass", "", 1.0,
+                                       (watch(*sizes[2:]), pmtu)))
+        return sid
+
+    with SessionStore(tmp_path / "s.db") as st:
+        a, b = st.load(session(st, (395, 194, 1379, 1497))), st.load(session(st, (299, 150, 1401, 1494)))
+    d = diff_sessions(a, b)
+    assert d.only_a == d.only_b == () and d.observations == ()

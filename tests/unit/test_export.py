@@ -120,6 +120,22 @@ def test_markdown_says_in_words_which_fix_ran_where_and_how_to_undo_it(tmp_path,
     assert "**已应用修复**（步骤 `physical.links`，在 netns:vndt-host 中）" in zh and "退出码 2" in zh
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "**Reachable after a fix**: the walk found `firewall.guest_blocks`; the fix applied"),
+    ("zh", "**修复后可达**：排查发现了 `firewall.guest_blocks`；应用的修复（见“操作记录”）"),
+])
+def test_the_verdict_of_a_session_healed_by_a_fix_names_the_cause_it_cleared(tmp_path, capsys, lang, said):
+    """The list says "fixed: CAUSE"; the report said only "Reachable", and the cause appeared
+    nowhere but in stale "not needed: CAUSE already explains the failure" step notes."""
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        fixed, healthy = F.record_fixed(st), F.record(st, fixed=True)
+    code, md, _ = export(capsys, fixed, "--format", "md", "--db", str(path), "--lang", lang)
+    assert code == 0 and said in md
+    code, md, _ = export(capsys, healthy, "--format", "md", "--db", str(path), "--lang", lang)
+    assert "firewall.guest_blocks" not in md.split("##")[2]  # no fix, nothing cleared: plain reachable
+
+
 def test_markdown_skipped_step_and_fix_note_with_pipe(tmp_path, capsys):
     from vnetdoctor.knowledge.model import StepResult
 

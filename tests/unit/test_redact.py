@@ -551,3 +551,10 @@ def test_help_text_placeholders_are_not_names():
     assert "DOMAIN" not in red.names.seen
     text = "The libvirt domain is running (use --guest libvirt:DOMAIN)"
     assert red.leaks_in_text(red.text(text)) == []
+
+
+def test_what_redaction_renamed_is_said_in_the_commands_language(recorded, capsys):
+    path, sid = recorded
+    code, _, err = _export(capsys, sid, "--format", "md", "--redact", "--db", str(path), "--lang", "zh")
+    assert code == 0 and err.startswith("vnetdoctor export：已改名 5 个 IPv4、2 个 IPv6 地址和 3 个 MAC 地址")
+    assert "未改名：DNS 名称" in err and "renamed" not in err

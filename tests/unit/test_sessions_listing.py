@@ -106,3 +106,25 @@ def test_from_guest_sessions_show_the_direction(tmp_path, capsys):
         st.finish_session(sid, F.diagnosis(fixed=True))
     code, out, _ = _run(capsys, "--db", str(path))
     assert "vndt-host←vndt-guest" in out
+
+
+def test_the_table_in_chinese_has_no_english_words_of_its_own(db, capsys):
+    """Age, result, why it matched, the cut notice and "nothing found": all in the chosen language.
+
+    Ids, addresses, namespaces and cause ids are values and stay as recorded.
+    """
+    import re
+
+    path, broken, healthy, fixed = db
+    code, out, err = _run(capsys, "--db", str(path), "--lang", "zh", "--search", "firewall", "--limit", "2")
+    assert code == 0 and "刚才" in out and "↳ 匹配：原因 firewall.guest_blocks" in out
+    assert err.strip() == "vnetdoctor sessions：显示 3 个匹配中的 2 个；用 --limit N 或 --all 查看更多"
+    code, out, _ = _run(capsys, "--db", str(path), "--lang", "zh")
+    assert "已修复：firewall.guest_blocks" in out
+    values = re.compile(r"\d{8}-\d{6}-\w+|[\w.-]*\.[\w.-]+|vndt-\w+|[\d.]+|guest-firewall|healthy|—")  # ids, causes, paths, scenarios
+    words = {w for line in out.splitlines() for w in re.findall(r"[A-Za-z]+", values.sub(" ", line))}
+    assert words == set(), words
+    code, out, _ = _run(capsys, "--db", str(path), "--lang", "zh", "--search", "nothing-like-it")
+    assert out.strip() == "没有会话匹配 'nothing-like-it'"
+    code, out, _ = _run(capsys, "--db", str(path.with_name("none.db")), "--lang", "zh")
+    assert out.startswith("尚无已记录的会话")

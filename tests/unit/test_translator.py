@@ -181,6 +181,8 @@ def test_skip_reasons_read_in_chinese() -> None:
     from vnetdoctor.probes.guest_agent import NO_AGENT
 
     assert probe_reason("needs CAP_NET_RAW", "zh") == "需要 CAP_NET_RAW 权限"
+    assert probe_reason("needs CAP_NET_RAW, CAP_SYS_ADMIN", "zh") == "需要 CAP_NET_RAW、CAP_SYS_ADMIN 权限"  # a Chinese list
+    assert probe_reason("needs CAP_NET_RAW, CAP_SYS_ADMIN", "en") == "needs CAP_NET_RAW, CAP_SYS_ADMIN"
     assert probe_reason("needs CAP_NET_ADMIN; needs the nft command", "zh") == "需要 CAP_NET_ADMIN 权限；需要 nft 命令"
     assert probe_reason("not available on a netns vantage", "zh") == "在 netns 观察点上无法运行"
     for fixed in (NO_VLAN_SUPPORT, NO_AGENT, f"{NO_AGENT}: timeout"):

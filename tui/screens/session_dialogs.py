@@ -26,7 +26,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vnetdoctor.exports import FORMATS, SUFFIX
-from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text import Translator, error_text
 
 from ..i18n import translate_bindings
 from ..widgets.title_bar import TitleBar
@@ -58,12 +58,14 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     ExportDialog > Vertical {
         width: 72; max-width: 100%; height: auto; border: round $accent; padding: 0 1; background: $surface;
     }
-    ExportDialog OptionList { height: auto; max-height: 6; }
+    ExportDialog OptionList { height: auto; max-height: 8; }
     ExportDialog Input { width: 100%; }
+    ExportDialog Label { width: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "dialog.cancel", id="sessions.export_cancel"),
+        # q as in every other dialog; in the file name it is a letter (the Input takes it first).
+        Binding("escape,q", "cancel", "dialog.cancel", id="sessions.export_cancel"),
     ]
 
     def __init__(self, session_id: str, lang: str, directory: str) -> None:
@@ -143,15 +145,16 @@ class DiffScreen(Screen[None]):
     @work(thread=True, exit_on_error=False)
     def _compare(self) -> None:
         from vnetdoctor.probes.errors import UsageError
+        from vnetdoctor.relang import in_language
         from vnetdoctor.sessiondiff import diff_sessions, render_diff
         from vnetdoctor.store import SessionStore
 
         try:
             with SessionStore(self.db, readonly=True) as store:
-                a, b = store.load(self.older), store.load(self.newer)
-            text = render_diff(diff_sessions(a, b), a, b, lang=self.lang)
+                a, b = (in_language(store.load(s), self.lang).session for s in (self.older, self.newer))
+            text = render_diff(diff_sessions(a, b), a, b, lang=self.lang, max_rows=None)  # it scrolls
         except (UsageError, OSError) as exc:
-            text = str(exc)
+            text = error_text(exc, self.lang)
         self.app.call_from_thread(self.query_one("#diff-text", Static).update, Text(text))
 
     def action_back(self) -> None:

@@ -24,8 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
-from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text import Translator, error_text
+from vnetdoctor.records import match_words, result_words
 
+from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..widgets.list_keys import ListTable
 from ..widgets.title_bar import TitleBar
@@ -43,19 +45,18 @@ def when_text(started: float) -> str:
 
 
 def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    more = glyph("more")  # "..." on the Linux console, where "…" does not show
+    return text if len(text) <= width else text[: max(1, width - len(more))] + more
+
+
+def arrows(text: str) -> str:
+    """``host→guest`` as the terminal can draw it (``host->guest`` on the Linux console)."""
+    return text.replace("→", glyph("right")).replace("←", glyph("left"))
 
 
 def result_text(summary: Any, tr: Translator) -> str:
-    """The verdict in a few words: the first cause, "fixed: CAUSE", or the state."""
-    if summary.state in ("running", "interrupted"):
-        return tr(f"sessions.state.{summary.state}")
-    if summary.causes:
-        more = f" +{len(summary.causes) - 1}" if len(summary.causes) > 1 else ""
-        return summary.causes[0] + more
-    if summary.fixed_by:
-        return tr("sessions.fixed", cause=summary.fixed_by[0])
-    return tr(f"sessions.verdict.{summary.verdict}")
+    """The verdict in a few words, worded as ``vnetdoctor sessions`` words it."""
+    return result_words(summary, tr.lang)
 
 
 class SessionsLoaded(Message):
@@ -119,7 +120,7 @@ class SessionsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)
         for col in COLUMNS:
-            table.add_column(self.tr(f"sessions.col.{col}"), key=col)
+            table.add_column(arrows(self.tr(f"sessions.col.{col}")), key=col)
         box = self.query_one("#sessions-search", Input)
         box.value = self.search_text
         box.display = bool(self.search_text)
@@ -143,7 +144,7 @@ class SessionsScreen(Screen[None]):
             with SessionStore(self.db, readonly=True) as store:
                 found, total = store.listing(search=query or None, limit=limit)
         except (UsageError, OSError) as exc:
-            self.post_message(SessionsLoaded([], 0, query, error=str(exc)))
+            self.post_message(SessionsLoaded([], 0, query, error=error_text(exc, self.lang)))
             return
         self.post_message(SessionsLoaded(found, total, query))
 
@@ -173,7 +174,7 @@ class SessionsScreen(Screen[None]):
         when = Text(("*" if s.id in self.marked else " ") + when_text(s.started),
                     style="bold reverse" if s.id in self.marked else "")
         result = clip(result_text(s, self.tr), max(12, self.size.width - FIXED_WIDTH))
-        return [when, clip(s.target or "—", 12), clip(s.path, PATH_WIDTH),
+        return [when, clip(s.target or "—", 12), clip(arrows(s.path), PATH_WIDTH),
                 Text(result, style="bold" if s.causes else "")]
 
     def _refresh_status(self) -> None:
@@ -197,8 +198,8 @@ class SessionsScreen(Screen[None]):
                                  result=result_text(s, self.tr)))
             lines.append(self.tr("sessions.detail_path", host=s.host or "—", guest=s.guest or "—",
                                  direction=self.tr(f"sessions.from.{s.from_side}")))
-            if s.matched:
-                lines.append(self.tr("sessions.matched", why=s.matched))
+            if s.match is not None:
+                lines.append(self.tr("sessions.matched", why=match_words(s.match, self.lang)))
             for command in s.fixes_applied:
                 lines.append(self.tr("sessions.fix_applied", command=command))
         if self.last_message:
@@ -230,8 +231,8 @@ class SessionsScreen(Screen[None]):
         if not self.is_mounted or not self.summaries:
             return
         table = self.query_one("#sessions", DataTable)
-        for s in self.summaries:
-            table.update_cell(s.id, "result", self._cells(s)[3])
+        for s in self.summaries:  # the column follows (wider or narrower), or a cut stays cut
+            table.update_cell(s.id, "result", self._cells(s)[3], update_width=True)
 
     # -- search -------------------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -315,7 +316,7 @@ class SessionsScreen(Screen[None]):
                                redact=request.redact, lang=self.lang)
             text = self.tr("sessions.exported", path=request.path, fmt=request.fmt)
         except (UsageError, RedactionError, OSError) as exc:
-            text = self.tr("sessions.export_failed", error=str(exc))
+            text = self.tr("sessions.export_failed", error=error_text(exc, self.lang))
         self.app.call_from_thread(self._said, text)
 
     def _said(self, text: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,7 +27,7 @@ from vnetdoctor.knowledge.text import Translator
 from ..emphasis import emphasis
 from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
 
-from ..glyphs import glyph
+from ..glyphs import ascii_glyphs, glyph
 from ..i18n import translate_bindings
 from ..messages import TargetsFound
 from ..state import SessionState
@@ -52,7 +53,8 @@ FIELD_LABELS = {"target": "start.field_address", "port": "start.field_port", "ho
 
 
 class MarkedRadioButton(RadioButton):
-    """A radio button whose state shows as ``(●)`` / ``( )``: readable without colour.
+    """A radio button whose state shows as ``(●)`` / ``( )`` (``(*)`` on the Linux console): readable
+    without colour.
 
     Textual's compact radio button draws the same glyph either way and lets the
     colour tell which one is on; with NO_COLOR or on a 16-colour console that
@@ -61,7 +63,7 @@ class MarkedRadioButton(RadioButton):
 
     @property
     def _button(self) -> Content:
-        return Content("(●)" if self.value else "( )")
+        return Content(("(*)" if ascii_glyphs() else "(●)") if self.value else "( )")
 
 
 class StartCommands(ScreenCommands):
@@ -101,18 +103,18 @@ class StartScreen(Screen[None]):
                     yield Label(tr("start.port"), classes="form-label form-label-short")
                     yield Input(placeholder=tr("start.port_placeholder"), id="port", compact=True,
                                 max_length=5, classes="port")
-                with Horizontal(classes="form-row"):
+                with Horizontal(classes="form-row direction-row"):
                     yield Label(tr("start.direction"), classes="form-label")
                     with RadioSet(id="direction", compact=True):
                         for i, name in enumerate(DIRECTIONS):
-                            yield MarkedRadioButton(tr(f"start.dir_{name}"), value=(i == 0), id=f"dir-{name}",
-                                                    compact=True)
+                            yield MarkedRadioButton(tr(f"start.dir_{name}", arrow=glyph("right")),
+                                                    value=(i == 0), id=f"dir-{name}", compact=True)
                 with Horizontal(classes="form-row"):
                     yield Label(tr("start.host_side"), classes="form-label")
                     yield Input(value="local", id="host-side", compact=True)
                     yield Label(tr("start.guest_side"), classes="form-label form-label-short")
                     yield Input(placeholder="netns:NAME | libvirt:DOMAIN", id="guest-side", compact=True)
-                with Horizontal(classes="form-row"):
+                with Horizontal(classes="form-row error-row"):
                     yield Static("", id="form-error")
                     yield Button(tr("start.start"), id="start-button", variant="primary", compact=True)
         yield Footer(compact=True, show_command_palette=False)
@@ -126,6 +128,18 @@ class StartScreen(Screen[None]):
 
     def help_intro(self) -> str:
         return self.tr("start.help_intro")
+
+    def on_resize(self) -> None:
+        """Below the width the three directions need side by side, they stack.
+
+        A radio cut at the screen edge ("( ) gues") hides a choice; the body scrolls,
+        so the rows below (host, guest, the start button) stay reachable on 60x20.
+        """
+        if not self.is_mounted:
+            return
+        radios = self.query("#direction RadioButton")
+        needed = 12 + sum(cell_len(str(r.label)) + 3 + 1 + 2 for r in radios) + 2
+        self.query_one("#start-body").set_class(self.size.width < needed, "narrow")
 
     # -- discovery ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover")
@@ -228,6 +242,8 @@ class StartScreen(Screen[None]):
             return
         label = self.tr(FIELD_LABELS.get(err.field, "start.field_address"))
         box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        # The reason is the body's last row: all its lines in view, also when the body scrolls.
+        self.query_one("#start-body").scroll_end(animate=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

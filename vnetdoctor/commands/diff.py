@@ -13,10 +13,11 @@ import argparse
 import json
 from typing import Any
 
-from vnetdoctor.commands._stdout import emit
+from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.probes.errors import UsageError
-from vnetdoctor.knowledge.text import choose_lang
-from vnetdoctor.sessiondiff import SessionDiff, diff_sessions, render_diff
+from vnetdoctor.knowledge.text import choose_lang, tr
+from vnetdoctor.relang import in_language
+from vnetdoctor.sessiondiff import MAX_ROW_LINES, SessionDiff, diff_sessions, render_diff
 from vnetdoctor.store import SessionStore
 
 
@@ -24,15 +25,18 @@ def run(args: argparse.Namespace) -> int:
     with SessionStore(args.db, readonly=True) as store:
         id_a, id_b = store.resolve(args.session_a), store.resolve(args.session_b)
         if id_a == id_b:
-            raise UsageError(
-                f"{args.session_a!r} and {args.session_b!r} are the same session ({id_a})"
-            )
+            raise UsageError(tr("cli.same_session", a=args.session_a, b=args.session_b, id=id_a))
         a, b = store.load(id_a), store.load(id_b)
+    lang = choose_lang(args.lang)
+    # Step notes and titles in the asked language, whatever each session was recorded in.
+    a, b = in_language(a, lang).session, in_language(b, lang).session
     d = diff_sessions(a, b)
     if getattr(args, "json", False):
         emit(json.dumps(diff_document(d), ensure_ascii=False, indent=2, default=str) + "\n")
     else:
-        emit(render_diff(d, a, b, lang=choose_lang(args.lang)))
+        # A terminal gets each probe's first rows; a file or a pipe every one (nothing cut).
+        cut = MAX_ROW_LINES if output_width() is not None else None
+        emit(render_diff(d, a, b, lang=lang, max_rows=cut))
     return 0
 
 
@@ -60,6 +64,7 @@ def diff_document(d: SessionDiff) -> dict[str, Any]:
                 "probe": o.probe,
                 "vantage": o.vantage,
                 "params": dict(o.params),
+                "params_a": dict(o.params_a) if o.params_a is not None else None,  # A's, when they differ
                 "status": _pair(o.status),
                 "reason": o.reason,
                 "rows_removed": list(o.removed),

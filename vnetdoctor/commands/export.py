@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from vnetdoctor.exports import BINARY, export_session, export_to_file
+from vnetdoctor.knowledge.text import choose_lang, in_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import SessionStore
 
@@ -21,7 +22,7 @@ from vnetdoctor.store import SessionStore
 def run(args: argparse.Namespace) -> int:
     to_stdout = args.output in (None, "-")
     if args.format in BINARY and to_stdout and sys.stdout.isatty():
-        raise UsageError(f"refusing to write a binary {args.format} to the terminal: use -o FILE or a pipe")
+        raise UsageError(tr("cli.binary_to_terminal", format=args.format))
     with SessionStore(args.db, readonly=True) as store:
         session_id = store.resolve(args.session)
         if to_stdout:
@@ -31,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             done = export_to_file(store, session_id, args.format, args.output, redact=args.redact, lang=args.lang)
     if done.note:
-        print(done.note, file=sys.stderr)
+        print(in_lang(done.note, choose_lang(args.lang))[0], file=sys.stderr)
     return 0

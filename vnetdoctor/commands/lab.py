@@ -13,7 +13,7 @@ import time
 from argparse import Namespace
 
 from vnetdoctor.commands._stdout import output_width
-from vnetdoctor.knowledge.text import choose_lang, clip, display_width, join, pad, probe_reason, tr
+from vnetdoctor.knowledge.text import choose_lang, display_width, join, pad, probe_reason, tr, wrap
 from vnetdoctor.probes.errors import UsageError
 
 
@@ -32,6 +32,9 @@ def run(args: Namespace) -> int:
     raise UsageError(f"unknown lab action {action!r}")
 
 
+DESCRIPTION_BESIDE = 40  # columns the description needs to sit beside its row
+
+
 def _list(args: Namespace) -> int:
     from vnetdoctor.lab import SCENARIOS
 
@@ -48,14 +51,23 @@ def _list(args: Namespace) -> int:
         rows.append((s.name, s.cause or "-", s.topology, ok, s.describe(lang), reason))
     heads = [tr(f"lablist.{k}", lang) for k in ("scenario", "cause", "topology", "runs", "description")]
     widths = [max(display_width(x) for x in [heads[i], *(r[i] for r in rows)]) for i in range(4)]
-    print("  ".join(pad(h, w) for h, w in zip(heads, widths)) + "  " + heads[4])
     lead = sum(widths) + 2 * 4
+    # A terminal too narrow for the description beside the row (80 columns is) gets it
+    # on the lines below, wrapped and indented: a line the terminal wraps mid-word is
+    # unreadable, and a description clipped to a few words says nothing.
+    below = width - lead < DESCRIPTION_BESIDE
+    print("  ".join(pad(h, w) for h, w in zip(heads, widths)).rstrip() + ("" if below else "  " + heads[4]))
     for *cells, text, _reason in rows:
-        line = clip(text, max(20, width - lead))
-        print("  ".join(pad(c, w) for c, w in zip(cells, widths)) + "  " + line)
+        row = "  ".join(pad(c, w) for c, w in zip(cells, widths))
+        if below:
+            print(row.rstrip())
+            print("\n".join("    " + line for line in wrap(text, width - 4)))
+        else:
+            print(row + "  " + text)
     for reason in sorted({r[5] for r in rows if r[5]}):
         names = join((r[0] for r in rows if r[5] == reason), lang)
-        print("\n" + tr("lablist.not_runnable", lang, names=names, reason=probe_reason(reason, lang)))
+        said = tr("lablist.not_runnable", lang, names=names, reason=probe_reason(reason, lang))
+        print("\n" + "\n".join(wrap(said, width)))
     return 0
 
 

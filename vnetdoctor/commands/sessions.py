@@ -21,7 +21,8 @@ from pathlib import Path
 
 from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.knowledge.text import choose_lang, display_width, tr
-from vnetdoctor.store import INTERRUPTED, RUNNING, SessionStore, SessionSummary, default_db_path
+from vnetdoctor.records import match_words, result_words
+from vnetdoctor.store import SessionStore, SessionSummary, default_db_path
 
 MIN_WIDTH = 80
 # (header, minimum width when the table must shrink); None: never shrinks.
@@ -42,34 +43,22 @@ _DROP_ORDER = (4, 1)  # SCENARIO, then STARTED
 DEFAULT_LIMIT = 50
 
 
-def age(started: float, now: float) -> str:
-    """How long ago, in at most 7 characters: the id already carries the exact (UTC) time."""
+def age(started: float, now: float, lang: str = "en") -> str:
+    """How long ago, in a few columns: the id already carries the exact (UTC) time."""
     secs = max(0.0, now - started)
     if secs < 60:
-        return "now"
+        return tr("sessionlist.age_now", lang)
     if secs < 3600:
-        return f"{int(secs // 60)}m ago"
+        return tr("sessionlist.age_minutes", lang, n=int(secs // 60))
     if secs < 86400:
-        return f"{int(secs // 3600)}h ago"
+        return tr("sessionlist.age_hours", lang, n=int(secs // 3600))
     if secs < 100 * 86400:
-        return f"{int(secs // 86400)}d ago"
+        return tr("sessionlist.age_days", lang, n=int(secs // 86400))
     return _dt.datetime.fromtimestamp(started).strftime("%Y-%m")
 
 
-def _row(s: SessionSummary, now: float) -> list[str]:
-    started = age(s.started, now)
-    return [s.id, started, s.target or "—", s.path, s.scenario or "—", table_result(s)]
-
-
-def table_result(s: SessionSummary) -> str:
-    """The result in a few characters: the first cause and how many more (``--json`` has all)."""
-    if s.state in (RUNNING, INTERRUPTED):
-        return s.state
-    if s.causes:
-        return s.causes[0] + (f" +{len(s.causes) - 1}" if len(s.causes) > 1 else "")
-    if s.fixed_by:
-        return "fixed: " + s.fixed_by[0] + (f" +{len(s.fixed_by) - 1}" if len(s.fixed_by) > 1 else "")
-    return s.result
+def _row(s: SessionSummary, now: float, lang: str) -> list[str]:
+    return [s.id, age(s.started, now, lang), s.target or "—", s.path, s.scenario or "—", result_words(s, lang)]
 
 
 def truncate(text: str, width: int) -> str:
@@ -146,41 +135,34 @@ def run(args: argparse.Namespace) -> int:
     if not (args.json or args.table) and sys.stdout.isatty() and sys.stdin.isatty() and sys.stderr.isatty():
         return _screen(args, path)
     if not path.exists():
-        emit("[]\n" if args.json else f"no sessions recorded yet ({path})\n")
+        lang = choose_lang(getattr(args, "lang", None) or None)
+        emit("[]\n" if args.json else tr("sessionlist.none", lang, db=path) + "\n")
         return 0
     limit = None if args.all else args.limit
     with SessionStore(path, readonly=True) as store:
         found, total = store.listing(search=args.search, limit=limit)
+    lang = choose_lang(getattr(args, "lang", None) or None)
     if len(found) < total:
-        print(
-            f"vnetdoctor sessions: showing {len(found)} of {total}"
-            f"{' matches' if args.search else ' sessions'}; --limit N or --all for more",
-            file=sys.stderr,
-        )
+        cut = "sessionlist.cut_matches" if args.search else "sessionlist.cut_sessions"
+        print(tr(cut, lang, shown=len(found), total=total), file=sys.stderr)
     if args.json:
         emit(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=2) + "\n")
         return 0
     if not found:
-        emit(
-            (
-                f"no session matches {args.search!r}"
-                if args.search
-                else f"no sessions recorded yet ({path})"
-            )
-            + "\n"
-        )
+        none = (tr("sessionlist.none_match", lang, query=repr(args.search)) if args.search
+                else tr("sessionlist.none", lang, db=path))
+        emit(none + "\n")
         return 0
     width = output_width(MIN_WIDTH)
     now = time.time()
-    lang = choose_lang(getattr(args, "lang", None) or None)
-    rows = [[tr(f"sessionlist.{h}", lang) for h, _ in _COLUMNS], *(_row(s, now) for s in found)]
+    rows = [[tr(f"sessionlist.{h}", lang) for h, _ in _COLUMNS], *(_row(s, now, lang) for s in found)]
     # A file or a pipe gets every character (no terminal to fit).
     lines = fit(rows, max(MIN_WIDTH, width) if width else 1 << 30)
     out = [lines[0]]
     for line, s in zip(lines[1:], found):
         out.append(line)
-        if s.matched:
-            why = f"  ↳ matched {s.matched}"
+        if s.match is not None:
+            why = tr("sessionlist.matched", lang, why=match_words(s.match, lang))
             out.append(truncate(why, max(MIN_WIDTH, width)) if width else why)
     emit("\n".join(out) + "\n")
     return 0

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Self
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store.files import default_db_path
 from vnetdoctor.store.loading import _Loader
@@ -52,13 +53,11 @@ class SessionStore(_Loader):
         try:
             is_dir, exists = self.path.is_dir(), self.path.exists()
         except OSError as exc:  # a directory on the way we may not enter
-            raise UsageError(
-                f"cannot open session database {self.path}: {exc.strerror or exc}"
-            ) from None
+            raise UsageError(tr("cli.db_unopenable", db=str(self.path), error=str(exc.strerror or exc))) from None
         if is_dir:
-            raise UsageError(f"cannot open session database {self.path}: it is a directory")
+            raise UsageError(tr("cli.database_is_dir", db=str(self.path)))
         if not exists and (readonly or not create):
-            raise UsageError(f"no session database at {self.path} (nothing recorded yet?)")
+            raise UsageError(tr("cli.no_database", db=str(self.path)))
         if readonly:
             self._conn = self._connect_readonly()
         else:
@@ -70,7 +69,7 @@ class SessionStore(_Loader):
             raise
         except sqlite3.Error as exc:
             self._conn.close()
-            raise UsageError(f"cannot read session database {self.path}: {exc}") from None
+            raise UsageError(tr("cli.db_unreadable", db=str(self.path), error=str(exc))) from None
 
     def close(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import (
@@ -109,7 +110,7 @@ class _Reader(_Recorder):
                     steps=r["nsteps"],
                     duration_ms=r["duration_ms"],
                     verdict=verdict,
-                    matched=matches[r["id"]].why if matches is not None else None,
+                    match=matches[r["id"]] if matches is not None else None,
                     fixes_applied=tuple(fixes.get(r["id"], ())),
                     fixed_by=fixed_by,
                 )
@@ -162,10 +163,8 @@ class _Reader(_Recorder):
                 ).fetchone()
                 if row is None:
                     if back == 0:
-                        raise UsageError(f"no sessions recorded in {self.path}")
-                    raise UsageError(
-                        f"there is no session {text!r}: fewer than {back + 1} recorded"
-                    )
+                        raise UsageError(tr("cli.no_sessions", db=str(self.path)))
+                    raise UsageError(tr("cli.too_few_sessions", ref=text, n=back + 1))
                 return row[0]
             row = self._conn.execute("SELECT id FROM sessions WHERE id=?", (text,)).fetchone()
             if row:
@@ -178,10 +177,10 @@ class _Reader(_Recorder):
                 )
             ]
         if not matches:
-            raise UsageError(f"no session {text!r} (see `vnetdoctor sessions`)")
+            raise UsageError(tr("cli.no_session", ref=text))
         if len(matches) > 1:
             shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
-            raise UsageError(f"session {text!r} is ambiguous: {shown}")
+            raise UsageError(tr("cli.ambiguous_session", ref=text, ids=shown))
         return matches[0]
 
     def schema_version(self) -> int:

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.records import iso
 from vnetdoctor.store.files import _create_private_file, _tighten, _uri
@@ -37,7 +38,7 @@ class _SchemaStore(_WriteLock):
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
-            raise UsageError(f"cannot open session database {self.path}: {exc}") from None
+            raise UsageError(tr("cli.db_unopenable", db=str(self.path), error=str(exc))) from None
         conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
         return conn
 
@@ -46,7 +47,7 @@ class _SchemaStore(_WriteLock):
         try:
             _create_private_file(real)
         except OSError as exc:
-            raise UsageError(f"cannot create {real}: {exc.strerror or exc}") from None
+            raise UsageError(tr("cli.db_cannot_create", db=str(real), error=str(exc.strerror or exc))) from None
         _tighten(real)
         # mode=rw: SQLite must never create the file itself (it would be 0644).
         return self._connect(_uri(real, mode="rw"))
@@ -89,18 +90,13 @@ class _SchemaStore(_WriteLock):
         """Refuse a file that is not ours, or from a newer vnetdoctor, before changing anything."""
         if not tables:
             if self.readonly:
-                raise UsageError(f"{self.path} is not a session database (it is empty)")
+                raise UsageError(tr("cli.db_empty", db=str(self.path)))
             return  # a new (or never finished) store: _create_or_migrate fills it
         if "meta" not in tables:
-            raise UsageError(
-                f"{self.path} is not a session database (an SQLite file of something else)"
-            )
+            raise UsageError(tr("cli.db_foreign", db=str(self.path)))
         version = self._schema_version()
         if version > SCHEMA_VERSION:
-            raise UsageError(
-                f"{self.path} has session schema {version}, newer than this vnetdoctor "
-                f"understands ({SCHEMA_VERSION}): upgrade vnetdoctor"
-            )
+            raise UsageError(tr("cli.db_newer", db=str(self.path), version=version, known=SCHEMA_VERSION))
         if version < SCHEMA_VERSION and self.readonly:
             raise UsageError(
                 f"{self.path} has session schema {version}; record a session into it once "

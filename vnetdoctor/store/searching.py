@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
+
+from vnetdoctor.records import SearchMatch as Match
 
 CAUSE, PLACE, SCENARIO, OPERATOR, STEP_NOTE = range(5)
 SNIPPET = 60
-
-
-@dataclass(frozen=True, order=True)
-class Match:
-    """Why a session matched: the best (lowest) rank and a short reason an operator can read."""
-
-    rank: int
-    why: str
 
 
 def like_escape(text: str) -> str:
@@ -48,8 +41,8 @@ class Ranking:
     def __init__(self) -> None:
         self.best: dict[str, Match] = {}
 
-    def add(self, session_id: str, rank: int, why: str) -> None:
-        found = Match(rank, why)
+    def add(self, session_id: str, rank: int, kind: str, value: str, step: str = "") -> None:
+        found = Match(rank, kind, value, step)
         if session_id not in self.best or found < self.best[session_id]:
             self.best[session_id] = found
 
@@ -66,7 +59,7 @@ def rank_sessions(conn: sqlite3.Connection, text: str, fts_query: str, use_fts: 
     for sid, cause in conn.execute(
         r"SELECT DISTINCT session_id, cause FROM causes WHERE cause LIKE :q ESCAPE '\'", q
     ):
-        found.add(sid, CAUSE, f"cause {cause}")
+        found.add(sid, CAUSE, "cause", cause)
     for sid, target, host, guest, scenario, source in conn.execute(
         r"""SELECT id, target, host, guest, scenario, source FROM sessions WHERE
             id LIKE :q ESCAPE '\' OR target LIKE :q ESCAPE '\' OR host LIKE :q ESCAPE '\'
@@ -78,7 +71,7 @@ def rank_sessions(conn: sqlite3.Connection, text: str, fts_query: str, use_fts: 
             (PLACE, "id", sid), (SCENARIO, "scenario", scenario), (SCENARIO, "source", source),
         ):
             if value and folded in str(value).casefold():
-                found.add(sid, rank, f"{label} {value}")
+                found.add(sid, rank, label, str(value))
                 break
     for sid, kind, detail in conn.execute(
         r"SELECT session_id, kind, detail FROM events WHERE kind IN ('note', 'answer') "
@@ -87,13 +80,13 @@ def rank_sessions(conn: sqlite3.Connection, text: str, fts_query: str, use_fts: 
     ):
         said = _operator_words(kind, detail)
         if folded in said.casefold():
-            found.add(sid, OPERATOR, f"operator {kind}: {snippet(said, text)}")
+            found.add(sid, OPERATOR, f"operator_{kind}", snippet(said, text))
     for sid, step, answer in conn.execute(
         r"SELECT session_id, step, answer FROM steps WHERE answer LIKE :q ESCAPE '\'", q
     ):
-        found.add(sid, OPERATOR, f"operator answer ({step}): {snippet(answer, text)}")
+        found.add(sid, OPERATOR, "step_answer", snippet(answer, text), step)
     for sid, step, note in _step_notes(conn, q, fts_query, use_fts):
-        found.add(sid, STEP_NOTE, f"step note ({step}): {snippet(note or '', text)}")
+        found.add(sid, STEP_NOTE, "step_note", snippet(note or "", text), step)
     return found.best
 
 
