@@ -326,23 +326,32 @@ def wrap(text: str, width: int) -> list[str]:
 
 # Chinese typesetting never starts a line with these: they stick to what precedes them.
 _NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
+# ... nor ends one with these: an opening bracket sticks to what follows it.
+_NO_LINE_END = set("（《「『【")
 
 
 def _tokens(text: str) -> list[str]:
-    """Words with their leading spaces; every wide character is a token of its own."""
+    """Words with their leading spaces; every wide character is a token of its own, except
+    that closing punctuation joins what precedes it and an opening bracket what follows."""
     tokens: list[str] = []
     token = ""
     for ch in text:
-        if ch in _NO_LINE_START and not token and tokens:
-            tokens[-1] += ch
+        if ch in _NO_LINE_START and (token or tokens):
+            if token:
+                token += ch
+            else:
+                tokens[-1] += ch
         elif ch == " " and token and not token.isspace():
             tokens.append(token)
             token = ch
         elif char_width(ch) == 2:
-            if token:
+            if token and token[-1] not in _NO_LINE_END:
                 tokens.append(token)
-            tokens.append(ch)
-            token = ""
+                token = ""
+            token += ch
+            if ch not in _NO_LINE_END:
+                tokens.append(token)
+                token = ""
         else:
             token += ch
     if token:

@@ -20,6 +20,7 @@ from textual.command import CommandPalette, Provider, SearchIcon
 from textual.message import Message
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.timer import Timer
 
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.text import Translator
@@ -28,12 +29,16 @@ from .bridge import EngineFactory
 from .glyphs import ascii_glyphs
 from .i18n import translate_bindings
 from .kb import FlowchartKnowledge, Knowledge
+from .messages import SessionStarted
 from vnetdoctor.session.recorder import RecordStatus, SessionRecorder
+from vnetdoctor.session.sinks import attach_recorder
 from .state import SessionState
 from vnetdoctor.session.targets import Target, discover
 
 # How long the "not recorded yet" notice stays up; it is shown again while the wait goes on.
 RECORD_NOTICE_SECONDS = 15.0
+# A database that refuses one write usually refuses the next ones too: one notice per burst.
+FAILURE_GATHER_S = 0.3
 
 
 class RecordStatusChanged(Message):
@@ -92,6 +97,8 @@ class VnetDoctorApp(App[None]):
         self.recorder = recorder
         self.record_status = RecordStatus()  # what the recorder last reported (tests read it)
         self._record_notice_at: float | None = None  # when "not recorded yet" was last shown
+        self._failure_notice_at: float | None = None  # when "records lost" was last shown
+        self._failure_timer: Timer | None = None  # that notice, gathering a burst of failures
         self.autorun = autorun
         # Where Start finds guests (tests pass fixed ones); notes in the operator's language.
         self.discover_fn = discover_fn or partial(discover, state.lang)
@@ -129,12 +136,15 @@ class VnetDoctorApp(App[None]):
         """Push the walk for ``request`` (from the Start screen, or at start-up)."""
         from .screens.walk import WalkScreen
 
-        walk: type[WalkScreen] = WalkScreen
+        walk_class: type[WalkScreen] = WalkScreen
         if self.state.replay:  # a recorded session: the same walk, with a timeline to steer it
-            from .screens.replay_walk import ReplayWalkScreen as walk
+            from .screens.replay_walk import ReplayWalkScreen as walk_class
         self.state.request = request
-        self.push_screen(walk(self.state, self.engine_factory, self.knowledge, recorder=self.recorder,
-                              autorun=self.autorun))
+        walk = walk_class(self.state, self.engine_factory, self.knowledge, autorun=self.autorun)
+        # Recorded as `diagnose` records, through the session core's one sink, attached before
+        # the walk's first event (its screen only renders); the id goes to the walk's header.
+        attach_recorder(walk.session, self.recorder, lambda sid: walk.post_message(SessionStarted(sid)))
+        self.push_screen(walk)
         if request.trace_rules:  # a ruleset change, however brief: said before the walk makes it
             self.notify(self.tr("walk.trace_rules"), severity="warning", timeout=10)
 
@@ -150,9 +160,19 @@ class VnetDoctorApp(App[None]):
             self.recorder.set_listener(None)
 
     def on_record_status_changed(self, message: RecordStatusChanged) -> None:
-        """A busy database is said on screen at once, and again while it lasts; then that it caught up."""
-        status = self.record_status = message.status
+        """A busy database is said on screen at once, and again while it lasts; then that it caught up.
+
+        A write the database refused for good (not busy) is said at once, as an error.
+        """
+        before, status = self.record_status, message.status
+        self.record_status = status
         now = time.monotonic()
+        if status.failed > before.failed:  # lost for good: an error, said within a moment
+            if self._failure_timer is None:  # one notice for a burst, with the count it reached
+                last = self._failure_notice_at
+                delay = FAILURE_GATHER_S if last is None else max(FAILURE_GATHER_S, last + RECORD_NOTICE_SECONDS - now)
+                self._failure_timer = self.set_timer(delay, self._show_record_failure)
+            return
         if status.waiting:
             if self._record_notice_at is None or now - self._record_notice_at >= RECORD_NOTICE_SECONDS:
                 self._record_notice_at = now
@@ -161,6 +181,13 @@ class VnetDoctorApp(App[None]):
         elif self._record_notice_at is not None:
             self._record_notice_at = None
             self.notify(self.tr("record.caught_up"))
+
+    def _show_record_failure(self) -> None:
+        self._failure_timer = None
+        self._failure_notice_at = time.monotonic()
+        status = self.record_status
+        self.notify(self.tr("record.failed", count=status.failed, reason=status.reason),
+                    title=self.tr("record.failed_title"), severity="error", timeout=RECORD_NOTICE_SECONDS)
 
     def action_command_palette(self) -> None:
         if not ascii_glyphs():

@@ -97,7 +97,10 @@ def run_app(
                     discover_fn=discover_fn)
     guard = active_guard()
     if guard is not None:
-        guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard))
+        # The moment a signal arrives the session is over: nothing the walk finds after it
+        # (a verdict while the App exits) is recorded beside the `interrupted` mark.
+        guard.on_signal("close the session", lambda: _close_session(state))
+        guard.on_emergency("mark the session interrupted", lambda: _mark_interrupted(recorder, guard, state.lang))
         guard.attach(app)
     try:
         app.run()
@@ -113,26 +116,32 @@ def run_app(
     out = say if guard is not None and guard.signum is not None else _print_err
     if recorder is not None:
         for line in recorder.errors[:3]:
-            out(f"vnetdoctor: could not record: {line}")
+            out(tr("record.could_not", state.lang, error=line))
     if signalled:
         assert guard is not None and guard.signum is not None
-        _mark_interrupted(recorder, guard)
+        _mark_interrupted(recorder, guard, state.lang)
         out(interrupted_message(guard.signum, state.lang))
         if recorder is not None and recorder.session_id:
-            sid = recorder.session_id
-            out(f"vnetdoctor: session {sid} kept as interrupted (vnetdoctor replay {sid})")
+            # A walk that reached its verdict before the signal keeps it: that session is recorded.
+            key = "record.exit_done" if recorder.finished else "record.exit_interrupted"
+            out(tr(key, state.lang, sid=recorder.session_id))
         return 128 + guard.signum
-    if recorder is not None and recorder.session_id:
-        sid = recorder.session_id
-        out(f"vnetdoctor: session {sid} recorded (vnetdoctor replay {sid})")
+    outcome = recording_outcome(recorder, state.lang) if recorder is not None else None
+    if outcome:  # "recorded" only when every record is in the database; else what was lost, and why
+        out(outcome)
     return 1 if app.return_code and app.return_code != 0 else 0
+
+
+def _close_session(state: SessionState) -> None:
+    if state.session is not None:
+        state.session.close()
 
 
 def _print_err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard) -> None:
+def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard, lang: str = "en") -> None:
     """Say in the record that a signal ended the session (why it has no verdict, or a partial one)."""
     if recorder is None or not recorder.session_id or guard.signum is None:
         return
@@ -142,7 +151,7 @@ def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard) -> N
     try:
         mark(recorder.session_id, signal_name(guard.signum))
     except Exception as exc:  # noqa: BLE001 - reported, never a traceback on the way out
-        say(f"vnetdoctor: could not record: interrupted: {type(exc).__name__}: {exc}")
+        say(tr("record.could_not", lang, error=f"interrupted: {type(exc).__name__}: {exc}"))
 
 
 def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
@@ -150,14 +159,15 @@ def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:
 
     None when there was nothing to record (the operator left the Start screen).
     """
-    from vnetdoctor.knowledge.text import tr
-
     status = recorder.status()
     sid = recorder.session_id
     if status.complete:
         return tr("record.exit_done", lang, sid=sid) if sid else None
     reason = status.reason or (recorder.errors[0] if recorder.errors else "?")
     if sid is None:
+        if status.pending == 0:  # not busy: the database refused to start the session at all
+            return tr("record.exit_failed", lang, reason=reason)
         return tr("record.exit_none", lang, steps=status.pending_steps, reason=reason)
-    others = status.pending - status.pending_steps
-    return tr("record.exit_partial", lang, sid=sid, steps=status.pending_steps, others=others, reason=reason)
+    steps = status.pending_steps + status.failed_steps  # still waiting, or refused for good
+    others = status.pending + status.failed - steps
+    return tr("record.exit_partial", lang, sid=sid, steps=steps, others=others, reason=reason)

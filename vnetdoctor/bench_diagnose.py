@@ -20,6 +20,7 @@ import sys
 import time
 
 PREFIX = "vnd-bd-"
+LAB_TARGET_S = 1.0  # lab up or down of one scenario: well under a second on a quiet machine
 
 
 def _request(args: list[str]):  # type: ignore[no-untyped-def]
@@ -41,8 +42,11 @@ def time_scenarios(runs: int, only: list[str] | None = None, prefix: str = PREFI
         if scenario.available() is not None:
             continue
         lab.down(prefix)
+        up_s = float("nan")
         try:
+            started = time.perf_counter()
             inst = lab.up(name, prefix)
+            up_s = time.perf_counter() - started
             request = _request(inst.diagnose_args())
             without = dataclasses.replace(request, kernel_drops=False)
             times, plain, first, reachable = [], [], None, None
@@ -58,10 +62,24 @@ def time_scenarios(runs: int, only: list[str] | None = None, prefix: str = PREFI
                         reachable = d.reachable
             out.append({"scenario": name, "cause": scenario.cause, "first": first,
                         "median_s": statistics.median(times), "max_s": max(times), "reachable": reachable,
-                        "plain_s": statistics.median(plain)})
+                        "plain_s": statistics.median(plain), "up_s": up_s})
         finally:
+            started = time.perf_counter()
             lab.down(prefix)
+            down_s = time.perf_counter() - started
+            if out and out[-1]["scenario"] == name:
+                out[-1]["down_s"] = down_s
     return out
+
+
+def lab_summary(rows: list[dict]) -> str:
+    """How long the lab takes to build and take down (a speed target, so here, not in a test)."""
+    ups = [r["up_s"] for r in rows if "up_s" in r]
+    downs = [r["down_s"] for r in rows if "down_s" in r]
+    worst = max(rows, key=lambda r: r.get("up_s", 0.0))["scenario"] if rows else "-"
+    return (f"lab up:   median {_median(ups):.2f} s, worst {max(ups, default=float('nan')):.2f} s ({worst})"
+            f"   lab down: median {_median(downs):.2f} s, worst {max(downs, default=float('nan')):.2f} s"
+            f"   (target: each under {LAB_TARGET_S:g} s)")
 
 
 def startup_to_first_probe(runs: int = 5, prefix: str = PREFIX) -> tuple[float, float]:
@@ -127,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     overall = statistics.median(meds) if meds else float("nan")
     print(f"\nmedian over {len(rows)} scenarios: {overall:.2f} s (target ≤ 3 s)   healthy: {healthy:.2f} s (target ≤ 2 s)")
     print(kernel_summary(rows))
+    print(lab_summary(rows))
     first, floor = startup_to_first_probe(runs=2 if quick else 5, prefix=prefix)
     print(f"CLI start to first probe: {first:.3f} s (target ≤ 0.5 s); python -c pass: {floor:.3f} s")
     return 0

@@ -14,7 +14,17 @@ from typing import TextIO
 
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
-from vnetdoctor.knowledge.text import clip, duration, layer_name, pad, risk_name, side_name, tr
+from vnetdoctor.knowledge.text import (
+    clip,
+    display_width,
+    duration,
+    layer_name,
+    pad,
+    risk_name,
+    side_name,
+    tr,
+    wrap,
+)
 from vnetdoctor.probes.vocabulary import Verdict
 
 _COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
@@ -53,17 +63,20 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
     lines.append("")
     for i, cause in enumerate(diagnosis.causes):
         label = t("cause") if i == 0 else t("also")
-        lines.append(paint(f"{label}{c}{cause.cause}", "fail" if cause.severity == "fail" else "warn")
-                     + f" — {cause.summary}")
+        head = f"{label}{c}{cause.cause}"
+        folded = fold(f"{head} — {cause.summary}", width, 2)
+        if folded[0].startswith(head):  # the cause id is never split, so it heads the first line
+            folded[0] = paint(head, "fail" if cause.severity == "fail" else "warn") + folded[0][len(head):]
+        lines.extend(folded)
         for ev in cause.evidence:
             lines.append(clip(f"  {t('evidence')}{c}{ev.text}", width))
         for fix in cause.fixes:
             risk = f"[{t('risk')}{c}{risk_name(fix.risk, lang)}]"
             if not fix.runnable:
                 # No command to paste: what it needs, and the note (whole) that says what to do.
-                lines.append(f"  {t('fix')}{c} {guidance_text(fix, lang)}   {risk}")
+                lines.extend(fold(f"  {t('fix')}{c} {guidance_text(fix, lang)}", width, 8, tail=f"   {risk}"))
                 if fix.note:
-                    lines.append(f"        {fix.note}")
+                    lines.extend(fold(fix.note, width - 8, 0, prefix=" " * 8))
                 continue
             # A fix of several steps shows one command per line, aligned under the first.
             indent = "\n" + " " * (len(t("fix")) + len(c) + 3)
@@ -77,6 +90,27 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         tail += f"  {t('session')} {session_id}"
     lines.append(tail)
     return "\n".join(lines)
+
+
+def fold(text: str, width: int, indent: int, prefix: str = "", tail: str = "") -> list[str]:
+    """``text`` folded to ``width`` terminal columns, so the terminal never has to wrap it.
+
+    By display width (a Chinese character takes two columns) and never inside a word,
+    a number or an address (``knowledge.text.wrap``): a terminal's own wrapping cuts
+    ``198.18.0.11`` or ``firewall.guest_blocks`` in two. Lines after the first are
+    indented ``indent`` columns; every line starts with ``prefix``. ``tail`` (a risk
+    tag) ends the last line, or is a line of its own if it does not fit: never split.
+    ``width <= 0`` (a file or a pipe) keeps each line whole.
+    """
+    if width <= 0:
+        return [prefix + line for line in (text + tail).split("\n")]
+    room = max(width - indent, 20)
+    lines = [prefix + (" " * indent if n else "") + line for n, line in enumerate(wrap(text, room))]
+    if tail and display_width(lines[-1] + tail) <= width:
+        lines[-1] += tail
+    elif tail:
+        lines.append(prefix + " " * indent + tail.strip())
+    return lines
 
 
 def _verdict_text(diagnosis: Diagnosis, t: Callable[..., str]) -> str:

@@ -32,6 +32,7 @@ import signal
 import sys
 import termios
 import threading
+from time import monotonic
 from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol, Self
@@ -106,6 +107,7 @@ class SignalGuard:
         # Re-entrant: the handler runs in the main thread, possibly while it holds this lock.
         self._lock = threading.RLock()
         self._cleanups: list[tuple[str, Callable[[], object]]] = []
+        self._first: list[tuple[str, Callable[[], object]]] = []  # run by the handler itself
         self._previous: dict[int, Any] = {}
         self._tty_attrs: list[Any] | None = None
         self._watchdog: threading.Thread | None = None
@@ -139,6 +141,16 @@ class SignalGuard:
         """Run ``fn`` if the watchdog has to end the process (the normal path runs its own)."""
         self._cleanups.append((name, fn))
 
+    def on_signal(self, name: str, fn: Callable[[], object]) -> None:
+        """Run ``fn`` in the signal handler, before the App is asked to exit or anything unwinds.
+
+        For what must stop the moment the signal arrives rather than when the App has
+        shut down: the session is closed here, so a walk that finishes while the App
+        exits can no longer deliver a verdict to the record beside its ``interrupted``.
+        ``fn`` must not block (it runs in the main thread, between two bytecodes).
+        """
+        self._first.append((name, fn))
+
     def attach(self, app: ExitableApp) -> None:
         """From now on a signal asks ``app`` to exit instead of raising."""
         with self._lock:
@@ -165,6 +177,11 @@ class SignalGuard:
         if self.signum is not None:
             return  # already unwinding: a second SIGHUP/SIGTERM must not cut the cleanup short
         self.signum = signum
+        for name, fn in self._first:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - the signal must still end the command
+                _stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
         with self._lock:
             app, done = self._app, self._app_done
         if app is not None and not done:
@@ -200,15 +217,16 @@ class SignalGuard:
         """Ask the App to exit, then give it ``grace`` seconds before ending the process."""
         tick = threading.Event()
         asked = False
-        waited = 0.0
-        while waited < self.grace:
+        # A deadline on the clock, not counted ticks: on a loaded machine each 50 ms wait
+        # can take far longer, and the grace must not stretch with it.
+        deadline = monotonic() + self.grace
+        while monotonic() < deadline:
             with self._lock:
                 if self._app_done:
                     return
             if not asked:
                 asked = self._ask_app_to_exit()
             tick.wait(0.05)
-            waited += 0.05
         with self._lock:
             if self._app_done:
                 return

@@ -294,7 +294,10 @@ def test_fix_applies_and_its_undo_restores(ns: Namespace, cause_id: str, index: 
     assert fix.runnable, fix
     assert shlex.split(fix.command) == list(fix.argv) and shlex.split(fix.undo) == list(fix.undo_argv)
 
-    before = ns.snapshot()
+    # Links and bridge ports settle asynchronously after the setup (carrier, operstate and
+    # STP state follow a link change by up to a second): compare against the settled state,
+    # or a transient one is "before" and the undo can never restore it.
+    before = _settled(ns) if cause_id.startswith(SETTLING) else ns.snapshot()
     ns.run(list(fix.argv))  # argv, no shell: as the walk applies it
     changed = _wait_for(ns, lambda snap: snap != before)
     assert changed != before, f"{fix.command!r} changed nothing"
@@ -305,9 +308,30 @@ def test_fix_applies_and_its_undo_restores(ns: Namespace, cause_id: str, index: 
     assert diff == {}, f"undo {fix.undo!r} did not restore the state"
 
 
-def _wait_for(ns: Namespace, done: Callable[[dict[str, list[str]]], bool], timeout: float = 8.0) -> dict[str, list[str]]:
+# The causes whose fixes change links or bridge ports: their state settles asynchronously.
+SETTLING = ("link.", "bridge.", "libvirt.network_inactive")
+
+
+def _settled(ns: Namespace, quiet: float = 1.2, timeout: float = 30.0) -> dict[str, list[str]]:
+    """The snapshot once it has stayed the same for ``quiet`` seconds (the kernel's link watch
+    reports a carrier change up to 1 s late); ``timeout`` is a ceiling, reached only if the
+    state never stops changing (then the test compares against the last one and says so)."""
+    deadline = time.monotonic() + timeout
+    snap, since = ns.snapshot(), time.monotonic()
+    while time.monotonic() < deadline:
+        now = ns.snapshot()
+        if now != snap:
+            snap, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return snap
+
+
+def _wait_for(ns: Namespace, done: Callable[[dict[str, list[str]]], bool], timeout: float = 30.0) -> dict[str, list[str]]:
     """Poll the snapshot until ``done``: link and STP states settle asynchronously (a port put back
-    on a bridge passes through STP listening and learning, ~4 s, before its flags settle)."""
+    on a bridge passes through STP listening and learning, ~4 s, before its flags settle). The
+    ceiling is generous because a loaded machine is slow, not wrong: the poll ends as soon as
+    the state matches."""
     deadline = time.monotonic() + timeout
     snap = ns.snapshot()
     while not done(snap) and time.monotonic() < deadline:

@@ -8,8 +8,6 @@ each under ``ip netns exec`` (see :mod:`vnetdoctor.lab.checks`).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from tests.lab.support.lab_footprint import Footprint, explain
 
@@ -18,9 +16,6 @@ from vnetdoctor.lab.lifecycle import down_report
 
 pytestmark = pytest.mark.lab
 
-# Generous: the target is well under a second; this only catches a lab gone slow.
-MAX_UP_S = 3.0
-MAX_DOWN_S = 3.0
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -29,9 +24,9 @@ def test_scenario_breaks_then_revert_restores(name: str, bring_up, lab_prefix: s
     reason = scenario.available()
     if reason:
         pytest.skip(f"{name}: {reason}")
-    start = time.perf_counter()
+    # How long up and down take is a speed target: `vnetdoctor bench diagnose` prints it
+    # (a loaded machine is slow, not wrong, so no test times it).
     inst: LabInstance = bring_up(name)
-    up_s = time.perf_counter() - start
     footprint = Footprint.of(inst)
     try:
         assert inst.injected
@@ -43,13 +38,9 @@ def test_scenario_breaks_then_revert_restores(name: str, bring_up, lab_prefix: s
             restored = run_checks(inst.healthy_checks())
             assert all(r.as_expected for r in restored), f"{name} after revert:\n{explain(restored)}"
     finally:
-        start = time.perf_counter()
         report = down_report(lab_prefix)
-        down_s = time.perf_counter() - start
     assert not report.problems, report.problems
     assert footprint.leftovers() == []
-    assert up_s < MAX_UP_S, f"lab up {name} took {up_s:.2f}s"
-    assert down_s < MAX_DOWN_S, f"lab down {name} took {down_s:.2f}s"
 
 
 def test_inject_after_revert_breaks_again(bring_up) -> None:

@@ -211,6 +211,23 @@ def test_addresses(host: Vantage, guest: Vantage) -> None:
 
 
 @pytest.mark.lab
+def test_connected_subnets_agree_with_the_address_probe(host: Vantage, guest: Vantage) -> None:
+    """The target check's own reader (a plain socket, no pyroute2) sees what addr.list sees."""
+    import ipaddress
+
+    from vnetdoctor.probes.subnets import connected_subnets
+
+    for vantage in (host, guest):
+        expected = sorted(
+            (str(ipaddress.ip_interface(f"{a.address}/{a.prefixlen}").network), a.ifname)
+            for a in rows("addr.list", vantage) if a.family == "inet" and a.scope != "host"
+        )
+        got = sorted((str(c.network), c.dev) for c in connected_subnets(vantage))
+        assert got == expected and got, vantage
+    assert connected_subnets(Vantage("netns", "vnd-no-such-namespace")) == []
+
+
+@pytest.mark.lab
 def test_routes(host: Vantage) -> None:
     routes = rows("route.list", host)
     main = [r for r in routes if r.table == "main" and r.family == "inet"]

@@ -115,3 +115,58 @@ def test_exit_says_nothing_was_recorded_when_the_session_never_started(tmp_path:
     assert line.startswith("vnetdoctor: session NOT recorded") and "1 step(s)" in line
     assert store.sessions() == []
     store.close()
+
+
+class RefusingStore:
+    """A session store whose disk fails under it after the session began: every step is refused
+    (not busy: retrying cannot help), as an I/O error or a file turned read-only does."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.store, name)
+
+    def record_step(self, session_id: str, step) -> None:  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_store_that_cannot_write_says_so_on_screen_at_once(tmp_path: Path, lang: str) -> None:
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(RefusingStore(store), source="tui")
+    app, _ = make_app(lang=lang, recorder=recorder, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, WalkScreen) and app.screen.complete
+        await wait_until(pilot, lambda: app.record_status.failed == len(scenario_results()),
+                         what="every refused step counted")
+
+        def errors() -> list:  # type: ignore[type-arg]
+            return [n for n in app._notifications if n.title == tr("record.failed_title", lang)]
+
+        await wait_until(pilot, lambda: bool(errors()), what="the error notice")
+        assert len(errors()) == 1 and errors()[0].severity == "error"  # one notice for the burst
+        assert "disk I/O error" in errors()[0].message
+        assert not app.record_status.waiting  # refused, not busy: nothing is retried
+    status = recorder.close()
+    assert not status.complete and status.failed_steps == len(scenario_results())
+    line = recording_outcome(recorder, lang) or ""
+    assert recorder.session_id in line and "disk I/O error" in line
+    assert line != tr("record.exit_done", lang, sid=recorder.session_id)  # never a false "recorded"
+    store.close()
+
+
+def test_exit_says_not_recorded_when_the_database_refuses_the_session(tmp_path: Path) -> None:
+    class NoStart(RefusingStore):
+        def start_session(self, request, *, source, scenario=None):  # type: ignore[no-untyped-def]
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    store = SessionStore(tmp_path / "s.db")
+    recorder = SessionRecorder(NoStart(store), source="tui")
+    recorder.start(REQUEST)
+    status = recorder.close()
+    assert not status.complete and recorder.session_id is None
+    assert recording_outcome(recorder, "en") == tr(
+        "record.exit_failed", "en", reason="start: OperationalError: attempt to write a readonly database")
+    store.close()

@@ -111,6 +111,31 @@ def test_a_bad_lab_prefix_is_one_plain_line(argv: list[str]) -> None:
     assert "bad lab prefix" in res.stderr and "Error:" not in res.stderr and "Traceback" not in res.stderr
 
 
+def test_the_chinese_report_folds_by_display_width_never_inside_an_address() -> None:
+    """A terminal wraps a long line at its edge, mid-address; the report folds it itself:
+    every line fits (a Chinese character takes two columns) and no address, number or
+    cause id is split."""
+    from vnetdoctor.knowledge.model import Fix
+    from vnetdoctor.knowledge.text import display_width
+
+    address, cause_id = "198.18.0.11", "firewall.guest_blocks"
+    summary = f"虚拟机的防火墙丢弃了来自宿主机的 ping 请求，目标地址 {address} 在网桥 br0 上可达但无应答，" * 3
+    guidance = Fix.guidance(("handle", "rule"), risk="low", note=f"在虚拟机控制台上删除丢弃 {address} 的规则；" * 4)
+    finding = Finding(cause=cause_id, layer="network", summary=summary, fixes=(guidance,))
+    step = StepResult(step="network.firewall", layer="network", title="防火墙", status="fail", findings=(finding,))
+    d = Diagnosis(request=cli_request(), reachable=False, causes=(finding,), steps=(step,))
+    for width in (40, 57, 80):
+        lines = render(d, None, "zh", width=width).splitlines()
+        assert all(display_width(line) <= width for line in lines), [ln for ln in lines if display_width(ln) > width]
+        body = [ln for ln in lines if address[:4] in ln]
+        assert len(body) >= 3 and all(address in ln for ln in body), body  # whole wherever it appears
+        assert any(cause_id in ln for ln in lines)
+        assert any("[风险：低]" in ln for ln in lines)  # the risk tag is never split
+        assert not any(ln.rstrip().endswith("（") or ln.lstrip().startswith(("，", "）", "；")) for ln in lines)
+    whole = render(d, None, "zh", width=0)
+    assert summary in whole  # a file or a pipe keeps each line whole
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_lab_list_on_an_80_column_terminal_puts_descriptions_below_whole(
         lang: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

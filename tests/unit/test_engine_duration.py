@@ -38,15 +38,24 @@ def test_a_rerun_after_a_pause_reports_only_its_own_time(engine: engine_mod.Engi
     first = engine.run()
     assert first.duration_ms >= STEP_S * 1000 * 2  # every step ran once
     time.sleep(0.6)  # the operator reads the verdict and applies a fix
-    engine.run_step(engine_mod.SYMPTOM)  # the re-run
+    took_wall = _wall_ms(engine.run_step, engine_mod.SYMPTOM)  # the re-run
     took = engine.diagnosis().duration_ms
-    assert STEP_S * 1000 <= took < 400, took
+    # At most the re-run's own wall time, however slow the machine: the pause is not in it.
+    assert STEP_S * 1000 <= took <= took_wall, (took, took_wall)
 
 
 def test_step_by_step_counts_the_steps_not_the_pauses_between_them(engine: engine_mod.Engine) -> None:
     steps = [s.id for s in engine.plan()]
+    walls = []
     for step_id in steps[:3]:
-        engine.run_step(step_id)
+        walls.append(_wall_ms(engine.run_step, step_id))
         time.sleep(0.2)
     took = engine.diagnosis().duration_ms
-    assert STEP_S * 1000 * 3 <= took < 500, took
+    assert STEP_S * 1000 * 3 <= took <= sum(walls), (took, walls)  # the steps' time, no pause
+
+
+def _wall_ms(fn, *args) -> float:  # type: ignore[no-untyped-def]
+    """How long ``fn(*args)`` took from outside: an upper bound of the time the engine counts."""
+    started = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - started) * 1000

@@ -46,6 +46,20 @@ def test_start_up_path_is_light() -> None:
         assert heavy not in loaded, heavy
 
 
+def test_the_target_check_and_the_engine_load_no_pyroute2() -> None:
+    """Everything `diagnose` does before its first probe (the target checked against the
+    sender's subnets, the engine built) leaves pyroute2 and asyncio unloaded: they cost
+    start-up time (bench netlink: CLI start to first probe) and load with the first probe."""
+    loaded = _loaded_after(
+        "from vnetdoctor.knowledge.target_kind import not_a_host\n"
+        "from vnetdoctor.probes.vantage import LOCAL\n"
+        "not_a_host('192.0.2.77', [LOCAL])\n"
+        "import vnetdoctor.commands.diagnose, vnetdoctor.session, vnetdoctor.knowledge.engine\n"
+        "import vnetdoctor.probes.base as b\nb.load_all()"
+    )
+    assert "pyroute2" not in loaded and "asyncio" not in loaded
+
+
 def test_engine_import_does_not_load_scapy_or_libvirt() -> None:
     loaded = _loaded_after("import vnetdoctor.knowledge.engine\nimport vnetdoctor.probes.base as b\nb.load_all()")
     assert "scapy" not in loaded and "libvirt" not in loaded and "textual" not in loaded

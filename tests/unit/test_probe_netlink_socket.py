@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import socket
 import struct
+import sys
 
 import pytest
 from vnetdoctor.probes import netlink_decode as nd
@@ -217,3 +218,16 @@ def test_pyroute2_is_imported_by_the_first_netlink_query_not_before():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_off_event_loop_with_asyncio_half_imported_by_another_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """pyroute2 imports asyncio in one probe thread while another asks whether a loop runs:
+    the half-imported module (no get_running_loop yet) means no loop, never an error."""
+    import types
+
+    from vnetdoctor.probes.netlink_query import off_event_loop
+
+    monkeypatch.setitem(sys.modules, "asyncio", types.ModuleType("asyncio"))
+    assert off_event_loop(lambda: "ran here") == "ran here"
+    monkeypatch.delitem(sys.modules, "asyncio")
+    assert off_event_loop(lambda: "not loaded") == "not loaded"

@@ -192,3 +192,82 @@ def test_a_table_polled_without_change_is_recorded_once(tmp_path: Path) -> None:
     rec = store.load(recorder.session_id or "")
     assert [e.kind for e in rec.events] == [OBSERVATION]
     store.close()
+
+
+def test_close_waits_for_an_event_being_delivered_then_cuts_clean() -> None:
+    """A signal closes the session while the engine's thread is inside a sink: that event lands
+    whole, and nothing after it (the verdict) reaches any sink."""
+    import threading
+
+    first = F.steps(False)[0].step
+    in_sink, release = threading.Event(), threading.Event()
+    events: list[object] = []
+
+    def slow_sink(event: object) -> None:
+        if isinstance(event, StepFinished) and event.result.step == first:
+            in_sink.set()
+            release.wait(10)
+        events.append(event)
+
+    session = Session(F.request(), factory(), sinks=[slow_sink])
+    session.plan()
+    walk = threading.Thread(target=session.run)
+    walk.start()
+    assert in_sink.wait(10)
+    closer = threading.Thread(target=session.close, kwargs={"wait": 30.0})
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive(), "close() returned while an event was half-delivered"
+    release.set()
+    closer.join(10)
+    walk.join(10)
+    assert session.closed
+    assert isinstance(events[-1], StepFinished) and events[-1].result.step == first
+    assert not any(isinstance(e, DiagnosisReady) for e in events)
+
+
+def test_the_signal_guard_closes_the_session_before_anything_unwinds() -> None:
+    import os
+    import signal
+    import time
+
+    import pytest
+
+    from vnetdoctor.interrupt import Interrupted, SignalGuard
+
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+    session.plan()
+    order: list[str] = []
+    with pytest.raises(Interrupted), SignalGuard() as guard:
+        guard.on_signal("close the session", lambda: (session.close(), order.append("closed")))
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(500):  # the handler runs at the next bytecode boundary
+                time.sleep(0.01)
+        finally:
+            order.append("unwound")
+    assert order == ["closed", "unwound"] and session.closed
+    session.run()  # an engine thread that goes on regardless: no sink hears of it
+    assert events == []
+
+
+def test_a_signal_handler_can_close_the_session_while_its_own_thread_holds_the_locks() -> None:
+    """The handler runs in the main thread between two bytecodes, possibly inside the session's
+    own critical sections: closing from there must not deadlock on them."""
+    import threading
+
+    events: list[object] = []
+    session = Session(F.request(), factory(), sinks=[events.append])
+
+    def handler_inside_the_locks() -> None:
+        with session._lock, session._delivering:  # where the main thread may be when it lands
+            session.close(wait=5.0)
+
+    thread = threading.Thread(target=handler_inside_the_locks, daemon=True)  # a deadlock fails, not hangs
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive(), "close() deadlocked on a lock its own thread held"
+    assert session.closed
+    session.note("error", {"error": "after"})
+    assert events == []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -32,7 +32,6 @@ from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
 from vnetdoctor.probes.vocabulary import Verdict
 
 from vnetdoctor.session import EngineFactory, Session
-from vnetdoctor.session.sinks import RecordSink
 
 from ..bridge import EngineBridge, fallback_answer
 from ..emphasis import emphasis
@@ -58,9 +57,6 @@ from ..widgets.verdict import VerdictView, verdict_status
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 from .detail import step_detail
 from .dialogs import FixConfirmDialog, QuestionDialog
-
-if TYPE_CHECKING:
-    from vnetdoctor.session.recorder import SessionRecorder
 
 FIX_TIMEOUT_S = 30.0
 # The clock of the progress line (a module name, so snapshot tests can hold it still).
@@ -104,7 +100,6 @@ class WalkScreen(Screen[None]):
         engine_factory: EngineFactory,
         knowledge: Knowledge,
         *,
-        recorder: SessionRecorder | None = None,
         autorun: bool = True,
     ) -> None:
         super().__init__()
@@ -116,14 +111,12 @@ class WalkScreen(Screen[None]):
         # front end). False (step mode): only the symptom step runs, then one step per `n`.
         self.autorun = autorun
         self.bridge = EngineBridge(self)
-        # The session runs the engine and fans its events out: to this screen (the bridge)
-        # and to the recorder, the same path the CLI records through. The notes are
-        # written for a TUI reader: no CLI flag in them (see Request.audience).
-        sinks: list = [self.bridge.on_event]
-        if recorder is not None:
-            sinks.append(RecordSink(recorder, lambda sid: self.post_message(SessionStarted(sid))))
+        # The session runs the engine and fans its events out: to this screen (the bridge),
+        # and to the recorder, which the App attaches as `diagnose` does (this screen only
+        # renders). The notes are written for a TUI reader: no CLI flag in them (see
+        # Request.audience).
         self.session = Session(replace(state.request, audience="tui"), engine_factory, ask=self.bridge.ask,
-                               sinks=sinks)
+                               sinks=[self.bridge.on_event])
         self.engine = self.session.engine
         state.engine = self.engine
         state.session = self.session

@@ -101,11 +101,19 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
              interactive: bool = False, source: str = "diagnose", scenario: str | None = None) -> int:
     """Run one Session for ``request`` with the console's sinks; print the report; the exit status."""
     from vnetdoctor.session import Session, live_engine_factory
-    from vnetdoctor.session.sinks import RecordSink
 
     recorder = open_recorder(db, source=source, scenario=scenario) if record else None
-    session = Session(request, live_engine_factory, ask=ask_on_terminal if interactive else None,
-                      sinks=[RecordSink(recorder)] if recorder is not None else [])
+    session = Session(request, live_engine_factory, ask=ask_on_terminal if interactive else None)
+    if recorder is not None:  # the store's modules load only when something is recorded
+        from vnetdoctor.session.sinks import attach_recorder
+
+        attach_recorder(session, recorder)
+    # `demo --no-tui` runs under a signal guard: a signal ends the session before it unwinds the
+    # walk. Without the module loaded there is no guard (and `diagnose` need not load it).
+    interrupt = sys.modules.get("vnetdoctor.interrupt")
+    guard = interrupt.active_guard() if interrupt is not None else None
+    if guard is not None:
+        guard.on_signal("close the session", session.close)
     progress = progress_sink(session, request.lang)
     if progress is not None:
         session.add_sink(progress)

@@ -120,7 +120,12 @@ class Session:
         self.request = request
         self._sinks: list[Sink] = list(sinks)
         self._ask = ask or fallback_answer
-        self._lock = threading.Lock()
+        # Both re-entrant: a signal handler closes the session in the main thread, which may
+        # be inside either lock itself at that moment (a note from the UI being delivered).
+        self._lock = threading.RLock()
+        # Held while an event is handed to the sinks, so close() is a clean cut: an event is
+        # either delivered in full before it or not at all.
+        self._delivering = threading.RLock()
         self._planned: list[PlannedStep] = []
         self._opened = False
         self._closed = False
@@ -133,20 +138,30 @@ class Session:
             self._sinks.append(sink)
 
     def _emit(self, event: SessionEvent) -> None:
-        with self._lock:
-            sinks = list(self._sinks) if not self._closed else []
-        for sink in sinks:
-            sink(event)
+        with self._delivering:
+            with self._lock:
+                sinks = list(self._sinks) if not self._closed else []
+            for sink in sinks:
+                sink(event)
 
-    def close(self) -> None:
+    def close(self, wait: float = 1.0) -> None:
         """The front end has gone (the operator quit, a signal): later events reach no sink.
 
         An engine thread may still be finishing a step it cannot be stopped in; what it
         finds after the session ended is not part of the record (which says the session
-        was interrupted, not that a walk nobody watched completed).
+        was interrupted, not that a walk nobody watched completed). An event being
+        delivered right now is let through first (sinks only queue or post, so that takes
+        microseconds); ``wait`` bounds it, should a sink be stuck on a dead terminal.
         """
         with self._lock:
-            self._closed = True
+            self._closed = True  # first: no new delivery starts (the lock is not fair to us)
+        if self._delivering.acquire(timeout=wait):  # then the one under way, if any, ends
+            self._delivering.release()
+
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._closed
 
     def _from_engine(self, event: EngineEvent) -> None:
         if isinstance(event, DiagnosisReady) and not self._in_run:

@@ -48,10 +48,12 @@ class RecordStatus:
     pending_steps: int = 0  # of which steps (the verdict counts as one)
     waiting: bool = False  # the last attempt found the database busy: retrying
     reason: str = ""  # that attempt's error, one line
+    failed: int = 0  # writes the store refused for good (not busy: an I/O error, a read-only file)
+    failed_steps: int = 0  # of which steps (the verdict counts as one)
 
     @property
     def complete(self) -> bool:
-        return self.pending == 0
+        return self.pending == 0 and self.failed == 0
 
 
 StatusListener = Callable[[RecordStatus], object]  # what it returns is ignored
@@ -85,6 +87,7 @@ class SessionRecorder:
         self.scenario = scenario
         self.retry_interval = retry_interval
         self.session_id: str | None = None
+        self.finished = False  # the verdict is in the database (a walk that ended before a signal)
         self.errors: list[str] = []  # one line each; shown by the command after the App exits
         self._items: collections.deque[tuple[Any, ...]] = collections.deque()
         self._cond = threading.Condition()
@@ -92,6 +95,8 @@ class SessionRecorder:
         self._deadline = 0.0  # after close(): when the last attempt gives up
         self._waiting = False
         self._reason = ""
+        self._failed = 0
+        self._failed_steps = 0
         self._listener: StatusListener | None = None
         self._thread = threading.Thread(target=self._loop, name="vnetdoctor-recorder", daemon=True)
         self._thread.start()
@@ -151,7 +156,7 @@ class SessionRecorder:
     def _status_locked(self) -> RecordStatus:
         records = [i for i in self._items if i[0] in _RECORDS]
         steps = sum(1 for i in records if i[0] in ("step", "finish"))
-        return RecordStatus(len(records), steps, self._waiting, self._reason)
+        return RecordStatus(len(records), steps, self._waiting, self._reason, self._failed, self._failed_steps)
 
     def _announce(self) -> None:
         with self._cond:
@@ -177,13 +182,23 @@ class SessionRecorder:
                     if not self._wait_to_retry(str(exc).splitlines()[0]):
                         return  # closing and out of time: the rest stays pending (reported)
                     continue
-                self.errors.append(f"{item[0]}: {type(exc).__name__}: {exc}".splitlines()[0])
+                # Not worth retrying (an I/O error, a read-only file): the record is lost, and
+                # the operator is told now, on screen, not only when the command ends.
+                line = f"{item[0]}: {type(exc).__name__}: {exc}".splitlines()[0]
+                self.errors.append(line)
+                with self._cond:
+                    self._failed += 1
+                    self._failed_steps += item[0] in ("step", "finish")
+                    self._waiting, self._reason = False, line
+                failed = True
+            else:
+                failed = False
             with self._cond:
                 self._items.popleft()
                 caught_up = self._waiting and not any(i[0] in _RECORDS for i in self._items)
                 if caught_up:
                     self._waiting, self._reason = False, ""
-            if caught_up:
+            if caught_up or failed:
                 self._announce()
 
     def _wait_to_retry(self, reason: str) -> bool:
@@ -227,6 +242,7 @@ class SessionRecorder:
             self.store.record_event(self.session_id, item[1], item[2])
         elif kind == "finish":
             self.store.finish_session(self.session_id, item[1])
+            self.finished = True
 
 
 def open_recorder(db: Any, *, source: str, scenario: str | None = None) -> tuple[Any, SessionRecorder]:

@@ -18,7 +18,7 @@ from vnetdoctor.knowledge.observer import Key, key_of
 from vnetdoctor.knowledge.text import display_width
 from vnetdoctor.probes.base import Observation
 
-from .core import Noted, Observed, Opened, SessionEvent
+from .core import Noted, Observed, Opened, Session, SessionEvent
 from .recorder import SessionRecorder
 
 
@@ -67,6 +67,22 @@ class RecordSink:
     def _started(self, session_id: str) -> None:
         if self.on_started is not None:
             self.on_started(session_id)
+
+
+def attach_recorder(
+    session: Session, recorder: SessionRecorder | None, on_started: Callable[[str], object] | None = None
+) -> RecordSink | None:
+    """Record ``session`` through ``recorder``: the one way every front end records (None: not recorded).
+
+    ``diagnose`` calls it on the Session it runs; the TUI's App on the Session of each
+    walk it opens, before the walk's first event, so both record the same events in the
+    same order through the same sink, and no screen takes part in recording.
+    """
+    if recorder is None:
+        return None
+    sink = RecordSink(recorder, on_started)
+    session.add_sink(sink)
+    return sink
 
 
 # (done, total, seconds, step title or None) -> the line, in the operator's language.

@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vnetdoctor.probes.kernel_drops_tracefs import pid_alive  # one definition: the probe's
+
 HERE = Path(__file__).resolve().parent
 DOMAIN = "vnrv-guest"
 NETWORK = "vnrv-nat"
@@ -136,16 +138,6 @@ def preflight() -> None:
     probe = run(["unshare", "--net", "--mount", "true"], check=False)
     if probe.returncode != 0:
         raise HarnessUnavailable(f"cannot create namespaces: {probe.stderr.strip()}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_conf(root: Path) -> None:
@@ -319,7 +311,7 @@ def _peer(inst: Instance) -> None:
 
 
 def _kill(pid: int, wait: float = 5.0) -> None:
-    if pid <= 1 or not _alive(pid):
+    if pid <= 1 or not pid_alive(pid):
         return
     try:
         os.kill(pid, signal.SIGTERM)
@@ -331,10 +323,10 @@ def _kill(pid: int, wait: float = 5.0) -> None:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
                 return
         except ChildProcessError:
-            if not _alive(pid):
+            if not pid_alive(pid):
                 return
         time.sleep(0.05)
-    if _alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
         try:
             os.waitpid(pid, 0)
@@ -358,7 +350,7 @@ def down(tag: str) -> list[str]:
             data = json.loads(state.read_text())
             pids = data.get("pids", {})
             inst = Instance(**data)
-            conn = connect(inst) if pids.get("libvirtd") and _alive(pids["libvirtd"]) else None
+            conn = connect(inst) if pids.get("libvirtd") and pid_alive(pids["libvirtd"]) else None
             if conn is not None:  # let libvirt stop QEMU and dnsmasq itself first
                 for dom in conn.listAllDomains(0):
                     if dom.isActive():
@@ -398,7 +390,7 @@ def sweep() -> list[str]:
     swept = []
     for tag in sorted(tags):
         pid = tag[1:]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             down(tag)
             swept.append(tag)
     return swept
