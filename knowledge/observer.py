@@ -82,6 +82,8 @@ class Observer:
 
 
 NOT_RECORDED = "not in the recording"
+# A replay steered to a moment before the record's first observation of this probe.
+NOT_YET = "not observed yet at this point of the replay"
 
 
 def not_recorded(obs: Observation) -> bool:
@@ -92,12 +94,16 @@ def not_recorded(obs: Observation) -> bool:
 class RecordedObserver(Observer):
     """Serves observations from a recording; a probe that was not recorded is 'skipped'."""
 
-    def __init__(self, observations: Iterable[Observation]) -> None:
+    def __init__(self, observations: Iterable[Observation], later: Iterable[Observation] = ()) -> None:
         super().__init__(workers=2)
         self._recorded = {key_of(o.probe, o.vantage, dict(o.params)): o for o in observations}
+        # What the record holds after the moment served (a steered replay): said "not yet", not "never".
+        self._later = {key_of(o.probe, o.vantage, dict(o.params)) for o in later}
 
     def run(self, probe_id: str, vantage: Vantage, params: dict[str, Any]) -> Observation:
-        found = self._recorded.get(key_of(probe_id, vantage, params))
+        key = key_of(probe_id, vantage, params)
+        found = self._recorded.get(key)
         if found is not None:
             return found
-        return Observation(probe=probe_id, vantage=str(vantage), status="skipped", reason=NOT_RECORDED)
+        reason = NOT_YET if key in self._later else NOT_RECORDED
+        return Observation(probe=probe_id, vantage=str(vantage), status="skipped", reason=reason)

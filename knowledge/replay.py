@@ -37,6 +37,8 @@ class RecordedLike(Protocol):
 class ReplayEngine:
     """``EngineLike`` over recorded results: plan = the recorded steps, run = emit them again."""
 
+    serves_record = True  # what it serves comes from a record: screens say "recorded", nothing is fresh
+
     def __init__(
         self,
         request: Request,

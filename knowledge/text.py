@@ -203,6 +203,7 @@ PROBE_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"no firewall tool could be read: (?P<reasons>.*)", "reason.no_firewall_tool"),
         (r"no (?P<path>\S+): VMware Workstation networking is not configured here", "reason.no_vmware"),
         (r"this kernel has no bridge VLAN filtering .*", "reason.no_vlan_filtering"),
+        (r"not observed yet at this point of the replay", "reason.not_yet"),
     )
 )
 

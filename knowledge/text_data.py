@@ -79,6 +79,7 @@ DATA_FILES = (
     "ui_views.toml",  # the TUI's Packets and Tables screens
     "ui_records.toml",  # the TUI's Sessions screen
     "ui_changes.toml",  # the walk's changes panel: fixes applied, their undo
+    "ui_replay.toml",  # the replay's timeline
     "reports.toml",  # Markdown report, console report, diff, causes, CLI messages
     "lab.toml",  # the fault lab's scenario descriptions
 )

@@ -144,8 +144,11 @@ class VnetDoctorApp(App[None]):
         """Push the walk for ``request`` (from the Start screen, or at start-up)."""
         from .screens.walk import WalkScreen
 
+        walk_class: type[WalkScreen] = WalkScreen
+        if self.state.replay:  # a recorded session: the same walk, with a timeline to steer it
+            from .screens.replay_walk import ReplayWalkScreen as walk_class
         self.state.request = request
-        walk = WalkScreen(self.state, self.engine_factory, self.knowledge, autorun=self.autorun)
+        walk = walk_class(self.state, self.engine_factory, self.knowledge, autorun=self.autorun)
         # Recorded as `diagnose` records, through the session core's one sink, attached before
         # the walk's first event (its screen only renders); the id goes to the walk's header.
         attach_recorder(walk.session, self.recorder, lambda sid: walk.post_message(SessionStarted(sid)))

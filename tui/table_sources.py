@@ -219,13 +219,33 @@ def recorded_for(
     return [(names.get(vantage, vantage), obs) for vantage, obs in latest.items()]
 
 
+def session_observations(state: Any) -> list[Observation]:
+    """Every observation the session serves now: live, or a replay at its selected point.
+
+    Asked of the session (its observer), never of the mode; a state with only an
+    engine (a view opened over finished results) reads the engine's results.
+    """
+    session = getattr(state, "session", None)
+    if session is not None:
+        return session.observations()
+    return engine_observations(getattr(state, "engine", None))
+
+
+def session_runs(state: Any) -> list[list[Observation]]:
+    """The observations of each walk the session holds (first, each re-run); one list when live."""
+    session = getattr(state, "session", None)
+    if session is not None:
+        return session.capture_runs()
+    return [engine_observations(getattr(state, "engine", None))]
+
+
 def engine_observations(engine: Any) -> list[Observation]:
     """Every observation the engine's results hold, in step order (empty without an engine)."""
     if engine is None:
         return []
     try:
         results = engine.results()
-    except Exception:  # noqa: BLE001 - a replay engine without results is just empty
+    except Exception:  # noqa: BLE001 - an engine without results is just empty
         return []
     return [obs for result in results.values() for obs in result.observations]
 

@@ -192,6 +192,10 @@ class RecordedSession:
     events: tuple[RecordedEvent, ...] = ()
     diagnosis: dict[str, Any] | None = None  # the diagnose --json document; None if unfinished
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # When each step was recorded (the replay timeline merges steps and events by it); () if unknown.
+    step_times: tuple[float | None, ...] = ()
+    # Steps (indices) whose captured frames were left in the store (``load(with_packets=False)``).
+    frames_left_out: tuple[int, ...] = ()
 
     @property
     def target(self) -> str | None:

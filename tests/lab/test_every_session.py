@@ -1,7 +1,9 @@
 """Every lab scenario shows on the Start screen, and every kind of recorded session replays.
 
 Regressions this guards: the Start screen died on a healthy lab (its note was None),
-and a replay of a session with a re-run or an applied fix died with DuplicateIds.
+and a replay of a session with a re-run or an applied fix died with DuplicateIds. Each
+replay is also steered: to its start and back to its end, and for the fixed session
+the fix and the re-runs are moments of its timeline and its packets come in runs.
 The sessions replayed here are recorded the ways the test suite records them: a TUI
 walk on a real lab with a fix applied (which re-runs its step) and then the whole walk
 re-run, and ``diagnose`` runs of a fault and of a healthy lab. Each replays to its
@@ -55,19 +57,12 @@ async def test_the_start_screen_with_each_lab_scenario_up(lab_prefix: str) -> No
 
 
 def _replay_app(store, session_id: str):  # type: ignore[no-untyped-def]
-    """The App as ``vnetdoctor replay`` builds it."""
-    from vnetdoctor.knowledge.replay import ReplayEngine
+    """The App as ``vnetdoctor replay`` builds it (the record's frames read back after the verdict)."""
+    from vnetdoctor.commands.replay import replay_state
     from vnetdoctor.tui.app import VnetDoctorApp
-    from vnetdoctor.tui.state import SessionState
 
-    recorded = store.load(session_id)
-
-    def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
-        return ReplayEngine.from_recorded(recorded, ask=ask, on_event=on_event)
-
-    state = SessionState(request=recorded.request, lang="en", replay=True, session_id=session_id,
-                         store=store, scenario=recorded.scenario)
-    return VnetDoctorApp(state, factory, autorun=True), recorded
+    state, factory = replay_state(store, session_id, "en")
+    return VnetDoctorApp(state, factory, autorun=True), store.load(session_id)
 
 
 async def _walk_with_a_fix_and_a_rerun(lab_prefix: str, db) -> None:  # type: ignore[no-untyped-def]
@@ -129,5 +124,25 @@ async def test_every_kind_of_recorded_session_replays(lab_prefix: str, tmp_path)
             await wait_until(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.complete,
                              timeout=60, what=f"the replay of {session_id}")
             await settle(pilot)
-            assert app.screen.diagnosis is not None, session_id
+            walk = app.screen
+            assert walk.diagnosis is not None, session_id
+            verdict = walk.diagnosis.verdict
+            # The timeline steers it: the start shows nothing run, the end the recorded verdict.
+            await pilot.press("g")
+            await settle(pilot)
+            assert walk.results == {} and walk.position == 0, session_id
+            await pilot.press("G")
+            await settle(pilot)
+            assert walk.diagnosis.verdict == verdict and set(walk.results) == {s.step for s in recorded.steps}
+            if recorded.source == "tui":  # the fixed session: the fix and the re-runs are moments
+                kinds = [m.kind for m in walk.timeline.moments]
+                assert "fix_applied" in kinds and "rerun" in kinds, kinds
+                applied = next(m for m in walk.timeline.moments if m.kind == "fix_applied")
+                assert applied.ok is True
+                await pilot.press("p")
+                await wait_until(pilot, lambda: getattr(app.screen, "mode", "") == "recorded", timeout=30,
+                                 what="the recorded packets")
+                assert len(app.screen.runs) >= 2, "the first walk's packets and the re-run's"
+                await pilot.press("escape")
+                await settle(pilot)
             assert app._exception is None, session_id

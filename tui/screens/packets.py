@@ -147,6 +147,7 @@ class PacketsScreen(CaptureScreen):
         Binding("p", "pane('path')", "packets.key.path", id="packets.path", group=PANE_KEYS),
         Binding("ctrl+l", "clear", "packets.key.clear", id="packets.clear", show=False),
         Binding("c", "live", "packets.key.live", id="packets.live"),
+        Binding("r", "run", "packets.key.run", id="packets.run", show=False),  # the title names it
         Binding("end", "follow", "packets.key.follow", id="packets.follow", show=False),
     ]
 
@@ -230,6 +231,7 @@ class PacketsScreen(CaptureScreen):
     @on(DataTable.RowHighlighted, "#pk-list")
     def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
         self._show_selected()
+        self.more_recorded()  # the last listed row of a long recording: list the next page
 
     @on(DataTable.RowSelected, "#pk-list")
     def _on_select(self, event: DataTable.RowSelected) -> None:
@@ -307,6 +309,8 @@ class PacketsScreen(CaptureScreen):
             return self.mode == "live"
         if action == "live":
             return self.mode == "recorded" and self._can_go_live
+        if action == "run":  # pick the run: only a recording of more than one walk has a choice
+            return self.mode == "recorded" and len(self.runs) > 1
         if action == "edit_filter":
             return self.mode in ("live", "starting", "failed", "recorded")
         # All panes are visible on a wide terminal: no pane keys there.
@@ -339,7 +343,7 @@ class PacketsScreen(CaptureScreen):
     def action_clear(self) -> None:
         plist = self.query_one(PacketList)
         plist.clear_packets()
-        self.not_listed = 0
+        self.not_listed, self.unlisted = 0, []
         if self.mode == "live":
             plist.t0 = self._clock()
         self._tracker = PathTracker()
@@ -354,6 +358,9 @@ class PacketsScreen(CaptureScreen):
         if plist.row_count:
             plist.move_cursor(row=plist.row_count - 1)
 
+    def action_run(self) -> None:
+        self.pick_run()
+
     def action_pane(self, pane: str) -> None:
         if pane in PANES:
             self._set_pane(pane)
@@ -362,6 +369,7 @@ class PacketsScreen(CaptureScreen):
         if self.mode != "recorded" or not self._can_go_live:
             return
         self.query_one(PacketList).clear_packets()
+        self.unlisted = []
         self._tracker = PathTracker()
         self.failed = {}
         self.bpf = self.bpf or DEFAULT_FILTER
@@ -381,7 +389,7 @@ class PacketsScreen(CaptureScreen):
         if not path:
             return
         full = os.path.abspath(os.path.expanduser(path))
-        rows = list(self.query_one(PacketList).packets)
+        rows = self.shown_rows()  # a long recording's pages not listed yet are saved too
         if os.path.lexists(full) and not os.path.isdir(full):
             self.app.push_screen(
                 OverwriteDialog(self.text, full),

@@ -27,11 +27,12 @@ from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
 from ..state import SessionState
-from ..table_sources import engine_observations
-from ..widgets.packet_filter import DisplayFilter, FilterSyntaxError, parse_display_filter
+from ..table_sources import session_observations, session_runs
+from ..widgets.packet_filter import DisplayFilter
 from ..widgets.packet_list import PacketList
 from ..widgets.path_view import PathTracker, PathView
 from ..widgets.title_bar import TitleBar
+from .packets_recorded import TALLY_FIRST, RecordedPackets, path_tracker
 from .packets_source import (
     BATCH_ROWS,
     DRAIN_INTERVAL,
@@ -43,6 +44,8 @@ from .packets_source import (
     Feed,
     LiveChosen,
     PacketsPending,
+    PathTallied,
+    Recorded,
     RecordedLoaded,
     _default_capture,
     capture_blocker,
@@ -51,7 +54,7 @@ from .packets_source import (
 )
 
 
-class CaptureScreen(Screen[None]):
+class CaptureScreen(RecordedPackets, Screen[None]):
     """The state of a Packets screen and where its packets come from (see :class:`.packets.PacketsScreen`)."""
 
     def __init__(
@@ -94,7 +97,12 @@ class CaptureScreen(Screen[None]):
         self.recorded_rows: list[PacketRow] = []  # every recorded packet, listed or filtered out
         self.display_filter: DisplayFilter | None = None  # "/" on recorded packets
         self._tracker = PathTracker()
-        self._can_go_live = not state.replay
+        self._can_go_live = not state.replay  # an action a replay forbids; its data comes from the session
+        self.all_recorded = Recorded((), (), "")
+        self.runs: list[Recorded] = []  # each walk's packets, when the session holds more than one
+        self.run_choice: int | None = None  # None: all runs
+        self.trackers: list[PathTracker] = []  # the path view's tallies of all runs, then of each run
+        self.unlisted: list[PacketRow] = []  # recorded rows past the pages listed so far
 
     # --- where the packets come from -------------------------------------------------------
 
@@ -103,12 +111,24 @@ class CaptureScreen(Screen[None]):
         self.run_worker(self._find_source, thread=True, group="source", exit_on_error=False)
 
     def _find_source(self) -> None:
-        """Worker: ask the engine (which may be slow) what was recorded and where the path is."""
-        engine = self.state.engine
+        """Worker: ask the session (which may be slow) what it holds and where the path is.
+
+        The session serves its observations the same way live and in a replay (at
+        the timeline's selected point); packets it holds are listed, and where it
+        holds none a live capture starts if this screen may capture at all.
+        """
         points = self._path_points()
-        recorded = recorded_capture(engine_observations(engine), points)
-        if self.state.replay or recorded.rows:
-            self.post_message(RecordedLoaded(recorded, points))
+        recorded = recorded_capture(session_observations(self.state), points)
+        if recorded.rows or not self._can_go_live:
+            runs = session_runs(self.state)
+            per_run = [recorded_capture(run, points) for run in runs] if len(runs) > 1 else []
+            if per_run:  # every walk's packets, not only the latest run of each step
+                recorded = recorded_capture([o for run in runs for o in run], points)
+            # The path view's tally of 100k frames takes half a second: for a big recording it
+            # is made once the first rows are on screen (the path view fills a moment later).
+            small = len(recorded.rows) <= TALLY_FIRST
+            trackers = [path_tracker(r.rows) for r in (recorded, *per_run)] if small else []
+            self.post_message(RecordedLoaded(recorded, points, per_run, trackers))
         else:
             self.post_message(LiveChosen(points))
 
@@ -126,25 +146,33 @@ class CaptureScreen(Screen[None]):
     def _on_recorded(self, message: RecordedLoaded) -> None:
         self.mode = "recorded"
         self.points = message.points
-        self.failed = unopened(message.recorded.failed)
+        self.all_recorded = message.recorded  # its failures are set with the run listed (_list_recorded)
+        self.runs = list(message.runs)
+        self.run_choice = None
         if message.recorded.bpf:
             self.bpf = message.recorded.bpf
         flt = self.query_one("#pk-filter", Input)
         # The recording's BPF filter is history (the title keeps it): "/" filters what is shown.
         flt.value, flt.placeholder = "", self.text("packets.show_placeholder")
         self.query_one("#pk-filter-label", Label).update(self.text("packets.show_label"))
-        self.recorded_rows = list(message.recorded.rows)
-        self.display_filter = None
-        plist = self.query_one(PacketList)
-        plist.clear_packets()
-        self._tracker = PathTracker()
-        self._add(list(message.recorded.rows))
-        if plist.row_count:
-            plist.move_cursor(row=0)  # a recording reads from its start
-        self._update_path()
-        self._refresh_notes()
-        self._refresh_status()
+        self.trackers = list(message.trackers)
+        self._list_recorded(message.recorded, self.trackers[0] if self.trackers else None)
         self.refresh_bindings()
+        if not self.trackers:
+            recordings = [message.recorded, *message.runs]
+            self.call_after_refresh(lambda: self.run_worker(
+                lambda: self.post_message(PathTallied([path_tracker(r.rows) for r in recordings])),
+                thread=True, group="tally", exit_on_error=False))
+
+    @on(PathTallied)
+    def _on_tallied(self, message: PathTallied) -> None:
+        if self.mode != "recorded" or self.trackers:
+            return
+        self.trackers = list(message.trackers)
+        index = 0 if self.run_choice is None else self.run_choice + 1
+        if index < len(self.trackers) and self.display_filter is None:
+            self._tracker = self.trackers[index]
+            self._update_path()
 
     @on(LiveChosen)
     def _on_live_chosen(self, message: LiveChosen) -> None:
@@ -299,9 +327,13 @@ class CaptureScreen(Screen[None]):
         t = self.text
         if self.mode == "recorded":
             line = t("packets.status.recorded", count=len(self.recorded_rows))
+            if self.runs:
+                line += " · " + self.run_label()
             if self.display_filter is not None:
-                line += " · " + t("packets.status.shown", shown=n, count=len(self.recorded_rows),
+                line += " · " + t("packets.status.shown", shown=n + len(self.unlisted), count=len(self.recorded_rows),
                                   filter=self.display_filter.text)
+            if self.unlisted:  # paged: the rest is listed as the cursor reaches the end
+                line += " · " + t("packets.status.paged", listed=n)
         elif self.mode == "live":
             waiting = self.feed.waiting() if self.feed is not None else 0
             if self.paused:
@@ -314,8 +346,8 @@ class CaptureScreen(Screen[None]):
             line = t("packets.status.nopath")
         elif self.mode == "failed":
             line = t("packets.status.failed")
-        else:
-            line = t("packets.status.starting")
+        else:  # where no capture may start, the packets come from the record (its frames may still be read)
+            line = t("packets.status.starting" if self._can_go_live else "packets.status.reading")
         if self.not_listed:
             line = f"{line} · {t('packets.status.full', count=self.not_listed, limit=self._max_packets)}"
         if self.last_message:
@@ -348,26 +380,6 @@ class CaptureScreen(Screen[None]):
             lines.append(self.text("packets.note.waiting", points=points))
         notes.update("\n".join(lines))
         notes.set_class(bool(lines), "-shown")
-
-    def show_only(self, text: str) -> None:
-        """Apply the display filter ``text`` to the recorded packets (empty: show them all)."""
-        try:
-            flt = parse_display_filter(text)
-        except FilterSyntaxError as exc:
-            self._set_filter_error(self.text("packets.show_unknown", field=str(exc)))
-            return
-        self._set_filter_error("")
-        self.display_filter = flt
-        self.query_one("#pk-filter", Input).value = text if flt is not None else ""
-        plist = self.query_one(PacketList)
-        t0 = min((r.time for r in self.recorded_rows), default=None)
-        plist.clear_packets()
-        plist.t0 = t0  # times stay relative to the recording's start, filtered or not
-        sides, words = self._side_names(), self._side_names(localized=False)
-        plist.add_packets([r for r in self.recorded_rows if flt is None or flt.matches(r, sides, words)])
-        if plist.row_count:
-            plist.move_cursor(row=0)
-        self._refresh_status()
 
     def _set_filter_error(self, error: str) -> None:
         self.filter_error = error

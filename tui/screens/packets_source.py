@@ -170,8 +170,17 @@ class CaptureRefused(Message):
 
 @dataclass
 class RecordedLoaded(Message):
-    recorded: Recorded
+    recorded: Recorded  # every walk's packets the session holds
     points: list[tuple[Vantage, str]]
+    runs: list[Recorded] = field(default_factory=list)  # each walk's own (first, re-runs) when more than one
+    trackers: list[Any] = field(default_factory=list)  # PathTrackers of ``recorded`` then of each run
+
+
+@dataclass
+class PathTallied(Message):
+    """The path view's tallies of a big recording, made after its first rows were listed."""
+
+    trackers: list[Any]
 
 
 @dataclass

@@ -13,7 +13,7 @@ one-shot worker per poll, re-armed with ``set_timer`` when its result has been
 shown, so two polls can never overlap however slow a probe is.
 
 In replay, the session serves the recorded observations through the same call
-(its observer reads the record) and no probe runs.
+(its observer reads the record at the timeline's selected moment) and no probe runs.
 """
 
 from __future__ import annotations
@@ -141,6 +141,8 @@ class TablesScreen(Screen[None]):
         self.text = translate_bindings(self, state.lang)
         # Live tables observe through the walk's session, so what they show is recorded too.
         session = getattr(state, "session", None)
+        # Whether what the session serves comes from a record (said in the status line).
+        self.serves_record = bool(session is not None and session.serves_record)
         self.runner: ProbeRunner = runner or (partial(session.observe, refresh=True) if session else run_probe)
         self.sources = list(sources)
         self.by_id = {s.id: s for s in self.sources}
@@ -241,7 +243,7 @@ class TablesScreen(Screen[None]):
         # A probe the record does not hold is said once for the table, not as a problem per side.
         observations = [(side, obs) for side, obs in observations if not not_recorded(obs)]
         if not worker.is_cancelled:
-            self.post_message(TableLoaded(source.id, observations, recorded=self.state.replay))
+            self.post_message(TableLoaded(source.id, observations, recorded=self.serves_record))
 
     @on(TableLoaded)
     def _on_loaded(self, message: TableLoaded) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from textual.message import Message
 from textual.widget import Widget
 
-from ..table_sources import engine_observations
+from ..table_sources import session_observations
 from .kernel_marks import KernelMarks, kernel_marks
 
 
@@ -27,11 +27,11 @@ class KernelMarksLoaded(Message):
 
 def load_marks(widget: Widget) -> None:
     """Start the worker; ``widget`` gets a :class:`KernelMarksLoaded` (also when there are none)."""
-    engine: Any = getattr(getattr(widget.screen, "state", None), "engine", None)
-    if engine is None:
+    state: Any = getattr(widget.screen, "state", None)
+    if getattr(state, "engine", None) is None:
         return
 
-    def work() -> None:
-        widget.post_message(KernelMarksLoaded(kernel_marks(engine_observations(engine))))
+    def work() -> None:  # the session's observations: live, or a replay's selected point
+        widget.post_message(KernelMarksLoaded(kernel_marks(session_observations(state))))
 
     widget.run_worker(work, thread=True, group="kernel-marks", exclusive=True, exit_on_error=False)

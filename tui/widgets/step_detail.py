@@ -152,6 +152,17 @@ class StepDetail(VerticalScroll):
             return
         self._apply(result)
 
+    def clear_result(self) -> None:
+        """Show the step as not run again (a replay moved back before its first result)."""
+        self._initial, self.result, self._status = None, None, PENDING
+        if not self._ready:
+            return
+        empty = StepResult(self.planned.id, self.planned.layer, self.planned.title, PENDING)
+        self._sync_findings(empty)
+        self._sync_observations(empty)
+        self.query_one("#step-header", Static).update(self._header())
+        self._set_note()
+
     def flush(self) -> None:
         """Bring a pane that was hidden up to date (the walk calls it before showing it)."""
         if not self._ready or not self._stale:

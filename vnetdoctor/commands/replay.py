@@ -10,23 +10,17 @@ unique prefix, ``last`` (the default) or ``last~N``.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
-def run(args: argparse.Namespace) -> int:
-    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+def replay_state(store: Any, session_id: str, lang: str) -> tuple[Any, Any]:
+    """The App's state and engine factory for replaying ``session_id`` (``bench records`` times this path)."""
     from vnetdoctor.session.replay import replay_factory
-    from vnetdoctor.knowledge.text import choose_lang
-    from vnetdoctor.store import SessionStore
-    from vnetdoctor.tui.launch import require_terminal, run_app
     from vnetdoctor.tui.state import SessionState
 
-    store = SessionStore(args.db, readonly=True)  # a replay never changes a byte of the file
-    session_id = store.resolve(args.session)
-    recorded = store.load(session_id)
-    require_terminal()
-    lang = choose_lang(args.lang or None)
-
-    factory = replay_factory(recorded)  # replay is a Session built from the record
+    # The frames stay in the store until the verdict is on screen (100k cost most of a second).
+    recorded = store.load(session_id, with_packets=False)
+    factory = replay_factory(recorded, store.with_frames)  # replay is a Session built from the record
     state = SessionState(
         request=recorded.request,
         lang=lang,
@@ -35,6 +29,20 @@ def run(args: argparse.Namespace) -> int:
         store=store,
         scenario=recorded.scenario,
     )
+    return state, factory
+
+
+def run(args: argparse.Namespace) -> int:
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.store import SessionStore
+    from vnetdoctor.tui.launch import require_terminal, run_app
+
+    store = SessionStore(args.db, readonly=True)  # a replay never changes a byte of the file
+    session_id = store.resolve(args.session)
+    require_terminal()
+    lang = choose_lang(args.lang or None)
+    state, factory = replay_state(store, session_id, lang)
     # SIGHUP/SIGTERM/SIGINT: the App exits through its driver, so the terminal is restored.
     with SignalGuard():
         try:

@@ -246,6 +246,23 @@ class Session:
         self._emit(Observed(obs))
         return obs
 
+    def observations(self) -> list[Observation]:
+        """Every observation the session holds now (its steps' first): live, or a replay's selected point."""
+        own = getattr(self.engine, "observations", None)
+        if own is not None:
+            return list(own())
+        return [o for r in self.engine.results().values() for o in r.observations]
+
+    def capture_runs(self) -> list[list[Observation]]:
+        """The observations of each walk (the first, then each re-run) a record holds; live: the latest."""
+        own = getattr(self.engine, "capture_runs", None)
+        return list(own()) if own is not None else [self.observations()]
+
+    @property
+    def serves_record(self) -> bool:
+        """True when observations come from a record (a replay): nothing shown is fresh."""
+        return bool(getattr(self.engine, "serves_record", False))
+
     # -- changing the system --------------------------------------------------------------
     def refusal(self, fix: Fix) -> str | None:
         """Why this fix must not be run from here (guidance, a place this host cannot enter), or None."""

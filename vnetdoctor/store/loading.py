@@ -8,6 +8,7 @@ and it must stay the exact inverse of the recording path.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,14 @@ _PACKETS_IN_PLACE = (
 )
 
 
+def _frames_by_step(pkt_rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
+    """Stored frames by step seq as ``(obs_index, row_index, PacketRow)``, in row order."""
+    frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
+    for seq, oi, ri, *columns in pkt_rows:
+        frames.setdefault(seq, []).append((oi, ri, packet_row_from_columns(*columns)))
+    return frames
+
+
 class _Loader(_Reader):
     """The loading side of :class:`~vnetdoctor.store.SessionStore`."""
 
@@ -52,24 +61,20 @@ class _Loader(_Reader):
                 raise UsageError(f"no session {session_id!r} in {self.path}")
             srow = dict(zip(names, raw))
             steps_rows = self._conn.execute(
-                "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
+                "SELECT seq, json, recorded FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
             ).fetchall()
             pkt_rows = self._conn.execute(_PACKETS_IN_PLACE, (session_id,)).fetchall() if with_packets else []
             ev_rows = self._conn.execute(
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
-        for seq, oi, ri, *columns in pkt_rows:
-            frames.setdefault(seq, []).append((oi, ri, packet_row_from_columns(*columns)))
-        steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text in steps_rows]
+        frames = _frames_by_step(pkt_rows)
+        steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text, _ in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
             for seq, t, kind, detail in ev_rows
         )
         diagnosis = json.loads(srow["diagnosis"]) if srow["diagnosis"] else None
-        if diagnosis is not None:
-            diagnosis["steps"] = [s.to_dict() for s in steps]
         return RecordedSession(
             id=srow["id"],
             source=srow["source"],
@@ -82,7 +87,34 @@ class _Loader(_Reader):
             events=events,
             diagnosis=diagnosis,
             extra=extra_from_json(json.loads(srow["extra"]) if srow["extra"] else {}),
+            step_times=tuple(t for *_, t in steps_rows),
+            frames_left_out=() if with_packets else self._framed_steps(session_id, [r[0] for r in steps_rows]),
         )
+
+    def _framed_steps(self, session_id: str, seqs: list[int]) -> tuple[int, ...]:
+        """Indices (into the loaded steps) of the steps whose frames stayed in the table."""
+        with self._lock:
+            framed = {r[0] for r in self._conn.execute(
+                "SELECT DISTINCT step_seq FROM packets WHERE session_id=?", (session_id,))}
+        return tuple(i for i, seq in enumerate(seqs) if seq in framed)
+
+    def with_frames(self, recorded: RecordedSession) -> RecordedSession:
+        """``recorded`` (loaded ``with_packets=False``) with its frames put back where they were.
+
+        Replay opens on the steps alone and puts the frames back after its verdict is on
+        screen: 100k frames cost most of a second to read and rebuild. The steps are
+        rebuilt from their stored JSON the way :meth:`load` rebuilds them.
+        """
+        if not recorded.frames_left_out:
+            return recorded
+        with self._lock:
+            steps_rows = self._conn.execute(
+                "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (recorded.id,)
+            ).fetchall()
+            frames = _frames_by_step(self._conn.execute(_PACKETS_IN_PLACE, (recorded.id,)).fetchall())
+        steps = tuple(step_from_json(put_frames_back(json.loads(text), frames.get(seq, ())))
+                      for seq, text in steps_rows)
+        return replace(recorded, steps=steps, frames_left_out=())
 
     def request_of(self, session_id: str) -> Request:
         """What a session asked, without loading its steps (export needs the sides, not the walk)."""
