@@ -17,11 +17,20 @@ says nothing about the other, and no watch (a libvirt guest's kernel) means no w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from vnetdoctor.probes.kernel_drops import PROBE_ID
-from vnetdoctor.probes.kernel_drops_parse import CONSUMED, DROP, KernelDropRow, packet_verdicts
+from vnetdoctor.probes.kernel_drops_parse import (
+    CONSUMED,
+    DROP,
+    GUEST,
+    HOST,
+    OTHER,
+    KernelDevice,
+    KernelDropRow,
+    packet_verdicts,
+)
 from vnetdoctor.probes.nft_trace import NftTraceRow
 
 from .model import FAIL, Evidence, Finding
@@ -92,7 +101,7 @@ def arp_drops(facts: Mapping[str, Any]) -> list[KernelDropRow]:
     """
     out: dict[tuple[str, str, str], KernelDropRow] = {}
     for r in kernel_rows(facts):
-        if r.kind == "arp" and r.verdict == DROP and r.devices and not r.devices[0].startswith("other "):
+        if r.kind == "arp" and r.verdict == DROP and r.devices and not r.devices[0].off_path:
             out.setdefault((r.reason, r.function, r.side), r)
     return list(out.values())
 
@@ -111,20 +120,25 @@ def explains(cause: str, row: KernelDropRow, facts: Mapping[str, Any]) -> bool:
                 and _no_reply(facts, row.probe))
     if row.kind == "arp" and cause in ARP:
         return True
-    if row.reason == "OTHERHOST" and row.side == "other":
+    if row.reason == "OTHERHOST" and row.side == OTHER:
         return cause in BRIDGE_NOT_DELIVERED  # a flooded copy in a third namespace: not delivered to the guest
     return cause in REASON_CONFIRMS.get(row.reason, ()) or cause in FUNCTION_CONFIRMS.get(row.function, ())
+
+
+def device_word(t: Callable[..., str], device: KernelDevice) -> str:
+    """A device in the operator's language (``t``: a step's or a screen's translator):
+    宿主机 br0, 虚拟机 eth0, or one in a namespace off the path."""
+    if device.side == GUEST:
+        return t("hop.guest", iface=device.iface)
+    if device.side == HOST:
+        return t("hop.host", iface=device.iface)
+    return t("kernel.other_ns", iface=device.iface)
 
 
 def _where(ctx: StepContext, row: KernelDropRow) -> str:
     if not row.last_dev:
         return ctx.t("kernel.nowhere")
-    if row.side == "guest":
-        hop = ctx.t("hop.guest", iface=row.last_dev)
-    elif row.side == "host":
-        hop = ctx.t("hop.host", iface=row.last_dev)
-    else:
-        hop = ctx.t("kernel.other_ns", iface=row.last_dev)
+    hop = device_word(ctx.t, KernelDevice(row.side, row.last_dev))
     return ctx.t("kernel.after_out", hop=hop) if row.direction == "out" else ctx.t("kernel.after_in", hop=hop)
 
 
@@ -181,7 +195,7 @@ def unexplained(facts: Mapping[str, Any], named: Iterable[Finding]) -> list[Kern
     explain, and a real one is never seen at all."""
     causes = [f.cause for f in named if f.severity == FAIL]
     return [row for row in verdicts(facts) if row.verdict == DROP and row.kind != "arp"
-            and row.side in ("host", "guest") and not any(explains(c, row, facts) for c in causes)]
+            and row.side in (HOST, GUEST) and not any(explains(c, row, facts) for c in causes)]
 
 
 def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding]:
@@ -191,8 +205,8 @@ def name_unexplained(ctx: StepContext, named: Iterable[Finding]) -> list[Finding
         return []
     found = []
     for row in unexplained(ctx.facts, named):
-        where = ctx.guest if row.side == "guest" else ctx.host if row.side == "host" else None
-        devices = (ctx.t("kernel.devices", devices=ctx.join(row.devices)) if row.devices
+        where = ctx.guest if row.side == GUEST else ctx.host if row.side == HOST else None
+        devices = (ctx.t("kernel.devices", devices=ctx.join(device_word(ctx.t, d) for d in row.devices)) if row.devices
                    else ctx.t("kernel.no_devices"))
         found.append(ctx.found(
             "kernel.drop_unexplained",

@@ -14,7 +14,7 @@ from .checks import check
 from .context import StepContext
 from .path import Path, compute_path
 from .target_kind import classify, message
-from .trace import Trace, run_trace
+from .trace import DEAD_PATH_TIMEOUT_S, REPLY_TIMEOUT_S, Trace, dead_hop, run_trace
 
 
 def sides(ctx: StepContext) -> list[tuple[str, Vantage]]:
@@ -87,16 +87,25 @@ def symptom_ping(ctx: StepContext) -> None:
 
     # Counters before: the firewall rules and link statistics of both ends.
     before: dict[str, object] = {}
+    links_before: dict[str, tuple[object, ...]] = {}
     for side, vantage in sides(ctx):
-        before[side] = (ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage))
+        fw, links = ctx.observe("firewall.rules", vantage), ctx.observe("link.list", vantage)
+        before[side] = (fw, links)
+        links_before[str(vantage)] = links.rows if links.ok else ()
     ctx.facts["before"] = before
     hop_side = {(str(h.vantage), h.iface): h.side for h in (*path.hops, *path.extra)}
     from .checks_transport import start_tcp_connect
 
     start_tcp_connect(ctx)
+    # A device on the path that passes nothing: no reply can come, so do not wait for one.
+    # The bridge ports were read in the background at the start (the bridge check records
+    # them): this only shortens the wait, so it is no dependency of this step.
+    ports = ctx.shared.observer.observe("bridge.ports", ctx.host) if path.host_port else None
+    dead = dead_hop(path, links_before, ports.rows if ports is not None and ports.ok else ())
     # The pings go through the session's observer like every probe (live, or served from a record).
     trace = run_trace(path, sender, dst, reverse_sender, reverse_dst, hop_side, kernel=req.kernel_drops,
-                      observe=ctx.shared.observer.observe)
+                      observe=ctx.shared.observer.observe,
+                      timeout=DEAD_PATH_TIMEOUT_S if dead is not None else REPLY_TIMEOUT_S)
     ctx.facts["trace"] = trace
     from .kernel_rules import trace_rules_if_asked
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,7 +17,7 @@ from functools import partial
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.capture import WHOLE_CAPTURE, Capture, capture_failures
 from vnetdoctor.probes.probe_tag import ProbeTag
-from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.rows import BridgePortRow, LinkRow, PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
 from .kernel_window import KernelWindow
@@ -156,6 +156,41 @@ class Trace:
         return both
 
 
+# How long the pings wait for replies: normally, and when a device on the path cannot pass a
+# packet (then no reply can come; the short wait only lets the capture see how far they got).
+REPLY_TIMEOUT_S = 1.0
+DEAD_PATH_TIMEOUT_S = 0.1
+
+
+def dead_hop(path: Path, links: Mapping[str, Sequence[object]], ports: Sequence[object] = ()) -> Hop | None:
+    """The first hop of the path no packet can cross, by the links read just before the pings.
+
+    ``links``: each vantage's (``str(vantage)``) link rows; ``ports``: the host's bridge
+    ports. A device that is down or has no carrier passes nothing (the kernel swaps its
+    qdisc for one that drops everything); a bridge port that is no longer the bridge's
+    (``nomaster``) gets nothing the bridge forwards, and one that is not forwarding
+    (listening, learning, blocking, disabled) passes no frame either way. A device that
+    was not read (a libvirt guest's, seen through its agent) says nothing either way, nor
+    does an uplink: bridged straight through, every other port of the bridge is one, and
+    the target is behind only one of them.
+    """
+    bridge = next((h.iface for h in path.hops if h.role == "bridge"), None)
+    for hop in path.hops:
+        if hop.role == "uplink":
+            continue
+        link = next((r for r in links.get(str(hop.vantage), ()) if isinstance(r, LinkRow) and r.name == hop.iface),
+                    None)
+        if link is None:
+            continue
+        if not link.admin_up or not link.carrier:
+            return hop
+        if hop.role == "port" and bridge is not None:
+            port = next((p for p in ports if isinstance(p, BridgePortRow) and p.port == hop.iface), None)
+            if link.master != bridge or (port is not None and port.bridge == bridge and port.state != "forwarding"):
+                return hop
+    return None
+
+
 def run_trace(
     path: Path,
     sender: Vantage,
@@ -164,7 +199,7 @@ def run_trace(
     reverse_dst: str | None,
     hop_side: dict[tuple[str, str], str],
     count: int = 3,
-    timeout: float = 1.0,
+    timeout: float = REPLY_TIMEOUT_S,
     kernel: bool = True,
     observe: Callable[..., Observation] | None = None,
 ) -> Trace:

@@ -37,6 +37,27 @@ ETH_P_ARP = 2054
 DROP = "drop"
 CONSUMED = "consumed"
 
+# Whose a device is: the path's two sides, or a namespace off the path.
+HOST = "host"
+GUEST = "guest"
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class KernelDevice:
+    """One device a probe packet crossed, and on whose side, as data.
+
+    Checks ask "did this start off the path?" and evidence names the side in the
+    operator's language (宿主机/虚拟机), so the pair is never glued into ``"host br0"``.
+    """
+
+    side: str  # HOST | GUEST | OTHER
+    iface: str
+
+    @property
+    def off_path(self) -> bool:
+        return self.side == OTHER
+
 
 @dataclass(frozen=True)
 class TraceEvent:
@@ -89,9 +110,9 @@ class KernelDropRow(Row):
     reason: str  # the kernel's drop reason (NETFILTER_DROP); "" when consumed
     location: str  # the kernel function and offset (nft_do_chain+0x46f/0x5a0)
     function: str  # the function alone (nft_do_chain)
-    devices: tuple[str, ...]  # the devices it crossed, in order ("host br0", "guest eth0")
+    devices: tuple[KernelDevice, ...]  # the devices it crossed, in order
     last_dev: str  # the last device it was seen on (eth0)
-    side: str  # host | guest | other (a namespace off the path) | "" (never seen on a device)
+    side: str  # HOST | GUEST | OTHER (a namespace off the path) | "" (never seen on a device)
     at_ms: float  # when, after the first event of this packet
     direction: str = ""  # how it was last seen on last_dev: "in" (received) or "out" (queued to send)
     ident: int = 0  # the ICMP identifier of the ping that sent it (0: not a ping, an ARP request)
@@ -201,7 +222,7 @@ class Follower:
             verdict=DROP if ev.event == "kfree_skb" else CONSUMED,
             reason=ev.reason if ev.event == "kfree_skb" else "",
             location=location, function=function_of(location),
-            devices=tuple(f"{s} {d}" for s, d in labelled), last_dev=last_dev, side=side,
+            devices=tuple(KernelDevice(s, d) for s, d in labelled), last_dev=last_dev, side=side,
             at_ms=round((ev.ts - flow.started) * 1000.0, 3), direction=flow.direction, ident=probe.ident,
         )
 
@@ -228,7 +249,7 @@ class Follower:
                     out.append((order[at][0], dev))
                     fit += 1
                 else:
-                    out.append((self.extra.get(dev, "other"), dev))
+                    out.append((self.extra.get(dev, OTHER), dev))
             if fit > best_fit:
                 best, best_fit = out, fit
         return best
@@ -249,7 +270,7 @@ def packet_verdicts(rows: Iterable[KernelDropRow]) -> dict[tuple[str, str], Kern
     for k, rs in by.items():
         # ARP frames carry no probe length: only those that started on our path are ours.
         if k[1] == "arp":
-            rs = [r for r in rs if r.devices and not r.devices[0].startswith("other ")]
+            rs = [r for r in rs if r.devices and not r.devices[0].off_path]
             if not rs:
                 continue
         drops = [r for r in rs if r.verdict == DROP]

@@ -9,8 +9,9 @@ Nothing is written as a sentence to be split again.
 Records made before these shapes existed (store schema 1, exports of that time)
 held two things as text: a capture's unopened points joined into its
 observation's ``raw`` (``"vnet0@netns:lab: No such device; …"``) and the path as
-``"side:iface"`` strings. They are converted here, on read, and only here
-(:func:`upgrade_observation`, :func:`extra_from_json`), so every reader above
+``"side:iface"`` strings; a kernel.drops row's devices were ``"side iface"``
+strings. They are converted here, on read, and only here (:func:`upgrade_observation`,
+:func:`upgrade_kernel_devices`, :func:`extra_from_json`), so every reader above
 sees one shape, and nothing recorded is lost.
 """
 
@@ -21,12 +22,14 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import StepResult
 from vnetdoctor.knowledge.path import PathPoint
+from vnetdoctor.probes.kernel_drops_parse import KernelDropRow
 from vnetdoctor.probes.row_types import from_json, kind_of
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.rows_active import CaptureFailure
 
 PACKET_KIND = kind_of(PacketRow)
 FAILURE_KIND = kind_of(CaptureFailure)
+KERNEL_KIND = kind_of(KernelDropRow)
 
 # --- captured frames: their own table ---------------------------------------------------------
 
@@ -99,7 +102,7 @@ def put_frames_back(step: dict[str, Any], frames: Iterable[tuple[int, int, Any]]
 def step_from_json(data: Mapping[str, Any]) -> StepResult:
     """A recorded step (its stored or exported JSON, any version) as the engine's StepResult."""
     upgraded = dict(data)
-    upgraded["observations"] = [upgrade_observation(o) for o in data.get("observations", ())]
+    upgraded["observations"] = [upgrade_kernel_devices(upgrade_observation(o)) for o in data.get("observations", ())]
     return StepResult.from_dict(upgraded)
 
 
@@ -132,6 +135,30 @@ def upgrade_observation(obs: Mapping[str, Any]) -> Mapping[str, Any]:
             iface, vantage = "", ""  # "capture": the whole capture failed to start
         failures.append({"_type": FAILURE_KIND, "vantage": vantage, "iface": iface, "reason": reason})
     return {**obs, "rows": [*rows, *failures]}
+
+
+def upgrade_kernel_devices(obs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """kernel.drops rows of schema 1 with their devices as ``{"side", "iface"}`` records.
+
+    Schema 1 wrote each device a probe packet crossed as ``"side iface"`` (``"host br0"``,
+    ``"other eth0"``); an interface name has no space, so the first space splits them.
+    Rows of the new shape, and every other row, are returned as they are.
+    """
+    rows = obs.get("rows", ())
+    if not any(isinstance(r, Mapping) and r.get("_type") == KERNEL_KIND
+               and any(isinstance(d, str) for d in r.get("devices", ())) for r in rows):
+        return obs
+    upgraded = []
+    for r in rows:
+        if isinstance(r, Mapping) and r.get("_type") == KERNEL_KIND:
+            r = {**r, "devices": [_device_from_label(d) if isinstance(d, str) else d for d in r.get("devices", ())]}
+        upgraded.append(r)
+    return {**obs, "rows": upgraded}
+
+
+def _device_from_label(label: str) -> dict[str, str]:
+    side, sep, iface = label.partition(" ")
+    return {"side": side, "iface": iface} if sep else {"side": "", "iface": label}
 
 
 # --- the verdict's extra facts ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,6 +131,11 @@ def test_an_unexplained_tc_drop_is_named_with_its_fix_and_the_fix_heals(lab_pref
         words = [e.text for c in d.causes for e in c.evidence]
         assert any(w.startswith("kernel: echo request dropped in __netif_receive_skb_core") for w in words)
         assert {c.cause for c in d.causes} == {"kernel.drop_unexplained"}
+        # In Chinese, the kernel's word names the sides in Chinese too (虚拟机/宿主机), devices included.
+        zh = [str(e.text) for c in diagnose(inst.diagnose_args(), lang="zh").causes for e in c.evidence
+              if str(e.text).startswith("内核")]
+        assert any("经过了" in w and "虚拟机 eth0" in w for w in zh), zh
+        assert not [w for w in zh if re.search(r"\b(host|guest|other)\b", w)], zh
         fix = first.fixes[0]
         assert fix.runnable and fix.command.endswith("tc qdisc del dev eth0 clsact"), fix
         assert apply_fix(fix, timeout=10).ok

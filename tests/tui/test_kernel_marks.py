@@ -27,7 +27,7 @@ def test_the_dropped_flow_gets_a_kernel_cell_and_a_line() -> None:
     assert marks.cells("icmp:1", "req") == [""]  # a flow the kernel did not follow: an empty cell
     lines = marks.lines(["icmp:4242"], text)
     assert lines and "function=nft_do_chain" in lines[0] and "reason=NETFILTER_DROP" in lines[0]
-    assert "dev=eth0" in lines[0] and "side=guest" in lines[0]
+    assert "dev=eth0" in lines[0] and "side=views.side.guest:" in lines[0]  # the side in the operator's words
 
 
 def test_the_packet_detail_has_the_drop_event() -> None:
@@ -35,7 +35,8 @@ def test_the_packet_detail_has_the_drop_event() -> None:
     branches = marks.layer("icmp:4242:2", text)
     fields = dict(branches[0][1])
     assert fields["verdict"] == "drop" and fields["reason"] == "NETFILTER_DROP"
-    assert fields["location"].startswith("nft_do_chain+") and fields["last_dev"] == "eth0 (guest, in)"
+    assert fields["location"].startswith("nft_do_chain+") and fields["last_dev"] == "eth0 (views.side.guest:, in)"
+    assert fields["devices"] == "hop.host:iface=br0, hop.host:iface=vnet0, hop.guest:iface=eth0"
     assert marks.layer("arp:198.18.0.11", text) == []
 
 

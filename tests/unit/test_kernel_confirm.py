@@ -19,7 +19,7 @@ from vnetdoctor.knowledge import kernel_window
 from vnetdoctor.knowledge.checks_kernel import PMTU, SYN, explains, kernel_rows
 from vnetdoctor.knowledge.path import Hop, Path
 from vnetdoctor.probes.base import Observation
-from vnetdoctor.probes.kernel_drops_parse import DROP, Follower, KernelDropRow, ProbeLength, packet_verdicts, parse
+from vnetdoctor.probes.kernel_drops_parse import DROP, Follower, KernelDevice, KernelDropRow, ProbeLength, packet_verdicts, parse
 from vnetdoctor.probes.vantage import parse_vantage
 
 
@@ -55,7 +55,7 @@ def test_a_syn_to_a_closed_port_is_dropped_with_no_socket_in_the_guest() -> None
 
 def _row(probe: str, reason: str = "NO_SOCKET") -> KernelDropRow:
     return KernelDropRow(probe=probe, kind="request", length=300, verdict=DROP, reason=reason,
-                         location="tcp_v4_rcv+0x99/0x1400", function="tcp_v4_rcv", devices=("guest eth0",),
+                         location="tcp_v4_rcv+0x99/0x1400", function="tcp_v4_rcv", devices=(KernelDevice("guest", "eth0"),),
                          last_dev="eth0", side="guest", at_ms=0.01)
 
 
@@ -104,7 +104,7 @@ class _FakeWatch:
             time.sleep(0.02)
             self.on_row(KernelDropRow(probe=p.probe, kind="request", length=p.length, verdict=DROP,
                                       reason="NO_SOCKET", location="tcp_v4_rcv", function="tcp_v4_rcv",
-                                      devices=("guest eth0",), last_dev="eth0", side="guest", at_ms=0.0))
+                                      devices=(KernelDevice("guest", "eth0"),), last_dev="eth0", side="guest", at_ms=0.0))
 
     def stop(self, linger: float = 0.0) -> Observation:
         self.stopped = True

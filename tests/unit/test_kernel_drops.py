@@ -19,6 +19,7 @@ from vnetdoctor.probes.kernel_drops_parse import (
     CONSUMED,
     DROP,
     Follower,
+    KernelDevice,
     ProbeLength,
     function_of,
     packet_verdicts,
@@ -43,7 +44,7 @@ def test_guest_firewall_drop_is_named_after_the_guest_nic() -> None:
     got = verdicts[("forward", "request")]
     assert (got.verdict, got.reason, got.function, got.side, got.last_dev, got.direction) == (
         DROP, "NETFILTER_DROP", "nft_do_chain", "guest", "eth0", "in")
-    assert got.devices == ("host br0", "host vnet0", "guest eth0")
+    assert got.devices == (KernelDevice("host", "br0"), KernelDevice("host", "vnet0"), KernelDevice("guest", "eth0"))
     # The other leg reached the host and was answered: a normal end, not a drop.
     assert verdicts[("reverse", "request")].verdict == CONSUMED
 

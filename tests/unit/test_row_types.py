@@ -52,6 +52,9 @@ def _sample(hint: Any, n: int) -> Any:
         return (_sample(typing.get_args(hint)[0], n), _sample(typing.get_args(hint)[0], n + 1))
     if origin in (dict, typing.Mapping) or typing.get_origin(hint) is not None and "Mapping" in str(hint):
         return {f"k{n}": f"v{n}"}
+    if dataclasses.is_dataclass(hint):  # a value nested in a row (a kernel.drops row's devices)
+        hints = typing.get_type_hints(hint)
+        return hint(**{f.name: _sample(hints[f.name], n + i) for i, f in enumerate(dataclasses.fields(hint))})
     return {str: f"s{n}", int: 100 + n, float: 1.5 + n, bool: n % 2 == 0}[hint]
 
 

@@ -11,13 +11,14 @@ drop event. Pure data here (no widget): the two widgets call it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnetdoctor.knowledge.checks_kernel import device_word
 from vnetdoctor.probes.probe_tag import ProbeTag
-from vnetdoctor.probes.kernel_drops_parse import DROP, KernelDropRow, packet_verdicts
+from vnetdoctor.probes.kernel_drops_parse import DROP, GUEST, HOST, OTHER, KernelDevice, KernelDropRow, packet_verdicts
+from vnetdoctor.probes.row_types import from_json
 
 from ..glyphs import glyph
 
@@ -54,7 +55,7 @@ class KernelMarks:
                 if found is not None and found.verdict == DROP:
                     out.append(text("pathview.kernel_line", label=flow.replace(":", " "),
                                      what=text(f"pathview.{kind}"), function=found.function,
-                                     reason=found.reason, dev=found.last_dev, side=found.side or "?"))
+                                     reason=found.reason, dev=found.last_dev, side=_side(found.side, text)))
         return out
 
     def layer(self, tag: str, text: TextFn) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -72,8 +73,8 @@ class KernelMarks:
                 continue
             out.append((text("pathview.kernel_layer", what=text(f"pathview.{kind}")), [
                 ("verdict", found.verdict), ("reason", found.reason or "-"), ("location", found.location),
-                ("last_dev", f"{found.last_dev} ({found.side or '?'}, {found.direction or '?'})"),
-                ("devices", ", ".join(found.devices) or "-"), ("ip_length", str(found.length)),
+                ("last_dev", f"{found.last_dev} ({_side(found.side, text)}, {found.direction or '?'})"),
+                ("devices", ", ".join(_device(d, text) for d in found.devices) or "-"), ("ip_length", str(found.length)),
                 ("at_ms", f"{found.at_ms:.3f}"),
             ]))
         return out
@@ -94,15 +95,24 @@ class KernelMarks:
         return []
 
 
+def _side(side: str, text: TextFn) -> str:
+    """Whose a device is, in the operator's language (宿主机 / 虚拟机 / 路径之外)."""
+    return text(f"views.side.{side}") if side in (HOST, GUEST, OTHER) else side or "?"
+
+
+def _device(device: Any, text: TextFn) -> str:
+    """A device the packet crossed in the operator's language (宿主机 br0), never ``"host br0"``."""
+    return device_word(text, device) if isinstance(device, KernelDevice) else str(device)
+
+
 def _as_row(item: Any) -> KernelDropRow | None:
     """A row as recorded: the type, or its fields when the record was read before the type was
     imported (a replay that opens the Packets screen first)."""
     if isinstance(item, KernelDropRow):
         return item
     if isinstance(item, dict):
-        names = {f.name for f in dataclasses.fields(KernelDropRow)}
         try:
-            return KernelDropRow(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in names})
+            return from_json(KernelDropRow, item)
         except TypeError:
             return None
     return None

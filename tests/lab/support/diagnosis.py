@@ -9,8 +9,8 @@ from vnetdoctor.knowledge.engine import Engine
 from vnetdoctor.knowledge.model import Diagnosis
 
 
-def diagnose(args: list[str]) -> Diagnosis:
-    request = build_request(build_parser().parse_args(["diagnose", *args, "--no-record", "--lang", "en"]))
+def diagnose(args: list[str], lang: str = "en") -> Diagnosis:
+    request = build_request(build_parser().parse_args(["diagnose", *args, "--no-record", "--lang", lang]))
     return Engine(request).run()
 
 
