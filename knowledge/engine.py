@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from vnetdoctor.probes.base import Observation, load_all
@@ -84,8 +85,7 @@ class Engine:
         with self._lock:
             rerun = step_id in self._results
             if rerun:
-                self._shared.observer.forget()
-                self._shared.facts.clear()
+                self._forget_all()
                 self._results.pop(SYMPTOM, None)
                 self._busy_ms = 0.0  # "took" is the re-run's, not the time since the first walk
             started = time.perf_counter()
@@ -98,9 +98,38 @@ class Engine:
                 self._busy_ms += (time.perf_counter() - started) * 1000
 
     def run(self) -> Diagnosis:
+        """The whole walk; a second one starts afresh (what the first saw may have changed)."""
         started = time.perf_counter()
+        with self._lock:
+            if self._results:
+                self._forget_all()
+                self._results.clear()
         self.prefetch()
-        for step in self._steps:
+        self._walk(self._steps)
+        self._busy_ms = (time.perf_counter() - started) * 1000
+        diagnosis = self.diagnosis()
+        self._emit(DiagnosisReady(diagnosis))
+        return diagnosis
+
+    def rewalk(self, step_ids: list[str]) -> None:
+        """Run these steps again, in walk order, on what is observed now.
+
+        After a re-run changed the outcome (a fix made the target reachable, or a cause
+        is gone), the other steps' results describe the broken state: "not needed: X
+        already explains it", "small pings do not pass yet". The re-run left the facts
+        and the observer fresh, so these steps see the same present as it did.
+        """
+        started = time.perf_counter()
+        wanted = set(step_ids)
+        todo = [s for s in self._steps if s.id in wanted]
+        with self._lock:
+            for step in todo:
+                self._results.pop(step.id, None)
+        self._walk(todo)
+        self._busy_ms += (time.perf_counter() - started) * 1000
+
+    def _walk(self, steps: Sequence[flowchart.Step]) -> None:
+        for step in steps:
             explained = self._explained_below(step.layer)
             if explained is not None and not self.exhaustive:
                 self._finish(StepResult(step.id, step.layer, step.title(self.request.lang), SKIP,
@@ -109,10 +138,12 @@ class Engine:
             self._run_one(step.id)
         self._name_arp_fallback()
         self._name_kernel_drops()
-        self._busy_ms = (time.perf_counter() - started) * 1000
-        diagnosis = self.diagnosis()
-        self._emit(DiagnosisReady(diagnosis))
-        return diagnosis
+
+    def _forget_all(self) -> None:
+        """Drop every observation and fact (and prefetch again): the next step sees the present."""
+        self._shared.observer.forget()
+        self._shared.facts.clear()
+        self._prefetched = False
 
     def diagnosis(self) -> Diagnosis:
         with self._lock:

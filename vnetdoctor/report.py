@@ -211,7 +211,7 @@ def _steps(session: Any, lang: str) -> list[str]:
 
 
 # Events a reader of the ticket needs in words; any other kind is listed field by field.
-_EVENT_TEXT = {"fix_applied", "fix_undone", "fix_copied", "fix_cancelled", "answer", "interrupted", "error"}
+_EVENT_TEXT = {"fix_applied", "fix_undone", "fix_copied", "fix_cancelled", "answer", "interrupted", "error", "rewalk"}
 # Fields that only a program needs (the argv behind the shown command, flags): left out.
 _MACHINE_FIELDS = {"argv", "undo_argv", "runnable", "missing", "then", "risk", "note"}
 

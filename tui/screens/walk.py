@@ -31,7 +31,7 @@ from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinishe
 from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
 from vnetdoctor.probes.vocabulary import Verdict
 
-from vnetdoctor.session import EngineFactory, Session
+from vnetdoctor.session import EngineFactory, Noted, Session
 
 from ..bridge import EngineBridge, fallback_answer
 from ..emphasis import emphasis
@@ -271,6 +271,9 @@ class WalkScreen(WalkChanges, Screen[None]):
             self._apply_result(event.result)
         elif isinstance(event, DiagnosisReady):
             self._show_diagnosis(event.diagnosis, complete=True)
+        elif isinstance(event, Noted) and event.kind == "rewalk":  # a fix changed the outcome
+            self._run_started, self._run_done = monotonic(), set(self.results) - set(event.detail["steps"])
+            self.busy = "all"  # the header counts the walk again, as for `a`
 
     def on_run_done(self, message: RunDone) -> None:
         self.state.path_ifaces = list(message.path)

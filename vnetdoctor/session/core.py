@@ -49,7 +49,7 @@ class Opened:
 class Noted:
     """Something the operator did or saw that is not a step: an answer, a fix, an error."""
 
-    kind: str  # answer | fix_applied | fix_undone | fix_copied | fix_cancelled | error
+    kind: str  # answer | fix_applied | fix_undone | fix_copied | fix_cancelled | rewalk | error
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -116,6 +116,11 @@ def fallback_answer(question: Question) -> str:
     if "unknown" in question.choices:
         return "unknown"
     return question.choices[-1] if question.choices else ""
+
+
+def _outcome(diagnosis: Diagnosis) -> tuple[bool | None, frozenset[str]]:
+    """What other steps' results hang on: whether the target answers, and the causes named."""
+    return diagnosis.reachable, frozenset(f.cause for f in diagnosis.causes)
 
 
 class Session:
@@ -210,9 +215,24 @@ class Session:
             self._in_run = False
 
     def run_step(self, step_id: str) -> StepResult:
-        """One step (or a re-run); when every planned step then has a result, the verdict follows."""
+        """One step (or a re-run); when every planned step then has a result, the verdict follows.
+
+        A re-run that changes the outcome (the target now answers, a cause is gone: a fix
+        worked) leaves the other steps' results describing a state that is no more ("not
+        needed: X already explains it"); those steps are walked again, announced by a
+        ``rewalk`` note, so the verdict and every step agree and each one's latest run
+        (what replay and export show) is true of the present.
+        """
         self.open()
+        before = self.engine.results()
+        outcome = _outcome(self.engine.diagnosis()) if before else None
         result = self.engine.run_step(step_id)
+        rewalk = getattr(self.engine, "rewalk", None)  # a test's fake engine may have none
+        now = self.engine.results()
+        stale = [s for s, r in before.items() if now.get(s) is r]  # not re-run just now
+        if rewalk is not None and stale and outcome != _outcome(self.engine.diagnosis()):
+            self.note("rewalk", {"step": step_id, "steps": stale})
+            rewalk(stale)
         if self.complete:
             self._emit(DiagnosisReady(self.engine.diagnosis()))
         return result
