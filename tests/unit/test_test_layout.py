@@ -107,3 +107,16 @@ def test_slow_tests_are_marked_and_still_run_by_default() -> None:
     assert "-m" not in (root / ".ci" / "run").read_text(encoding="utf-8").split()
     marked = [p for p in _modules() if "mark.slow" in p.read_text(encoding="utf-8")]
     assert len(marked) >= 5, marked
+
+
+def test_test_module_names_are_unique_across_folders() -> None:
+    """The test folders are not packages: pytest imports each test module by its bare name, so
+    two folders with the same file name fail collection of the whole suite (it happened once,
+    with tests/lab and tests/unit both holding test_export_language.py)."""
+    seen: dict[str, Path] = {}
+    twice = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        if path.name in seen:
+            twice.append(f"{seen[path.name].relative_to(TESTS)} and {path.relative_to(TESTS)}")
+        seen.setdefault(path.name, path)
+    assert not twice, twice
