@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from vnetdoctor.knowledge.ascii_text import ASCII_STATUS_MARK, ascii_terminal, fold
+from vnetdoctor.knowledge.ascii_text import ASCII_STATUS_MARK, ascii_terminal
+from vnetdoctor.knowledge.ascii_text import fold as ascii_fold
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import STATUS_MARK, Diagnosis
 from vnetdoctor.knowledge.text import (
@@ -96,7 +97,7 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
         tail += f"  {t('session')} {session_id}"
     lines.append(tail)
     out = "\n".join(lines)
-    return fold(out) if ascii else out
+    return ascii_fold(out) if ascii else out
 
 
 def fold(text: str, width: int, indent: int, prefix: str = "", tail: str = "") -> list[str]:

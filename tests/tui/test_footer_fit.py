@@ -31,9 +31,10 @@ async def test_footers_fit(size: tuple[int, int], keys: tuple[str, ...]) -> None
         assert _footer_problems(app) == []
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("keys", [(), ("t",)], ids=["walk", "tables"])
-async def test_live_footers_fit_80_columns(keys: tuple[str, ...]) -> None:
-    app, _ = make_app()
+async def test_live_footers_fit_80_columns(keys: tuple[str, ...], lang: str) -> None:
+    app, _ = make_app(lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press(*keys)
