@@ -66,3 +66,16 @@ def test_start_snapshot_80x24_linux_console(snap_compare: Any, monkeypatch: pyte
         assert str(pilot.app.screen.query_one("#dir-host_to_guest")._button) == "(*)"
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_targets_state_is_said_in_the_operators_language() -> None:
+    """`--lang zh` showed "up" and "running" in the state column; an unknown state stays as reported."""
+    from vnetdoctor.tui.screens.start import StartScreen
+
+    app = _app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settled(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, StartScreen)
+        assert screen._state("up") == "已启动" and screen._state("shut off") == "已关机"
+        assert screen._state("LOWERLAYERDOWN") == "LOWERLAYERDOWN"

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text_data import texts
 
 from ..emphasis import emphasis
 from vnetdoctor.session.request import RequestError, parse_port, parse_request, parse_target
@@ -194,11 +195,16 @@ class StartScreen(Screen[None]):
         return tuple(Text(c) for c in (
             self.tr(f"start.kind_{t.kind}"),
             t.name,
-            t.state or "—",
+            self._state(t.state) if t.state else "—",
             ", ".join(t.addresses) or "—",
             ", ".join(t.macs) or "—",
             note,
         ))
+
+    def _state(self, state: str) -> str:
+        """A target's state in the operator's language; a state no text names is shown as reported."""
+        key = f"start.state_{state.lower().replace(' ', '_')}"
+        return self.tr(key) if key in texts() else state
 
     # -- picking and validating -------------------------------------------------------------------
     @on(DataTable.RowSelected, "#targets")
