@@ -13,6 +13,7 @@ because ``t123x0-host`` is not a role.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
 
@@ -282,16 +284,14 @@ def up(name: str, prefix: str = "vnd-") -> LabInstance:
     state.check_prefix(prefix)
     scenario = SCENARIOS.get(name)
     if scenario is None:
-        raise LabError(f"unknown scenario {name!r} (see: vnetdoctor lab list)")
+        raise LabError(tr("labcli.unknown_scenario", name=repr(name)))
     reason = scenario.available()
     if reason:
-        raise LabError(f"scenario {name} cannot run here: {reason}")
+        raise LabError(tr("labcli.cannot_run", name=name, reason=reason))
     existing = lab_exists(prefix)
     if existing:
-        raise LabError(
-            f"a lab with prefix {prefix!r} is already up ({existing[0]}): "
-            f"run 'vnetdoctor lab down --prefix {prefix}' first"
-        )
+        raise LabError(tr("labcli.already_up", prefix=repr(prefix), what=existing[0],
+                          command=shlex.join(["vnetdoctor", "lab", "down", "--prefix", prefix])))
     inst = LabInstance(scenario, LabState(prefix=prefix, scenario=name))
     state.save(inst.state)
     try:
@@ -307,20 +307,21 @@ def up(name: str, prefix: str = "vnd-") -> LabInstance:
 class DownReport:
     namespaces: list[str] = field(default_factory=list)
     etc_netns: list[str] = field(default_factory=list)
-    processes: list[str] = field(default_factory=list)
+    processes: list[tuple[str, int]] = field(default_factory=list)  # (server name, pid)
     state_file: str = ""
     problems: list[str] = field(default_factory=list)
 
-    def lines(self) -> list[str]:
-        out = [f"stopped {p}" for p in self.processes]
-        out += [f"deleted netns {n}" for n in self.namespaces]
-        out += [f"removed {d}" for d in self.etc_netns]
+    def lines(self, lang: str = "en") -> list[str]:
+        out = [tr("labcli.stopped", lang, what=tr("labcli.server", lang, name=name, pid=pid))
+               for name, pid in self.processes]
+        out += [tr("labcli.deleted_netns", lang, name=n) for n in self.namespaces]
+        out += [tr("labcli.removed", lang, path=d) for d in self.etc_netns]
         if self.state_file:
-            out.append(f"removed {self.state_file}")
+            out.append(tr("labcli.removed", lang, path=self.state_file))
         return out
 
 
-def down(prefix: str = "vnd-") -> list[str]:
+def down(prefix: str = "vnd-", lang: str = "en") -> list[str]:
     """Remove everything of the lab ``prefix``; what was removed, one line each.
 
     Processes go first: a process inside a namespace keeps it alive after its
@@ -329,7 +330,7 @@ def down(prefix: str = "vnd-") -> list[str]:
     report = down_report(prefix)
     if report.problems:
         raise LabError("lab down left something behind: " + "; ".join(report.problems))
-    return report.lines()
+    return report.lines(lang)
 
 
 def down_report(prefix: str) -> DownReport:
@@ -341,7 +342,7 @@ def down_report(prefix: str) -> DownReport:
     records += [r for r in state.find_marked_processes(prefix, SERVER_SCRIPT) if (r.pid, r.start) not in known]
     for record in records:
         if state.stop_process(record):
-            report.processes.append(f"{record.name} server (pid {record.pid})")
+            report.processes.append((record.name, record.pid))
         else:
             report.problems.append(f"process {record.pid} did not exit")
     names = [f"{prefix}{r}" for r in ROLES if ops.netns_exists(f"{prefix}{r}")]
