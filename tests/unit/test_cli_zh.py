@@ -223,3 +223,9 @@ def test_lab_up_refusals_in_chinese(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert capsys.readouterr().err == "vnetdoctor lab: 没有场景 'nosuch'（见：vnetdoctor lab list）\n"
     assert cli.main(["lab", "down", "--prefix", "a b", "--lang", "zh"]) == 2
     assert capsys.readouterr().err.startswith("vnetdoctor lab: 实验环境前缀 'a b' 无效")
+    assert cli.main(["demo", "firewall.nosuch", "--no-tui", "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == "vnetdoctor demo: 没有场景 'firewall.nosuch'（见：vnetdoctor lab list）\n"
+    assert cli.main(["demo", "guest_b", "--no-tui", "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == "vnetdoctor demo: 没有场景 'guest_b'（是不是：firewall.guest_blocks？）\n"
+    assert cli.main(["demo", "--no-tui", "--prefix", "a b", "--lang", "zh"]) == 2
+    assert capsys.readouterr().err.startswith("vnetdoctor demo: 实验环境前缀 'a b' 无效")
