@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
-        print("vnetdoctor: interrupted", file=sys.stderr)
+        print(tr("cli.interrupted", _text().choose_lang(args.lang), signal="SIGINT"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `vnetdoctor … | head`: the reader left; end quietly, as Unix tools do.

@@ -229,3 +229,16 @@ def test_lab_up_refusals_in_chinese(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert capsys.readouterr().err == "vnetdoctor demo: 没有场景 'guest_b'（是不是：firewall.guest_blocks？）\n"
     assert cli.main(["demo", "--no-tui", "--prefix", "a b", "--lang", "zh"]) == 2
     assert capsys.readouterr().err.startswith("vnetdoctor demo: 实验环境前缀 'a b' 无效")
+
+
+def test_an_interrupted_command_says_so_in_chinese(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(__import__("sys").modules, "vnetdoctor.commands.causes",
+                        types.SimpleNamespace(run=interrupted))
+    assert cli.main(["causes", "--lang", "zh"]) == 130
+    assert capsys.readouterr().err == "vnetdoctor: 收到 SIGINT，已中断\n"
