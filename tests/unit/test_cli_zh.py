@@ -242,3 +242,16 @@ def test_an_interrupted_command_says_so_in_chinese(monkeypatch: pytest.MonkeyPat
                         types.SimpleNamespace(run=interrupted))
     assert cli.main(["causes", "--lang", "zh"]) == 130
     assert capsys.readouterr().err == "vnetdoctor: 收到 SIGINT，已中断\n"
+
+
+def test_the_start_screens_field_error_names_the_vantage_problem_in_its_language() -> None:
+    """The Start screen puts form.bad_vantage next to the field: its reason was English."""
+    from vnetdoctor.session.request import RequestError, parse_request
+
+    for fields in ({"guest": "foo:bar"}, {"host": "netns:vnd-zh-no-such-ns"}):
+        with pytest.raises(RequestError) as raised:
+            parse_request(target="192.0.2.11", lang="zh", **fields)
+        assert raised.value.key == "form.bad_vantage" and CJK.search(raised.value.fmt["reason"]), raised.value
+        with pytest.raises(RequestError) as raised:
+            parse_request(target="192.0.2.11", lang="en", **fields)
+        assert not CJK.search(raised.value.fmt["reason"])
