@@ -34,6 +34,14 @@ def tr(key: str, lang: str = "en", /, **values: object) -> str:
     return str(_text().tr(key, lang, **values))
 
 
+def _own(key: str, lang: str) -> str:
+    """A text of knowledge/data/cli.toml without placeholders, read from that file alone:
+    every run builds the parsers, and loading every message file would double the start-up
+    time of ``vnetdoctor -V`` (the translator reads them all at the first :func:`tr`)."""
+    text = _text()
+    return str(text.t(text.file_texts("cli.toml")[key], lang))
+
+
 class _Formatter(argparse.HelpFormatter):
     """Help wrapped by terminal columns: a Chinese character takes two, and textwrap
     (argparse's) counts one, so a Chinese help line ran to twice the terminal's width."""
@@ -60,7 +68,7 @@ class _Parser(argparse.ArgumentParser):
         # argparse ends a section title with an ASCII colon of its own ("位置参数:"); the
         # language's colon goes there instead (full-width in Chinese).
         text = super().format_help()
-        colon = tr("sep.label", self.lang).strip()
+        colon = str(_text().t(_text().file_texts("words.toml")["sep.label"], self.lang)).strip()
         return re.sub(r"(?m)^(\S.*?):$", lambda m: m.group(1) + colon, text)
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -97,7 +105,7 @@ def argparse_words(lang: str) -> Iterator[None]:
     the way out, so a caller in the same process (the tests) gets argparse back as it was.
     """
     text = _text()
-    table = {v.en: text.t(v, lang) for k, v in text.texts().items() if k.startswith("argparse.")}
+    table = {v.en: text.t(v, lang) for k, v in text.file_texts("cli.toml").items() if k.startswith("argparse.")}
     saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
     argparse._ = lambda msg: table.get(msg, msg)  # type: ignore[attr-defined]
     argparse.ngettext = lambda one, many, n: table.get(one if n == 1 else many, one if n == 1 else many)
@@ -155,7 +163,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     """The whole command line, its help texts in ``lang`` (argparse's own words: :func:`argparse_words`)."""
 
     def h(key: str) -> str:
-        return tr(f"args.{key}", lang)
+        return _own(f"args.{key}", lang)
 
     cls = functools.partial(_Parser, lang=lang)
     parser = cls(prog="vnetdoctor", description=h("description"))

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.unit.test_cli_zh import CJK, english_left
+from tests.unit.support.english_prose import CJK, english_left
 
 from vnetdoctor.lab import SCENARIOS, TOPOLOGIES
 

@@ -11,21 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.unit.support.english_prose import CJK, english_left
 
 from vnetdoctor import cli
 from vnetdoctor.knowledge.text import error_text, texts
 from vnetdoctor.probes.vantage import VantageError, check_vantage, parse_vantage
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-# Words that are names, not English prose: the program, tools, formats, the vantage kinds.
-NAMES = {
-    "vnetdoctor", "libvirt", "nftables", "iproute2", "ping", "local", "stdout", "stderr", "sudo",
-    "md", "json", "pcap", "pcapng", "root", "TUI", "JSON", "TCP", "IP", "MAC", "URI", "LANG",
-}
-# A name with a mark in it is an identifier, a path or a schema (host:br0, $XDG_DATA_HOME,
-# vnetdoctor.diagnosis/1, TERM=linux, vnd-), never prose.
-IDENTIFIER = re.compile(r"[.:/@$=_\[\]{}0-9]|-$")
-WORD = re.compile(r"-{0,2}[A-Za-z$][A-Za-z0-9_.:/@$=+\[\]{}-]*")
 
 
 def _commands() -> list[list[str]]:
@@ -55,20 +45,6 @@ def _names(argv: list[str]) -> set[str]:
             if isinstance(choices, dict):
                 stack += list(choices.values())
     return names
-
-
-def english_left(text: str, allowed: set[str]) -> list[str]:
-    """The words of ``text`` that are English prose: not in backticks, not an option,
-    a metavar, an identifier or a name."""
-    text = re.sub(r"`[^`]*`", " ", text)
-    left = []
-    for word in WORD.findall(text):
-        if word.startswith("-") or IDENTIFIER.search(word) or word.isupper():
-            continue
-        if word in allowed or word in NAMES:
-            continue
-        left.append(word)
-    return left
 
 
 def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
