@@ -34,17 +34,28 @@ def tr(key: str, lang: str = "en", /, **values: object) -> str:
     return str(_text().tr(key, lang, **values))
 
 
-def _own(key: str, lang: str) -> str:
-    """A text of knowledge/data/cli.toml without placeholders, read from that file alone:
-    every run builds the parsers, and loading every message file would double the start-up
-    time of ``vnetdoctor -V`` (the translator reads them all at the first :func:`tr`)."""
-    text = _text()
-    return str(text.t(text.file_texts("cli.toml")[key], lang))
+def _own(text: str, lang: str) -> str:
+    """``text`` said in ``lang`` when it is a key of knowledge/data/cli.toml (the parsers'
+    help texts are keys), else as it is (argparse's own words, already said).
+
+    Read from that file alone, and only when help is printed: every run builds the
+    parsers, and loading the message files for that would slow down every command.
+    """
+    data = _text().file_texts("cli.toml")
+    return str(_text().t(data[text], lang)) if text in data else text
 
 
 class _Formatter(argparse.HelpFormatter):
-    """Help wrapped by terminal columns: a Chinese character takes two, and textwrap
-    (argparse's) counts one, so a Chinese help line ran to twice the terminal's width."""
+    """Help in the parser's language, wrapped by terminal columns: a Chinese character
+    takes two, and textwrap (argparse's) counts one, so a Chinese help line ran to twice
+    the terminal's width. The parsers hold text keys; they are said here."""
+
+    def __init__(self, prog: str, lang: str = "en", **kwargs: object) -> None:
+        super().__init__(prog, **kwargs)  # type: ignore[arg-type]
+        self.lang = lang
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return _own(action.help, self.lang) if action.help else action.help
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         flat = " ".join(text.split())
@@ -53,14 +64,15 @@ class _Formatter(argparse.HelpFormatter):
         return list(_text().wrap(flat, max(width, 20)))
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "\n".join(indent + line for line in self._split_lines(text, width - len(indent)))
+        lines = self._split_lines(_own(text, self.lang), width - len(indent))
+        return "\n".join(indent + line for line in lines)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming what was wrong, in the operator's language."""
 
     def __init__(self, *args: object, lang: str = "en", **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("formatter_class", functools.partial(_Formatter, lang=lang))
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lang = lang
 
@@ -104,6 +116,9 @@ def argparse_words(lang: str) -> Iterator[None]:
     holds them with argparse's English message id as the English text. Restored on
     the way out, so a caller in the same process (the tests) gets argparse back as it was.
     """
+    if lang == "en":  # argparse's own words are English: nothing to load
+        yield
+        return
     text = _text()
     table = {v.en: text.t(v, lang) for k, v in text.file_texts("cli.toml").items() if k.startswith("argparse.")}
     saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
@@ -160,10 +175,13 @@ def _positive_int(text: str, lang: str = "en") -> int:
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The whole command line, its help texts in ``lang`` (argparse's own words: :func:`argparse_words`)."""
+    """The whole command line; help and errors in ``lang`` (argparse's own words: :func:`argparse_words`).
+
+    Help texts are keys of knowledge/data/cli.toml, said by :class:`_Formatter` when help is printed.
+    """
 
     def h(key: str) -> str:
-        return _own(f"args.{key}", lang)
+        return f"args.{key}"
 
     cls = functools.partial(_Parser, lang=lang)
     parser = cls(prog="vnetdoctor", description=h("description"))
