@@ -231,3 +231,14 @@ def test_the_start_screens_field_error_names_the_vantage_problem_in_its_language
         with pytest.raises(RequestError) as raised:
             parse_request(target="192.0.2.11", lang="en", **fields)
         assert not CJK.search(raised.value.fmt["reason"])
+
+
+def test_what_lab_down_left_behind_is_said_again_in_chinese() -> None:
+    """Problems gathered in English (a list of phrases) come out whole in the other language."""
+    from vnetdoctor.knowledge.text import join_clauses, tr
+    from vnetdoctor.lab.ops import LabError
+
+    exc = LabError(tr("labcli.left_behind", problems=join_clauses(
+        [tr("labcli.process_stays", pid=41), tr("labcli.netns_stays", name="vnd-host")])))
+    assert str(exc) == "lab down left something behind: process 41 did not exit; netns vnd-host is still there"
+    assert error_text(exc, "zh") == "lab down 有残留：进程 41 没有退出；网络命名空间 vnd-host 仍然存在"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from vnetdoctor.knowledge.model import Request
-from vnetdoctor.knowledge.text import tr
+from vnetdoctor.knowledge.text import join_clauses, tr
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
 
@@ -119,7 +119,7 @@ class LabInstance:
 
         lab_state = state.load(prefix)
         if lab_state is None:
-            raise LabError(f"no lab is up with prefix {prefix!r}")
+            raise LabError(tr("labcli.no_lab", prefix=repr(prefix)))
         scenario = SCENARIOS.get(lab_state.scenario)
         if scenario is None:
             raise LabError(f"the lab {prefix!r} runs an unknown scenario {lab_state.scenario!r}")
@@ -230,14 +230,14 @@ class LabInstance:
         if record is None:
             return
         if not state.stop_process(record):
-            raise LabError(f"could not stop the lab's {name} server (pid {record.pid})")
+            raise LabError(tr("labcli.server_not_stopped", name=name, pid=record.pid))
         del self.state.processes[name]
         state.save(self.state)
 
     def _start_server(self, name: str, role: str, make_socket, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
         """Bind the socket inside the namespace, then start the server there holding it."""
         if name in self.state.processes and state.is_running(self.state.processes[name]):
-            raise LabError(f"the lab's {name} server is already running")
+            raise LabError(tr("labcli.server_running", name=name))
         ns = self.ns(role)
         inode = ops.netns_inode(ns)
         watch = [f"--watch={os.path.join('/run/netns', ns)}:{inode}"] if inode else []
@@ -258,11 +258,11 @@ class LabInstance:
         try:
             popen = call_in(Vantage("netns", ns), spawn)
         except OSError as exc:
-            raise LabError(f"cannot start the {name} server in {ns}: {exc.strerror or exc}") from None
+            raise LabError(tr("labcli.server_not_started", name=name, ns=ns, error=str(exc.strerror or exc))) from None
         state.register_child(popen)
         start = state.proc_start_time(popen.pid)
         if start is None:
-            raise LabError(f"the {name} server in {ns} exited at once")
+            raise LabError(tr("labcli.server_exited", name=name, ns=ns))
         self.state.processes[name] = ProcessRecord(name, popen.pid, start, ns)
         state.save(self.state)
 
@@ -329,7 +329,7 @@ def down(prefix: str = "vnd-", lang: str = "en") -> list[str]:
     """
     report = down_report(prefix)
     if report.problems:
-        raise LabError("lab down left something behind: " + "; ".join(report.problems))
+        raise LabError(tr("labcli.left_behind", problems=join_clauses(report.problems)))
     return report.lines(lang)
 
 
@@ -344,16 +344,16 @@ def down_report(prefix: str) -> DownReport:
         if state.stop_process(record):
             report.processes.append((record.name, record.pid))
         else:
-            report.problems.append(f"process {record.pid} did not exit")
+            report.problems.append(tr("labcli.process_stays", pid=record.pid))
     names = [f"{prefix}{r}" for r in ROLES if ops.netns_exists(f"{prefix}{r}")]
     if names:
         try:
             ops.ip_root_batch([f"netns del {n}" for n in names])
         except LabError as exc:
-            report.problems.append(str(exc))
+            report.problems.append(exc.args[0] if exc.args else str(exc))
         for n in names:
             if ops.netns_exists(n):
-                report.problems.append(f"netns {n} is still there")
+                report.problems.append(tr("labcli.netns_stays", name=n))
             else:
                 report.namespaces.append(n)
     for role in ROLES:
@@ -362,7 +362,7 @@ def down_report(prefix: str) -> DownReport:
             if state.remove_etc_netns(name):
                 report.etc_netns.append(os.path.join(state.ETC_NETNS, name))
             else:
-                report.problems.append(f"could not remove {state.ETC_NETNS}/{name}")
+                report.problems.append(tr("labcli.etc_stays", path=os.path.join(state.ETC_NETNS, name)))
     if state.remove(prefix):
         report.state_file = state.state_path(prefix)
     return report
