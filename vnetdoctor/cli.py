@@ -159,7 +159,8 @@ def _add_target(p: argparse.ArgumentParser, h: Callable[[str], str]) -> None:
     _add_lang(p, h)
 
 
-def _command(sub: argparse._SubParsersAction, name: str, said: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def _command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             name: str, said: str) -> argparse.ArgumentParser:
     """A command whose one line in the overview is also the headline of its own --help."""
     return sub.add_parser(name, help=said, description=said)  # type: ignore[no-any-return]
 

@@ -52,7 +52,8 @@ class Check(NamedTuple):
 
     def describe(self, lang: str = "en") -> str:
         """The check as ``lab up`` lists it; a ping is its command line, said as it is typed."""
-        what = {PING: "ping", PING_DF_1400: "ping -M do -s 1400"}.get(self.kind) or tr(f"labcli.check_{self.kind}", lang)
+        what = ({PING: "ping", PING_DF_1400: "ping -M do -s 1400"}.get(self.kind)
+                or tr("labcli.check_tcp" if self.kind == TCP else "labcli.check_dns", lang))
         target = f"{self.target}:{self.port}" if self.port else self.target
         outcome = (tr("labcli.works", lang) if self.expect_ok else
                    tr("labcli.fails_with", lang, reason=self.expect_reason) if self.expect_reason else
