@@ -357,7 +357,7 @@ def nat(ctx: StepContext) -> None:
     path = get_path(ctx)
     trace = get_trace(ctx)
     if not path.outside or path.bridged_through:
-        ctx.skip(ctx.t("network.not_beyond_router"))
+        ctx.skip(ctx.t("network.not_beyond_router"), concluded=True)
         return
     if trace is None or trace.forward is None or trace.reachable:
         ctx.passed(ctx.t("network.outside_reached") if trace and trace.reachable else ctx.t("network.nothing_to_explain"))

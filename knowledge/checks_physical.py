@@ -108,7 +108,7 @@ def cable(ctx: StepContext) -> None:
         if on_path and physical and row.admin_up and not row.carrier:
             suspects.append(name)
     if not suspects:
-        ctx.skip(ctx.t("physical.no_nic_without_carrier"))
+        ctx.skip(ctx.t("physical.no_nic_without_carrier"), concluded=True)
         return
     ctx.ask_node(where=ctx.host, uplink=suspects[0], dev=suspects[0], state="NO-CARRIER")
 

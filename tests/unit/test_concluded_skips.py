@@ -1,0 +1,130 @@
+"""A check's own skip reason stands only on what was observed (issue 10: never claim what was not observed).
+
+Some checks stop with a fact they concluded ("the path crosses no bridge on the
+host", "no VMware Workstation networking on this host"). Run without the
+capability to enter the namespaces, the probes that fact rests on were skipped:
+nobody saw the path or the host's links, so the note must be only the skip
+(``skipped: needs CAP_SYS_ADMIN (...)``). The same check with its premise observed
+keeps its reason, and a plain reason that is no conclusion (``ctx.skip`` without
+``concluded``) keeps it too (tests/unit/test_honest_status.py).
+
+Each case runs the real check on a fake observer: the probes named in ``seen`` answer
+with those rows, every other one is skipped for CAP_SYS_ADMIN, as the probes say it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from vnetdoctor.knowledge.checks import load_checks
+from vnetdoctor.knowledge.context import Shared, StepContext
+from vnetdoctor.knowledge.model import SKIP, Request
+from vnetdoctor.knowledge.observer import Observer
+from vnetdoctor.probes.base import OK, SKIPPED, Observation
+from vnetdoctor.probes.rows import AddrRow, LinkRow, RouteLookupRow
+from vnetdoctor.probes.vantage import LOCAL, Vantage
+
+CHECKS = load_checks()
+HOST, GUEST = Vantage("netns", "vnd-t-host"), Vantage("netns", "vnd-t-guest")
+NEEDS = "needs CAP_SYS_ADMIN"
+Seen = Mapping[tuple[str, str], Sequence[Any]]
+
+
+class Unprivileged(Observer):
+    """Answers the probes in ``seen`` with their rows; every other probe is skipped for CAP_SYS_ADMIN."""
+
+    def __init__(self, seen: Seen) -> None:
+        super().__init__(workers=2)
+        self.seen = seen
+
+    def run(self, probe_id: str, vantage: Vantage, params: dict[str, Any]) -> Observation:
+        rows = self.seen.get((probe_id, str(vantage)))
+        pairs = tuple(sorted((k, str(v)) for k, v in params.items() if v is not None))
+        if rows is None:
+            return Observation(probe_id, str(vantage), SKIPPED, reason=NEEDS, params=pairs)
+        return Observation(probe_id, str(vantage), OK, rows=tuple(rows), params=pairs)
+
+
+def walk_step(step: str, seen: Seen, *, host: Vantage = HOST, guest: Vantage | None = GUEST,
+              target: str = "198.18.0.11", from_side: str = "host", lang: str = "en") -> StepContext:
+    req = Request(target=target, host=host, guest=guest, from_side=from_side, lang=lang)
+    ctx = StepContext(Shared(req, Unprivileged(seen), lang), step, "test")
+    CHECKS[step](ctx)
+    return ctx
+
+
+def link(name: str, kind: str = "", driver: str = "e1000", master: str = "", carrier: bool = True) -> LinkRow:
+    return LinkRow(ifindex=2, name=name, kind=kind, operstate="UP" if carrier else "DOWN", admin_up=True,
+                   carrier=carrier, mtu=1500, mac="52:54:00:00:00:01", master=master, driver=driver)
+
+
+# The host of a routed guest, as a process that may read it sees it: eth0, no bridge at all.
+ROUTED_HOST: Seen = {
+    ("link.list", str(LOCAL)): [link("lo", kind="loopback", driver=""), link("eth0")],
+    ("addr.list", str(LOCAL)): [AddrRow("eth0", "inet", "198.18.0.1", 24, "global")],
+    ("route.lookup", str(LOCAL)): [RouteLookupRow("198.18.0.11", "unicast", dev="eth0", prefsrc="198.18.0.1")],
+}
+
+
+def assert_only_the_skip(ctx: StepContext, claim: str) -> None:
+    note = ctx.summary_note()
+    assert ctx.status() == SKIP
+    assert note.startswith(f"skipped: {NEEDS} ("), note
+    assert claim not in note, f"{note!r} claims what no probe saw"
+    assert "link.list on netns:vnd-t-host" in note, note
+
+
+# --- the premise came from skipped probes: the note is only the skip ----------------------------
+
+@pytest.mark.parametrize(("step", "claim"), [
+    ("datalink.bridge_filter", "crosses no bridge"),
+    ("datalink.bridge_port", "host end of the guest's link is not known"),
+    ("datalink.arp", "no next hop"),
+    ("network.nat", "not beyond a routing host"),
+    ("physical.cable", "without carrier"),
+    ("platform.vmware", "no VMware"),
+    ("platform.virtualbox", "no VirtualBox"),
+])
+def test_a_fact_drawn_from_skipped_probes_is_not_claimed(step: str, claim: str) -> None:
+    assert_only_the_skip(walk_step(step, {}), claim)
+
+
+def test_an_outside_target_from_the_guest_is_not_called_local_when_nothing_was_seen() -> None:
+    ctx = walk_step("network.nat", {}, from_side="guest", target="203.0.113.254")
+    assert_only_the_skip(ctx, "not beyond a routing host")
+
+
+def test_the_skip_only_note_is_in_the_operators_language() -> None:
+    note = walk_step("datalink.bridge_filter", {}, lang="zh").summary_note()
+    assert note.startswith("已跳过：需要 CAP_SYS_ADMIN 权限"), note
+    assert "网桥" not in note, note
+
+
+# --- the premise was observed: the check's own reason stands ----------------------------------
+
+@pytest.mark.parametrize(("step", "reason"), [
+    ("datalink.bridge_filter", "the path crosses no bridge on the host"),
+    ("network.nat", "the target is not beyond a routing host"),
+    ("physical.cable", "no physical NIC without carrier on the path"),
+    ("platform.virtualbox", "no VirtualBox host-only networking on this host"),
+])
+def test_a_fact_drawn_from_what_ran_keeps_its_reason(step: str, reason: str) -> None:
+    ctx = walk_step(step, ROUTED_HOST, host=LOCAL, guest=None)
+    assert ctx.status() == SKIP
+    assert ctx.summary_note() == reason
+
+
+def test_one_skipped_premise_among_seen_ones_is_enough_to_withhold_the_fact() -> None:
+    """The host's route lookup ran, its link list did not: which interface is a bridge was not seen."""
+    seen = {k: v for k, v in ROUTED_HOST.items() if k[0] != "link.list"}
+    ctx = walk_step("datalink.bridge_filter", seen, host=LOCAL, guest=None)
+    note = ctx.summary_note()
+    assert note == f"skipped: {NEEDS} (link.list on local)", note
+
+
+def test_a_plain_reason_that_is_no_conclusion_keeps_its_text() -> None:
+    """``no --port given`` is a given of the request, not something a probe would have seen."""
+    ctx = walk_step("transport.tcp", {})
+    assert ctx.summary_note() == "no --port given"
