@@ -81,11 +81,13 @@ def address(ctx: StepContext) -> None:
         ctx.passed(ctx.t("network.same_subnet", guest_ip=g.address, guest_prefixlen=g.prefixlen,
                          host_ip=h.address, host_prefixlen=h.prefixlen, subnet=h_net))
         return
-    if ctx.request.target and ctx.guest is None:
-        ctx.passed(ctx.t("network.host_addresses", dev=host_dev,
-                         addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs) or "?"))
-        return
-    ctx.passed(ctx.t("network.addresses_present"))
+    if ctx.request.target and ctx.guest is None and not h_addrs:  # no address seen on the way: none vouched for
+        ctx.skip(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev
+                 else ctx.t("network.no_host_dev", target=ctx.target), concluded=True)
+    elif ctx.request.target and ctx.guest is None:
+        ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs)))
+    else:
+        ctx.passed(ctx.t("network.addresses_present"))
 
 
 def _lookup(ctx: StepContext, vantage: Vantage | None, dst: str | None, **kw: Any) -> Any:

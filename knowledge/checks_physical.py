@@ -92,8 +92,10 @@ def path_links(ctx: StepContext) -> None:
                 dev=name,
                 state=row.operstate,
             )
-    if not ctx.findings:
-        ctx.passed(ctx.t("physical.links_up", links=ctx.join(checked) if checked else ctx.t("physical.no_path_links")))
+    if not ctx.findings and not checked:  # no link of the path seen: none to call up
+        ctx.skip(ctx.t("physical.no_path_links"), concluded=True)
+    elif not ctx.findings:
+        ctx.passed(ctx.t("physical.links_up", links=ctx.join(checked)))
 
 
 @check("physical.cable")

@@ -86,6 +86,7 @@ def assert_only_the_skip(ctx: StepContext, claim: str) -> None:
     ("physical.cable", "without carrier"),
     ("platform.vmware", "no VMware"),
     ("platform.virtualbox", "no VirtualBox"),
+    ("physical.links", "no path interfaces known"),
 ])
 def test_a_fact_drawn_from_skipped_probes_is_not_claimed(step: str, claim: str) -> None:
     assert_only_the_skip(walk_step(step, {}), claim)
@@ -114,6 +115,29 @@ def test_a_fact_drawn_from_what_ran_keeps_its_reason(step: str, reason: str) -> 
     ctx = walk_step(step, ROUTED_HOST, host=LOCAL, guest=None)
     assert ctx.status() == SKIP
     assert ctx.summary_note() == reason
+
+
+# The same host with no route to the target (a host-only adapter that lost its address).
+NO_ROUTE: Seen = {**ROUTED_HOST, ("route.lookup", str(LOCAL)): [
+    RouteLookupRow("203.0.113.9", "unreachable", error="Network is unreachable")]}
+
+
+@pytest.mark.parametrize(("step", "reason"), [
+    ("physical.links", "no path interfaces known"),
+    ("network.address", "no interface of the host leads to 203.0.113.9"),
+])
+def test_with_no_interface_of_the_path_known_nothing_is_called_up_or_addressed(step: str, reason: str) -> None:
+    """Not a pass ("up with carrier: no path interfaces known", "host ? on <dev>"): nothing was checked."""
+    ctx = walk_step(step, NO_ROUTE, host=LOCAL, guest=None, target="203.0.113.9")
+    assert ctx.status() == SKIP
+    assert ctx.summary_note() == reason
+    unseen = walk_step(step, {}, host=LOCAL, guest=None, target="203.0.113.9")
+    assert unseen.summary_note().startswith(f"skipped: {NEEDS} ("), unseen.summary_note()
+
+
+def test_a_host_address_that_was_seen_is_still_a_pass() -> None:
+    ctx = walk_step("network.address", ROUTED_HOST, host=LOCAL, guest=None)
+    assert ctx.summary_note() == "host 198.18.0.1/24 on eth0" and ctx.status() == "pass"
 
 
 def test_one_skipped_premise_among_seen_ones_is_enough_to_withhold_the_fact() -> None:
