@@ -161,6 +161,22 @@ def test_without_root_no_note_claims_a_fact_its_skipped_probes_would_have_seen(
         assert steps[step_id]["note"].startswith("skipped: needs CAP_SYS_ADMIN (link.list on netns:"), steps[step_id]
 
 
+def test_without_root_ip_forwarding_is_not_blamed_for_traffic_the_host_may_only_bridge(
+    bring_up: Callable[[str], LabInstance], lab_prefix: str
+) -> None:
+    """Inside the host's namespace its links and sysctls are readable (ip_forward is 0 there),
+    the guest's namespace is not: whether the host routes or bridges the guest's traffic to
+    the LAN peer was not seen (it bridges), so forwarding is no cause."""
+    bring_up("firewall.br_netfilter_drop")
+    res = run_cli("diagnose", "--guest", f"netns:{lab_prefix}guest", "--from", "guest", "--target", "198.18.0.254",
+                  "--no-record", "--json", netns=f"{lab_prefix}host")
+    assert res.returncode == 3, res.stdout[-2000:] + res.stderr
+    doc = json.loads(res.stdout)
+    sysctl = _steps(doc)["network.sysctl"]
+    assert doc["causes"] == [] and sysctl["status"] == "skip", sysctl
+    assert "CAP_SYS_ADMIN" in sysctl["note"], sysctl
+
+
 # --- targets on a subnet's edge ------------------------------------------------------------------
 
 @pytest.mark.slow  # over 5 s on a loaded 2-core machine

@@ -23,24 +23,27 @@ from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import SKIP, Request
 from vnetdoctor.knowledge.observer import Observer
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
-from vnetdoctor.probes.rows import AddrRow, LinkRow, RouteLookupRow
+from vnetdoctor.probes.rows import AddrRow, LinkRow, RouteLookupRow, SysctlRow
 from vnetdoctor.probes.vantage import LOCAL, Vantage
 
 CHECKS = load_checks()
 HOST, GUEST = Vantage("netns", "vnd-t-host"), Vantage("netns", "vnd-t-guest")
 NEEDS = "needs CAP_SYS_ADMIN"
-Seen = Mapping[tuple[str, str], Sequence[Any]]
+Seen = Mapping[tuple[str, ...], Sequence[Any]]
 
 
 class Unprivileged(Observer):
-    """Answers the probes in ``seen`` with their rows; every other probe is skipped for CAP_SYS_ADMIN."""
+    """Answers the probes in ``seen`` with their rows; every other probe is skipped for CAP_SYS_ADMIN.
+
+    A route lookup is answered per destination when ``seen`` has (probe, vantage, dst).
+    """
 
     def __init__(self, seen: Seen) -> None:
         super().__init__(workers=2)
         self.seen = seen
 
     def run(self, probe_id: str, vantage: Vantage, params: dict[str, Any]) -> Observation:
-        rows = self.seen.get((probe_id, str(vantage)))
+        rows = self.seen.get((probe_id, str(vantage), str(params.get("dst"))), self.seen.get((probe_id, str(vantage))))
         pairs = tuple(sorted((k, str(v)) for k, v in params.items() if v is not None))
         if rows is None:
             return Observation(probe_id, str(vantage), SKIPPED, reason=NEEDS, params=pairs)
@@ -152,3 +155,41 @@ def test_a_plain_reason_that_is_no_conclusion_keeps_its_text() -> None:
     """``no --port given`` is a given of the request, not something a probe would have seen."""
     ctx = walk_step("transport.tcp", {})
     assert ctx.summary_note() == "no --port given"
+
+
+# --- a finding whose premise was not seen --------------------------------------------------------
+
+OUTSIDE = "203.0.113.254"
+# The host of a bridged LAN (br0 holds the uplink eth0 and the guest's vnet0), IP forwarding
+# off as in any new namespace: the guest reaches the outside peer through the bridge alone.
+BRIDGED_HOST: Seen = {
+    ("link.list", str(LOCAL)): [link("lo", kind="loopback", driver=""), link("br0", kind="bridge", driver="bridge"),
+                                link("eth0", master="br0"), link("vnet0", kind="tun", driver="tun", master="br0")],
+    ("addr.list", str(LOCAL)): [AddrRow("br0", "inet", "198.18.0.1", 24, "global")],
+    ("route.lookup", str(LOCAL), OUTSIDE): [RouteLookupRow(OUTSIDE, "unicast", dev="br0", prefsrc="198.18.0.1")],
+    ("route.lookup", str(LOCAL), "198.18.0.11"): [RouteLookupRow("198.18.0.11", "unicast", dev="br0",
+                                                                 prefsrc="198.18.0.1")],
+    ("sysctl.net", str(LOCAL)): [SysctlRow("net.ipv4.ip_forward", "0")],
+}
+# What the guest reports when it may be read: eth0 198.18.0.11, default route via the LAN's router.
+GUEST_SEEN: Seen = {
+    ("link.list", str(GUEST)): [link("lo", kind="loopback", driver=""), link("eth0", driver="virtio_net")],
+    ("addr.list", str(GUEST)): [AddrRow("eth0", "inet", "198.18.0.11", 24, "global")],
+    ("route.lookup", str(GUEST), OUTSIDE): [RouteLookupRow(OUTSIDE, "unicast", dev="eth0", gateway="198.18.0.254",
+                                                           prefsrc="198.18.0.11")],
+}
+
+
+def test_ip_forwarding_is_not_blamed_when_nobody_saw_whether_the_host_routes_or_bridges() -> None:
+    """The guest's side unseen: its host end, so the bridge it hangs on, is unknown, and the
+    peer behind the same bridge needs no forwarding (firewall.br_netfilter_drop walked as nobody)."""
+    ctx = walk_step("network.sysctl", BRIDGED_HOST, host=LOCAL, from_side="guest", target=OUTSIDE)
+    assert [f.cause for f in ctx.findings] == [], ctx.summary_note()
+    assert ctx.status() == SKIP and "needs CAP_SYS_ADMIN" in ctx.summary_note()
+
+
+def test_with_the_path_seen_a_routing_host_without_forwarding_is_still_named() -> None:
+    routed = {**BRIDGED_HOST, **GUEST_SEEN,
+              ("route.lookup", str(LOCAL), OUTSIDE): [RouteLookupRow(OUTSIDE, "unicast", dev="eth0")]}
+    ctx = walk_step("network.sysctl", routed, host=LOCAL, from_side="guest", target=OUTSIDE)
+    assert [f.cause for f in ctx.findings] == ["sysctl.ip_forward_disabled"], ctx.summary_note()
