@@ -112,6 +112,8 @@ def test_the_skip_only_note_is_in_the_operators_language() -> None:
     ("datalink.bridge_filter", "the path crosses no bridge on the host"),
     ("network.nat", "the target is not beyond a routing host"),
     ("physical.cable", "no physical NIC without carrier on the path"),
+    ("datalink.bridge_port", "the host end of the guest's link is not known"),
+    ("platform.vmware", "no VMware Workstation networking on this host"),
     ("platform.virtualbox", "no VirtualBox host-only networking on this host"),
 ])
 def test_a_fact_drawn_from_what_ran_keeps_its_reason(step: str, reason: str) -> None:
@@ -128,9 +130,11 @@ NO_ROUTE: Seen = {**ROUTED_HOST, ("route.lookup", str(LOCAL)): [
 @pytest.mark.parametrize(("step", "reason"), [
     ("physical.links", "no path interfaces known"),
     ("network.address", "no interface of the host leads to 203.0.113.9"),
+    ("datalink.arp", "no next hop to resolve"),
 ])
-def test_with_no_interface_of_the_path_known_nothing_is_called_up_or_addressed(step: str, reason: str) -> None:
-    """Not a pass ("up with carrier: no path interfaces known", "host ? on <dev>"): nothing was checked."""
+def test_a_host_with_no_route_to_the_target_says_what_it_saw_and_passes_nothing(step: str, reason: str) -> None:
+    """Not a pass ("up with carrier: no path interfaces known", "host ? on <dev>"): nothing on the
+    path was checked. Seen, that is the note; with the host's probes skipped, only the skip."""
     ctx = walk_step(step, NO_ROUTE, host=LOCAL, guest=None, target="203.0.113.9")
     assert ctx.status() == SKIP
     assert ctx.summary_note() == reason
