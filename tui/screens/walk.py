@@ -12,8 +12,10 @@ probe: panes are built on first view and then updated in place as results come.
 The screen is put together from parts that each own one concern (issue 9): running
 the engine (walk_running.py), the header (walk_header.py), the detail panes
 (walk_panes.py), questions (walk_questions.py), fixes (walk_fixes.py) and changes
-(changes.py). This module keeps the state they share, the layout, the keys, the
-engine's events turned into widget updates, and navigation.
+(changes.py), on one base that names the state they share (walk_part.py). This
+module sets that state up and keeps the layout, the keys (Textual merges
+``BINDINGS`` only from widget classes, not from plain parts, and one list keeps the
+footer's order), the engine's events turned into widget updates, and navigation.
 """
 
 from __future__ import annotations
