@@ -237,3 +237,28 @@ def test_the_detector_sees_each_way_of_matching_a_summary(code: str) -> None:
 def test_the_detector_leaves_showing_a_summary_alone() -> None:
     code = 'label = f"{r.summary}"\ntext = row.summary.strip()\nfinding.summary == other\nx in summary_words'
     assert summary_matches(ast.parse(code)) == []
+
+
+# -- the rules decide by the fields ------------------------------------------------------------
+
+
+def test_the_return_path_rule_finds_replies_and_arp_asks_by_their_fields() -> None:
+    """``returned_on``: our echo replies, or the target asking for us, arriving on a host NIC."""
+    from types import SimpleNamespace
+
+    from vnetdoctor.knowledge.checks_network import returned_on
+
+    host = parse_vantage("local")
+    reply = packet_row(1.0, "local", "eth1", REPLY, Direction.IN)  # icmp:4242:1 from B
+    asks = packet_row(1.1, "local", "eth2", F.ether("ff:ff:ff:ff:ff:ff", B_MAC, 0x0806,
+                                                    F.arp(1, B_MAC, B, "00:00:00:00:00:00", A)), Direction.IN)
+    sent_back = packet_row(1.2, "local", "eth3", REPLY, Direction.OUT)  # leaving: not an answer
+    other_ping = packet_row(1.3, "local", "eth4", REPLY, Direction.IN)
+    trace = SimpleNamespace(packets=(reply, asks, sent_back, other_ping))
+    assert returned_on(trace, host, 4242, B) == ["eth1", "eth2", "eth4"]
+    assert returned_on(trace, host, 4243, B) == ["eth2"]  # another ping's replies are not ours
+    assert returned_on(trace, host, 4243, A) == []  # who-has A tell B: B asks, A does not
+    # The same packets described only by their summary line decide nothing: only the fields count.
+    bare = SimpleNamespace(packets=tuple(PacketRow(r.time, r.vantage, r.iface, r.length, r.summary, r.data_hex,
+                                                   tag=r.tag) for r in trace.packets))
+    assert returned_on(bare, host, 4242, B) == []
