@@ -20,8 +20,8 @@ so every reader above sees one shape, and nothing recorded is lost.
 from __future__ import annotations
 
 import re
-from sys import intern
 from collections.abc import Iterable, Mapping
+from sys import intern
 from typing import Any
 
 from vnetdoctor.knowledge.model import StepResult
