@@ -109,6 +109,27 @@ def test_the_converter_reads_from_an_old_summary_what_the_capture_decodes_from_t
     assert derived == {name: getattr(row, name) for name in derived}
 
 
+def test_the_stored_columns_are_the_rows_fields_in_its_order() -> None:
+    """The loader builds rows positionally from FIELD_COLUMNS: they must be PacketRow's fields after tag."""
+    import dataclasses
+
+    from vnetdoctor.convert import FIELD_COLUMNS, FIELD_TYPES
+
+    names = [f.name for f in dataclasses.fields(PacketRow)]
+    assert names[names.index("tag") + 1 :] == list(FIELD_COLUMNS)
+    # The loader fills a new row's __dict__ instead of calling __init__: nothing may run there.
+    assert not hasattr(PacketRow, "__post_init__") and not hasattr(PacketRow, "__slots__")
+    from vnetdoctor.convert import packet_row_from_columns
+
+    built = packet_row(1.0, "local", "vnet0", SYN, Direction.OUT)
+    columns = (built.time, built.vantage, built.iface, built.length, built.linktype, built.data_hex, built.summary,
+               built.tag, *(str(v) if isinstance(v, str) else v for v in (getattr(built, n) for n in FIELD_COLUMNS)))
+    loaded = packet_row_from_columns(*columns)  # as SQLite gives them: plain strings
+    assert loaded == built and hash(loaded) == hash(built) and list(vars(loaded)) == list(vars(built))
+    row = packet_row(1.0, "local", "vnet0", SYN, Direction.OUT)
+    assert all(isinstance(getattr(row, name), kind) for name, kind in FIELD_TYPES.items())
+
+
 def test_old_summaries_split_into_their_columns() -> None:
     """The summary shapes of schema 1 (moved from the packet list's tests: the list no longer parses)."""
     f = packet_fields_from_summary("out ICMP 198.18.0.1 > 198.18.0.11 echo-request id=7 seq=1 len=84 DF")

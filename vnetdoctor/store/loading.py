@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from vnetdoctor.convert import (
@@ -42,7 +42,7 @@ def _packets_in_place(have: set[str]) -> str:
             + " FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index")
 
 
-def _frames_by_step(pkt_rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
+def _frames_by_step(pkt_rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
     """Stored frames by step seq as ``(obs_index, row_index, PacketRow)``, in row order."""
     frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
     for seq, oi, ri, *columns in pkt_rows:
@@ -78,12 +78,13 @@ class _Loader(_Reader):
             steps_rows = self._conn.execute(
                 "SELECT seq, json, recorded FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
             ).fetchall()
-            pkt_rows = self._conn.execute(self._packets_sql(), (session_id,)).fetchall() if with_packets else []
+            # Rows built as the cursor gives them (not fetched whole first): 100k fetched tuples
+            # would hold every column's text at once, ~60 MiB more at the peak.
+            frames = _frames_by_step(self._conn.execute(self._packets_sql(), (session_id,))) if with_packets else {}
             ev_rows = self._conn.execute(
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames = _frames_by_step(pkt_rows)
         steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text, _ in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
@@ -126,7 +127,7 @@ class _Loader(_Reader):
             steps_rows = self._conn.execute(
                 "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (recorded.id,)
             ).fetchall()
-            frames = _frames_by_step(self._conn.execute(self._packets_sql(), (recorded.id,)).fetchall())
+            frames = _frames_by_step(self._conn.execute(self._packets_sql(), (recorded.id,)))
         steps = tuple(step_from_json(put_frames_back(json.loads(text), frames.get(seq, ())))
                       for seq, text in steps_rows)
         return replace(recorded, steps=steps, frames_left_out=())
