@@ -26,7 +26,6 @@ from vnetdoctor.probes.rows import PacketRow
 
 from ..i18n import translate_bindings
 from ..table_cells import format_value
-from ..widgets.packet_list import parse_summary
 
 
 class DetailDialog(ModalScreen[None]):
@@ -118,7 +117,7 @@ def packet_detail(row: PacketRow, number: int, t0: float, side: str, tr: Transla
         (tr("detail.captured_at"), f"{row.time:.6f}"),
         (tr("packets.col.iface"), row.iface),
         (tr("packets.col.vantage"), f"{row.vantage} ({side})" if side else row.vantage),
-        (tr("packets.col.dir"), parse_summary(row.summary).direction or "?"),
+        (tr("packets.col.dir"), str(row.direction) or "?"),
         (tr("packets.col.len"), str(row.length)),
         (tr("detail.summary"), row.summary.strip()),
     ]
