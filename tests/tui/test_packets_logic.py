@@ -155,3 +155,18 @@ def test_an_answer_from_before_the_end_of_the_path_is_not_a_loss() -> None:
     v = verdicts(build_trace(rows, POINTS))[0]
     assert v.kind == "answered_early"
     assert v.seen_at == (str(HOST), "vnet0") and v.missing_at == (str(HOST), "br0")
+
+
+def test_a_request_with_no_reply_says_what_was_seen_not_that_none_was_sent() -> None:
+    """Issue 10: "no reply was sent" when only the host's br0 was captured claimed what no
+    capture saw (the guest may have answered into a drop); the line says no reply was seen."""
+    from vnetdoctor.knowledge.text import Translator
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    rows = [packet(icmp_frame(HOST_IP, GUEST_IP, 0x8003, 1), 0.0, HOST, "br0", out=True)]
+    (verdict,) = verdicts(build_trace(rows, [(str(HOST), "br0")]))  # only br0 was captured
+    assert verdict.kind == "no_reply"
+    for lang in ("en", "zh"):
+        line = PathView(Translator(lang)).verdict_line(verdict)
+        assert "sent" not in line and "发出" not in line, line
+    assert PathView(Translator("en")).verdict_line(verdict).endswith("no reply was seen")
