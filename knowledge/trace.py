@@ -123,7 +123,11 @@ class Leg:
             return tr("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
         if self.reply_seen_anywhere():
-            points = sorted({p for points in self.reply_seen.values() for p in points}, key=lambda p: (p.side, p.iface))
+            # In the order the reply travels (the request's path backwards), so the line
+            # reads as a path: "guest eth0, host vnet0, host br0", never alphabetically.
+            back = {h.point: i for i, h in enumerate(reversed(self.hops))}
+            points = sorted({p for points in self.reply_seen.values() for p in points},
+                            key=lambda p: (back.get(p, len(back)), p.side, p.iface))
             hops = join((hop_label(p.side, p.iface, lang) for p in points), lang)
             return tr("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
         if not any(h.side == "guest" for h in self.hops):

@@ -157,3 +157,18 @@ def test_a_tcp_line_shows_its_ports_and_the_filter_finds_it_by_address_with_or_w
         flt = parse_display_filter(text)
         assert flt is not None and flt.matches(row, {}), text
     assert not parse_display_filter(f"addr:{GUEST_IP}:23").matches(row, {})  # type: ignore[union-attr]
+
+
+def test_a_request_with_no_reply_says_what_was_seen_not_that_none_was_sent() -> None:
+    """Issue 10: "no reply was sent" when only the host's br0 was captured claimed what no
+    capture saw (the guest may have answered into a drop); the line says no reply was seen."""
+    from vnetdoctor.knowledge.text import Translator
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    rows = [packet(icmp_frame(HOST_IP, GUEST_IP, 0x8003, 1), 0.0, HOST, "br0", out=True)]
+    (verdict,) = verdicts(build_trace(rows, [(str(HOST), "br0")]))  # only br0 was captured
+    assert verdict.kind == "no_reply"
+    for lang in ("en", "zh"):
+        line = PathView(Translator(lang)).verdict_line(verdict)
+        assert "sent" not in line and "发出" not in line, line
+    assert PathView(Translator("en")).verdict_line(verdict).endswith("no reply was seen")
