@@ -72,11 +72,36 @@ def address(ctx: StepContext) -> None:
                          host_ip=h.address, host_prefixlen=h.prefixlen, subnet=h_net))
         return
     if ctx.request.target and ctx.guest is None and h_addrs:
-        ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs)))
+        ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=_cidrs(ctx, h_addrs)))
     elif ctx.request.target and ctx.guest is None:  # no address seen on the way: none to vouch for
         ctx.skip(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev else ctx.t("network.no_host_dev", target=ctx.target), concluded=True)
     else:
-        ctx.passed(ctx.t("network.addresses_present"))
+        _one_end(ctx, path, host_dev, g_addrs, h_addrs)
+
+
+def _cidrs(ctx: StepContext, addrs: list[Any]) -> str:
+    return ctx.join(f"{a.address}/{a.prefixlen}" for a in addrs)
+
+
+def _one_end(ctx: StepContext, path: Any, host_dev: str | None, g_addrs: list[Any], h_addrs: list[Any]) -> None:
+    """The guest is visible but one end's addresses are missing: say what was seen, not "both fine".
+
+    Nothing was compared, so no pass may say the two ends share a subnet (issue 10): the
+    note names the addresses one end has and why the other end's were not compared; with
+    neither end's addresses, the comparison is skipped with its reason.
+    """
+    host_why = (ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev
+                else ctx.t("network.no_host_end", host=ctx.host))
+    guest_why = (ctx.t("network.guest_no_ipv4", dev=path.guest_dev, guest=ctx.guest) if path.guest_dev
+                 else ctx.t("network.no_guest_end", guest=ctx.guest))
+    if g_addrs:
+        ctx.passed(ctx.t("network.guest_addresses", dev=path.guest_dev, addrs=_cidrs(ctx, g_addrs))
+                   + ctx.t("network.uncompared_host", why=host_why))
+    elif h_addrs:
+        ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=_cidrs(ctx, h_addrs))
+                   + ctx.t("network.uncompared_guest", why=guest_why))
+    else:
+        ctx.skip(ctx.t("network.nothing_to_compare", why=ctx.join_clauses([guest_why, host_why])), concluded=True)
 
 
 def _lookup(ctx: StepContext, vantage: Vantage | None, dst: str | None, **kw: Any) -> Any:
