@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 from vnetdoctor.knowledge.text import Translator, duration
+from vnetdoctor.knowledge.verdict_hint import capability_hint
 from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
@@ -136,6 +137,9 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         else:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
+            hint = capability_hint(d, tr.lang)
+            if hint:
+                text.append("\n" + hint, style="bold")
         # An answer that failed a step names no cause id (the flowchart has none for it), but
         # the operator said what is wrong: the verdict repeats it, marked as their word.
         # A warning answer (the cable looks fine, yet no carrier) is repeated the same way.
