@@ -47,6 +47,31 @@ def _signs(ctx: StepContext, platform: str) -> list[Any] | None:
     return [r for r in obs.rows if r.platform == platform]
 
 
+def _local_netns(ctx: StepContext) -> str | None:
+    """The network namespace ``local`` runs in when it is not the machine's ("" unnamed), else None.
+
+    Then (``ip netns exec NS vnetdoctor …``, as a lab walked from inside its host
+    namespace) the interfaces read are the namespace's while modules and daemons are the
+    machine's: a vboxnet0 in a namespace is served by no module, loaded or not.
+    """
+    if ctx.host.kind != "local":
+        return None
+    obs = ctx.observe("platform.detect", ctx.host)
+    own = [r for r in obs.rows if r.platform == "host" and r.kind == "netns" and r.present] if obs.ok else []
+    return own[0].name if own else None
+
+
+def _machine_wide(ctx: StepContext, problems: list[Problem]) -> list[Problem]:
+    """``problems`` (modules, daemons: the machine's) as the host's, or [] with a note saying
+    whose they are when the host vantage is a namespace of its own (no cause is named from them)."""
+    netns = _local_netns(ctx) if problems else None
+    if netns is None:
+        return problems
+    ctx.note(ctx.t("platform.machine_not_namespace", netns=netns or "?",
+                   facts=ctx.join_clauses(e.text for e in _evidence(ctx, problems))))
+    return []
+
+
 def _v4(addrs: Iterable[Any], dev: str) -> list[Any]:
     return [a for a in addrs if a.ifname == dev and a.family == "inet" and a.scope != "host"]
 
@@ -139,12 +164,14 @@ def vmware(ctx: StepContext) -> None:
             states[name] = "without an IPv4 address"
             facts["services"] = "stopped"
     modules = _module_problems(signs, ("vmmon", "vmnet"))
-    if modules:
-        facts["modules"] = "missing"
-        problems += modules
     services: list[Problem] = []
     if signs is not None and any(r.kind in ("config", "binary") and r.present for r in signs):
         services = _vmware_services(signs, config, relevant)
+    if not _machine_wide(ctx, modules + services):
+        modules, services = [], []
+    if modules:
+        facts["modules"] = "missing"
+        problems += modules
     if services:
         facts["services"] = "stopped"
         problems += services
@@ -227,11 +254,15 @@ def virtualbox(ctx: StepContext) -> None:
             problems.append(_problem("platform.vboxnet_no_ipv4", "addr.list", dev=name, host=ctx.host))
             states[name] = "without its IPv4 address"
             facts.setdefault("state", "no-address")
-    if facts.get("state") == "no-address" and _nm_running(ctx):
-        problems.append(_problem("platform.nm_may_flush", "platform.detect"))
-        facts["manager"] = "networkmanager"
+    nm = [_problem("platform.nm_may_flush", "platform.detect")] if (
+        facts.get("state") == "no-address" and _nm_running(ctx)) else []
     # VirtualBox's service loads all its modules together; vboxnetadp makes the vboxnetN.
     modules = _module_problems(signs, ("vboxdrv", "vboxnetadp"))
+    if not _machine_wide(ctx, nm + modules):
+        nm, modules = [], []
+    if nm:
+        problems += nm
+        facts["manager"] = "networkmanager"
     problems += modules
 
     if problems:

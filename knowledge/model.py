@@ -6,12 +6,13 @@ can be fed back through the same rendering path as a live one.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vnetdoctor.probes.base import Observation
+from vnetdoctor.probes.base import SKIPPED, Observation
 from vnetdoctor.probes.vantage import Vantage, parse_vantage
 from vnetdoctor.probes.vocabulary import Severity, Status, Verdict
 
@@ -20,6 +21,7 @@ from .phrase import from_record, said
 # Step status, as in diagnose --json (the names of vocabulary.Status, kept for the many
 # callers that import them from here). "ask" is a question node waiting for the operator.
 PASS, FAIL, WARN, SKIP, ASK = Status.PASS, Status.FAIL, Status.WARN, Status.SKIP, Status.ASK
+_CAP = re.compile(r"CAP_[A-Z]+(?:_[A-Z]+)*")  # a Linux capability as the probes name it
 STATUS_MARK: Mapping[str, str] = {PASS: "✓", FAIL: "✗", WARN: "!", SKIP: "-", ASK: "?"}
 
 
@@ -325,8 +327,28 @@ class Diagnosis:
         JSON and the exit status show (see :meth:`Verdict.decide`)."""
         return Verdict.decide(self.reachable, (f.severity for f in self.causes))
 
+    def capability_skips(self) -> tuple[tuple[str, ...], int]:
+        """(the capabilities whose lack skipped steps, how many steps they skipped).
+
+        What a rerun as root would add, read from what was seen: the reasons of the probes
+        that did not run (``needs CAP_NET_RAW``) and the skipped steps' notes, which name
+        them in either language (``已跳过：需要 CAP_SYS_ADMIN 权限``). ``((), 0)`` when no
+        step was skipped for a capability.
+        """
+        caps: set[str] = set()
+        steps = 0
+        for s in self.steps:
+            if s.status != SKIP:
+                continue
+            said = {*_CAP.findall(s.note), *(c for o in s.observations if o.status == SKIPPED
+                                            for c in _CAP.findall(o.reason))}
+            caps |= said
+            steps += bool(said)
+        return tuple(sorted(caps)), steps
+
     def to_json(self, session_id: str | None) -> dict[str, Any]:
         """The ``vnetdoctor.diagnosis/1`` document of cli.md."""
+        caps, skipped = self.capability_skips()
         return {
             "schema": "vnetdoctor.diagnosis/1",
             "session_id": session_id,
@@ -340,4 +362,6 @@ class Diagnosis:
             "causes": [f.to_dict() for f in self.causes],
             "steps": [s.to_dict() for s in self.steps],
             "duration_ms": round(self.duration_ms),
+            "missing_capabilities": list(caps),
+            "skipped_for_capabilities": skipped,
         }

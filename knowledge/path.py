@@ -294,3 +294,8 @@ def _hops(
     elif outside and uplink:
         out = [Hop(host, uplink, "host", "uplink")]
     return tuple(guest_side + port + host_side + out)
+
+
+def subnet_of(addr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network an address row (address, prefixlen) lies in: what "same subnet" compares."""
+    return ipaddress.ip_interface(f"{addr.address}/{addr.prefixlen}").network

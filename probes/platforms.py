@@ -101,15 +101,57 @@ def _which(name: str) -> str:
     return ""
 
 
+def own_netns(proc: str = "/proc", run_netns: str = "/run/netns") -> tuple[bool, str] | None:
+    """(does this process run in a network namespace other than the machine's, its name
+    under ``run_netns`` or ""); None when that cannot be told.
+
+    ``ip netns exec NS vnetdoctor …`` makes ``local`` a namespace: its interfaces are the
+    namespace's, but the modules and processes read here are still the whole machine's,
+    so the checks must not take them for that namespace's (a lab's vboxnet0 is served by
+    no vboxdrv). Compared by the namespace's inode with pid 1's, which an unprivileged
+    process may not read; then a name under /run/netns (readable by anyone) still tells.
+    """
+    try:
+        own = os.stat(f"{proc}/self/ns/net")
+    except OSError:
+        return None
+    key = (own.st_dev, own.st_ino)
+    name = ""
+    try:
+        entries = sorted(os.listdir(run_netns))
+    except OSError:
+        entries = []
+    for entry in entries:
+        try:
+            st = os.stat(os.path.join(run_netns, entry))
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == key:
+            name = entry
+            break
+    try:
+        init = os.stat(f"{proc}/1/ns/net")
+    except OSError:
+        return (True, name) if name else None
+    return (init.st_dev, init.st_ino) != key, name
+
+
 def detect_signs(
     modules_text: str | None,
     processes: list[tuple[int, str, str]],
     exists: Callable[[str], bool] = os.path.exists,
     which: Callable[[str], str] = _which,
+    netns: tuple[bool, str] | None = None,
 ) -> list[PlatformSignRow]:
-    """Every sign of VMware Workstation or VirtualBox, present or absent (pure, for tests)."""
+    """Every sign of VMware Workstation or VirtualBox, present or absent (pure, for tests).
+
+    ``netns`` (:func:`own_netns`) adds the row ``host netns NAME``: present when this
+    process runs in a network namespace of its own, where machine-wide signs are not its.
+    """
     mods = parse_modules(modules_text or "")
     rows: list[PlatformSignRow] = []
+    if netns is not None:
+        rows.append(PlatformSignRow("host", "netns", netns[1], netns[0]))
     for platform in ("vmware", "virtualbox", "host"):
         # No module list at all: say nothing rather than "not loaded".
         for mod in MODULES.get(platform, ()) if modules_text is not None else ():
@@ -156,7 +198,7 @@ def detect(vantage: Vantage) -> ProbeOutput:
     modules_text = read_modules()
     names = [n for group in PROCESSES.values() for n in group]
     procs = scan_processes("/proc", names)
-    rows = detect_signs(modules_text, procs)
+    rows = detect_signs(modules_text, procs, netns=own_netns())
     notes = [f"{pid} {comm} {cmd}" for pid, comm, cmd in procs]
     if modules_text is None:
         notes.append("no /proc/modules or /sys/module: modules not checked")

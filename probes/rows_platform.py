@@ -16,7 +16,7 @@ class PlatformSignRow(Row):
     KEY_FIELDS = ("platform", "kind", "name")
 
     platform: str  # "vmware" | "virtualbox"
-    kind: str  # "module" | "process" | "config" | "binary"
+    kind: str  # "module" | "process" | "config" | "binary" | "netns" (host: the process's own namespace)
     name: str  # vmmon, vmnet-natd, /etc/vmware/networking, VBoxManage, …
     present: bool
     detail: str = ""  # process: "pid 812 vmnet8"; module: "live"; binary: its path

@@ -29,6 +29,7 @@ from vnetdoctor.knowledge.text import (
     tr,
     wrap,
 )
+from vnetdoctor.knowledge.verdict_hint import capability_hint
 from vnetdoctor.probes.vocabulary import Verdict
 
 _COLOURS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "ask": "36"}
@@ -96,6 +97,7 @@ def render(diagnosis: Diagnosis, session_id: str | None, lang: str = "en", colou
     if session_id:
         tail += f"  {t('session')} {session_id}"
     lines.append(tail)
+    lines.extend(fold(hint, width, 0) if (hint := capability_hint(diagnosis, lang)) else [])
     out = "\n".join(lines)
     return ascii_fold(out) if ascii else out
 

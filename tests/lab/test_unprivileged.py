@@ -99,11 +99,16 @@ def test_without_root_diagnose_runs_what_it_can_and_claims_nothing_else(
         if step["status"] == "pass":
             assert all(o["status"] == "ok" for o in step["observations"]
                        if o["probe"] not in ("capture.path",)), step["id"]
-    # The text report marks no skipped step with ✓.
+    # What would help is said: the capabilities whose lack skipped steps, as fields.
+    assert {"CAP_NET_ADMIN", "CAP_NET_RAW"} <= set(doc["missing_capabilities"]), doc["missing_capabilities"]
+    assert doc["skipped_for_capabilities"] >= 5
+    # The text report marks no skipped step with ✓, and ends saying what would check them.
     res = run_cli("diagnose", "--target", "198.18.0.11", "--no-record", netns=f"{lab_prefix}host")
     assert res.returncode == 3
     firewall_line = next(line for line in res.stdout.splitlines() if "Firewall rules" in line)
     assert "✓" not in firewall_line and "CAP_NET_ADMIN" in firewall_line
+    hint = res.stdout[res.stdout.index("Skipped for lack of"):]
+    assert "CAP_NET_RAW" in hint and "Run as root" in hint, res.stdout
 
 
 def test_without_root_namespace_vantages_are_skipped_with_cap_sys_admin(
@@ -210,3 +215,25 @@ def test_a_subnets_broadcast_and_network_address_are_refused(
         parse_request(target="198.18.0.0", host=host)
     # A host of that subnet is still a target.
     assert parse_request(target="198.18.0.11", host=host).target == "198.18.0.11"
+
+
+@pytest.mark.parametrize("as_nobody", [True, False])
+def test_a_simulated_virtualbox_walked_from_inside_its_host_names_no_cause_from_the_machines_modules(
+    bring_up: Callable[[str], LabInstance], lab_prefix: str, as_nobody: bool
+) -> None:
+    """``ip netns exec HOST vnetdoctor …``: local is the lab's host namespace, whose vboxnet0 no
+    vboxdrv serves. The machine's modules are said as the machine's, not the namespace's cause."""
+    bring_up("healthy-virtualbox")
+    argv = ("diagnose", "--target", "198.18.56.101", "--no-record", "--json")
+    if as_nobody:
+        res = run_cli(*argv, netns=f"{lab_prefix}host")
+    else:
+        res = subprocess.run(["ip", "netns", "exec", f"{lab_prefix}host", sys.executable, "-m", "vnetdoctor", *argv],
+                             check=False, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in res.stderr, res.stderr
+    doc = json.loads(res.stdout)
+    vbox = _steps(doc)["platform.virtualbox"]
+    assert vbox["causes"] == [] and vbox["status"] == "pass", vbox
+    assert "virtualbox.hostonly_down" not in [c["cause"] for c in doc["causes"]]
+    if "is not loaded" in vbox["note"]:  # this machine has no VirtualBox modules (the usual case)
+        assert f"not network namespace {lab_prefix}host's" in vbox["note"], vbox["note"]

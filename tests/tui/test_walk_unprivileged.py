@@ -16,7 +16,7 @@ from vnetdoctor.knowledge.observer import RecordedObserver
 from vnetdoctor.probes.base import SKIPPED, Observation
 from vnetdoctor.tui.screens.walk import WalkScreen
 from vnetdoctor.tui.widgets.flowchart import FlowchartSidebar
-from tests.tui.support.waiting import screen_text, settle
+from tests.tui.support.waiting import screen_text, settle, wait_until
 
 SIZE = (100, 30)
 
@@ -56,3 +56,30 @@ async def test_a_skipped_firewall_step_is_shown_skipped_with_the_capability() ->
         assert "✓" not in line
         assert "skipped: needs CAP_NET_ADMIN" in text
         assert "no DROP/REJECT rule" not in text
+
+
+def _all_skipped_results() -> list[StepResult]:
+    """An unprivileged walk: the pings skipped for CAP_NET_RAW, the firewall for CAP_NET_ADMIN, no cause."""
+    ping = Observation("icmp.echo", str(HOST), SKIPPED, reason="needs CAP_NET_RAW")
+    out = []
+    for r in _results():
+        if r.step == "symptom.ping":
+            out.append(replace(r, status=SKIP, note="skipped: needs CAP_NET_RAW (icmp.echo on netns:vnd-host)",
+                               observations=(ping,), findings=()))
+        else:
+            out.append(replace(r, status=SKIP if r.status == "fail" else r.status, findings=()))
+    return out
+
+
+async def test_the_verdict_says_which_capabilities_would_check_the_skipped_steps() -> None:
+    from vnetdoctor.tui.widgets.verdict import VerdictView
+
+    for lang, hint in (("en", "Skipped for lack of CAP_NET_ADMIN, CAP_NET_RAW: 2 of"),
+                       ("zh", "因缺少 CAP_NET_ADMIN、CAP_NET_RAW 权限而跳过")):
+        app, _ = make_app(results=_all_skipped_results, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            verdict = app.screen.query_one(VerdictView)
+            await wait_until(pilot, lambda: verdict.diagnosis is not None, what="the verdict")
+            headline = app.screen.query_one("#verdict-headline").render()
+            assert hint in headline.plain, headline.plain

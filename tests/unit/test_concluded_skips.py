@@ -197,3 +197,49 @@ def test_with_the_path_seen_a_routing_host_without_forwarding_is_still_named() -
               ("route.lookup", str(LOCAL), OUTSIDE): [RouteLookupRow(OUTSIDE, "unicast", dev="eth0")]}
     ctx = walk_step("network.sysctl", routed, host=LOCAL, from_side="guest", target=OUTSIDE)
     assert [f.cause for f in ctx.findings] == ["sysctl.ip_forward_disabled"], ctx.summary_note()
+
+
+# --- network.address with the guest visible: only what was compared ----------------------------
+
+# The bridged host whose br0 holds no address (the LAN's router is the guest's gateway).
+BARE_BRIDGE: Seen = {**BRIDGED_HOST, **GUEST_SEEN,
+                     ("addr.list", str(LOCAL)): [AddrRow("lo", "inet", "127.0.0.1", 8, "host")],
+                     ("route.lookup", str(LOCAL), OUTSIDE): [RouteLookupRow(OUTSIDE, "unreachable",
+                                                                            error="Network is unreachable")]}
+# A guest that may be read but shows no interface at all: the path names none in it.
+NO_GUEST_END: Seen = {**ROUTED_HOST, ("link.list", str(GUEST)): [], ("addr.list", str(GUEST)): [],
+                      ("route.lookup", str(GUEST)): []}
+
+
+@pytest.mark.parametrize(("seen", "kw", "lang", "status", "note"), [
+    (BARE_BRIDGE, {"from_side": "guest", "target": OUTSIDE}, "en", "pass",
+     "guest 198.18.0.11/24 on eth0; not compared with the host's subnet: br0 on local has no IPv4 address"),
+    (BARE_BRIDGE, {"from_side": "guest", "target": OUTSIDE}, "zh", "pass",
+     "虚拟机 eth0 上的地址：198.18.0.11/24；未与宿主机的子网比对：local 上的 br0 没有 IPv4 地址"),
+    (NO_GUEST_END, {}, "en", "pass",
+     "host 198.18.0.1/24 on eth0; not compared with the guest's subnet: "
+     "the path names no interface in netns:vnd-t-guest"),
+    (NO_GUEST_END, {"from_side": "guest", "target": "198.18.0.1"}, "en", SKIP,
+     "no addresses to compare: the path names no interface in netns:vnd-t-guest; "
+     "the path names no interface of local"),
+    (NO_GUEST_END, {"from_side": "guest", "target": "198.18.0.1"}, "zh", SKIP,
+     "没有可比对的地址：路径上没有 netns:vnd-t-guest 中的接口；路径上没有 local 的接口"),
+])
+def test_a_visible_guest_whose_addresses_were_not_compared_is_not_called_fine(
+    seen: Seen, kw: dict[str, str], lang: str, status: str, note: str
+) -> None:
+    """Was "addresses present": a pass no comparison was behind. Now the note names the end
+    whose addresses were seen and why the other's were not compared, or skips for want of both."""
+    ctx = walk_step("network.address", seen, host=LOCAL, lang=lang, **kw)
+    assert (ctx.status(), ctx.summary_note()) == (status, note)
+    assert "present" not in note and "share" not in note
+
+
+def test_with_both_ends_seen_the_subnets_are_compared() -> None:
+    ctx = walk_step("network.address", {**ROUTED_HOST, **GUEST_SEEN}, host=LOCAL)
+    assert (ctx.status(), ctx.summary_note()) == ("pass", "guest 198.18.0.11/24 and host 198.18.0.1/24 share 198.18.0.0/24")
+
+
+def test_a_guest_end_whose_addresses_were_not_read_is_only_the_skip() -> None:
+    ctx = walk_step("network.address", ROUTED_HOST, host=LOCAL)
+    assert (ctx.status(), ctx.summary_note()) == (SKIP, f"skipped: {NEEDS} (addr.list on netns:vnd-t-guest)")

@@ -326,3 +326,61 @@ def test_virtualbox_healthy_and_absent():
     assert ctx.summary_note() == "VirtualBox host-only networking up: vboxnet0 203.0.113.1/24, vboxnet1 192.0.2.129/25"
     ctx = run("platform.virtualbox", host=SIM, observer=recorded(SIM, [link("eth0")], []))
     assert ctx.skipped == "no VirtualBox host-only networking on this host"
+
+
+# --- local is a namespace of its own (ip netns exec): modules and daemons are the machine's -------
+
+IN_NETNS = PlatformSignRow("host", "netns", "s2-host", True)
+VBOX_UNLOADED = [PlatformSignRow("virtualbox", "module", "vboxdrv", False),
+                 PlatformSignRow("virtualbox", "module", "vboxnetadp", False),
+                 PlatformSignRow("host", "process", "NetworkManager", True, "pid 700")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_machine_wide_module_names_no_cause_for_a_namespace_walked_from_inside(lang: str):
+    """A lab's VirtualBox simulation walked with ``ip netns exec``: vboxnet0 is up with its address,
+    and the machine has no vboxdrv. That is the machine's fact, said as such, and no cause."""
+    ob = recorded(LOCAL, [link("vboxnet0")], [addr("vboxnet0", "203.0.113.1")],
+                  platform_detect=[IN_NETNS, *VBOX_UNLOADED])
+    req = Request(target="203.0.113.11", host=LOCAL, lang=lang)
+    ctx = StepContext(Shared(req, ob, lang), "platform.virtualbox", "platform")
+    CHECKS["platform.virtualbox"](ctx)
+    assert ctx.status() == PASS and ctx.findings == []
+    note = ctx.summary_note()
+    if lang == "en":
+        assert note.startswith("this machine's, not network namespace s2-host's: kernel module vboxdrv is not "
+                               "loaded (lsmod | grep vboxdrv); kernel module vboxnetadp is not loaded"), note
+        assert note.endswith("VirtualBox host-only networking up: vboxnet0 203.0.113.1/24"), note
+    else:
+        assert note.startswith("这是整台机器的情况，不属于网络命名空间 s2-host：内核模块 vboxdrv 没有加载"), note
+
+
+def test_a_namespace_interface_fault_is_named_without_the_machines_modules_or_networkmanager():
+    ob = recorded(LOCAL, [link("vboxnet0")], [], platform_detect=[IN_NETNS, *VBOX_UNLOADED])
+    ctx = run("platform.virtualbox", observer=ob)
+    (f,) = ctx.findings
+    assert f.cause == "virtualbox.hostonly_down"
+    assert [e.text for e in f.evidence] == [
+        "vboxnet0 has no IPv4 address on local (VBoxManage list hostonlyifs shows the one it should have)"]
+    assert [x.command for x in f.fixes if x.command.startswith("nmcli")] == []
+    assert any("not network namespace s2-host's: NetworkManager is running" in n for n in ctx.notes), ctx.notes
+
+
+def test_vmware_modules_and_daemons_of_the_machine_are_not_a_namespaces_cause():
+    signs = [IN_NETNS, *vmware_signs(modules=False)]
+    ob = recorded(LOCAL, [link("vmnet1"), link("vmnet8")], [addr("vmnet1", "192.0.2.1"), addr("vmnet8", "198.51.100.1")],
+                  platform_detect=signs)
+    ctx = run("platform.vmware", target="198.51.100.7", observer=ob)
+    assert ctx.status() == PASS and ctx.findings == [], ctx.summary_note()
+    note = ctx.summary_note()
+    assert "not network namespace s2-host's: kernel module vmmon is not loaded" in note
+    assert "vmnet-natd is not running" in note and note.endswith("VMware networking up: vmnet8 198.51.100.1/24")
+
+
+def test_the_machines_own_namespace_still_names_the_module():
+    """No netns row (pid 1's namespace unreadable, no /run/netns name) or a row saying the
+    machine's own namespace: modules are this host's, as before."""
+    for signs in (VBOX_UNLOADED, [PlatformSignRow("host", "netns", "", False), *VBOX_UNLOADED]):
+        ob = recorded(LOCAL, [link("vboxnet0")], [addr("vboxnet0", "203.0.113.1")], platform_detect=signs)
+        (f,) = run("platform.virtualbox", observer=ob).findings
+        assert f.evidence[0].text == "kernel module vboxdrv is not loaded (lsmod | grep vboxdrv)"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vnetdoctor.probes.base import OK, SKIPPED, run_probe
 from vnetdoctor.probes.platforms import (
     detect_signs,
+    own_netns,
     parse_modules,
     parse_vmware_networking,
     read_modules,
@@ -124,3 +126,39 @@ def test_machine_wide_probes_refuse_a_namespace():
     obs = run_probe("platform.detect", parse_vantage("netns:vnd-nonexistent"))
     assert obs.status == SKIPPED and obs.reason == "not available on a netns vantage"
 
+
+
+def _ns_files(tmp_path: Path, *, same_as_init: bool, named: bool, init_readable: bool = True) -> tuple[str, str]:
+    """A fake /proc and /run/netns: each namespace a file, a bind mount a hard link (same inode)."""
+    proc, run = tmp_path / "proc", tmp_path / "netns"
+    (proc / "self" / "ns").mkdir(parents=True)
+    (proc / "1" / "ns").mkdir(parents=True)
+    run.mkdir()
+    init = proc / "1" / "ns" / "net"
+    if init_readable:
+        init.write_text("")
+    own = proc / "self" / "ns" / "net"
+    if same_as_init and init_readable:
+        os.link(init, own)
+    else:
+        own.write_text("")
+    (run / "other").write_text("")
+    if named:
+        os.link(own, run / "s2-host")
+    return str(proc), str(run)
+
+
+def test_own_netns_tells_the_machines_namespace_from_one_of_its_own(tmp_path: Path):
+    assert own_netns(*_ns_files(tmp_path / "a", same_as_init=True, named=False)) == (False, "")
+    assert own_netns(*_ns_files(tmp_path / "b", same_as_init=False, named=True)) == (True, "s2-host")
+    assert own_netns(*_ns_files(tmp_path / "c", same_as_init=False, named=False)) == (True, "")
+    # Unprivileged: pid 1's namespace cannot be read; a name under /run/netns still tells.
+    assert own_netns(*_ns_files(tmp_path / "d", same_as_init=False, named=True, init_readable=False)) == (True, "s2-host")
+    assert own_netns(*_ns_files(tmp_path / "e", same_as_init=False, named=False, init_readable=False)) is None
+    assert own_netns(str(tmp_path / "nowhere"), str(tmp_path / "nowhere")) is None
+
+
+def test_detect_signs_says_the_namespace_only_when_it_was_told():
+    assert [r for r in detect_signs(PROC_MODULES, []) if r.kind == "netns"] == []
+    rows = detect_signs(PROC_MODULES, [], netns=(True, "s2-host"))
+    assert [r for r in rows if r.kind == "netns"] == [PlatformSignRow("host", "netns", "s2-host", True)]

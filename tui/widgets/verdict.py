@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
 from vnetdoctor.knowledge.text import Translator, duration
+from vnetdoctor.knowledge.verdict_hint import capability_hint
 from vnetdoctor.probes.vocabulary import Verdict
 
 from ..emphasis import emphasis
@@ -137,6 +138,9 @@ class VerdictView(VerticalScroll):
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
         elif complete:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
+            hint = capability_hint(d, tr.lang)
+            if hint:
+                text.append("\n" + hint, style="bold")
         else:
             # "Inconclusive" only once the walk ran: before that (a replay at its start, a
             # step-by-step walk) nothing has been concluded yet, as the header says.
