@@ -115,7 +115,11 @@ class FixWords:
     guidance: Mapping[str, Localized]  # "needs", "recorded"
 
 
-GUIDANCE_KEYS: Mapping[str, frozenset[str]] = {"needs": frozenset({"names"}), "recorded": frozenset({"command"})}
+GUIDANCE_KEYS: Mapping[str, frozenset[str]] = {
+    "needs": frozenset({"names"}),
+    "recorded": frozenset({"command"}),
+    "machine_wide": frozenset({"command", "where"}),
+}
 
 
 @cache

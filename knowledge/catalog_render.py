@@ -23,7 +23,7 @@ from .catalog_templates import (
     render_template,
     strict_default,
 )
-from .model import Fix
+from .model import MACHINE_WIDE, Fix
 from .phrase import Phrase
 from .text import join, t
 
@@ -72,6 +72,8 @@ def guidance_text(fix: Fix, lang: str = "en") -> str:
     if fix.runnable:
         return ""
     words = _fix_words()
+    if fix.missing == (MACHINE_WIDE,) and fix.command:
+        return t(words.guidance["machine_wide"], lang).format(command=fix.command, where=fix.where)
     if fix.missing or not fix.command:
         names = join((value_label(m, lang) for m in fix.missing), lang) or "?"
         return t(words.guidance["needs"], lang).format(names=names)

@@ -25,6 +25,11 @@ _CAP = re.compile(r"CAP_[A-Z]+(?:_[A-Z]+)*")  # a Linux capability as the probes
 STATUS_MARK: Mapping[str, str] = {PASS: "✓", FAIL: "✗", WARN: "!", SKIP: "-", ASK: "?"}
 
 
+# Why a fix shown with its command is not runnable (``Fix.missing``): run through
+# ``ip netns exec`` it would act on the whole machine (see render.in_vantage).
+MACHINE_WIDE = "machine-wide"
+
+
 @dataclass(frozen=True)
 class Fix:
     """One fix: the argv that runs, where it runs, how to undo it, and how risky it is.
@@ -91,6 +96,13 @@ class Fix:
         flat = tuple(step for s in rest for step in (replace(s, then=()), *s.then))
         return cls.of(first.argv, first.undo_argv, risk=risk, where=first.where, note=first.note,
                       then=tuple(Fix.of(s.argv, s.undo_argv, risk=s.risk, where=s.where, note=s.note) for s in flat))
+
+    @classmethod
+    def machine_wide(cls, fix: Fix, where: str) -> Fix:
+        """``fix`` shown but never run: in ``where`` (a network namespace) it would act on the
+        whole machine. ``missing`` says why (:data:`MACHINE_WIDE`); the command is what to run
+        inside the real guest or host."""
+        return cls(fix.command, fix.undo, fix.risk, where, fix.note, missing=(MACHINE_WIDE,))
 
     @classmethod
     def guidance(cls, missing: Sequence[str], *, risk: str, where: str = "", note: str = "") -> Fix:

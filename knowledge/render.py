@@ -21,11 +21,32 @@ def where_label(where: Vantage | None) -> str:
     return str(where) if where is not None else "local"
 
 
+# Programs whose effect a network namespace does not contain: kernel modules, services and
+# the daemons reached over D-Bus or their own sockets, and files. Through ``ip netns exec``
+# they would change the machine itself — in a lab, the operator's own host (a guest's
+# ``modprobe virtio_net`` would load a module into the shared kernel and fix nothing).
+MACHINE_WIDE_PROGRAMS = frozenset({
+    "modprobe", "rmmod", "insmod", "systemctl", "service", "nmcli", "resolvectl",
+    "firewall-cmd", "ufw", "vmware-networks", "vmware-modconfig", "sed",
+})
+
+
+def acts_machine_wide(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` (as run inside the machine concerned) reaches past a network namespace."""
+    return bool(argv) and argv[0] in MACHINE_WIDE_PROGRAMS
+
+
 def in_vantage(fix: Fix, where: Vantage | None) -> Fix:
-    """``fix`` as run from this host for a fix that applies inside ``where``."""
+    """``fix`` as run from this host for a fix that applies inside ``where``.
+
+    In a network namespace a fix that acts machine-wide is shown, never run
+    (:meth:`Fix.machine_wide`): the namespace stands for a machine it is not.
+    """
     label = where_label(where)
     if not fix.runnable or where is None or where.kind != "netns":
         return dataclasses.replace(fix, where=label)
+    if any(acts_machine_wide(step.argv) for step in (fix, *fix.then)):
+        return Fix.machine_wide(fix, label)
     prefix = ("ip", "netns", "exec", where.name)
     return Fix.of(prefix + fix.argv, prefix + fix.undo_argv if fix.undo_argv else (),
                   risk=fix.risk, where=label, note=fix.note)
