@@ -18,7 +18,7 @@ from typing import Any
 
 from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
-from vnetdoctor.knowledge.model import STATUS_MARK, Finding, StepResult
+from vnetdoctor.knowledge.model import MACHINE_WIDE, STATUS_MARK, Finding, StepResult
 from vnetdoctor.knowledge.text import duration, layer_name, risk_name, tr
 from vnetdoctor.probes.vocabulary import Verdict, layer_rank
 from vnetdoctor.records import document_verdict
@@ -155,7 +155,7 @@ def _finding(i: int, finding: Finding, lang: str) -> list[str]:
     if not finding.fixes:
         out += [label("no_fix", lang), ""]
     for n, fix in enumerate(finding.fixes, 1):
-        where = label("where", lang, w=fix.where) if fix.where else ""
+        where = label("where", lang, w=fix.where) if fix.where and fix.missing != (MACHINE_WIDE,) else ""
         out += [
             f"{label('fix_n', lang, n=n, risk=risk_name(fix.risk, lang) or '?', where=where)}",
             "",

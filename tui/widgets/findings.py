@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from vnetdoctor.knowledge.catalog import guidance_text
+from vnetdoctor.knowledge.model import MACHINE_WIDE
 from vnetdoctor.knowledge.context import OPERATOR
 from vnetdoctor.knowledge.model import FAIL, WARN, Finding, Fix
 from vnetdoctor.knowledge.text import Translator, layer_name, risk_name
@@ -44,7 +45,7 @@ def fix_prompt(fix: Fix, tr: Translator) -> Text:
         text.append(guidance_text(fix, tr.lang), style="bold yellow")
     text.append("\n  " + tr("fix.risk") + tr("sep.colon"), style="dim")
     text.append(risk_name(fix.risk, tr.lang) or "—", style=_risk_style(fix.risk))
-    if fix.where:
+    if fix.where and fix.missing != (MACHINE_WIDE,):  # that guidance says where it must NOT run
         text.append(" · " + tr("fix.where") + tr("sep.colon"), style="dim")
         text.append(fix.where)
     if fix.note:
