@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redact", action="store_true",
                    help="rename addresses, MACs and host, domain, network, namespace and interface names")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--force", action="store_true",
+                   help="replace FILE if it exists (without --force an existing FILE is left alone: exit 2)")
     _add_db(p)
     _add_lang(p)
 

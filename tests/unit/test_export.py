@@ -347,3 +347,34 @@ def test_an_undone_fix_reads_in_the_report_as_the_session_recorded_it(tmp_path) 
     assert (f"**Fix undone** at step `firewall`, in netns:vndt-guest: `{fix.undo}` → exit status 0 "
             f"(the fix was `{fix.command}`)") in text
     assert "Reachable after a fix" not in text  # the fix that made it healthy was taken back
+
+
+# -- -o FILE never silently replaces a file ------------------------------------------------------
+
+
+def test_an_existing_output_is_refused_in_one_line_unless_force(db, capsys, tmp_path):
+    """Found off the demo path: ``export -o report.md`` replaced yesterday's report without a
+    word, while the Sessions screen refuses. Refused here too (exit 2, the file untouched);
+    ``--force`` replaces it, and a device (``-o /dev/null``) is written into as before."""
+    path, sid, _ = db
+    target = tmp_path / "report.md"
+    target.write_text("yesterday's report\n")
+    code, out, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--lang", "en")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [f"vnetdoctor export: {target} exists: not overwritten (--force replaces it)"]
+    assert target.read_text() == "yesterday's report\n"
+    link = tmp_path / "link.md"
+    link.symlink_to(tmp_path / "nowhere.md")  # a dangling link exists too: replacing it is a choice
+    assert export(capsys, sid, "--db", str(path), "-o", str(link))[0] == 2 and link.is_symlink()
+    code, _, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--lang", "zh")
+    assert code == 2 and "已存在：未覆盖（加 --force 才会替换它）" in err
+    code, out, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--force")
+    assert code == 0 and out == "" and err == ""
+    assert target.read_text().startswith("#") and "yesterday" not in target.read_text()
+    assert export(capsys, sid, "--db", str(path), "-o", "/dev/null")[0] == 0
+
+
+def test_force_is_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    assert "--force" in capsys.readouterr().out
