@@ -124,7 +124,8 @@ class FixConfirmDialog(ModalScreen[bool]):
             yield Static(Text(title, style="bold"), classes="dialog-title")
             yield Static(Text(tr("fix.confirm_warning"), style="italic"))
             yield Static(self._field(tr("fix.command"), fix.command, "bold"))
-            yield Static(self._field(tr("fix.undo"), fix.undo or tr("fix.no_undo"), ""))
+            # An undo has none: to make the change again, the step's fix is applied anew.
+            yield Static(self._field(tr("fix.undo"), fix.undo or tr("changes.redo" if self.undo else "fix.no_undo"), ""))
             yield Static(self._field(tr("fix.risk"), risk_name(fix.risk, tr.lang) or "—", "bold"))
             yield Static(self._field(tr("fix.where"), fix.where or "local", ""))
             yield Static(Text(tr("dialog.fix_hint"), style="dim"))
