@@ -105,7 +105,7 @@ def _split_frames(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, A
 def _check(red: Redactor, leaks: list[str], what: str) -> None:
     if leaks:
         raise RedactionError(
-            f"refusing to export: {len(leaks)} original value(s) would remain in the {what} "
+            f"refusing to export: original values that would remain in the {what}: {len(leaks)} "
             f"(e.g. {leaks[0]!r}); nothing was written, please report this"
         )
 
