@@ -24,7 +24,7 @@ from vnetdoctor.interrupt import RESET_SEQUENCES, Interrupted, SignalGuard, inte
 
 SCRIPT = textwrap.dedent(
     """
-    import sys, threading, time
+    import signal, sys, threading, time
     from pathlib import Path
     from vnetdoctor.interrupt import SignalGuard
 
@@ -40,6 +40,8 @@ SCRIPT = textwrap.dedent(
         guard.on_emergency("cleanup", lambda: marker.write_text("cleaned"))
         guard.attach(StuckApp())
         sys.stdout.write("ready\\n"); sys.stdout.flush()
+        if sys.argv[3:] == ["deaf"]:  # the main thread cannot notice a signal: only our threads can
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP})
         threading.Event().wait(60)  # the "App" that never returns
     sys.exit(5)
     """
@@ -83,6 +85,36 @@ def test_watchdog_resets_terminal_runs_cleanups_and_exits(tmp_path: Path) -> Non
         assert proc.wait(timeout=60) == 128 + signal.SIGTERM
         assert time.monotonic() - started >= GRACE
         assert RESET_SEQUENCES.encode() in out  # written by the watchdog, the App never did
+        assert marker.read_text() == "cleaned"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+def test_a_signal_the_main_thread_does_not_notice_still_ends_the_app(tmp_path: Path) -> None:
+    """The race CI met (1 run in ~40 under load): the signal lands after the main thread
+    released the GIL but before it sleeps, so the Python handler waits for that sleep to end.
+
+    Blocking the signals in the main thread makes that moment permanent: only the C-level
+    handler runs (in another thread) and writes the wakeup descriptor; the guard's listener
+    must keep the watchdog's promise without the handler ever running.
+    """
+    master, slave = os.openpty()
+    marker = tmp_path / "cleaned"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(marker), str(GRACE), "deaf"],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+    )
+    os.close(slave)
+    try:
+        assert b"ready" in _read_until(master, b"ready", 60)
+        time.sleep(0.2)  # past the mask: the main thread is deaf now
+        proc.send_signal(signal.SIGTERM)
+        out = _read_until(master, b"interrupted by SIGTERM", 30)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM  # not 5: the wait(60) did not end it
+        assert RESET_SEQUENCES.encode() in out
         assert marker.read_text() == "cleaned"
     finally:
         if proc.poll() is None:
