@@ -28,7 +28,7 @@ from vnetdoctor.store import SessionStore
 
 SCRIPT = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     import vnetdoctor.session as session_mod
     from vnetdoctor.knowledge.events import PlannedStep, StepFinished, StepStarted
     from vnetdoctor.knowledge.model import PASS, StepResult
@@ -53,6 +53,14 @@ SCRIPT = textwrap.dedent(
             raise SystemExit("never interrupted")
 
     session_mod.live_engine_factory = StuckWalk
+    if os.environ.get("STUCK_IN") == "request":  # libvirt slow to say whether the guest exists
+        import vnetdoctor.commands.diagnose as diagnose_mod
+
+        def slow_request(args):
+            sys.stdout.write("walking\\n"); sys.stdout.flush()
+            for _ in range(600):
+                time.sleep(0.1)
+        diagnose_mod.build_request = slow_request
     sys.exit(main(sys.argv[1:]))
     """
 )
@@ -116,3 +124,24 @@ def test_diagnose_says_it_in_chinese_too(tmp_path: Path) -> None:
             proc.wait()
     assert code == 128 + signal.SIGTERM
     assert err.strip().splitlines() == ["vnetdoctor: 收到 SIGTERM，已中断"], err
+
+
+def test_diagnose_signal_while_the_request_is_checked(tmp_path: Path) -> None:
+    """Before any session: the same line and status, and nothing recorded."""
+    db = tmp_path / "s.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", "--db", str(db), "--lang", "en"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, STUCK_IN="request"),
+    )
+    try:
+        _read_until(proc.stdout, b"walking", 30.0)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(15)
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 128 + signal.SIGTERM
+    assert err.strip().splitlines() == ["vnetdoctor: interrupted by SIGTERM"], err
+    assert not db.exists() or SessionStore(db, readonly=True).sessions() == []

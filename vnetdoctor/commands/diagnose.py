@@ -93,9 +93,18 @@ def progress_sink(session: Any, lang: str):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    request = build_request(args)
-    return diagnose(request, db=args.db, record=not args.no_record, as_json=args.json,
-                    interactive=args.interactive)
+    """Guarded from the start: a signal while the request is checked (libvirt asked) ends it as cleanly."""
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.knowledge.text import choose_lang
+
+    with SignalGuard():
+        try:
+            request = build_request(args)
+            return diagnose(request, db=args.db, record=not args.no_record, as_json=args.json,
+                            interactive=args.interactive)
+        except Interrupted as exc:
+            say(interrupted_message(exc.signum, choose_lang(getattr(args, "lang", None))))
+            return exc.exit_code
 
 
 def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = False,
@@ -111,7 +120,8 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
         attach_recorder(session, recorder)
     # SIGTERM, SIGHUP, SIGINT: the session ends the moment one arrives (nothing found after it
     # is recorded), the walk unwinds, the record says it was interrupted, and the command
-    # exits 128+N with one line, as `tui` and `demo` do. `demo --no-tui` has its guard already.
+    # exits 128+N with one line, as `tui` and `demo` do. `diagnose` and `demo --no-tui` are
+    # guarded already (their command says the line); a caller without a guard gets one here.
     from vnetdoctor.interrupt import Interrupted, SignalGuard, active_guard
 
     outer = active_guard()
@@ -142,8 +152,8 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
 def _interrupted(exc: BaseException, recorder: Any, lang: str, *, own_guard: bool) -> int:
     """A signal cut the walk short: what was recorded is kept (closed), marked interrupted; one line.
 
-    Under another command's guard (``demo --no-tui``) the signal goes on up to it: that
-    command says the line and takes its lab down.
+    Under the command's guard (``diagnose``, ``demo --no-tui``) the signal goes on up to
+    it: that command says the line (and takes its lab down).
     """
     from vnetdoctor.interrupt import Interrupted, interrupted_message, say, signal_name
 
