@@ -79,24 +79,27 @@ def _read_until(stream, needle: bytes, timeout: float) -> bytes:  # type: ignore
     return out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_diagnose_signal_says_one_line_marks_the_record_and_exits_128_plus_n(sig: int, tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
-    env = dict(os.environ, LANG="C.UTF-8")
+def signalled(sig: int, *options: str, stuck_in: str = "walk") -> tuple[int, str]:
+    """Run ``diagnose`` stuck in its walk (or its request), send ``sig``; its exit status and stderr."""
+    env = dict(os.environ, LANG="C.UTF-8", STUCK_IN=stuck_in)
     env.pop("VNETDOCTOR_DEBUG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", "--db", str(db), "--lang", "en"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         assert b"walking" in _read_until(proc.stdout, b"walking", 30.0), proc.stderr.read() if proc.poll() else ""
         proc.send_signal(sig)
         code = proc.wait(15)
-        err = proc.stderr.read().decode()
+        return code, proc.stderr.read().decode()
     finally:
         if proc.poll() is None:
             proc.kill()  # by its own PID: a failed test leaves nothing running
             proc.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_diagnose_signal_says_one_line_marks_the_record_and_exits_128_plus_n(sig: int, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    code, err = signalled(sig, "--db", str(db), "--lang", "en")
     name = signal.Signals(sig).name
     assert code == 128 + sig, err
     assert err.strip().splitlines() == [f"vnetdoctor: interrupted by {name}"], err
@@ -108,20 +111,8 @@ def test_diagnose_signal_says_one_line_marks_the_record_and_exits_128_plus_n(sig
     assert [e.detail.get("reason") for e in recorded.events if e.kind == "interrupted"] == [name]
 
 
-def test_diagnose_says_it_in_chinese_too(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", "--no-record", "--lang", "zh"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        _read_until(proc.stdout, b"walking", 30.0)
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(15)
-        err = proc.stderr.read().decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_diagnose_says_it_in_chinese_too() -> None:
+    code, err = signalled(signal.SIGTERM, "--no-record", "--lang", "zh")
     assert code == 128 + signal.SIGTERM
     assert err.strip().splitlines() == ["vnetdoctor: 收到 SIGTERM，已中断"], err
 
@@ -129,19 +120,7 @@ def test_diagnose_says_it_in_chinese_too(tmp_path: Path) -> None:
 def test_diagnose_signal_while_the_request_is_checked(tmp_path: Path) -> None:
     """Before any session: the same line and status, and nothing recorded."""
     db = tmp_path / "s.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", "--db", str(db), "--lang", "en"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, STUCK_IN="request"),
-    )
-    try:
-        _read_until(proc.stdout, b"walking", 30.0)
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(15)
-        err = proc.stderr.read().decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    code, err = signalled(signal.SIGTERM, "--db", str(db), "--lang", "en", stuck_in="request")
     assert code == 128 + signal.SIGTERM
     assert err.strip().splitlines() == ["vnetdoctor: interrupted by SIGTERM"], err
     assert not db.exists() or SessionStore(db, readonly=True).sessions() == []
