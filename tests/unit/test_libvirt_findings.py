@@ -637,3 +637,15 @@ def test_a_fix_of_several_steps_reads_one_command_per_line_in_the_console_report
     second = out.splitlines()[out.splitlines().index(first) + 1]
     assert second.split("   [")[0].strip() == "ip link set dev vnet0 master virbr0"  # risk after the last
     assert second.index("ip link") == first.index("virsh")  # aligned under the first command
+
+
+def test_an_unreachable_daemon_is_said_once_and_in_the_operators_language(tmp_path) -> None:
+    """The Start screen's note: the URI once, the reason translated (it was prefixed with the
+    URI again, which kept the whole clause from matching its translation)."""
+    from vnetdoctor.session.targets import libvirt_targets
+
+    uri = f"qemu:///system?socket={tmp_path}/none.sock"
+    targets, notes = libvirt_targets("zh", connect=uri)
+    assert targets == [] and len(notes) == 1
+    assert notes[0].startswith("libvirt：已跳过：无法连接 ")
+    assert notes[0].count(uri) == 1 and "cannot connect" not in notes[0]

@@ -66,7 +66,10 @@ def libvirt_targets(lang: str = "en", connect: str | None = None,
     uri = uri_for(LOCAL, connect)
     doms = _probe("libvirt.domains", uri=uri)
     if not doms.ok:
-        return [], [_note("libvirt", doms, lang, f"{uri}: {doms.reason or doms.status}")]
+        why = doms.reason or doms.status
+        # "cannot connect to URI: …" names the URI already; prefixing it again also hid the
+        # reason from its translation (a reason is translated only as a whole clause).
+        return [], [_note("libvirt", doms, lang, why if uri in why else f"{uri}: {why}")]
     notes: list[str] = []
     ifaces = _probe("libvirt.interfaces", uri=uri)
     macs: dict[str, list[str]] = {}
