@@ -3,7 +3,9 @@
 A check is ``fn(ctx: StepContext) -> None``. It observes through ``ctx.observe``
 (memoised per diagnosis, recorded into the step), and reports with
 ``ctx.found(cause_id, …)``, ``ctx.passed(note)``, ``ctx.warn(…)`` or
-``ctx.skip(reason)``. The step's status follows from what it reported. Checks key
+``ctx.skip(reason)`` (``concluded=True`` when the reason is a fact drawn from what was
+observed, e.g. "the path crosses no bridge": said only if those probes ran). The
+step's status follows from what it reported. Checks key
 on what a fault *is* (a DROP rule whose counter moved while our echo requests were
 sent), never on how the lab builds it (interface or namespace names).
 """

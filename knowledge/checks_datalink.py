@@ -26,13 +26,13 @@ from .model import Evidence
 def bridge_port(ctx: StepContext) -> None:
     path = get_path(ctx)
     if not path.host_port:
-        ctx.skip(ctx.t("datalink.host_end_unknown"))
+        ctx.skip(ctx.t("datalink.host_end_unknown"), concluded=True)
         return
     host_links = links(ctx, ctx.host)
     port = host_links.get(path.host_port)
     expected = path.host_bridge if path.host_dev == path.host_bridge else None
     if port is None:
-        ctx.skip(ctx.t("datalink.port_not_found", port=path.host_port, host=ctx.host))
+        ctx.skip(ctx.t("datalink.port_not_found", port=path.host_port, host=ctx.host), concluded=True)
         return
     if expected and port.master != expected:
         ends = (ctx.t("datalink.link_ends_at_port_of", port=port.name, other=port.master) if port.master
@@ -124,7 +124,7 @@ def _never_left(trace: Any) -> bool:
 def bridge_filter(ctx: StepContext) -> None:
     path = get_path(ctx)
     if not path.host_bridge:
-        ctx.skip(ctx.t("datalink.no_bridge"))
+        ctx.skip(ctx.t("datalink.no_bridge"), concluded=True)
         return
     before, after = snapshots(ctx, "host")
     ifaces = tuple(i for i in (path.host_port, path.host_bridge) if i)
@@ -236,7 +236,7 @@ def arp(ctx: StepContext) -> None:
     wanted = arp_request(ctx)
     if wanted is None:
         if not ctx.findings:
-            ctx.skip(ctx.t("datalink.no_next_hop"))
+            ctx.skip(ctx.t("datalink.no_next_hop"), concluded=True)
         return
     sender, sender_dev, next_hop = wanted
     probe = ctx.observe("arp.probe", sender, dev=sender_dev, target=next_hop)

@@ -17,7 +17,7 @@ from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.vantage import Vantage
 
 from .checks import check
-from .checks_symptom import get_path, get_trace
+from .checks_symptom import get_path, get_trace, routed_by_host
 from .context import StepContext
 from .facts import rows, snapshots, sysctl_int, sysctls
 from .firewall_evidence import describe_suspect
@@ -81,11 +81,12 @@ def address(ctx: StepContext) -> None:
         ctx.passed(ctx.t("network.same_subnet", guest_ip=g.address, guest_prefixlen=g.prefixlen,
                          host_ip=h.address, host_prefixlen=h.prefixlen, subnet=h_net))
         return
-    if ctx.request.target and ctx.guest is None:
-        ctx.passed(ctx.t("network.host_addresses", dev=host_dev,
-                         addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs) or "?"))
-        return
-    ctx.passed(ctx.t("network.addresses_present"))
+    if ctx.request.target and ctx.guest is None and h_addrs:
+        ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=ctx.join(f"{a.address}/{a.prefixlen}" for a in h_addrs)))
+    elif ctx.request.target and ctx.guest is None:  # no address seen on the way: none to vouch for
+        ctx.skip(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev else ctx.t("network.no_host_dev", target=ctx.target), concluded=True)
+    else:
+        ctx.passed(ctx.t("network.addresses_present"))
 
 
 def _lookup(ctx: StepContext, vantage: Vantage | None, dst: str | None, **kw: Any) -> Any:
@@ -211,7 +212,8 @@ def sysctl(ctx: StepContext) -> None:
                       evidence=[ctx.saw(ctx.t("network.echo_ignored", receiver=receiver), "sysctl.net", receiver),
                                 leg.evidence(ctx.lang)],
                       where=receiver, sysctl="net.ipv4.icmp_echo_ignore_all", value="1")
-    if path.outside and not path.bridged_through:
+    routed = routed_by_host(ctx, path)
+    if routed:
         values = sysctls(ctx, ctx.host)
         in_dev = path.host_bridge or path.host_dev or ""
         fwd = sysctl_int(values, "net.ipv4.ip_forward", 1)
@@ -225,7 +227,7 @@ def sysctl(ctx: StepContext) -> None:
             ctx.found("sysctl.ip_forward_disabled", evidence=ev, where=ctx.host, sysctl=key, value="0", dev=in_dev)
     if not ctx.findings and legs:
         ctx.passed(ctx.t("network.echo_answered") + (ctx.t("network.forwarding_on") if path.outside else ""))
-    elif not ctx.findings and path.outside and not path.bridged_through:
+    elif not ctx.findings and routed:
         ctx.passed(ctx.t("network.forwarding_on").lstrip(" ;，；"))
 
 
@@ -357,7 +359,7 @@ def nat(ctx: StepContext) -> None:
     path = get_path(ctx)
     trace = get_trace(ctx)
     if not path.outside or path.bridged_through:
-        ctx.skip(ctx.t("network.not_beyond_router"))
+        ctx.skip(ctx.t("network.not_beyond_router"), concluded=True)
         return
     if trace is None or trace.forward is None or trace.reachable:
         ctx.passed(ctx.t("network.outside_reached") if trace and trace.reachable else ctx.t("network.nothing_to_explain"))

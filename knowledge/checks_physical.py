@@ -92,8 +92,10 @@ def path_links(ctx: StepContext) -> None:
                 dev=name,
                 state=row.operstate,
             )
-    if not ctx.findings:
-        ctx.passed(ctx.t("physical.links_up", links=ctx.join(checked) if checked else ctx.t("physical.no_path_links")))
+    if not ctx.findings and not checked:  # no link of the path seen: none to call up
+        ctx.skip(ctx.t("physical.no_path_links"), concluded=True)
+    elif not ctx.findings:
+        ctx.passed(ctx.t("physical.links_up", links=ctx.join(checked)))
 
 
 @check("physical.cable")
@@ -108,7 +110,7 @@ def cable(ctx: StepContext) -> None:
         if on_path and physical and row.admin_up and not row.carrier:
             suspects.append(name)
     if not suspects:
-        ctx.skip(ctx.t("physical.no_nic_without_carrier"))
+        ctx.skip(ctx.t("physical.no_nic_without_carrier"), concluded=True)
         return
     ctx.ask_node(where=ctx.host, uplink=suspects[0], dev=suspects[0], state="NO-CARRIER")
 

@@ -89,7 +89,7 @@ def _evidence(ctx: StepContext, problems: Sequence[Problem]) -> list[Evidence]:
 
 @check("platform.vmware")
 def vmware(ctx: StepContext) -> None:
-    links, why_links = _host_rows(ctx, "link.list")
+    links, _ = _host_rows(ctx, "link.list")
     addrs, _ = _host_rows(ctx, "addr.list")
     vmnets = {r.name: r for r in links if re.fullmatch(r"vmnet\d+", r.name)}
     signs = _signs(ctx, "vmware")
@@ -104,8 +104,7 @@ def vmware(ctx: StepContext) -> None:
         None,
     )
     if not vmnets and not installed and not config_hit:
-        ctx.skip(ctx.t("platform.no_vmware")
-                 + (ctx.t("common.paren_suffix", text=why_links) if why_links else ""))
+        ctx.skip(ctx.t("platform.no_vmware"), concluded=True)
         return
 
     # Which vmnets matter: the one holding the target, else every host-adapter vmnet.
@@ -205,14 +204,13 @@ def _vmware_services(signs: list[Any], config: list[Any], relevant: list[str]) -
 
 @check("platform.virtualbox")
 def virtualbox(ctx: StepContext) -> None:
-    links, why_links = _host_rows(ctx, "link.list")
+    links, _ = _host_rows(ctx, "link.list")
     addrs, _ = _host_rows(ctx, "addr.list")
     vboxnets = {r.name: r for r in links if re.fullmatch(r"vboxnet\d+", r.name)}
     signs = _signs(ctx, "virtualbox")
     installed = [r for r in signs or () if r.present and r.kind in ("config", "binary", "module")]
     if not vboxnets and not installed:
-        ctx.skip(ctx.t("platform.no_virtualbox")
-                 + (ctx.t("common.paren_suffix", text=why_links) if why_links else ""))
+        ctx.skip(ctx.t("platform.no_virtualbox"), concluded=True)
         return
     hit = _subnet_holding(ctx.target, [a for a in addrs if a.ifname in vboxnets and a.family == "inet"])
     relevant = [hit] if hit else _by_number(vboxnets)

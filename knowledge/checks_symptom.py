@@ -44,6 +44,20 @@ def get_path(ctx: StepContext) -> Path:
     return path
 
 
+def routed_by_host(ctx: StepContext, path: Path) -> bool:
+    """The target is beyond the host, which routes (not bridges) to it, as far as was seen.
+
+    "Not bridged" stands when the host's bridge towards the guest was seen (and is not
+    the uplink), or when every probe behind the path ran. With the guest's side unseen
+    (a namespace this process may not enter) that bridge is unknown, and the host's IP
+    forwarding would be blamed for traffic the host only bridges.
+    """
+    if not path.outside or path.bridged_through:
+        return False
+    _path, observations = ctx.facts.get("path_seen", (path, ()))
+    return bool(path.host_bridge) or all(o.ok for o in observations)
+
+
 def get_trace(ctx: StepContext) -> Trace | None:
     return ctx.facts.get("trace")
 

@@ -54,6 +54,7 @@ class StepContext:
         self.findings: list[Finding] = []
         self.notes: list[str] = []
         self.skipped: str | None = None
+        self._concluded = False  # the skip reason is a fact drawn from observations: see skip()
         self.failed: str | None = None
         self.warned: str | None = None
         self.answer = ""
@@ -144,15 +145,16 @@ class StepContext:
         return [o for o in self.observations
                 if not o.ok and (o.probe, "") not in self._optional and (o.probe, o.vantage) not in self._optional]
 
-    def unobserved_note(self, said: str = "") -> str:
+    def unobserved_note(self, said: str = "", behind: bool = False) -> str:
         """``skipped: needs CAP_NET_ADMIN (firewall.rules on local)``: one clause per reason.
 
         Reasons already in ``said`` (the check's own skip note) are left out; "" when
-        that leaves none.
+        that leaves none. The path's observations that did not run are named along
+        when the check said why it stopped (``said``) or asks for them (``behind``).
         """
         by_reason: dict[str, list[str]] = {}
-        behind = [o for o in self._background if not o.ok] if said else []
-        for obs in [*self.unobserved(), *behind]:
+        behind_unseen = [o for o in self._background if not o.ok] if said or behind else []
+        for obs in [*self.unobserved(), *behind_unseen]:
             reason = obs.reason or obs.status
             if said and (reason in said or translator.probe_reason(reason, self.lang) in said):
                 continue
@@ -222,8 +224,17 @@ class StepContext:
     def note(self, note: str) -> None:
         self.notes.append(note)
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, *, concluded: bool = False) -> None:
+        """Stop this step, saying why.
+
+        ``concluded``: the reason is a fact the check drew from what this step and the
+        path observed ("the path crosses no bridge on the host"), not a given of the
+        request ("no --port given"). Nobody saw such a fact when an observation it rests
+        on was skipped or failed (the path's link list, for want of CAP_SYS_ADMIN): the
+        note is then only what did not run (see :meth:`summary_note`).
+        """
         self.skipped = reason
+        self._concluded = concluded
 
     def fail(self, note: str) -> None:
         """The step failed without naming a cause (the symptom step: 'no reply')."""
@@ -304,6 +315,9 @@ class StepContext:
             return self.failed
         if self.warned is not None:
             return self.warned
+        if self.skipped is not None and self._concluded:
+            # A fact drawn from probes that did not run was not observed: say only what did not run.
+            return self.unobserved_note(behind=True) or self.skipped
         if self.skipped is not None:
             # The check's own reason first; what did not run may be why it had to stop.
             more = self.unobserved_note(said=self.skipped)

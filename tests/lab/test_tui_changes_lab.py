@@ -45,10 +45,13 @@ async def test_apply_then_undo_from_the_changes_panel(lab_prefix: str, tmp_path)
         await wait_until(pilot, lambda: walk.busy is None, timeout=90, what="the walk to finish")
         await settle(pilot)
 
-    async def confirm(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def confirm(pilot, made) -> None:  # type: ignore[no-untyped-def]
         await wait_until(pilot, lambda: showing(app, FixConfirmDialog), what="the confirmation")
         assert app.screen.focused.id == "cancel"
         await pilot.press("right", "enter")
+        # The dialog hands its answer to the walk through the walk's queue: until the change is
+        # made the walk may still look idle, and an `a` pressed then is refused as busy.
+        await wait_until(pilot, made, timeout=90, what="the change to be made")
 
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.complete,
@@ -57,7 +60,7 @@ async def test_apply_then_undo_from_the_changes_panel(lab_prefix: str, tmp_path)
         walk = app.screen
         assert walk.diagnosis.causes[0].cause == SCENARIO
         await pilot.press("f")
-        await confirm(pilot)
+        await confirm(pilot, lambda: len(walk.session.changes) == 1)
         await walk_again(pilot, walk)
         assert walk.diagnosis.verdict is Verdict.HEALTHY, walk.diagnosis
         assert f"healthy · was: {SCENARIO}" in screen_text(app).splitlines()[0]
@@ -67,7 +70,7 @@ async def test_apply_then_undo_from_the_changes_panel(lab_prefix: str, tmp_path)
         text = screen_text(app)
         assert f"$ ip netns exec {lab_prefix}guest nft" in text and "exit 0" in text
         await pilot.press("u")
-        await confirm(pilot)
+        await confirm(pilot, lambda: walk.session.changes[0].undone is not None)
         await walk_again(pilot, walk)
         assert walk.diagnosis.causes[0].cause == SCENARIO  # the rule is back
         assert "was:" not in screen_text(app).splitlines()[0]

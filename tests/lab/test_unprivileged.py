@@ -122,6 +122,61 @@ def test_without_root_namespace_vantages_are_skipped_with_cap_sys_admin(
                                                                   if s["status"] == "pass"]
 
 
+# Facts a check concludes from the path or the host's links when it stops: each would be
+# a claim nobody observed when the probes behind it were skipped (issue 10).
+CONCLUSIONS = ("datalink.no_bridge", "datalink.host_end_unknown", "datalink.no_next_hop",
+               "network.not_beyond_router", "physical.no_nic_without_carrier", "platform.no_vmware",
+               "platform.no_virtualbox")
+# Steps that stop on the request or an operator's answer, not on any probe.
+NOT_PROBED = {"platform.libvirt": "no libvirt guest in this request",
+              "application.guest_console": "don't know / can't check"}
+
+
+@pytest.mark.slow  # over 5 s on a loaded 2-core machine
+def test_without_root_no_note_claims_a_fact_its_skipped_probes_would_have_seen(
+    bring_up: Callable[[str], LabInstance], lab_prefix: str
+) -> None:
+    """The simulated VMware host has vmnet1 and vmnet8 on a bridge-less path; nobody may read it.
+
+    Every probe in the two namespaces is skipped, so a note saying "no VMware Workstation
+    networking" or "the path crosses no bridge" would claim what no probe saw (here the
+    first one is even false): every step says what it could not run, or rests on the request.
+    """
+    from vnetdoctor.knowledge.text import tr
+
+    bring_up("healthy-vmware")
+    res = run_cli("diagnose", "--host", f"netns:{lab_prefix}host", "--guest", f"netns:{lab_prefix}guest",
+                  "--target", "198.18.8.128", "--port", "8080", "--no-record", "--json")
+    assert res.returncode == 3, res.stderr
+    steps = _steps(json.loads(res.stdout))
+    claims = [str(tr(key, "en")) for key in CONCLUSIONS]
+    for step_id, step in steps.items():
+        note = step["note"]
+        assert not [c for c in claims if c in note], (step_id, note)
+        if step_id in NOT_PROBED:
+            assert note.startswith(NOT_PROBED[step_id]), (step_id, note)
+        else:
+            assert step["status"] == "skip" and "needs CAP_" in note, (step_id, note)
+    for step_id in ("platform.vmware", "datalink.bridge_filter", "physical.cable", "network.nat"):
+        assert steps[step_id]["note"].startswith("skipped: needs CAP_SYS_ADMIN (link.list on netns:"), steps[step_id]
+
+
+def test_without_root_ip_forwarding_is_not_blamed_for_traffic_the_host_may_only_bridge(
+    bring_up: Callable[[str], LabInstance], lab_prefix: str
+) -> None:
+    """Inside the host's namespace its links and sysctls are readable (ip_forward is 0 there),
+    the guest's namespace is not: whether the host routes or bridges the guest's traffic to
+    the LAN peer was not seen (it bridges), so forwarding is no cause."""
+    bring_up("firewall.br_netfilter_drop")
+    res = run_cli("diagnose", "--guest", f"netns:{lab_prefix}guest", "--from", "guest", "--target", "198.18.0.254",
+                  "--no-record", "--json", netns=f"{lab_prefix}host")
+    assert res.returncode == 3, res.stdout[-2000:] + res.stderr
+    doc = json.loads(res.stdout)
+    sysctl = _steps(doc)["network.sysctl"]
+    assert doc["causes"] == [] and sysctl["status"] == "skip", sysctl
+    assert "CAP_SYS_ADMIN" in sysctl["note"], sysctl
+
+
 # --- targets on a subnet's edge ------------------------------------------------------------------
 
 @pytest.mark.slow  # over 5 s on a loaded 2-core machine

@@ -15,13 +15,13 @@ from tests.tui.support.targets import discover
 from tests.tui.support.waiting import settle, showing, wait_until
 from vnetdoctor.tui.screens.dialogs import FixConfirmDialog, QuestionDialog
 from vnetdoctor.tui.screens.help import HelpScreen
-from vnetdoctor.tui.screens import walk as walk_screen
+from vnetdoctor.tui.screens import walk_header
 
 
 @pytest.fixture(autouse=True)
 def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The progress line's seconds (shown while a question waits) are the same on every run."""
-    monkeypatch.setattr(walk_screen, "monotonic", lambda: 1000.0)
+    monkeypatch.setattr(walk_header, "monotonic", lambda: 1000.0)
 
 
 SIZES = [(80, 24), (160, 48)]

@@ -12,7 +12,7 @@ small: the key's action, the undo worker, and the header's "was: CAUSE → now: 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -32,12 +32,7 @@ from ..messages import FixApplied, RunDone
 from ..widgets.changes import ChangesList
 from ..widgets.verdict import VerdictView
 from .dialogs import FixConfirmDialog
-
-if TYPE_CHECKING:
-    from vnetdoctor.knowledge.model import Diagnosis
-    from vnetdoctor.session import Session
-
-    from ..state import SessionState
+from .walk_part import WalkPart
 
 UNDO_TIMEOUT_S = 30.0
 
@@ -94,20 +89,8 @@ class ChangesScreen(ModalScreen[Change | None]):
                              lambda ok: self.dismiss(change) if ok else None)
 
 
-class WalkChanges:
+class WalkChanges(WalkPart):
     """The walk screen's changes: ``x`` opens the panel, a confirmed undo runs in the engine worker."""
-
-    if TYPE_CHECKING:  # what the walk screen provides
-        session: Session
-        state: SessionState
-        busy: str | None
-        diagnosis: Diagnosis | None
-
-        def _refuse_busy(self) -> bool: ...
-        def post_message(self, message: object) -> bool: ...
-        def refresh_bindings(self) -> None: ...
-        @property
-        def app(self): ...  # type: ignore[no-untyped-def]
 
     def action_changes(self) -> None:
         def chosen(change: Change | None) -> None:
@@ -137,7 +120,7 @@ class WalkChanges:
         80 columns the header's right half may be cut). The verdict pane says it in full."""
         before = self.session.before
         current = self.diagnosis  # what the walk shows now (the engine may be busy in a worker)
-        view = self.query_one(VerdictView)  # type: ignore[attr-defined]
+        view = self.query_one(VerdictView)
         if (before is None or before.verdict not in (Verdict.CAUSE, Verdict.WARNINGS) or not before.causes
                 or current is None or [c.cause for c in current.causes] == [c.cause for c in before.causes]):
             view.set_change(None)  # nothing changed the verdict (or the change was undone)

@@ -80,6 +80,8 @@ class ReplayWalkScreen(WalkScreen):
 
     # -- the replay's own events ---------------------------------------------------------------
     def on_engine_event_posted(self, message: EngineEventPosted) -> None:
+        # Only the replay's own events: Textual then calls WalkScreen's handler for the
+        # same message itself (it calls every class's handler), which does the rest.
         event = message.event
         if isinstance(event, StepCleared):
             self._clear_step(event.step)
@@ -88,8 +90,6 @@ class ReplayWalkScreen(WalkScreen):
             self.complete = False  # the verdict shown is the one this point supports
             self._show_diagnosis(frame.diagnosis, complete=frame.complete)
             self.query_one(TimelineBar).show(frame.position)
-        else:
-            super().on_engine_event_posted(message)
 
     def _clear_step(self, step_id: str) -> None:
         """The selected point is before this step's first result: it shows as not run."""
@@ -158,10 +158,10 @@ class ReplayWalkScreen(WalkScreen):
         return super().check_action(action, parameters)
 
     def on_unmount(self) -> None:
+        # WalkScreen's on_unmount (closing the session) runs after this one, by Textual.
         if self._player is not None:
             self._player.stop()
             self._player = None
-        super().on_unmount()
 
 
 __all__ = ["ReplayWalkScreen"]

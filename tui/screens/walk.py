@@ -8,16 +8,23 @@ a second engine call while one runs say so instead of queueing it.
 
 Navigation (n/b, the arrows in the sidebar, the palette) never waits for a
 probe: panes are built on first view and then updated in place as results come.
+
+The screen is put together from parts that each own one concern (issue 9): running
+the engine (walk_running.py), the header (walk_header.py), the detail panes
+(walk_panes.py), questions (walk_questions.py), fixes (walk_fixes.py) and changes
+(changes.py), on one base that names the state they share (walk_part.py). This
+module sets that state up and keeps the layout, the keys (Textual merges
+``BINDINGS`` only from widget classes, not from plain parts, and one list keeps the
+footer's order), the engine's events turned into widget updates, and navigation.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -25,55 +32,37 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, OptionList
-from textual.worker import Worker, WorkerState
-from vnetdoctor.knowledge.catalog import guidance_text
+from textual.worker import Worker
 from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
-from vnetdoctor.knowledge.model import ASK, Diagnosis, Fix, StepResult
-from vnetdoctor.probes.vocabulary import Verdict
+from vnetdoctor.knowledge.model import Diagnosis, StepResult
 
 from vnetdoctor.session import EngineFactory, Noted, Session
 
-from ..bridge import EngineBridge, fallback_answer
-from ..emphasis import emphasis
-from ..glyphs import glyph
+from ..bridge import EngineBridge
 from ..i18n import translate_bindings
 from ..kb import Knowledge
-from ..messages import (
-    AnswerBox,
-    EngineEventPosted,
-    FixApplied,
-    PlanReady,
-    QuestionAsked,
-    RunDone,
-    SessionStarted,
-)
+from ..messages import EngineEventPosted, PlanReady, RunDone, SessionStarted
 from ..state import SessionState
-from ..widgets.findings import FixList
 from ..widgets.flowchart import PENDING, RUNNING, VERDICT, FlowchartSidebar
-from ..widgets.ids import css_id
 from ..widgets.step_detail import StepDetail
-from ..widgets.title_bar import TitleBar, describe_request
+from ..widgets.title_bar import TitleBar
 from ..widgets.verdict import VerdictView, verdict_status
 from .changes import WalkChanges
 from .commands import PaletteCommand, ScreenCommands, binding_commands
-from .detail import step_detail
-from .dialogs import FixConfirmDialog, QuestionDialog
-
-FIX_TIMEOUT_S = 30.0
-# The clock of the progress line (a module name, so snapshot tests can hold it still).
-monotonic = time.monotonic
-VERDICT_PANE = "pane-verdict"
-
-
-def pane_id(step_id: str) -> str:
-    return css_id(step_id, "pane")
+from .walk_fixes import WalkFixes
+from .walk_header import WalkHeader
+from .walk_panes import VERDICT_PANE, WalkPanes
+from .walk_questions import WalkQuestions
+from .walk_running import WalkRunning
 
 
 class WalkCommands(ScreenCommands):
     """The walk's palette: its keys, plus "go to <step>" for every step of the flowchart."""
 
 
-class WalkScreen(WalkChanges, Screen[None]):
+class WalkScreen(
+    WalkRunning, WalkHeader, WalkPanes, WalkQuestions, WalkFixes, WalkChanges, Screen[None]
+):
     """The guided walk for one request."""
 
     COMMANDS: ClassVar[set[type[Provider]]] = {WalkCommands}
@@ -149,23 +138,6 @@ class WalkScreen(WalkChanges, Screen[None]):
                 yield VerdictView(self.tr, self.kb, id=VERDICT_PANE)
         yield Footer(compact=True, show_command_palette=False)
 
-    def _title_left(self) -> Text:
-        """Mode first (it must survive truncation at 80 columns), then who cannot reach whom."""
-        text = Text()
-        if self.state.replay:
-            text.append("[" + self.tr("walk.replay_tag") + "]", style="reverse")
-            text.append(" ")
-        elif self.state.allow_changes:
-            text.append("[" + self.tr("walk.changes_tag") + "]", style=emphasis("bold red"))
-            text.append(" ")
-        request, found = self.state.request, self.diagnosis.target if self.diagnosis else None
-        if request is not None and not request.target and found:  # "(address to be found)" was found
-            request = replace(request, target=found)
-        text.append(describe_request(request, self.tr), style="bold")
-        if self.state.scenario:
-            text.append(f"  lab:{self.state.scenario}", style="dim")
-        return text
-
     def on_mount(self) -> None:
         self.session.open()
         self.busy = "plan"
@@ -179,58 +151,6 @@ class WalkScreen(WalkChanges, Screen[None]):
 
     def help_intro(self) -> str:
         return self.tr("walk.help_intro")
-
-    # -- workers: every engine call, one at a time ---------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
-    def _plan(self) -> None:
-        self.post_message(PlanReady(self.session.plan()))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
-    def _run_all(self) -> None:
-        diagnosis = self.session.run()
-        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=True))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
-    def _run_step(self, step_id: str) -> None:
-        self.session.run_step(step_id)
-        diagnosis = self.session.diagnosis()
-        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=False, step=step_id))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
-    def _apply_fix(self, fix: Fix, step_id: str | None) -> None:
-        # The session runs the fix's argv without a shell (a namespace fix carries `ip netns
-        # exec NAME`, a libvirt guest's runs inside the guest through its agent), records it,
-        # and refuses guidance. The step is re-run after the outcome is on screen.
-        outcome = self.session.apply_fix(fix, step_id, FIX_TIMEOUT_S, rerun=False)
-        self.post_message(FixApplied(fix, step_id, outcome.returncode, outcome.output))
-        if outcome.refused:
-            return
-        if step_id:
-            self.session.run_step(step_id)
-        diagnosis = self.session.diagnosis()
-        self.post_message(RunDone(diagnosis, self.session.path_points(), whole_walk=False, step=step_id))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place engine workers end: free the engine, say what failed, start what follows."""
-        if event.worker is not self._worker:
-            return  # a worker this screen no longer waits for
-        state = event.state
-        if state not in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
-            return
-        kind, self.busy, self._worker = self.busy, None, None
-        if kind == "all" and state != WorkerState.SUCCESS:
-            self._stopped = True  # the header says where the walk stopped, never a verdict
-        for step_id in list(self._running_steps):
-            self._set_running(step_id, False)
-        self.refresh_bindings()
-        self._update_status()
-        if state == WorkerState.ERROR:
-            error = event.worker.error
-            line = f"{type(error).__name__}: {error}".splitlines()[0] if error else "?"
-            self.notify(self.tr("walk.worker_failed", error=line), severity="error", timeout=8)
-            self.session.note("error", {"error": line})
-        elif state == WorkerState.SUCCESS and kind == "plan":
-            self._start_initial_run()
 
     # -- engine messages ----------------------------------------------------------------------
     def _title(self, step_id: str, fallback: str) -> str:
@@ -250,16 +170,6 @@ class WalkScreen(WalkChanges, Screen[None]):
         sidebar.select(steps[0].id)
         sidebar.focus()
 
-    def _start_initial_run(self) -> None:
-        """After planning: the whole walk (demo, replay) or the first step (a guided walk)."""
-        steps = self.query_one(FlowchartSidebar).steps
-        if self.busy is not None or not steps:
-            return
-        if self.autorun:
-            self._start_all()
-        else:
-            self._start_step(steps[0].id)
-
     def on_engine_event_posted(self, message: EngineEventPosted) -> None:
         event = message.event
         if isinstance(event, StepStarted):
@@ -272,7 +182,7 @@ class WalkScreen(WalkChanges, Screen[None]):
         elif isinstance(event, DiagnosisReady):
             self._show_diagnosis(event.diagnosis, complete=True)
         elif isinstance(event, Noted) and event.kind == "rewalk":  # a fix changed the outcome
-            self._run_started, self._run_done = monotonic(), set(self.results) - set(event.detail["steps"])
+            self._restart_clock(set(self.results) - set(event.detail["steps"]))
             self.busy = "all"  # the header counts the walk again, as for `a`
 
     def on_run_done(self, message: RunDone) -> None:
@@ -288,27 +198,6 @@ class WalkScreen(WalkChanges, Screen[None]):
             if sidebar.current() == self._jump_to_verdict_from:
                 sidebar.select(VERDICT)
             self._jump_to_verdict_from = None
-
-    def on_question_asked(self, message: QuestionAsked) -> None:
-        box = message.box
-        step = self._planned.get(box.question.step)
-        self.app.push_screen(
-            QuestionDialog(box.question, self.state.lang, step.title if step else ""),
-            lambda answer: self._answered(box, answer),
-        )
-
-    def _answered(self, box: AnswerBox, answer: str | None) -> None:
-        value = answer if answer is not None else fallback_answer(box.question)
-        box.answer(value)  # the session records the answer once the engine has it
-
-    def on_fix_applied(self, message: FixApplied) -> None:
-        ok = message.returncode == 0
-        last = message.output.splitlines()[-1] if message.output else ""
-        if ok:
-            self.notify(self.tr("changes.undone_toast" if message.undo else "fix.applied",
-                                command=message.fix.command), timeout=6)
-        else:
-            self.notify(self.tr("fix.failed", code=message.returncode, output=last), severity="error", timeout=10)
 
     def on_session_started(self, message: SessionStarted) -> None:
         self.state.session_id = message.session_id
@@ -343,107 +232,6 @@ class WalkScreen(WalkChanges, Screen[None]):
         self.query_one(VerdictView).show(diagnosis, total_steps=len(self._planned), complete=complete)
         self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis))
         self._update_status()
-
-    def _update_status(self, running: str | None = None) -> None:
-        """The header's right side: planning, the walk's progress, where it stopped, or the verdict.
-
-        A verdict is shown only when it is one: a cause (or warning) named is shown at
-        once, but "inconclusive" and "healthy" speak for the whole walk, so they wait
-        until every step has run; before that the header counts the steps run.
-        """
-        bar = self.query_one(TitleBar)
-        if running is None and self._running_steps:
-            running = next(iter(self._running_steps))
-        if self.busy == "plan":
-            bar.set_right(Text(self.tr("walk.planning"), style="italic"))
-            return
-        total = len(self._planned)
-        if self.busy == "all":
-            bar.set_right(self._progress_text(running, total))
-            return
-        if running is not None:
-            step = self._planned.get(running)
-            bar.set_right(Text(glyph("running") + " " + self.tr("walk.running", step=step.title if step else running), style="italic"))
-            return
-        if self._stopped:
-            done = len(self._run_done)
-            bar.set_right(Text("■ " + self.tr("walk.stopped_at", done=done, total=total),
-                               style=emphasis("bold yellow")))
-            return
-        d = self.diagnosis
-        verdict = d.verdict if d is not None else None
-        if d is None or (not self.complete and verdict not in (Verdict.CAUSE, Verdict.WARNINGS)):
-            done = len(self.results)
-            bar.set_right(Text(self.tr("walk.progress", done=done, total=total), style="dim"))
-            return
-        if verdict in (Verdict.CAUSE, Verdict.WARNINGS):
-            cause = verdict is Verdict.CAUSE
-            text = Text(glyph("fail" if cause else "warn") + " ", style=emphasis("bold red" if cause else "bold yellow"))
-            text.append(d.causes[0].cause, style="bold")
-            if len(d.causes) > 1:
-                text.append(f" +{len(d.causes) - 1}")
-        elif verdict is Verdict.HEALTHY:
-            text = Text(glyph("pass") + " " + self.tr("walk.status_healthy"), style=emphasis("bold green"))
-        else:
-            text = Text(glyph("ask") + " " + self.tr("walk.status_inconclusive"), style=emphasis("bold yellow"))
-        bar.set_right(self.with_before(text))
-
-    def _progress_text(self, running: str | None, total: int) -> Text:
-        """"7/20 · 1.2 s · running: Routing table" while the whole walk runs."""
-        done = len(self._run_done)
-        seconds = monotonic() - self._run_started if self._run_started is not None else 0.0
-        if running is not None:
-            step = self._planned.get(running)
-            line = self.tr("walk.run_progress", done=done, total=total, seconds=f"{seconds:.1f}",
-                           step=step.title if step else running)
-        else:
-            line = self.tr("walk.run_progress_idle", done=done, total=total, seconds=f"{seconds:.1f}")
-        return Text(glyph("running") + " " + line, style="italic")
-
-    def _pane(self, item: str, *, create: bool = True) -> StepDetail | None:
-        """The detail pane of a step, built on first use (so opening the walk stays cheap).
-
-        Mounted directly (not with ``add_content``, which mounts later): the pane is
-        in the DOM at once, so the switcher can show it in the same handler.
-        """
-        pane = self._panes.get(item)
-        if pane is not None or not create or item not in self._planned:
-            return pane
-        status = RUNNING if item in self._running_steps else PENDING
-        pane = StepDetail(
-            self._planned[item], self.tr, self.kb, self.results.get(item), status, self._template_values(),
-            id=pane_id(item),
-        )
-        pane.display = False
-        self._panes[item] = pane
-        self.query_one("#detail", ContentSwitcher).mount(pane)
-        return pane
-
-    def _template_values(self) -> dict[str, object]:
-        """What the by-hand commands can be filled with from the request (the rest stay <name>)."""
-        request = self.state.request
-        values: dict[str, object] = {}
-        if request is None:
-            return values
-        target = self.diagnosis.target if self.diagnosis and self.diagnosis.target else request.target
-        values["target"] = target
-        values["tcp_port"] = request.port
-        if request.guest is not None and request.guest.kind == "libvirt":
-            values["domain"] = request.guest.name
-        return values
-
-    def _show(self, item: str | None) -> None:
-        if item is None:
-            return
-        switcher = self.query_one("#detail", ContentSwitcher)
-        if item == VERDICT:
-            self.query_one(VerdictView).flush()
-            switcher.current = VERDICT_PANE
-            return
-        pane = self._pane(item)
-        if pane is not None:
-            pane.flush()
-            switcher.current = pane.id
 
     # -- navigation ---------------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#sidebar")
@@ -484,137 +272,6 @@ class WalkScreen(WalkChanges, Screen[None]):
     def goto(self, item: str) -> None:
         self.query_one(FlowchartSidebar).select(item)
 
-    # -- running ------------------------------------------------------------------------------------
-    def _refuse_busy(self) -> bool:
-        if self.busy is None:
-            return False
-        self.notify(self.tr("walk.busy"), severity="warning", timeout=3)
-        return True
-
-    def _start_step(self, step_id: str) -> None:
-        self.busy = "step"
-        self.refresh_bindings()
-        self._worker = self._run_step(step_id)
-
-    def _start_all(self) -> None:
-        self.busy = "all"
-        self._jump_to_verdict_from = self._current()
-        self._run_started = monotonic()
-        self._run_done = set()
-        self._stopped = False
-        self.refresh_bindings()
-        self._update_status()
-        self._worker = self._run_all()
-        # The elapsed time moves while one slow probe runs (a capture, a ping with timeouts).
-        self._ticker = self.set_interval(0.5, self._tick)
-
-    def _tick(self) -> None:
-        if self.busy == "all":
-            self._update_status()
-        elif self._ticker is not None:
-            self._ticker.stop()
-            self._ticker = None
-
-    def action_run_this(self) -> None:
-        """Enter: run the highlighted step if it has not run, or answer its question; one that
-        ran (or any in a replay) opens in full: its whole note, findings and probes."""
-        current = self._current()
-        if current is None or current == VERDICT:
-            return
-        result = self.results.get(current)
-        if result is not None and (result.status != ASK or self.state.replay):
-            self.app.push_screen(step_detail(result, self.tr))
-        elif not self.state.replay and not self._refuse_busy():
-            self._start_step(current)
-
-    def action_rerun(self) -> None:
-        current = self._current()
-        if current is None or self._refuse_busy():
-            return
-        if current == VERDICT:
-            self._start_all()
-        else:
-            self._start_step(current)
-
-    def action_run_all(self) -> None:
-        if not self._refuse_busy():
-            self._start_all()
-
-    # -- fixes -----------------------------------------------------------------------------------------
-    def _selected_fix(self) -> tuple[Fix | None, str | None]:
-        """The highlighted fix in the visible pane (the focused list first) and its step."""
-        focused = self.focused
-        lists: list[FixList] = []
-        if isinstance(focused, FixList):
-            lists.append(focused)
-        switcher = self.query_one("#detail", ContentSwitcher)
-        visible = switcher.visible_content
-        if visible is not None:
-            lists.extend(fl for fl in visible.query(FixList) if fl.fixes)
-        for fix_list in lists:
-            fix = fix_list.selected_fix()
-            if fix is not None:
-                return fix, self._step_of(fix)
-        return None, None
-
-    def _step_of(self, fix: Fix) -> str | None:
-        for step_id, result in self.results.items():
-            for finding in result.findings:
-                if fix in finding.fixes:
-                    return step_id
-        return None
-
-    def _refuse_guidance(self, fix: Fix) -> bool:
-        """Guidance is never copied or applied: it has no command. Say so."""
-        if fix.runnable:
-            return False
-        self.notify(self.tr("walk.guidance_only", guidance=guidance_text(fix, self.state.lang)),
-                    severity="warning", timeout=5)
-        return True
-
-    def action_copy_fix(self) -> None:
-        fix, step = self._selected_fix()
-        if fix is None:
-            self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
-            return
-        if self._refuse_guidance(fix):
-            return
-        self.app.copy_to_clipboard(fix.command)
-        self.notify(self.tr("walk.copied", command=fix.command), timeout=4)
-        self.session.note("fix_copied", {**fix.to_dict(), "step": step})
-
-    action_copy_quiet = action_copy_fix
-
-    def action_apply_fix(self) -> None:
-        if not self.state.allow_changes or self.state.replay:
-            self.notify(self.tr("walk.changes_off"), severity="warning", timeout=4)
-            return
-        fix, step = self._selected_fix()
-        if fix is None:
-            self.notify(self.tr("walk.no_fix"), severity="warning", timeout=3)
-            return
-        if self._refuse_guidance(fix) or self._refuse_busy():
-            return
-        if self.session.refusal(fix) is not None:
-            self.notify(self.tr("walk.not_here", where=fix.where), severity="warning", timeout=5)
-            return
-
-        def confirmed(ok: bool | None) -> None:
-            if not ok:
-                self.session.note("fix_cancelled", {**fix.to_dict(), "step": step})
-                return
-            if self._refuse_busy():
-                return
-            self.busy = "fix"
-            self.refresh_bindings()
-            self._worker = self._apply_fix(fix, step)
-
-        self.app.push_screen(FixConfirmDialog(fix, self.state.lang), confirmed)
-
-    def action_fix_hint(self) -> None:
-        """Say why f does nothing here and what works instead (c copies the fix)."""
-        self.notify(self.tr("walk.changes_hint"), severity="warning", timeout=5)
-
     # -- other screens ------------------------------------------------------------------------------------
     def action_packets(self) -> None:
         from .packets import PacketsScreen
@@ -636,10 +293,6 @@ class WalkScreen(WalkChanges, Screen[None]):
 
         stack = self.app.screen_stack
         return len(stack) >= 2 and isinstance(stack[-2], StartScreen) and self.busy != "fix"
-
-    def blocks_quit(self) -> str | None:
-        """A reason not to quit now: a fix is being applied (its outcome must be recorded)."""
-        return self.tr("walk.fix_running") if self.busy == "fix" else None
 
     # -- what keys are offered ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
