@@ -167,7 +167,12 @@ def in_lang(text: str, lang: str) -> tuple[str, bool]:
 
 def error_text(exc: BaseException, lang: str) -> str:
     """An error's one line in ``lang``: raised with a phrase (``UsageError(tr(...))``), it is
-    said again; raised with a plain string, it stays as it is."""
+    said again; raised with a text key and its values (the probes' :class:`VantageError`,
+    which cannot reach the translator from the ground floor) it is said from them; raised
+    with a plain string, it stays as it is."""
+    key, values = getattr(exc, "key", None), getattr(exc, "values", None)
+    if isinstance(key, str) and key and isinstance(values, Mapping) and key in texts():
+        return tr(key, lang, **values)
     said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
     return in_lang(said, lang)[0]
 

@@ -81,6 +81,7 @@ DATA_FILES = (
     "ui_changes.toml",  # the walk's changes panel: fixes applied, their undo
     "ui_replay.toml",  # the replay's timeline
     "reports.toml",  # Markdown report, console report, diff, causes, CLI messages
+    "cli.toml",  # the command line: option help, argparse's words, vantage syntax, lab up/down
     "lab.toml",  # the fault lab's scenario descriptions
 )
 

@@ -18,7 +18,20 @@ VantageKind = Literal["local", "netns", "libvirt"]
 
 
 class VantageError(ValueError):
-    """A vantage string that cannot be used; the message is one line for the operator."""
+    """A vantage string that cannot be used: one line for the operator.
+
+    ``key`` (when given) names the text in knowledge/data/cli.toml ``[vantage]`` and ``values`` fill
+    it, so the command line and the Start screen say it in the operator's language
+    (this floor cannot reach the translator); ``str()`` is the English line, for logs.
+    """
+
+    def __init__(self, english: str, key: str = "", **values: str) -> None:
+        super().__init__(english)
+        self.key = key  # "": no text of its own (a libvirt error's words are a fact, said as they are)
+        self.values = values
+
+
+_KINDS = "local, netns:NAME or libvirt:DOMAIN[@URI]"
 
 
 @dataclass(frozen=True)
@@ -53,24 +66,24 @@ def parse_vantage(text: str) -> Vantage:
         return LOCAL
     kind, sep, rest = text.partition(":")
     if not sep:
-        raise VantageError(
-            f"bad vantage {text!r}: expected local, netns:NAME or libvirt:DOMAIN[@URI]"
-        )
+        raise VantageError(f"bad vantage {text!r}: expected {_KINDS}", "vantage.no_kind", text=repr(text))
     if kind == "netns":
         if not _NETNS_NAME.match(rest) or rest in (".", ".."):
-            raise VantageError(f"bad vantage {text!r}: {rest!r} is not a valid namespace name")
+            raise VantageError(f"bad vantage {text!r}: {rest!r} is not a valid namespace name",
+                               "vantage.bad_netns", text=repr(text), name=repr(rest))
         return Vantage("netns", rest)
     if kind == "libvirt":
         # Domain names cannot hold '@' in practice, URIs can (qemu+ssh://user@host/system).
         domain, _, uri = rest.partition("@")
         if not domain:
-            raise VantageError(f"bad vantage {text!r}: no domain name after 'libvirt:'")
+            raise VantageError(f"bad vantage {text!r}: no domain name after 'libvirt:'", "vantage.no_domain",
+                               text=repr(text))
         if _ and not uri:
-            raise VantageError(f"bad vantage {text!r}: empty libvirt URI after '@'")
+            raise VantageError(f"bad vantage {text!r}: empty libvirt URI after '@'", "vantage.empty_uri",
+                               text=repr(text))
         return Vantage("libvirt", domain, uri or None)
-    raise VantageError(
-        f"bad vantage {text!r}: unknown kind {kind!r} (use local, netns:NAME or libvirt:DOMAIN[@URI])"
-    )
+    raise VantageError(f"bad vantage {text!r}: unknown kind {kind!r} (use {_KINDS})", "vantage.unknown_kind",
+                       text=repr(text), kind=repr(kind))
 
 
 def check_vantage(vantage: Vantage) -> Vantage:
@@ -82,7 +95,8 @@ def check_vantage(vantage: Vantage) -> Vantage:
         path = vantage.netns_path
         assert path is not None
         if not os.path.exists(path):
-            raise VantageError(f"unknown network namespace {vantage.name!r} (not in {NETNS_DIR})")
+            raise VantageError(f"unknown network namespace {vantage.name!r} (not in {NETNS_DIR})",
+                               "vantage.unknown_netns", name=repr(vantage.name), dir=NETNS_DIR)
     return vantage
 
 

@@ -55,7 +55,8 @@ KEY_FUNCTIONS = {"t", "tr", "_problem"}
 FORWARDERS = {("context.py", "t"), ("text.py", "tr"), ("text.py", "__call__"), ("text.py", "label"), ("text.py", "probe_reason"),
               ("text.py", "layer_name"), ("text.py", "risk_name"), ("text.py", "side_name"), ("checks_platform_hosted.py", "_english"),
               ("checks_platform_hosted.py", "_evidence"),
-              ("text.py", "render_said")}  # says a recorded key again (knowledge/phrase.py)
+              ("text.py", "render_said"),  # says a recorded key again (knowledge/phrase.py)
+              ("text.py", "error_text")}  # says the key an error carries (probes/vantage.py)
 def texts() -> dict:
     """The messages of evidence.toml only (the translator holds every area's)."""
     return file_texts("evidence.toml")

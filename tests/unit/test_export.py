@@ -374,10 +374,13 @@ def test_an_existing_output_is_refused_in_one_line_unless_force(db, capsys, tmp_
     assert export(capsys, sid, "--db", str(path), "-o", "/dev/null")[0] == 0
 
 
-def test_force_is_in_the_help(capsys):
+def test_force_is_in_the_help_in_both_languages(capsys):
     with pytest.raises(SystemExit):
         cli.main(["export", "--help"])
-    assert "--force" in capsys.readouterr().out
+    assert "--force               replace FILE if it exists" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help", "--lang", "zh"])
+    assert "--force               FILE 已存在时替换它" in capsys.readouterr().out
 
 
 def test_the_report_says_when_its_duration_is_a_re_runs(tmp_path, capsys):

@@ -36,7 +36,9 @@ def request_from_args(args: argparse.Namespace, lang: str, *, connect: bool, opt
     trace_rules = bool(getattr(args, "trace_rules", False))
     if optional and not args.target and not args.guest and from_side == "host":
         if trace_rules:
-            raise UsageError("--trace-rules needs --target or --guest (the Start screen does not offer it)")
+            from vnetdoctor.knowledge.text import tr
+
+            raise UsageError(tr("args.trace_rules_alone", lang))
         return None
     try:
         return parse_request(

@@ -24,18 +24,21 @@ def _scenario(name: str | None):  # type: ignore[no-untyped-def]
     name = name or DEFAULT_SCENARIO
     scenario = SCENARIOS.get(name)
     if scenario is None:
+        from vnetdoctor.knowledge.text import tr
+
         close = [n for n in SCENARIOS if name.lower() in n.lower()][:5]
-        hint = f" (did you mean: {', '.join(close)}?)" if close else " (see: vnetdoctor lab list)"
-        raise UsageError(f"unknown scenario {name!r}{hint}")
+        if close:  # made in English, said again in --lang by the command line (a phrase)
+            raise UsageError(tr("labcli.unknown_scenario_close", name=repr(name), close=", ".join(close)))
+        raise UsageError(tr("labcli.unknown_scenario", name=repr(name)))
     return scenario
 
 
 def run(args: argparse.Namespace) -> int:
-    from vnetdoctor.knowledge.text import choose_lang
+    from vnetdoctor.knowledge.text import choose_lang, tr
     from vnetdoctor.lab.kernel import ROOT_REASON, is_privileged
 
     if not is_privileged():
-        raise UsageError(f"demo: {ROOT_REASON}")
+        raise UsageError(ROOT_REASON)
     scenario = _scenario(args.scenario)
     lang = choose_lang(args.lang)
     if not args.no_tui:
@@ -50,17 +53,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         existing = lab_exists(args.prefix)  # also checks the prefix: names are made from it
     except LabError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(*exc.args) from None  # a phrase: said again in --lang
     if existing:  # checked here too, so that a lab that is not ours is never taken down below
-        raise UsageError(
-            f"a lab with prefix {args.prefix!r} is already up ({existing[0]}): "
-            f"run 'vnetdoctor lab down --prefix {args.prefix}' first"
-        )
+        raise UsageError(tr("labcli.already_up", prefix=repr(args.prefix), what=existing[0],
+                            command=f"vnetdoctor lab down --prefix {args.prefix}"))
     # SIGHUP (an SSH drop), SIGTERM and SIGINT: while the lab is being built they unwind
     # through the finally below; while the TUI runs it exits properly first; if it cannot,
     # the guard's watchdog takes the lab down itself before ending the process.
     with SignalGuard() as guard:
-        guard.on_emergency("lab down", lambda: _down(args.prefix))
+        guard.on_emergency("lab down", lambda: _down(args.prefix, lang))
         try:
             return _run_lab(args, scenario, lang)
         except Interrupted as exc:
@@ -81,8 +82,10 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
             instance = up(scenario.name, args.prefix)
         except LabError as exc:
             owned = False  # up() has taken down what it built before raising
-            raise UsageError(str(exc)) from None
-        print(f"vnetdoctor demo: lab {args.prefix!r} is up: {scenario.describe(lang)}",
+            raise UsageError(*exc.args) from None
+        from vnetdoctor.knowledge.text import tr
+
+        print(tr("labcli.demo_up", lang, prefix=repr(args.prefix), description=scenario.describe(lang)),
               file=sys.stderr)
         # The lab's scenario yields a Request, checked by the session's rules like any other.
         request = checked(replace(instance.request(lang), trace_rules=bool(getattr(args, "trace_rules", False))),
@@ -92,15 +95,16 @@ def _run_lab(args: argparse.Namespace, scenario, lang: str) -> int:  # type: ign
         return _tui(request, args, lang, scenario.name)
     finally:
         if owned:
-            _down(args.prefix)
+            _down(args.prefix, lang)
 
 
 _DOWN_LOCK = threading.Lock()
 
 
-def _down(prefix: str) -> None:
+def _down(prefix: str, lang: str = "en") -> None:
     """Take the lab down once, whichever of the command and the signal watchdog gets here first."""
     from vnetdoctor.interrupt import say
+    from vnetdoctor.knowledge.text import error_text, tr
     from vnetdoctor.lab.lifecycle import down, lab_exists
     from vnetdoctor.lab.ops import LabError
 
@@ -109,9 +113,9 @@ def _down(prefix: str) -> None:
             return
         try:
             down(prefix)
-            say(f"vnetdoctor demo: lab {prefix!r} taken down")  # also when the terminal is gone
+            say(tr("labcli.demo_down", lang, prefix=repr(prefix)))  # also when the terminal is gone
         except LabError as exc:
-            say(f"vnetdoctor demo: {exc}")
+            say(f"vnetdoctor demo: {error_text(exc, lang)}")
 
 
 def _diagnose(request, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

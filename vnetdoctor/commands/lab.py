@@ -13,7 +13,7 @@ import time
 from argparse import Namespace
 
 from vnetdoctor.commands._stdout import output_width
-from vnetdoctor.knowledge.text import choose_lang, display_width, join, pad, probe_reason, tr, wrap
+from vnetdoctor.knowledge.text import choose_lang, display_width, error_text, in_lang, join, pad, probe_reason, tr, wrap
 from vnetdoctor.probes.errors import UsageError
 
 
@@ -24,7 +24,7 @@ def run(args: Namespace) -> int:
     from vnetdoctor.lab import kernel
 
     if not kernel.is_privileged():
-        raise UsageError(kernel.ROOT_REASON)
+        raise UsageError(kernel.ROOT_REASON)  # a phrase: main() says it in --lang
     if action == "up":
         return _up(args)
     if action == "down":
@@ -66,38 +66,45 @@ def _list(args: Namespace) -> int:
             print(row + "  " + text)
     for reason in sorted({r[5] for r in rows if r[5]}):
         names = join((r[0] for r in rows if r[5] == reason), lang)
-        said = tr("lablist.not_runnable", lang, names=names, reason=probe_reason(reason, lang))
+        said = tr("lablist.not_runnable", lang, names=names, reason=reason_text(reason, lang))
         print("\n" + "\n".join(wrap(said, width)))
     return 0
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """Why a scenario cannot run here, in ``lang``: the lab's own reasons are phrases
+    (said again), a probe's fixed words go through :func:`probe_reason`."""
+    said, again = in_lang(reason, lang)
+    return said if again else probe_reason(reason, lang)
 
 
 def _up(args: Namespace) -> int:
     from vnetdoctor.lab import SCENARIOS, LabError, up
 
+    lang = choose_lang(getattr(args, "lang", None))
     scenario = SCENARIOS.get(args.scenario)
     if scenario is None:
-        raise UsageError(f"unknown scenario {args.scenario!r} (see: vnetdoctor lab list)")
+        raise UsageError(tr("labcli.unknown_scenario", lang, name=repr(args.scenario)))
     start = time.perf_counter()
     try:
         inst = up(args.scenario, args.prefix)
     except LabError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(error_text(exc, lang)) from None
     elapsed = time.perf_counter() - start
-    lang = choose_lang(getattr(args, "lang", None))
-    cause = f"cause {scenario.cause}" if scenario.cause else "no fault"
-    print(f"lab {inst.prefix!r} is up: {scenario.name} ({cause}, topology {scenario.topology}) in {elapsed:.2f} s")
+    what = tr("labcli.cause", lang, cause=scenario.cause) if scenario.cause else tr("labcli.no_fault", lang)
+    print(tr("labcli.up", lang, prefix=repr(inst.prefix), name=scenario.name, what=what,
+             topology=scenario.topology, seconds=f"{elapsed:.2f}"))
     print(f"  {scenario.describe(lang)}")
-    print(f"  namespaces: {' '.join(inst.namespaces)}")
-    if scenario.notes:
-        print(f"  note: {scenario.notes}")
-    print("  expected:")
+    print(tr("labcli.namespaces", lang, names=" ".join(inst.namespaces)))
+    if scenario.note():
+        print(tr("labcli.note", lang, note=scenario.note(lang)))
+    print(tr("labcli.expected", lang))
     for check in inst.checks():
-        print(f"    {check.describe()}")
-    command = ["vnetdoctor", "diagnose", *inst.diagnose_args()]
-    print("diagnose it with:")
-    print("  " + " ".join(shlex.quote(a) for a in command))
-    print("take it down with:")
-    print("  " + " ".join(shlex.quote(a) for a in ["vnetdoctor", "lab", "down", "--prefix", inst.prefix]))
+        print(f"    {check.describe(lang)}")
+    print(tr("labcli.diagnose_with", lang))
+    print("  " + shlex.join(["vnetdoctor", "diagnose", *inst.diagnose_args()]))
+    print(tr("labcli.down_with", lang))
+    print("  " + shlex.join(["vnetdoctor", "lab", "down", "--prefix", inst.prefix]))
     sys.stdout.flush()
     return 0
 
@@ -105,12 +112,13 @@ def _up(args: Namespace) -> int:
 def _down(args: Namespace) -> int:
     from vnetdoctor.lab import LabError, down
 
+    lang = choose_lang(getattr(args, "lang", None))
     try:
-        removed = down(args.prefix)
+        removed = down(args.prefix, lang)
     except LabError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(error_text(exc, lang)) from None
     if not removed:
-        print(f"nothing of a lab with prefix {args.prefix!r} was found")
+        print(tr("labcli.nothing_found", lang, prefix=repr(args.prefix)))
     for line in removed:
         print(line)
     return 0

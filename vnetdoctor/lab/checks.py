@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from vnetdoctor.knowledge.text import tr
+
 PING = "ping"
 PING_DF_1400 = "ping_df_1400"
 TCP = "tcp"
@@ -48,11 +50,15 @@ class Check(NamedTuple):
     expect_reason: str | None = None
     expect_answer: str | None = None  # dns: the address the name must resolve to
 
-    def describe(self) -> str:
-        what = {PING: "ping", PING_DF_1400: "ping -M do -s 1400", TCP: "tcp connect", DNS: "resolve"}[self.kind]
+    def describe(self, lang: str = "en") -> str:
+        """The check as ``lab up`` lists it; a ping is its command line, said as it is typed."""
+        what = ({PING: "ping", PING_DF_1400: "ping -M do -s 1400"}.get(self.kind)
+                or tr("labcli.check_tcp" if self.kind == TCP else "labcli.check_dns", lang))
         target = f"{self.target}:{self.port}" if self.port else self.target
-        outcome = "works" if self.expect_ok else "fails" + (f" ({self.expect_reason})" if self.expect_reason else "")
-        return f"{what} {target} from {self.ns} {outcome}"
+        outcome = (tr("labcli.works", lang) if self.expect_ok else
+                   tr("labcli.fails_with", lang, reason=self.expect_reason) if self.expect_reason else
+                   tr("labcli.fails", lang))
+        return tr("labcli.check", lang, what=what, target=target, ns=self.ns, outcome=outcome)
 
 
 class CheckSpec(NamedTuple):

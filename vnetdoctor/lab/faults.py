@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vnetdoctor.knowledge.text import tr
+
 from .checks import LAB_PORT
 from .ops import LabError, arp_frame, stp_config_bpdu
 from .topology import (
@@ -72,7 +74,7 @@ def _wait_port_state(inst: LabInstance, port: str, wanted: str, timeout: float =
         if seen == wanted:
             return
         time.sleep(0.02)
-    raise LabError(f"bridge port {port} is {seen}, not {wanted}, after {timeout:.0f}s")
+    raise LabError(tr("labcli.port_state", port=port, seen=seen, wanted=wanted, seconds=f"{timeout:.0f}"))
 
 
 # physical

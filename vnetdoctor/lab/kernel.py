@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import threading
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.caps import CAP_NET_ADMIN, CAP_SYS_ADMIN, has_cap
 
 CLONE_NEWNET = 0x40000000
@@ -42,7 +43,9 @@ def is_privileged() -> bool:
     return has_cap(CAP_NET_ADMIN) and has_cap(CAP_SYS_ADMIN)
 
 
-ROOT_REASON = "the lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it with sudo"
+# Every reason below is a phrase made in English: `lab list` and `lab up` say it again
+# in the operator's language (knowledge.text.in_lang), tests and JSON read the English.
+ROOT_REASON = tr("labcli.root")
 
 
 def _run(argv: list[str]) -> tuple[int, str]:
@@ -82,7 +85,7 @@ def _in_scratch_netns(fn):  # type: ignore[no-untyped-def]
 
 def _veth_pair() -> str | None:
     rc, err = _run(["ip", "link", "add", "vlp0", "type", "veth", "peer", "name", "vlp1"])
-    return None if rc == 0 else f"cannot create a veth pair to test with: {err}"
+    return None if rc == 0 else tr("labcli.no_veth", error=err)
 
 
 @functools.cache
@@ -92,11 +95,13 @@ def _vlan() -> str | None:
         if broken:
             return broken
         rc, _ = _run(["ip", "link", "add", "link", "vlp0", "name", "vlp0.10", "type", "vlan", "id", "10"])
-        reasons = [] if rc == 0 else ["no 802.1Q VLAN devices (8021q)"]
+        devices = rc != 0
         rc, _ = _run(["ip", "link", "add", "vlbr", "type", "bridge", "vlan_filtering", "1"])
-        if rc != 0:
-            reasons.append("no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)")
-        return ("this kernel has " + " and ".join(reasons)) if reasons else None
+        filtering = rc != 0
+        if devices or filtering:
+            return tr("labcli.no_vlan_both" if devices and filtering else
+                      "labcli.no_vlan_devices" if devices else "labcli.no_vlan_filtering")
+        return None
 
     return _in_scratch_netns(probe)
 
@@ -113,7 +118,7 @@ def _tc_bpf() -> str | None:
                 "tc", "filter", "add", "dev", "vlp0", "ingress", "protocol", "arp", "prio", "1",
                 "bpf", "bytecode", "1,6 0 0 2,", "da",
             ])
-        return None if rc == 0 else f"this kernel cannot drop ARP in tc (clsact + cls_bpf): {err}"
+        return None if rc == 0 else tr("labcli.no_tc_bpf", error=err)
 
     return _in_scratch_netns(probe)
 
@@ -122,19 +127,16 @@ def _tc_bpf() -> str | None:
 def _iptables_legacy() -> str | None:
     def probe() -> str | None:
         rc, err = _run(["iptables-legacy", "-w", "-S"])
-        return None if rc == 0 else f"iptables-legacy does not work here: {err}"
+        return None if rc == 0 else tr("labcli.no_iptables_legacy", error=err)
 
     return _in_scratch_netns(probe)
 
 
 def _br_netfilter_netns() -> str | None:
     if not os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
-        return "no br_netfilter in this kernel (no /proc/sys/net/bridge)"
+        return tr("labcli.no_br_netfilter")
     if not _kernel_at_least(5, 3):
-        return (
-            "bridge-nf-call-iptables is global before Linux 5.3: setting it in the lab "
-            "would change the host"
-        )
+        return tr("labcli.br_netfilter_global")
     return None
 
 
@@ -160,13 +162,13 @@ def missing(needs: tuple[str, ...]) -> str | None:
     if not is_privileged():
         return ROOT_REASON
     if not shutil.which("ip"):
-        return "needs the ip command (iproute2)"
+        return tr("labcli.needs_ip")
     for need in needs:
         tool = _TOOLS.get(need)
         if tool and not shutil.which(tool):
-            return f"needs the {tool} command"
+            return tr("reason.needs_command", tool=tool)
         if need == TC_BPF and not shutil.which("tc"):
-            return "needs the tc command (iproute2)"
+            return tr("labcli.needs_tc")
         check = _KERNEL_CHECKS.get(need)
         reason = check() if check else None
         if reason:

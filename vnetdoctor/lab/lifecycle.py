@@ -13,6 +13,7 @@ because ``t123x0-host`` is not a role.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.text import join_clauses, tr
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
 
@@ -117,7 +119,7 @@ class LabInstance:
 
         lab_state = state.load(prefix)
         if lab_state is None:
-            raise LabError(f"no lab is up with prefix {prefix!r}")
+            raise LabError(tr("labcli.no_lab", prefix=repr(prefix)))
         scenario = SCENARIOS.get(lab_state.scenario)
         if scenario is None:
             raise LabError(f"the lab {prefix!r} runs an unknown scenario {lab_state.scenario!r}")
@@ -228,14 +230,14 @@ class LabInstance:
         if record is None:
             return
         if not state.stop_process(record):
-            raise LabError(f"could not stop the lab's {name} server (pid {record.pid})")
+            raise LabError(tr("labcli.server_not_stopped", name=name, pid=record.pid))
         del self.state.processes[name]
         state.save(self.state)
 
     def _start_server(self, name: str, role: str, make_socket, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
         """Bind the socket inside the namespace, then start the server there holding it."""
         if name in self.state.processes and state.is_running(self.state.processes[name]):
-            raise LabError(f"the lab's {name} server is already running")
+            raise LabError(tr("labcli.server_running", name=name))
         ns = self.ns(role)
         inode = ops.netns_inode(ns)
         watch = [f"--watch={os.path.join('/run/netns', ns)}:{inode}"] if inode else []
@@ -256,11 +258,11 @@ class LabInstance:
         try:
             popen = call_in(Vantage("netns", ns), spawn)
         except OSError as exc:
-            raise LabError(f"cannot start the {name} server in {ns}: {exc.strerror or exc}") from None
+            raise LabError(tr("labcli.server_not_started", name=name, ns=ns, error=str(exc.strerror or exc))) from None
         state.register_child(popen)
         start = state.proc_start_time(popen.pid)
         if start is None:
-            raise LabError(f"the {name} server in {ns} exited at once")
+            raise LabError(tr("labcli.server_exited", name=name, ns=ns))
         self.state.processes[name] = ProcessRecord(name, popen.pid, start, ns)
         state.save(self.state)
 
@@ -282,16 +284,14 @@ def up(name: str, prefix: str = "vnd-") -> LabInstance:
     state.check_prefix(prefix)
     scenario = SCENARIOS.get(name)
     if scenario is None:
-        raise LabError(f"unknown scenario {name!r} (see: vnetdoctor lab list)")
+        raise LabError(tr("labcli.unknown_scenario", name=repr(name)))
     reason = scenario.available()
     if reason:
-        raise LabError(f"scenario {name} cannot run here: {reason}")
+        raise LabError(tr("labcli.cannot_run", name=name, reason=reason))
     existing = lab_exists(prefix)
     if existing:
-        raise LabError(
-            f"a lab with prefix {prefix!r} is already up ({existing[0]}): "
-            f"run 'vnetdoctor lab down --prefix {prefix}' first"
-        )
+        raise LabError(tr("labcli.already_up", prefix=repr(prefix), what=existing[0],
+                          command=shlex.join(["vnetdoctor", "lab", "down", "--prefix", prefix])))
     inst = LabInstance(scenario, LabState(prefix=prefix, scenario=name))
     state.save(inst.state)
     try:
@@ -307,20 +307,21 @@ def up(name: str, prefix: str = "vnd-") -> LabInstance:
 class DownReport:
     namespaces: list[str] = field(default_factory=list)
     etc_netns: list[str] = field(default_factory=list)
-    processes: list[str] = field(default_factory=list)
+    processes: list[tuple[str, int]] = field(default_factory=list)  # (server name, pid)
     state_file: str = ""
     problems: list[str] = field(default_factory=list)
 
-    def lines(self) -> list[str]:
-        out = [f"stopped {p}" for p in self.processes]
-        out += [f"deleted netns {n}" for n in self.namespaces]
-        out += [f"removed {d}" for d in self.etc_netns]
+    def lines(self, lang: str = "en") -> list[str]:
+        out = [tr("labcli.stopped", lang, what=tr("labcli.server", lang, name=name, pid=pid))
+               for name, pid in self.processes]
+        out += [tr("labcli.deleted_netns", lang, name=n) for n in self.namespaces]
+        out += [tr("labcli.removed", lang, path=d) for d in self.etc_netns]
         if self.state_file:
-            out.append(f"removed {self.state_file}")
+            out.append(tr("labcli.removed", lang, path=self.state_file))
         return out
 
 
-def down(prefix: str = "vnd-") -> list[str]:
+def down(prefix: str = "vnd-", lang: str = "en") -> list[str]:
     """Remove everything of the lab ``prefix``; what was removed, one line each.
 
     Processes go first: a process inside a namespace keeps it alive after its
@@ -328,8 +329,8 @@ def down(prefix: str = "vnd-") -> list[str]:
     """
     report = down_report(prefix)
     if report.problems:
-        raise LabError("lab down left something behind: " + "; ".join(report.problems))
-    return report.lines()
+        raise LabError(tr("labcli.left_behind", problems=join_clauses(report.problems)))
+    return report.lines(lang)
 
 
 def down_report(prefix: str) -> DownReport:
@@ -341,18 +342,18 @@ def down_report(prefix: str) -> DownReport:
     records += [r for r in state.find_marked_processes(prefix, SERVER_SCRIPT) if (r.pid, r.start) not in known]
     for record in records:
         if state.stop_process(record):
-            report.processes.append(f"{record.name} server (pid {record.pid})")
+            report.processes.append((record.name, record.pid))
         else:
-            report.problems.append(f"process {record.pid} did not exit")
+            report.problems.append(tr("labcli.process_stays", pid=record.pid))
     names = [f"{prefix}{r}" for r in ROLES if ops.netns_exists(f"{prefix}{r}")]
     if names:
         try:
             ops.ip_root_batch([f"netns del {n}" for n in names])
         except LabError as exc:
-            report.problems.append(str(exc))
+            report.problems.append(exc.args[0] if exc.args else str(exc))
         for n in names:
             if ops.netns_exists(n):
-                report.problems.append(f"netns {n} is still there")
+                report.problems.append(tr("labcli.netns_stays", name=n))
             else:
                 report.namespaces.append(n)
     for role in ROLES:
@@ -361,7 +362,7 @@ def down_report(prefix: str) -> DownReport:
             if state.remove_etc_netns(name):
                 report.etc_netns.append(os.path.join(state.ETC_NETNS, name))
             else:
-                report.problems.append(f"could not remove {state.ETC_NETNS}/{name}")
+                report.problems.append(tr("labcli.etc_stays", path=os.path.join(state.ETC_NETNS, name)))
     if state.remove(prefix):
         report.state_file = state.state_path(prefix)
     return report

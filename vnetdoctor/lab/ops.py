@@ -20,6 +20,7 @@ import struct
 import subprocess
 from collections.abc import Iterable, Sequence
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.nsexec import call_in
 from vnetdoctor.probes.vantage import Vantage
 
@@ -46,9 +47,9 @@ def _spawn(argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProces
             env={**os.environ, "LC_ALL": "C"},
         )
     except FileNotFoundError:
-        raise LabError(f"{argv[0]}: command not found") from None
+        raise LabError(tr("labcli.command_not_found", command=argv[0])) from None
     except subprocess.TimeoutExpired:
-        raise LabError(f"{' '.join(argv)}: timed out") from None
+        raise LabError(tr("labcli.timed_out", command=" ".join(argv))) from None
 
 
 def ip_root_batch(lines: Iterable[str]) -> None:
@@ -111,7 +112,8 @@ def run_in(ns: str, argv: Sequence[str], stdin: str | None = None, check: bool =
 
     proc = call_in(_ns(ns), spawn)
     if check and proc.returncode != 0:
-        raise LabError(f"{' '.join(argv)} in {ns}: {_first_line(proc.stderr or proc.stdout)}")
+        raise LabError(tr("labcli.failed_in", what=" ".join(argv), ns=ns,
+                          error=_first_line(proc.stderr or proc.stdout)))
     return proc.stdout
 
 
@@ -134,7 +136,8 @@ def sysctl(ns: str, settings: Iterable[tuple[str, str | int]]) -> None:
                 with open(path, "w", encoding="ascii") as fh:
                     fh.write(f"{value}\n")
             except OSError as exc:
-                raise LabError(f"sysctl {key}={value} in {ns}: {exc.strerror or exc}") from None
+                raise LabError(tr("labcli.failed_in", what=f"sysctl {key}={value}", ns=ns,
+                                  error=str(exc.strerror or exc))) from None
 
     call_in(_ns(ns), write)
 
@@ -199,7 +202,8 @@ def open_packet_socket(ns: str, ifname: str) -> socket.socket:
     try:
         return call_in(_ns(ns), make)
     except OSError as exc:
-        raise LabError(f"raw socket on {ifname} in {ns}: {exc.strerror or exc}") from None
+        raise LabError(tr("labcli.failed_in", what=f"raw socket on {ifname}", ns=ns,
+                          error=str(exc.strerror or exc))) from None
 
 
 def send_frames(ns: str, ifname: str, frames: Iterable[bytes]) -> None:

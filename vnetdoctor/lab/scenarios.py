@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.probes.vantage import Vantage
-from vnetdoctor.knowledge.text import LANGS, tr
+from vnetdoctor.knowledge.text import LANGS, texts, tr
 
 from . import kernel
 from .checks import DNS, DNS_NAME, LAB_PORT, PING, PING_DF_1400, TCP, Check, CheckSpec
@@ -106,7 +106,6 @@ class Scenario:
     inject: Action | None = None
     revert: Action | None = None
     needs: tuple[str, ...] = ()
-    notes: str = ""  # what cannot be simulated, timing caveats
 
     @property
     def topo(self) -> Topology:
@@ -115,6 +114,11 @@ class Scenario:
     def describe(self, lang: str = "en") -> str:
         """What is broken and how, from ``knowledge/data/lab.toml`` (the one translator)."""
         return tr(f"scenario.{self.name}", lang)
+
+    def note(self, lang: str = "en") -> str:
+        """What cannot be simulated, a timing caveat: ``lab.toml [scenario_note]``, or ``""``."""
+        key = f"scenario_note.{self.name}"
+        return tr(key, lang) if key in texts() else ""
 
     def available(self) -> str | None:
         """None when the scenario can run here, else the one-line reason it cannot."""
@@ -164,7 +168,7 @@ class Scenario:
             "description": {lang: self.describe(lang) for lang in LANGS},
             "available": reason is None,
             "reason": reason or "",
-            "notes": self.notes,
+            "notes": self.note("en"),
             "diagnose_args": self.diagnose_args("vnd-"),
             "checks": [c._asdict() for c in self.checks("vnd-")],
         }
@@ -218,8 +222,6 @@ _ALL: list[Scenario] = [
     Scenario(
         "bridge.port_blocking", "bridge.port_blocking", "bridged",
         (H2G, G2H), inject=_stp_listening, revert=_stp_off,
-        notes="the fault heals by itself 2 x forward_delay (60 s) after lab up: diagnose within a minute, "
-              "or use the bpdu-guard scenario for a port that stays blocked",
     ),
     Scenario(
         "bpdu-guard", "bridge.port_blocking", "bridged",
@@ -254,13 +256,10 @@ _ALL: list[Scenario] = [
     Scenario(
         "arp.unresolved", "arp.unresolved", "bridged",
         (H2G, G2H), inject=_arp_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,),
-        notes="this kernel has no cls_matchall/act_gact: the drop is a one-instruction classic BPF "
-              "program (ret #2 = TC_ACT_SHOT) in a cls_bpf direct-action filter on a clsact qdisc",
     ),
     Scenario(
         "kernel.drop_unexplained", "kernel.drop_unexplained", "bridged",
         (H2G, G2H), inject=_ip_blackhole, revert=_arp_blackhole_off, needs=(kernel.TC_BPF,),
-        notes="the same classic BPF drop as arp.unresolved, for protocol ip",
     ),
     Scenario(
         "ip.no_address", "ip.no_address", "nat",
@@ -348,12 +347,10 @@ _ALL: list[Scenario] = [
     Scenario(
         "vmware.vmnet_down", "vmware.vmnet_down", "vmware",
         (H2G, G2H), inject=_host_if("down"), revert=_host_if("up"),
-        notes="only the interfaces are simulated: vmmon/vmnet modules and vmnet-natd/vmnet-dhcpd are not",
     ),
     Scenario(
         "virtualbox.hostonly_down", "virtualbox.hostonly_down", "virtualbox",
         (H2G, G2H), inject=_vbox_no_address, revert=_vbox_address,
-        notes="only the interface is simulated: the vboxdrv/vboxnetadp modules are not",
     ),
 ]
 

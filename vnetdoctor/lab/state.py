@@ -19,6 +19,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from vnetdoctor.knowledge.text import tr
+
 STATE_DIR = os.environ.get("VNETDOCTOR_LAB_STATE_DIR", "/run/vnetdoctor-lab")
 ETC_NETNS = "/etc/netns"
 SCHEMA = "vnetdoctor.lab/1"
@@ -73,10 +75,7 @@ def check_prefix(prefix: str) -> str:
     from .ops import LabError
 
     if not PREFIX_RE.match(prefix or ""):
-        raise LabError(
-            f"bad lab prefix {prefix!r}: use 1-32 letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit"
-        )
+        raise LabError(tr("labcli.bad_prefix", prefix=repr(prefix)))
     return prefix
 
 

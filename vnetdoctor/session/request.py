@@ -18,6 +18,7 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import Request
 from vnetdoctor.knowledge.target_kind import classify, message, not_a_host
+from vnetdoctor.knowledge.text import error_text
 from vnetdoctor.probes.vantage import LOCAL, Vantage, VantageError, check_vantage, parse_vantage
 
 # The command-line flag of each field, for the one-line error of the CLI.
@@ -72,7 +73,7 @@ def parse_port(text: str | int | None) -> int | None:
     return value
 
 
-def parse_side(text: str | None, field_name: str) -> Vantage | None:
+def parse_side(text: str | None, field_name: str, lang: str = "en") -> Vantage | None:
     """A vantage as typed (``local``, ``netns:NAME``, ``libvirt:DOMAIN[@URI]``), None when empty."""
     text = (text or "").strip()
     if not text:
@@ -80,7 +81,7 @@ def parse_side(text: str | None, field_name: str) -> Vantage | None:
     try:
         return parse_vantage(text)
     except VantageError as exc:
-        raise RequestError(field_name, "form.bad_vantage", {"reason": str(exc)}, text) from None
+        raise RequestError(field_name, "form.bad_vantage", {"reason": error_text(exc, lang)}, text) from None
 
 
 def parse_request(
@@ -107,8 +108,8 @@ def parse_request(
         raise RequestError("from_side", "form.bad_side", {"value": side}, side)
     request = Request(
         target=addr,
-        host=parse_side(host or "local", "host") or LOCAL,
-        guest=parse_side(guest, "guest"),
+        host=parse_side(host or "local", "host", lang) or LOCAL,
+        guest=parse_side(guest, "guest", lang),
         from_side=side,
         port=port_no,
         lang=lang,
@@ -131,7 +132,8 @@ def check_request(request: Request, *, connect: bool = False) -> Request:
         try:
             check_vantage(vantage)
         except VantageError as exc:
-            raise RequestError(name, "form.bad_vantage", {"reason": str(exc)}, str(vantage)) from None
+            raise RequestError(name, "form.bad_vantage", {"reason": error_text(exc, request.lang)},
+                               str(vantage)) from None
     if request.host.kind == "libvirt":
         raise RequestError("host", "form.host_libvirt", {}, str(request.host))
     if connect and request.guest is not None and request.guest.kind == "libvirt":
