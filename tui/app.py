@@ -200,10 +200,11 @@ class VnetDoctorApp(App[None]):
                     title=self.tr("record.failed_title"), severity="error", timeout=RECORD_NOTICE_SECONDS)
 
     def action_command_palette(self) -> None:
-        if not ascii_glyphs():
-            super().action_command_palette()
-        elif self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(AsciiCommandPalette(id="--command-palette"))
+        """Textual's palette, with its prompt in the operator's language (and no 🔎 in ASCII)."""
+        if not self.use_command_palette or CommandPalette.is_open(self):
+            return
+        palette = AsciiCommandPalette if ascii_glyphs() else CommandPalette
+        self.push_screen(palette(placeholder=self.tr("app.palette_search"), id="--command-palette"))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

@@ -138,3 +138,15 @@ async def test_no_partial_block_is_left_after_a_toast_and_a_dialog(monkeypatch: 
         text = screen_text(app)
         # The sidebar's right border (▕) is the only block glyph left.
         assert [c for c in BLOCKS.replace("▕", "") if c in text] == []
+
+
+async def test_the_palette_asks_in_the_operators_language() -> None:
+    app, _ = make_app(lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        svg = app.export_screenshot()
+        assert isinstance(app.screen, CommandPalette)
+    assert "索命令…" in svg and "Search for" not in svg  # the cursor cell splits off its first character
