@@ -15,6 +15,7 @@ from typing import Any
 
 from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import Direction, PacketKind
 
 from .checks import check
 from .checks_symptom import get_path, get_trace, routed_by_host
@@ -370,8 +371,8 @@ def nat(ctx: StepContext) -> None:
                  or "snat" in r.rule.lower()]
     covering = [r for r in nat_rules if _covers(r.rule, guest_ip)]
     packets = trace.packets
-    left_raw = [p for p in packets if p.iface == path.uplink and f"ICMP {guest_ip} >" in p.summary
-                and "echo-request" in p.summary]
+    left_raw = [p for p in packets if p.iface == path.uplink and p.src == guest_ip
+                and p.kind == PacketKind.ECHO_REQUEST]
     came_back = returned_on(trace, ctx.host, trace.forward.ident, ctx.target)
     if came_back:
         ctx.passed(ctx.t("network.untranslated_replies_return", ip=guest_ip, ifaces=ctx.join(came_back)))
@@ -439,11 +440,11 @@ def returned_on(trace: Any, host: Vantage, ident: int, target: str | None) -> li
     """
     out: list[str] = []
     for p in trace.packets:
-        if p.vantage != str(host) or not p.summary.startswith("in ") or p.iface in out:
+        if p.vantage != str(host) or p.direction != Direction.IN or p.iface in out:
             continue
         tag = ProbeTag.read(p.tag)
-        reply = "echo-reply" in p.summary and tag is not None and tag.of_ping(ident)
-        asks = bool(target) and "ARP who-has" in p.summary and f" tell {target} " in p.summary
+        reply = p.kind == PacketKind.ECHO_REPLY and tag is not None and tag.of_ping(ident)
+        asks = bool(target) and p.kind == PacketKind.WHO_HAS and p.src == target
         if reply or asks:
             out.append(p.iface)
     return out

@@ -72,7 +72,9 @@ def render_finding(
 
     info = catalog.get_cause(cause)
     tvars = {k: ("" if v is None else v) for k, v in template_vars.items()}
-    tvars.setdefault("where", where_label(where))
+    # No vantage but a place named for the fixes (the guest's console when there is no
+    # --guest): the summary names that place, never "local", which is this host.
+    tvars.setdefault("where", fix_where if where is None and fix_where else where_label(where))
     summary = catalog.render_summary(cause, lang, strict=strict, **tvars)
     if fixes is None:
         rendered = []

@@ -19,6 +19,7 @@ from vnetdoctor.probes.capture import WHOLE_CAPTURE, Capture, capture_failures
 from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.rows import BridgePortRow, LinkRow, PacketRow
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import PacketKind
 
 from .kernel_window import KernelWindow
 from .model import Evidence
@@ -122,7 +123,11 @@ class Leg:
             return tr("trace.seen_not_on", lang, last=hop_label(last.side, last.iface, lang),
                         missing=hop_label(missing.side, missing.iface, lang))
         if self.reply_seen_anywhere():
-            points = sorted({p for points in self.reply_seen.values() for p in points}, key=lambda p: (p.side, p.iface))
+            # In the order the reply travels (the request's path backwards), so the line
+            # reads as a path: "guest eth0, host vnet0, host br0", never alphabetically.
+            back = {h.point: i for i, h in enumerate(reversed(self.hops))}
+            points = sorted({p for points in self.reply_seen.values() for p in points},
+                            key=lambda p: (back.get(p, len(back)), p.side, p.iface))
             hops = join((hop_label(p.side, p.iface, lang) for p in points), lang)
             return tr("trace.reply_lost", lang, last=hop_label(last.side, last.iface, lang), hops=hops)
         if not any(h.side == "guest" for h in self.hops):
@@ -255,11 +260,11 @@ def run_trace(
         layer="datalink",
     )
 
-    def label_seen(ident: int, kind: str) -> dict[str, tuple[PathPoint, ...]]:
+    def label_seen(ident: int, kind: PacketKind) -> dict[str, tuple[PathPoint, ...]]:
         out: dict[str, list[PathPoint]] = {}
         for p in packets:
             tag = ProbeTag.read(p.tag)
-            if tag is None or not tag.of_ping(ident) or kind not in p.summary:
+            if tag is None or not tag.of_ping(ident) or p.kind != kind:
                 continue
             seq = tag.seq
             side = hop_side.get((p.vantage, p.iface), "host" if p.vantage == str(sender) else "?")
@@ -276,11 +281,11 @@ def run_trace(
         return obs.ok and any(getattr(r, "ident", ident) != ident for r in obs.rows)
 
     forward = Leg("forward", sender, dst, fwd_ident, fwd_obs, fwd_hops,
-                  label_seen(fwd_ident, "echo-request"), label_seen(fwd_ident, "echo-reply"),
+                  label_seen(fwd_ident, PacketKind.ECHO_REQUEST), label_seen(fwd_ident, PacketKind.ECHO_REPLY),
                   capture_obs.vantage, uncaptured, untracked(fwd_obs, fwd_ident))
     reverse = None
     if rev_obs is not None and reverse_sender is not None and reverse_dst:
         reverse = Leg("reverse", reverse_sender, reverse_dst, rev_ident, rev_obs, tuple(reversed(fwd_hops)),
-                      label_seen(rev_ident, "echo-request"), label_seen(rev_ident, "echo-reply"),
+                      label_seen(rev_ident, PacketKind.ECHO_REQUEST), label_seen(rev_ident, PacketKind.ECHO_REPLY),
                       capture_obs.vantage, uncaptured, untracked(rev_obs, rev_ident))
     return Trace(forward, reverse, capture_obs, tuple(packets), kernel_obs)

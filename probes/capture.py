@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .nsexec import call_in
-from .probe_tag import ProbeTag
+from .frame_summary import packet_row
 from .rows import PacketRow
 from .rows_active import CaptureFailure
 from .vantage import Vantage
+from .vocabulary import Direction
 
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
@@ -180,16 +181,8 @@ class Capture:
 
     def _keep(self, point: CapturePoint, data: bytes, addr: tuple, stamp: float | None = None) -> None:
         outgoing = len(addr) > 2 and addr[2] == PACKET_OUTGOING
-        summary, tag = summarize(data)
-        row = PacketRow(
-            time=stamp if stamp is not None else time.time(),
-            vantage=str(point.vantage),
-            iface=point.iface,
-            length=len(data),
-            summary=("out " if outgoing else "in  ") + summary,
-            data_hex=data.hex(),
-            tag=tag,
-        )
+        row = packet_row(stamp if stamp is not None else time.time(), str(point.vantage), point.iface, data,
+                         Direction.OUT if outgoing else Direction.IN)
         with self._lock:
             if len(self._rows) >= self.max_packets:
                 self.dropped += 1
@@ -243,58 +236,6 @@ def _stamp(ancdata: list[tuple[int, int, bytes]]) -> float | None:
             sec, nsec = struct.unpack("qq", payload[:16])
             return sec + nsec / 1e9
     return None
-
-
-# --- decoding without scapy: fast enough for every packet, enough for a one-line summary
-
-
-def _ip(b: bytes) -> str:
-    return socket.inet_ntoa(b)
-
-
-def summarize(frame: bytes) -> tuple[str, str]:
-    """A one-line summary of an Ethernet frame and its probe tag (:class:`.probe_tag.ProbeTag`'s text)."""
-    if len(frame) < 14:
-        return "short frame", ""
-    etype = struct.unpack("!H", frame[12:14])[0]
-    off = 14
-    if etype == 0x8100 and len(frame) >= 18:
-        etype = struct.unpack("!H", frame[16:18])[0]
-        off = 18
-    if etype == 0x0806 and len(frame) >= off + 28:
-        op = struct.unpack("!H", frame[off + 6 : off + 8])[0]
-        sha = frame[off + 8 : off + 14].hex(":")
-        spa, tpa = _ip(frame[off + 14 : off + 18]), _ip(frame[off + 24 : off + 28])
-        if op == 1:
-            return f"ARP who-has {tpa} tell {spa} ({sha})", str(ProbeTag("arp", (tpa,)))
-        return f"ARP {spa} is-at {sha}", str(ProbeTag("arp", (spa,)))
-    if etype != 0x0800 or len(frame) < off + 20:
-        return f"ethertype 0x{etype:04x} {len(frame)} bytes", ""
-    ihl = (frame[off] & 0x0F) * 4
-    proto = frame[off + 9]
-    src, dst = _ip(frame[off + 12 : off + 16]), _ip(frame[off + 16 : off + 20])
-    df = " DF" if struct.unpack("!H", frame[off + 6 : off + 8])[0] & 0x4000 else ""
-    total = struct.unpack("!H", frame[off + 2 : off + 4])[0]
-    l4 = off + ihl
-    if proto == 1 and len(frame) >= l4 + 8:
-        itype, code = frame[l4], frame[l4 + 1]
-        ident, seq = struct.unpack("!HH", frame[l4 + 4 : l4 + 8])
-        if itype in (0, 8):
-            kind = "echo-request" if itype == 8 else "echo-reply"
-            return (
-                f"ICMP {src} > {dst} {kind} id={ident} seq={seq} len={total}{df}",
-                str(ProbeTag.icmp(ident, seq)),
-            )
-        return f"ICMP {src} > {dst} type={itype} code={code} len={total}", ""
-    if proto == 6 and len(frame) >= l4 + 14:
-        sport, dport = struct.unpack("!HH", frame[l4 : l4 + 4])
-        flags = frame[l4 + 13]
-        names = "".join(n for bit, n in ((2, "S"), (16, "."), (4, "R"), (1, "F"), (8, "P")) if flags & bit)
-        return f"TCP {src}:{sport} > {dst}:{dport} [{names}]", str(ProbeTag("tcp", (str(sport), str(dport))))
-    if proto == 17 and len(frame) >= l4 + 8:
-        sport, dport = struct.unpack("!HH", frame[l4 : l4 + 4])
-        return f"UDP {src}:{sport} > {dst}:{dport}", str(ProbeTag("udp", (str(dport),)))
-    return f"IP {src} > {dst} proto={proto}", ""
 
 
 def decode_layers(row: PacketRow) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .base import row
 from .rowkey import Row, hashable, strip_counters
+from .vocabulary import Direction, PacketKind
 
 
 @row
@@ -220,6 +221,12 @@ class PacketRow(Row):
 
     Key: where and when the frame was captured; a frame happens once (the diff counts
     frames, it never pairs them).
+
+    The fields after ``tag`` are what the capture decoded from the frame's bytes
+    (:func:`.frame_summary.decode_frame`): rules and views decide by them, never by
+    looking for words in ``summary``, which is display text only. A row built without
+    decoding (a test's, a benchmark's) leaves them empty; a record made before they
+    existed gets them on read, once, in :mod:`vnetdoctor.convert`.
     """
 
     KEY_FIELDS = ("vantage", "iface", "time")
@@ -228,7 +235,16 @@ class PacketRow(Row):
     vantage: str  # where it was captured ("netns:vnd-host")
     iface: str
     length: int
-    summary: str  # one line, e.g. "ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq=1"
+    summary: str  # display text, e.g. "out ICMP 198.18.0.1 > 198.18.0.11 echo-request id=6699 seq=1 len=84"
     data_hex: str  # the whole frame as captured, hex
     linktype: int = 1  # pcap LINKTYPE_ETHERNET
     tag: str = ""  # which probe packet this is, e.g. "icmp:6699:1"; "" for background traffic
+    direction: Direction = Direction.UNKNOWN  # which way it crossed iface
+    proto: str = ""  # "ARP", "ICMP", "TCP", "UDP", "IP" (another IPv4 protocol); "" for other ethertypes
+    src: str = ""  # IPv4 source address (ARP: the sender's address)
+    dst: str = ""  # IPv4 destination (ARP who-has: the address asked for; is-at: "")
+    sport: int = 0  # TCP/UDP ports; 0 for the other protocols
+    dport: int = 0
+    kind: PacketKind = PacketKind.OTHER  # echo request/reply, ARP who-has/is-at
+    info: str = ""  # the rest of the line in short: "echo-request id=6699 seq=1", "who-has 198.18.0.11", "[S.]"
+    info_more: str = ""  # what a wide list adds to info: " len=84 DF", " (52:54:00:00:00:01)"

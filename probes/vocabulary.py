@@ -102,4 +102,29 @@ _EXIT_STATUS = {
     Verdict.NOT_RUN: 3,
 }
 
-__all__ = ["CAUSE_LAYERS", "LAYER_ORDER", "Layer", "Severity", "Status", "Verdict", "layer_rank"]
+
+class Direction(StrEnum):
+    """Which way a captured frame crossed the interface it was captured on (the packet socket says)."""
+
+    IN = "in"
+    OUT = "out"
+    UNKNOWN = ""  # a row built without a socket (a test's, a benchmark's) or an old record without the prefix
+
+
+class PacketKind(StrEnum):
+    """What a captured frame is, as far as the rules and the packet views need to tell.
+
+    Decided by the capture from the frame's bytes (ICMP type, ARP operation), so no
+    reader has to look for words in the summary line.
+    """
+
+    ECHO_REQUEST = "echo-request"  # ICMP type 8
+    ECHO_REPLY = "echo-reply"  # ICMP type 0
+    WHO_HAS = "who-has"  # ARP request
+    IS_AT = "is-at"  # ARP reply
+    OTHER = ""  # anything else (other ICMP types, TCP, UDP, other ethertypes)
+
+
+__all__ = [
+    "CAUSE_LAYERS", "LAYER_ORDER", "Direction", "Layer", "PacketKind", "Severity", "Status", "Verdict", "layer_rank",
+]

@@ -106,3 +106,17 @@ class FlowchartKnowledge:
                 self._causes[key] = ""
         return self._causes[key]
 
+
+def choice_label(step_id: str, choice: str, lang: str) -> str:
+    """The operator's words for an answer: the flowchart node's own label, else the shared one.
+
+    The flowchart is imported here, not at module level, for the same reason as for
+    :class:`FlowchartKnowledge`: the TUI starts without loading the knowledge data.
+    """
+    from vnetdoctor.knowledge import flowchart
+    from vnetdoctor.knowledge.text import CHOICE_LABELS, t
+
+    try:
+        return flowchart.step(step_id).choice_label(choice, lang) or choice
+    except LookupError:  # KeyError included: a step id this flowchart does not have
+        return t(CHOICE_LABELS.get(choice), lang) or choice

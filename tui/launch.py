@@ -42,6 +42,10 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     keymap; a malformed one is a one-line error (exit 2), not a silent default.
     """
     path = path or keymap_path()
+    if not os.path.exists(path):
+        # Also a file that cannot even be looked for: a HOME that is not this user's
+        # (setpriv, sudo -u) hides ~/.config behind a directory it may not search.
+        return {}
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:

@@ -53,7 +53,7 @@ def build_big_session(db: Path, packets: int) -> str:
     """One finished session whose capture step holds ``packets`` frames across three hops."""
     from vnetdoctor.knowledge.model import Diagnosis, Request, StepResult
     from vnetdoctor.probes.base import Observation
-    from vnetdoctor.probes.rows import PacketRow
+    from vnetdoctor.probes.frame_summary import packet_row
     from vnetdoctor.probes.vantage import parse_vantage
     from vnetdoctor.store import SessionStore
 
@@ -62,9 +62,7 @@ def build_big_session(db: Path, packets: int) -> str:
     for i in range(packets):
         vantage, iface = HOPS[i % 3]
         frame = _echo_frame(i // 3)
-        rows.append(PacketRow(time=t0 + i * 0.0001, vantage=vantage, iface=iface, length=len(frame),
-                              summary=f"ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq={i // 3}",
-                              data_hex=frame.hex(), tag=f"icmp:6699:{i // 3}"))
+        rows.append(packet_row(t0 + i * 0.0001, vantage, iface, frame))
     request = Request(target="198.18.0.11", host=parse_vantage(HOPS[0][0]), guest=parse_vantage(HOPS[2][0]))
     step = StepResult("symptom.ping", "network", "Ping both ways", "pass", "replies seen", 1500.0,
                       (Observation("capture", HOPS[0][0], rows=tuple(rows), layer="datalink"),))

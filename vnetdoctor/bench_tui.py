@@ -228,7 +228,7 @@ class CaptureLoad(threading.Thread):
         self.packets = 0
 
     def run(self) -> None:
-        from vnetdoctor.probes.capture import summarize
+        from vnetdoctor.probes.frame_summary import packet_row
 
         per_batch = max(1, int(self.load.packets_per_s * self.load.batch_ms / 1000))
         seq = 0
@@ -239,8 +239,7 @@ class CaptureLoad(threading.Thread):
             for _ in range(per_batch):
                 seq += 1
                 frame = _frame(seq)
-                summary, tag = summarize(frame)
-                batch.append(PacketRow(time.time(), str(HOST), "vnet0", len(frame), summary, frame.hex(), tag=tag))
+                batch.append(packet_row(time.time(), str(HOST), "vnet0", frame))
             self.packets += len(batch)
             self.load.account(time.thread_time() - c0)
             self.deliver(batch)

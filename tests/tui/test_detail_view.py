@@ -131,3 +131,37 @@ async def test_side_keywords_work_in_chinese_too() -> None:
         guest = {p.iface for p in plist.packets}
         app.screen.show_only("side:虚拟机")
         assert guest == {p.iface for p in plist.packets} == {"eth0"}
+
+
+def _answered_hypervisor() -> list:  # type: ignore[type-arg]
+    """The fixture walk with the hypervisor question answered "disconnected" (a label of its own)."""
+    from vnetdoctor.knowledge.model import StepResult
+
+    from tests.tui.support.engine import scenario_results
+
+    answered = StepResult("platform.hypervisor_settings", "platform", "Hypervisor settings", "fail",
+                          note="the adapter is not connected", duration_ms=11, answer="disconnected")
+    return [scenario_results()[0], answered]
+
+
+async def test_an_answered_step_shows_the_answers_words_and_the_headers_duration() -> None:
+    """The pane and the detail view say "not connected (box unticked)", never the id
+    ``disconnected``; the view's time reads "11 ms" as the header does, not "0.0 s"."""
+    from vnetdoctor.tui.widgets.step_detail import StepDetail
+
+    app, _ = make_app(results=_answered_hypervisor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        walk = app.screen
+        assert isinstance(walk, WalkScreen)
+        walk.query_one(FlowchartSidebar).focus()
+        walk.goto("platform.hypervisor_settings")
+        await settle(pilot)
+        pane = next(p for p in walk.query(StepDetail) if p.planned.id == "platform.hypervisor_settings")
+        note = str(pane.query_one("#step-note").render())
+        assert "not connected (box unticked)" in note and "disconnected" not in note
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: showing(app, DetailDialog), what="the step in full")
+        fields = _fields(app)
+        assert fields["your answer"] == "not connected (box unticked)"
+        assert fields["took"] == "11 ms"

@@ -64,3 +64,14 @@ async def test_the_sidebar_narrows_below_100_columns() -> None:
             widths[size[0]] = app.screen.query_one("#sidebar").region.width
         app, _ = make_app(replay=True)
     assert widths[120] >= 26 and widths[80] < 26 and widths[60] <= 19, widths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_the_start_footer_fits(size: tuple[int, int], lang: str) -> None:
+    """At 60 columns the Start screen's last key read "?  he": every key was padded twice."""
+    app, _ = make_app(request=None, discover_fn=lambda: ([], []), lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _footer_problems(app) == []

@@ -19,24 +19,10 @@ from tests.tui.support.views import (
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.capture import pcap_bytes
 from vnetdoctor.tui.screens.packets import recorded_capture
-from vnetdoctor.tui.widgets.packet_list import packet_cells, parse_summary
+from vnetdoctor.tui.widgets.packet_list import packet_cells
 from vnetdoctor.tui.widgets.path_view import build_trace, group_packets, verdicts
 
 POINTS = [(str(v), i) for v, i in PATH]
-
-
-def test_parse_summary_splits_icmp_arp_tcp_and_keeps_unknown_whole() -> None:
-    f = parse_summary("out ICMP 198.18.0.1 > 198.18.0.11 echo-request id=7 seq=1 len=84 DF")
-    assert (f.direction, f.proto, f.src, f.dst) == ("out", "ICMP", "198.18.0.1", "198.18.0.11")
-    assert f.info == "echo-request id=7 seq=1 len=84 DF"
-    f = parse_summary("in  ARP who-has 198.18.0.11 tell 198.18.0.1 (02:00:00:00:00:01)")
-    assert (f.direction, f.proto, f.src, f.dst) == ("in", "ARP", "198.18.0.1", "198.18.0.11")
-    f = parse_summary("in  ARP 198.18.0.11 is-at 02:00:00:00:00:02")
-    assert (f.proto, f.src, f.info) == ("ARP", "198.18.0.11", "is-at 02:00:00:00:00:02")
-    f = parse_summary("in  TCP 198.18.0.1:40000 > 198.18.0.11:22 [S]")
-    assert (f.proto, f.src, f.dst, f.info) == ("TCP", "198.18.0.1:40000", "198.18.0.11:22", "[S]")
-    f = parse_summary("ethertype 0x86dd 90 bytes")
-    assert (f.proto, f.src, f.info) == ("", "", "ethertype 0x86dd 90 bytes")
 
 
 def test_packet_cells_narrow_uses_side_names_and_drops_the_length() -> None:
@@ -155,3 +141,34 @@ def test_an_answer_from_before_the_end_of_the_path_is_not_a_loss() -> None:
     v = verdicts(build_trace(rows, POINTS))[0]
     assert v.kind == "answered_early"
     assert v.seen_at == (str(HOST), "vnet0") and v.missing_at == (str(HOST), "br0")
+
+
+def test_a_tcp_line_shows_its_ports_and_the_filter_finds_it_by_address_with_or_without_one() -> None:
+    from vnetdoctor.probes.frame_summary import packet_row
+    from vnetdoctor.tui.widgets.packet_filter import parse_display_filter
+
+    tcp = struct.pack("!HHIIBBHHH", 40000, 22, 1, 0, 5 << 4, 0x12, 8192, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0,
+                     bytes(int(p) for p in HOST_IP.split(".")), bytes(int(p) for p in GUEST_IP.split(".")))
+    row = packet_row(T0, str(HOST), "vnet0", b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp)
+    cells = packet_cells(row, 1, T0, wide=False, side_of={str(HOST): "host"})
+    assert cells[-3:] == [f"{HOST_IP}:40000 → {GUEST_IP}:22", "TCP", "[S.]"]
+    for text in (f"addr:{GUEST_IP}", f"addr:{GUEST_IP}:22", "proto:tcp"):
+        flt = parse_display_filter(text)
+        assert flt is not None and flt.matches(row, {}), text
+    assert not parse_display_filter(f"addr:{GUEST_IP}:23").matches(row, {})  # type: ignore[union-attr]
+
+
+def test_a_request_with_no_reply_says_what_was_seen_not_that_none_was_sent() -> None:
+    """Issue 10: "no reply was sent" when only the host's br0 was captured claimed what no
+    capture saw (the guest may have answered into a drop); the line says no reply was seen."""
+    from vnetdoctor.knowledge.text import Translator
+    from vnetdoctor.tui.widgets.path_view import PathView
+
+    rows = [packet(icmp_frame(HOST_IP, GUEST_IP, 0x8003, 1), 0.0, HOST, "br0", out=True)]
+    (verdict,) = verdicts(build_trace(rows, [(str(HOST), "br0")]))  # only br0 was captured
+    assert verdict.kind == "no_reply"
+    for lang in ("en", "zh"):
+        line = PathView(Translator(lang)).verdict_line(verdict)
+        assert "sent" not in line and "发出" not in line, line
+    assert PathView(Translator("en")).verdict_line(verdict).endswith("no reply was seen")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.tui.support.views import lost_at_guest, recorded_state, views_app
 from tests.tui.support.waiting import wait_until
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Label
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.screens.packets import OverwriteDialog, PacketsScreen, SaveDialog, write_file
@@ -99,3 +99,32 @@ def test_write_file_without_replace_refuses_any_existing_name(tmp_path: Path) ->
     fresh = tmp_path / "y.pcap"
     write_file(str(fresh), b"data", replace=False)
     assert fresh.read_bytes() == b"data" and os.stat(fresh).st_nlink == 1
+
+
+def _whole(label: Label, text: str) -> None:
+    """Every cell of ``text`` has room in the label, which stays inside the 80-column screen."""
+    from rich.cells import cell_len
+
+    assert label.region.right <= 80 and cell_len(text) <= label.size.width * label.size.height, (text, label.size)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_save_and_overwrite_questions_are_whole_at_80_columns(tmp_path: Path, lang: str) -> None:
+    """The prompt was cut at the dialog's edge ("… per capture point) t"); a long path too."""
+    target = tmp_path / ("a-rather-long-directory-name-for-captures-" * 2) / "report.pcapng"
+    target.parent.mkdir()
+    target.write_bytes(b"precious")
+    app = views_app(lambda: PacketsScreen(recorded_state(lost_at_guest(), lang=lang), save_dir=str(tmp_path)), lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.query_one(PacketList).row_count > 0)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SaveDialog), what="the save dialog")
+        await pilot.pause()
+        _whole(app.screen.query(Label).first(), tr("packets.save.prompt", lang))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverwriteDialog), what="the overwrite question")
+        await pilot.pause()
+        _whole(app.screen.query(Label)[1], tr("packets.save.overwrite_question", lang, path=str(target)))
+        await pilot.press("escape")

@@ -155,6 +155,10 @@ async def test_replay_opens_paused_at_the_end_and_steps_through_time(fixed) -> N
         assert walk.position == 0 and walk.results == {}
         assert sidebar._status.get("symptom.ping", PENDING) == PENDING
         assert "start of the session" in screen_text(app)
+        # Nothing has run: no verdict yet, neither "Inconclusive" in the pane nor "!" on its line.
+        headline = str(walk.query_one("#verdict-headline").render())
+        assert "Inconclusive" not in headline and "No verdict yet" in headline, headline
+        assert sidebar._verdict_mark == PENDING
 
         await pilot.press("right", "l")  # two moments: the symptom step, the libvirt step
         await settle(pilot)

@@ -127,6 +127,10 @@ async def test_start_in_chinese() -> None:
         await settle(pilot)
         text = screen_text(app)
         assert "谁访问不到谁" in text and "(●) 宿主机 → 虚拟机" in text and "找到 3 个" in text
+        await pilot.press("ctrl+a", "x")
+        await pilot.pause()
+        # The field and its reason joined with Chinese punctuation, not "地址: …".
+        assert "地址：“x” 不是 IP 地址" in screen_text(app)
 
 
 async def test_the_palette_offers_the_found_guests() -> None:

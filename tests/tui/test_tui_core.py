@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 
@@ -284,6 +288,16 @@ def test_keymap_file_remaps_by_binding_id(tmp_path) -> None:  # type: ignore[no-
     from vnetdoctor.tui.launch import load_keymap
 
     assert load_keymap(tmp_path / "missing.toml") == {}
+    # Someone else's HOME (setpriv --reuid=nobody keeps HOME=/root): no keymap, not exit 2.
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        hidden = tmp_path / "home"
+        (hidden / ".config").mkdir(parents=True)
+        hidden.chmod(0o700)
+        code = ("from vnetdoctor.tui.launch import load_keymap; from pathlib import Path; "
+                f"assert load_keymap(Path({str(hidden / '.config/vnetdoctor/keymap.toml')!r})) == {{}}")
+        done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                               sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+        assert done.returncode == 0, done.stderr
     good = tmp_path / "keymap.toml"
     good.write_text('[keys]\n"walk.next" = "j"\n"walk.back" = "k,up"\n')
     assert load_keymap(good) == {"walk.next": "j", "walk.back": "k,up"}

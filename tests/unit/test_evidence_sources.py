@@ -65,3 +65,15 @@ def test_saw_names_the_probe_only_when_this_step_saw_it() -> None:
     assert ctx.saw("nothing listens", "tcp.listen", HOST) == Evidence("nothing listens", "tcp.listen", str(HOST))
     assert ctx.saw("down", "link.list", HOST) == Evidence("down")  # skipped: not seen
     assert ctx.saw("x", "tcp.listen", "netns:other") == Evidence("x")  # not at that vantage
+
+
+def test_an_answer_about_a_guest_with_no_vantage_never_names_this_host() -> None:
+    """Issue 10: with no --guest, "only lo" at the guest's console read "the guest (local) has
+    no network interface" and "no route" read "local has no route": local is this host."""
+    from vnetdoctor.knowledge.checks_application import guest_console
+
+    for choice, cause in (("no_nic", "guest.no_nic"), ("no_route", "route.missing")):
+        ctx = _ctx("application.guest_console", answer=choice)
+        guest_console(ctx)
+        (finding,) = [f for f in ctx.findings if f.cause == cause]
+        assert "local" not in finding.summary and "the guest's console" in finding.summary, finding.summary

@@ -255,6 +255,11 @@ LOST = [EchoRow("192.0.2.11", seq, 7, 56, False, None) for seq in (1, 2, 3)]
         (_leg(LOST, HOPS, {"1": (P("host", "br0"), P("host", "vnet0"), P("guest", "eth0"))}, {"1": (P("guest", "eth0"), P("host", "vnet0"))}),
          "echo request reached guest eth0; a reply was seen on guest eth0, host vnet0 but never came back",
          "回显请求已到达虚拟机 eth0；在虚拟机 eth0、宿主机 vnet0 上看到了回包，但回包没有回到发送方"),
+        # The reply's hops in the order it travelled (issue 10: they were listed alphabetically).
+        (_leg(LOST, HOPS, {"1": (P("host", "br0"), P("host", "vnet0"), P("guest", "eth0"))},
+              {"1": (P("host", "br0"), P("guest", "eth0"), P("host", "vnet0"))}),
+         "echo request reached guest eth0; a reply was seen on guest eth0, host vnet0, host br0 but never came back",
+         "回显请求已到达虚拟机 eth0；在虚拟机 eth0、宿主机 vnet0、宿主机 br0 上看到了回包，但回包没有回到发送方"),
         (_leg(LOST, HOPS, {"1": (P("host", "br0"), P("host", "vnet0"), P("guest", "eth0"))}),
          "echo request reached guest eth0; no reply was sent back", "回显请求已到达虚拟机 eth0，但对方没有发出回包"),
         # No vantage in the guest: whether it replied was not observed, and the line says so.

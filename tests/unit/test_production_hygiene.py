@@ -13,25 +13,12 @@ hides a broken import of its own.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import vnetdoctor
+from tests.unit.support.source_tree import production_files
 
 OWN = ("vnetdoctor", "probes", "knowledge", "tui")
-
-
-def production_files() -> list[Path]:
-    """Every .py file of the installed package, once (probes/knowledge/tui are symlinked in)."""
-    seen: dict[Path, Path] = {}
-    for top in vnetdoctor.__path__:
-        for folder, _dirs, files in os.walk(top, followlinks=True):
-            for name in files:
-                if name.endswith(".py"):
-                    path = Path(folder, name)
-                    seen.setdefault(path.resolve(), path)
-    return sorted(seen.values())
 
 
 def test_production_files_are_the_whole_tree() -> None:

@@ -9,6 +9,7 @@ through the real store, load it back and compare objects.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import importlib
 import json
 import pkgutil
@@ -55,6 +56,9 @@ def _sample(hint: Any, n: int) -> Any:
     if dataclasses.is_dataclass(hint):  # a value nested in a row (a kernel.drops row's devices)
         hints = typing.get_type_hints(hint)
         return hint(**{f.name: _sample(hints[f.name], n + i) for i, f in enumerate(dataclasses.fields(hint))})
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):  # a domain word (a packet's direction, kind)
+        members = list(hint)
+        return members[n % len(members)]
     return {str: f"s{n}", int: 100 + n, float: 1.5 + n, bool: n % 2 == 0}[hint]
 
 
@@ -106,7 +110,7 @@ def test_a_step_of_an_unknown_row_type_keeps_it_as_it_was_read() -> None:
 
 
 def test_the_probe_tag_is_written_and_read_by_one_codec() -> None:
-    from vnetdoctor.probes.capture import summarize
+    from vnetdoctor.probes.frame_summary import summarize
     from vnetdoctor.probes.probe_tag import ProbeTag
 
     icmp = ProbeTag.icmp(4242, 7)

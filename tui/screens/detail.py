@@ -21,12 +21,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from vnetdoctor.knowledge.model import Evidence, StepResult
-from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.text import Translator, duration
 from vnetdoctor.probes.rows import PacketRow
 
 from ..i18n import translate_bindings
+from ..kb import choice_label
 from ..table_cells import format_value
-from ..widgets.packet_list import parse_summary
 
 
 class DetailDialog(ModalScreen[None]):
@@ -94,8 +94,9 @@ def step_detail(result: StepResult, tr: Translator) -> DetailDialog:
     """A step in full: its status, the whole note, the operator's answer, findings, probes."""
     fields = [(tr("detail.status"), tr(f"status.{result.status}")), (tr("detail.note"), result.note)]
     if result.answer:
-        fields.append((tr("detail.answer"), result.answer))
-    fields.append((tr("detail.took"), f"{result.duration_ms / 1000:.1f} s"))
+        fields.append((tr("detail.answer"), choice_label(result.step, result.answer, tr.lang)))
+    # The same words as the step's header ("11 ms"), not a rounding of it ("0.0 s").
+    fields.append((tr("detail.took"), duration(result.duration_ms, tr.lang)))
     for finding in result.findings:
         fields.append((tr("detail.cause"), f"{finding.cause}: {finding.summary}"))
         fields += [(f"  {tr('detail.evidence')}", e.text + _source(e)) for e in finding.evidence]
@@ -118,7 +119,7 @@ def packet_detail(row: PacketRow, number: int, t0: float, side: str, tr: Transla
         (tr("detail.captured_at"), f"{row.time:.6f}"),
         (tr("packets.col.iface"), row.iface),
         (tr("packets.col.vantage"), f"{row.vantage} ({side})" if side else row.vantage),
-        (tr("packets.col.dir"), parse_summary(row.summary).direction or "?"),
+        (tr("packets.col.dir"), str(row.direction) or "?"),
         (tr("packets.col.len"), str(row.length)),
         (tr("detail.summary"), row.summary.strip()),
     ]

@@ -22,24 +22,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 from vnetdoctor.knowledge.model import Fix, Question
-from vnetdoctor.knowledge.text import CHOICE_LABELS, Translator, risk_name, t
+from vnetdoctor.knowledge.text import Translator, risk_name
 
 from ..i18n import translate_bindings
+from ..kb import choice_label
 from ..widgets.list_keys import ChoiceList
-
-
-def choice_label(step_id: str, choice: str, lang: str) -> str:
-    """The operator's words for an answer: the flowchart node's own label, else the shared one.
-
-    The flowchart is imported here, not at module level, for the same reason as in
-    :mod:`..kb`: the TUI starts without loading the knowledge data.
-    """
-    from vnetdoctor.knowledge import flowchart
-
-    try:
-        return flowchart.step(step_id).choice_label(choice, lang) or choice
-    except LookupError:  # KeyError included: a step id this flowchart does not have
-        return t(CHOICE_LABELS.get(choice), lang) or choice
 
 
 class QuestionDialog(ModalScreen[str | None]):

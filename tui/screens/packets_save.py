@@ -43,6 +43,9 @@ class SaveDialog(ModalScreen[str | None]):
     SaveDialog Input {
         width: 100%;
     }
+    SaveDialog Label {
+        width: 100%;  /* wraps: the prompt is longer than 70 cells (cut at 80 columns) */
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "packets.save.cancel", id="packets.save.cancel")]
@@ -85,6 +88,9 @@ class OverwriteDialog(ModalScreen[bool]):
         border: round $warning;
         padding: 0 1;
         background: $surface;
+    }
+    OverwriteDialog > Vertical > Label {
+        width: 100%;  /* wraps: a long path stays whole */
     }
     OverwriteDialog Horizontal {
         height: auto;

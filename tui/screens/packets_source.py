@@ -19,6 +19,7 @@ from vnetdoctor.probes.capture import Capture
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import PacketKind
 
 DRAIN_INTERVAL = 0.2  # seconds between drains of the capture: ~5 list updates a second
 MAX_PACKETS = 20000  # the view keeps at most this many (the capture's own limit too)
@@ -75,7 +76,7 @@ def path_order(rows: Sequence[PacketRow], points: Sequence[tuple[Any, str]]) -> 
 
     def key(r: PacketRow) -> tuple[float, int]:
         i = rank.get((r.vantage, r.iface), far)
-        reply = "reply" in r.summary or " is-at " in r.summary
+        reply = r.kind in (PacketKind.ECHO_REPLY, PacketKind.IS_AT)
         return (r.time, (far - 1 - i if i < far else far) if reply else i)
 
     return sorted(rows, key=key)

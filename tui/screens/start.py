@@ -247,7 +247,8 @@ class StartScreen(Screen[None]):
             box.update("")
             return
         label = self.tr(FIELD_LABELS.get(err.field, "start.field_address"))
-        box.update(Text(f"{glyph('fail')} {label}: {self.tr(err.key, **err.fmt)}", style=emphasis("bold red")))
+        reason = self.tr("start.field_error", field=label, reason=self.tr(err.key, **err.fmt))
+        box.update(Text(f"{glyph('fail')} {reason}", style=emphasis("bold red")))
         # The reason is the body's last row: all its lines in view, also when the body scrolls.
         self.query_one("#start-body").scroll_end(animate=False)
 

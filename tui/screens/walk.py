@@ -230,7 +230,7 @@ class WalkScreen(
         if complete:
             self._stopped = False
         self.query_one(VerdictView).show(diagnosis, total_steps=len(self._planned), complete=complete)
-        self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis))
+        self.query_one(FlowchartSidebar).set_verdict_mark(verdict_status(diagnosis, complete))
         self._update_status()
 
     # -- navigation ---------------------------------------------------------------------------------

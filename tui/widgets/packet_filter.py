@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from vnetdoctor.probes.rows import PacketRow
 
-from .packet_list import parse_summary
+from .packet_list import endpoint
 
 FIELDS = ("iface", "side", "proto", "addr", "probe")
 
@@ -50,16 +50,14 @@ def parse_display_filter(text: str) -> DisplayFilter | None:
 
 def _match(field: str, value: str, row: PacketRow, side_of: Mapping[str, str],
            side_words: Mapping[str, str]) -> bool:
-    f = parse_summary(row.summary)
     if field == "iface":
         return row.iface.lower() == value
     if field == "side":
         return value in (side_of.get(row.vantage, "").lower(), side_words.get(row.vantage, ""), row.vantage.lower())
     if field == "proto":
-        return f.proto.lower() == value
+        return row.proto.lower() == value
     if field == "addr":
-        return value in (f.src.lower().rsplit(":", 1)[0], f.dst.lower().rsplit(":", 1)[0], f.src.lower(),
-                         f.dst.lower())
+        return value in (row.src, row.dst, endpoint(row.src, row.sport), endpoint(row.dst, row.dport))
     if field == "probe":
         return row.tag.lower() == value or row.tag.lower().startswith(value + ":")
     line = " ".join((row.iface, row.vantage, side_of.get(row.vantage, ""), row.summary, row.tag)).lower()

@@ -2,9 +2,9 @@
 
 Columns follow termshark / tcpdump habits: time since the capture started,
 interface, vantage, source → destination, protocol, and the rest of the summary.
-The fields come from ``PacketRow.summary`` (written by ``probes.capture.summarize``
-for every frame, so no decoding is needed to list thousands of packets); a
-summary of an unknown shape is shown whole.
+The fields are the ``PacketRow``'s own (decoded from each frame's bytes by the
+capture, ``probes.frame_summary``, so no decoding is needed to list thousands of
+packets); the summary line is display text, never read back here.
 
 At 80 columns the direction and length columns are left out and the vantage is
 shortened; at 160 every column is there.
@@ -12,7 +12,6 @@ shortened; at 160 every column is there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -30,40 +29,10 @@ from .path_view import short_vantage
 WIDE = 120  # from this width on the list shows every column
 TIGHT = 80  # below this width the flow column goes (Enter shows it): the info keeps ~25 cells
 
-_IP_FLOW = re.compile(r"^(?P<proto>[A-Z][A-Za-z0-9]*) (?P<src>\S+) > (?P<dst>\S+)\s*(?P<info>.*)$")
-_ARP_ASK = re.compile(r"^ARP who-has (?P<dst>\S+) tell (?P<src>\S+)\s*(?P<info>.*)$")
-_ARP_TELL = re.compile(r"^ARP (?P<src>\S+) is-at (?P<mac>\S+)\s*(?P<info>.*)$")
 
-
-@dataclass(frozen=True)
-class PacketFields:
-    """What one list line shows, parsed from the summary."""
-
-    direction: str  # "in" | "out" | ""
-    proto: str
-    src: str
-    dst: str
-    info: str
-
-
-def parse_summary(summary: str) -> PacketFields:
-    """Split ``"out ICMP a > b echo-request id=1 seq=1"`` into its columns."""
-    direction = ""
-    text = summary
-    for prefix in ("in ", "out "):
-        if text.startswith(prefix):
-            direction, text = prefix.strip(), text[len(prefix) :].lstrip()
-            break
-    m = _ARP_ASK.match(text)
-    if m:
-        return PacketFields(direction, "ARP", m["src"], m["dst"], f"who-has {m['dst']} {m['info']}".strip())
-    m = _ARP_TELL.match(text)
-    if m:
-        return PacketFields(direction, "ARP", m["src"], "", f"is-at {m['mac']} {m['info']}".strip())
-    m = _IP_FLOW.match(text)
-    if m:
-        return PacketFields(direction, m["proto"], m["src"], m["dst"], m["info"])
-    return PacketFields(direction, "", "", "", text)
+def endpoint(addr: str, port: int) -> str:
+    """An address as the flow column shows it: with its port for TCP and UDP (``198.18.0.1:22``)."""
+    return f"{addr}:{port}" if port else addr
 
 
 @dataclass(frozen=True)
@@ -90,10 +59,6 @@ COLUMNS: tuple[ListColumn, ...] = (
 )
 
 
-_LEN_DF = re.compile(r" len=\d+( DF)?$")
-_MAC_NOTE = re.compile(r" \([0-9a-f:]{17}\)$")
-
-
 def packet_cells(
     row: PacketRow, number: int, t0: float, wide: bool, side_of: Mapping[str, str] | None = None,
     tight: bool = False,
@@ -101,23 +66,23 @@ def packet_cells(
     """The cell texts of one packet line for the chosen layout.
 
     Narrow: the vantage is the side's name ("host", "guest") when known, and the
-    IP length (its own column when wide) leaves the info.
+    IP length (its own column when wide) and the ARP sender's MAC leave the info.
     """
-    f = parse_summary(row.summary)
-    flow = f"{f.src} {glyph('right')} {f.dst}" if f.dst else f.src
+    src, dst = endpoint(row.src, row.sport), endpoint(row.dst, row.dport)
+    flow = f"{src} {glyph('right')} {dst}" if dst else src
     if wide:
-        vantage, info = row.vantage, f.info
+        vantage, info = row.vantage, row.info + row.info_more
     else:
         vantage = _cut((side_of or {}).get(row.vantage) or short_vantage(row.vantage), 9)
-        info = _MAC_NOTE.sub("", _LEN_DF.sub("", f.info))
+        info = row.info
     values = {
         "no": str(number),
         "time": f"{row.time - t0:.6f}",  # µs: hops of one packet are µs apart
         "iface": row.iface if wide else _cut(row.iface, 8),
         "vantage": vantage,
-        "dir": f.direction,
+        "dir": str(row.direction),
         "flow": flow,
-        "proto": f.proto,
+        "proto": row.proto,
         "len": str(row.length),
         "info": info,
     }

@@ -26,6 +26,7 @@ from textual.widgets import Static
 from vnetdoctor.probes.probe_tag import ProbeTag
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import VantageError, parse_vantage
+from vnetdoctor.probes.vocabulary import PacketKind
 
 from ..glyphs import glyph
 from .kernel_loader import KernelMarksLoaded, load_marks
@@ -78,13 +79,13 @@ def _classify(row: PacketRow) -> tuple[str, str, str, str, bool] | None:
     tag = ProbeTag.read(row.tag)
     if tag is None:
         return None
-    body, text = row.summary, str(tag)
+    text = str(tag)
     if tag.kind == "icmp":
         run = f"icmp {tag.ident}"
-        return text, tag.flow, f"{run}:{tag.seq}", run, "echo-reply" in body
+        return text, tag.flow, f"{run}:{tag.seq}", run, row.kind == PacketKind.ECHO_REPLY
     if tag.kind == "arp":
         label = f"arp {tag.part(0)}"
-        return text, text, label, label, " is-at " in body
+        return text, text, label, label, row.kind == PacketKind.IS_AT
     if tag.kind == "tcp":
         a, b = tag.part(0), tag.part(1)
         ends = sorted((a, b), key=lambda s: int(s) if s.isdigit() else 0)
@@ -124,9 +125,8 @@ class PathTracker:
             side = group.reply if is_reply else group.request
             side.setdefault(point, row.time)
             if not is_reply:
-                way = "out" if row.summary.startswith("out ") else "in" if row.summary.startswith("in ") else ""
-                if way:
-                    group.request_way.setdefault(point, way)
+                if row.direction:
+                    group.request_way.setdefault(point, str(row.direction))
         while len(self.groups) > self.max_groups:
             del self.groups[next(iter(self.groups))]
 

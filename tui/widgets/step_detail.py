@@ -17,10 +17,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from vnetdoctor.knowledge.events import PlannedStep
 from vnetdoctor.knowledge.model import ASK, StepResult
-from vnetdoctor.knowledge.text import CHOICE_LABELS, Translator, duration, layer_name, t
+from vnetdoctor.knowledge.text import Translator, duration, layer_name
 
 from ..emphasis import emphasis
-from ..kb import Knowledge, StepInfo
+from ..kb import Knowledge, StepInfo, choice_label
 from .findings import FindingView
 from .flowchart import MARK_STYLES, MARKS, PENDING, RUNNING
 from .ids import css_id
@@ -126,7 +126,7 @@ class StepDetail(VerticalScroll):
             if self.result.status == ASK and not self.result.answer:
                 text.append(("\n" if self.result.note else "") + tr("walk.question_hint"), style="dim")
             if self.result.answer:
-                label = t(CHOICE_LABELS.get(self.result.answer), tr.lang) or self.result.answer
+                label = choice_label(self.result.step, self.result.answer, tr.lang)
                 text.append(("\n" if self.result.note else "") + tr("walk.answered", answer=label), style="bold")
             note.update(text)
 

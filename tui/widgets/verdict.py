@@ -28,10 +28,11 @@ from .ids import css_id
 from .verified import verified_lines
 
 
-def verdict_status(diagnosis: Diagnosis | None) -> str:
+def verdict_status(diagnosis: Diagnosis | None, complete: bool = True) -> str:
     """The verdict's own mark: ✗ a cause named, ✓ reachable and clean, ! only warnings or
-    inconclusive. A mark for ``Diagnosis.verdict``, never decided again here."""
-    if diagnosis is None:
+    inconclusive. A mark for ``Diagnosis.verdict``, never decided again here; a walk that
+    has not finished is not inconclusive yet (its verdict pane says "no verdict yet")."""
+    if diagnosis is None or (not complete and diagnosis.verdict is Verdict.INCONCLUSIVE):
         return PENDING
     return _VERDICT_MARK[diagnosis.verdict]
 
@@ -135,8 +136,12 @@ class VerdictView(VerticalScroll):
                 text.append("".join(f"\n • {line}" for line in verified))
         elif verdict is Verdict.WARNINGS:
             text.append(tr("verdict.only_warnings", n=len(d.causes)), style=emphasis("yellow"))
-        else:
+        elif complete:
             text.append(tr("verdict.inconclusive"), style=emphasis("yellow"))
+        else:
+            # "Inconclusive" only once the walk ran: before that (a replay at its start, a
+            # step-by-step walk) nothing has been concluded yet, as the header says.
+            text.append(tr("verdict.pending"), style="dim")
         # An answer that failed a step names no cause id (the flowchart has none for it), but
         # the operator said what is wrong: the verdict repeats it, marked as their word.
         # A warning answer (the cable looks fine, yet no carrier) is repeated the same way.

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from vnetdoctor.convert import (
+    FIELD_COLUMNS,
     PACKET_COLUMNS,
     extra_from_json,
     packet_from_columns,
@@ -30,13 +31,18 @@ from vnetdoctor.records import (
 from vnetdoctor.store.reading import _Reader
 
 
-_PACKETS_IN_PLACE = (
-    "SELECT step_seq, obs_index, row_index, " + ", ".join(PACKET_COLUMNS)
-    + " FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index"
-)
+def _packets_in_place(have: set[str]) -> str:
+    """The query of a session's frames in recorded order: PACKET_COLUMNS, then FIELD_COLUMNS.
+
+    A store of schema 1 opened read-only has no field columns: NULL stands in for them
+    and the converter derives the fields from the summary.
+    """
+    fields = [name if name in have else "NULL" for name in FIELD_COLUMNS]
+    return ("SELECT step_seq, obs_index, row_index, " + ", ".join((*PACKET_COLUMNS, *fields))
+            + " FROM packets WHERE session_id=? ORDER BY step_seq, obs_index, row_index")
 
 
-def _frames_by_step(pkt_rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
+def _frames_by_step(pkt_rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[int, int, PacketRow]]]:
     """Stored frames by step seq as ``(obs_index, row_index, PacketRow)``, in row order."""
     frames: dict[int, list[tuple[int, int, PacketRow]]] = {}
     for seq, oi, ri, *columns in pkt_rows:
@@ -46,6 +52,15 @@ def _frames_by_step(pkt_rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[int
 
 class _Loader(_Reader):
     """The loading side of :class:`~vnetdoctor.store.SessionStore`."""
+
+    _packets_query: str | None = None
+
+    def _packets_sql(self) -> str:
+        """:func:`_packets_in_place` for this file's packets table (looked up once; call under the lock)."""
+        if self._packets_query is None:
+            have = {row[1] for row in self._conn.execute("PRAGMA table_info(packets)")}
+            self._packets_query = _packets_in_place(have)
+        return self._packets_query
 
     def load(self, session_id: str, *, with_packets: bool = True) -> RecordedSession:
         """Rebuild a session: request, StepResults (frames put back in place), events, verdict.
@@ -63,12 +78,13 @@ class _Loader(_Reader):
             steps_rows = self._conn.execute(
                 "SELECT seq, json, recorded FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
             ).fetchall()
-            pkt_rows = self._conn.execute(_PACKETS_IN_PLACE, (session_id,)).fetchall() if with_packets else []
+            # Rows built as the cursor gives them (not fetched whole first): 100k fetched tuples
+            # would hold every column's text at once, ~60 MiB more at the peak.
+            frames = _frames_by_step(self._conn.execute(self._packets_sql(), (session_id,))) if with_packets else {}
             ev_rows = self._conn.execute(
                 "SELECT seq, time, kind, detail FROM events WHERE session_id=? ORDER BY seq",
                 (session_id,),
             ).fetchall()
-        frames = _frames_by_step(pkt_rows)
         steps = [step_from_json(put_frames_back(json.loads(text), frames.get(seq, ()))) for seq, text, _ in steps_rows]
         events = tuple(
             RecordedEvent(seq, t, kind, json.loads(detail or "{}"))
@@ -111,7 +127,7 @@ class _Loader(_Reader):
             steps_rows = self._conn.execute(
                 "SELECT seq, json FROM steps WHERE session_id=? ORDER BY seq", (recorded.id,)
             ).fetchall()
-            frames = _frames_by_step(self._conn.execute(_PACKETS_IN_PLACE, (recorded.id,)).fetchall())
+            frames = _frames_by_step(self._conn.execute(self._packets_sql(), (recorded.id,)))
         steps = tuple(step_from_json(put_frames_back(json.loads(text), frames.get(seq, ())))
                       for seq, text in steps_rows)
         return replace(recorded, steps=steps, frames_left_out=())
@@ -135,7 +151,7 @@ class _Loader(_Reader):
         """``(step_seq, obs_index, row_index, PacketRow dict)`` in recorded order, streamed in batches:
         where each frame goes back into the record, for an export that never holds them all."""
         with self._lock:
-            cur = self._conn.execute(_PACKETS_IN_PLACE, (session_id,))
+            cur = self._conn.execute(self._packets_sql(), (session_id,))
             while True:
                 chunk = cur.fetchmany(batch)
                 if not chunk:

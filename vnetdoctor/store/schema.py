@@ -12,13 +12,18 @@ import sqlite3
 import time
 from pathlib import Path
 
+from vnetdoctor.convert import FIELD_TYPES
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.records import iso
 from vnetdoctor.store.files import _create_private_file, _tighten, _uri
 from vnetdoctor.store.writing import _is_busy, _WriteLock
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# The oldest layout this vnetdoctor still reads as it is (read-only opening never migrates):
+# schema 1 lacks only the packets table's decoded fields (schema 2 added FIELD_TYPES' columns),
+# which the loader derives on read.
+OLDEST_READABLE = 1
 APP_ID = "vnetdoctor.sessions"
 
 
@@ -97,7 +102,7 @@ class _SchemaStore(_WriteLock):
         version = self._schema_version()
         if version > SCHEMA_VERSION:
             raise UsageError(tr("cli.db_newer", db=str(self.path), version=version, known=SCHEMA_VERSION))
-        if version < SCHEMA_VERSION and self.readonly:
+        if version < OLDEST_READABLE and self.readonly:
             raise UsageError(
                 f"{self.path} has session schema {version}; record a session into it once "
                 f"to upgrade it (reading never changes the file)"
@@ -136,8 +141,19 @@ class _SchemaStore(_WriteLock):
             self._migrate(version)
 
     def _migrate(self, version: int) -> None:
-        """Bring an older layout up to date (there is only schema 1 so far)."""
-        raise UsageError(f"{self.path} has an unknown session schema {version}")
+        """Bring an older layout up to date, inside the write lock.
+
+        1 → 2: the packets table gains the decoded fields' columns, NULL in the rows
+        already there (the loader derives those from their summary, see
+        :func:`vnetdoctor.convert.packet_row_from_columns`); nothing recorded changes.
+        """
+        if version != 1:
+            raise UsageError(f"{self.path} has an unknown session schema {version}")
+        have = {c.name for c in self._db.table("packets").columns}
+        for name, kind in FIELD_TYPES.items():
+            if name not in have:
+                self._db.table("packets").add_column(name, kind)
+        self._conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     def _create_schema(self) -> None:
         db = self._db
@@ -215,6 +231,7 @@ class _SchemaStore(_WriteLock):
                 "hex": str,
                 "summary": str,
                 "tag": str,
+                **FIELD_TYPES,
             },
             foreign_keys=[("session_id", "sessions", "id")],
             if_not_exists=True,

@@ -3,7 +3,7 @@
 Everything is injected through the screens' constructors (no monkeypatching of
 Textual): the capture factory, the capability check and the probe runner. Frames
 are real Ethernet/IPv4/ICMP/ARP bytes built here, summarised and tagged by the
-real ``probes.capture.summarize``, so the list, the path view, the decoder and
+real capture decoder (``probes.frame_summary.packet_row``), so the list, the path view, the decoder and
 the pcap writer see what a live capture gives them. Times are fixed.
 """
 
@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 from textual.screen import Screen
 from vnetdoctor.knowledge.model import Request, StepResult
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
-from vnetdoctor.probes.capture import FilterError, summarize
+from vnetdoctor.probes.capture import FilterError
+from vnetdoctor.probes.frame_summary import packet_row
 from vnetdoctor.probes.rows import (
     AddrRow,
     FirewallRow,
@@ -28,6 +29,7 @@ from vnetdoctor.probes.rows import (
 )
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import Direction
 from vnetdoctor.tui.app import VnetDoctorApp
 from vnetdoctor.tui.state import SessionState
 
@@ -75,16 +77,7 @@ def arp_frame(sender_ip: str, target_ip: str, reply: bool = False) -> bytes:
 
 
 def packet(frame: bytes, at: float, vantage: Vantage, iface: str, out: bool = False) -> PacketRow:
-    summary, tag = summarize(frame)
-    return PacketRow(
-        time=T0 + at,
-        vantage=str(vantage),
-        iface=iface,
-        length=len(frame),
-        summary=("out " if out else "in  ") + summary,
-        data_hex=frame.hex(),
-        tag=tag,
-    )
+    return packet_row(T0 + at, str(vantage), iface, frame, Direction.OUT if out else Direction.IN)
 
 
 def lost_at_guest(ident: int = 4242, seqs: Sequence[int] = (1, 2, 3)) -> list[PacketRow]:
