@@ -53,14 +53,18 @@ def apply_fix(fix: Fix, timeout: float) -> CommandResult:
 def undo_of(fix: Fix) -> Fix:
     """The fix that takes ``fix`` back: each step's undo argv, last step first, where that step ran.
 
-    Undoing is applying this fix through :func:`apply_fix` (no shell, same checks); its own
-    undo is the original command, so an undo can be redone the same way. A step recorded
-    without an undo has nothing to run back; a fix none of whose steps has one is refused.
+    Undoing is applying this fix through :func:`apply_fix` (no shell, same checks). It has
+    no undo of its own: the original command named what it changed as it was then (``nft
+    delete rule … handle 7``), and the undo put it back as something new (the rule re-added
+    under another handle), so running the original again would aim at what is no longer
+    there, or at something else. To make the change again, the step is re-run and its fix,
+    built from what is observed now, is applied. A step recorded without an undo has
+    nothing to run back; a fix none of whose steps has one is refused.
     """
     steps = [s for s in (fix, *fix.then) if s.runnable and s.undo_argv]
     if not fix.runnable or not steps:
         raise FixRefused("no undo recorded for this fix")
-    back = [Fix.of(s.undo_argv, s.argv, risk=s.risk or fix.risk or "medium", where=s.where or fix.where) for s in reversed(steps)]
+    back = [Fix.of(s.undo_argv, risk=s.risk or fix.risk or "medium", where=s.where or fix.where) for s in reversed(steps)]
     return Fix.sequence(back)
 
 

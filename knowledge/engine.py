@@ -62,6 +62,9 @@ class Engine:
         self._results: dict[str, StepResult] = {}
         self._lock = threading.RLock()
         self._busy_ms = 0.0  # time spent walking in the latest run, not waiting for the operator
+        # What that time is the time of (Diagnosis.extra["took"]): the whole walk, the steps run
+        # one by one, or a re-run and the steps it walked again; "took" is said as what it is.
+        self._took: dict[str, Any] = {}
         self._prefetched = False
 
     # --- EngineLike -------------------------------------------------------------------
@@ -88,6 +91,9 @@ class Engine:
                 self._forget_all()
                 self._results.pop(SYMPTOM, None)
                 self._busy_ms = 0.0  # "took" is the re-run's, not the time since the first walk
+                self._took = {"run": "rerun", "step": step_id, "n": 1 if step_id == SYMPTOM else 2}
+            elif self._took.get("run") != "steps":
+                self._took = {"run": "steps"}  # step by step: the steps' time, not the pauses between
             started = time.perf_counter()
             try:
                 self.prefetch()
@@ -107,6 +113,7 @@ class Engine:
         self.prefetch()
         self._walk(self._steps)
         self._busy_ms = (time.perf_counter() - started) * 1000
+        self._took = {"run": "walk"}
         diagnosis = self.diagnosis()
         self._emit(DiagnosisReady(diagnosis))
         return diagnosis
@@ -127,6 +134,8 @@ class Engine:
                 self._results.pop(step.id, None)
         self._walk(todo)
         self._busy_ms += (time.perf_counter() - started) * 1000
+        if self._took.get("run") == "rerun":  # the re-run's own walk: its time and its steps
+            self._took["n"] = self._took.get("n", 0) + len(todo)
 
     def _walk(self, steps: Sequence[flowchart.Step]) -> None:
         for step in steps:
@@ -155,6 +164,8 @@ class Engine:
         extra: dict[str, Any] = {}
         if path is not None:
             extra["path"] = tuple(PathPoint(h.side, h.iface) for h in path.hops)
+        if self._took:
+            extra["took"] = dict(self._took)
         return Diagnosis(
             request=self.request,
             reachable=trace.reachable if trace is not None else None,

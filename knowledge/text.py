@@ -98,6 +98,7 @@ def tr(key: str, lang: str = "en", /, *, strict: bool | None = None, audience: s
     asked = key
     if audience != "cli" and f"{key}_{audience}" in texts():
         key = f"{key}_{audience}"
+    key = _counted(key, values)
     template = texts().get(key)
     if template is None:
         if strict:
@@ -105,6 +106,20 @@ def tr(key: str, lang: str = "en", /, *, strict: bool | None = None, audience: s
         return key
     how = {"tr": asked, "values": values} if audience == "cli" else {"tr": asked, "audience": audience, "values": values}
     return Phrase(render_template(t(template, lang), values, strict=strict, where=key), how)
+
+
+# The placeholder that counts what a text is about ("{n} causes found"): when it is 1 and
+# the data has ``KEY_one`` ("1 cause found"), that text is said instead. English only needs
+# it; Chinese has no plural marks, so its ``_one`` text reads like its other one.
+COUNTS = ("n", "count")
+
+
+def _counted(key: str, values: Mapping[str, Any]) -> str:
+    """``KEY_one`` for a count of one when the data has it, else ``key`` (no "cause(s)" in any text)."""
+    count = next((values[c] for c in COUNTS if c in values), None)
+    if count == 1 and not isinstance(count, bool) and f"{key}_one" in texts():
+        return f"{key}_one"
+    return key
 
 
 class Translator:

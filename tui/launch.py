@@ -147,15 +147,11 @@ def _print_err(line: str) -> None:
 
 def _mark_interrupted(recorder: SessionRecorder | None, guard: SignalGuard, lang: str = "en") -> None:
     """Say in the record that a signal ended the session (why it has no verdict, or a partial one)."""
-    if recorder is None or not recorder.session_id or guard.signum is None:
+    if recorder is None or guard.signum is None:
         return
-    mark = getattr(recorder.store, "mark_interrupted", None)
-    if mark is None:
-        return
-    try:
-        mark(recorder.session_id, signal_name(guard.signum))
-    except Exception as exc:  # noqa: BLE001 - reported, never a traceback on the way out
-        say(tr("record.could_not", lang, error=f"interrupted: {type(exc).__name__}: {exc}"))
+    error = recorder.mark_interrupted(signal_name(guard.signum))
+    if error is not None:
+        say(tr("record.could_not", lang, error=error))
 
 
 def recording_outcome(recorder: SessionRecorder, lang: str) -> str | None:

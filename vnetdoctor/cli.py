@@ -246,6 +246,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "json", "pcapng", "pcap"), default="md", help=h("format"))
     p.add_argument("--redact", action="store_true", help=h("redact"))
     p.add_argument("-o", "--output", metavar="FILE", help=h("output"))
+    p.add_argument("--force", action="store_true", help=h("force"))
     _add_db(p, h)
     _add_lang(p, h)
 

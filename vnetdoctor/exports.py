@@ -105,7 +105,7 @@ def _split_frames(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, A
 def _check(red: Redactor, leaks: list[str], what: str) -> None:
     if leaks:
         raise RedactionError(
-            f"refusing to export: {len(leaks)} original value(s) would remain in the {what} "
+            f"refusing to export: original values that would remain in the {what}: {len(leaks)} "
             f"(e.g. {leaks[0]!r}); nothing was written, please report this"
         )
 
@@ -228,7 +228,7 @@ def _note(red: Redactor, notes: list[str] | None) -> None:
     notes.append(tr("cli.redacted", **_renamed(red)))  # a phrase: the command says it in its --lang
 
 
-def _special(path: str) -> bool:
+def is_special(path: str) -> bool:
     """``path`` exists and is neither a regular file nor a directory (a device, a FIFO, a socket)."""
     try:
         mode = os.stat(path).st_mode
@@ -246,7 +246,7 @@ def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
     FIFO) is written in place: renaming over it would replace a device with a file.
     """
     target = Path(path)
-    if _special(path):
+    if is_special(path):
         # /dev/null, a FIFO, a terminal: written into, never replaced. Renaming a file over
         # /dev/null (as root) turned the system's null device into a regular file.
         try:

@@ -20,6 +20,7 @@ from vnetdoctor import __version__
 from vnetdoctor.knowledge.catalog import guidance_text
 from vnetdoctor.knowledge.model import MACHINE_WIDE, STATUS_MARK, Finding, StepResult
 from vnetdoctor.knowledge.text import duration, layer_name, risk_name, tr
+from vnetdoctor.knowledge.took import took_text
 from vnetdoctor.probes.vocabulary import Verdict, layer_rank
 from vnetdoctor.records import document_verdict
 
@@ -128,7 +129,13 @@ def _request(session: Any, lang: str) -> list[str]:
     if req.port:
         rows.append((label("port", lang), str(req.port)))
     if session.diagnosis and session.diagnosis.get("duration_ms") is not None:
-        rows.append((label("duration", lang), duration(session.diagnosis["duration_ms"], lang)))
+        # Which walk the time is of (a re-run after a fix is not the whole diagnosis): knowledge/took.py.
+        took = (getattr(session, "extra", None) or {}).get("took")
+        spent = duration(session.diagnosis["duration_ms"], lang)
+        if isinstance(took, Mapping) and took.get("run") == "rerun":
+            titles = {s.step: s.title for s in session.steps}
+            spent = took_text(took, session.diagnosis["duration_ms"], lang, titles.get)
+        rows.append((label("duration", lang), spent))
     out = [f"## {label('request', lang)}", "", "| | |", "|---|---|"]
     out += [f"| {cell(k)} | {cell(v)} |" for k, v in rows]
     return out + [""]

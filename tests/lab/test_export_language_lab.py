@@ -63,7 +63,7 @@ def test_a_zh_walk_exported_in_english_is_english_and_back(lab_prefix: str, tmp_
     # What the record could not say again is said to be shown as recorded, never passed off.
     kept = doc["record"]["language"]["kept_as_recorded"]
     assert doc["record"]["language"]["recorded"] == "zh"
-    assert (f"{kept} text(s) below are shown as recorded" in md) == (kept > 0)
+    assert (f"{kept} text{'' if kept == 1 else 's'} below {'is' if kept == 1 else 'are'} shown as recorded" in md) == (kept > 0)
     # The record itself is untouched: the same session exported in its own language is Chinese.
     assert CJK.search(" ".join(_evidence(json.loads(_export(db, zh, "json", "zh")))))
 

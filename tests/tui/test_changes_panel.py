@@ -62,6 +62,10 @@ async def test_undo_runs_the_undo_argv_after_the_same_confirmation_and_is_record
         await pilot.press("u")
         await wait_until(pilot, lambda: showing(app, FixConfirmDialog), what="the undo confirmation")
         assert "Undo this fix?" in screen_text(app) and app.screen.focused.id == "cancel"
+        # The undo has no undo: running `touch` again is the step's fix to make anew, as observed then.
+        text = " ".join(screen_text(app).split())
+        assert "undo: none: to make the change again, apply the fix from its step" in text
+        assert "undo: touch" not in text
         await pilot.press("enter")  # Cancel is the default: nothing runs
         await settle(pilot)
         assert marker.exists() and showing(app, ChangesScreen)
@@ -154,3 +158,49 @@ def test_changes_snapshot(snap_compare, screenshot, fake_runner, shown: str) -> 
         screenshot(pilot.app, f"changes-{shown}-80x24.svg")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_took_says_it_is_the_latest_runs_time_after_a_fix_and_its_undo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found off the demo path: "took 611 ms" before and after an undo, read as the whole
+    diagnosis's time. The verdict says which run the time is of (knowledge/took.py)."""
+    from vnetdoctor.tui.widgets.verdict import VerdictView
+    from tests.tui.support.engine import FakeEngine
+
+    marker = tmp_path / "applied"
+    fix = Fix.of(("touch", str(marker)), ("rm", "-f", str(marker)), risk="low", where="local")
+    firewall = next(r for r in scenario_results() if r.step == "network.firewall")
+    fixed = replace(firewall, status=PASS, note="no rule drops our echo requests", findings=())
+
+    class TimedEngine(FakeEngine):
+        """The fake walk with the real engine's account of its time: 1312 ms, then each re-run's own."""
+
+        def diagnosis(self):  # type: ignore[no-untyped-def]
+            d = super().diagnosis()
+            reruns = self.calls.count("network.firewall") - 1
+            if reruns < 1:
+                return replace(d, extra={"took": {"run": "walk"}})
+            took = {"run": "rerun", "step": "network.firewall", "n": 2}
+            return replace(d, duration_ms=600.0 + reruns, extra={"took": took})
+
+    def factory(req, ask, on_event):  # type: ignore[no-untyped-def]
+        return TimedEngine(req, with_fix(fix)(), ask=ask, on_event=on_event,
+                           fixed_results={"network.firewall": fixed})
+
+    app, _ = make_app(allow_changes=True, engine_factory=factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        headline = lambda: app.screen.query_one("#verdict-headline").render().plain  # noqa: E731
+        await wait_until(pilot, lambda: "took" in headline(), what="the verdict's time")
+        assert "the walk took 1.3 s" in headline()
+        await apply_it(pilot)
+        await wait_until(pilot, lambda: "601 ms" in headline(), what="the re-run's time")
+        assert "the latest run (Firewall rules again, 2 steps) took 601 ms" in headline()
+        await pilot.press("x")
+        await wait_until(pilot, lambda: showing(app, ChangesScreen), what="the changes panel")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: showing(app, FixConfirmDialog), what="the undo confirmation")
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: "602 ms" in headline(), what="the undo's re-run's time")
+        assert "the latest run (Firewall rules again, 2 steps) took 602 ms" in headline()
+        assert isinstance(app.screen.query_one(VerdictView).diagnosis.extra["took"], dict)

@@ -93,7 +93,7 @@ def test_exit_says_not_recorded_when_the_lock_never_comes_free(tmp_path: Path) -
     assert not status.complete and status.pending_steps == len(scenario_results())
     line = recording_outcome(recorder, "en")
     assert line is not None and "NOT fully recorded" in line and recorder.session_id in line
-    assert f"{len(scenario_results())} step(s)" in line and "busy" in line
+    assert f"steps {len(scenario_results())}," in line and "busy" in line
     assert "recorded (vnetdoctor replay" not in line
     assert "未完整记录" in (recording_outcome(recorder, "zh") or "")
     store.close()
@@ -112,7 +112,7 @@ def test_exit_says_nothing_was_recorded_when_the_session_never_started(tmp_path:
         holder.close()
     assert status.pending == 2 and recorder.session_id is None
     line = recording_outcome(recorder, "en") or ""
-    assert line.startswith("vnetdoctor: session NOT recorded") and "1 step(s)" in line
+    assert line.startswith("vnetdoctor: session NOT recorded") and "steps not kept: 1 (" in line
     assert store.sessions() == []
     store.close()
 

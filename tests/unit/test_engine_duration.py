@@ -59,3 +59,39 @@ def _wall_ms(fn, *args) -> float:  # type: ignore[no-untyped-def]
     started = time.perf_counter()
     fn(*args)
     return (time.perf_counter() - started) * 1000
+
+
+# -- what the time is of: said with it (knowledge/took.py) ------------------------------------
+
+
+def test_took_says_which_walk_its_time_is_of(engine: engine_mod.Engine) -> None:
+    """Found off the demo path: after a fix, its undo and their re-runs the verdict said
+    "took 611 ms" before and after the undo, read as the whole diagnosis's time. The time
+    is the latest run's, and the diagnosis says which run that was."""
+    from vnetdoctor.knowledge.took import took_text
+
+    walk = engine.run()
+    assert walk.extra["took"] == {"run": "walk"}
+    assert took_text(walk.extra["took"], 2300, "en") == "the walk took 2.3 s"
+    engine.run_step("network.firewall")  # a fix's re-run: the symptom runs again with it
+    engine.rewalk(["datalink.mtu", "transport.tcp"])  # the outcome changed: the session walks these again
+    took = engine.diagnosis().extra["took"]
+    assert took == {"run": "rerun", "step": "network.firewall", "n": 4}
+    titles = {"network.firewall": "Firewall"}.get
+    assert took_text(took, 611, "en", titles) == "the latest run (Firewall again, 4 steps) took 611 ms"
+    assert took_text(took, 611, "zh", titles) == "最近一次运行（重新运行Firewall，共 4 步）耗时 611 毫秒"
+    engine.run_step(engine_mod.SYMPTOM)  # a second re-run (the undo's) is its own run, not added
+    took = engine.diagnosis().extra["took"]
+    assert took == {"run": "rerun", "step": engine_mod.SYMPTOM, "n": 1}
+    assert took_text(took, 50, "en") == f"the latest run ({engine_mod.SYMPTOM} again) took 50 ms"
+    assert engine.run().extra["took"] == {"run": "walk"}
+    assert took_text(None, 2300, "en") == "took 2.3 s"  # a record from before: no claim about which walk
+
+
+def test_step_by_step_is_said_as_the_steps_run(engine: engine_mod.Engine) -> None:
+    from vnetdoctor.knowledge.took import took_text
+
+    for step in [s.id for s in engine.plan()][:2]:
+        engine.run_step(step)
+    took = engine.diagnosis().extra["took"]
+    assert took == {"run": "steps"} and took_text(took, 100, "en") == "the steps run took 100 ms"

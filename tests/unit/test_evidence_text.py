@@ -130,8 +130,10 @@ def _calls() -> list[tuple[str, int, list[str], set[str] | None]]:
 def test_the_code_uses_exactly_the_keys_of_the_data_file() -> None:
     used = {key for _f, _l, keys, _n in _calls() for key in keys}
     assert sorted(used - set(all_texts())) == [], "keys the code uses but no data file has"
-    # A front end's variant (``key_tui``) is used wherever its key is (text.tr).
-    variants = {k for k in texts() if k.endswith("_tui") and k.removesuffix("_tui") in used}
+    # A front end's variant (``key_tui``) and a count's one-form (``key_one``) are used
+    # wherever their key is (text.tr).
+    variants = {k for k in texts() for suffix in ("_tui", "_one")
+                if k.endswith(suffix) and k.removesuffix(suffix) in used}
     assert sorted(set(texts()) - used - variants) == [], "keys in evidence.toml nothing uses"
 
 

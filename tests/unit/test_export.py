@@ -56,7 +56,7 @@ def test_markdown_report_has_everything_a_ticket_needs(db, capsys):
     ):
         assert text in md
     # The verdict and the cause with evidence, fix, undo and risk.
-    assert "## Verdict\n\n**Not working**: 1 cause(s) found" in md
+    assert "## Verdict\n\n**Not working**: 1 cause found." in md
     assert "### 1. `firewall.guest_blocks` — Network layer" in md
     assert (
         "- inet filter input: ip saddr 198.18.0.1 icmp type echo-request drop (4 packets) (`firewall.rules` · `netns:vndt-guest`)"
@@ -91,7 +91,7 @@ def test_markdown_report_has_everything_a_ticket_needs(db, capsys):
     # Operator events and packets.
     assert "**Answer** at step `switch.led`: Is the LED on? — yes" in md
     assert "ICMP 198.18.0.1 > 198.18.0.11 echo-request id=0x1a2b seq=1  [icmp:6699:1]" in md
-    assert "5 frame(s)" in md
+    assert "5 frames; the first 5 below" in md
     # A table row never breaks: every table line has the same number of unescaped pipes.
     for line in md.splitlines():
         if line.startswith(("| ✓", "| ✗")):
@@ -165,7 +165,7 @@ def test_markdown_in_chinese_and_interrupted(db, capsys):
     assert "## 诊断结论" in md and "### 网络层" in md and "风险：低" in md and "撤销：" in md
     code, md, _ = export(capsys, "last", "--db", str(path))
     assert code == 0 and interrupted in md
-    assert "**Interrupted**: the session ended before a verdict; 7 step(s) were recorded." in md
+    assert "**Interrupted**: the session ended before a verdict; 7 steps were recorded." in md
     assert "Found so far: `firewall.guest_blocks`." in md
     assert "never finished (interrupted)" in md
 
@@ -347,3 +347,56 @@ def test_an_undone_fix_reads_in_the_report_as_the_session_recorded_it(tmp_path) 
     assert (f"**Fix undone** at step `firewall`, in netns:vndt-guest: `{fix.undo}` → exit status 0 "
             f"(the fix was `{fix.command}`)") in text
     assert "Reachable after a fix" not in text  # the fix that made it healthy was taken back
+
+
+# -- -o FILE never silently replaces a file ------------------------------------------------------
+
+
+def test_an_existing_output_is_refused_in_one_line_unless_force(db, capsys, tmp_path):
+    """Found off the demo path: ``export -o report.md`` replaced yesterday's report without a
+    word, while the Sessions screen refuses. Refused here too (exit 2, the file untouched);
+    ``--force`` replaces it, and a device (``-o /dev/null``) is written into as before."""
+    path, sid, _ = db
+    target = tmp_path / "report.md"
+    target.write_text("yesterday's report\n")
+    code, out, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--lang", "en")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [f"vnetdoctor export: {target} exists: not overwritten (--force replaces it)"]
+    assert target.read_text() == "yesterday's report\n"
+    link = tmp_path / "link.md"
+    link.symlink_to(tmp_path / "nowhere.md")  # a dangling link exists too: replacing it is a choice
+    assert export(capsys, sid, "--db", str(path), "-o", str(link))[0] == 2 and link.is_symlink()
+    code, _, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--lang", "zh")
+    assert code == 2 and "已存在：未覆盖（加 --force 才会替换它）" in err
+    code, out, err = export(capsys, sid, "--db", str(path), "-o", str(target), "--force")
+    assert code == 0 and out == "" and err == ""
+    assert target.read_text().startswith("#") and "yesterday" not in target.read_text()
+    assert export(capsys, sid, "--db", str(path), "-o", "/dev/null")[0] == 0
+
+
+def test_force_is_in_the_help_in_both_languages(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    assert "--force               replace FILE if it exists" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help", "--lang", "zh"])
+    assert "--force               FILE 已存在时替换它" in capsys.readouterr().out
+
+
+def test_the_report_says_when_its_duration_is_a_re_runs(tmp_path, capsys):
+    """A session whose last run was a fix's re-run says so next to the time (knowledge/took.py):
+    "611 ms" alone read as the whole diagnosis's time."""
+    from dataclasses import replace
+
+    path = tmp_path / "s.db"
+    with SessionStore(path) as st:
+        sid = F.record(st, fixed=True, finish=False)
+        d = F.diagnosis(fixed=True)
+        took = {"run": "rerun", "step": d.steps[-1].step, "n": 5}
+        st.finish_session(sid, replace(d, duration_ms=611.0, extra={**d.extra, "took": took}))
+        whole = F.record(st, fixed=True)
+    code, md, _ = export(capsys, sid, "--db", str(path), "--lang", "en")
+    assert code == 0
+    assert f"| Duration | the latest run ({d.steps[-1].title} again, 5 steps) took 611 ms |" in md
+    code, md, _ = export(capsys, whole, "--db", str(path), "--lang", "en")
+    assert code == 0 and "| Duration | 1.8 s |" in md  # a whole walk (or an older record): the time alone

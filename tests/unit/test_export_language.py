@@ -110,7 +110,7 @@ def test_texts_recorded_without_their_facts_are_shown_as_recorded_with_a_notice(
     # Shown in the cause's evidence and the step's finding: the same text twice, as recorded.
     assert f"- {ZH_ONLY}" in md
     notices = [line for line in md.splitlines() if "shown as recorded, in Chinese" in line]
-    assert notices == ["_2 text(s) below are shown as recorded, in Chinese: the record does not hold what "
+    assert notices == ["_2 texts below are shown as recorded, in Chinese: the record does not hold what "
                        "they were made from, so they cannot be said in English._"]
     assert doc["record"]["language"]["kept_as_recorded"] == 2
     assert "cannot be said in English" in doc["record"]["language"]["notice"]

@@ -309,8 +309,8 @@ def _export(capsys, *argv):
 def test_redacted_exports_leave_no_original_address_and_agree(recorded, capsys, tmp_path):
     path, sid = recorded
     code, md, err = _export(capsys, sid, "--format", "md", "--redact", "--db", str(path))
-    assert code == 0 and "renamed 5 IPv4, 2 IPv6 and 3 MAC address(es)" in err
-    assert "2 namespace and 3 interface name(s); not renamed: DNS names" in err
+    assert code == 0 and "renamed IPv4 addresses: 5, IPv6 addresses: 2, MAC addresses: 3," in err
+    assert "namespace names: 2, interface names: 3; not renamed: DNS names" in err
     code, js, _ = _export(capsys, sid, "--format", "json", "--redact", "--db", str(path))
     assert code == 0
     pcap_file = tmp_path / "r.pcap"

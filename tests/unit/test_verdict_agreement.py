@@ -42,7 +42,7 @@ TUI_MARK = {Verdict.HEALTHY: "pass", Verdict.CAUSE: "fail", Verdict.WARNINGS: "w
 
 def _console_line(d: Diagnosis) -> str:
     if d.verdict in (Verdict.CAUSE, Verdict.WARNINGS):
-        return f"{len(d.causes)} cause(s) named"
+        return "1 cause named" if len(d.causes) == 1 else f"{len(d.causes)} causes named"
     if d.verdict is Verdict.HEALTHY:
         return "reachable both ways, no cause found"
     return "the end-to-end check could not run" if d.reachable is None else "unreachable, and no cause identified"

@@ -109,9 +109,10 @@ class FixConfirmDialog(ModalScreen[bool]):
         with Vertical(id="dialog", classes="dialog dialog-danger"):
             title = tr("changes.confirm_title") if self.undo else tr("fix.confirm_title")
             yield Static(Text(title, style="bold"), classes="dialog-title")
-            yield Static(Text(tr("fix.confirm_warning"), style="italic"))
+            yield Static(Text(tr("changes.confirm_warning" if self.undo else "fix.confirm_warning"), style="italic"))
             yield Static(self._field(tr("fix.command"), fix.command, "bold"))
-            yield Static(self._field(tr("fix.undo"), fix.undo or tr("fix.no_undo"), ""))
+            # An undo has none: to make the change again, the step's fix is applied anew.
+            yield Static(self._field(tr("fix.undo"), fix.undo or tr("changes.redo" if self.undo else "fix.no_undo"), ""))
             yield Static(self._field(tr("fix.risk"), risk_name(fix.risk, tr.lang) or "—", "bold"))
             yield Static(self._field(tr("fix.where"), fix.where or "local", ""))
             yield Static(Text(tr("dialog.fix_hint"), style="dim"))

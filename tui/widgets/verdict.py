@@ -15,7 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from vnetdoctor.knowledge.model import FAIL, PASS, WARN, Diagnosis
-from vnetdoctor.knowledge.text import Translator, duration
+from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.knowledge.took import took_text
 from vnetdoctor.knowledge.verdict_hint import capability_hint
 from vnetdoctor.probes.vocabulary import Verdict
 
@@ -123,13 +124,13 @@ class VerdictView(VerticalScroll):
             text.append(glyph("fail") + " " + tr("verdict.unreachable", target=target), style=emphasis("bold red"))
         else:
             text.append(glyph("ask") + " " + tr("verdict.unknown_reach", target=target), style="bold")
+        info = lambda step: getattr(self._kb.step_info(step, tr.lang), "title", None)  # noqa: E731
         fails = [f for f in d.causes if f.severity == FAIL]
         text.append("\n")
         if verdict is Verdict.CAUSE:
             text.append(tr("verdict.causes", n=len(fails)), style="bold")
         elif verdict is Verdict.HEALTHY:
             text.append(tr("verdict.healthy"), style=emphasis("green"))
-            info = lambda step: getattr(self._kb.step_info(step, tr.lang), "title", None)  # noqa: E731
             verified = verified_lines(d, tr, info)
             if verified:
                 text.append("\n" + tr("verdict.verified"), style="bold")
@@ -158,5 +159,6 @@ class VerdictView(VerticalScroll):
             done = len(d.steps)
             text.append("\n" + tr("verdict.partial", done=done, total=self._total_steps), style="dim italic")
         if d.duration_ms:
-            text.append(f"\n{tr('verdict.took')} {duration(d.duration_ms, tr.lang)}", style="dim")
+            took = d.extra.get("took") if d.extra else None
+            text.append("\n" + took_text(took, d.duration_ms, tr.lang, info), style="dim")
         return text

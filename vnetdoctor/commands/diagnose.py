@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 from vnetdoctor.knowledge.model import Diagnosis, Question, Request
@@ -92,9 +93,18 @@ def progress_sink(session: Any, lang: str):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    request = build_request(args)
-    return diagnose(request, db=args.db, record=not args.no_record, as_json=args.json,
-                    interactive=args.interactive)
+    """Guarded from the start: a signal while the request is checked (libvirt asked) ends it as cleanly."""
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.knowledge.text import choose_lang
+
+    with SignalGuard():
+        try:
+            request = build_request(args)
+            return diagnose(request, db=args.db, record=not args.no_record, as_json=args.json,
+                            interactive=args.interactive)
+        except Interrupted as exc:
+            say(interrupted_message(exc.signum, choose_lang(getattr(args, "lang", None))))
+            return exc.exit_code
 
 
 def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = False,
@@ -108,21 +118,27 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
         from vnetdoctor.session.sinks import attach_recorder
 
         attach_recorder(session, recorder)
-    # `demo --no-tui` runs under a signal guard: a signal ends the session before it unwinds the
-    # walk. Without the module loaded there is no guard (and `diagnose` need not load it).
-    interrupt = sys.modules.get("vnetdoctor.interrupt")
-    guard = interrupt.active_guard() if interrupt is not None else None
-    if guard is not None:
+    # SIGTERM, SIGHUP, SIGINT: the session ends the moment one arrives (nothing found after it
+    # is recorded), the walk unwinds, the record says it was interrupted, and the command
+    # exits 128+N with one line, as `tui` and `demo` do. `diagnose` and `demo --no-tui` are
+    # guarded already (their command says the line); a caller without a guard gets one here.
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, active_guard
+
+    outer = active_guard()
+    with nullcontext(outer) if outer is not None else SignalGuard() as guard:
         guard.on_signal("close the session", session.close)
-    progress = progress_sink(session, request.lang)
-    if progress is not None:
-        session.add_sink(progress)
-    try:
-        diagnosis = session.run()
-    finally:
+        progress = progress_sink(session, request.lang)
         if progress is not None:
-            progress.clear()
-        session_id = close_recorder(recorder)
+            session.add_sink(progress)
+        try:
+            try:
+                diagnosis = session.run()
+            finally:
+                if progress is not None:
+                    progress.clear()
+                session_id = close_recorder(recorder)
+        except Interrupted as exc:
+            return _interrupted(exc, recorder, request.lang, own_guard=outer is None)
     if as_json:
         json.dump(diagnosis.to_json(session_id), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -131,3 +147,22 @@ def diagnose(request: Request, *, db: str | None, record: bool, as_json: bool = 
 
         print_report(diagnosis, session_id, request.lang)
     return exit_status(diagnosis)
+
+
+def _interrupted(exc: BaseException, recorder: Any, lang: str, *, own_guard: bool) -> int:
+    """A signal cut the walk short: what was recorded is kept (closed), marked interrupted; one line.
+
+    Under the command's guard (``diagnose``, ``demo --no-tui``) the signal goes on up to
+    it: that command says the line (and takes its lab down).
+    """
+    from vnetdoctor.interrupt import Interrupted, interrupted_message, say, signal_name
+
+    assert isinstance(exc, Interrupted)
+    if recorder is not None:
+        error = recorder.mark_interrupted(signal_name(exc.signum))
+        if error is not None:
+            say(f"vnetdoctor diagnose: {error}")
+    if not own_guard:
+        raise exc
+    say(interrupted_message(exc.signum, lang))
+    return exc.exit_code

@@ -316,12 +316,15 @@ class Session:
         """Run the undo of an applied change (its undo argv, last step first), the same way as a fix.
 
         Recorded as ``fix_undone`` with the fix it takes back; then the step re-runs,
-        as after the fix. A change with no undo recorded is refused (126, nothing runs).
+        as after the fix. A change with no undo recorded, or whose undo ran already, is
+        refused (126, nothing runs): the fix is made again from its step, as observed now.
         """
         from vnetdoctor.knowledge.apply import FixRefused, undo_of
 
         applied = change.applied
         try:
+            if change.undone is not None:  # a failed undo may have run some of its steps
+                raise FixRefused("this change was undone already")
             undo = undo_of(applied.fix)
         except FixRefused as exc:
             outcome = FixOutcome(applied.fix, applied.step, REFUSED, str(exc))

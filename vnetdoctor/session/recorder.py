@@ -138,6 +138,22 @@ class SessionRecorder:
         self._thread.join(timeout + 1.0)
         return self.status()
 
+    def mark_interrupted(self, reason: str) -> str | None:
+        """Say in the record that a signal (``reason``: SIGTERM…) ended the session; after :meth:`close`.
+
+        Why a record says it: a session cut short must not read like a crash, nor like a walk
+        that found nothing. Returns the one line to show when the mark could not be written,
+        else None (also when nothing was recorded, or the store has no such mark).
+        """
+        mark = getattr(self.store, "mark_interrupted", None)
+        if not self.session_id or mark is None:
+            return None
+        try:
+            mark(self.session_id, reason)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, never a traceback on the way out
+            return f"interrupted: {type(exc).__name__}: {exc}".splitlines()[0]
+        return None
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is written (tests and commands use it)."""
         done = threading.Event()
