@@ -62,6 +62,19 @@ def test_a_frame_holds_only_what_had_happened_by_then(fixed) -> None:  # type: i
     assert end.diagnosis.reachable is True and end.diagnosis.causes == ()
 
 
+def test_half_way_through_a_re_run_the_verdict_is_the_last_whole_runs(fixed) -> None:  # type: ignore[no-untyped-def]
+    """The audit saw "✓ reachable" beside "1 cause found" mid-re-run: results of two runs mixed."""
+    store, sid = fixed
+    timeline = build_timeline(store.load(sid))
+    applied = next(i for i, m in enumerate(timeline.moments) if m.kind == FIX_APPLIED)
+    before = timeline.at(applied + 1).diagnosis
+    half_way = timeline.at(applied + 2)  # the firewall step re-ran, the symptom step not yet
+    assert half_way.results["network.firewall"].status == PASS
+    assert half_way.diagnosis == before and before.reachable is False
+    end = timeline.at(len(timeline))
+    assert end.diagnosis.reachable is True and not end.diagnosis.causes
+
+
 def test_an_undo_is_a_moment_that_names_the_fix_it_took_back(fixed) -> None:  # type: ignore[no-untyped-def]
     from vnetdoctor.knowledge.text import Translator
     from vnetdoctor.session.timeline import FIX_UNDONE

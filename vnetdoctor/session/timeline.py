@@ -102,8 +102,25 @@ class Timeline:
         observations = (*(o for r in results.values() for o in r.observations), *seen_outside)
         at_end = position == len(self.moments)
         complete = bool(self._steps) and set(self._steps) <= set(results)
-        return Frame(position, len(self.moments), results, observations, self._diagnosis(results, at_end),
-                     complete, at_end)
+        started = self._rerun_started(position)
+        # Mid-re-run, the results mix two runs ("✓ reachable" from the new one beside the old
+        # run's cause): the verdict stays the one the last whole run supported, as it did live.
+        diagnosis = self.at(started).diagnosis if started is not None else self._diagnosis(results, at_end)
+        return Frame(position, len(self.moments), results, observations, diagnosis, complete, at_end)
+
+    def _rerun_started(self, position: int) -> int | None:
+        """Where the re-run going on at ``position`` began, or None when none is half-way.
+
+        A re-run is a block of consecutive re-run moments (a fix's re-walk, ``a``); it is
+        half-way when the moments on both sides of ``position`` belong to it.
+        """
+        moments = self.moments
+        if not 0 < position < len(moments) or moments[position - 1].kind != RERUN or moments[position].kind != RERUN:
+            return None
+        start = position - 1
+        while start > 0 and moments[start - 1].kind == RERUN:
+            start -= 1
+        return start
 
     def _diagnosis(self, results: Mapping[str, StepResult], at_end: bool) -> Diagnosis:
         """The recorded verdict at the end; before it, only what the results so far found."""
