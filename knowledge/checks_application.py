@@ -85,5 +85,5 @@ def guest_console(ctx: StepContext) -> None:
         return
     # Nothing inside the guest is known: no interface name is guessed for its fixes, and
     # they are for its console (vnetdoctor cannot run anything in there, nor on this host).
-    console = f"the console of {guest}" if guest is not None else "the guest's console"
+    console = ctx.t("application.console_of", guest=str(guest)) if guest is not None else ctx.t("application.guest_console")
     ctx.ask_node(where=guest, fix_where=console, dev="", ip=ctx.target or "")

@@ -17,9 +17,9 @@ from vnetdoctor.probes.vantage import parse_vantage
 HOST = parse_vantage("netns:lab-host")
 
 
-def _ctx(step: str = "datalink.bridge_port", answer: str | None = None) -> StepContext:
+def _ctx(step: str = "datalink.bridge_port", answer: str | None = None, lang: str = "en") -> StepContext:
     ask = (lambda q: answer) if answer is not None else None
-    return StepContext(Shared(Request(target="198.18.0.11", host=HOST, guest=None), Observer(), "en", ask=ask),
+    return StepContext(Shared(Request(target="198.18.0.11", host=HOST, guest=None), Observer(), lang, ask=ask),
                        step, "datalink")
 
 
@@ -77,3 +77,14 @@ def test_an_answer_about_a_guest_with_no_vantage_never_names_this_host() -> None
         guest_console(ctx)
         (finding,) = [f for f in ctx.findings if f.cause == cause]
         assert "local" not in finding.summary and "the guest's console" in finding.summary, finding.summary
+
+
+def test_the_guests_console_is_named_in_the_operators_language() -> None:
+    """The fixes' place ("the guest's console") was an English f-string under --lang zh."""
+    from vnetdoctor.knowledge.checks_application import guest_console
+
+    ctx = _ctx("application.guest_console", answer="no_nic", lang="zh")
+    guest_console(ctx)
+    (finding,) = [f for f in ctx.findings if f.cause == "guest.no_nic"]
+    assert "虚拟机的控制台" in finding.summary and "console" not in finding.summary, finding.summary
+    assert all(fix.where == "虚拟机的控制台" for fix in finding.fixes)
