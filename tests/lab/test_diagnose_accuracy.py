@@ -16,7 +16,8 @@ from tests.lab.support.diagnosis import describe, diagnose
 from tests.lab.support.kernel_expected import kernel_mismatch
 from vnetdoctor import lab
 from vnetdoctor.knowledge.apply import apply_fix
-from vnetdoctor.knowledge.model import Fix
+from vnetdoctor.knowledge.model import MACHINE_WIDE, Fix
+from vnetdoctor.knowledge.render import acts_machine_wide
 
 pytestmark = pytest.mark.lab
 
@@ -62,6 +63,11 @@ def check_fix(fix: Fix) -> None:
         assert shlex.split(fix.undo) == list(fix.undo_argv), fix
         left = [w for w in fix.argv + fix.undo_argv if PLACEHOLDER.search(w)]
         assert left == [], f"placeholder left in a runnable fix: {fix.command}"
+    elif fix.missing == (MACHINE_WIDE,):
+        # Known values, but in a namespace it would act on the whole machine: the command is
+        # shown for the real guest or host, and nothing here can run it.
+        assert fix.command and fix.argv == fix.undo_argv == () and fix.where.startswith("netns:"), fix
+        assert acts_machine_wide(shlex.split(fix.command)), fix
     else:
         assert fix.missing and fix.argv == fix.undo_argv == () and fix.command == fix.undo == "", fix
 
