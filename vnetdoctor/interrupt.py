@@ -235,10 +235,15 @@ class SignalGuard:
         """Have the C-level handler write each signal's number where a thread of ours reads it."""
         try:
             rfd, wfd = os.pipe()
+        except OSError:
+            return  # no pipe to spare: the handler alone, as before
+        try:
             os.set_blocking(wfd, False)
             previous = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
         except (OSError, ValueError):
-            return  # no pipe to spare: the handler alone, as before
+            os.close(rfd)
+            os.close(wfd)
+            return
         self._wakeup = (rfd, wfd, previous)
         threading.Thread(
             target=self._listen, args=(rfd,), name="vnetdoctor-signal-listener", daemon=True
