@@ -16,6 +16,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -67,30 +70,46 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return out
 
 
-def test_watchdog_resets_terminal_runs_cleanups_and_exits(tmp_path: Path) -> None:
+@dataclass
+class _Run:
+    proc: subprocess.Popen[bytes]
+    master: int  # the pty's master end; -1 once a test has closed it (a dead terminal)
+    marker: Path
+
+
+@contextmanager
+def _stuck_app(tmp_path: Path, *extra: str) -> Iterator[_Run]:
+    """The stand-in App's process on a pty of its own, past its "ready"; killed if a test leaves it."""
     master, slave = os.openpty()
     marker = tmp_path / "cleaned"
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(marker), str(GRACE)],
+        [sys.executable, "-c", SCRIPT, str(marker), str(GRACE), *extra],
         stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
     )
     os.close(slave)
+    run = _Run(proc, master, marker)
     try:
         assert b"ready" in _read_until(master, b"ready", 60)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        # Generous ceilings (a loaded machine is slow, not wrong); the only timing asserted is
-        # the one the guard promises: the App had its whole grace before the watchdog acted.
-        out = _read_until(master, b"interrupted by SIGTERM", 60)
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        assert time.monotonic() - started >= GRACE
-        assert RESET_SEQUENCES.encode() in out  # written by the watchdog, the App never did
-        assert marker.read_text() == "cleaned"
+        yield run
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        os.close(master)
+        if run.master >= 0:
+            os.close(run.master)
+
+
+def test_watchdog_resets_terminal_runs_cleanups_and_exits(tmp_path: Path) -> None:
+    with _stuck_app(tmp_path) as run:
+        started = time.monotonic()
+        run.proc.send_signal(signal.SIGTERM)
+        # Generous ceilings (a loaded machine is slow, not wrong); the only timing asserted is
+        # the one the guard promises: the App had its whole grace before the watchdog acted.
+        out = _read_until(run.master, b"interrupted by SIGTERM", 60)
+        assert run.proc.wait(timeout=60) == 128 + signal.SIGTERM
+        assert time.monotonic() - started >= GRACE
+        assert RESET_SEQUENCES.encode() in out  # written by the watchdog, the App never did
+        assert run.marker.read_text() == "cleaned"
 
 
 def test_a_signal_the_main_thread_does_not_notice_still_ends_the_app(tmp_path: Path) -> None:
@@ -101,50 +120,23 @@ def test_a_signal_the_main_thread_does_not_notice_still_ends_the_app(tmp_path: P
     handler runs (in another thread) and writes the wakeup descriptor; the guard's listener
     must keep the watchdog's promise without the handler ever running.
     """
-    master, slave = os.openpty()
-    marker = tmp_path / "cleaned"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(marker), str(GRACE), "deaf"],
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
-    )
-    os.close(slave)
-    try:
-        assert b"ready" in _read_until(master, b"ready", 60)
+    with _stuck_app(tmp_path, "deaf") as run:
         time.sleep(0.2)  # past the mask: the main thread is deaf now
-        proc.send_signal(signal.SIGTERM)
-        out = _read_until(master, b"interrupted by SIGTERM", 30)
-        assert proc.wait(timeout=30) == 128 + signal.SIGTERM  # not 5: the wait(60) did not end it
+        run.proc.send_signal(signal.SIGTERM)
+        out = _read_until(run.master, b"interrupted by SIGTERM", 30)
+        assert run.proc.wait(timeout=30) == 128 + signal.SIGTERM  # not 5: the wait(60) did not end it
         assert RESET_SEQUENCES.encode() in out
-        assert marker.read_text() == "cleaned"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        assert run.marker.read_text() == "cleaned"
 
 
 def test_watchdog_on_a_dead_terminal_does_not_hang(tmp_path: Path) -> None:
     """No terminal to restore (the master is gone): cleanups still run, the process still ends."""
-    master, slave = os.openpty()
-    marker = tmp_path / "cleaned"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(marker), str(GRACE)],
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
-    )
-    os.close(slave)
-    try:
-        assert b"ready" in _read_until(master, b"ready", 60)
-        os.close(master)
-        master = -1
-        proc.send_signal(signal.SIGHUP)
-        assert proc.wait(timeout=60) == 128 + signal.SIGHUP
-        assert marker.read_text() == "cleaned"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if master >= 0:
-            os.close(master)
+    with _stuck_app(tmp_path) as run:
+        os.close(run.master)
+        run.master = -1
+        run.proc.send_signal(signal.SIGHUP)
+        assert run.proc.wait(timeout=60) == 128 + signal.SIGHUP
+        assert run.marker.read_text() == "cleaned"
 
 
 def test_signal_before_any_app_raises_interrupted_and_handlers_are_restored() -> None:
