@@ -1,8 +1,8 @@
 """Decode an RTM_GETROUTE dump into RouteRows (the answer to one lookup is pyroute2's).
 
 This is the hot path of a 100,000-route table (see ``vnetdoctor bench netlink``):
-one pass, attributes tested in the order the kernel sends them, and a cache of
-the attribute layout shared by most messages of one length.
+one pass; a message with the layout of the one before it is read with one
+``struct`` call; rows are built without the frozen dataclass's ``__init__``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import operator
 import socket
 import struct
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .netlink_wire import (
     AF_INET,
@@ -100,241 +100,295 @@ def _prefix(family: int, addr: bytes, plen: int) -> str:
     return f"{text}/{plen}"
 
 
+_NEW = object.__new__
+
+
 def decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[RouteRow]:
     """RouteRows from an RTM_GETROUTE dump (IPv4 and IPv6; multicast families skipped).
 
     A multipath route gives one row per next hop (same dst, table and metric), so
     a rule asking "is there a route to X via Y" needs no special case.
-
-    This is the hot loop of a 100,000-route table, hence the shape: attributes
-    tested in the order the kernel sends them, one dict lookup for the four
-    header names, and memoised text for gateways and sources (a big table has
-    many routes and few next hops).
     """
     with gc_paused():
         return _decode_routes(chunks, names)
 
 
 def _decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[RouteRow]:
+    """The hot loop of a 100,000-route table (``vnetdoctor bench netlink``).
+
+    Nearly every message of a big table has the layout of the one before it, so
+    the fast path reads a whole message with one ``struct`` call, checks every
+    header in it against that layout, and takes its texts from memos (a table has
+    many routes but few tables, types, gateways and devices). Any other message
+    (multipath, RTA_VIA, a new layout, a control message) is walked attribute by
+    attribute, and a new simple layout is learnt from it.
+    """
     out: list[RouteRow] = []
     append = out.append
-    unpack_hdr = NLMSG_HEADER.unpack_from
-    unpack_nla = NLA_HEADER.unpack_from
-    unpack_rtm = _RTMSG.unpack_from
-    u32 = U32.unpack_from
-    ntop = socket.inet_ntop
-    names_get = names.get
-    header_text: dict[tuple[int, int, int, int, int], tuple[str, str, str, str, str]] = {}
-    addr_text: dict[bytes, str] = {}  # gateways and sources: few distinct values
-    dev_text: dict[int, str] = {0: ""}
-    shapes: dict[int, _RouteShape | None] = {}
-    inet, inet6 = AF_INET, AF_INET6
+    texts = _RouteTexts(names)
+    headers, addresses, devices = texts.headers, texts.addresses, texts.devices
+    shapes: dict[tuple[int, ...], _RouteShape | None] = {}  # by family and attribute headers
+    shape: _RouteShape | None = None  # the layout of the last simple message
+    ntop, inet, absent, new = socket.inet_ntop, AF_INET, _ABSENT, _NEW
     for chunk in chunks:
-        offset = 0
-        size = len(chunk)
+        offset, size = 0, len(chunk)
         while offset + 16 <= size:
-            length, mtype, mflags, _seq, _pid = unpack_hdr(chunk, offset)
+            if shape is not None and offset + shape.size <= size:
+                values = shape.unpack(chunk, offset)
+                if shape.check(values) == shape.expected:
+                    family, dst_len, dst, gateway, oif, metric, prefsrc = shape.pick(
+                        values + absent
+                    )
+                    if dst:
+                        text = ntop(family, dst)
+                        if dst_len != (32 if family == inet else 128):
+                            text = f"{text}/{dst_len}"
+                    else:
+                        text = _prefix(family, b"", dst_len)
+                    # _route_row, inlined: a call per row is a tenth of the loop
+                    table, rtype, proto, scope, fam = headers[shape.header_key(values)]
+                    row = new(RouteRow)
+                    fields = row.__dict__
+                    fields["dst"] = text
+                    fields["table"] = table
+                    fields["type"] = rtype
+                    fields["gateway"] = addresses[gateway]
+                    fields["dev"] = devices[oif]
+                    fields["prefsrc"] = addresses[prefsrc]
+                    fields["protocol"] = proto
+                    fields["scope"] = scope
+                    fields["metric"] = metric
+                    fields["family"] = fam
+                    append(row)
+                    offset += shape.size
+                    continue
+            length, mtype, mflags, _seq, _pid = NLMSG_HEADER.unpack_from(chunk, offset)
             if length < 16:
                 break
             if mtype != RTM_NEWROUTE:
                 if raise_for_control(chunk, offset, mtype, mflags):
                     return out
-                offset += (length + 3) & ~3
-                continue
-            if mflags & NLM_F_DUMP_INTR:
-                raise DumpInterrupted()
-            family, dst_len, _src_len, _tos, table, proto, scope, rtype, _rflags = unpack_rtm(
-                chunk, offset + 16
-            )
-            if family != inet and family != inet6:
-                offset += (length + 3) & ~3
-                continue
-            dst = gateway = prefsrc = b""
-            oif = metric = 0
-            multipath: tuple[int, int] | None = None
-            via = ""
-            pos = offset + 28
-            end = offset + length
-            shape = shapes.get(length)
-            if shape is not None:
-                values = shape.unpack(chunk, offset)
-                if values is not None:
-                    table_v, dst, gateway, oif, metric, prefsrc = values
-                    if table_v is not None:
-                        table = table_v
-                    pos = end  # done: skip the walk below
-                else:
-                    shapes[length] = None  # this length comes in several layouts: walk them
-            elif length not in shapes:
-                shapes[length] = _RouteShape.learn(chunk, offset, length)
-            while pos + 4 <= end:
-                alen, atype = unpack_nla(chunk, pos)
-                if alen < 4:
-                    break
-                if atype == RTA_TABLE:
-                    table = u32(chunk, pos + 4)[0]
-                elif atype == RTA_DST:
-                    dst = chunk[pos + 4 : pos + alen]
-                elif atype == RTA_GATEWAY:
-                    gateway = chunk[pos + 4 : pos + alen]
-                elif atype == RTA_OIF:
-                    oif = u32(chunk, pos + 4)[0]
-                elif atype == RTA_PRIORITY:
-                    metric = u32(chunk, pos + 4)[0]
-                elif atype == RTA_PREFSRC:
-                    prefsrc = chunk[pos + 4 : pos + alen]
-                elif atype == RTA_MULTIPATH:
-                    multipath = (pos + 4, pos + alen)
-                elif atype == RTA_VIA:
-                    via = _via(chunk, pos + 4, pos + alen)
-                pos += (alen + 3) & ~3
-            key = (family, table, rtype, proto, scope)
-            texts = header_text.get(key)
-            if texts is None:
-                texts = header_text[key] = _route_header_text(*key)
-            table_text, type_text, proto_text, scope_text, fam = texts
-            if dst:
-                text = ntop(family, dst)
-                dst_text = (
-                    text if dst_len == (32 if family == inet else 128) else f"{text}/{dst_len}"
-                )
             else:
-                dst_text = _prefix(family, b"", dst_len)
-            if prefsrc:
-                src_text = addr_text.get(prefsrc)
-                if src_text is None:
-                    src_text = addr_text[prefsrc] = ntop(family, prefsrc)
-            else:
-                src_text = ""
-            if multipath is None:
-                if gateway:
-                    gw_text = addr_text.get(gateway)
-                    if gw_text is None:
-                        gw_text = addr_text[gateway] = ntop(family, gateway)
-                else:
-                    gw_text = via
-                dev = dev_text.get(oif)
-                if dev is None:
-                    dev = dev_text[oif] = names_get(oif) or str(oif)
-                append(
-                    RouteRow(
-                        dst_text,
-                        table_text,
-                        type_text,
-                        gw_text,
-                        dev,
-                        src_text,
-                        proto_text,
-                        scope_text,
-                        metric,
-                        fam,
-                    )
-                )
-            else:
-                for hop_oif, hop_gw in _nexthops(chunk, multipath[0], multipath[1], family):
-                    dev = (names_get(hop_oif) or str(hop_oif)) if hop_oif else ""
-                    append(
-                        RouteRow(
-                            dst_text,
-                            table_text,
-                            type_text,
-                            hop_gw,
-                            dev,
-                            src_text,
-                            proto_text,
-                            scope_text,
-                            metric,
-                            fam,
-                        )
-                    )
+                if mflags & NLM_F_DUMP_INTR:
+                    raise DumpInterrupted()
+                layout = _walk_route(chunk, offset, length, texts, append)
+                if layout is not None:
+                    if layout not in shapes:
+                        shapes[layout] = _RouteShape.learn(chunk, offset, length)
+                    shape = shapes[layout] or shape
             offset += (length + 3) & ~3
     return out
 
 
-class _RouteShape:
-    """The attribute layout shared by the route messages of one length.
+def _route_row(
+    dst: str,
+    header: tuple[str, str, str, str, str],
+    gateway: str,
+    dev: str,
+    prefsrc: str,
+    metric: int,
+) -> RouteRow:
+    """A RouteRow built without the frozen dataclass's ``__init__``.
 
-    In a big table nearly every route message has the same attributes in the
-    same order (table, dst, gateway, oif). Once one message of a length has been
-    walked, the others of that length are read with a single ``struct`` call,
-    after checking that every attribute header is the one expected; a message
-    that differs is walked the normal way.
+    That ``__init__`` sets each of the ten fields through ``object.__setattr__``,
+    which was a third of a 100,000-route dump. Filling the instance's dict gives
+    the same object (``test_route_row_is_a_route_row`` compares them field by
+    field); RouteRow has no ``__post_init__`` to skip.
+    """
+    table, rtype, proto, scope, family = header
+    row = _NEW(RouteRow)
+    fields = row.__dict__  # in the order of the fields, as __init__ would: the dicts share keys
+    fields["dst"] = dst
+    fields["table"] = table
+    fields["type"] = rtype
+    fields["gateway"] = gateway
+    fields["dev"] = dev
+    fields["prefsrc"] = prefsrc
+    fields["protocol"] = proto
+    fields["scope"] = scope
+    fields["metric"] = metric
+    fields["family"] = family
+    return row
+
+
+class _Memo(dict[Any, Any]):
+    """A dict that makes a missing value once (``make(key)``) and keeps it."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], Any], **known: Any):
+        super().__init__(known)
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.make(key)
+        return value
+
+
+class _RouteTexts:
+    """The texts of one dump: header names per (family, table, type, protocol, scope),
+    addresses per raw bytes (gateways and sources: few distinct values), device
+    names per ifindex."""
+
+    __slots__ = ("addresses", "devices", "headers")
+
+    def __init__(self, names: Mapping[int, str]):
+        self.headers = _Memo(lambda key: _route_header_text(*key))
+        self.addresses = _Memo(_address_text)
+        self.addresses[b""] = ""
+        self.devices = _Memo(lambda oif: names.get(oif) or str(oif))
+        self.devices[0] = ""
+
+
+def _address_text(raw: bytes) -> str:
+    return socket.inet_ntop(AF_INET if len(raw) == 4 else AF_INET6, raw)
+
+
+def _walk_route(
+    chunk: bytes,
+    offset: int,
+    length: int,
+    texts: _RouteTexts,
+    append: Callable[[RouteRow], None],
+) -> tuple[int, ...] | None:
+    """Decode one route message attribute by attribute (the slow path).
+
+    Returns its layout (family, then each attribute's length and type) when the
+    fast path could read messages like it, None for one it could not.
+    """
+    family, dst_len, _src_len, _tos, table, proto, scope, rtype, _rflags = _RTMSG.unpack_from(
+        chunk, offset + 16
+    )
+    if family != AF_INET and family != AF_INET6:
+        return None
+    layout = [family]
+    dst = gateway = prefsrc = b""
+    oif = metric = 0
+    multipath: tuple[int, int] | None = None
+    via = ""
+    pos = offset + 28
+    end = offset + length
+    while pos + 4 <= end:
+        alen, atype = NLA_HEADER.unpack_from(chunk, pos)
+        if alen < 4:
+            break
+        layout += (alen, atype)
+        if atype == RTA_TABLE:
+            table = U32.unpack_from(chunk, pos + 4)[0]
+        elif atype == RTA_DST:
+            dst = chunk[pos + 4 : pos + alen]
+        elif atype == RTA_GATEWAY:
+            gateway = chunk[pos + 4 : pos + alen]
+        elif atype == RTA_OIF:
+            oif = U32.unpack_from(chunk, pos + 4)[0]
+        elif atype == RTA_PRIORITY:
+            metric = U32.unpack_from(chunk, pos + 4)[0]
+        elif atype == RTA_PREFSRC:
+            prefsrc = chunk[pos + 4 : pos + alen]
+        elif atype == RTA_MULTIPATH:
+            multipath = (pos + 4, pos + alen)
+        elif atype == RTA_VIA:
+            via = _via(chunk, pos + 4, pos + alen)
+        pos += (alen + 3) & ~3
+    header = texts.headers[(family, table, rtype, proto, scope)]
+    dst_text = _prefix(family, dst, dst_len)
+    src_text = texts.addresses[prefsrc]
+    if multipath is None:
+        gw_text = texts.addresses[gateway] if gateway else via
+        append(_route_row(dst_text, header, gw_text, texts.devices[oif], src_text, metric))
+        return None if via else tuple(layout)
+    for hop_oif, hop_gw in _nexthops(chunk, multipath[0], multipath[1], family):
+        append(_route_row(dst_text, header, hop_gw, texts.devices[hop_oif], src_text, metric))
+    return None
+
+
+# Values for the attributes a layout lacks, appended to its unpacked tuple so that one
+# itemgetter picks (dst, gateway, oif, metric, prefsrc) whatever the layout has.
+_ABSENT = (b"", b"", 0, 0, b"")
+_ABSENT_AT = {RTA_DST: 0, RTA_GATEWAY: 1, RTA_OIF: 2, RTA_PRIORITY: 3, RTA_PREFSRC: 4}
+
+
+class _RouteShape:
+    """The layout of one whole route message: netlink header, rtmsg and attributes.
+
+    Learnt from a message walked the slow way. Another message has the same layout
+    when its length, type, flags, family and every attribute header (length and
+    type, in order) are the same: ``check(values) == expected``, one comparison.
+    Then ``pick`` takes (family, dst_len, dst, gateway, oif, metric, prefsrc) from
+    ``values + _ABSENT`` and ``header_key`` the (family, table, type, protocol,
+    scope) its names are memoised by.
     """
 
-    __slots__ = ("_expected", "_fields", "_headers", "_struct")
+    __slots__ = ("check", "expected", "header_key", "pick", "size", "unpack")
 
-    # attribute -> position of its value in the (table, dst, gateway, oif, metric, prefsrc) result
-    _SLOTS: ClassVar[dict[int, int]] = {
-        RTA_TABLE: 0,
-        RTA_DST: 1,
-        RTA_GATEWAY: 2,
-        RTA_OIF: 3,
-        RTA_PRIORITY: 4,
-        RTA_PREFSRC: 5,
-    }
-    _DEFAULTS = (None, b"", b"", 0, 0, b"")
+    size: int
+    unpack: Callable[[bytes, int], tuple[Any, ...]]
+    check: Callable[[tuple[Any, ...]], Any]
+    expected: Any
+    pick: Callable[[tuple[Any, ...]], Any]
+    header_key: Callable[[tuple[Any, ...]], Any]
 
-    def __init__(
-        self, fmt: str, headers: list[int], expected: tuple[int, ...], fields: list[tuple[int, int]]
-    ):
-        self._struct = struct.Struct(fmt)
-        self._headers = operator.itemgetter(*headers)
-        self._expected = expected
-        self._fields = fields  # (index in the unpacked tuple, slot)
+    # where the netlink header and the rtmsg put their fields in the unpacked tuple
+    _LENGTH, _TYPE, _FLAGS, _FAMILY, _DST_LEN, _TABLE, _PROTO, _SCOPE, _RTYPE = (
+        0, 1, 2, 5, 6, 9, 10, 11, 12
+    )
 
     @classmethod
     def learn(cls, buf: bytes, offset: int, length: int) -> _RouteShape | None:
-        """The shape of the message at ``offset``, or None when it cannot have one."""
-        fmt = ["=16x12x"]
-        headers: list[int] = []
-        expected: list[int] = []
-        fields: list[tuple[int, int]] = []
-        index = 0
+        """The layout of the message at ``offset``, or None for one the fast path cannot read."""
+        fmt = ["=IHHIIBBBBBBBBI"]
+        index = 14
+        checked = [cls._LENGTH, cls._TYPE, cls._FLAGS, cls._FAMILY]
+        values_at: dict[int, int] = {}
         pos = offset + 28
         end = offset + length
         while pos + 4 <= end:
             alen, atype = NLA_HEADER.unpack_from(buf, pos)
-            if alen < 4 or pos + alen > end:
-                return None
-            if atype in (RTA_MULTIPATH, RTA_VIA):
+            if alen < 4 or pos + alen > end or atype in (RTA_MULTIPATH, RTA_VIA):
                 return None
             padded = (alen + 3) & ~3
             fmt.append("HH")
-            headers += [index, index + 1]
-            expected += [alen, atype]
+            checked += [index, index + 1]
             index += 2
             payload = alen - 4
-            slot = cls._SLOTS.get(atype)
-            if slot is None:
-                fmt.append(f"{padded - 4}x")
-            elif slot in (0, 3, 4):
+            if atype in (RTA_TABLE, RTA_OIF, RTA_PRIORITY):
                 if payload != 4:
                     return None
                 fmt.append("I")
-                fields.append((index, slot))
-                index += 1
-                if padded > alen:
-                    fmt.append(f"{padded - alen}x")
-            else:
+            elif atype in (RTA_DST, RTA_GATEWAY, RTA_PREFSRC):
                 fmt.append(f"{payload}s")
-                fields.append((index, slot))
-                index += 1
-                if padded > alen:
-                    fmt.append(f"{padded - alen}x")
+            else:
+                fmt.append(f"{padded - 4}x")
+                pos += padded
+                continue
+            values_at[atype] = index
+            index += 1
+            if padded > alen:
+                fmt.append(f"{padded - alen}x")
             pos += padded
-        if pos != end or not headers:
+        layout = struct.Struct("".join(fmt))
+        if pos != end or layout.size != length or length & 3:
             return None
-        shape = cls("".join(fmt), headers, tuple(expected), fields)
-        return shape if shape._struct.size == length else None
-
-    def unpack(self, buf: bytes, offset: int) -> list[Any] | None:
-        values = self._struct.unpack_from(buf, offset)
-        if self._headers(values) != self._expected:
+        first = layout.unpack_from(buf, offset)
+        if first[cls._FAMILY] not in (AF_INET, AF_INET6) or first[cls._FLAGS] & NLM_F_DUMP_INTR:
             return None
-        out: list[Any] = list(self._DEFAULTS)  # (int | None, bytes, bytes, int, int, bytes)
-        for index, slot in self._fields:
-            out[slot] = values[index]
-        return out
+        shape = cls()
+        shape.size = length
+        shape.unpack = layout.unpack_from
+        shape.check = operator.itemgetter(*checked)
+        shape.expected = shape.check(first)
+        picked = [cls._FAMILY, cls._DST_LEN]
+        for atype, slot in _ABSENT_AT.items():
+            picked.append(values_at.get(atype, index + slot))
+        shape.pick = operator.itemgetter(*picked)
+        shape.header_key = operator.itemgetter(
+            cls._FAMILY,
+            values_at.get(RTA_TABLE, cls._TABLE),
+            cls._RTYPE,
+            cls._PROTO,
+            cls._SCOPE,
+        )
+        return shape
 
 
 def _route_header_text(

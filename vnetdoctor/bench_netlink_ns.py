@@ -227,9 +227,13 @@ def ip_median_ms(ns: str, args: Sequence[str], runs: int) -> tuple[float, str]:
 def first_probe_ms(argv: Sequence[str]) -> float:
     """Milliseconds from spawning ``argv`` to the engine's first probe (VNETDOCTOR_TIMING=1).
 
-    The child is stopped once it has said so (it is ours: the Popen below).
+    The child is stopped once it has said so (it is ours: the Popen below). It may
+    write its bytecode cache, as any run on an operator's machine does: without
+    that (PYTHONDONTWRITEBYTECODE in a sandbox, say) every run would compile the
+    whole program again and the figure would describe no real start.
     """
     env = {**os.environ, "VNETDOCTOR_TIMING": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.time()
     proc = subprocess.Popen(
         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -123,18 +123,24 @@ def route_rows(msgs: Iterable[Any], index_names: Mapping[int, str]) -> list[Rout
         if hops:
             for hop in hops:
                 gateway = hop.get_attr("RTA_GATEWAY") or ""
-                dev = index_names.get(hop["oif"], "")
+                dev = _device(index_names, hop["oif"])
                 rows.append(RouteRow(gateway=gateway, dev=dev, **common))
         else:
             oif = m.get_attr("RTA_OIF")
             rows.append(
                 RouteRow(
                     gateway=m.get_attr("RTA_GATEWAY") or "",
-                    dev=index_names.get(oif, "") if oif else "",
+                    dev=_device(index_names, oif),
                     **common,
                 )
             )
     return rows
+
+
+def _device(index_names: Mapping[int, str], oif: int | None) -> str:
+    """A route's device: its name, or its index when it has none here (never "": that
+    would say the route has no device)."""
+    return (index_names.get(oif) or str(oif)) if oif else ""
 
 
 def neighbour_rows(msgs: Iterable[Any], index_names: Mapping[int, str]) -> list[NeighRow]:
