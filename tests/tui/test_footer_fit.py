@@ -47,7 +47,7 @@ async def test_live_footers_fit_80_columns(keys: tuple[str, ...], lang: str) -> 
 @pytest.mark.parametrize("allow_changes", [False, True], ids=["read-only", "changes"])
 async def test_the_live_walk_footer_fits_60_columns_and_keeps_help(lang: str, allow_changes: bool) -> None:
     """At 60 columns "a run all" leaves the footer so that "? help" stays whole; at 80 it is back."""
-    app, engine = make_app(lang=lang, allow_changes=allow_changes)
+    app, _ = make_app(lang=lang, allow_changes=allow_changes)
     async with app.run_test(size=(60, 20)) as pilot:
         await settle(pilot)
         await pilot.pause(0.2)
