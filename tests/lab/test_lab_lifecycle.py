@@ -29,7 +29,8 @@ from vnetdoctor.lab import (
 )
 from vnetdoctor.lab import state as lab_state
 from vnetdoctor.lab.lifecycle import SERVER_SCRIPT
-from vnetdoctor.lab.topology import BRIDGED, HOST
+from vnetdoctor.lab.topologies import BRIDGED
+from vnetdoctor.lab.topology import HOST
 
 pytestmark = pytest.mark.lab
 
