@@ -12,13 +12,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from tests.tui.support.engine import REQUEST, TARGET, fake_knowledge
 from vnetdoctor.commands.replay import replay_state
 from vnetdoctor.knowledge.model import FAIL, Diagnosis, Evidence, Finding, StepResult
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.store import SessionStore
 from vnetdoctor.tui.launch import build_app
-
-from tests.tui.support.engine import REQUEST, TARGET, fake_knowledge
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 FACTLESS = "the operator wrote this by hand"
