@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets.data_table import ColumnKey
 
 from vnetdoctor.knowledge.text import Translator
 from vnetdoctor.knowledge.text_data import texts
@@ -122,8 +123,9 @@ class StartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#targets", DataTable)
-        for col in COLUMNS:
-            table.add_column(self.tr(f"start.col_{col}"), key=col)
+        for col in COLUMNS:  # fixed widths, set from the texts as rows arrive (_fit_columns)
+            label = self.tr(f"start.col_{col}")
+            table.add_column(label, key=col, width=cell_len(label))
         self._discover()
         table.focus()
 
@@ -165,20 +167,33 @@ class StartScreen(Screen[None]):
                 else:
                     table.add_row(*cells, key=key)
                 self.targets[key] = target
-        if table.row_count:
-            # Textual's DataTable caches rendered cells without their width: a row drawn
-            # before the columns were re-measured stays cut. Touching a cell once the new
-            # widths are in place invalidates that cache (a public, cheap way to do it).
-            self.call_after_refresh(self._redraw_table)
+        self._fit_columns(table)
         notes = self.query_one("#discovery-notes", Static)
         lines = [self.tr("start.found", n=len(wanted))] + [f"- {n}" for n in message.notes]
         notes.update(Text("\n".join(lines), style="dim"))
 
-    def _redraw_table(self) -> None:
-        table = self.query_one("#targets", DataTable)
-        if table.row_count:
-            first = table.coordinate_to_cell_key((0, 0))
-            table.update_cell(first.row_key, first.column_key, table.get_cell(first.row_key, first.column_key))
+    def _fit_columns(self, table: DataTable[Any]) -> None:
+        """Each column as wide as its widest text, the note column cut to what the screen leaves.
+
+        DataTable's own auto-width is measured on idle, and a row drawn before that keeps
+        its cells cropped to the header's width in the render cache (its key has no width):
+        under load the list read "vnd-  up  198.18.  fire". Widths set here, before the
+        cells are redrawn, cannot go stale; a same-value update redraws each cell.
+        """
+        cells = {key: self._cells(t) for key, t in self.targets.items()}
+        widths = [max([cell_len(self.tr(f"start.col_{col}")), *(c[i].cell_len for c in cells.values())])
+                  for i, col in enumerate(COLUMNS)]
+        width = table.size.width or self.size.width
+        room = width - 2 * table.cell_padding * len(COLUMNS) - 1  # cell padding, a scrollbar's column
+        widths[-1] = max(cell_len(self.tr("start.col_note")), min(widths[-1], room - sum(widths[:-1])))
+        for col, width in zip(COLUMNS, widths):
+            table.columns[ColumnKey(col)].width = width
+        for key, row in cells.items():
+            for col, cell in zip(COLUMNS, row):
+                if col == "note" and cell.cell_len > widths[-1]:  # cut, and saying so
+                    cell.truncate(widths[-1], overflow="ellipsis")
+                table.update_cell(key, col, cell, update_width=False)
+        table.refresh()
 
     def on_worker_state_changed(self, event: Any) -> None:
         from textual.worker import WorkerState

@@ -28,7 +28,7 @@ async def wait_until(pilot: Any, predicate: Callable[[], bool], timeout: float =
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
+            raise AssertionError(f"timed out waiting for {what or predicate}\n" + screen_text(pilot.app))
         await pilot.pause(0.005)
 
 
