@@ -19,7 +19,7 @@ from vnetdoctor.probes import guest_agent, libvirt_conn
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.dns import read_nslookup
 from vnetdoctor.probes.guest_ping import parse_ping, ping_argv
-from vnetdoctor.probes.libvirt import check_domain
+from vnetdoctor.probes.libvirt_check import check_domain
 from vnetdoctor.probes.rows_active import EchoRow
 from vnetdoctor.probes.vantage import LOCAL, parse_vantage
 
