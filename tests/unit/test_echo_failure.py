@@ -13,9 +13,9 @@ import pytest
 
 from vnetdoctor.convert import step_from_json, upgrade_echo_rows
 from vnetdoctor.probes import icmp
+from vnetdoctor.probes.base import row_to_dict
 from vnetdoctor.probes.guest_ping import failure_of, parse_ping
 from vnetdoctor.probes.row_types import row_from_json
-from vnetdoctor.probes.base import row_to_dict
 from vnetdoctor.probes.rows_active import EchoRow
 from vnetdoctor.probes.vocabulary import EchoFailure
 
