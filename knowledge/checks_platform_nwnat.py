@@ -17,6 +17,7 @@ from typing import Any
 
 from vnetdoctor.probes.libvirt_conn import is_remote_uri
 from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.probes.vocabulary import EchoFailure
 
 from .context import StepContext
 from .facts import rows, snapshots
@@ -91,7 +92,10 @@ def check_nat_inbound(ctx: StepContext, guest: Vantage, uri: str, ifaces: list[A
             ctx.evidence(ctx.t("platform.nat_network", network=net.name, subnet=subnet, target=target), net_obs),
             ctx.t("platform.sender_outside", sender=ctx.host, subnet=subnet, addresses=ctx.join(own)),
         ]
-        rejected = sorted({r.error for r in trace.forward.echo.rows if "unreachable" in getattr(r, "error", "")})
+        # Refused on the way (libvirt's REJECT answers port unreachable; another firewall's
+        # may say prohibited): an ICMP error, not the sender's own kernel failing to send.
+        rejected = sorted({r.error for r in trace.forward.echo.rows
+                           if getattr(r, "failure", None) == EchoFailure.UNREACHABLE})
         if rejected:
             evidence.append(ctx.t("platform.nat_rejected", errors=ctx.join(rejected)))
         ctx.facts["nat_inbound"] = True  # network.address: not a subnet mismatch of the guest's

@@ -19,6 +19,7 @@ from .base import Skip
 from .nsexec import CommandResult, run_command
 from .rows_active import EchoRow
 from .vantage import Vantage
+from .vocabulary import EchoFailure
 
 # iputils / busybox: "64 bytes from 198.18.0.1: icmp_seq=1 ttl=64 time=0.123 ms" ("seq=0" on busybox)
 _REPLY = re.compile(r"bytes from ([0-9.]+):.*?(icmp_seq|seq)=(\d+).*?time[=<]([0-9.]+)\s*ms")
@@ -27,6 +28,27 @@ _ERROR = re.compile(r"^From ([0-9.]+)(?: \([0-9.]+\))?:? icmp_seq=(\d+) (.+)$", 
 # Windows: "Reply from 198.18.0.1: bytes=32 time<1ms TTL=128", "Request timed out."
 _WIN_REPLY = re.compile(r"Reply from ([0-9.]+): bytes=\d+ time[=<](\d+)ms")
 _SEND_FAILED = re.compile(r"(?:sendmsg|sendto): (.+)$", re.MULTILINE)
+
+# What kind of ICMP error each of ping's fixed words names (iputils' pr_icmph, Windows'
+# messages; :mod:`.icmp`'s own words match too, which is how records made before rows
+# said it are read, see vnetdoctor/convert.py), first match wins: the row's ``failure``,
+# which the rules read instead of the words. Words not listed (a redirect) name none.
+_FAILURES: tuple[tuple[re.Pattern[str], EchoFailure], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), failure)
+    for pattern, failure in (
+        (r"frag(mentation)? needed", EchoFailure.TOO_BIG),  # type 3 code 4
+        (r"exceeded|ttl expired", EchoFailure.TIME_EXCEEDED),  # type 11
+        (r"parameter problem", EchoFailure.PARAMETER_PROBLEM),  # type 12
+        # type 3, every other code: unreachable, unknown, isolated, prohibited, filtered, precedence
+        (r"unreachable|unknown|isolated|prohibited|packet filtered|precedence|source route failed",
+         EchoFailure.UNREACHABLE),
+    )
+)
+
+
+def failure_of(words: str) -> EchoFailure:
+    """The kind of ICMP error ``words`` (ping's, for one request) name; NONE when they name none."""
+    return next((failure for pattern, failure in _FAILURES if pattern.search(words)), EchoFailure.NONE)
 
 
 def ping_argv(dst: str, count: int, size: int, timeout: float, ident: int | None, *, windows: bool = False,
@@ -52,7 +74,8 @@ def parse_ping(output: str, dst: str, count: int, size: int, ident: int, *, wind
                 if m:
                     rows[seq] = EchoRow(dst, seq, ident, size, False, float(m.group(2)), reply_from=m.group(1))
                 elif "unreachable" in line.lower():
-                    rows[seq] = EchoRow(dst, seq, ident, size, False, None, error=line.strip().rstrip("."))
+                    rows[seq] = EchoRow(dst, seq, ident, size, False, None, error=line.strip().rstrip("."),
+                                        failure=EchoFailure.UNREACHABLE)
         return [rows.get(s) or EchoRow(dst, s, ident, size, False, None) for s in range(1, count + 1)]
     busybox = "seq=0" in output and "icmp_seq" not in output
     for m in _REPLY.finditer(output):
@@ -61,13 +84,15 @@ def parse_ping(output: str, dst: str, count: int, size: int, ident: int, *, wind
     for m in _ERROR.finditer(output):
         seq = int(m.group(2))
         rows.setdefault(seq, EchoRow(dst, seq, ident, size, False, None, reply_from=m.group(1),
-                                     error=f"{m.group(3).strip().lower()} from {m.group(1)}"))
+                                     error=f"{m.group(3).strip().lower()} from {m.group(1)}",
+                                     failure=failure_of(m.group(3))))
     sent = _SEND_FAILED.search(output)
     out = []
     for seq in range(1, count + 1):
         row = rows.get(seq)
         if row is None and sent is not None:
-            row = EchoRow(dst, seq, ident, size, False, None, error=sent.group(1).strip())
+            row = EchoRow(dst, seq, ident, size, False, None, error=sent.group(1).strip(),
+                          failure=EchoFailure.NOT_SENT)
         out.append(row or EchoRow(dst, seq, ident, size, False, None))
     return out
 

@@ -23,6 +23,7 @@ from .base import ProbeOutput, Skip, probe
 from .caps import NEED_NET_RAW
 from .nsexec import call_in
 from .rows_active import EchoRow
+from .vocabulary import EchoFailure
 from .safety import checked_ipv4
 from .vantage import Vantage
 
@@ -98,7 +99,8 @@ def ping(
                 sock.sendto(packet, (dst, 0))
                 sent_at[seq] = time.perf_counter()
             except OSError as exc:
-                rows[seq] = EchoRow(dst, seq, ident, size, df, None, error=os.strerror(exc.errno or errno.EIO))
+                rows[seq] = EchoRow(dst, seq, ident, size, df, None, error=os.strerror(exc.errno or errno.EIO),
+                                    failure=EchoFailure.NOT_SENT)
             _collect(sock, ident, dst, size, df, rows, sent_at, time.perf_counter() + (interval if seq < count else 0))
         deadline = time.perf_counter() + timeout
         while len(rows) < count and time.perf_counter() < deadline and not _is_settled(ident):
@@ -157,14 +159,17 @@ def _match(
         if rid == ident and seq in sent_at and seq not in rows:
             if itype == 3:
                 what = _UNREACH.get(code, f"destination unreachable code {code}")
+                failure = EchoFailure.UNREACHABLE
                 if code == 4:
                     mtu = struct.unpack("!H", icmp[6:8])[0]
                     what += f" (next-hop MTU {mtu})"
+                    failure = EchoFailure.TOO_BIG
             elif itype == 11:
-                what = "time exceeded"
+                what, failure = "time exceeded", EchoFailure.TIME_EXCEEDED
             else:
-                what = "parameter problem"
-            rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}")
+                what, failure = "parameter problem", EchoFailure.PARAMETER_PROBLEM
+            rows[seq] = EchoRow(dst, seq, ident, size, df, None, reply_from=src, error=f"{what} from {src}",
+                                failure=failure)
 
 
 @probe("icmp.echo", layer="network", title="ICMP echo (ping)", needs=(NEED_NET_RAW,),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import row
 from .rowkey import Row
+from .vocabulary import EchoFailure
 
 
 @row
@@ -24,6 +25,7 @@ class EchoRow(Row):
     rtt_ms: float | None  # None: no reply
     reply_from: str = ""
     error: str = ""  # local send error ("Network is unreachable") or ICMP error ("admin prohibited from X")
+    failure: EchoFailure = EchoFailure.NONE  # what ``error`` is, for the rules (old records: convert.py)
 
 
 @row

@@ -125,6 +125,24 @@ class PacketKind(StrEnum):
     OTHER = ""  # anything else (other ICMP types, TCP, UDP, other ethertypes)
 
 
+class EchoFailure(StrEnum):
+    """Why an echo request got no reply, as far as the probe could tell: what rules decide on.
+
+    Set by the probe from what it was told (the ICMP type and code of an error that
+    quotes our request) or from its own send that failed, so no rule looks for words
+    in ``EchoRow.error``: those are the tool's (our raw socket, iputils, busybox,
+    Windows ping) and the kernel's strerror, and they stay for the operator to read.
+    """
+
+    NONE = ""  # a reply, or no answer at all before the timeout
+    UNREACHABLE = "unreachable"  # ICMP destination unreachable (type 3) but code 4: refused on the way
+    TOO_BIG = "too-big"  # ICMP type 3 code 4: fragmentation needed and DF set
+    TIME_EXCEEDED = "time-exceeded"  # ICMP type 11: a loop, or a TTL too small
+    PARAMETER_PROBLEM = "parameter-problem"  # ICMP type 12
+    NOT_SENT = "not-sent"  # the sender's own kernel refused to send it (no route, no address)
+
+
 __all__ = [
-    "CAUSE_LAYERS", "LAYER_ORDER", "Direction", "Layer", "PacketKind", "Severity", "Status", "Verdict", "layer_rank",
+    "CAUSE_LAYERS", "LAYER_ORDER", "Direction", "EchoFailure", "Layer", "PacketKind", "Severity", "Status", "Verdict",
+    "layer_rank",
 ]

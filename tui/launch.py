@@ -18,7 +18,8 @@ from vnetdoctor.session import live_engine_factory as live_engine_factory  # wha
 
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
-from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, say, signal_name
+from vnetdoctor.interrupt import SignalGuard, active_guard, interrupted_message, signal_name
+from vnetdoctor.terminal_exit import say
 
 from .bridge import EngineFactory
 from vnetdoctor.session.recorder import SessionRecorder

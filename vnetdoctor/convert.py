@@ -11,9 +11,11 @@ held two things as text: a capture's unopened points joined into its
 observation's ``raw`` (``"vnet0@netns:lab: No such device; …"``) and the path as
 ``"side:iface"`` strings; a kernel.drops row's devices were ``"side iface"``
 strings; a captured frame's direction, protocol, addresses and kind were only in
-its summary line (store schema 1, :func:`packet_fields_from_summary`). They are
+its summary line (store schema 1, :func:`packet_fields_from_summary`); an echo row
+said what went wrong only in words (``error``, before ``failure``). They are
 converted here, on read, and only here (:func:`upgrade_observation`,
-:func:`upgrade_kernel_devices`, :func:`upgrade_packets`, :func:`extra_from_json`),
+:func:`upgrade_kernel_devices`, :func:`upgrade_packets`, :func:`upgrade_echo_rows`,
+:func:`extra_from_json`),
 so every reader above sees one shape, and nothing recorded is lost.
 """
 
@@ -27,15 +29,17 @@ from typing import Any
 
 from vnetdoctor.knowledge.model import StepResult
 from vnetdoctor.knowledge.path import PathPoint
+from vnetdoctor.probes.guest_ping import failure_of
 from vnetdoctor.probes.kernel_drops_parse import KernelDropRow
 from vnetdoctor.probes.row_types import from_json, kind_of
 from vnetdoctor.probes.rows import PacketRow
-from vnetdoctor.probes.rows_active import CaptureFailure
-from vnetdoctor.probes.vocabulary import Direction, PacketKind
+from vnetdoctor.probes.rows_active import CaptureFailure, EchoRow
+from vnetdoctor.probes.vocabulary import Direction, EchoFailure, PacketKind
 
 PACKET_KIND = kind_of(PacketRow)
 FAILURE_KIND = kind_of(CaptureFailure)
 KERNEL_KIND = kind_of(KernelDropRow)
+ECHO_KIND = kind_of(EchoRow)
 
 # --- captured frames: their own table ---------------------------------------------------------
 
@@ -156,7 +160,7 @@ def put_frames_back(step: dict[str, Any], frames: Iterable[tuple[int, int, Any]]
 def step_from_json(data: Mapping[str, Any]) -> StepResult:
     """A recorded step (its stored or exported JSON, any version) as the engine's StepResult."""
     upgraded = dict(data)
-    upgraded["observations"] = [upgrade_packets(upgrade_kernel_devices(upgrade_observation(o)))
+    upgraded["observations"] = [upgrade_echo_rows(upgrade_packets(upgrade_kernel_devices(upgrade_observation(o))))
                                 for o in data.get("observations", ())]
     return StepResult.from_dict(upgraded)
 
@@ -209,6 +213,31 @@ def upgrade_kernel_devices(obs: Mapping[str, Any]) -> Mapping[str, Any]:
             r = {**r, "devices": [_device_from_label(d) if isinstance(d, str) else d for d in r.get("devices", ())]}
         upgraded.append(r)
     return {**obs, "rows": upgraded}
+
+
+def upgrade_echo_rows(obs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Echo rows recorded before they said what their error was, with ``failure`` read from its words.
+
+    An ICMP error was written ``"<what> from <address>"`` (the raw ping's words and
+    ping's own, both of which :func:`~vnetdoctor.probes.guest_ping.failure_of` knows);
+    a send that failed was the kernel's bare strerror (``"Network is unreachable"``):
+    the request never left. Rows that have the field, and every other row, are
+    returned as they are.
+    """
+    rows = obs.get("rows", ())
+    if not any(_old_echo(r) for r in rows):
+        return obs
+    return {**obs, "rows": [{**r, "failure": _failure_in(str(r["error"]))} if _old_echo(r) else r for r in rows]}
+
+
+def _old_echo(row: Any) -> bool:
+    return isinstance(row, Mapping) and row.get("_type") == ECHO_KIND and "failure" not in row and bool(row.get("error"))
+
+
+def _failure_in(error: str) -> str:
+    if "from " not in error.lower():
+        return EchoFailure.NOT_SENT.value
+    return failure_of(error).value
 
 
 def _device_from_label(label: str) -> dict[str, str]:

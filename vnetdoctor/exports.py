@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
+from vnetdoctor.atomic_write import write_with
 from vnetdoctor.knowledge.text import choose_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.pcap import PcapError, frame_bytes, linktype_of, write_pcap
@@ -228,65 +225,6 @@ def _note(red: Redactor, notes: list[str] | None) -> None:
     notes.append(tr("cli.redacted", **_renamed(red)))  # a phrase: the command says it in its --lang
 
 
-def is_special(path: str) -> bool:
-    """``path`` exists and is neither a regular file nor a directory (a device, a FIFO, a socket)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
-
-
-def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
-    """Let ``fill`` write into a temporary file beside ``path``, then rename it into place.
-
-    A failure — a full disk, or ``fill`` raising UsageError — removes the temporary
-    file, so there is never half an export under the name the operator asked for.
-    A path that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a
-    FIFO) is written in place: renaming over it would replace a device with a file.
-    """
-    target = Path(path)
-    if is_special(path):
-        # /dev/null, a FIFO, a terminal: written into, never replaced. Renaming a file over
-        # /dev/null (as root) turned the system's null device into a regular file.
-        try:
-            with open(path, "wb") as fh:
-                fill(fh)
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        return
-    try:
-        special = target.exists() and not target.is_file()
-    except OSError:
-        special = False
-    if special:
-        if target.is_dir():
-            raise UsageError(f"cannot write {path}: it is a directory")
-        try:
-            with open(target, "wb") as fh:
-                fill(fh)
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        return
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent or Path(".")))
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fill(fh)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
 def stream_json(store: SessionStore, session_id: str, out: BinaryIO, lang: str | None = None) -> None:
     """The raw record as ``export_json`` makes it, with the frames streamed from the table.
 
@@ -352,7 +290,6 @@ def stream_pcapng(store: SessionStore, session_id: str, out: BinaryIO) -> int:
         return write_records(out, itertools.chain([first], rows), side_namer(sides))
     except PcapError as exc:
         raise UsageError(str(exc)) from None
-
 
 
 _STREAMED: dict[str, Callable[[SessionStore, str, BinaryIO], object]] = {

@@ -49,22 +49,10 @@ from types import FrameType
 from typing import Any, Protocol, Self
 
 from vnetdoctor.knowledge.text import choose_lang, tr
+from vnetdoctor.terminal_exit import reset_terminal, stderr_line
 
 HANDLED = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 EXIT_GRACE = 3.0  # seconds the App gets to shut its driver down before the watchdog steps in
-
-# What Textual's driver writes when it leaves application mode (and mouse/paste off first).
-RESET_SEQUENCES = (
-    "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l"  # mouse reporting off
-    "\x1b[?2004l"  # bracketed paste off
-    "\x1b[?1004l"  # focus events off
-    "\x1b[?2048l"  # in-band resize off
-    "\x1b[<u"  # kitty keyboard protocol off
-    "\x1b[?7h"  # line wrap on
-    "\x1b[?1049l"  # leave the alternate screen
-    "\x1b[?25h"  # show the cursor
-)
-
 
 class Interrupted(KeyboardInterrupt):
     """A handled signal arrived while no App was running: unwind like ctrl+c, then exit 128+N."""
@@ -208,7 +196,7 @@ class SignalGuard:
             try:
                 fn()
             except Exception as exc:  # noqa: BLE001 - the signal must still end the command
-                _stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
+                stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
 
     def _request_exit(self) -> None:
         """Start the watchdog; it asks the App to exit as soon as the App has an event loop."""
@@ -330,77 +318,10 @@ class SignalGuard:
             try:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - every cleanup gets its turn
-                _stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
-        _stderr_line(interrupted_message(signum))
+                stderr_line(f"vnetdoctor: {name}: {type(exc).__name__}: {exc}".splitlines()[0])
+        stderr_line(interrupted_message(signum))
         os._exit(128 + signum)
 
 
 def _nothing() -> None:
     """Posted to the App's loop only to wake it."""
-
-
-def reset_terminal(attrs: list[Any] | None = None) -> bool:
-    """Write the reset sequences to the controlling terminal without ever blocking on it.
-
-    A fresh descriptor opened ``O_NONBLOCK`` (not fd 2: its file description is
-    shared with Textual's writer thread, which may be blocked on it) means a
-    terminal that is gone or not being read costs an error, not a hang.
-    Returns whether the sequences were written.
-    """
-    try:
-        path = os.ttyname(sys.__stderr__.fileno() if sys.__stderr__ else 2)
-        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    except (OSError, ValueError, AttributeError):
-        return False
-    try:
-        if attrs is not None:
-            try:
-                termios.tcsetattr(fd, termios.TCSANOW, attrs)
-            except termios.error:
-                pass
-        os.write(fd, RESET_SEQUENCES.encode())
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def say(text: str) -> None:
-    """One line on stderr for the operator, on the way out after a signal.
-
-    The terminal may be gone (SSH dropped: every write fails with EIO) or stalled
-    (nobody reads the pty): the line is written non-blocking and lost rather than
-    turning a clean exit into a traceback or a hang.
-    """
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    _stderr_line(text)
-
-
-def _stderr_line(text: str) -> None:
-    """One line on stderr, without blocking on (or dying of) a terminal that hung up."""
-    try:
-        flags = _set_nonblocking(2)
-        try:
-            os.write(2, (text + "\n").encode())
-        finally:
-            if flags is not None:
-                import fcntl
-
-                fcntl.fcntl(2, fcntl.F_SETFL, flags)
-    except OSError:
-        pass
-
-
-def _set_nonblocking(fd: int) -> int | None:
-    import fcntl
-
-    try:
-        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-        return flags
-    except OSError:
-        return None

@@ -13,6 +13,8 @@ and text without counters..., so a change reads as "link vnet0: operstate DOWN
 Counters, handles and ifindexes change on every run and say nothing about the
 fix, so they are ignored; a ping's round-trip time only counts as a change when
 a reply appeared or disappeared.
+
+This module decides what changed; :mod:`vnetdoctor.sessiondiff_text` says it.
 """
 
 from __future__ import annotations
@@ -22,18 +24,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vnetdoctor.knowledge.model import STATUS_MARK
-from vnetdoctor.knowledge.text import display_width, pad, texts, tr
+from vnetdoctor.knowledge.text import texts, tr
 from vnetdoctor.probes.rowkey import key_fields
 from vnetdoctor.probes.vocabulary import Verdict
 from vnetdoctor.records import document_verdict
-from vnetdoctor.sessiondiff_rows import VOLATILE, delivered, describe, indexed, row_fields, row_identity, value_text
+from vnetdoctor.sessiondiff_rows import VOLATILE, delivered, describe, indexed, row_fields, row_identity
 
 # Compared only as present/absent (a reply appeared), not by value.
 PRESENCE_ONLY = frozenset({"rtt_ms"})
-
-MAX_ROW_LINES = 12
-
 
 @dataclass(frozen=True)
 class RowChange:
@@ -191,25 +189,25 @@ def _path(s: Any) -> str:
     )
 
 
-def _notes(a: Any, b: Any, lang: str) -> list[str]:
+def comparison_notes(a: Any, b: Any, lang: str) -> list[str]:
     """What makes the comparison less direct than it looks: other paths, unfinished sessions."""
     notes = []
     if _path(a) != _path(b):
-        notes.append(_t("other_path", lang, a=_path(a), b=_path(b)))
+        notes.append(diff_text("other_path", lang, a=_path(a), b=_path(b)))
     for tag, s in (("A", a), ("B", b)):
         if s.diagnosis is None:
             notes.append(
-                _t(
+                diff_text(
                     "unfinished",
                     lang,
                     tag=tag,
-                    state=_t(s.state, lang) if f"diff.{s.state}" in texts() else s.state,
+                    state=diff_text(s.state, lang) if f"diff.{s.state}" in texts() else s.state,
                 )
             )
     return notes
 
 
-def _cause_ids(session: Any) -> list[str]:
+def cause_ids(session: Any) -> list[str]:
     return list(dict.fromkeys(f.cause for f in session.causes()))
 
 
@@ -255,8 +253,8 @@ def _rerun_pairs(oa: dict[ObsKey, Any], ob: dict[ObsKey, Any], steps: Mapping[Ob
 
 def diff_sessions(a: Any, b: Any) -> SessionDiff:
     """Compare two :class:`~vnetdoctor.store.RecordedSession` objects (A before, B after)."""
-    ca, cb = _cause_ids(a), _cause_ids(b)
-    notes = _notes(a, b, "en")
+    ca, cb = cause_ids(a), cause_ids(b)
+    notes = comparison_notes(a, b, "en")
 
     sa = {s.step: s for s in a.latest_steps()}
     sb = {s.step: s for s in b.latest_steps()}
@@ -345,102 +343,6 @@ def _fixed_by(a: Any, b: Any) -> tuple[tuple[str, str], ...]:
     return tuple((s.id, command) for s in (a, b) for command in applied_fixes(s))
 
 
-def _t(key: str, lang: str, **kw: Any) -> str:
+def diff_text(key: str, lang: str, **kw: Any) -> str:
     """``diff``'s text ``key`` (``diff.*`` in data/reports.toml) in ``lang``."""
     return tr(f"diff.{key}", lang, **kw)
-
-
-def _reach(value: bool | None, finished: bool, lang: str) -> str:
-    if not finished:
-        return _t("interrupted", lang)
-    return _t("yes" if value else "no", lang) if value is not None else _t("unknown", lang)
-
-
-def _value(value: Any) -> str:
-    return value_text(value)
-
-
-def _params_text(o: ObservationDiff) -> str:
-    """``dst=198.18.0.11 size=384→79``: a parameter that differs from A's shows both."""
-    before = dict(o.params_a or o.params)
-    after = dict(o.params)
-    return " ".join(
-        f"{k}={before[k]}→{after[k]}" if k in before and k in after and before[k] != after[k]
-        else f"{k}={after[k]}" if k in after else f"{k}={before[k]}→—"
-        for k in dict.fromkeys([*before, *after])
-    )
-
-
-def render_diff(d: SessionDiff, a: Any, b: Any, *, lang: str = "en", max_rows: int | None = MAX_ROW_LINES) -> str:
-    """The diff as compact text for a terminal (or a ticket)."""
-    from vnetdoctor.report import when
-
-    out = []
-    for tag, s in (("A", a), ("B", b)):
-        verdict = document_verdict(s.diagnosis)
-        summary = ", ".join(_cause_ids(s)) or (
-            _t("interrupted", lang)
-            if verdict is Verdict.NOT_RUN
-            else _t("reachable_word" if verdict is Verdict.HEALTHY else "no_cause", lang)
-        )
-        out.append(f"{tag}  {s.id}  {when(s.started, seconds=False)}  {s.source:<8}  {summary}")
-    out.append("")
-    notes = _notes(a, b, lang)
-    colon, label, sep = tr("sep.colon", lang), tr("sep.label", lang), tr("sep.list", lang)
-    width = max(display_width(_t(k, lang) + label) for k in ("reachable", "gone", "new", "kept", "fixed_by")) + 1
-    for note in notes:
-        out.append(f"{_t('note', lang)}{colon}{note}")
-    if notes:
-        out.append("")
-    ra = _reach(d.reachable[0], d.finished[0], lang)
-    rb = _reach(d.reachable[1], d.finished[1], lang)
-    none = _t("none", lang)
-    out.append(pad(_t("reachable", lang) + label, width) + f"{ra} → {rb}")
-    out.append(pad(_t("gone", lang) + label, width) + (sep.join(d.causes_gone) or none))
-    out.append(pad(_t("new", lang) + label, width) + (sep.join(d.causes_new) or none))
-    out.append(pad(_t("kept", lang) + label, width) + (sep.join(d.causes_kept) or none))
-    for sid, command in d.fixed_by:
-        tag = "A" if sid == d.a else "B"
-        out.append(pad(_t("fixed_by", lang) + label, width) + _t("fixed_in", lang, command=command, tag=tag))
-    if d.steps:
-        out += ["", f"{_t('steps', lang, n=len(d.steps))}{label}"]
-        name_w = min(28, max(len(s.step) for s in d.steps))
-        layer_w = max(len(s.layer) for s in d.steps)
-        for s in d.steps:
-            before = STATUS_MARK.get(s.before, s.before) if s.before else "·"
-            after = STATUS_MARK.get(s.after, s.after) if s.after else "·"
-            gone = f" ({_t('not_run', lang)})" if s.after is None else ""
-            new = f" ({_t('not_run', lang)} → {s.after})" if s.before is None else ""
-            text = s.note or s.title
-            out.append(
-                f"  {before} → {after}  {s.layer:<{layer_w}}  {s.step:<{name_w}}  {text}{gone}{new}".rstrip()
-            )
-    if d.observations:
-        out += ["", f"{_t('obs', lang)}{label}"]
-        for o in d.observations:
-            params = _params_text(o)
-            out.append(f"  {o.probe} @ {o.vantage}" + (f" ({params})" if params else ""))
-            if o.status:
-                out.append(
-                    f"    {o.status[0]} → {o.status[1]}" + (f": {o.reason}" if o.reason else "")
-                )
-                continue
-            lines = [f"    - {r}" for r in o.removed] + [f"    + {r}" for r in o.added]
-            for c in o.changed:
-                fields = ", ".join(f"{n} {_value(x)} → {_value(y)}" for n, x, y in c.fields)
-                lines.append(f"    ~ {c.label}: {fields}")
-            if o.packets:
-                lines.append("    " + _t("packets", lang, a=o.packets[0], b=o.packets[1]))
-            if max_rows is not None and len(lines) > max_rows:  # None: a file or a pipe keeps every line
-                rest = len(lines) - (max_rows - 1)
-                lines = lines[: max_rows - 1] + ["    " + _t("more", lang, n=rest)]
-            out += lines
-    if d.only_a or d.only_b:
-        out.append("")
-        if d.only_a:
-            out.append(f"{_t('only_a', lang)}{colon}{sep.join(d.only_a)}")
-        if d.only_b:
-            out.append(f"{_t('only_b', lang)}{colon}{sep.join(d.only_b)}")
-    if d.empty:
-        out += ["", _t("same", lang)]
-    return "\n".join(out) + "\n"

@@ -133,7 +133,7 @@ def test_same_session_twice_and_identical_sessions(pair, tmp_path, capsys):
         again = st.load(F.record(st, fixed=False, link_down=True))
     d = diff_sessions(a, again)
     assert d.empty
-    from vnetdoctor.sessiondiff import render_diff
+    from vnetdoctor.sessiondiff_text import render_diff
 
     assert render_diff(d, a, again).rstrip().endswith("No differences.")
 
@@ -226,7 +226,7 @@ def test_diff_names_the_fix_that_turned_it_healthy(tmp_path):
     d = diff_sessions(broken, fixed)
     assert d.fixed_by == ((fixed_id, command),)
     assert diff_document(d)["fixed_by"] == [{"session": fixed_id, "command": command}]
-    from vnetdoctor.sessiondiff import render_diff
+    from vnetdoctor.sessiondiff_text import render_diff
 
     line = next(l for l in render_diff(d, broken, fixed).splitlines() if l.startswith("Fixed by:"))
     assert line.endswith(f" {command} (applied in B)")
@@ -298,7 +298,8 @@ def test_a_pipe_gets_every_changed_row_a_terminal_the_first_ones(pair, capsys, m
     import dataclasses
 
     from vnetdoctor.commands import diff as command
-    from vnetdoctor.sessiondiff import MAX_ROW_LINES, ObservationDiff
+    from vnetdoctor.sessiondiff import ObservationDiff
+    from vnetdoctor.sessiondiff_text import MAX_ROW_LINES
 
     path, before, after, _ = pair
     many = tuple(f"fdb 52:54:00:00:00:{n:02x} on br0/vnet0" for n in range(MAX_ROW_LINES + 8))

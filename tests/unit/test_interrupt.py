@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from vnetdoctor.interrupt import RESET_SEQUENCES, Interrupted, SignalGuard, interrupted_message
+from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message
+from vnetdoctor.terminal_exit import RESET_SEQUENCES
 
 SCRIPT = textwrap.dedent(
     """

@@ -19,9 +19,10 @@ from vnetdoctor.probes import guest_agent, libvirt_conn
 from vnetdoctor.probes.base import Observation, run_probe
 from vnetdoctor.probes.dns import read_nslookup
 from vnetdoctor.probes.guest_ping import parse_ping, ping_argv
-from vnetdoctor.probes.libvirt import check_domain
+from vnetdoctor.probes.libvirt_check import check_domain
 from vnetdoctor.probes.rows_active import EchoRow
 from vnetdoctor.probes.vantage import LOCAL, parse_vantage
+from vnetdoctor.probes.vocabulary import EchoFailure
 
 pytest.importorskip("libvirt")
 
@@ -68,8 +69,10 @@ def test_ping_output_becomes_echo_rows():
     assert [r.rtt_ms for r in rows] == [1.204, None, 0.99]  # busybox counts from seq=0
     rows = parse_ping(IPUTILS_UNREACH, "198.51.100.1", 3, 56, 0)
     assert rows[0].error == "destination host unreachable from 198.51.100.20" and rows[2].error == ""
+    assert [r.failure for r in rows] == [EchoFailure.UNREACHABLE] * 2 + [EchoFailure.NONE]
     rows = parse_ping(IPUTILS_EPERM, "198.51.100.1", 2, 56, 0)
     assert [r.error for r in rows] == ["Operation not permitted"] * 2
+    assert [r.failure for r in rows] == [EchoFailure.NOT_SENT] * 2
     rows = parse_ping(WINDOWS, "198.51.100.1", 3, 32, 0, windows=True)
     assert [r.rtt_ms for r in rows] == [1.0, None, 2.0]  # "time<1ms": at most 1 ms
 
@@ -314,8 +317,9 @@ def _fw(chain: str, packets: int, verdict: str = "drop", rule: str = "ip protoco
                        verdict=verdict, packets=packets, bytes=packets * 98, manager="libvirt")
 
 
-def _failed_trace(*errors: str) -> SimpleNamespace:
-    rows = tuple(EchoRow("198.51.100.20", i + 1, 7, 56, False, None, error=e) for i, e in enumerate(errors or ("",)))
+def _failed_trace(*errors: tuple[str, EchoFailure]) -> SimpleNamespace:
+    rows = tuple(EchoRow("198.51.100.20", i + 1, 7, 56, False, None, error=e, failure=f)
+                 for i, (e, f) in enumerate(errors or (("", EchoFailure.NONE),)))
     return SimpleNamespace(reachable=False, forward=SimpleNamespace(echo=Observation("icmp.echo", "local", rows=rows)))
 
 
@@ -341,7 +345,7 @@ def test_an_nwfilter_drop_is_libvirts_cause_fixed_through_virsh():
 def test_a_peer_outside_a_nat_network_is_told_nat_is_closed_by_design():
     peer = parse_vantage("netns:vnlv-peer")
     addrs = obs("addr.list", AddrRow("eth0", "inet", "203.0.113.5", 24, "global"), vantage=str(peer))
-    facts = {"trace": _failed_trace("port unreachable from 203.0.113.1")}
+    facts = {"trace": _failed_trace(("port unreachable from 203.0.113.1", EchoFailure.UNREACHABLE))}
     ctx = platform(lab("web"), Overlay(addr_list=addrs), host=peer, target="198.51.100.20", facts=facts)
     (f,) = [f for f in ctx.findings if f.cause == "libvirt.nat_inbound"]
     assert f.summary == "198.51.100.20 is on libvirt NAT network default: closed to netns:vnlv-peer from outside by design"
@@ -355,6 +359,27 @@ def test_a_peer_outside_a_nat_network_is_told_nat_is_closed_by_design():
     assert [(x.runnable, x.missing) for x in f.fixes] == [(False, ("hypervisor",))]
     assert "into 198.51.100.0/24 on virbr0" in f.fixes[0].note and "<subnet>" not in f.fixes[0].note
     assert ctx.facts["nat_inbound"] is True  # network.address then names no subnet mismatch
+
+
+def _nat_rejection_evidence(*errors: tuple[str, EchoFailure]) -> list[str]:
+    """What the NAT finding says of the echo, for a peer outside the network whose pings got ``errors``."""
+    peer = parse_vantage("netns:vnlv-peer")
+    addrs = obs("addr.list", AddrRow("eth0", "inet", "203.0.113.5", 24, "global"), vantage=str(peer))
+    ctx = platform(lab("web"), Overlay(addr_list=addrs), host=peer, target="198.51.100.20",
+                   facts={"trace": _failed_trace(*errors)})
+    (f,) = [f for f in ctx.findings if f.cause == "libvirt.nat_inbound"]
+    return [e.text for e in f.evidence[2:]]
+
+
+def test_the_nat_rejection_is_read_from_what_kind_of_error_came_back_not_from_its_words():
+    """A REJECT that answers "prohibited" is a rejection too (the words have no "unreachable"),
+    and the sender's own kernel refusing to send ("Network is unreachable") is none: the
+    request never reached libvirt's rules. The rule once looked for "unreachable" in the words."""
+    prohibited = "communication administratively prohibited from 203.0.113.1"
+    assert _nat_rejection_evidence((prohibited, EchoFailure.UNREACHABLE)) == [
+        f"the echo was rejected: {prohibited} (libvirt's REJECT)"]
+    assert _nat_rejection_evidence(("Network is unreachable", EchoFailure.NOT_SENT)) == []
+    assert _nat_rejection_evidence(("time exceeded from 203.0.113.1", EchoFailure.TIME_EXCEEDED)) == []
 
 
 def test_nat_inbound_from_this_machine_offers_the_libvirt_accept_rule_to_run_here():

@@ -20,7 +20,8 @@ from vnetdoctor.probes.base import (
     row_to_dict,
     run_probe,
 )
-from vnetdoctor.probes.libvirt import check_domain, path_rows
+from vnetdoctor.probes.libvirt import path_rows
+from vnetdoctor.probes.libvirt_check import check_domain
 from vnetdoctor.probes.rows import LinkRow
 from vnetdoctor.probes.rows_libvirt import (
     DomainIfaceRow,

@@ -253,7 +253,8 @@ def test_lab_list_speaks_chinese_with_lang_zh(monkeypatch: pytest.MonkeyPatch, c
 KEY_CALLS = {"tr": "", "text": "", "_text": "", "label": "", "t": ""}
 PREFIXED = {  # modules whose own helper adds a section prefix
     "vnetdoctor/report.py": {"label": "report."},
-    "vnetdoctor/sessiondiff.py": {"_t": "diff."},
+    "vnetdoctor/sessiondiff.py": {"diff_text": "diff."},
+    "vnetdoctor/sessiondiff_text.py": {"diff_text": "diff."},
     "vnetdoctor/console_report.py": {"t": "console."},
 }
 DOTTED = re.compile(r"[a-z_]+(\.[A-Za-z_]+)+")

@@ -146,7 +146,8 @@ class DiffScreen(Screen[None]):
     def _compare(self) -> None:
         from vnetdoctor.probes.errors import UsageError
         from vnetdoctor.relang import in_language
-        from vnetdoctor.sessiondiff import diff_sessions, render_diff
+        from vnetdoctor.sessiondiff import diff_sessions
+        from vnetdoctor.sessiondiff_text import render_diff
         from vnetdoctor.store import SessionStore
 
         try:

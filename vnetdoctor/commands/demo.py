@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         from vnetdoctor.tui.launch import require_terminal
 
         require_terminal()  # before building anything: a script gets its one line at once
-    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message
+    from vnetdoctor.terminal_exit import say
     from vnetdoctor.lab.lifecycle import lab_exists
 
     from vnetdoctor.lab.ops import LabError
@@ -103,7 +104,7 @@ _DOWN_LOCK = threading.Lock()
 
 def _down(prefix: str, lang: str = "en") -> None:
     """Take the lab down once, whichever of the command and the signal watchdog gets here first."""
-    from vnetdoctor.interrupt import say
+    from vnetdoctor.terminal_exit import say
     from vnetdoctor.knowledge.text import error_text, tr
     from vnetdoctor.lab.lifecycle import down, lab_exists
     from vnetdoctor.lab.ops import LabError

@@ -94,7 +94,8 @@ def progress_sink(session: Any, lang: str):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     """Guarded from the start: a signal while the request is checked (libvirt asked) ends it as cleanly."""
-    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message
+    from vnetdoctor.terminal_exit import say
     from vnetdoctor.knowledge.text import choose_lang
 
     with SignalGuard():
@@ -155,7 +156,8 @@ def _interrupted(exc: BaseException, recorder: Any, lang: str, *, own_guard: boo
     Under the command's guard (``diagnose``, ``demo --no-tui``) the signal goes on up to
     it: that command says the line (and takes its lab down).
     """
-    from vnetdoctor.interrupt import Interrupted, interrupted_message, say, signal_name
+    from vnetdoctor.interrupt import Interrupted, interrupted_message, signal_name
+    from vnetdoctor.terminal_exit import say
 
     assert isinstance(exc, Interrupted)
     if recorder is not None:

@@ -17,7 +17,8 @@ from vnetdoctor.commands._stdout import emit, output_width
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.knowledge.text import choose_lang, tr
 from vnetdoctor.relang import in_language
-from vnetdoctor.sessiondiff import MAX_ROW_LINES, SessionDiff, diff_sessions, render_diff
+from vnetdoctor.sessiondiff import SessionDiff, diff_sessions
+from vnetdoctor.sessiondiff_text import MAX_ROW_LINES, render_diff
 from vnetdoctor.store import SessionStore
 
 

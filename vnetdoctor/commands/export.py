@@ -15,7 +15,8 @@ import argparse
 import os
 import sys
 
-from vnetdoctor.exports import BINARY, export_session, export_to_file, is_special
+from vnetdoctor.atomic_write import is_special
+from vnetdoctor.exports import BINARY, export_session, export_to_file
 from vnetdoctor.knowledge.text import choose_lang, in_lang, tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.store import SessionStore

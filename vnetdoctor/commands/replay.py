@@ -43,7 +43,8 @@ def replay_state(store: Any, session_id: str, lang: str) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message
+    from vnetdoctor.terminal_exit import say
     from vnetdoctor.knowledge.text import choose_lang
     from vnetdoctor.store import SessionStore
     from vnetdoctor.tui.launch import require_terminal, run_app

@@ -41,7 +41,8 @@ def open_recorder(args: argparse.Namespace, *, source: str, scenario: str | None
 
 def run(args: argparse.Namespace) -> int:
     """SIGHUP/SIGTERM/SIGINT restore the terminal and mark the session interrupted (see interrupt)."""
-    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message, say
+    from vnetdoctor.interrupt import Interrupted, SignalGuard, interrupted_message
+    from vnetdoctor.terminal_exit import say
     from vnetdoctor.knowledge.text import choose_lang
     from vnetdoctor.tui.launch import live_engine_factory, require_terminal, run_app
     from vnetdoctor.tui.state import SessionState

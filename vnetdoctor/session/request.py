@@ -159,7 +159,7 @@ def check_request(request: Request, *, connect: bool = False) -> Request:
 
 def _domain_problem(guest: Vantage) -> str | None:
     """What libvirt says is wrong with the domain (unknown, URI unreachable), or None."""
-    from vnetdoctor.probes.libvirt import check_domain  # libvirt-python itself loads lazily
+    from vnetdoctor.probes.libvirt_check import check_domain  # libvirt-python itself loads lazily
 
     return check_domain(guest)
 
