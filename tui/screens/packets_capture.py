@@ -26,11 +26,12 @@ from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, capture_failu
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
+from ..path_trace import PathTracker
 from ..state import SessionState
 from ..table_sources import session_observations, session_runs
 from ..widgets.packet_filter import DisplayFilter
 from ..widgets.packet_list import PacketList
-from ..widgets.path_view import PathTracker, PathView
+from ..widgets.path_view import PathView
 from ..widgets.title_bar import TitleBar
 from .packets_recorded import TALLY_FIRST, RecordedPackets, path_tracker
 from .packets_source import (
