@@ -138,8 +138,8 @@ class TablesLoading(_Base):
         ]
         if view.recorded and not view.observations:
             lines.append(self.text("tables.not_recorded", probe=source.probe))
-        if not rows and not lines:
-            lines.append(self.text("tables.no_rows", probe=source.probe))
+        if not rows and not lines:  # named as its tab names it: the probe id means nothing to the operator
+            lines.append(self.text("tables.no_rows", table=self.text(f"tables.name.{source.id}")))
         view.show_reason("\n".join(lines), empty=not rows)
 
     def _render_loaded(self) -> None:
