@@ -2,8 +2,8 @@
 
 Issue 9 split both screens into parts the screen inherits from, as it split the walk
 (see test_walk_parts.py): the Packets screen into its detail panes
-(packets_panes.py), saving a pcap (packets_save.py) and the recorded view
-(packets_recorded.py); the Tables screen into loading (tables_loading.py). Textual
+(packets_panes.py), saving a pcap (packets_save.py), the recorded view
+(packets_recorded.py) and its status line and notes (packets_status.py); the Tables screen into loading (tables_loading.py). Textual
 reads ``BINDINGS`` and ``@on`` handlers only from its own node classes, so in a plain
 part they would be ignored without a word (a key or a message would silently do
 nothing); and it calls the ``on_*`` handler of every class in the screen's MRO, so
@@ -19,7 +19,7 @@ from vnetdoctor.tui.screens.packets import PacketsScreen
 from vnetdoctor.tui.screens.tables import TablesScreen
 
 SCREENS = {
-    PacketsScreen: {"PacketPanes", "PcapSaving", "RecordedPackets"},
+    PacketsScreen: {"PacketPanes", "PcapSaving", "RecordedPackets", "PacketsStatus"},
     TablesScreen: {"TablesLoading"},
 }
 
