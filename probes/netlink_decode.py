@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from .netlink_links import DecodedLink, bridge_rows, bridge_supports_vlans, decode_links, link_rows
 from .netlink_neighbours import decode_neighbours, nud_state_name
-from .netlink_routes import decode_routes, table_name
+from .netlink_route_words import table_name
+from .netlink_routes import decode_routes
 from .netlink_wire import attrs
 
 __all__ = [

@@ -7,16 +7,26 @@ one pass; a message with the layout of the one before it is read with one
 
 from __future__ import annotations
 
-import operator
 import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .netlink_route_shape import ABSENT, RouteShape
+from .netlink_route_words import (
+    RTA_DST,
+    RTA_GATEWAY,
+    RTA_MULTIPATH,
+    RTA_OIF,
+    RTA_PREFSRC,
+    RTA_PRIORITY,
+    RTA_TABLE,
+    RTA_VIA,
+    route_header_text,
+)
 from .netlink_wire import (
     AF_INET,
     AF_INET6,
-    FAMILIES,
     NLA_HEADER,
     NLM_F_DUMP_INTR,
     NLMSG_HEADER,
@@ -32,63 +42,6 @@ from .rows import RouteRow
 
 _RTMSG = struct.Struct("=BBBBBBBBI")
 _RTNEXTHOP = struct.Struct("=HBBi")
-
-# --- route attributes (linux/rtnetlink.h) ---
-RTA_DST = 1
-RTA_OIF = 4
-RTA_GATEWAY = 5
-RTA_PRIORITY = 6
-RTA_PREFSRC = 7
-RTA_MULTIPATH = 9
-RTA_TABLE = 15
-RTA_VIA = 18
-
-ROUTE_TYPES = (
-    "unspec",
-    "unicast",
-    "local",
-    "broadcast",
-    "anycast",
-    "multicast",
-    "blackhole",
-    "unreachable",
-    "prohibit",
-    "throw",
-    "nat",
-    "xresolve",
-)
-# /etc/iproute2/rt_protos plus the well-known daemons of rt_protos.d
-ROUTE_PROTOCOLS = {
-    0: "unspec",
-    1: "redirect",
-    2: "kernel",
-    3: "boot",
-    4: "static",
-    8: "gated",
-    9: "ra",
-    10: "mrt",
-    11: "zebra",
-    12: "bird",
-    13: "dnrouted",
-    14: "xorp",
-    15: "ntk",
-    16: "dhcp",
-    17: "mrouted",
-    18: "keepalived",
-    42: "babel",
-    99: "openr",
-    186: "bgp",
-    187: "isis",
-    188: "ospf",
-    189: "rip",
-    192: "eigrp",
-}
-ROUTE_SCOPES = {0: "universe", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
-ROUTE_TABLES = {0: "unspec", 253: "default", 254: "main", 255: "local"}
-
-
-def table_name(table: int) -> str:
-    return ROUTE_TABLES.get(table) or str(table)
 
 
 def _prefix(family: int, addr: bytes, plen: int) -> str:
@@ -127,9 +80,9 @@ def _decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[Ro
     append = out.append
     texts = _RouteTexts(names)
     headers, addresses, devices = texts.headers, texts.addresses, texts.devices
-    shapes: dict[tuple[int, ...], _RouteShape | None] = {}  # by family and attribute headers
-    shape: _RouteShape | None = None  # the layout of the last simple message
-    ntop, inet, absent, new = socket.inet_ntop, AF_INET, _ABSENT, _NEW
+    shapes: dict[tuple[int, ...], RouteShape | None] = {}  # by family and attribute headers
+    shape: RouteShape | None = None  # the layout of the last simple message
+    ntop, inet, absent, new = socket.inet_ntop, AF_INET, ABSENT, _NEW
     for chunk in chunks:
         offset, size = 0, len(chunk)
         while offset + 16 <= size:
@@ -174,7 +127,7 @@ def _decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[Ro
                 layout = _walk_route(chunk, offset, length, texts, append)
                 if layout is not None:
                     if layout not in shapes:
-                        shapes[layout] = _RouteShape.learn(chunk, offset, length)
+                        shapes[layout] = RouteShape.learn(chunk, offset, length)
                     shape = shapes[layout] or shape
             offset += (length + 3) & ~3
     return out
@@ -233,7 +186,7 @@ class _RouteTexts:
     __slots__ = ("addresses", "devices", "headers")
 
     def __init__(self, names: Mapping[int, str]):
-        self.headers = _Memo(lambda key: _route_header_text(*key))
+        self.headers = _Memo(lambda key: route_header_text(*key))
         self.addresses = _Memo(_address_text)
         self.addresses[b""] = ""
         self.devices = _Memo(lambda oif: names.get(oif) or str(oif))
@@ -300,107 +253,6 @@ def _walk_route(
     for hop_oif, hop_gw in _nexthops(chunk, multipath[0], multipath[1], family):
         append(_route_row(dst_text, header, hop_gw, texts.devices[hop_oif], src_text, metric))
     return None
-
-
-# Values for the attributes a layout lacks, appended to its unpacked tuple so that one
-# itemgetter picks (dst, gateway, oif, metric, prefsrc) whatever the layout has.
-_ABSENT = (b"", b"", 0, 0, b"")
-_ABSENT_AT = {RTA_DST: 0, RTA_GATEWAY: 1, RTA_OIF: 2, RTA_PRIORITY: 3, RTA_PREFSRC: 4}
-
-
-class _RouteShape:
-    """The layout of one whole route message: netlink header, rtmsg and attributes.
-
-    Learnt from a message walked the slow way. Another message has the same layout
-    when its length, type, flags, family and every attribute header (length and
-    type, in order) are the same: ``check(values) == expected``, one comparison.
-    Then ``pick`` takes (family, dst_len, dst, gateway, oif, metric, prefsrc) from
-    ``values + _ABSENT`` and ``header_key`` the (family, table, type, protocol,
-    scope) its names are memoised by.
-    """
-
-    __slots__ = ("check", "expected", "header_key", "pick", "size", "unpack")
-
-    size: int
-    unpack: Callable[[bytes, int], tuple[Any, ...]]
-    check: Callable[[tuple[Any, ...]], Any]
-    expected: Any
-    pick: Callable[[tuple[Any, ...]], Any]
-    header_key: Callable[[tuple[Any, ...]], Any]
-
-    # where the netlink header and the rtmsg put their fields in the unpacked tuple
-    _LENGTH, _TYPE, _FLAGS, _FAMILY, _DST_LEN, _TABLE, _PROTO, _SCOPE, _RTYPE = (
-        0, 1, 2, 5, 6, 9, 10, 11, 12
-    )
-
-    @classmethod
-    def learn(cls, buf: bytes, offset: int, length: int) -> _RouteShape | None:
-        """The layout of the message at ``offset``, or None for one the fast path cannot read."""
-        fmt = ["=IHHIIBBBBBBBBI"]
-        index = 14
-        checked = [cls._LENGTH, cls._TYPE, cls._FLAGS, cls._FAMILY]
-        values_at: dict[int, int] = {}
-        pos = offset + 28
-        end = offset + length
-        while pos + 4 <= end:
-            alen, atype = NLA_HEADER.unpack_from(buf, pos)
-            if alen < 4 or pos + alen > end or atype in (RTA_MULTIPATH, RTA_VIA):
-                return None
-            padded = (alen + 3) & ~3
-            fmt.append("HH")
-            checked += [index, index + 1]
-            index += 2
-            payload = alen - 4
-            if atype in (RTA_TABLE, RTA_OIF, RTA_PRIORITY):
-                if payload != 4:
-                    return None
-                fmt.append("I")
-            elif atype in (RTA_DST, RTA_GATEWAY, RTA_PREFSRC):
-                fmt.append(f"{payload}s")
-            else:
-                fmt.append(f"{padded - 4}x")
-                pos += padded
-                continue
-            values_at[atype] = index
-            index += 1
-            if padded > alen:
-                fmt.append(f"{padded - alen}x")
-            pos += padded
-        layout = struct.Struct("".join(fmt))
-        if pos != end or layout.size != length or length & 3:
-            return None
-        first = layout.unpack_from(buf, offset)
-        if first[cls._FAMILY] not in (AF_INET, AF_INET6) or first[cls._FLAGS] & NLM_F_DUMP_INTR:
-            return None
-        shape = cls()
-        shape.size = length
-        shape.unpack = layout.unpack_from
-        shape.check = operator.itemgetter(*checked)
-        shape.expected = shape.check(first)
-        picked = [cls._FAMILY, cls._DST_LEN]
-        for atype, slot in _ABSENT_AT.items():
-            picked.append(values_at.get(atype, index + slot))
-        shape.pick = operator.itemgetter(*picked)
-        shape.header_key = operator.itemgetter(
-            cls._FAMILY,
-            values_at.get(RTA_TABLE, cls._TABLE),
-            cls._RTYPE,
-            cls._PROTO,
-            cls._SCOPE,
-        )
-        return shape
-
-
-def _route_header_text(
-    family: int, table: int, rtype: int, proto: int, scope: int
-) -> tuple[str, str, str, str, str]:
-    return (
-        ROUTE_TABLES.get(table) or str(table),
-        ROUTE_TYPES[rtype] if rtype < len(ROUTE_TYPES) else str(rtype),
-        ROUTE_PROTOCOLS.get(proto) or str(proto),
-        ROUTE_SCOPES.get(scope) or str(scope),
-        FAMILIES[family],
-    )
 
 
 def _via(buf: bytes, start: int, end: int) -> str:

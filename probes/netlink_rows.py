@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .netlink_neighbours import nud_state_name
-from .netlink_routes import ROUTE_TYPES, table_name
+from .netlink_route_words import ROUTE_TYPES, table_name
 from .netlink_wire import AF_BRIDGE, FAMILIES, IFF_LOWER_UP, IFF_UP
 from .rows import AddrRow, BridgePortRow, BridgeVlanRow, FdbRow, RouteLookupRow
 

@@ -126,6 +126,8 @@ class VnetDoctorApp(App[None]):
             self._unfold = install_ascii_fold()  # and no other glyph the console lacks (ascii_fold.py)
         if self.recorder is not None:
             self.recorder.set_listener(lambda status: self.post_message(RecordStatusChanged(status)))
+        if self.state.notice:
+            self.notify(self.state.notice, timeout=10)
         if self.first_screen is not None:
             self.push_screen(self.first_screen())
         elif self.state.request is not None:

@@ -36,3 +36,4 @@ class SessionState:
     sessions_query: str = ""
     sessions_focus: str | None = None  # highlight this one (the session just replayed)
     replay_choice: str | None = None
+    notice: str = ""  # one line the App shows when it opens (a replay's texts kept as recorded)

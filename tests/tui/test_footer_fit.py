@@ -43,6 +43,23 @@ async def test_live_footers_fit_80_columns(keys: tuple[str, ...], lang: str) -> 
         assert _footer_problems(app) == []
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("allow_changes", [False, True], ids=["read-only", "changes"])
+async def test_the_live_walk_footer_fits_60_columns_and_keeps_help(lang: str, allow_changes: bool) -> None:
+    """At 60 columns "a run all" leaves the footer so that "? help" stays whole; at 80 it is back."""
+    app, _ = make_app(lang=lang, allow_changes=allow_changes)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _footer_problems(app) == []
+        shown = [k.key for k in app.screen.query(FooterKey) if k.display and k.region.width]
+        assert shown[-2:] == ["q", "question_mark"] and "a" not in shown
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert "a" in [k.key for k in app.screen.query(FooterKey) if k.display and k.region.width]
+
+
 @pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
 async def test_the_walk_footer_fits_with_changes_allowed(size: tuple[int, int]) -> None:
     """--allow-changes adds f; c (still a key) and x (changes panel, in help) leave the footer."""

@@ -1,7 +1,7 @@
 """The route decoder's fast path must read exactly what the slow path reads.
 
 A big table is decoded by reading each message whole with the layout of the one
-before it (``netlink_routes._RouteShape``). These dumps are built to trip that:
+before it (``netlink_route_shape.RouteShape``). These dumps are built to trip that:
 layouts of the same length that differ only in which attribute comes where, a
 layout change in the middle of a run, a multipath and an IPv6 route between
 them, a run split across datagrams. pyroute2 decodes the very same bytes as the
@@ -18,6 +18,7 @@ import pytest
 
 from tests.unit.support.probe_recording import parse
 from vnetdoctor import bench_netlink_pyroute2 as ref
+from vnetdoctor.probes import netlink_route_words as words
 from vnetdoctor.probes import netlink_routes as nr
 from vnetdoctor.probes.netlink_wire import NLM_F_DUMP_INTR, DumpInterrupted
 from vnetdoctor.probes.rows import RouteRow
@@ -50,45 +51,45 @@ def _v4(text: str) -> bytes:
 
 
 def via_gateway(n: int) -> bytes:  # table, dst, gateway, oif: 60 bytes
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, _v4(f"198.18.{n}.0")),
-                  _attr(nr.RTA_GATEWAY, _v4("198.18.0.2")), _u32(nr.RTA_OIF, 2))
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, _v4(f"198.18.{n}.0")),
+                  _attr(words.RTA_GATEWAY, _v4("198.18.0.2")), _u32(words.RTA_OIF, 2))
 
 
 def with_source(n: int) -> bytes:  # table, dst, prefsrc, oif: also 60 bytes
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, _v4(f"198.19.{n}.0")),
-                  _attr(nr.RTA_PREFSRC, _v4("198.18.0.1")), _u32(nr.RTA_OIF, 3),
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, _v4(f"198.19.{n}.0")),
+                  _attr(words.RTA_PREFSRC, _v4("198.18.0.1")), _u32(words.RTA_OIF, 3),
                   proto=2, scope=253)
 
 
 def with_metric(n: int) -> bytes:  # table, dst, oif, priority: 60 bytes again
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, _v4(f"203.0.113.{n}")),
-                  _u32(nr.RTA_OIF, 2), _u32(nr.RTA_PRIORITY, 100 + n), dst_len=32)
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, _v4(f"203.0.113.{n}")),
+                  _u32(words.RTA_OIF, 2), _u32(words.RTA_PRIORITY, 100 + n), dst_len=32)
 
 
 def unnamed_table(n: int) -> bytes:  # a table of its own, a device with no name
-    return _route(_u32(nr.RTA_TABLE, 1000 + n), _attr(nr.RTA_DST, _v4(f"192.0.2.{n}")),
-                  _u32(nr.RTA_OIF, 9), dst_len=32, rtype=6)
+    return _route(_u32(words.RTA_TABLE, 1000 + n), _attr(words.RTA_DST, _v4(f"192.0.2.{n}")),
+                  _u32(words.RTA_OIF, 9), dst_len=32, rtype=6)
 
 
 def _hop(oif: int, gateway: str) -> bytes:
-    return struct.pack("=HBBi", 8 + 8, 0, 0, oif) + _attr(nr.RTA_GATEWAY, _v4(gateway))
+    return struct.pack("=HBBi", 8 + 8, 0, 0, oif) + _attr(words.RTA_GATEWAY, _v4(gateway))
 
 
 def multipath() -> bytes:
     hops = _hop(2, "198.18.0.11") + _hop(3, "203.0.113.254")
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, _v4("198.51.100.0")),
-                  _attr(nr.RTA_MULTIPATH, hops))
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, _v4("198.51.100.0")),
+                  _attr(words.RTA_MULTIPATH, hops))
 
 
 def ipv6(n: int) -> bytes:
     dst = socket.inet_pton(socket.AF_INET6, f"2001:db8:{n}::")
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, dst), _u32(nr.RTA_OIF, 2),
-                  _u32(nr.RTA_PRIORITY, 256), family=socket.AF_INET6, dst_len=48)
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, dst), _u32(words.RTA_OIF, 2),
+                  _u32(words.RTA_PRIORITY, 256), family=socket.AF_INET6, dst_len=48)
 
 
 def default_route() -> bytes:
-    return _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_GATEWAY, _v4("203.0.113.254")),
-                  _u32(nr.RTA_OIF, 3), dst_len=0)
+    return _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_GATEWAY, _v4("203.0.113.254")),
+                  _u32(words.RTA_OIF, 3), dst_len=0)
 
 
 DONE = _message(struct.pack("=i", 0), mtype=NLMSG_DONE)
@@ -138,8 +139,8 @@ def test_each_message_alone_gives_the_same_rows():
 
 
 def test_a_dump_that_changed_under_it_is_noticed_on_the_fast_path_too():
-    interrupted = _route(_u32(nr.RTA_TABLE, 254), _attr(nr.RTA_DST, _v4("198.18.9.0")),
-                         _attr(nr.RTA_GATEWAY, _v4("198.18.0.2")), _u32(nr.RTA_OIF, 2),
+    interrupted = _route(_u32(words.RTA_TABLE, 254), _attr(words.RTA_DST, _v4("198.18.9.0")),
+                         _attr(words.RTA_GATEWAY, _v4("198.18.0.2")), _u32(words.RTA_OIF, 2),
                          flags=NLM_F_MULTI | NLM_F_DUMP_INTR)
     chunk = b"".join(via_gateway(n) for n in range(3)) + interrupted + DONE
     with pytest.raises(DumpInterrupted):
