@@ -76,13 +76,13 @@ def test_diagnose_args_parse_and_point_inside_the_lab() -> None:
 
 
 def test_topology_addresses_stay_in_the_allowed_ranges() -> None:
-    from vnetdoctor.lab import topology
+    from vnetdoctor.lab import topology_build
 
     for t in TOPOLOGIES.values():
         for address in (t.host_ip, t.guest_ip, t.guest_gw, *( [t.peer_ip] if t.peer_ip else [])):
             assert _allowed(address), (t.name, address)
         assert ipaddress.ip_address(t.guest_ip) in ipaddress.ip_network(t.subnet)
-    for pair in (topology.NAT_UPLINK, topology.ROUTED_UPLINK, topology.ASYM_UPLINK):
+    for pair in (topology_build.NAT_UPLINK, topology_build.ROUTED_UPLINK, topology_build.ASYM_UPLINK):
         assert _allowed(pair[0]) and _allowed(pair[1])
 
 

@@ -29,17 +29,19 @@ from vnetdoctor.lab import (
 )
 from vnetdoctor.lab import state as lab_state
 from vnetdoctor.lab.lifecycle import SERVER_SCRIPT
-from vnetdoctor.lab.topology import BRIDGED, HOST
+from vnetdoctor.lab.topologies import BRIDGED
+from vnetdoctor.lab.topology import HOST
 
 pytestmark = pytest.mark.lab
 
 VNETDOCTOR = [sys.executable, "-m", "vnetdoctor"]
 
 
-def _cli(*args: str, prefix_argv: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, prefix_argv: list[str] | None = None,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*(prefix_argv or []), *VNETDOCTOR, *args], check=False, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "VNETDOCTOR_DEBUG": ""},
+        env={**os.environ, "VNETDOCTOR_DEBUG": "", **(env or {})},
     )
 
 
@@ -123,6 +125,33 @@ def test_cli_up_prints_the_diagnose_command_and_down_removes_all(lab_prefix: str
     assert footprint.leftovers() == []  # the servers were not our children: they are gone anyway
     proc = _cli("lab", "down", "--prefix", lab_prefix)
     assert proc.returncode == 0 and "nothing" in proc.stdout
+
+
+def test_cli_down_sweeps_what_a_killed_lab_up_left(lab_prefix: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`lab up` killed between opening its state file and writing it leaves an empty
+    PREFIX.json.PID.tmp: `lab down` of that prefix removes it once its writer is dead,
+    and leaves another prefix's and a live writer's alone (in a state directory of the
+    test's own)."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    env = {"VNETDOCTOR_LAB_STATE_DIR": str(state_dir)}
+    killed = subprocess.Popen(["true"])
+    killed.wait()
+    writer = subprocess.Popen(["sleep", "60"])
+    try:
+        mine, other, live = (state_dir / f"{p}.json.{pid}.tmp" for p, pid in (
+            (lab_prefix, killed.pid), (lab_prefix + "x", killed.pid), (lab_prefix, writer.pid)))
+        for path in (mine, other, live):
+            path.write_bytes(b"")
+        listed = _cli("lab", "list", env=env)
+        assert listed.returncode == 0 and mine.name not in listed.stdout
+        proc = _cli("lab", "down", "--prefix", lab_prefix, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [f"removed {mine}"]
+        assert not mine.exists() and other.exists() and live.exists()
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def test_cli_refuses_scenarios_this_kernel_cannot_run(lab_prefix: str) -> None:

@@ -53,7 +53,8 @@ from .lifecycle import LabInstance, down, lab_exists, up
 from .ops import LabError
 from .running import RunningLab, running_labs
 from .scenarios import CAUSES_WITH_SCENARIO, SCENARIOS, DiagnoseSpec, Scenario, by_cause
-from .topology import ROLES, TOPOLOGIES, Topology
+from .topologies import TOPOLOGIES
+from .topology import ROLES, Topology
 
 __all__ = [
     "CAUSES_WITH_SCENARIO",

@@ -309,13 +309,14 @@ class DownReport:
     etc_netns: list[str] = field(default_factory=list)
     processes: list[tuple[str, int]] = field(default_factory=list)  # (server name, pid)
     state_file: str = ""
+    leftovers: list[str] = field(default_factory=list)  # temporary state files of dead writers
     problems: list[str] = field(default_factory=list)
 
     def lines(self, lang: str = "en") -> list[str]:
         out = [tr("labcli.stopped", lang, what=tr("labcli.server", lang, name=name, pid=pid))
                for name, pid in self.processes]
         out += [tr("labcli.deleted_netns", lang, name=n) for n in self.namespaces]
-        out += [tr("labcli.removed", lang, path=d) for d in self.etc_netns]
+        out += [tr("labcli.removed", lang, path=d) for d in [*self.etc_netns, *self.leftovers]]
         if self.state_file:
             out.append(tr("labcli.removed", lang, path=self.state_file))
         return out
@@ -363,6 +364,7 @@ def down_report(prefix: str) -> DownReport:
                 report.etc_netns.append(os.path.join(state.ETC_NETNS, name))
             else:
                 report.problems.append(tr("labcli.etc_stays", path=os.path.join(state.ETC_NETNS, name)))
+    report.leftovers = state.sweep_leftovers(prefix)
     if state.remove(prefix):
         report.state_file = state.state_path(prefix)
     return report

@@ -5,7 +5,7 @@ guest, a sysctl, STP on the bridge, a rogue machine answering ARP), never by a
 shortcut that only looks like it to vnetdoctor's probes, and each has a revert
 that restores the healthy behaviour. The tests prove both with tools that are
 not vnetdoctor's (see :mod:`.checks`). The faults themselves live in
-:mod:`.faults`; this module is the table that names them.
+:mod:`.link_faults` and :mod:`.ip_faults`; this module is the table that names them.
 
 Scenario names are the cause ids they inject (``firewall.guest_blocks``), plus
 ``healthy*`` baselines (one per topology, no cause) and ``bpdu-guard`` (a second,
@@ -22,11 +22,32 @@ from vnetdoctor.knowledge.text import LANGS, texts, tr
 
 from . import kernel
 from .checks import DNS, DNS_NAME, LAB_PORT, PING, PING_DF_1400, TCP, Check, CheckSpec
-from .faults import (
+from .ip_faults import (
     FORWARD_DROP,
     GUEST_ICMP_DROP,
     GUEST_TCP_DROP,
-    _ip_blackhole,
+    _docker_style_forward_drop,
+    _docker_style_undo,
+    _drop_table,
+    _guest_address_back,
+    _guest_no_address,
+    _guest_wrong_prefix,
+    _host_if,
+    _iptables_legacy_icmp,
+    _masquerade_off,
+    _masquerade_on,
+    _nft_action,
+    _rogue_gone,
+    _rogue_up,
+    _route_action,
+    _start_dns,
+    _start_tcp,
+    _stop,
+    _sysctl_action,
+    _vbox_address,
+    _vbox_no_address,
+)
+from .link_faults import (
     Action,
     _arp_blackhole,
     _arp_blackhole_off,
@@ -36,53 +57,24 @@ from .faults import (
     _bridge_own_mac,
     _bridge_takes_guest_mac,
     _detach_port,
-    _docker_style_forward_drop,
-    _docker_style_undo,
-    _drop_table,
     _flood_off,
     _flood_on,
-    _guest_address_back,
     _guest_nic_down,
     _guest_nic_return,
     _guest_nic_up,
     _guest_nic_vanish,
-    _guest_no_address,
-    _guest_wrong_prefix,
-    _host_if,
     _host_port_down,
     _host_port_up,
-    _iptables_legacy_icmp,
-    _masquerade_off,
-    _masquerade_on,
+    _ip_blackhole,
     _mtu_normal,
     _mtu_small,
-    _nft_action,
-    _rogue_gone,
-    _rogue_up,
-    _route_action,
-    _start_dns,
-    _start_tcp,
-    _stop,
     _stp_listening,
     _stp_off,
-    _sysctl_action,
-    _vbox_address,
-    _vbox_no_address,
     _vlan_match,
     _vlan_mismatch,
 )
-from .topology import (
-    BRIDGED,
-    GUEST,
-    HOST,
-    NAT,
-    ROUTED,
-    TOPOLOGIES,
-    VIRTUALBOX,
-    VMWARE,
-    WAN,
-    Topology,
-)
+from .topologies import BRIDGED, NAT, ROUTED, TOPOLOGIES, VIRTUALBOX, VMWARE
+from .topology import GUEST, HOST, WAN, Topology
 
 
 @dataclass(frozen=True)

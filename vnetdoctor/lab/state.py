@@ -10,6 +10,7 @@ to someone else is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -94,12 +95,48 @@ def load(prefix: str) -> LabState | None:
 
 
 def save(state: LabState) -> None:
+    """Write the state whole or not at all: a temporary file renamed over the old one.
+
+    A writer that fails removes its temporary file; one killed before the rename
+    leaves ``PREFIX.json.PID.tmp`` behind, which :func:`sweep_leftovers` removes.
+    """
     _makedirs(STATE_DIR)
     path = state_path(state.prefix)
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(state.to_json())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(state.to_json())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def sweep_leftovers(prefix: str) -> list[str]:
+    """Remove this prefix's temporary state files whose writer is dead; their paths.
+
+    Only ``PREFIX.json.PID.tmp`` of exactly this prefix (never another lab's) and
+    only when no process PID is alive: a live writer is still about to rename its
+    file (and a PID reused since merely keeps the leftover until the next sweep).
+    """
+    stem = os.path.basename(state_path(prefix)) + "."
+    try:
+        names = os.listdir(STATE_DIR)
+    except FileNotFoundError:
+        return []
+    removed = []
+    for name in sorted(names):
+        pid = name[len(stem):-len(".tmp")] if name.startswith(stem) and name.endswith(".tmp") else ""
+        if not re.fullmatch(r"[0-9]{1,10}", pid) or proc_start_time(int(pid)) is not None:
+            continue
+        path = os.path.join(STATE_DIR, name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            removed.append(path)
+    if removed:
+        _rmdir_if_empty(STATE_DIR)
+    return removed
 
 
 def remove(prefix: str) -> bool:

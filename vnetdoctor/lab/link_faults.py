@@ -1,11 +1,14 @@
-"""The faults: what the lab does to a topology to break it, and how it undoes that.
+"""The faults below IP: the guest's NIC, its tap, the bridge (port, STP, BPDU guard,
+flooding, a bridge filter, the bridge's MAC, VLANs), the MTU and frames dropped
+before IP sees them; plus what every fault is built from (:data:`Action`, the
+topology of an instance, forgetting neighbours).
 
 Each fault is implemented by what it *is* on a real host (an nft rule in the
 guest, a sysctl, STP on the bridge, a rogue machine answering ARP), never by a
 shortcut that only looks like it to vnetdoctor's probes, and each has a revert
-that restores the healthy behaviour. Split out of :mod:`.scenarios` so the
-commands that break things sit apart from the table that names them; the
-catalogue only points at these actions.
+that restores the healthy behaviour. The faults live apart from :mod:`.scenarios`
+so the commands that break things sit apart from the table that names them, and
+are split by layer: these, and :mod:`.ip_faults` from IP up, which builds on them.
 """
 
 from __future__ import annotations
@@ -17,18 +20,8 @@ from typing import TYPE_CHECKING
 
 from vnetdoctor.knowledge.text import tr
 
-from .checks import LAB_PORT
-from .ops import LabError, arp_frame, stp_config_bpdu
-from .topology import (
-    GUEST,
-    HOST,
-    PARK,
-    ROGUE,
-    WAN,
-    Topology,
-    masquerade_rules,
-    tap_mac,
-)
+from .ops import LabError, stp_config_bpdu
+from .topology import GUEST, HOST, PARK, WAN, Topology
 
 if TYPE_CHECKING:
     from .lifecycle import LabInstance
@@ -184,13 +177,6 @@ def _bridge_filter_on(inst: LabInstance) -> None:
     inst.nft(HOST, BRIDGE_FILTER % {"port": _t(inst).port})
 
 
-def _drop_table(role: str, family: str, table: str) -> Action:
-    def drop(inst: LabInstance) -> None:
-        inst.nft(role, f"delete table {family} {table}\n")
-
-    return drop
-
-
 def _mtu_small(inst: LabInstance) -> None:
     inst.ip(GUEST, "link set eth0 mtu 1280")
 
@@ -211,22 +197,19 @@ def _bridge_own_mac(inst: LabInstance) -> None:
     _flush_neighbours(inst, HOST, GUEST, WAN)
 
 
-def _sysctl_action(role: str, settings: dict[str, int]) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.sysctl(role, settings)
-
-    return apply
-
-
 ARP_DROP_BPF = "1,6 0 0 2,"  # classic BPF, one instruction: ret #2 (TC_ACT_SHOT in direct-action)
 
 
-def _arp_blackhole(inst: LabInstance) -> None:
+def _guest_ingress_drop(inst: LabInstance, protocol: str) -> None:
     inst.tc(
         GUEST,
         "qdisc add dev eth0 clsact",
-        f'filter add dev eth0 ingress protocol arp prio 1 bpf bytecode "{ARP_DROP_BPF}" da',
+        f'filter add dev eth0 ingress protocol {protocol} prio 1 bpf bytecode "{ARP_DROP_BPF}" da',
     )
+
+
+def _arp_blackhole(inst: LabInstance) -> None:
+    _guest_ingress_drop(inst, "arp")
 
 
 def _arp_blackhole_off(inst: LabInstance) -> None:
@@ -235,165 +218,7 @@ def _arp_blackhole_off(inst: LabInstance) -> None:
 
 def _ip_blackhole(inst: LabInstance) -> None:
     """The same one-instruction drop, for every IPv4 frame: no rule, sysctl or setting shows it."""
-    inst.tc(
-        GUEST,
-        "qdisc add dev eth0 clsact",
-        f'filter add dev eth0 ingress protocol ip prio 1 bpf bytecode "{ARP_DROP_BPF}" da',
-    )
-
-
-# network
-
-def _guest_no_address(inst: LabInstance) -> None:
-    inst.ip(GUEST, "addr flush dev eth0")
-
-
-def _guest_address_back(inst: LabInstance) -> None:
-    inst.ip(GUEST, *_guest_addr_lines(_t(inst)))
-
-
-def _guest_wrong_prefix(inst: LabInstance) -> None:
-    # 255.255.255.248 typed for 255.255.255.0: the host and the gateway fall outside the guest's /29
-    topo = _t(inst)
-    inst.ip(GUEST, "addr flush dev eth0", f"addr add {topo.guest_ip}/29 dev eth0")
-
-
-ROGUE_IP_MAC = "52:54:00:de:ad:0b"
-
-
-def _rogue_up(inst: LabInstance) -> None:
-    """Another machine on the bridge configured with the guest's address, which wins ARP."""
-    topo = _t(inst)
-    inst.create((ROGUE,), [
-        (
-            f"link add vnet9 netns {inst.ns(HOST)} address {tap_mac('198.18.0.99')} type veth "
-            f"peer name eth0 netns {inst.ns(ROGUE)} address {ROGUE_IP_MAC}"
-        ),
-    ])
-    inst.sysctl(ROGUE, {
-        "net.ipv6.conf.all.disable_ipv6": 1,
-        "net.ipv6.conf.default.disable_ipv6": 1,
-        "net.ipv4.icmp_echo_ignore_all": 1,  # it answers ARP but not ping
-    })
-    inst.ip(ROGUE, "link set lo up", "link set eth0 up", f"addr add {topo.guest_ip}/{topo.prefixlen} dev eth0")
-    inst.ip(HOST, f"link set vnet9 master {topo.bridge} up")
-    # It talks first: "who has <host>? tell <guest ip>" makes the host point the guest's
-    # address at the rogue's MAC; the gratuitous ARP overrides any entry elsewhere.
-    inst.send_frames(ROGUE, "eth0", [
-        arp_frame(ROGUE_IP_MAC, topo.guest_ip, topo.host_ip),
-        arp_frame(ROGUE_IP_MAC, topo.guest_ip, topo.guest_ip),
-    ])
-    inst.start_announcer(ROGUE, "eth0", ROGUE_IP_MAC, topo.guest_ip, topo.host_ip)
-
-
-def _rogue_gone(inst: LabInstance) -> None:
-    inst.stop_server("announce")
-    # Unplug it first: a deleted namespace is torn down asynchronously (under load, long
-    # after `ip netns del` returned) and would go on answering ARP from the bridge meanwhile.
-    inst.ip(HOST, "link del vnet9")
-    inst.destroy(ROGUE)
-    _flush_neighbours(inst, HOST, GUEST, WAN)
-
-
-def _route_action(*lines: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        topo = _t(inst)
-        inst.ip(GUEST, *(line.format(gw=topo.guest_gw) for line in lines))
-
-    return apply
-
-
-def _iptables_legacy_icmp(op: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.run(HOST, ["iptables-legacy", "-w", op, "INPUT", "-p", "icmp", "-j", "DROP"])
-
-    return apply
-
-
-GUEST_ICMP_DROP = """
-table inet filter {
-  chain input {
-    type filter hook input priority filter; policy accept;
-    icmp type echo-request counter drop
-  }
-}
-"""
-
-GUEST_TCP_DROP = f"""
-table inet filter {{
-  chain input {{
-    type filter hook input priority filter; policy accept;
-    tcp dport {LAB_PORT} counter drop
-  }}
-}}
-"""
-
-FORWARD_DROP = """
-table inet filter {
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-  }
-}
-"""
-
-
-def _nft_action(role: str, script: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.nft(role, script)
-
-    return apply
-
-
-def _docker_style_forward_drop(inst: LabInstance) -> None:
-    # what loading br_netfilter and starting dockerd does to a bridged KVM host
-    inst.sysctl(HOST, {"net.bridge.bridge-nf-call-iptables": 1, "net.bridge.bridge-nf-call-ip6tables": 1})
-    inst.run(HOST, ["iptables-nft", "-w", "-P", "FORWARD", "DROP"])
-
-
-def _docker_style_undo(inst: LabInstance) -> None:
-    inst.run(HOST, ["iptables-nft", "-w", "-P", "FORWARD", "ACCEPT"])
-    inst.nft(HOST, "delete table ip filter\n")
-    inst.sysctl(HOST, {"net.bridge.bridge-nf-call-iptables": 0, "net.bridge.bridge-nf-call-ip6tables": 0})
-
-
-def _masquerade_off(inst: LabInstance) -> None:
-    inst.nft(HOST, "flush chain ip libvirt_network guest_nat\n")
-
-
-def _masquerade_on(inst: LabInstance) -> None:
-    rules = masquerade_rules(_t(inst).subnet).splitlines()
-    inst.nft(HOST, "".join(f"add rule ip libvirt_network guest_nat {r.strip()}\n" for r in rules))
-
-
-def _stop(name: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.stop_server(name)
-
-    return apply
-
-
-def _start_tcp(inst: LabInstance) -> None:
-    inst.start_tcp_listener()
-
-
-def _start_dns(inst: LabInstance) -> None:
-    inst.start_dns_responder()
-
-
-def _host_if(op: str) -> Action:
-    def apply(inst: LabInstance) -> None:
-        inst.ip(HOST, f"link set {_t(inst).host_if} {op}")
-
-    return apply
-
-
-def _vbox_no_address(inst: LabInstance) -> None:
-    inst.ip(HOST, "addr flush dev vboxnet0")
-
-
-def _vbox_address(inst: LabInstance) -> None:
-    topo = _t(inst)
-    inst.ip(HOST, f"addr add {topo.host_ip}/{topo.prefixlen} dev vboxnet0")
+    _guest_ingress_drop(inst, "ip")
 
 
 def _vlan_mismatch(inst: LabInstance) -> None:
@@ -406,5 +231,3 @@ def _vlan_match(inst: LabInstance) -> None:
     topo = _t(inst)
     inst.bridge(HOST, f"vlan del dev {topo.port} vid 10", f"vlan add dev {topo.port} vid 1 pvid untagged")
     inst.ip(HOST, f"link set {topo.bridge} type bridge vlan_filtering 0")
-
-
