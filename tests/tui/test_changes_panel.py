@@ -164,7 +164,7 @@ async def test_took_says_it_is_the_latest_runs_time_after_a_fix_and_its_undo(tmp
     """Found off the demo path: "took 611 ms" before and after an undo, read as the whole
     diagnosis's time. The verdict says which run the time is of (knowledge/took.py)."""
     from vnetdoctor.tui.widgets.verdict import VerdictView
-    from tests.tui.support.engine import FakeEngine
+    from tests.tui.support.engine import PATH, FakeEngine
 
     marker = tmp_path / "applied"
     fix = Fix.of(("touch", str(marker)), ("rm", "-f", str(marker)), risk="low", where="local")
@@ -183,7 +183,7 @@ async def test_took_says_it_is_the_latest_runs_time_after_a_fix_and_its_undo(tmp
             return replace(d, duration_ms=600.0 + reruns, extra={"took": took})
 
     def factory(req, ask, on_event):  # type: ignore[no-untyped-def]
-        return TimedEngine(req, with_fix(fix)(), ask=ask, on_event=on_event,
+        return TimedEngine(req, with_fix(fix)(), ask=ask, on_event=on_event, points=PATH,
                            fixed_results={"network.firewall": fixed})
 
     app, _ = make_app(allow_changes=True, engine_factory=factory)

@@ -94,7 +94,7 @@ def test_the_marks_are_ascii_on_the_linux_console(monkeypatch) -> None:  # type:
 
 def _kernel_packets_app(lang: str = "en"):  # type: ignore[no-untyped-def]
     """The Packets screen of a recorded walk whose kernel watch saw the guest's firewall drop."""
-    from tests.tui.support.engine import HOST, FakeEngine
+    from tests.tui.support.engine import HOST, PATH, FakeEngine
     from tests.tui.support.views import CaptureFactory, capture_step, lost_at_guest, make_request, views_app
 
     from vnetdoctor.tui.screens.packets import PacketsScreen
@@ -106,7 +106,7 @@ def _kernel_packets_app(lang: str = "en"):  # type: ignore[no-untyped-def]
     step = dataclasses.replace(step, observations=(*step.observations,
                                                    Observation("kernel.drops", str(HOST), rows=rows)))
     request = make_request()
-    state = SessionState(request=request, engine=FakeEngine.recorded(request, [step]), replay=True)
+    state = SessionState(request=request, engine=FakeEngine.recorded(request, [step], points=PATH), replay=True)
     return views_app(lambda: PacketsScreen(state, capture_factory=CaptureFactory(), capture_blocked=lambda: None),
                      lang)
 

@@ -354,7 +354,7 @@ async def test_a_crashing_worker_is_reported_in_one_line() -> None:
         observations = (BrokenObservation(),)
 
     request = make_request()
-    engine = FakeEngine(request)
+    engine = FakeEngine(request, points=PATH)
     engine._results = {"symptom.ping": BrokenResult()}  # type: ignore[dict-item]
     app = views_app(lambda: PacketsScreen(SessionState(request=request, engine=engine)))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from tests.tui.support.engine import FakeEngine, QUESTION, REQUEST, fake_knowledge, scenario_results
+from tests.tui.support.engine import PATH, FakeEngine, QUESTION, REQUEST, fake_knowledge, scenario_results
 from vnetdoctor.knowledge.events import StepFinished
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.session.recorder import SessionRecorder
@@ -86,7 +86,7 @@ async def test_replay_opens_read_only_with_the_recorded_verdict(tmp_path) -> Non
 
     store = SessionStore(tmp_path / "s.db")
     recorder = SessionRecorder(store, source="demo", scenario="firewall.guest_blocks")
-    live = FakeEngine(REQUEST, scenario_results(), question=QUESTION, ask=lambda q: "yes",
+    live = FakeEngine(REQUEST, scenario_results(), question=QUESTION, ask=lambda q: "yes", points=PATH,
                       on_event=lambda e: recorder.step(e.result) if isinstance(e, StepFinished) else None)
     recorder.start(REQUEST)
     recorder.finish(live.run())

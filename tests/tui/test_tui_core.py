@@ -10,7 +10,7 @@ import threading
 from dataclasses import replace
 
 import pytest
-from tests.tui.support.engine import FakeEngine, MemoryStore, QUESTION, REQUEST, scenario_results
+from tests.tui.support.engine import PATH, FakeEngine, MemoryStore, QUESTION, REQUEST, scenario_results
 from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
 from vnetdoctor.knowledge.replay import ReplayEngine
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
@@ -145,7 +145,7 @@ def test_recorder_writes_in_order_from_its_own_thread() -> None:
     for r in results:
         recorder.step(r)
     recorder.event("fix_copied", {"command": "true"})
-    engine = FakeEngine(REQUEST, results)
+    engine = FakeEngine(REQUEST, results, points=PATH)
     engine.run()
     recorder.finish(engine.diagnosis())
     recorder.close()
@@ -178,7 +178,7 @@ def test_replay_engine_plays_back_a_recorded_session(tmp_path) -> None:  # type:
 
     store = SessionStore(tmp_path / "s.db")
     recorder = SessionRecorder(store, source="tui", scenario="firewall.guest_blocks")
-    live = FakeEngine(REQUEST, scenario_results(), question=QUESTION, ask=lambda q: "yes",
+    live = FakeEngine(REQUEST, scenario_results(), question=QUESTION, ask=lambda q: "yes", points=PATH,
                       on_event=lambda e: recorder.step(e.result) if isinstance(e, StepFinished) else None)
     recorder.start(REQUEST)
     diagnosis = live.run()

@@ -373,9 +373,9 @@ async def test_an_engine_failure_is_reported_not_raised() -> None:
         pass
 
     def factory(request, ask, on_event):  # type: ignore[no-untyped-def]
-        from tests.tui.support.engine import FakeEngine
+        from tests.tui.support.engine import PATH, FakeEngine
 
-        engine = FakeEngine(request, scenario_results(), ask=ask, on_event=on_event)
+        engine = FakeEngine(request, scenario_results(), ask=ask, on_event=on_event, points=PATH)
 
         def run():  # type: ignore[no-untyped-def]
             engine.run_step("symptom.ping")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from tests.tui.support.engine import FakeEngine, in_language, make_app, scenario_results
+from tests.tui.support.engine import PATH, FakeEngine, in_language, make_app, scenario_results
 from tests.tui.support.targets import discover
 from vnetdoctor.knowledge.checks import CHECKS, load_checks
 from vnetdoctor.knowledge.context import Shared, StepContext
@@ -96,7 +96,7 @@ async def test_a_walk_that_dies_says_where_it_stopped() -> None:
     engines: list[FakeEngine] = []
 
     def factory(req, ask, on_event):  # type: ignore[no-untyped-def]
-        engine = Dying(req, in_language(_no_cause_results(), req.lang), ask=ask, on_event=on_event)
+        engine = Dying(req, in_language(_no_cause_results(), req.lang), ask=ask, on_event=on_event, points=PATH)
         engines.append(engine)
         return engine
 

@@ -6,8 +6,8 @@ read like a crash. Now: one line ``vnetdoctor: interrupted by SIGTERM``, exit
 128+N, and the record kept with an ``interrupted`` mark and no verdict.
 
 The real console script runs in a subprocess (only a real process shows what a
-signal does), through ``cli.main``, with the live engine swapped for one whose
-walk finishes a step and then stays in the second, so the signal lands mid-walk
+signal does), through ``cli.main``, with the live engine swapped for the one fake engine, whose
+walk finishes a step and then waits at the second's gate, so the signal lands mid-walk
 without probing anything on this host.
 """
 
@@ -26,33 +26,27 @@ import pytest
 
 from vnetdoctor.store import SessionStore
 
+ROOT = Path(__file__).resolve().parents[2]  # on the script's path: it imports tests.support
 SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import os, sys, threading, time
     import vnetdoctor.session as session_mod
-    from vnetdoctor.knowledge.events import PlannedStep, StepFinished, StepStarted
+    from tests.support.fake_engine import FakeEngine
+    from vnetdoctor.knowledge.events import StepStarted
     from vnetdoctor.knowledge.model import PASS, StepResult
     from vnetdoctor.cli import main
 
-    class StuckWalk:  # the first step passes, the second never ends
-        def __init__(self, request, ask, on_event):
-            self.request, self.on_event, self._results = request, on_event, {}
-        def plan(self):
-            return [PlannedStep("symptom.ping", "symptom", "ping"), PlannedStep("network.firewall", "network", "fw")]
-        def results(self):
-            return dict(self._results)
-        def run(self):
-            first = StepResult("symptom.ping", "symptom", "ping", PASS, "3 of 3 replies")
-            self.on_event(StepStarted(first.step))
-            self._results[first.step] = first
-            self.on_event(StepFinished(first))
-            self.on_event(StepStarted("network.firewall"))
-            sys.stdout.write("walking\\n"); sys.stdout.flush()
-            for _ in range(600):
-                time.sleep(0.1)
-            raise SystemExit("never interrupted")
+    WALK = [StepResult("symptom.ping", "symptom", "ping", PASS, "3 of 3 replies"),
+            StepResult("network.firewall", "network", "fw", PASS, "never reached")]
 
-    session_mod.live_engine_factory = StuckWalk
+    def stuck_walk(request, ask, on_event):  # the first step passes, the second waits on a gate nobody opens
+        def emit(event):
+            on_event(event)
+            if isinstance(event, StepStarted) and event.step == "network.firewall":
+                sys.stdout.write("walking\\n"); sys.stdout.flush()
+        return FakeEngine(request, WALK, ask=ask, on_event=emit, gates={"network.firewall": threading.Event()})
+
+    session_mod.live_engine_factory = stuck_walk
     if os.environ.get("STUCK_IN") == "request":  # libvirt slow to say whether the guest exists
         import vnetdoctor.commands.diagnose as diagnose_mod
 
@@ -81,7 +75,8 @@ def _read_until(stream, needle: bytes, timeout: float) -> bytes:  # type: ignore
 
 def signalled(sig: int, *options: str, stuck_in: str = "walk") -> tuple[int, str]:
     """Run ``diagnose`` stuck in its walk (or its request), send ``sig``; its exit status and stderr."""
-    env = dict(os.environ, LANG="C.UTF-8", STUCK_IN=stuck_in)
+    env = dict(os.environ, LANG="C.UTF-8", STUCK_IN=stuck_in,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     env.pop("VNETDOCTOR_DEBUG", None)
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "diagnose", "--target", "198.18.0.11", *options],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.support.fake_engine import FakeEngine
 from tests.unit.support import store_fixtures as F
 
-from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
-from vnetdoctor.knowledge.model import Diagnosis, Fix, Question, Request, StepResult
+from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished, StepStarted
+from vnetdoctor.knowledge.model import Diagnosis, Fix, Question, StepResult
 from vnetdoctor.probes.base import Observation
 from vnetdoctor.probes.vantage import LOCAL, Vantage
 from vnetdoctor.session import Noted, Observed, Opened, Session
@@ -22,53 +21,17 @@ from vnetdoctor.session.sinks import OBSERVATION, ProgressLine, RecordSink
 from vnetdoctor.store import SessionStore
 
 
-@dataclass
-class Engine:
-    """An EngineLike over F.steps(False); asks one question in the step named ``asks``."""
-
-    request: Request
-    ask: Any
-    on_event: Any
-    asks: str | None = None
-    observed: list[tuple[str, str]] = field(default_factory=list)
-    _results: dict[str, StepResult] = field(default_factory=dict)
-
-    def plan(self) -> list[PlannedStep]:
-        return [PlannedStep(s.step, s.layer, s.title) for s in F.steps(False)]
-
-    def run_step(self, step_id: str) -> StepResult:
-        self.on_event(StepStarted(step_id))
-        result = next(s for s in F.steps(False) if s.step == step_id)
-        if step_id == self.asks:
-            self.ask(Question(step_id, "Is the LED on?", ("yes", "no", "unknown")))
-        self._results[step_id] = result
-        self.on_event(StepFinished(result))
-        return result
-
-    def run(self) -> Diagnosis:
-        for s in F.steps(False):
-            self.run_step(s.step)
-        d = self.diagnosis()
-        self.on_event(DiagnosisReady(d))
-        return d
-
-    def results(self) -> dict[str, StepResult]:
-        return dict(self._results)
-
-    def diagnosis(self) -> Diagnosis:
-        return Diagnosis(self.request, False, (F.finding(),), tuple(self._results.values()))
-
-    def path_points(self) -> list[tuple[Vantage, str]]:
-        return []
-
-    def observe(self, probe_id: str, vantage: Vantage, refresh: bool = False, **params: Any) -> Observation:
-        self.observed.append((probe_id, str(vantage)))
-        obs = F.links(True)
-        return Observation(probe_id, str(vantage), obs.status, obs.rows, obs.raw)
+def _links_now(probe_id: str, vantage: Vantage) -> Observation:
+    """What a link probe sees now, under the probe id and vantage it was asked with."""
+    obs = F.links(True)
+    return Observation(probe_id, str(vantage), obs.status, obs.rows, obs.raw)
 
 
 def factory(asks: str | None = None):  # type: ignore[no-untyped-def]
-    return lambda request, ask, on_event: Engine(request, ask, on_event, asks)
+    """The one fake engine over F.steps(False), with an observer; asks one question in the step ``asks``."""
+    question = Question(asks, "Is the LED on?", ("yes", "no", "unknown")) if asks else None
+    return lambda request, ask, on_event: FakeEngine(request, F.steps(False), ask=ask, on_event=on_event,
+                                                     question=question, observer=_links_now)
 
 
 def test_every_sink_gets_every_event_in_order_and_the_diagnosis_once() -> None:
@@ -290,7 +253,7 @@ def test_undo_runs_the_undo_argv_last_step_first_and_is_recorded(tmp_path) -> No
     seen: list = []
     session = Session(F.request(), factory(), sinks=[seen.append])
     session.plan()
-    session.run_step(F.steps(False)[0].step)
+    session.run_step("firewall.guest")  # the step that names the cause the fix is for
     outcome = session.apply_fix(fix, None, 5.0)
     assert session.before is not None and session.before.causes  # the verdict before the first change
     assert outcome.ok and a.exists() and b.exists()

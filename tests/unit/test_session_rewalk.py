@@ -7,15 +7,16 @@ firewall.guest_blocks already explains the failure", in replay and export too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_engine import FakeEngine
 from tests.unit.support import store_fixtures as F
 
-from vnetdoctor.knowledge.events import DiagnosisReady, PlannedStep, StepFinished, StepStarted
-from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
-from vnetdoctor.probes.vantage import Vantage
+from vnetdoctor.knowledge.events import DiagnosisReady, StepFinished
+from vnetdoctor.knowledge.model import Finding, Request, StepResult
 from vnetdoctor.report import render_markdown
 from vnetdoctor.session import Noted, Session
 from vnetdoctor.session.recorder import SessionRecorder
@@ -33,76 +34,29 @@ class World:
     broken: bool = True
 
 
-@dataclass
-class Engine:
-    """An EngineLike whose steps describe ``world`` as it is when they run, with a rewalk."""
-
-    request: Request
-    ask: Any
-    on_event: Any
-    world: World
-    rewalked: list[list[str]] = field(default_factory=list)
-    _results: dict[str, StepResult] = field(default_factory=dict)
-
-    def plan(self) -> list[PlannedStep]:
-        return [PlannedStep(step, layer, step) for step, layer in STEPS]
-
-    def _result(self, step: str, layer: str) -> StepResult:
-        broken = self.world.broken
-        if step == "firewall" and broken:
-            return StepResult(step, layer, step, "fail", "drops echo",
-                              findings=(Finding(CAUSE, layer, "the guest drops pings"),))
-        if step == "mtu" and broken:
-            return StepResult(step, layer, step, "skip", "small pings do not pass yet")
-        if step == "tcp" and broken:
-            return StepResult(step, layer, step, "skip", f"not needed: {CAUSE} already explains the failure")
-        if step == "symptom.ping" and broken:
-            return StepResult(step, layer, step, "fail", "no reply")
-        return StepResult(step, layer, step, "pass", "fine now")
-
-    def run_step(self, step_id: str) -> StepResult:
-        if step_id != "symptom.ping":  # like the engine: a step's run takes the symptom afresh
-            self._one("symptom.ping")
-        return self._one(step_id)
-
-    def _one(self, step_id: str) -> StepResult:
-        self.on_event(StepStarted(step_id))
-        result = self._result(step_id, dict(STEPS)[step_id])
-        self._results[step_id] = result
-        self.on_event(StepFinished(result))
-        return result
-
-    def rewalk(self, step_ids: list[str]) -> None:
-        self.rewalked.append(list(step_ids))
-        for step, _layer in STEPS:
-            if step in step_ids:
-                self._one(step)
-
-    def run(self) -> Diagnosis:
-        for step, _layer in STEPS:
-            self._one(step)
-        d = self.diagnosis()
-        self.on_event(DiagnosisReady(d))
-        return d
-
-    def results(self) -> dict[str, StepResult]:
-        return dict(self._results)
-
-    def diagnosis(self) -> Diagnosis:
-        steps = tuple(self._results[s] for s, _ in STEPS if s in self._results)
-        causes = tuple(f for r in steps for f in r.findings)
-        reachable = None if "symptom.ping" not in self._results else self._results["symptom.ping"].status == "pass"
-        return Diagnosis(self.request, reachable, causes, steps)
-
-    def path_points(self) -> list[tuple[Vantage, str]]:
-        return []
+def _seen(world: World, step: str) -> StepResult:
+    """What ``step`` observes in ``world`` as it is when the step runs."""
+    layer = dict(STEPS)[step]
+    if world.broken and step == "firewall":
+        return StepResult(step, layer, step, "fail", "drops echo",
+                          findings=(Finding(CAUSE, layer, "the guest drops pings"),))
+    if world.broken and step == "mtu":
+        return StepResult(step, layer, step, "skip", "small pings do not pass yet")
+    if world.broken and step == "tcp":
+        return StepResult(step, layer, step, "skip", f"not needed: {CAUSE} already explains the failure")
+    if world.broken and step == "symptom.ping":
+        return StepResult(step, layer, step, "fail", "no reply")
+    return StepResult(step, layer, step, "pass", "fine now")
 
 
-def _session(world: World, sinks: list[Any]) -> tuple[Session, list[Engine]]:
-    engines: list[Engine] = []
+def _session(world: World, sinks: list[Any]) -> tuple[Session, list[FakeEngine]]:
+    """The one fake engine as the real one behaves here: each step sees the world as it is when
+    it runs, a step's (re-)run takes the symptom afresh first, and it can rewalk."""
+    engines: list[FakeEngine] = []
 
-    def factory(request: Request, ask: Any, on_event: Any) -> Engine:
-        engines.append(Engine(request, ask, on_event, world))
+    def factory(request: Request, ask: Any, on_event: Any) -> FakeEngine:
+        engines.append(FakeEngine(request, [_seen(world, step) for step, _ in STEPS], ask=ask, on_event=on_event,
+                                  result_of=partial(_seen, world), symptom_first=True, rewalks=True))
         return engines[-1]
 
     session = Session(F.request(), factory, sinks=sinks)

@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.fake_engine import FakeEngine
 from tests.unit.support import store_fixtures as F
 
 from vnetdoctor.knowledge.apply import undo_of
-from vnetdoctor.knowledge.events import PlannedStep
-from vnetdoctor.knowledge.model import FAIL, PASS, Diagnosis, Finding, Fix, StepResult
+from vnetdoctor.knowledge.model import FAIL, PASS, Finding, Fix, StepResult
 from vnetdoctor.session import Session
 from vnetdoctor.session.core import REFUSED
 
@@ -59,43 +60,20 @@ class Firewall:
         return (sys.executable, str(self.script), str(self.state), verb, arg)
 
 
-@dataclass
-class Engine:
-    """One step: the firewall; its fix deletes the dropping rule by the handle seen now."""
+def firewall_step(fw: Firewall, step_id: str = "network.firewall") -> StepResult:
+    """The one step, as it sees ``fw`` now: its fix deletes the dropping rule by the handle seen now."""
+    drops = [h for h, rule in fw.rules().items() if rule == RULE]
+    if not drops:
+        return StepResult(step_id, "network", "Firewall", PASS, "no rule drops echo")
+    fix = Fix.of(fw.argv("delete", drops[0]), fw.argv("add", RULE), risk="medium", where="local")
+    return StepResult(step_id, "network", "Firewall", FAIL, f"handle {drops[0]} drops echo",
+                      findings=(Finding("firewall.guest_blocks", "network", "drops", fixes=(fix,)),))
 
-    request: Any
-    ask: Any
-    on_event: Any
-    fw: Firewall
-    _results: dict[str, StepResult] = field(default_factory=dict)
 
-    def plan(self) -> list[PlannedStep]:
-        return [PlannedStep("network.firewall", "network", "Firewall")]
-
-    def run(self) -> Diagnosis:
-        self.run_step("network.firewall")
-        return self.diagnosis()
-
-    def run_step(self, step_id: str) -> StepResult:
-        drops = [h for h, rule in self.fw.rules().items() if rule == RULE]
-        if drops:
-            fix = Fix.of(self.fw.argv("delete", drops[0]), self.fw.argv("add", RULE), risk="medium", where="local")
-            result = StepResult(step_id, "network", "Firewall", FAIL, f"handle {drops[0]} drops echo",
-                                findings=(Finding("firewall.guest_blocks", "network", "drops", fixes=(fix,)),))
-        else:
-            result = StepResult(step_id, "network", "Firewall", PASS, "no rule drops echo")
-        self._results[step_id] = result
-        return result
-
-    def results(self) -> dict[str, StepResult]:
-        return dict(self._results)
-
-    def diagnosis(self) -> Diagnosis:
-        steps = tuple(self._results.values())
-        return Diagnosis(F.request(), None, tuple(f for s in steps for f in s.findings), steps)
-
-    def path_points(self) -> list[Any]:
-        return []
+def engine(fw: Firewall) -> Any:
+    """The one fake engine over that step, read from the rules each time it runs."""
+    return lambda req, ask, emit: FakeEngine(req, [firewall_step(fw)], ask=ask, on_event=emit,
+                                             result_of=partial(firewall_step, fw))
 
 
 @pytest.fixture
@@ -113,7 +91,7 @@ def the_fix(session: Session) -> Fix:
 
 
 def test_an_undo_has_no_undo_and_a_fix_made_again_uses_the_new_handle(fw: Firewall) -> None:
-    session = Session(F.request(), lambda req, ask, emit: Engine(req, ask, emit, fw))
+    session = Session(F.request(), engine(fw))
     session.plan()
     session.run()
     first = the_fix(session)

@@ -1,44 +1,22 @@
-"""The one fake engine of the TUI tests, its scripted walk, and a factory for the App.
+"""The TUI tests' scripted walk for the one fake engine, and a factory for the App.
 
-The fake engine implements ``EngineLike`` from hand-built ``StepResult``s made of
-real row types (``probes.rows``) and findings with real fixes: the guest
-firewall drops ping in a lab-like topology. It is deterministic (fixed
-durations, no clock), emits events from the worker thread exactly as the real
-engine does, asks its question through the real ``ask`` callback, and can be
-held at any step by a ``threading.Event`` gate (tests release it; nothing
-sleeps). ``busy_ms`` makes every step burn real CPU in its thread, for the
-key-latency benchmark.
+The engine itself is ``tests.support.fake_engine.FakeEngine`` (re-exported here), shared
+with the session-core unit tests. The walk is made of real row types
+(``probes.rows``) and findings with real fixes: the guest firewall drops ping in a
+lab-like topology.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
-from vnetdoctor.knowledge.events import (
-    AskFn,
-    DiagnosisReady,
-    EventSink,
-    PlannedStep,
-    StepFinished,
-    StepStarted,
-)
-from vnetdoctor.knowledge.model import (
-    FAIL,
-    PASS,
-    SKIP,
-    WARN,
-    Diagnosis,
-    Evidence,
-    Finding,
-    Fix,
-    Question,
-    Request,
-    StepResult,
-)
+
+from tests.support.fake_engine import FakeEngine
+
+from vnetdoctor.knowledge.events import AskFn, EventSink
+from vnetdoctor.knowledge.model import FAIL, PASS, SKIP, Diagnosis, Evidence, Finding, Fix, Question, Request, StepResult
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
 from vnetdoctor.probes.rows import (
     AddrRow,
@@ -227,101 +205,6 @@ def with_console_step() -> list[StepResult]:
             StepResult(CONSOLE_STEP, "application", "Guest console", SKIP, note="not asked")]
 
 
-def plan_of(results: Sequence[StepResult], question_step: str | None = None) -> list[PlannedStep]:
-    return [
-        PlannedStep(r.step, r.layer, r.title, "question" if r.step == question_step else "probe") for r in results
-    ]
-
-
-@dataclass
-class FakeEngine:
-    """``EngineLike`` over fixed results; gates and questions make it behave like a live walk."""
-
-    request: Request
-    scripted: list[StepResult] = field(default_factory=list)
-    ask: AskFn | None = None
-    on_event: EventSink | None = None
-    question: Question | None = None  # asked when its step runs
-    gates: Mapping[str, threading.Event] = field(default_factory=dict)
-    busy_ms: float = 0.0  # real CPU work per step, in the worker thread
-    fixed_results: dict[str, StepResult] = field(default_factory=dict)  # replaces a step's result once fixed
-    points: Sequence[tuple[Vantage, str]] = tuple(PATH)  # the path a capture listens on
-    _results: dict[str, StepResult] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)
-    answered: threading.Event = field(default_factory=threading.Event)  # set once ask() returned
-
-    def _emit(self, event: object) -> None:
-        if self.on_event is not None:
-            self.on_event(event)  # type: ignore[arg-type]
-
-    def plan(self) -> list[PlannedStep]:
-        return plan_of(self.scripted, self.question.step if self.question else None)
-
-    def _scripted(self, step_id: str) -> StepResult:
-        if step_id in self.fixed_results and step_id in self._results:  # a re-run after the fix
-            return self.fixed_results[step_id]
-        for r in self.scripted:
-            if r.step == step_id:
-                return r
-        raise KeyError(step_id)
-
-    def run_step(self, step_id: str) -> StepResult:
-        self.calls.append(step_id)
-        self._emit(StepStarted(step_id))
-        gate = self.gates.get(step_id)
-        if gate is not None:
-            gate.wait(timeout=30)
-        if self.busy_ms:
-            burn(self.busy_ms)
-        result = self._scripted(step_id)
-        if self.question is not None and step_id == self.question.step:
-            answer = self.ask(self.question) if self.ask else "unknown"
-            self.answers.append(answer)
-            self.answered.set()
-            status = {"yes": PASS, "no": FAIL}.get(answer, WARN)
-            result = replace(result, status=status, answer=answer, note="asked the operator")
-        self._results[step_id] = result
-        self._emit(StepFinished(result))
-        return result
-
-    def run(self) -> Diagnosis:
-        for r in self.scripted:
-            self.run_step(r.step)
-        d = self.diagnosis()
-        self._emit(DiagnosisReady(d))
-        return d
-
-    def results(self) -> dict[str, StepResult]:
-        return dict(self._results)
-
-    def diagnosis(self) -> Diagnosis:
-        done = [self._results[r.step] for r in self.scripted if r.step in self._results]
-        causes = tuple(f for r in done for f in r.findings)
-        symptom = self._results.get("symptom.ping")
-        reachable = None if symptom is None else symptom.status == PASS
-        return Diagnosis(self.request, reachable, causes, tuple(done), duration_ms=1312.0, target=TARGET)
-
-    def path_points(self) -> list[tuple[Vantage, str]]:
-        return list(self.points)
-
-    @classmethod
-    def recorded(cls, request: Request, results: Sequence[StepResult] = (), *,
-                 points: Sequence[tuple[Vantage, str]] = tuple(PATH)) -> FakeEngine:
-        """An engine whose steps have all run already (a replay, or Tables/Packets over a walk)."""
-        engine = cls(request, list(results), points=points)
-        engine._results = {r.step: r for r in results}
-        return engine
-
-
-def burn(ms: float) -> None:
-    """Real CPU work for ``ms`` milliseconds in the calling thread (holds the GIL in bursts)."""
-    end = time.perf_counter() + ms / 1000.0
-    data = b"x" * 4096
-    while time.perf_counter() < end:
-        data = hashlib.sha256(data).digest() * 128
-
-
 def fake_knowledge() -> Any:
     """Fixed step texts and cause titles: snapshots do not change when the real wording does."""
 
@@ -420,7 +303,8 @@ def make_app(
 
     def factory(req: Request, ask: AskFn, on_event: EventSink) -> FakeEngine:
         engine = FakeEngine(req, in_language(results(), req.lang), ask=ask, on_event=on_event, question=question,
-                            gates=gates or {}, busy_ms=busy_ms, fixed_results=dict(fixed_results or {}))
+                            gates=gates or {}, busy_ms=busy_ms, fixed_results=dict(fixed_results or {}), points=PATH,
+                            target=TARGET)
         deps.engines.append(engine)
         return engine
 

@@ -132,13 +132,13 @@ def capture_step(rows: Sequence[PacketRow], failed: Sequence[CaptureFailure] = (
 def recorded_state(rows: Sequence[PacketRow], lang: str = "en", replay: bool = True,
                    failed: Sequence[CaptureFailure] = ()) -> SessionState:
     request = make_request()
-    engine = FakeEngine.recorded(request, [capture_step(rows, failed)])
+    engine = FakeEngine.recorded(request, [capture_step(rows, failed)], points=PATH)
     return SessionState(request=request, engine=engine, lang=lang, replay=replay, session_id="s-test")
 
 
 def live_state(lang: str = "en") -> SessionState:
     request = make_request()
-    return SessionState(request=request, engine=FakeEngine(request), lang=lang)
+    return SessionState(request=request, engine=FakeEngine(request, points=PATH), lang=lang)
 
 
 # --- capture --------------------------------------------------------------------------------
