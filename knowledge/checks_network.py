@@ -36,10 +36,12 @@ def address(ctx: StepContext) -> None:
                           state="link-local" if mine else "no-address")
                 return
     host_dev = path.host_bridge or path.host_dev
-    host_addrs = rows(ctx, "addr.list", ctx.host)
+    # An address list that did not come back says nothing about addresses: never "no IPv4".
+    host_seen, host_addrs, host_unseen = _addresses(ctx, ctx.host, guest=False)
+    guest_seen, guest_addrs, guest_unseen = _addresses(ctx, ctx.guest, guest=True)
     if host_dev and not path.outside:
         on_dev = global_v4(host_addrs, host_dev)
-        if not on_dev and ctx.request.from_side == "host" and path.host_port:
+        if not on_dev and host_seen and ctx.request.from_side == "host" and path.host_port:
             ctx.found("ip.no_address", evidence=[ctx.saw(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host),
                                                          "addr.list", ctx.host)],
                       where=ctx.host, dev=host_dev, ip="", prefixlen="", state="no-address")
@@ -50,8 +52,7 @@ def address(ctx: StepContext) -> None:
         ctx.passed(ctx.t("network.nat_by_design"))
         return
     # Both ends in one subnet, seen from each end.
-    g_addrs = [a for a in rows(ctx, "addr.list", ctx.guest) if a.ifname == path.guest_dev and a.family == "inet"
-               and a.scope != "host"]
+    g_addrs = [a for a in guest_addrs if a.ifname == path.guest_dev and a.family == "inet" and a.scope != "host"]
     h_addrs = [a for a in host_addrs if a.ifname == host_dev and a.family == "inet" and a.scope != "host"]
     if g_addrs and h_addrs:
         g = next((a for a in g_addrs if a.address == path.guest_ip), g_addrs[0])
@@ -76,24 +77,39 @@ def address(ctx: StepContext) -> None:
     elif ctx.request.target and ctx.guest is None:  # no address seen on the way: none to vouch for
         ctx.skip(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev else ctx.t("network.no_host_dev", target=ctx.target), concluded=True)
     else:
-        _one_end(ctx, path, host_dev, g_addrs, h_addrs)
+        _one_end(ctx, path, host_dev, g_addrs, h_addrs,
+                 host_unseen=None if host_seen else host_unseen, guest_unseen=None if guest_seen else guest_unseen)
+
+
+def _addresses(ctx: StepContext, vantage: Any, *, guest: bool) -> tuple[bool, list[Any], str]:
+    """(seen, rows, why not) of one end's address list; no vantage counts as seen and empty."""
+    if vantage is None:
+        return True, [], ""
+    obs = ctx.observe("addr.list", vantage)
+    if obs.ok:
+        return True, list(obs.rows), ""
+    reason = obs.reason or obs.status
+    if guest:
+        return False, [], ctx.t("network.guest_addrs_unseen", guest=vantage, reason=reason)
+    return False, [], ctx.t("network.host_addrs_unseen", host=vantage, reason=reason)
 
 
 def _cidrs(ctx: StepContext, addrs: list[Any]) -> str:
     return ctx.join(f"{a.address}/{a.prefixlen}" for a in addrs)
 
 
-def _one_end(ctx: StepContext, path: Any, host_dev: str | None, g_addrs: list[Any], h_addrs: list[Any]) -> None:
+def _one_end(ctx: StepContext, path: Any, host_dev: str | None, g_addrs: list[Any], h_addrs: list[Any], *,
+             host_unseen: str | None = None, guest_unseen: str | None = None) -> None:
     """The guest is visible but one end's addresses are missing: say what was seen, not "both fine".
 
     Nothing was compared, so no pass may say the two ends share a subnet (issue 10): the
     note names the addresses one end has and why the other end's were not compared; with
     neither end's addresses, the comparison is skipped with its reason.
     """
-    host_why = (ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev
-                else ctx.t("network.no_host_end", host=ctx.host))
-    guest_why = (ctx.t("network.guest_no_ipv4", dev=path.guest_dev, guest=ctx.guest) if path.guest_dev
-                 else ctx.t("network.no_guest_end", guest=ctx.guest))
+    host_why = host_unseen or (ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev
+                               else ctx.t("network.no_host_end", host=ctx.host))
+    guest_why = guest_unseen or (ctx.t("network.guest_no_ipv4", dev=path.guest_dev, guest=ctx.guest)
+                                 if path.guest_dev else ctx.t("network.no_guest_end", guest=ctx.guest))
     if g_addrs:
         ctx.passed(ctx.t("network.guest_addresses", dev=path.guest_dev, addrs=_cidrs(ctx, g_addrs))
                    + ctx.t("network.uncompared_host", why=host_why))
@@ -101,7 +117,8 @@ def _one_end(ctx: StepContext, path: Any, host_dev: str | None, g_addrs: list[An
         ctx.passed(ctx.t("network.host_addresses", dev=host_dev, addrs=_cidrs(ctx, h_addrs))
                    + ctx.t("network.uncompared_guest", why=guest_why))
     else:
-        ctx.skip(ctx.t("network.nothing_to_compare", why=ctx.join_clauses([guest_why, host_why])), concluded=True)
+        ctx.skip(ctx.t("network.nothing_to_compare", why=ctx.join_clauses([guest_why, host_why])),
+                 concluded=not (host_unseen or guest_unseen))
 
 
 def _lookup(ctx: StepContext, vantage: Vantage | None, dst: str | None, **kw: Any) -> Any:

@@ -59,10 +59,10 @@ def netlink_errors(what: str) -> Iterator[None]:
 
     try:
         yield
+    except NetlinkDumpInterrupted:  # a subclass of pyroute2's NetlinkError (code -1): first
+        raise NetlinkError(errno.EAGAIN, f"{what}: the dump kept changing; try again") from None
     except Pyroute2Error as exc:
         raise NetlinkError(exc.code, f"{what}: {os.strerror(exc.code)}") from None
-    except NetlinkDumpInterrupted:
-        raise NetlinkError(errno.EAGAIN, f"{what}: the dump kept changing; try again") from None
     except OSError as exc:
         code = exc.errno or errno.EIO
         raise NetlinkError(code, f"{what}: {exc.strerror or os.strerror(code)}") from None

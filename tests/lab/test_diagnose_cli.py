@@ -33,7 +33,8 @@ def test_json_contract_and_recording(lab_prefix: str, tmp_path) -> None:  # type
     assert doc["host"] == f"netns:{lab_prefix}host" and doc["guest"] == f"netns:{lab_prefix}guest"
     assert doc["reachable"] is False
     cause = doc["causes"][0]
-    assert cause["id"] == "firewall.guest_blocks" and cause["layer"] == "network"
+    # On a miss, the whole document: which step named what, from which observations.
+    assert cause["id"] == "firewall.guest_blocks" and cause["layer"] == "network", proc.stdout
     assert cause["summary"] and cause["evidence"]
     # Each evidence line names what saw it and where: the rule from the guest's firewall
     # listing, the packets' path from the capture.

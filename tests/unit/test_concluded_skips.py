@@ -23,7 +23,7 @@ from vnetdoctor.knowledge.context import Shared, StepContext
 from vnetdoctor.knowledge.model import SKIP, Request
 from vnetdoctor.knowledge.observer import Observer
 from vnetdoctor.probes.base import OK, SKIPPED, Observation
-from vnetdoctor.probes.rows import AddrRow, LinkRow, RouteLookupRow, SysctlRow
+from vnetdoctor.probes.rows import AddrRow, FdbRow, LinkRow, RouteLookupRow, SysctlRow
 from vnetdoctor.probes.vantage import LOCAL, Vantage
 
 CHECKS = load_checks()
@@ -243,3 +243,20 @@ def test_with_both_ends_seen_the_subnets_are_compared() -> None:
 def test_a_guest_end_whose_addresses_were_not_read_is_only_the_skip() -> None:
     ctx = walk_step("network.address", ROUTED_HOST, host=LOCAL)
     assert (ctx.status(), ctx.summary_note()) == (SKIP, f"skipped: {NEEDS} (addr.list on netns:vnd-t-guest)")
+
+
+def test_a_host_whose_addresses_were_not_read_is_not_said_to_have_none() -> None:
+    """Seen under load in CI: the host's address list did not come back, and the walk named
+    ip.no_address ("br0 on local has no IPv4 address") on the firewall scenario. A list that
+    was not read says nothing about addresses; the step says what was not seen instead."""
+    paired = {**BRIDGED_HOST, **GUEST_SEEN,  # the bridge learnt the guest's MAC on vnet0: the path is whole
+              ("bridge.fdb", str(LOCAL)): [FdbRow("br0", "vnet0", "52:54:00:00:00:01")]}
+    seen = {k: v for k, v in paired.items() if k != ("addr.list", str(LOCAL))}
+    ctx = walk_step("network.address", seen, host=LOCAL)
+    assert [f.cause for f in ctx.findings] == [], ctx.summary_note()
+    assert "no IPv4" not in ctx.summary_note()
+    assert ctx.summary_note() == f"skipped: {NEEDS} (addr.list on local)"
+    # The same host with its addresses read and none on br0 is still named.
+    bare = {**seen, ("addr.list", str(LOCAL)): [AddrRow("lo", "inet", "127.0.0.1", 8, "host")]}
+    named = walk_step("network.address", bare, host=LOCAL)
+    assert [f.cause for f in named.findings] == ["ip.no_address"]

@@ -231,3 +231,14 @@ def test_off_event_loop_with_asyncio_half_imported_by_another_thread(monkeypatch
     assert off_event_loop(lambda: "ran here") == "ran here"
     monkeypatch.delitem(sys.modules, "asyncio")
     assert off_event_loop(lambda: "not loaded") == "not loaded"
+
+
+def test_a_dump_pyroute2_calls_interrupted_says_so_not_unknown_error_minus_one():
+    """pyroute2's NetlinkDumpInterrupted is a NetlinkError with code -1: caught as such it
+    read "Unknown error -1". It is the kernel saying the dump changed under it."""
+    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted
+
+    with pytest.raises(NetlinkError) as caught, nq.netlink_errors("netlink address dump"):
+        raise NetlinkDumpInterrupted()
+    assert caught.value.errno == errno.EAGAIN
+    assert str(caught.value) == "netlink address dump: the dump kept changing; try again"
