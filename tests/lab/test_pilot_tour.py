@@ -54,8 +54,9 @@ async def test_the_whole_tour_at_80x24_without_colour(monkeypatch: pytest.Monkey
     assert app.no_color
     async with app.run_test(size=(80, 24)) as pilot:
         # Start: the running lab is listed; Enter walks it.
+        # Generous: the discovery worker and the first paint share two cores with the lab.
         await wait_until(pilot, lambda: showing(app, StartScreen) and lab_prefix in screen_text(app),
-                         what="the lab target")
+                         timeout=30, what="the lab target")
         await settle(pilot)
         await pilot.press("enter")
         # The whole walk runs, then the guest-console question comes as a labelled list.
