@@ -18,9 +18,9 @@ from tests.tui.support.views import (
 )
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.capture import pcap_bytes
+from vnetdoctor.tui.path_trace import build_trace, group_packets, verdicts
 from vnetdoctor.tui.screens.packets import recorded_capture
 from vnetdoctor.tui.widgets.packet_list import packet_cells
-from vnetdoctor.tui.widgets.path_view import build_trace, group_packets, verdicts
 
 POINTS = [(str(v), i) for v, i in PATH]
 
@@ -82,6 +82,16 @@ def test_groups_keep_request_and_reply_apart_per_tag() -> None:
     assert labels == ["icmp 5:2", f"arp {GUEST_IP}", "icmp 6:1"]
     first = groups[0]
     assert len(first.request) == 3 and len(first.reply) == 3
+
+
+def test_the_path_trace_imports_without_textual() -> None:
+    """The grouping and the verdicts are plain data work: no terminal library behind them."""
+    import subprocess
+    import sys
+
+    code = "import sys, vnetdoctor.tui.path_trace; print('textual' in sys.modules, 'rich' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_recorded_capture_collects_packets_and_unopened_points() -> None:

@@ -297,6 +297,21 @@ async def test_replay_shows_recorded_rows_and_runs_no_probe(monkeypatch: pytest.
         assert runner.calls == [] and not _screen(app).auto
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "firewall: the probe returned no rows"), ("zh", "防火墙：探测没有返回任何行")],
+)
+async def test_an_empty_table_is_named_as_its_tab_names_it(lang: str, said: str) -> None:
+    """No rows on either side: the line under the table names the table, not the probe id."""
+    runner = FakeRunner({("firewall.rules", str(HOST)): (), ("firewall.rules", str(GUEST)): ()})
+    app = _app(runner, live_state(lang=lang), initial="firewall")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _loaded(pilot, "firewall")
+        assert table.row_count == 0
+        reason = str(_screen(app).query_one("#tv-firewall", TableView).query_one(".reason", Static).render())
+        assert reason == said and "firewall.rules" not in reason
+
+
 async def test_esc_goes_back_and_chinese_labels() -> None:
     state = live_state(lang="zh")
     app = _app(FakeRunner(standard_answers()), state)

@@ -6,17 +6,18 @@ packet's layers and bytes, and the *path view* that lines the probe packets up
 against the interfaces of the path — the place where "the echo request reached
 vnet0 but never the guest's eth0" becomes visible.
 
-This module is the view: the layout, the selected packet's panes, the keys and
-saving a pcap. Where the packets come from (a recording, or a live capture drained
-by a worker) is :class:`~.packets_capture.CaptureScreen`, its base; the feed and the
-messages workers post are in :mod:`.packets_source`. No widget is touched from a
-thread.
+This module is the view: the layout, the keys and the handlers of the messages
+its workers post. The screen is put together from parts (issue 9): the detail panes
+and the selected packet in them (:mod:`.packets_panes`), saving a pcap
+(:class:`~.packets_save.PcapSaving`), and where the packets come from (a recording,
+or a live capture drained by a worker) in :class:`~.packets_capture.CaptureScreen`,
+its base; the feed and the messages workers post are in :mod:`.packets_source`.
+``BINDINGS`` and ``@on`` handlers stay here: Textual reads them from the screen, not
+from a plain part. No widget is touched from a thread.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -26,21 +27,21 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, Static
-from textual.worker import get_current_worker
 
-from vnetdoctor.probes.capture import DEFAULT_FILTER, pcapng_bytes
-from vnetdoctor.probes.rows import PacketRow
+from vnetdoctor.probes.capture import DEFAULT_FILTER
 
 from ..glyphs import glyph
 from ..i18n import translate_bindings
+from ..path_trace import PathTracker
 from ..widgets.packet_detail import HexView, PacketLayers
 from ..widgets.packet_list import TIGHT, WIDE, PacketList
-from ..widgets.path_view import PathTracker, PathView
+from ..widgets.path_view import PathView
 from ..widgets.title_bar import TitleBar, request_line
 from .commands import ScreenCommands
 from .detail import packet_detail
 from .packets_capture import CaptureScreen
-from .packets_save import OverwriteDialog, SaveDialog, write_file
+from .packets_panes import PANE_KEYS, PANES, WIDE_DETAIL, PacketPanes
+from .packets_save import OverwriteDialog, PcapSaving, SaveDialog, write_file
 from .packets_source import (
     BATCH_ROWS,
     LayersDecoded,
@@ -50,21 +51,16 @@ from .packets_source import (
 
 __all__ = [
     "OverwriteDialog",
+    "PANE_KEYS",
+    "PANES",
     "PacketsScreen",
     "SaveDialog",
     "recorded_capture",
     "write_file",
 ]
 
-WIDE_DETAIL = 150  # from this width layers, hex and path are shown side by side
-PANES = ("layers", "hex", "path")
-PANE_KEYS = Binding.Group("packets.key.panes", compact=True)  # "lxp" in the footer
 
-
-# --- the screen -------------------------------------------------------------------------------
-
-
-class PacketsScreen(CaptureScreen):
+class PacketsScreen(PacketPanes, PcapSaving, CaptureScreen):
     """Packets on the path: list, layers, hex, the path view; live or recorded."""
 
     COMMANDS: ClassVar[set[type[Provider]]] = {ScreenCommands}  # its enabled keys, nothing else
@@ -203,29 +199,6 @@ class PacketsScreen(CaptureScreen):
         keys = ("no", "time", "iface", "vantage", "dir", "flow", "proto", "len", "info")
         return {k: self.text(f"packets.col.{k}").replace("→", glyph("right")) for k in keys}
 
-    def _title_panes(self) -> None:
-        narrow = self.has_class("-narrow")
-        for pane in PANES:
-            widget = self.query_one(f"#pk-{pane}")
-            if narrow:
-                parts = []
-                for other in PANES:
-                    label = f"{self.text('packets.pane.' + other)} ({self._key_of(other)})"
-                    parts.append(f"[reverse] {label} [/]" if other == pane else f" {label} ")
-                widget.border_title = "".join(parts)
-            else:
-                widget.border_title = f"{self.text('packets.pane.' + pane)} ({self._key_of(pane)})"
-
-    @staticmethod
-    def _key_of(pane: str) -> str:
-        return {"layers": "l", "hex": "x", "path": "p"}[pane]
-
-    def _set_pane(self, pane: str) -> None:
-        self.pane = pane
-        for other in PANES:
-            self.set_class(other == pane, f"-pane-{other}")
-        self._title_panes()
-
     # --- the selected packet -------------------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#pk-list")
@@ -245,30 +218,6 @@ class PacketsScreen(CaptureScreen):
             side = self._side_names().get(row.vantage, "")
             t0 = plist.t0 if plist.t0 is not None else row.time
             self.app.push_screen(packet_detail(row, plist.cursor_row + 1, t0, side, self.text))
-
-    def _show_selected(self) -> None:
-        plist = self.query_one(PacketList)
-        row = plist.selected()
-        self.query_one(HexView).show_packet(row)
-        if row is None:
-            return
-        key = str(plist.cursor_row)
-        layers = self.query_one(PacketLayers)
-        if layers.shown_key == key:
-            return
-        self.run_worker(
-            lambda: self._decode(key, row), thread=True, group="decode", exclusive=True, exit_on_error=False
-        )
-
-    def _decode(self, key: str, row: PacketRow) -> None:
-        """Worker: scapy decoding (its import alone takes half a second)."""
-        try:
-            layers = self._decoder(row)
-        except Exception as exc:  # noqa: BLE001 - an undecodable frame still has its hex dump
-            self.post_message(LayersDecoded(key, error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(LayersDecoded(key, [(n, list(f)) for n, f in layers]))
 
     @on(LayersDecoded)
     def _on_decoded(self, message: LayersDecoded) -> None:
@@ -361,10 +310,6 @@ class PacketsScreen(CaptureScreen):
     def action_run(self) -> None:
         self.pick_run()
 
-    def action_pane(self, pane: str) -> None:
-        if pane in PANES:
-            self._set_pane(pane)
-
     def action_live(self) -> None:
         if self.mode != "recorded" or not self._can_go_live:
             return
@@ -376,49 +321,7 @@ class PacketsScreen(CaptureScreen):
         self.query_one("#pk-filter", Input).value = self.bpf
         self._go_live()
 
-    def default_pcap_name(self) -> str:
-        stamp = self.state.session_id or time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
-        name = f"vnetdoctor-{stamp}.pcapng"  # one named interface per capture point
-        return os.path.join(self._save_dir, name) if self._save_dir else name
-
-    def action_save(self) -> None:
-        self.app.push_screen(SaveDialog(self.text, self.default_pcap_name()), self._save_to)
-
-    def _save_to(self, path: str | None) -> None:
-        """A name that exists is never overwritten without asking (Cancel is the default)."""
-        if not path:
-            return
-        full = os.path.abspath(os.path.expanduser(path))
-        rows = self.shown_rows()  # a long recording's pages not listed yet are saved too
-        if os.path.lexists(full) and not os.path.isdir(full):
-            self.app.push_screen(
-                OverwriteDialog(self.text, full),
-                lambda replace: self._start_write(full, rows, replace=True) if replace else self._kept(full),
-            )
-            return
-        self._start_write(full, rows, replace=False)
-
-    def _kept(self, path: str) -> None:
-        self.last_message = self.text("packets.save.not_saved", path=path)
-        self._refresh_status()
-
-    def _start_write(self, full: str, rows: list[PacketRow], *, replace: bool) -> None:
-        self.run_worker(lambda: self._write(full, rows, replace), thread=True, group="save", exit_on_error=False)
-
-    def _write(self, full: str, rows: list[PacketRow], replace: bool = False) -> None:
-        """Worker: write the pcap (file I/O stays off the UI thread)."""
-        try:
-            if os.path.isdir(full):
-                raise IsADirectoryError(21, "is a directory")
-            write_file(full, pcapng_bytes(rows, self._side_names(localized=False)), replace=replace)
-            count = len(rows)
-        except OSError as exc:
-            self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
-            return
-        except ValueError as exc:  # PcapError: frames of several link types, damaged hex
-            self.post_message(PcapSaved(full, error=str(exc)))
-            return
-        self.post_message(PcapSaved(full, count))
+    # --- a pcap saved (the saving itself is PcapSaving's) -----------------------------------------
 
     @on(PcapSaved)
     def _on_saved(self, message: PcapSaved) -> None:

@@ -1,9 +1,11 @@
-"""The Packets screen's engine room: finding the source, running the live capture, the status line.
+"""The Packets screen's engine room: finding the source, running the live capture.
 
 :class:`CaptureScreen` holds the screen's state and everything that decides which
 packets are listed — the recorded ones of a session, or a live capture opened in a
-worker on the path's interfaces — and the title's status line. The layout, the
-selected packet's panes and the keys live in :mod:`.packets` (its subclass).
+worker on the path's interfaces. Its parts are the recorded view
+(:mod:`.packets_recorded`) and what the screen says about itself, the status line
+and the notes (:mod:`.packets_status`). The layout, the selected packet's panes and
+the keys live in :mod:`.packets` (its subclass).
 
 Changing the BPF filter opens a *new* capture first; only when it opens is the
 old one stopped, so a filter libpcap rejects leaves the running capture as it
@@ -15,10 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from rich.text import Text
 from textual import on
 from textual.screen import Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from vnetdoctor.knowledge.text import Translator
@@ -26,12 +27,12 @@ from vnetdoctor.probes.capture import DEFAULT_FILTER, FilterError, capture_failu
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.probes.vantage import Vantage
 
+from ..path_trace import PathTracker
 from ..state import SessionState
 from ..table_sources import session_observations, session_runs
 from ..widgets.packet_filter import DisplayFilter
 from ..widgets.packet_list import PacketList
-from ..widgets.path_view import PathTracker, PathView
-from ..widgets.title_bar import TitleBar
+from ..widgets.path_view import PathView
 from .packets_recorded import TALLY_FIRST, RecordedPackets, path_tracker
 from .packets_source import (
     BATCH_ROWS,
@@ -52,9 +53,10 @@ from .packets_source import (
     recorded_capture,
     unopened,
 )
+from .packets_status import PacketsStatus
 
 
-class CaptureScreen(RecordedPackets, Screen[None]):
+class CaptureScreen(RecordedPackets, PacketsStatus, Screen[None]):
     """The state of a Packets screen and where its packets come from (see :class:`.packets.PacketsScreen`)."""
 
     def __init__(
@@ -318,74 +320,6 @@ class CaptureScreen(RecordedPackets, Screen[None]):
         if event.worker.group == "source" and self.mode == "starting":
             self.mode = "failed"
         self._refresh_status()
-
-    # --- status lines ------------------------------------------------------------------------
-
-    def _refresh_status(self) -> None:
-        plist = self.query_one(PacketList)
-        n = len(plist.packets)
-        t = self.text
-        if self.mode == "recorded":
-            line = t("packets.status.recorded", count=len(self.recorded_rows))
-            if self.runs:
-                line += " · " + self.run_label()
-            if self.display_filter is not None:
-                line += " · " + t("packets.status.shown", shown=n + len(self.unlisted), count=len(self.recorded_rows),
-                                  filter=self.display_filter.text)
-            if self.unlisted:  # paged: the rest is listed as the cursor reaches the end
-                line += " · " + t("packets.status.paged", listed=n)
-        elif self.mode == "live":
-            waiting = self.feed.waiting() if self.feed is not None else 0
-            if self.paused:
-                line = t("packets.status.paused", count=n, waiting=waiting)
-            else:
-                line = t("packets.status.live", count=n, points=len(self.points) - len(self.failed), bpf=self.bpf)
-        elif self.mode == "blocked":
-            line = t("packets.status.blocked", reason=self.block_reason)
-        elif self.mode == "nopath":
-            line = t("packets.status.nopath")
-        elif self.mode == "failed":
-            line = t("packets.status.failed")
-        else:  # where no capture may start, the packets come from the record (its frames may still be read)
-            line = t("packets.status.starting" if self._can_go_live else "packets.status.reading")
-        if self.not_listed:
-            line = f"{line} · {t('packets.status.full', count=self.not_listed, limit=self._max_packets)}"
-        if self.last_message:
-            line = f"{line} · {self.last_message}"
-        self.query_one(TitleBar).set_left(Text(line, style="bold"))
-
-    def _side_names(self, localized: bool = True) -> dict[str, str]:
-        """Vantage → "host"/"guest", in the operator's language (or as the filter's keywords)."""
-        req = self.state.request
-        out: dict[str, str] = {}
-        if req is not None:
-            if req.guest is not None:
-                out[str(req.guest)] = self.text("views.side.guest") if localized else "guest"
-            out[str(req.host)] = self.text("views.side.host") if localized else "host"
-        return out
-
-    def _refresh_notes(self) -> None:
-        notes = self.query_one("#pk-notes", Static)
-        lines = []
-        if self.mode == "blocked":
-            lines.append(self.text("packets.note.blocked", reason=self.block_reason))
-        if self.failed:
-            items = "; ".join(f"{i}@{v}: {why}" if i else why for (v, i), why in self.failed.items())
-            lines.append(self.text("packets.note.skipped", items=items))
-        if self.mode == "live" and not self.query_one(PacketList).packets:
-            # An empty list alone looks like a hung capture: say where it listens.
-            sides = self._side_names()
-            listening = [(v, i) for v, i in self.points if (str(v), i) not in self.failed]
-            points = ", ".join(f"{i} ({sides.get(str(v), str(v))})" for v, i in listening)
-            lines.append(self.text("packets.note.waiting", points=points))
-        notes.update("\n".join(lines))
-        notes.set_class(bool(lines), "-shown")
-
-    def _set_filter_error(self, error: str) -> None:
-        self.filter_error = error
-        box = self.query_one("#pk-filter-error", Static)
-        box.update(error)
-        box.set_class(bool(error), "-shown")
 
     # --- leaving -------------------------------------------------------------------------------------
 

@@ -19,9 +19,9 @@ from textual.widgets import Input
 
 from vnetdoctor.probes.rows import PacketRow
 
+from ..path_trace import PathTracker
 from ..widgets.packet_filter import FilterSyntaxError, parse_display_filter
 from ..widgets.packet_list import PacketList
-from ..widgets.path_view import PathTracker
 from .packets_source import Recorded, unopened
 
 PAGE_ROWS = 500  # recorded rows listed at a time: ~50 ms of table work, 20 screens of rows

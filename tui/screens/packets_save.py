@@ -1,8 +1,12 @@
 """Saving the listed packets as a pcap: the file-name dialog, the overwrite question, the write.
 
 The write never follows a symbolic link and never clobbers a file that appeared
-after the operator was asked (see :func:`write_file`); the screen runs it in a
-worker and reports the outcome on its status line.
+after the operator was asked (see :func:`write_file`). :class:`PcapSaving` is the
+Packets screen's part that drives it (split out of :mod:`.packets`, issue 9): it asks
+for the name, asks again before replacing a file, and runs the write in a worker that
+posts :class:`~.packets_source.PcapSaved`; the screen's handler for that message puts
+the outcome on its status line. As a plain part it holds no ``BINDINGS`` and no
+``@on`` handlers (Textual reads those from the screen only).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from typing import ClassVar
+import time
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -21,8 +26,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from vnetdoctor.knowledge.text import Translator
+from vnetdoctor.probes.capture import pcapng_bytes
+from vnetdoctor.probes.rows import PacketRow
 
 from ..i18n import translate_bindings
+from .packets_source import PcapSaved
+
+if TYPE_CHECKING:
+    from .packets_capture import CaptureScreen
+
+    _Base = CaptureScreen
+else:
+    _Base = object
 
 
 class SaveDialog(ModalScreen[str | None]):
@@ -166,3 +181,51 @@ def write_file(path: str, data: bytes, *, replace: bool) -> None:
             os.unlink(tmp)
         except FileNotFoundError:
             pass  # renamed into place
+
+
+class PcapSaving(_Base):
+    """``s`` on the Packets screen: every shown packet to a pcapng file, named by the operator."""
+
+    def default_pcap_name(self) -> str:
+        stamp = self.state.session_id or time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
+        name = f"vnetdoctor-{stamp}.pcapng"  # one named interface per capture point
+        return os.path.join(self._save_dir, name) if self._save_dir else name
+
+    def action_save(self) -> None:
+        self.app.push_screen(SaveDialog(self.text, self.default_pcap_name()), self._save_to)
+
+    def _save_to(self, path: str | None) -> None:
+        """A name that exists is never overwritten without asking (Cancel is the default)."""
+        if not path:
+            return
+        full = os.path.abspath(os.path.expanduser(path))
+        rows = self.shown_rows()  # a long recording's pages not listed yet are saved too
+        if os.path.lexists(full) and not os.path.isdir(full):
+            self.app.push_screen(
+                OverwriteDialog(self.text, full),
+                lambda replace: self._start_write(full, rows, replace=True) if replace else self._kept(full),
+            )
+            return
+        self._start_write(full, rows, replace=False)
+
+    def _kept(self, path: str) -> None:
+        self.last_message = self.text("packets.save.not_saved", path=path)
+        self._refresh_status()
+
+    def _start_write(self, full: str, rows: list[PacketRow], *, replace: bool) -> None:
+        self.run_worker(lambda: self._write(full, rows, replace), thread=True, group="save", exit_on_error=False)
+
+    def _write(self, full: str, rows: list[PacketRow], replace: bool = False) -> None:
+        """Worker: write the pcap (file I/O stays off the UI thread)."""
+        try:
+            if os.path.isdir(full):
+                raise IsADirectoryError(21, "is a directory")
+            write_file(full, pcapng_bytes(rows, self._side_names(localized=False)), replace=replace)
+            count = len(rows)
+        except OSError as exc:
+            self.post_message(PcapSaved(full, error=exc.strerror or str(exc)))
+            return
+        except ValueError as exc:  # PcapError: frames of several link types, damaged hex
+            self.post_message(PcapSaved(full, error=str(exc)))
+            return
+        self.post_message(PcapSaved(full, count))

@@ -8,19 +8,21 @@ command at a time, on each side. Here each is one key away (``1``–``9``, ``0``
 Refreshing never clears a table: each table is a
 :class:`~vnetdoctor.tui.widgets.keyed_table.KeyedTable` that diffs rows by their
 identity, so the cursor and the scroll position stay where the operator left
-them and only changed cells repaint. Auto-refresh is dolphie's loop: one
-one-shot worker per poll, re-armed with ``set_timer`` when its result has been
-shown, so two polls can never overlap however slow a probe is.
+them and only changed cells repaint.
 
 In replay, the session serves the recorded observations through the same call
 (its observer reads the record at the timeline's selected moment) and no probe runs.
+
+This module is the screen's layout, its keys, switching tables, the filter, sorting
+and the status line. Loading a table in a worker, auto-refresh and drawing a loaded
+table's rows are its part :class:`~.tables_loading.TablesLoading` (issue 9);
+``BINDINGS`` and ``@on`` handlers stay here, where Textual reads them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import ClassVar
 
@@ -29,57 +31,32 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input
-from textual.worker import Worker, WorkerState, get_current_worker
-from vnetdoctor.knowledge.observer import not_recorded
+from textual.worker import Worker, WorkerState
 from vnetdoctor.probes.base import ERROR, Observation, run_probe
 
 from ..glyphs import glyph
 from ..i18n import translate_bindings
 from ..state import SessionState
-from ..table_sources import (
-    SIDE_COLUMN,
-    SOURCES,
-    ProbeRunner,
-    TableSource,
-    column_label,
-    columns_for,
-    field_names,
-    keyed_rows,
-    localize_cells,
-    run_source,
-    status_of,
-    table_rows,
-    vantages_for,
-)
+from ..table_sources import SIDE_COLUMN, SOURCES, ProbeRunner, TableSource, column_label, table_rows
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.table_view import TableTabs, TableView
 from ..widgets.title_bar import TitleBar, request_line
 from .commands import PaletteCommand, ScreenCommands, binding_commands
 from .detail import row_detail
+from .tables_loading import AUTO_INTERVAL, TableLoaded, TablesLoading
 
 __all__ = ["TABLE_KEYS", "TableTabs", "TableView", "TablesScreen"]
 
-AUTO_INTERVAL = 3.0  # seconds between the end of one poll and the start of the next
 NUMBER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-")
 KEY_NAMES = {"-": "minus"}
 SIDE_FILTERS = ("all", "host", "guest")
 TABLE_KEYS = Binding.Group("tables.key.tables", compact=True)  # "[]" in the footer
 
 
-@dataclass
-class TableLoaded(Message):
-    """A worker ran (or looked up) one table's observations."""
-
-    table: str
-    observations: list[tuple[str, Observation]]
-    recorded: bool = False
-
-
-class TablesScreen(Screen[None]):
+class TablesScreen(TablesLoading, Screen[None]):
     """Every configuration table on both sides of the path, one key each."""
 
     COMMANDS: ClassVar[set[type[Provider]]] = {ScreenCommands}
@@ -177,9 +154,7 @@ class TablesScreen(Screen[None]):
 
     def on_resize(self) -> None:
         """Columns follow the width (compact below 160) and uncapped ones fill the line."""
-        for view in self.query(TableView):
-            if view.loaded:
-                self._render_view(view)
+        self._render_loaded()
 
     @property
     def view(self) -> TableView:
@@ -216,34 +191,7 @@ class TablesScreen(Screen[None]):
         ids = [s.id for s in self.sources]
         self._show(ids[(ids.index(self.current) + delta) % len(ids)])
 
-    # --- loading ----------------------------------------------------------------------------------
-
-    def _refresh(self, table_id: str) -> bool:
-        """Start one load of ``table_id`` unless one is running (polls never overlap)."""
-        if table_id in self._loading_tables:
-            return False
-        self._loading_tables.add(table_id)
-        self.polls += 1
-        source = self.by_id[table_id]
-        self.run_worker(
-            lambda: self._load(source),
-            thread=True,
-            group=f"table-{table_id}",
-            exit_on_error=False,
-        )
-        self._status()
-        return True
-
-    def _load(self, source: TableSource) -> None:
-        """Worker: the source's observation on each side, from the session (live, or served from the record)."""
-        worker = get_current_worker()
-        observations = run_source(
-            source, vantages_for(source, self.state.request), self.runner, cancelled=lambda: worker.is_cancelled
-        )
-        # A probe the record does not hold is said once for the table, not as a problem per side.
-        observations = [(side, obs) for side, obs in observations if not not_recorded(obs)]
-        if not worker.is_cancelled:
-            self.post_message(TableLoaded(source.id, observations, recorded=self.serves_record))
+    # --- loading (the work itself is TablesLoading's) ---------------------------------------------
 
     @on(TableLoaded)
     def _on_loaded(self, message: TableLoaded) -> None:
@@ -257,35 +205,6 @@ class TablesScreen(Screen[None]):
             self._status()
             self._arm()
 
-    def _render_view(self, view: TableView) -> None:
-        source = view.source
-        rows = table_rows(source, view.observations)
-        shown = [r for r in rows if self.side_filter == "all" or r.get(SIDE_COLUMN) == self.side_filter]
-        sides = {side for side, _ in view.observations}
-        specs = columns_for(
-            source,
-            field_names(source, rows),
-            self.size.width or self.app.size.width,
-            multi_side=len(sides) > 1 and self.side_filter == "all",
-            all_fields=self.all_fields,
-        )
-        table = view.table
-        table.fit_width = self.size.width or self.app.size.width
-        table.set_columns([replace(s, label=column_label(s.key, self.text.lang)) for s in specs])
-        keyed = keyed_rows(source, shown)
-        localize_cells(keyed, self.text.lang)  # the side and yes/no in the operator's words; keys stay
-        table.update_rows(keyed)
-        problems = status_of(view.observations, self.text.lang)
-        lines = [
-            self.text("tables.problem", where=f"{self.text(f'views.side.{side}')} {vantage}".strip(), reason=reason)
-            for side, vantage, reason in problems
-        ]
-        if view.recorded and not view.observations:
-            lines.append(self.text("tables.not_recorded", probe=source.probe))
-        if not rows and not lines:
-            lines.append(self.text("tables.no_rows", probe=source.probe))
-        view.show_reason("\n".join(lines), empty=not rows)
-
     @on(Worker.StateChanged)
     def _on_worker(self, event: Worker.StateChanged) -> None:
         """A load that crashed (a bug, not a probe failure: those are observations) still ends."""
@@ -296,36 +215,6 @@ class TablesScreen(Screen[None]):
             error = f"{type(event.worker.error).__name__}: {event.worker.error}".splitlines()[0]
             failed = Observation(self.by_id[table_id].probe, "", ERROR, reason=error)
             self.post_message(TableLoaded(table_id, [("host", failed)]))
-
-    # --- auto-refresh: one-shot polls re-armed when done --------------------------------------
-
-    def _arm(self) -> None:
-        if self.auto and self._timer is None:
-            self._timer = self.set_timer(self.auto_interval, self._poll)
-
-    def _poll(self) -> None:
-        self._timer = None
-        if self.auto:
-            self._refresh(self.current)
-
-    def action_auto(self) -> None:
-        if self.state.replay:
-            self.notify(self.text("tables.replay_no_refresh"), timeout=3)
-            return
-        self.auto = not self.auto
-        if self.auto:
-            if not self._refresh(self.current):
-                self._arm()
-        elif self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._status()
-
-    def action_refresh(self) -> None:
-        if self.state.replay:
-            self.notify(self.text("tables.replay_no_refresh"), timeout=3)
-            return
-        self._refresh(self.current)
 
     # --- filter, sort, side, columns ------------------------------------------------------------
 
@@ -376,16 +265,12 @@ class TablesScreen(Screen[None]):
     def action_side(self) -> None:
         i = SIDE_FILTERS.index(self.side_filter)
         self.side_filter = SIDE_FILTERS[(i + 1) % len(SIDE_FILTERS)]
-        for view in self.query(TableView):
-            if view.loaded:
-                self._render_view(view)
+        self._render_loaded()
         self._status()
 
     def action_columns(self) -> None:
         self.all_fields = not self.all_fields
-        for view in self.query(TableView):
-            if view.loaded:
-                self._render_view(view)
+        self._render_loaded()
         self._status()
 
     def action_back(self) -> None:
