@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The packages whose modules are held to the limit (tui/, knowledge/ and probes/ are
 # also reachable through the vnetdoctor/ symlinks; each file is counted once).
 TREES = ("probes", "knowledge", "tui", "vnetdoctor")
-LIMIT = 450
+LIMIT = 400  # issue 9: "no module over ~400 lines"
 
 # Modules over LIMIT when the limit was set, with their size then (lines). Never add
 # an entry: split the module instead. Remove an entry when its module is split.
