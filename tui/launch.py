@@ -52,11 +52,11 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read keymap {path}: {exc}".splitlines()[0]) from None
+        raise UsageError(tr("cli.keymap_unreadable", path=str(path), error=str(exc).splitlines()[0])) from None
     table = data.get("keys", data)
     bad = [k for k, v in table.items() if not isinstance(v, str)]
     if bad:
-        raise UsageError(f"keymap {path}: {bad[0]!r} must be a string of keys such as \"j\" or \"k,up\"")
+        raise UsageError(tr("cli.keymap_not_keys", path=str(path), name=repr(bad[0])))
     return dict(table)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 
 
@@ -48,7 +49,7 @@ def write_with(path: str, fill: Callable[[BinaryIO], object]) -> None:
         special = False
     if special:
         if target.is_dir():
-            raise UsageError(f"cannot write {path}: it is a directory")
+            raise UsageError(tr("cli.cannot_write_dir", path=path))
         _write_into(path, fill)
         return
     try:
@@ -81,4 +82,4 @@ def _write_into(path: str, fill: Callable[[BinaryIO], object]) -> None:
 
 
 def _cannot_write(path: str, exc: OSError) -> UsageError:
-    return UsageError(f"cannot write {path}: {exc.strerror or exc}")
+    return UsageError(tr("cli.cannot_write", path=path, error=str(exc.strerror or exc)))

@@ -66,3 +66,33 @@ def test_the_tui_without_a_terminal_says_so_in_chinese(db, capsys, monkeypatch) 
     monkeypatch.setattr("sys.__stdin__", io.StringIO(""))  # a pipe, not a terminal
     assert cli.main(["replay", "--db", str(db), "--lang", "zh"]) == 2
     assert capsys.readouterr().err == "vnetdoctor replay: TUI 需要终端（stdin 不是终端）；脚本中请用 `vnetdoctor diagnose`\n"
+
+
+def test_an_export_that_cannot_be_written_says_so_in_chinese(db, tmp_path, capsys) -> None:
+    """A directory, or a folder that does not exist: one line in the command's language."""
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    assert cli.main(["export", "last", "-o", str(outdir), "--force", "--db", str(db), "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == f"vnetdoctor export: 无法写入 {outdir}：它是一个目录\n"
+    missing = tmp_path / "no" / "such" / "r.md"
+    assert cli.main(["export", "last", "-o", str(missing), "--db", str(db), "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"vnetdoctor export: 无法写入 {missing}：") and err.count("\n") == 1, err
+    assert cli.main(["export", "last", "-o", str(missing), "--db", str(db), "--lang", "en"]) == 2
+    assert capsys.readouterr().err == f"vnetdoctor export: cannot write {missing}: No such file or directory\n"
+
+
+def test_a_keymap_that_is_not_keys_says_so_in_chinese(tmp_path) -> None:
+    from vnetdoctor.knowledge.text import error_text
+    from vnetdoctor.probes.errors import UsageError
+    from vnetdoctor.tui.launch import load_keymap
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text("[keys]\n'walk.next' = 3\n")
+    with pytest.raises(UsageError) as caught:
+        load_keymap(keymap)
+    assert error_text(caught.value, "zh") == f"按键映射 {keymap}：'walk.next' 必须是按键字符串，例如 \"j\" 或 \"k,up\""
+    keymap.write_text("[keys\n")
+    with pytest.raises(UsageError) as caught:
+        load_keymap(keymap)
+    assert error_text(caught.value, "zh").startswith(f"无法读取按键映射 {keymap}：")

@@ -22,6 +22,7 @@ from vnetdoctor.convert import (
     step_from_json,
 )
 from vnetdoctor.knowledge.model import Request
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.probes.rows import PacketRow
 from vnetdoctor.records import (
@@ -73,7 +74,7 @@ class _Loader(_Reader):
             names = [d[0] for d in cur.description]
             raw = cur.fetchone()
             if raw is None:
-                raise UsageError(f"no session {session_id!r} in {self.path}")
+                raise UsageError(tr("cli.no_session_in", id=repr(session_id), db=str(self.path)))
             srow = dict(zip(names, raw))
             steps_rows = self._conn.execute(
                 "SELECT seq, json, recorded FROM steps WHERE session_id=? ORDER BY seq", (session_id,)
@@ -137,7 +138,7 @@ class _Loader(_Reader):
         with self._lock:
             row = self._conn.execute("SELECT request FROM sessions WHERE id=?", (session_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no session {session_id!r} in {self.path}")
+            raise UsageError(tr("cli.no_session_in", id=repr(session_id), db=str(self.path)))
         return Request.from_dict(json.loads(row[0] or "{}"))
 
     def step_seqs(self, session_id: str) -> list[int]:

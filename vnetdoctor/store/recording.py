@@ -18,6 +18,7 @@ from typing import Any
 
 from vnetdoctor.convert import extra_to_json, split_frames
 from vnetdoctor.knowledge.model import Diagnosis, Finding, Request, StepResult
+from vnetdoctor.knowledge.text import tr
 from vnetdoctor.probes.errors import UsageError
 from vnetdoctor.records import step_json
 from vnetdoctor.store.schema import _SchemaStore
@@ -85,7 +86,7 @@ class _Recorder(_SchemaStore):
     def _require(self, session_id: str) -> None:
         row = self._conn.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no session {session_id!r} in {self.path}")
+            raise UsageError(tr("cli.no_session_in", id=repr(session_id), db=str(self.path)))
 
     def record_step(self, session_id: str, step: StepResult) -> None:
         """Store one step with its observations, findings and frames; committed before returning."""

@@ -148,7 +148,7 @@ class _SchemaStore(_WriteLock):
         :func:`vnetdoctor.convert.packet_row_from_columns`); nothing recorded changes.
         """
         if version != 1:
-            raise UsageError(f"{self.path} has an unknown session schema {version}")
+            raise UsageError(tr("cli.schema_unknown", db=str(self.path), version=version))
         have = {c.name for c in self._db.table("packets").columns}
         for name, kind in FIELD_TYPES.items():
             if name not in have:
