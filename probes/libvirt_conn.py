@@ -14,6 +14,7 @@ substitute recorded answers for exactly those calls and nothing else.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -29,6 +30,7 @@ DEFAULT_URI = "qemu:///system"
 _lock = threading.Lock()
 _conns: dict[str, Any] = {}
 _quiet = False
+_closed_at_exit = False
 
 
 class LibvirtLookupError(LookupError):
@@ -119,6 +121,10 @@ def connection(uri: str) -> Any:
                 conn = libvirt.openReadOnly(uri)
             except libvirt.libvirtError:
                 raise Skip(f"cannot connect to {uri}: {first_line(exc)}") from None
+        global _closed_at_exit
+        if not _closed_at_exit:  # close them all before the interpreter takes libvirt apart
+            atexit.register(forget)
+            _closed_at_exit = True
         _conns[uri] = conn
         return conn
 

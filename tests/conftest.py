@@ -54,6 +54,24 @@ def misplaced_lab_tests(items: list[pytest.Item]) -> list[str]:
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close libvirt connections while libvirt's module is still whole.
+
+    A connection left in the probes' cache, or in a reference cycle of a test's, was
+    otherwise closed by ``virConnect.__del__`` during interpreter teardown, after
+    libvirt's C module was cleared: a "TypeError: 'NoneType' object is not callable"
+    at the very end of every CI log.
+    """
+    import gc
+    import sys
+
+    if "libvirt" in sys.modules:
+        from vnetdoctor.probes.libvirt_conn import forget
+
+        forget()
+        gc.collect()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     misplaced = misplaced_lab_tests(items)
     if misplaced:
