@@ -137,7 +137,7 @@ class TablesLoading(_Base):
             for side, vantage, reason in problems
         ]
         if view.recorded and not view.observations:
-            lines.append(self.text("tables.not_recorded", probe=source.probe))
+            lines.append(self.text("tables.not_recorded", table=self.text(f"tables.name.{source.id}")))
         if not rows and not lines:  # named as its tab names it: the probe id means nothing to the operator
             lines.append(self.text("tables.no_rows", table=self.text(f"tables.name.{source.id}")))
         view.show_reason("\n".join(lines), empty=not rows)
