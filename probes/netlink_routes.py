@@ -82,7 +82,7 @@ def _decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[Ro
     headers, addresses, devices = texts.headers, texts.addresses, texts.devices
     shapes: dict[tuple[int, ...], RouteShape | None] = {}  # by family and attribute headers
     shape: RouteShape | None = None  # the layout of the last simple message
-    ntop, inet, absent, new = socket.inet_ntop, AF_INET, ABSENT, _NEW
+    ntop, inet, absent, make = socket.inet_ntop, AF_INET, ABSENT, _route_row
     for chunk in chunks:
         offset, size = 0, len(chunk)
         while offset + 16 <= size:
@@ -98,21 +98,16 @@ def _decode_routes(chunks: Iterable[bytes], names: Mapping[int, str]) -> list[Ro
                             text = f"{text}/{dst_len}"
                     else:
                         text = _prefix(family, b"", dst_len)
-                    # _route_row, inlined: a call per row is a tenth of the loop
-                    table, rtype, proto, scope, fam = headers[shape.header_key(values)]
-                    row = new(RouteRow)
-                    fields = row.__dict__
-                    fields["dst"] = text
-                    fields["table"] = table
-                    fields["type"] = rtype
-                    fields["gateway"] = addresses[gateway]
-                    fields["dev"] = devices[oif]
-                    fields["prefsrc"] = addresses[prefsrc]
-                    fields["protocol"] = proto
-                    fields["scope"] = scope
-                    fields["metric"] = metric
-                    fields["family"] = fam
-                    append(row)
+                    append(
+                        make(
+                            text,
+                            headers[shape.header_key(values)],
+                            addresses[gateway],
+                            devices[oif],
+                            addresses[prefsrc],
+                            metric,
+                        )
+                    )
                     offset += shape.size
                     continue
             length, mtype, mflags, _seq, _pid = NLMSG_HEADER.unpack_from(chunk, offset)
