@@ -145,3 +145,22 @@ async def test_the_palette_offers_the_found_guests() -> None:
         # vmnet8 is a host interface: no address to walk to yet, so the form asks for it.
         assert isinstance(app.screen, StartScreen)
         assert "type the guest's address" in screen_text(app)
+
+
+async def test_the_list_fits_its_columns_to_the_texts_and_the_terminal() -> None:
+    """Widths come from the texts (not DataTable's idle-time measure, which left every cell
+    cut to its header under load); the note takes what the terminal leaves and says when it
+    is cut; a wider terminal shows it whole."""
+    app, _ = start_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "web01" in screen_text(app), what="the list")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "192.0.2.10" in text and "198.51.100.1/24" in text and "52:54:00:ab:cd:ef" in text
+        assert "no guest ag…" in text  # cut, and saying so
+        await pilot.resize_terminal(160, 30)
+        await settle(pilot)
+        assert "no guest agent" in screen_text(app)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert "no guest ag…" in screen_text(app)

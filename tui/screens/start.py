@@ -143,6 +143,8 @@ class StartScreen(Screen[None]):
         radios = self.query("#direction RadioButton")
         needed = 12 + sum(cell_len(str(r.label)) + 3 + 1 + 2 for r in radios) + 2
         self.query_one("#start-body").set_class(self.size.width < needed, "narrow")
+        if self.targets:  # the note column takes what the new width leaves
+            self._fit_columns(self.query_one("#targets", DataTable))
 
     # -- discovery ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover")
@@ -183,11 +185,11 @@ class StartScreen(Screen[None]):
         cells = {key: self._cells(t) for key, t in self.targets.items()}
         widths = [max([cell_len(self.tr(f"start.col_{col}")), *(c[i].cell_len for c in cells.values())])
                   for i, col in enumerate(COLUMNS)]
-        width = table.size.width or self.size.width
-        room = width - 2 * table.cell_padding * len(COLUMNS) - 1  # cell padding, a scrollbar's column
+        # The screen's width: the table's own is the old one while the terminal is resized.
+        room = self.size.width - 2 * table.cell_padding * len(COLUMNS) - 3  # padding, gutter, scrollbar
         widths[-1] = max(cell_len(self.tr("start.col_note")), min(widths[-1], room - sum(widths[:-1])))
-        for col, width in zip(COLUMNS, widths):
-            table.columns[ColumnKey(col)].width = width
+        for col, col_width in zip(COLUMNS, widths):
+            table.columns[ColumnKey(col)].width = col_width
         for key, row in cells.items():
             for col, cell in zip(COLUMNS, row):
                 if col == "note" and cell.cell_len > widths[-1]:  # cut, and saying so
