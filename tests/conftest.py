@@ -53,7 +53,6 @@ def misplaced_lab_tests(items: list[pytest.Item]) -> list[str]:
             if item.get_closest_marker("lab") is not None and not item.path.is_relative_to(LAB_DIR)]
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Close libvirt connections while libvirt's module is still whole.
 
@@ -72,6 +71,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         gc.collect()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     misplaced = misplaced_lab_tests(items)
     if misplaced:
