@@ -37,11 +37,11 @@ def address(ctx: StepContext) -> None:
                 return
     host_dev = path.host_bridge or path.host_dev
     # An address list that did not come back says nothing about addresses: never "no IPv4".
-    host_seen, host_addrs, host_unseen = _addresses(ctx, ctx.host, guest=False)
-    guest_seen, guest_addrs, guest_unseen = _addresses(ctx, ctx.guest, guest=True)
+    host_addrs, host_unseen = _addresses(ctx, ctx.host, guest=False)
+    guest_addrs, guest_unseen = _addresses(ctx, ctx.guest, guest=True)
     if host_dev and not path.outside:
         on_dev = global_v4(host_addrs, host_dev)
-        if not on_dev and host_seen and ctx.request.from_side == "host" and path.host_port:
+        if not on_dev and not host_unseen and ctx.request.from_side == "host" and path.host_port:
             ctx.found("ip.no_address", evidence=[ctx.saw(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host),
                                                          "addr.list", ctx.host)],
                       where=ctx.host, dev=host_dev, ip="", prefixlen="", state="no-address")
@@ -77,21 +77,21 @@ def address(ctx: StepContext) -> None:
     elif ctx.request.target and ctx.guest is None:  # no address seen on the way: none to vouch for
         ctx.skip(ctx.t("network.host_no_ipv4", dev=host_dev, host=ctx.host) if host_dev else ctx.t("network.no_host_dev", target=ctx.target), concluded=True)
     else:
-        _one_end(ctx, path, host_dev, g_addrs, h_addrs,
-                 host_unseen=None if host_seen else host_unseen, guest_unseen=None if guest_seen else guest_unseen)
+        _one_end(ctx, path, host_dev, g_addrs, h_addrs, host_unseen=host_unseen, guest_unseen=guest_unseen)
 
 
-def _addresses(ctx: StepContext, vantage: Any, *, guest: bool) -> tuple[bool, list[Any], str]:
-    """(seen, rows, why not) of one end's address list; no vantage counts as seen and empty."""
+def _addresses(ctx: StepContext, vantage: Any, *, guest: bool) -> tuple[list[Any], str]:
+    """(rows, why they were not seen: "" when they were) of one end's address list; no
+    vantage counts as seen and empty."""
     if vantage is None:
-        return True, [], ""
+        return [], ""
     obs = ctx.observe("addr.list", vantage)
     if obs.ok:
-        return True, list(obs.rows), ""
+        return list(obs.rows), ""
     reason = obs.reason or obs.status
     if guest:
-        return False, [], ctx.t("network.guest_addrs_unseen", guest=vantage, reason=reason)
-    return False, [], ctx.t("network.host_addrs_unseen", host=vantage, reason=reason)
+        return [], ctx.t("network.guest_addrs_unseen", guest=vantage, reason=reason)
+    return [], ctx.t("network.host_addrs_unseen", host=vantage, reason=reason)
 
 
 def _cidrs(ctx: StepContext, addrs: list[Any]) -> str:
@@ -99,7 +99,7 @@ def _cidrs(ctx: StepContext, addrs: list[Any]) -> str:
 
 
 def _one_end(ctx: StepContext, path: Any, host_dev: str | None, g_addrs: list[Any], h_addrs: list[Any], *,
-             host_unseen: str | None = None, guest_unseen: str | None = None) -> None:
+             host_unseen: str = "", guest_unseen: str = "") -> None:
     """The guest is visible but one end's addresses are missing: say what was seen, not "both fine".
 
     Nothing was compared, so no pass may say the two ends share a subnet (issue 10): the

@@ -35,11 +35,12 @@ class InLanguage:
     recorded_lang: str
     kept: int
 
-    def notice(self) -> str:
-        """One line for the export when texts stayed in the recorded language; "" otherwise."""
+    def notice(self, key: str = "report.kept_as_recorded") -> str:
+        """One line for the export (or, with ``replay.kept_as_recorded``, the replay) when
+        texts stayed in the recorded language; "" otherwise."""
         if not self.kept:
             return ""
-        return tr("report.kept_as_recorded", self.lang, n=self.kept,
+        return tr(key, self.lang, n=self.kept,
                   recorded=tr(f"report.lang_{self.recorded_lang}", self.lang))
 
 

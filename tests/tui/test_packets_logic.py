@@ -19,7 +19,7 @@ from tests.tui.support.views import (
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.capture import pcap_bytes
 from vnetdoctor.tui.path_trace import build_trace, group_packets, verdicts
-from vnetdoctor.tui.screens.packets import recorded_capture
+from vnetdoctor.tui.screens.packets_source import recorded_capture
 from vnetdoctor.tui.widgets.packet_list import packet_cells
 
 POINTS = [(str(v), i) for v, i in PATH]

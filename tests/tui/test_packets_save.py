@@ -17,7 +17,8 @@ from tests.tui.support.waiting import wait_until
 from textual.widgets import Button, Input, Label
 from vnetdoctor.knowledge.text import tr
 from vnetdoctor.tui.app import VnetDoctorApp
-from vnetdoctor.tui.screens.packets import OverwriteDialog, PacketsScreen, SaveDialog, write_file
+from vnetdoctor.tui.screens.packets import PacketsScreen
+from vnetdoctor.tui.screens.packets_save import OverwriteDialog, SaveDialog, write_file
 from vnetdoctor.tui.widgets.packet_list import PacketList
 
 SIZE = (100, 30)

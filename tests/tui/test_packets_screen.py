@@ -23,7 +23,8 @@ from tests.tui.support.waiting import wait_until
 from vnetdoctor.probes.rows_active import CaptureFailure
 from vnetdoctor.probes.pcapng import read_pcapng
 from vnetdoctor.tui.app import VnetDoctorApp
-from vnetdoctor.tui.screens.packets import PacketsScreen, SaveDialog
+from vnetdoctor.tui.screens.packets import PacketsScreen
+from vnetdoctor.tui.screens.packets_save import SaveDialog
 from vnetdoctor.tui.state import SessionState
 from vnetdoctor.tui.widgets.packet_detail import HexView
 from vnetdoctor.tui.widgets.packet_list import PacketList

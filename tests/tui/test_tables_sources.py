@@ -116,7 +116,8 @@ def test_every_view_string_exists_in_english_and_chinese() -> None:
     import re
     from pathlib import Path
 
-    from vnetdoctor.tui.screens.packets import PANE_KEYS, PANES, PacketsScreen
+    from vnetdoctor.tui.screens.packets import PacketsScreen
+    from vnetdoctor.tui.screens.packets_panes import PANE_KEYS, PANES
     from vnetdoctor.tui.screens.tables import TABLE_KEYS, TablesScreen
     from vnetdoctor.knowledge.text import file_texts
     from vnetdoctor.tui.widgets.packet_list import COLUMNS

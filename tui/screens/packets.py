@@ -40,24 +40,11 @@ from ..widgets.title_bar import TitleBar, request_line
 from .commands import ScreenCommands
 from .detail import packet_detail
 from .packets_capture import CaptureScreen
-from .packets_panes import PANE_KEYS, PANES, WIDE_DETAIL, PacketPanes
-from .packets_save import OverwriteDialog, PcapSaving, SaveDialog, write_file
-from .packets_source import (
-    BATCH_ROWS,
-    LayersDecoded,
-    PcapSaved,
-    recorded_capture,
-)
+from .packets_panes import PANE_KEYS, WIDE_DETAIL, PacketPanes
+from .packets_save import PcapSaving
+from .packets_source import BATCH_ROWS, LayersDecoded, PcapSaved
 
-__all__ = [
-    "OverwriteDialog",
-    "PANE_KEYS",
-    "PANES",
-    "PacketsScreen",
-    "SaveDialog",
-    "recorded_capture",
-    "write_file",
-]
+__all__ = ["PacketsScreen"]
 
 
 class PacketsScreen(PacketPanes, PcapSaving, CaptureScreen):

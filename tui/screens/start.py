@@ -161,21 +161,17 @@ class StartScreen(Screen[None]):
                     table.remove_row(key)
                     del self.targets[key]
             for key, target in wanted.items():
-                cells = self._cells(target)
-                if key in self.targets:
-                    if self.targets[key] != target:
-                        for col, value in zip(COLUMNS, cells):
-                            table.update_cell(key, col, value)
-                else:
-                    table.add_row(*cells, key=key)
+                if key not in self.targets:
+                    table.add_row(*self._cells(target), key=key)
                 self.targets[key] = target
-        self._fit_columns(table)
+            self._fit_columns(table)  # writes every cell, a changed target's included
         notes = self.query_one("#discovery-notes", Static)
         lines = [self.tr("start.found", n=len(wanted))] + [f"- {n}" for n in message.notes]
         notes.update(Text("\n".join(lines), style="dim"))
 
     def _fit_columns(self, table: DataTable[Any]) -> None:
-        """Each column as wide as its widest text, the note column cut to what the screen leaves.
+        """Each column as wide as its widest text, the note column cut to what the screen leaves;
+        every cell is written again from :attr:`targets`.
 
         DataTable's own auto-width is measured on idle, and a row drawn before that keeps
         its cells cropped to the header's width in the render cache (its key has no width):

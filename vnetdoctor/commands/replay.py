@@ -15,7 +15,6 @@ from typing import Any
 
 def replay_state(store: Any, session_id: str, lang: str) -> tuple[Any, Any]:
     """The App's state and engine factory for replaying ``session_id`` (``bench records`` times this path)."""
-    from vnetdoctor.knowledge.text import tr
     from vnetdoctor.relang import in_language
     from vnetdoctor.session.replay import replay_factory
     from vnetdoctor.tui.state import SessionState
@@ -26,10 +25,6 @@ def replay_state(store: Any, session_id: str, lang: str) -> tuple[Any, Any]:
     said = in_language(store.load(session_id, with_packets=False), lang)
     recorded = said.session
     factory = replay_factory(recorded, store.with_frames)  # replay is a Session built from the record
-    notice = ""
-    if said.kept:
-        notice = tr("replay.kept_as_recorded", lang, n=said.kept,
-                    recorded=tr(f"report.lang_{said.recorded_lang}", lang))
     state = SessionState(
         request=recorded.request,
         lang=lang,
@@ -37,7 +32,7 @@ def replay_state(store: Any, session_id: str, lang: str) -> tuple[Any, Any]:
         session_id=session_id,
         store=store,
         scenario=recorded.scenario,
-        notice=notice,
+        notice=said.notice("replay.kept_as_recorded"),
     )
     return state, factory
 
